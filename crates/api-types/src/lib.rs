@@ -1,0 +1,292 @@
+//! The JSON wire types of API v1, shared by the server and the WASM frontend.
+//!
+//! Architecture invariant: serde (and, behind the `openapi` feature, utoipa's
+//! derives) only. Nothing here may pull sea-orm, actix or tokio: the frontend compiles
+//! this crate to wasm32, and `scripts/test.sh` checks the dependency tree.
+//!
+//! Request bodies refuse unknown fields, so a misspelt field is an error instead of a
+//! silently ignored value.
+
+use chrono::{DateTime, Utc};
+pub use domain::{
+    CompanyId, DataStatus, DataType, ErrorCode, RefreshJobId, RefreshState, RefreshTrigger,
+    ReportKind, StatusError, UserId,
+};
+use serde::{Deserialize, Serialize};
+
+#[cfg(feature = "openapi")]
+use utoipa::{IntoParams, ToSchema};
+
+/// A client company, as the company list and the company page show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Company {
+    pub id: CompanyId,
+    pub name: String,
+    pub description: String,
+    pub contact: Contact,
+    /// The relationship managers responsible for this company.
+    pub assignees: Vec<UserSummary>,
+    /// The data requested from the customer; a refresh fetches exactly these.
+    pub data_types: Vec<DataType>,
+    /// `null` until the first information request ("Not requested").
+    pub status: Option<DataStatus>,
+    /// When the status last changed: for `available`, the time of the last successful update.
+    pub status_updated_at: Option<DateTime<Utc>>,
+    /// Why the company is in `error`, with what to do about it; `null` otherwise.
+    pub error: Option<StatusError>,
+    /// The refresh queued or running right now, if any.
+    pub refresh: Option<RefreshJob>,
+    /// The accounting platform the customer connected; `null` until access is granted.
+    pub platform: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The person at the client company who receives information requests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Contact {
+    pub name: String,
+    pub email: String,
+}
+
+/// A user, as other resources refer to one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserSummary {
+    pub id: UserId,
+    pub name: String,
+    pub email: String,
+}
+
+/// One page of companies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CompanyPage {
+    pub items: Vec<Company>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// A company to add.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewCompany {
+    /// 1 to 200 characters.
+    pub name: String,
+    /// Up to 2,000 characters.
+    #[serde(default)]
+    pub description: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    /// Users of the organization responsible for the company.
+    #[serde(default)]
+    pub assignee_ids: Vec<UserId>,
+    /// At least one of `financials` and `spend_detail`.
+    pub data_types: Vec<DataType>,
+}
+
+/// Changes to a company: fields left out stay as they are.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CompanyUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_email: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee_ids: Option<Vec<UserId>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_types: Option<Vec<DataType>>,
+}
+
+/// Which companies the list returns, in which order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct CompanyListQuery {
+    /// Case-insensitive search in the company's name and contact.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<StatusFilter>,
+    /// Only companies assigned to this user.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<CompanySort>,
+    /// `next_cursor` from the previous page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Page size, 1 to 200; default 50.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
+    pub limit: Option<u32>,
+}
+
+/// A status filter; `not_requested` matches companies never asked for information.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StatusFilter {
+    NotRequested,
+    Requested,
+    Available,
+    Error,
+}
+
+/// Sort order of the company list: a column, ascending, or descending with a `-`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub enum CompanySort {
+    #[default]
+    #[serde(rename = "name")]
+    NameAsc,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "status")]
+    StatusAsc,
+    #[serde(rename = "-status")]
+    StatusDesc,
+    #[serde(rename = "status_updated_at")]
+    StatusUpdatedAtAsc,
+    #[serde(rename = "-status_updated_at")]
+    StatusUpdatedAtDesc,
+}
+
+/// One refresh of a company's data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RefreshJob {
+    pub id: RefreshJobId,
+    pub company_id: CompanyId,
+    pub state: RefreshState,
+    pub trigger: RefreshTrigger,
+    pub requested_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// How many times a worker has started it.
+    pub attempts: u32,
+    /// Why it failed, when `state` is `failed`.
+    pub error: Option<StatusError>,
+}
+
+/// The part of a company the portal polls while something is pending.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CompanyStatus {
+    pub id: CompanyId,
+    pub status: Option<DataStatus>,
+    pub status_updated_at: Option<DateTime<Utc>>,
+    pub error: Option<StatusError>,
+    pub refresh: Option<RefreshJob>,
+}
+
+/// The statuses of the companies asked for, in the order asked; unknown ids are left out.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CompanyStatusList {
+    pub items: Vec<CompanyStatus>,
+}
+
+/// Which companies' statuses to return.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct CompanyStatusQuery {
+    /// Comma-separated company ids, at most 200.
+    pub ids: String,
+}
+
+/// A report of a company, listed with its own update time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Report {
+    pub kind: ReportKind,
+    pub title: String,
+    pub data_type: DataType,
+    /// When this report's data was last fetched.
+    pub updated_at: DateTime<Utc>,
+    /// Where to download it.
+    pub href: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportList {
+    pub items: Vec<Report>,
+}
+
+/// A report with its data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportDocument {
+    pub company_id: CompanyId,
+    pub kind: ReportKind,
+    pub title: String,
+    pub data_type: DataType,
+    pub updated_at: DateTime<Utc>,
+    /// The report's rows, as the accounting platform provided them.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    pub data: serde_json::Value,
+}
+
+/// An RFC 9457 problem: every 4xx and 5xx answer of the API has this body,
+/// with the content type `application/problem+json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong this time, for a person.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The fields that were refused, for forms to show beside each field.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One refused field of a request body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct FieldError {
+    /// The field's name, as in the request body.
+    pub field: String,
+    pub message: String,
+}
+
+/// `/healthz` and `/readyz`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Health {
+    pub status: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sort_names_match_the_api_contract() {
+        let json = serde_json::to_string(&CompanySort::StatusUpdatedAtDesc).unwrap();
+        assert_eq!(json, "\"-status_updated_at\"");
+    }
+
+    #[test]
+    fn request_bodies_refuse_unknown_fields() {
+        let err = serde_json::from_str::<CompanyUpdate>(r#"{"nmae":"Acme"}"#).unwrap_err();
+        assert!(err.to_string().contains("unknown field"));
+    }
+}

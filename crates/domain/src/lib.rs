@@ -1,0 +1,21 @@
+//! Spendlens's vocabulary, shared by every other crate and by the WASM frontend.
+//!
+//! Architecture invariant: this crate does no IO (no database, network, clock or
+//! randomness) and compiles to `wasm32-unknown-unknown`. Values that come from outside
+//! are parsed into these types once, at the edge; past the edge they are valid by
+//! construction.
+
+mod data;
+mod ids;
+mod names;
+mod refresh;
+mod status;
+
+pub use data::UnknownName;
+pub use data::{DataType, ReportKind};
+pub use ids::{CompanyId, OrganizationId, RefreshJobId, ReportId, UserId};
+pub use names::{CompanyName, ContactName, Description, EmailAddress, ParseError};
+pub use refresh::{RefreshState, RefreshTrigger};
+pub use status::{
+    DataStatus, ErrorCode, InvalidTransition, Remedy, StatusError, StatusEvent, transition,
+};

@@ -1,0 +1,90 @@
+//! Where a company's data comes from once its customer granted access.
+//!
+//! A [`Provider`] fetches one data type of one company and answers the reports it
+//! yields, or a [`FetchError`] that says whether trying again can help. The built-in
+//! [`SandboxProvider`] makes deterministic synthetic books, so the whole journey works
+//! with no account anywhere.
+//!
+//! Architecture invariant: providers know nothing of the database or the queue; the
+//! worker (crate `refresh`) decides what to do with their answers.
+
+mod sandbox;
+
+use std::{future::Future, pin::Pin};
+
+use chrono::{DateTime, Utc};
+use domain::{CompanyId, DataType, ErrorCode, ReportKind, StatusError};
+
+pub use sandbox::{SandboxBooks, SandboxConfig, SandboxProvider};
+
+/// What to fetch.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    pub company: CompanyId,
+    pub company_name: String,
+    pub data_type: DataType,
+    /// The moment the data should describe (normally now).
+    pub as_of: DateTime<Utc>,
+}
+
+/// One report, as fetched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FetchedReport {
+    pub kind: ReportKind,
+    pub payload: serde_json::Value,
+}
+
+/// Whether trying again later can help.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retry {
+    /// Timeouts, connection errors, 5xx, rate limits: try again with backoff.
+    Transient,
+    /// Access revoked or denied, data not supported: trying again cannot help.
+    Permanent,
+}
+
+/// A failed fetch, with the code and message the company will show if it is final.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct FetchError {
+    pub retry: Retry,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+impl FetchError {
+    pub fn transient(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            retry: Retry::Transient,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn permanent(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            retry: Retry::Permanent,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn status_error(&self) -> StatusError {
+        StatusError {
+            code: self.code,
+            message: self.message.clone(),
+        }
+    }
+}
+
+pub type FetchFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<Vec<FetchedReport>, FetchError>> + Send + 'a>>;
+
+/// A source of accounting data.
+pub trait Provider: Send + Sync {
+    /// The platform name stored on a company's connection (e.g. `sandbox`).
+    fn platform(&self) -> &'static str;
+
+    /// Fetches every report of `request.data_type`.
+    fn fetch(&self, request: FetchRequest) -> FetchFuture<'_>;
+}

@@ -1,0 +1,355 @@
+//! The refresh worker: claims queued refresh jobs, fetches each requested data type
+//! from the company's provider, and records the outcome.
+//!
+//! Architecture invariants:
+//! - The database is the only thing workers share. Any number of workers, in any
+//!   number of processes, may run against one database; a job is run by the holder of
+//!   its lease, and a worker that dies loses its lease when it expires.
+//! - A job's outcome (reports, company status, job state) is written in one
+//!   transaction by the store. A failure never touches the last good reports.
+
+use std::{collections::HashMap, sync::Arc, time::Duration};
+
+use chrono::Utc;
+use domain::{ErrorCode, RefreshJobId, StatusError};
+use providers::{FetchError, FetchRequest, Provider, Retry};
+use rand::Rng;
+use store::{ClaimedJob, FinishError, Store, StoredReport};
+use tokio::{sync::Notify, task::JoinSet};
+
+/// How a worker paces itself.
+#[derive(Debug, Clone)]
+pub struct WorkerConfig {
+    /// How long a claimed job stays ours without a heartbeat.
+    pub lease: Duration,
+    /// How often to look for work when nobody says there is some.
+    pub poll_interval: Duration,
+    /// How many jobs this worker runs at once.
+    pub concurrency: usize,
+    /// Attempts before a transient failure becomes final.
+    pub max_attempts: u32,
+    /// The first retry's delay; each next one doubles, with jitter.
+    pub retry_base: Duration,
+    /// How long a single attempt may take before it counts as timed out.
+    pub attempt_timeout: Duration,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            lease: Duration::from_secs(60),
+            poll_interval: Duration::from_secs(1),
+            concurrency: 8,
+            max_attempts: 3,
+            retry_base: Duration::from_secs(2),
+            attempt_timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Providers by the platform name stored on a company's connection.
+#[derive(Clone, Default)]
+pub struct Providers(HashMap<&'static str, Arc<dyn Provider>>);
+
+impl Providers {
+    pub fn with(mut self, provider: impl Provider + 'static) -> Self {
+        self.0.insert(provider.platform(), Arc::new(provider));
+        self
+    }
+
+    pub fn get(&self, platform: &str) -> Option<Arc<dyn Provider>> {
+        self.0.get(platform).cloned()
+    }
+
+    pub fn platforms(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.0.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+}
+
+/// What happened to one claimed job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Failed for good; the company shows this error.
+    Failed(StatusError),
+    /// A transient failure: queued again to run later.
+    Retrying(StatusError),
+    /// Another worker holds the job now, or the company is gone.
+    LeaseLost,
+}
+
+pub struct Worker {
+    store: Store,
+    providers: Providers,
+    config: WorkerConfig,
+    owner: String,
+    wake: Arc<Notify>,
+}
+
+impl Worker {
+    pub fn new(store: Store, providers: Providers, config: WorkerConfig) -> Self {
+        let owner = format!(
+            "{}:{}:{}",
+            hostname(),
+            std::process::id(),
+            uuid::Uuid::now_v7().simple()
+        );
+        Self {
+            store,
+            providers,
+            config,
+            owner,
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// A handle that wakes the worker at once (after an in-process enqueue), instead of
+    /// at its next poll.
+    pub fn waker(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Claims and runs one job. `None` when there was nothing to do. Tests call this to
+    /// drain the queue deterministically.
+    pub async fn run_once(&self) -> anyhow::Result<Option<(RefreshJobId, Outcome)>> {
+        let Some(claimed) = self.claim().await? else {
+            return Ok(None);
+        };
+        let id = claimed.id();
+        let outcome = self.execute(claimed).await?;
+        Ok(Some((id, outcome)))
+    }
+
+    /// Runs jobs until `shutdown` turns true: stops claiming, lets running jobs finish
+    /// for up to `grace`, then puts the rest back in the queue.
+    pub async fn run(
+        self: Arc<Self>,
+        mut shutdown: tokio::sync::watch::Receiver<bool>,
+        grace: Duration,
+    ) {
+        tracing::info!(owner = %self.owner, concurrency = self.config.concurrency, "refresh worker started");
+        let mut running: JoinSet<()> = JoinSet::new();
+        let mut held: HashMap<tokio::task::Id, RefreshJobId> = HashMap::new();
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while let Some(done) = running.try_join_next_with_id() {
+                let id = match done {
+                    Ok((id, ())) => id,
+                    Err(err) => err.id(),
+                };
+                held.remove(&id);
+            }
+            let mut claimed_any = false;
+            if running.len() < self.config.concurrency {
+                match self.claim().await {
+                    Ok(Some(claimed)) => {
+                        claimed_any = true;
+                        let job = claimed.id();
+                        let worker = self.clone();
+                        let handle = running.spawn(async move {
+                            if let Err(err) = worker.execute(claimed).await {
+                                tracing::error!(job = %job, error = format!("{err:#}"), "refresh job could not be recorded");
+                            }
+                        });
+                        held.insert(handle.id(), job);
+                    }
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::warn!(
+                            error = format!("{err:#}"),
+                            "cannot claim refresh jobs; retrying"
+                        );
+                    }
+                }
+            }
+            if claimed_any && running.len() < self.config.concurrency {
+                continue;
+            }
+            tokio::select! {
+                _ = self.wake.notified() => {}
+                _ = tokio::time::sleep(self.config.poll_interval) => {}
+                Some(_) = running.join_next(), if running.len() >= self.config.concurrency => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        tracing::info!(running = running.len(), "refresh worker stopping");
+        let finished = tokio::time::timeout(grace, async {
+            while running.join_next().await.is_some() {}
+        })
+        .await;
+        if finished.is_err() {
+            running.abort_all();
+            for job in held.values() {
+                if let Err(err) = self
+                    .store
+                    .release_job(*job, &self.owner, store::now(), None)
+                    .await
+                {
+                    tracing::warn!(job = %job, error = %err, "cannot release job; its lease will expire");
+                }
+            }
+        }
+        tracing::info!("refresh worker stopped");
+    }
+
+    async fn claim(&self) -> anyhow::Result<Option<ClaimedJob>> {
+        let lease = chrono::Duration::from_std(self.config.lease)?;
+        Ok(self.store.claim_next_job(&self.owner, lease).await?)
+    }
+
+    async fn execute(&self, claimed: ClaimedJob) -> anyhow::Result<Outcome> {
+        let id = claimed.id();
+        let started = std::time::Instant::now();
+        let heartbeat = self.heartbeat(id);
+        let fetched = tokio::time::timeout(self.config.attempt_timeout, self.fetch_all(&claimed))
+            .await
+            .unwrap_or_else(|_| {
+                Err(FetchError::transient(
+                    ErrorCode::TimedOut,
+                    ErrorCode::TimedOut.default_message(),
+                ))
+            });
+        heartbeat.abort();
+        let outcome = match fetched {
+            Ok(reports) => match self
+                .store
+                .finish_job_succeeded(&claimed, &self.owner, reports)
+                .await
+            {
+                Ok(_) => Outcome::Succeeded,
+                Err(FinishError::LeaseLost) => Outcome::LeaseLost,
+                Err(FinishError::Database(err)) => return Err(err.into()),
+            },
+            Err(error) => self.record_failure(&claimed, error).await?,
+        };
+        tracing::info!(
+            job = %id,
+            company = %claimed.company.id,
+            attempt = claimed.job.attempts,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            outcome = ?outcome,
+            "refresh job done"
+        );
+        Ok(outcome)
+    }
+
+    async fn record_failure(
+        &self,
+        claimed: &ClaimedJob,
+        error: FetchError,
+    ) -> anyhow::Result<Outcome> {
+        let status_error = error.status_error();
+        let attempts = u32::try_from(claimed.job.attempts).unwrap_or(u32::MAX);
+        if error.retry == Retry::Transient && attempts < self.config.max_attempts {
+            let delay = backoff(self.config.retry_base, attempts);
+            let run_at = Utc::now() + chrono::Duration::from_std(delay)?;
+            let released = self
+                .store
+                .release_job(claimed.id(), &self.owner, run_at, Some(&status_error))
+                .await?;
+            return Ok(if released {
+                Outcome::Retrying(status_error)
+            } else {
+                Outcome::LeaseLost
+            });
+        }
+        match self
+            .store
+            .finish_job_failed(claimed, &self.owner, status_error.clone())
+            .await
+        {
+            Ok(()) => Ok(Outcome::Failed(status_error)),
+            Err(FinishError::LeaseLost) => Ok(Outcome::LeaseLost),
+            Err(FinishError::Database(err)) => Err(err.into()),
+        }
+    }
+
+    /// Fetches every requested data type; the first failure ends the attempt.
+    async fn fetch_all(&self, claimed: &ClaimedJob) -> Result<Vec<StoredReport>, FetchError> {
+        let platform = claimed.company.platform.as_deref().unwrap_or_default();
+        let provider = self.providers.get(platform).ok_or_else(|| {
+            FetchError::permanent(
+                ErrorCode::NotSupported,
+                format!("The accounting platform \"{platform}\" is not configured on this server."),
+            )
+        })?;
+        let as_of = Utc::now();
+        let mut stored = Vec::new();
+        for data_type in claimed.data_types() {
+            let reports = provider
+                .fetch(FetchRequest {
+                    company: domain::CompanyId::from_uuid(claimed.company.id),
+                    company_name: claimed.company.name.clone(),
+                    data_type,
+                    as_of,
+                })
+                .await?;
+            stored.extend(reports.into_iter().map(|r| StoredReport {
+                kind: r.kind,
+                payload: r.payload,
+            }));
+        }
+        Ok(stored)
+    }
+
+    /// Keeps the lease of a running job alive until aborted.
+    fn heartbeat(&self, job: RefreshJobId) -> tokio::task::JoinHandle<()> {
+        let store = self.store.clone();
+        let owner = self.owner.clone();
+        let lease = self.config.lease;
+        tokio::spawn(async move {
+            let Ok(chrono_lease) = chrono::Duration::from_std(lease) else {
+                return;
+            };
+            loop {
+                tokio::time::sleep(lease / 3).await;
+                match store.extend_lease(job, &owner, chrono_lease).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(err) => tracing::warn!(job = %job, error = %err, "lease heartbeat failed"),
+                }
+            }
+        })
+    }
+}
+
+/// Exponential backoff with full jitter: up to `base × 2^(attempt-1)`, at least `base/2`.
+fn backoff(base: Duration, attempt: u32) -> Duration {
+    let ceiling = base.saturating_mul(1 << attempt.saturating_sub(1).min(16));
+    let low = base / 2;
+    if ceiling <= low {
+        return low;
+    }
+    rand::rng().random_range(low..=ceiling)
+}
+
+fn hostname() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .filter(|h| !h.is_empty())
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|h| h.trim().to_owned())
+        })
+        .unwrap_or_else(|| "worker".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_bounded() {
+        let base = Duration::from_secs(2);
+        for attempt in 1..=20 {
+            let delay = backoff(base, attempt);
+            assert!(delay >= Duration::from_secs(1));
+            assert!(delay <= base * (1 << (attempt - 1).min(16)));
+        }
+    }
+}

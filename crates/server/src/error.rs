@@ -1,0 +1,220 @@
+//! The API's one error type, and the only place errors become HTTP responses.
+//!
+//! Every 4xx and 5xx answer is an RFC 9457 `application/problem+json` body. Handlers
+//! return [`ApiError`]; framework-level refusals (unknown routes, wrong methods, bad
+//! query strings) are rewritten into problems by [`problem_for_bare_errors`].
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    body::{BoxBody, MessageBody},
+    dev::ServiceResponse,
+    http::{StatusCode, header},
+    middleware::ErrorHandlerResponse,
+};
+use api_types::{FieldError, Problem};
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// Everything a handler can answer instead of success.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request could not be read (malformed JSON, a bad query string or cursor).
+    #[error("{detail}")]
+    BadRequest { title: &'static str, detail: String },
+    /// 422: the request was read, but some fields are not acceptable. Each refused
+    /// field is listed so a form can show the message beside it.
+    #[error("invalid fields")]
+    Validation(Vec<FieldError>),
+    /// 404: no such resource in the caller's organization. Another organization's ids
+    /// get the same answer, so existence does not leak.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: the resource is not in a state that allows this; the detail says what to do.
+    #[error("{detail}")]
+    Conflict {
+        slug: &'static str,
+        title: &'static str,
+        detail: String,
+    },
+    /// 413: the body is larger than the server accepts.
+    #[error("payload too large")]
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 503: a dependency (the database) is not available.
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    /// 500: a bug or an outage. Logged with its cause chain; the client gets no detail.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        ApiError::Internal(err.into())
+    }
+}
+
+impl ApiError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        ApiError::Validation(vec![FieldError {
+            field: field.to_owned(),
+            message: message.into(),
+        }])
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status_code().as_u16();
+        let (slug, title, detail, errors) = match self {
+            ApiError::BadRequest { title, detail } => {
+                ("bad-request", *title, Some(detail.clone()), vec![])
+            }
+            ApiError::Validation(errors) => (
+                "validation",
+                "Some fields are not valid",
+                Some(
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", e.field, e.message))
+                        .collect::<Vec<_>>()
+                        .join("; "),
+                ),
+                errors.clone(),
+            ),
+            ApiError::NotFound(what) => (
+                "not-found",
+                "Not found",
+                Some(format!("No {what} with this id exists.")),
+                vec![],
+            ),
+            ApiError::Conflict {
+                slug,
+                title,
+                detail,
+            } => (*slug, *title, Some(detail.clone()), vec![]),
+            ApiError::PayloadTooLarge { limit } => (
+                "payload-too-large",
+                "Request body too large",
+                Some(format!("The request body must be at most {limit} bytes.")),
+                vec![],
+            ),
+            ApiError::UnsupportedMediaType => (
+                "unsupported-media-type",
+                "Unsupported media type",
+                Some(
+                    "Send the request body as JSON with Content-Type: application/json.".to_owned(),
+                ),
+                vec![],
+            ),
+            ApiError::Unavailable(detail) => (
+                "unavailable",
+                "Service unavailable",
+                Some(detail.clone()),
+                vec![],
+            ),
+            ApiError::Internal(_) => (
+                "internal",
+                "Internal server error",
+                Some(
+                    "Something went wrong on our side. It has been logged; try again later."
+                        .to_owned(),
+                ),
+                vec![],
+            ),
+        };
+        Problem {
+            problem_type: problem_type(slug),
+            title: title.to_owned(),
+            status,
+            detail,
+            errors,
+        }
+    }
+}
+
+/// The URI that names a kind of problem.
+pub fn problem_type(slug: &str) -> String {
+    format!("https://spendlens.dev/problems/{slug}")
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse<BoxBody> {
+        if let ApiError::Internal(err) = self {
+            tracing::error!(error = format!("{err:#}"), cause = ?err, "internal error");
+        }
+        problem_response(&self.problem())
+    }
+}
+
+pub fn problem_response(problem: &Problem) -> HttpResponse<BoxBody> {
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, PROBLEM_JSON))
+        .body(serde_json::to_string(problem).unwrap_or_default())
+}
+
+/// Middleware hook: turns any 4xx/5xx answer that is not already a problem (actix's
+/// own 404 for unknown routes, 405 for wrong methods, …) into one.
+pub fn problem_for_bare_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    if is_problem {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (slug, detail) = match status {
+        StatusCode::NOT_FOUND => (
+            "not-found",
+            format!("There is nothing at {}.", res.request().path()),
+        ),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method-not-allowed",
+            format!(
+                "{} is not allowed on {}.",
+                res.request().method(),
+                res.request().path()
+            ),
+        ),
+        _ => (
+            "http",
+            status.canonical_reason().unwrap_or("Error").to_owned(),
+        ),
+    };
+    let problem = Problem {
+        problem_type: problem_type(slug),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail: Some(detail),
+        errors: vec![],
+    };
+    let (req, old) = res.into_parts();
+    let mut response = problem_response(&problem);
+    // Keep headers such as `Allow` on a 405.
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, response).map_into_right_body(),
+    ))
+}

@@ -1,0 +1,171 @@
+//! Request extractors whose failures are problems, not actix's plain-text errors.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{
+    FromRequest, HttpRequest,
+    dev::Payload,
+    error::{PathError, PayloadError, QueryPayloadError},
+    http::header,
+    web,
+};
+use api_types::FieldError;
+use domain::OrganizationId;
+use serde::de::DeserializeOwned;
+
+use crate::error::ApiError;
+
+/// The largest request body accepted, in bytes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// A JSON request body. Unlike `actix_web::web::Json`, a body that does not match the
+/// type is answered with the path of the offending field (`data_types[1]`), and every
+/// failure is a problem.
+pub struct Json<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|v| v == "application/json" || v.ends_with("+json"));
+        let length = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok());
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if length.is_some_and(|n| n > BODY_LIMIT) {
+                return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+            }
+            if !is_json {
+                return Err(ApiError::UnsupportedMediaType);
+            }
+            let bytes = body
+                .await
+                .map_err(|err| match err.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::PayloadTooLarge { limit: BODY_LIMIT },
+                    _ => ApiError::BadRequest {
+                        title: "Unreadable request body",
+                        detail: err.to_string(),
+                    },
+                })?;
+            if bytes.len() > BODY_LIMIT {
+                return Err(ApiError::PayloadTooLarge { limit: BODY_LIMIT });
+            }
+            parse_json(&bytes).map(Json)
+        })
+    }
+}
+
+/// Deserializes a body, telling a syntax error (400) from a body of the wrong shape (422).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let malformed = |err: &serde_json::Error| ApiError::BadRequest {
+        title: "Malformed JSON",
+        detail: format!("The request body is not valid JSON: {err}."),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        if inner.is_data() {
+            let field = if path == "." { "body".to_owned() } else { path };
+            ApiError::Validation(vec![FieldError {
+                field,
+                message: strip_position(&inner.to_string()),
+            }])
+        } else {
+            malformed(&inner)
+        }
+    })?;
+    deserializer.end().map_err(|err| malformed(&err))?;
+    Ok(value)
+}
+
+/// serde_json appends " at line 1 column 9"; the field path says more.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+pub fn query_error(err: QueryPayloadError, _req: &HttpRequest) -> actix_web::Error {
+    let detail = match &err {
+        QueryPayloadError::Deserialize(inner) => inner.to_string(),
+        other => other.to_string(),
+    };
+    ApiError::BadRequest {
+        title: "Invalid query string",
+        detail,
+    }
+    .into()
+}
+
+/// A path segment that cannot be an id names nothing: 404, as for an unknown id.
+pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
+    ApiError::NotFound("resource").into()
+}
+
+/// The organization a request acts for.
+///
+/// Until sign-in exists every request acts for the organization the server was started
+/// for; this extractor is the one place that decides, so scoping by the signed-in
+/// user's organization will change it alone.
+#[derive(Debug, Clone, Copy)]
+pub struct Tenant(pub OrganizationId);
+
+impl FromRequest for Tenant {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(
+            req.app_data::<web::Data<crate::startup::AppState>>()
+                .map(|state| Tenant(state.organization))
+                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing"))),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        tags: Vec<u8>,
+    }
+
+    #[test]
+    fn syntax_errors_are_400_and_shape_errors_name_the_field() {
+        assert!(matches!(
+            parse_json::<Body>(b"{\"name\": "),
+            Err(ApiError::BadRequest { .. })
+        ));
+        match parse_json::<Body>(br#"{"name": "a", "tags": [1, "x"]}"#) {
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "tags[1]"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<Body>(br#"{"name": "a", "tags": [], "extra": 1}"#) {
+            Err(ApiError::Validation(errors)) => {
+                assert!(errors[0].message.contains("unknown field"), "{errors:?}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse_json::<Body>(br#"{"name": "a", "tags": []} trailing"#),
+            Err(ApiError::BadRequest { .. })
+        ));
+    }
+}

@@ -1,0 +1,16 @@
+//! The `spendlens` server: HTTP API, OpenAPI document, SPA hosting and the
+//! in-process refresh worker, wired together.
+//!
+//! Architecture invariant: only this crate knows HTTP. Handlers parse requests into
+//! domain types, call the store, and map results to `api-types`; every failure goes
+//! through [`error::ApiError`].
+
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod fallback;
+pub mod openapi;
+pub mod routes;
+pub mod spa;
+pub mod startup;
+pub mod views;

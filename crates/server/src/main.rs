@@ -1,0 +1,201 @@
+//! `spendlens`: one binary for the API server, the refresh workers and administration.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use clap::{Args, Parser, Subcommand};
+use providers::SandboxConfig;
+use refresh::{Worker, WorkerConfig};
+use server::startup::{self, Application, Settings};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "spendlens",
+    version,
+    about = "The Spendlens Relationship Manager Portal"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API and the web app, with an in-process refresh worker.
+    Serve(ServeArgs),
+    /// Run refresh workers only (scale out next to `serve --no-worker` replicas).
+    Worker(WorkerArgs),
+    /// Apply database migrations and exit.
+    Migrate(DatabaseArgs),
+    /// Print the OpenAPI document.
+    Openapi,
+}
+
+#[derive(Args, Clone)]
+struct DatabaseArgs {
+    /// Database URL: `sqlite://PATH?mode=rwc` or `postgres://USER@HOST:PORT/DB`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/spendlens.db?mode=rwc"
+    )]
+    database_url: String,
+}
+
+#[derive(Args, Clone)]
+struct SandboxArgs {
+    /// How long the sandbox platform takes per data type, in milliseconds.
+    #[arg(long, env = "SPENDLENS_SANDBOX_LATENCY_MS", default_value_t = 1500)]
+    sandbox_latency_ms: u64,
+    /// Probability (0 to 1) that a sandbox fetch fails with a transient error.
+    #[arg(long, env = "SPENDLENS_SANDBOX_FAILURE_RATE", default_value_t = 0.0, value_parser = parse_rate)]
+    sandbox_failure_rate: f64,
+}
+
+#[derive(Args, Clone)]
+struct WorkerArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[command(flatten)]
+    sandbox: SandboxArgs,
+    /// Seconds a worker holds a job without a heartbeat before another may take it.
+    #[arg(long, env = "SPENDLENS_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    lease_seconds: u64,
+    /// Jobs each worker process runs at once.
+    #[arg(long, env = "SPENDLENS_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    worker_concurrency: u64,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    worker: WorkerArgs,
+    /// Address to listen on.
+    #[arg(long, env = "SPENDLENS_BIND", default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Directory of the built web app (trunk's output).
+    #[arg(long, env = "SPENDLENS_STATIC_DIR", default_value = "frontend/dist")]
+    static_dir: PathBuf,
+    /// Base URL people reach this server at (printed at start; used in links).
+    #[arg(long, env = "SPENDLENS_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// The organization (by slug) this server acts for; created if missing.
+    #[arg(long, env = "SPENDLENS_ORGANIZATION", default_value = "demo")]
+    organization: String,
+    /// Give a newly created organization demo users and sample companies.
+    #[arg(long, env = "SPENDLENS_SAMPLE_DATA", default_value_t = true, action = clap::ArgAction::Set)]
+    sample_data: bool,
+    /// Serve the API only; run `spendlens worker` processes for refreshes.
+    #[arg(long)]
+    no_worker: bool,
+}
+
+fn parse_rate(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if (0.0..=1.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("must be between 0 and 1".to_owned())
+    }
+}
+
+impl WorkerArgs {
+    fn sandbox(&self) -> SandboxConfig {
+        SandboxConfig {
+            latency: Duration::from_millis(self.sandbox.sandbox_latency_ms),
+            failure_rate: self.sandbox.sandbox_failure_rate,
+        }
+    }
+
+    fn worker(&self) -> WorkerConfig {
+        WorkerConfig {
+            lease: Duration::from_secs(self.lease_seconds),
+            concurrency: usize::try_from(self.worker_concurrency).unwrap_or(8),
+            ..WorkerConfig::default()
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+                EnvFilter::new("info,sqlx=warn,sea_orm=warn,actix_server=warn")
+            }),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::Worker(args) => worker(args).await,
+        Command::Migrate(args) => {
+            let store = store::Store::connect(&args.database_url).await?;
+            store.migrate().await?;
+            println!("Migrations applied.");
+            Ok(())
+        }
+        Command::Openapi => {
+            print!("{}", server::openapi::pretty_json());
+            Ok(())
+        }
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let settings = Settings {
+        database_url: args.worker.database.database_url.clone(),
+        bind: args.bind.clone(),
+        static_dir: args.static_dir.clone(),
+        run_worker: !args.no_worker,
+        organization: args.organization.clone(),
+        sample_data: args.sample_data,
+        sandbox: args.worker.sandbox(),
+        worker: args.worker.worker(),
+    };
+    let app = Application::build(settings).await?;
+    let url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind.replace("0.0.0.0", "127.0.0.1")));
+    tracing::info!(port = app.port(), "listening");
+    eprintln!(
+        "\n  Spendlens is running at {url}  (organization: {})\n  API docs: {url}/api/docs/\n",
+        args.organization
+    );
+    app.run_until_stopped().await
+}
+
+async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
+    let store = store::Store::connect(&args.database.database_url).await?;
+    store.migrate().await?;
+    let worker = Arc::new(Worker::new(
+        store,
+        startup::providers(args.sandbox()),
+        args.worker(),
+    ));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let running = tokio::spawn(worker.run(stopped, Duration::from_secs(20)));
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing running jobs");
+    let _ = stop.send(true);
+    running.await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+            .expect("can listen for SIGTERM");
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,327 @@
+//! `/companies`: the portfolio list and each company's details.
+
+use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
+use api_types::{
+    Company, CompanyListQuery, CompanyPage, CompanySort, CompanyUpdate, FieldError, NewCompany,
+    Problem, StatusFilter,
+};
+use domain::{
+    CompanyId, CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress, UserId,
+};
+use store::{CompanyFilter, CompanySortKey, CompanyWrite, WriteError};
+
+use crate::{
+    error::ApiError,
+    extract::{Json, Tenant},
+    startup::AppState,
+    views,
+};
+
+const DEFAULT_PAGE: u32 = 50;
+const MAX_PAGE: u32 = 200;
+
+/// List the organization's companies.
+///
+/// Filtered by `q`, `status` and `assignee`, sorted by `sort`, one page at a time:
+/// pass `next_cursor` back as `cursor` for the next page.
+#[utoipa::path(
+    operation_id = "list_companies",
+    tag = "companies",
+    params(CompanyListQuery),
+    responses(
+        (status = 200, description = "One page of companies", body = CompanyPage),
+        (status = 400, description = "A query parameter is not valid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/companies")]
+pub async fn list(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    query: web::Query<CompanyListQuery>,
+) -> Result<web::Json<CompanyPage>, ApiError> {
+    let query = query.into_inner();
+    let limit = query.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::BadRequest {
+            title: "Invalid query string",
+            detail: format!("limit must be between 1 and {MAX_PAGE}."),
+        });
+    }
+    if query.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::BadRequest {
+            title: "Invalid query string",
+            detail: "q must be at most 200 characters.".to_owned(),
+        });
+    }
+    let (sort, descending) = match query.sort.unwrap_or_default() {
+        CompanySort::NameAsc => (CompanySortKey::Name, false),
+        CompanySort::NameDesc => (CompanySortKey::Name, true),
+        CompanySort::StatusAsc => (CompanySortKey::Status, false),
+        CompanySort::StatusDesc => (CompanySortKey::Status, true),
+        CompanySort::StatusUpdatedAtAsc => (CompanySortKey::StatusUpdatedAt, false),
+        CompanySort::StatusUpdatedAtDesc => (CompanySortKey::StatusUpdatedAt, true),
+    };
+    let filter = CompanyFilter {
+        search: query.q,
+        status: query.status.map(|s| match s {
+            StatusFilter::NotRequested => None,
+            StatusFilter::Requested => Some(DataStatus::Requested),
+            StatusFilter::Available => Some(DataStatus::Available),
+            StatusFilter::Error => Some(DataStatus::Error),
+        }),
+        assignee: query.assignee,
+        sort,
+        descending,
+        cursor: query.cursor,
+        limit: u64::from(limit),
+    };
+    let page = state
+        .store
+        .list_companies(tenant.0, &filter)
+        .await?
+        .map_err(|invalid| ApiError::BadRequest {
+            title: "Invalid cursor",
+            detail: invalid.to_string(),
+        })?;
+    Ok(web::Json(CompanyPage {
+        items: page.items.into_iter().map(views::company).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Add a company.
+///
+/// It starts with no status ("Not requested") until an information request is sent.
+#[utoipa::path(
+    operation_id = "create_company",
+    tag = "companies",
+    request_body = NewCompany,
+    responses(
+        (status = 201, description = "The company was added", body = Company,
+            headers(("Location" = String, description = "The new company's URL"))),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Some fields are not valid; `errors` lists them", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/companies")]
+pub async fn create(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    body: Json<NewCompany>,
+) -> Result<HttpResponse, ApiError> {
+    let new = body.0;
+    let write = parse_write(
+        &new.name,
+        &new.description,
+        &new.contact_name,
+        &new.contact_email,
+        new.assignee_ids,
+        new.data_types,
+    )?;
+    let record = state
+        .store
+        .create_company(tenant.0, write)
+        .await
+        .map_err(write_error)?;
+    let company = views::company(record);
+    Ok(HttpResponse::Created()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/companies/{}", company.id),
+        ))
+        .json(company))
+}
+
+/// Get one company.
+#[utoipa::path(
+    operation_id = "get_company",
+    tag = "companies",
+    params(("id" = CompanyId, Path, description = "The company's id")),
+    responses(
+        (status = 200, description = "The company", body = Company),
+        (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/companies/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    id: web::Path<CompanyId>,
+) -> Result<web::Json<Company>, ApiError> {
+    let record = state
+        .store
+        .company(tenant.0, id.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound("company"))?;
+    Ok(web::Json(views::company(record)))
+}
+
+/// Edit a company's details.
+///
+/// Fields left out keep their value. Changing `data_types` changes what the next
+/// refresh fetches.
+#[utoipa::path(
+    operation_id = "update_company",
+    tag = "companies",
+    params(("id" = CompanyId, Path, description = "The company's id")),
+    request_body = CompanyUpdate,
+    responses(
+        (status = 200, description = "The updated company", body = Company),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Some fields are not valid; `errors` lists them", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[patch("/companies/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    id: web::Path<CompanyId>,
+    body: Json<CompanyUpdate>,
+) -> Result<web::Json<Company>, ApiError> {
+    let id = id.into_inner();
+    let current = state
+        .store
+        .company(tenant.0, id)
+        .await?
+        .ok_or(ApiError::NotFound("company"))?;
+    let change = body.0;
+    let current_types = current.data_types();
+    let company = &current.company;
+    let write = parse_write(
+        change.name.as_deref().unwrap_or(&company.name),
+        change
+            .description
+            .as_deref()
+            .unwrap_or(&company.description),
+        change
+            .contact_name
+            .as_deref()
+            .unwrap_or(&company.contact_name),
+        change
+            .contact_email
+            .as_deref()
+            .unwrap_or(&company.contact_email),
+        change.assignee_ids.unwrap_or_else(|| {
+            current
+                .assignees
+                .iter()
+                .map(|u| UserId::from_uuid(u.id))
+                .collect()
+        }),
+        change.data_types.unwrap_or(current_types),
+    )?;
+    let record = state
+        .store
+        .update_company(tenant.0, id, write)
+        .await
+        .map_err(write_error)?;
+    Ok(web::Json(views::company(record)))
+}
+
+/// Delete a company and all its data: reports, refresh history and assignments.
+#[utoipa::path(
+    operation_id = "delete_company",
+    tag = "companies",
+    params(("id" = CompanyId, Path, description = "The company's id")),
+    responses(
+        (status = 204, description = "The company and all its data were deleted"),
+        (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[delete("/companies/{id}")]
+pub async fn delete(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    id: web::Path<CompanyId>,
+) -> Result<HttpResponse, ApiError> {
+    if state
+        .store
+        .delete_company(tenant.0, id.into_inner())
+        .await?
+    {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(ApiError::NotFound("company"))
+    }
+}
+
+/// Parses every editable field, reporting all refused fields at once.
+fn parse_write(
+    name: &str,
+    description: &str,
+    contact_name: &str,
+    contact_email: &str,
+    assignees: Vec<UserId>,
+    data_types: Vec<DataType>,
+) -> Result<CompanyWrite, ApiError> {
+    let mut errors = Vec::new();
+    let mut check = |field: &str, result: Result<(), domain::ParseError>| {
+        if let Err(err) = result {
+            errors.push(FieldError {
+                field: field.to_owned(),
+                message: err.to_string(),
+            });
+        }
+    };
+    let name = CompanyName::parse(name);
+    check("name", name.as_ref().map(drop).map_err(Clone::clone));
+    let description = Description::parse(description);
+    check(
+        "description",
+        description.as_ref().map(drop).map_err(Clone::clone),
+    );
+    let contact_name = ContactName::parse(contact_name);
+    check(
+        "contact_name",
+        contact_name.as_ref().map(drop).map_err(Clone::clone),
+    );
+    let contact_email = EmailAddress::parse(contact_email);
+    check(
+        "contact_email",
+        contact_email.as_ref().map(drop).map_err(Clone::clone),
+    );
+    let mut data_types = data_types;
+    data_types.sort();
+    data_types.dedup();
+    if data_types.is_empty() {
+        errors.push(FieldError {
+            field: "data_types".to_owned(),
+            message: "choose at least one of financials and spend_detail".to_owned(),
+        });
+    }
+    if assignees.len() > 100 {
+        errors.push(FieldError {
+            field: "assignee_ids".to_owned(),
+            message: "at most 100 users can be assigned".to_owned(),
+        });
+    }
+    match (name, description, contact_name, contact_email) {
+        (Ok(name), Ok(description), Ok(contact_name), Ok(contact_email)) if errors.is_empty() => {
+            Ok(CompanyWrite {
+                name,
+                description,
+                contact_name,
+                contact_email,
+                assignees,
+                data_types,
+            })
+        }
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+fn write_error(err: WriteError) -> ApiError {
+    match err {
+        WriteError::NotFound => ApiError::NotFound("company"),
+        WriteError::UnknownAssignee(user) => ApiError::field(
+            "assignee_ids",
+            format!("user {user} is not a member of this organization"),
+        ),
+        WriteError::Database(err) => err.into(),
+    }
+}

@@ -1,0 +1,34 @@
+//! The API's handlers, one module per resource.
+
+pub mod companies;
+pub mod health;
+pub mod refreshes;
+pub mod reports;
+pub mod statuses;
+
+/// Registers every `/api/v1` operation. The OpenAPI document is collected from the
+/// same calls, so it cannot drift from the routes.
+pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(companies::list)
+        .service(companies::create)
+        .service(statuses::company_statuses)
+        .service(companies::get)
+        .service(companies::update)
+        .service(companies::delete)
+        .service(refreshes::request)
+        .service(refreshes::history)
+        .service(refreshes::get)
+        .service(reports::list)
+        .service(reports::get);
+}
+
+/// Every documented route: operations endpoints and API v1.
+pub fn all(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            utoipa_actix_web::scope("/api/v1")
+                .configure(api_v1)
+                .default_service(actix_web::web::to(crate::fallback::api_fallback)),
+        );
+}

@@ -1,0 +1,92 @@
+//! The batch status endpoint the portal polls while refreshes run.
+
+use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
+use api_types::{CompanyStatusList, CompanyStatusQuery, Problem};
+use domain::CompanyId;
+use sha2::{Digest, Sha256};
+
+use crate::{error::ApiError, extract::Tenant, startup::AppState, views};
+
+const MAX_IDS: usize = 200;
+
+/// The statuses of many companies at once, for polling.
+///
+/// Answers an `ETag`; send it back in `If-None-Match` and, while nothing changed, the
+/// answer is `304 Not Modified` with no body. Ids of unknown companies are left out.
+#[utoipa::path(
+    operation_id = "get_company_statuses",
+    tag = "companies",
+    params(CompanyStatusQuery),
+    responses(
+        (status = 200, description = "The companies' statuses, in the order asked", body = CompanyStatusList,
+            headers(("ETag" = String, description = "Changes whenever any of these statuses changes"))),
+        (status = 304, description = "Nothing changed since the `If-None-Match` ETag"),
+        (status = 400, description = "`ids` is missing, too long, or not a list of ids", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/company-statuses")]
+pub async fn company_statuses(
+    request: HttpRequest,
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    query: web::Query<CompanyStatusQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ids = parse_ids(&query.ids)?;
+    let records = state.store.companies_by_ids(tenant.0, &ids).await?;
+    let body = serde_json::to_vec(&CompanyStatusList {
+        items: records.into_iter().map(views::company_status).collect(),
+    })
+    .map_err(anyhow::Error::from)?;
+    let etag = format!("\"{}\"", &hex(&Sha256::digest(&body))[..32]);
+    let matches = request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',')
+                .map(|t| t.trim().trim_start_matches("W/"))
+                .any(|t| t == etag || t == "*")
+        });
+    let mut response = if matches {
+        HttpResponse::NotModified()
+    } else {
+        HttpResponse::Ok()
+    };
+    response
+        .insert_header((header::ETAG, etag))
+        .insert_header((header::CACHE_CONTROL, "no-cache"));
+    Ok(if matches {
+        response.finish()
+    } else {
+        response.content_type("application/json").body(body)
+    })
+}
+
+fn parse_ids(text: &str) -> Result<Vec<CompanyId>, ApiError> {
+    let invalid = |detail: String| ApiError::BadRequest {
+        title: "Invalid query string",
+        detail,
+    };
+    let mut ids = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let id = part
+            .parse::<CompanyId>()
+            .map_err(|_| invalid(format!("\"{part}\" is not a company id.")))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    if ids.is_empty() {
+        return Err(invalid("ids must list at least one company id.".to_owned()));
+    }
+    if ids.len() > MAX_IDS {
+        return Err(invalid(format!(
+            "ids may list at most {MAX_IDS} companies."
+        )));
+    }
+    Ok(ids)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,480 @@
+//! Adding, listing, editing and deleting companies, and every way to get it wrong.
+
+use domain::CompanyId;
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn a_new_company_has_no_status_until_information_is_requested() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/v1/companies",
+            &json!({
+                "name": "  Acme Ltd ",
+                "description": "Wholesale stationery",
+                "contact_name": "Jane Doe",
+                "contact_email": "jane@acme.example",
+                "data_types": ["spend_detail", "financials", "financials"],
+            }),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let company: Value = response.json().await.unwrap();
+    assert_eq!(
+        location,
+        format!("/api/v1/companies/{}", company["id"].as_str().unwrap())
+    );
+    assert_eq!(company["name"], "Acme Ltd");
+    assert_eq!(
+        company["contact"],
+        json!({"name": "Jane Doe", "email": "jane@acme.example"})
+    );
+    assert_eq!(company["data_types"], json!(["financials", "spend_detail"]));
+    assert_eq!(company["status"], Value::Null);
+    assert_eq!(company["status_updated_at"], Value::Null);
+    assert_eq!(company["error"], Value::Null);
+    assert_eq!(company["refresh"], Value::Null);
+
+    let fetched: Value = app.get(&location).await.json().await.unwrap();
+    assert_eq!(fetched, company);
+    let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
+    let row = app
+        .store
+        .company(app.organization, id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.company.contact_email, "jane@acme.example");
+    assert!(row.company.requests_financials && row.company.requests_spend_detail);
+}
+
+#[tokio::test]
+async fn invalid_fields_are_listed_one_by_one_and_nothing_is_saved() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/v1/companies",
+            &json!({
+                "name": "   ",
+                "contact_name": "Jane",
+                "contact_email": "not-an-email",
+                "data_types": [],
+            }),
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["name", "contact_email", "data_types"]);
+    let page: Value = app.get("/api/v1/companies").await.json().await.unwrap();
+    assert_eq!(page["items"], json!([]));
+}
+
+#[tokio::test]
+async fn unreadable_bodies_are_problems() {
+    let app = spawn_app().await;
+    let send = |body: &'static str, content_type: &'static str| {
+        app.client
+            .post(app.url("/api/v1/companies"))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    assert_problem(send("{\"name\": ", "application/json").await.unwrap(), 400).await;
+    let wrong_type = assert_problem(
+        send(
+            r#"{"name": 5, "contact_name": "a", "contact_email": "a@b.co", "data_types": []}"#,
+            "application/json",
+        )
+        .await
+        .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(wrong_type["errors"][0]["field"], "name");
+    let unknown = assert_problem(
+        send(r#"{"name": "A", "nmae": "B", "contact_name": "a", "contact_email": "a@b.co", "data_types": []}"#, "application/json")
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert!(
+        unknown["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown field `nmae`")
+    );
+    let bad_enum = assert_problem(
+        send(r#"{"name": "A", "contact_name": "a", "contact_email": "a@b.co", "data_types": ["everything"]}"#, "application/json")
+            .await
+            .unwrap(),
+        422,
+    )
+    .await;
+    assert_eq!(bad_enum["errors"][0]["field"], "data_types[0]");
+    assert_problem(
+        send("name=A", "application/x-www-form-urlencoded")
+            .await
+            .unwrap(),
+        415,
+    )
+    .await;
+
+    let huge = format!(r#"{{"name": "{}"}}"#, "x".repeat(200_000));
+    let response = app
+        .client
+        .post(app.url("/api/v1/companies"))
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 413).await;
+    let page: Value = app.get("/api/v1/companies").await.json().await.unwrap();
+    assert_eq!(page["items"], json!([]), "nothing was saved");
+}
+
+#[tokio::test]
+async fn unknown_and_malformed_ids_are_404_problems() {
+    let app = spawn_app().await;
+    let unknown = uuid::Uuid::now_v7();
+    for path in [
+        format!("/api/v1/companies/{unknown}"),
+        "/api/v1/companies/not-an-id".to_owned(),
+        format!("/api/v1/refreshes/{unknown}"),
+        format!("/api/v1/companies/{unknown}/reports"),
+    ] {
+        assert_problem(app.get(&path).await, 404).await;
+    }
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/companies/{unknown}")))
+        .send()
+        .await
+        .unwrap();
+    assert_problem(response, 404).await;
+    let response = app
+        .post_json(&format!("/api/v1/companies/{unknown}/refresh"), &json!({}))
+        .await;
+    assert_problem(response, 404).await;
+}
+
+#[tokio::test]
+async fn another_organizations_companies_do_not_exist_for_us() {
+    let app = spawn_app().await;
+    let other = app
+        .store
+        .create_organization("other-bank", "Other Bank")
+        .await
+        .unwrap();
+    let other = domain::OrganizationId::from_uuid(other.id);
+    let theirs = app
+        .store
+        .create_company(
+            other,
+            store::CompanyWrite {
+                name: domain::CompanyName::parse("Secret Client Ltd").unwrap(),
+                description: domain::Description::default(),
+                contact_name: domain::ContactName::parse("Eve").unwrap(),
+                contact_email: domain::EmailAddress::parse("eve@secret.example").unwrap(),
+                assignees: vec![],
+                data_types: vec![domain::DataType::Financials],
+            },
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/v1/companies/{}", theirs.id());
+    assert_problem(app.get(&path).await, 404).await;
+    assert_problem(
+        app.patch_json(&path, &json!({"name": "Mine now"})).await,
+        404,
+    )
+    .await;
+    assert_problem(app.client.delete(app.url(&path)).send().await.unwrap(), 404).await;
+    assert_problem(
+        app.post_json(&format!("{path}/refresh"), &json!({})).await,
+        404,
+    )
+    .await;
+    let statuses: Value = app
+        .get(&format!("/api/v1/company-statuses?ids={}", theirs.id()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statuses["items"], json!([]));
+    let page: Value = app.get("/api/v1/companies").await.json().await.unwrap();
+    assert_eq!(page["items"], json!([]));
+    assert!(
+        app.store
+            .company(other, theirs.id())
+            .await
+            .unwrap()
+            .is_some(),
+        "still there"
+    );
+}
+
+#[tokio::test]
+async fn the_list_searches_filters_sorts_and_pages_without_gaps() {
+    let app = spawn_app().await;
+    let names = [
+        "Zenith Ltd",
+        "alpha Foods",
+        "Bravo Builders",
+        "Charlie Cafe",
+        "Delta Dental",
+        "Echo Events",
+        "Foxtrot Freight",
+        "Golf Garden 100%",
+    ];
+    let mut ids = Vec::new();
+    for name in names {
+        ids.push(
+            app.create_company(name, &["financials"]).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    // Two connected, one of them with an older status time.
+    for (index, hours) in [(2usize, 5i64), (3, 1)] {
+        let id: CompanyId = ids[index].parse().unwrap();
+        app.store
+            .set_company_status(
+                app.organization,
+                id,
+                Some(domain::DataStatus::Available),
+                Some(store::now() - chrono::Duration::hours(hours)),
+                None,
+                Some("sandbox"),
+            )
+            .await
+            .unwrap();
+    }
+
+    // Every page of 3, following next_cursor, covers all 8 once, in name order.
+    for sort in [
+        "name",
+        "-name",
+        "status",
+        "-status",
+        "status_updated_at",
+        "-status_updated_at",
+    ] {
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let mut path = format!("/api/v1/companies?limit=3&sort={sort}");
+            if let Some(c) = &cursor {
+                path.push_str(&format!("&cursor={c}"));
+            }
+            let page: Value = app.get(&path).await.json().await.unwrap();
+            let items = page["items"].as_array().unwrap();
+            assert!(items.len() <= 3);
+            seen.extend(items.iter().map(|c| c["name"].as_str().unwrap().to_owned()));
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "sort {sort}: {seen:?}");
+        if sort == "name" {
+            let mut expected = seen.clone();
+            expected.sort();
+            assert_eq!(seen, expected);
+        }
+        if sort == "-status_updated_at" {
+            assert_eq!(
+                &seen[..2],
+                ["Charlie Cafe", "Bravo Builders"],
+                "newest update first"
+            );
+        }
+    }
+
+    let names_of = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let found: Value = app
+        .get("/api/v1/companies?q=ALPHA")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names_of(&found), ["alpha Foods"]);
+    let literal: Value = app
+        .get("/api/v1/companies?q=100%25")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        names_of(&literal),
+        ["Golf Garden 100%"],
+        "% is matched literally"
+    );
+    let available: Value = app
+        .get("/api/v1/companies?status=available")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names_of(&available), ["Bravo Builders", "Charlie Cafe"]);
+    let never: Value = app
+        .get("/api/v1/companies?status=not_requested&limit=200")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names_of(&never).len(), 6);
+
+    assert_problem(app.get("/api/v1/companies?limit=0").await, 400).await;
+    assert_problem(app.get("/api/v1/companies?limit=201").await, 400).await;
+    assert_problem(app.get("/api/v1/companies?status=sleeping").await, 400).await;
+    assert_problem(app.get("/api/v1/companies?sort=size").await, 400).await;
+    assert_problem(app.get("/api/v1/companies?cursor=nonsense").await, 400).await;
+    let name_cursor: Value = app
+        .get("/api/v1/companies?limit=1")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = name_cursor["next_cursor"].as_str().unwrap();
+    assert_problem(
+        app.get(&format!("/api/v1/companies?sort=status&cursor={cursor}"))
+            .await,
+        400,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn assignees_filter_the_list_and_must_belong_to_the_organization() {
+    let app = spawn_app().await;
+    let email = domain::EmailAddress::parse("rm@bank.example").unwrap();
+    let rm = app
+        .store
+        .create_user(
+            app.organization,
+            &email,
+            "Robin Manager",
+            "relationship_manager",
+        )
+        .await
+        .unwrap();
+    let response = app
+        .post_json(
+            "/api/v1/companies",
+            &json!({"name": "Assigned Ltd", "contact_name": "A", "contact_email": "a@a.example",
+                    "data_types": ["financials"], "assignee_ids": [rm.id]}),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    let company: Value = response.json().await.unwrap();
+    assert_eq!(company["assignees"][0]["name"], "Robin Manager");
+    app.create_company("Unassigned Ltd", &["financials"]).await;
+    let mine: Value = app
+        .get(&format!("/api/v1/companies?assignee={}", rm.id))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
+    assert_eq!(mine["items"][0]["name"], "Assigned Ltd");
+
+    let stranger = uuid::Uuid::now_v7();
+    let response = app
+        .post_json(
+            "/api/v1/companies",
+            &json!({"name": "X", "contact_name": "A", "contact_email": "a@a.example",
+                    "data_types": ["financials"], "assignee_ids": [stranger]}),
+        )
+        .await;
+    let problem = assert_problem(response, 422).await;
+    assert_eq!(problem["errors"][0]["field"], "assignee_ids");
+}
+
+#[tokio::test]
+async fn editing_changes_only_the_fields_sent() {
+    let app = spawn_app().await;
+    let company = app.create_company("Before Ltd", &["financials"]).await;
+    let path = format!("/api/v1/companies/{}", company["id"].as_str().unwrap());
+    let response = app
+        .patch_json(
+            &path,
+            &json!({"name": "After Ltd", "data_types": ["spend_detail"]}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let updated: Value = response.json().await.unwrap();
+    assert_eq!(updated["name"], "After Ltd");
+    assert_eq!(updated["data_types"], json!(["spend_detail"]));
+    assert_eq!(updated["contact"], company["contact"]);
+    let problem = assert_problem(
+        app.patch_json(&path, &json!({"contact_email": "nope"}))
+            .await,
+        422,
+    )
+    .await;
+    assert_eq!(problem["errors"][0]["field"], "contact_email");
+    let unchanged: Value = app.get(&path).await.json().await.unwrap();
+    assert_eq!(unchanged["contact"], company["contact"]);
+}
+
+#[tokio::test]
+async fn deleting_a_company_removes_all_its_data() {
+    let app = spawn_app().await;
+    let id = app
+        .connected_company("Doomed Ltd", &["financials", "spend_detail"])
+        .await;
+    let response = app
+        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await;
+    assert_eq!(response.status(), 202);
+    app.instant_worker()
+        .run_once()
+        .await
+        .unwrap()
+        .expect("a job ran");
+    let reports: Value = app
+        .get(&format!("/api/v1/companies/{id}/reports"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(reports["items"].as_array().unwrap().len(), 5);
+
+    let response = app
+        .client
+        .delete(app.url(&format!("/api/v1/companies/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 204);
+    assert_problem(app.get(&format!("/api/v1/companies/{id}")).await, 404).await;
+    assert!(
+        app.store.reports(id).await.unwrap().is_empty(),
+        "reports are gone"
+    );
+    assert!(
+        app.store.refresh_history(id, 10).await.unwrap().is_empty(),
+        "jobs are gone"
+    );
+}

@@ -1,0 +1,234 @@
+use std::{net::TcpListener, path::PathBuf, time::Duration};
+
+use domain::{CompanyId, DataStatus, OrganizationId};
+use providers::SandboxConfig;
+use refresh::{Worker, WorkerConfig};
+use serde_json::{Value, json};
+use server::startup::{self, Application, Settings};
+use store::Store;
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub organization: OrganizationId,
+    pub client: reqwest::Client,
+    _database: TestDatabase,
+}
+
+enum TestDatabase {
+    Sqlite(#[allow(dead_code)] tempfile::TempDir),
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres { admin_url, name } = self {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // Drop runs outside async; a short-lived runtime on its own thread does it.
+            let _ = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                runtime.block_on(async {
+                    let admin = Store::connect(&admin_url).await?;
+                    use sea_orm::ConnectionTrait;
+                    admin
+                        .connection()
+                        .execute_unprepared(&format!(
+                            "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                        ))
+                        .await?;
+                    admin.close().await?;
+                    Ok::<_, anyhow::Error>(())
+                })
+            })
+            .join();
+        }
+    }
+}
+
+pub fn backend() -> String {
+    std::env::var("SPENDLENS_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned())
+}
+
+async fn fresh_database() -> (String, TestDatabase) {
+    if backend() == "postgres" {
+        let admin_url = std::env::var("SPENDLENS_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        let name = format!("spendlens_test_{}", uuid::Uuid::now_v7().simple());
+        let admin = Store::connect(&admin_url)
+            .await
+            .expect("PostgreSQL is reachable");
+        use sea_orm::ConnectionTrait;
+        admin
+            .connection()
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .await
+            .expect("can create a test database");
+        admin.close().await.ok();
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        (
+            format!("{base}/{name}"),
+            TestDatabase::Postgres { admin_url, name },
+        )
+    } else {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("spendlens.db").display()
+        );
+        (url, TestDatabase::Sqlite(dir))
+    }
+}
+
+pub fn test_settings(database_url: String) -> Settings {
+    Settings {
+        database_url,
+        bind: "127.0.0.1:0".to_owned(),
+        static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/static"),
+        run_worker: false,
+        organization: "test-bank".to_owned(),
+        sample_data: false,
+        sandbox: SandboxConfig {
+            latency: Duration::ZERO,
+            failure_rate: 0.0,
+        },
+        worker: WorkerConfig::default(),
+    }
+}
+
+/// A server on a free port with its own empty database, and no worker: tests run
+/// jobs with [`TestApp::worker`] so they finish deterministically.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        let _ = tracing_subscriber::fmt().with_env_filter("info").try_init();
+    }
+    let (url, database) = fresh_database().await;
+    let mut settings = test_settings(url);
+    customize(&mut settings);
+    let (store, organization) = startup::prepare(&settings).await.expect("database ready");
+    let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
+    let app = Application::build_with(settings, store.clone(), organization, listener)
+        .expect("app builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    TestApp {
+        address,
+        store,
+        organization,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client"),
+        _database: database,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A worker over this app's database whose sandbox behaves as `sandbox` says.
+    pub fn worker(&self, sandbox: SandboxConfig, config: WorkerConfig) -> Worker {
+        Worker::new(self.store.clone(), startup::providers(sandbox), config)
+    }
+
+    pub fn instant_worker(&self) -> Worker {
+        self.worker(
+            SandboxConfig {
+                latency: Duration::ZERO,
+                failure_rate: 0.0,
+            },
+            WorkerConfig::default(),
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> reqwest::Response {
+        self.client
+            .patch(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Adds a company through the API and answers its JSON.
+    pub async fn create_company(&self, name: &str, data_types: &[&str]) -> Value {
+        let response = self
+            .post_json(
+                "/api/v1/companies",
+                &json!({
+                    "name": name,
+                    "contact_name": "Jane Doe",
+                    "contact_email": "jane@example.com",
+                    "data_types": data_types,
+                }),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
+        response.json().await.unwrap()
+    }
+
+    /// A company whose customer granted access (the consent journey is its own issue).
+    pub async fn connected_company(&self, name: &str, data_types: &[&str]) -> CompanyId {
+        let company = self.create_company(name, data_types).await;
+        let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
+        assert!(
+            self.store
+                .set_company_status(
+                    self.organization,
+                    id,
+                    Some(DataStatus::Requested),
+                    Some(store::now()),
+                    None,
+                    Some("sandbox"),
+                )
+                .await
+                .unwrap()
+        );
+        id
+    }
+}
+
+/// Asserts a response is an RFC 9457 problem with `status`, and answers its body.
+pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
+    assert_eq!(response.status().as_u16(), status);
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert_eq!(content_type, "application/problem+json");
+    let body: Value = response.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(
+        body["type"].as_str().unwrap().starts_with("https://"),
+        "{body}"
+    );
+    assert!(!body["title"].as_str().unwrap().is_empty(), "{body}");
+    body
+}

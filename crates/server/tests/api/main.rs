@@ -1,0 +1,11 @@
+//! The server's integration tests: one binary (fast links on 2 cores), each test with
+//! its own server on a free port and its own database.
+//!
+//! `SPENDLENS_TEST_DATABASE=postgres` runs them on PostgreSQL (a fresh database per
+//! test on `SPENDLENS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`);
+//! the default is a fresh SQLite file per test.
+
+mod companies;
+mod helpers;
+mod operations;
+mod refresh;

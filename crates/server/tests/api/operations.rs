@@ -1,0 +1,111 @@
+//! Health checks, the OpenAPI document, the docs page, the SPA fallback, and the
+//! problem answers the framework itself would otherwise give.
+
+use serde_json::Value;
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn health_and_readiness_answer_ok() {
+    let app = spawn_app().await;
+    for path in ["/healthz", "/readyz"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "ok");
+    }
+}
+
+/// The committed document is the one the code generates. On drift this rewrites the
+/// file, so the failure message is the whole fix: review and commit it.
+#[tokio::test]
+async fn committed_openapi_document_matches_the_code() {
+    let generated = server::openapi::pretty_json();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../api-spec/openapi.json");
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    if committed != generated {
+        std::fs::write(&path, &generated).unwrap();
+        panic!(
+            "api-spec/openapi.json was out of date and has been regenerated: review it and \
+             commit it (`git diff api-spec/`)."
+        );
+    }
+    let app = spawn_app().await;
+    let served: Value = app.get("/api/v1/openapi.json").await.json().await.unwrap();
+    let committed: Value = serde_json::from_str(&generated).unwrap();
+    assert_eq!(
+        served, committed,
+        "the served document differs from the committed one"
+    );
+    assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/v1/companies",
+        "/api/v1/companies/{id}",
+        "/api/v1/companies/{id}/refresh",
+        "/api/v1/refreshes/{id}",
+        "/api/v1/company-statuses",
+        "/api/v1/companies/{id}/reports",
+        "/healthz",
+        "/readyz",
+    ] {
+        assert!(
+            served["paths"][path].is_object(),
+            "{path} is not documented"
+        );
+    }
+}
+
+#[tokio::test]
+async fn interactive_docs_work_offline() {
+    let app = spawn_app().await;
+    let redirect = app.get("/api/docs").await;
+    assert_eq!(redirect.status(), 308);
+    let page = app.get("/api/docs/").await;
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("swagger-ui"), "{html}");
+    assert!(
+        !html.contains("https://"),
+        "the docs page loads something from the internet"
+    );
+    let script = app.get("/api/docs/swagger-ui-bundle.js").await;
+    assert_eq!(
+        script.status(),
+        200,
+        "the docs' JavaScript is served locally"
+    );
+}
+
+#[tokio::test]
+async fn deep_links_serve_the_web_app_but_api_paths_never_do() {
+    let app = spawn_app().await;
+    for path in ["/", "/companies/123", "/connect/some-token"] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            response.text().await.unwrap().contains("test shell"),
+            "{path}"
+        );
+    }
+    let body = assert_problem(app.get("/api/v1/no-such-thing").await, 404).await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("/api/v1/no-such-thing")
+    );
+    assert_problem(app.get("/api/nothing-here").await, 404).await;
+}
+
+#[tokio::test]
+async fn wrong_methods_are_problems() {
+    let app = spawn_app().await;
+    let response = app
+        .client
+        .put(app.url("/api/v1/companies"))
+        .send()
+        .await
+        .unwrap();
+    let body = assert_problem(response, 405).await;
+    assert!(body["detail"].as_str().unwrap().contains("PUT"));
+}

@@ -1,0 +1,629 @@
+//! Companies: the list with its filters, sorts and keyset pagination, and writes.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, TimeZone, Utc};
+use domain::{
+    CompanyId, CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress,
+    ErrorCode, OrganizationId, StatusError, UserId,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, Order},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    Store,
+    entities::{companies, company_assignees, refresh_jobs, users},
+    jobs::ACTIVE_STATES,
+    now,
+};
+
+/// A company with what the API shows beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompanyRecord {
+    pub company: companies::Model,
+    pub assignees: Vec<users::Model>,
+    /// The queued or running refresh, if any.
+    pub active_refresh: Option<refresh_jobs::Model>,
+}
+
+impl CompanyRecord {
+    pub fn id(&self) -> CompanyId {
+        CompanyId::from_uuid(self.company.id)
+    }
+
+    pub fn status(&self) -> Option<DataStatus> {
+        self.company.status.as_deref().and_then(|s| s.parse().ok())
+    }
+
+    pub fn error(&self) -> Option<StatusError> {
+        stored_error(
+            self.company.error_code.as_deref(),
+            self.company.error_message.as_deref(),
+        )
+    }
+
+    pub fn data_types(&self) -> Vec<DataType> {
+        requested_types(&self.company)
+    }
+}
+
+pub(crate) fn requested_types(company: &companies::Model) -> Vec<DataType> {
+    let mut types = Vec::with_capacity(2);
+    if company.requests_financials {
+        types.push(DataType::Financials);
+    }
+    if company.requests_spend_detail {
+        types.push(DataType::SpendDetail);
+    }
+    types
+}
+
+/// An error as stored in a row's `error_code`/`error_message` columns.
+pub(crate) fn stored_error(code: Option<&str>, message: Option<&str>) -> Option<StatusError> {
+    let code: ErrorCode = code?.parse().ok()?;
+    Some(StatusError {
+        code,
+        message: message.map_or_else(|| code.default_message().to_owned(), str::to_owned),
+    })
+}
+
+/// A company's editable fields, already parsed.
+#[derive(Debug, Clone)]
+pub struct CompanyWrite {
+    pub name: CompanyName,
+    pub description: Description,
+    pub contact_name: ContactName,
+    pub contact_email: EmailAddress,
+    pub assignees: Vec<UserId>,
+    /// Non-empty.
+    pub data_types: Vec<DataType>,
+}
+
+/// Why a write was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("no such company")]
+    NotFound,
+    #[error("user {0} is not a member of this organization")]
+    UnknownAssignee(UserId),
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// Which companies to list.
+#[derive(Debug, Clone, Default)]
+pub struct CompanyFilter {
+    /// Case-insensitive substring of the name, contact name or contact email.
+    pub search: Option<String>,
+    /// `Some(None)` selects companies never asked for information.
+    pub status: Option<Option<DataStatus>>,
+    pub assignee: Option<UserId>,
+    pub sort: CompanySortKey,
+    pub descending: bool,
+    pub cursor: Option<String>,
+    pub limit: u64,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CompanySortKey {
+    #[default]
+    Name,
+    Status,
+    StatusUpdatedAt,
+}
+
+/// One page of the list.
+#[derive(Debug, Clone)]
+pub struct CompanyPage {
+    pub items: Vec<CompanyRecord>,
+    pub next_cursor: Option<String>,
+}
+
+/// A `cursor` that this server did not hand out for this sort order.
+#[derive(Debug, thiserror::Error)]
+#[error("the cursor is not valid for this list; start again without a cursor")]
+pub struct InvalidCursor;
+
+/// Where a page ended: the sort key values of its last row. Opaque to clients (hex
+/// of this JSON), so its shape can change.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "k", rename_all = "snake_case")]
+enum Cursor {
+    Name {
+        name: String,
+        id: Uuid,
+    },
+    Status {
+        status: String,
+        name: String,
+        id: Uuid,
+    },
+    StatusUpdatedAt {
+        at: DateTime<Utc>,
+        id: Uuid,
+    },
+}
+
+impl Cursor {
+    fn after(company: &companies::Model, key: CompanySortKey) -> Self {
+        match key {
+            CompanySortKey::Name => Cursor::Name {
+                name: company.name.clone(),
+                id: company.id,
+            },
+            CompanySortKey::Status => Cursor::Status {
+                status: company.status.clone().unwrap_or_default(),
+                name: company.name.clone(),
+                id: company.id,
+            },
+            CompanySortKey::StatusUpdatedAt => Cursor::StatusUpdatedAt {
+                at: company.status_updated_at.unwrap_or_else(never),
+                id: company.id,
+            },
+        }
+    }
+
+    fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).expect("a cursor always serializes");
+        json.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn decode(text: &str) -> Result<Self, InvalidCursor> {
+        if text.len() % 2 != 0 || text.len() > 2048 {
+            return Err(InvalidCursor);
+        }
+        let bytes = (0..text.len())
+            .step_by(2)
+            .map(|i| {
+                let pair = text.get(i..i + 2).ok_or(InvalidCursor)?;
+                u8::from_str_radix(pair, 16).map_err(|_| InvalidCursor)
+            })
+            .collect::<Result<Vec<u8>, InvalidCursor>>()?;
+        serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)
+    }
+
+    /// The sort key values as SQL values, in sort order.
+    fn values(self, key: CompanySortKey) -> Result<Vec<sea_orm::Value>, InvalidCursor> {
+        Ok(match (self, key) {
+            (Cursor::Name { name, id }, CompanySortKey::Name) => vec![name.into(), id.into()],
+            (Cursor::Status { status, name, id }, CompanySortKey::Status) => {
+                vec![status.into(), name.into(), id.into()]
+            }
+            (Cursor::StatusUpdatedAt { at, id }, CompanySortKey::StatusUpdatedAt) => {
+                vec![at.into(), id.into()]
+            }
+            _ => return Err(InvalidCursor),
+        })
+    }
+}
+
+/// Stands in for "no status update yet" so that such companies sort first, the same way
+/// on both backends (which order NULLs differently).
+fn never() -> DateTime<Utc> {
+    Utc.timestamp_opt(0, 0).single().expect("the epoch exists")
+}
+
+/// The expressions a sort orders by, ending with the id so that the order is total.
+fn sort_exprs(key: CompanySortKey) -> Vec<Expr> {
+    use companies::Column;
+    let id = Expr::col((companies::Entity, Column::Id));
+    let name = Expr::col((companies::Entity, Column::Name));
+    match key {
+        CompanySortKey::Name => vec![name, id],
+        CompanySortKey::Status => vec![
+            Func::coalesce([
+                Expr::col((companies::Entity, Column::Status)),
+                Expr::val(""),
+            ])
+            .into(),
+            name,
+            id,
+        ],
+        CompanySortKey::StatusUpdatedAt => vec![
+            Func::coalesce([
+                Expr::col((companies::Entity, Column::StatusUpdatedAt)),
+                Expr::val(never()),
+            ])
+            .into(),
+            id,
+        ],
+    }
+}
+
+/// `(a, b, c) > (a0, b0, c0)` spelt out, since row-value comparison is not portable.
+fn keyset_after(exprs: &[Expr], values: Vec<sea_orm::Value>, descending: bool) -> Condition {
+    let mut any = Condition::any();
+    for (i, value) in values.iter().enumerate() {
+        let mut all = Condition::all();
+        for (expr, equal) in exprs.iter().zip(&values).take(i) {
+            all = all.add(expr.clone().eq(equal.clone()));
+        }
+        let beyond = if descending {
+            exprs[i].clone().lt(value.clone())
+        } else {
+            exprs[i].clone().gt(value.clone())
+        };
+        any = any.add(all.add(beyond));
+    }
+    any
+}
+
+impl Store {
+    /// One page of the organization's companies.
+    pub async fn list_companies(
+        &self,
+        organization: OrganizationId,
+        filter: &CompanyFilter,
+    ) -> Result<Result<CompanyPage, InvalidCursor>, sea_orm::DbErr> {
+        use companies::Column;
+        let exprs = sort_exprs(filter.sort);
+        let mut query =
+            companies::Entity::find().filter(Column::OrganizationId.eq(organization.as_uuid()));
+        if let Some(search) = filter
+            .search
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+            let matches = |column: Column| {
+                Expr::expr(Func::lower(Expr::col((companies::Entity, column))))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
+            };
+            query = query.filter(
+                Condition::any()
+                    .add(matches(Column::Name))
+                    .add(matches(Column::ContactName))
+                    .add(matches(Column::ContactEmail)),
+            );
+        }
+        match filter.status {
+            Some(Some(status)) => query = query.filter(Column::Status.eq(status.as_str())),
+            Some(None) => query = query.filter(Column::Status.is_null()),
+            None => {}
+        }
+        if let Some(user) = filter.assignee {
+            query = query.filter(
+                Column::Id.in_subquery(
+                    sea_orm::sea_query::Query::select()
+                        .column(company_assignees::Column::CompanyId)
+                        .from(company_assignees::Entity)
+                        .and_where(company_assignees::Column::UserId.eq(user.as_uuid()))
+                        .to_owned(),
+                ),
+            );
+        }
+        if let Some(cursor) = &filter.cursor {
+            let values = match Cursor::decode(cursor).and_then(|c| c.values(filter.sort)) {
+                Ok(values) => values,
+                Err(invalid) => return Ok(Err(invalid)),
+            };
+            query = query.filter(keyset_after(&exprs, values, filter.descending));
+        }
+        let order = if filter.descending {
+            Order::Desc
+        } else {
+            Order::Asc
+        };
+        for expr in exprs {
+            query = query.order_by(expr, order.clone());
+        }
+        let mut rows = query.limit(filter.limit + 1).all(&self.db).await?;
+        let next_cursor = if rows.len() as u64 > filter.limit {
+            rows.truncate(filter.limit as usize);
+            rows.last()
+                .map(|last| Cursor::after(last, filter.sort).encode())
+        } else {
+            None
+        };
+        let items = self.with_details(rows).await?;
+        Ok(Ok(CompanyPage { items, next_cursor }))
+    }
+
+    /// One company of the organization.
+    pub async fn company(
+        &self,
+        organization: OrganizationId,
+        id: CompanyId,
+    ) -> Result<Option<CompanyRecord>, sea_orm::DbErr> {
+        let Some(row) = self.company_row(organization, id).await? else {
+            return Ok(None);
+        };
+        Ok(self.with_details(vec![row]).await?.pop())
+    }
+
+    /// The companies with these ids that belong to the organization, in the order asked.
+    pub async fn companies_by_ids(
+        &self,
+        organization: OrganizationId,
+        ids: &[CompanyId],
+    ) -> Result<Vec<CompanyRecord>, sea_orm::DbErr> {
+        let rows = companies::Entity::find()
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .filter(companies::Column::Id.is_in(ids.iter().map(CompanyId::as_uuid)))
+            .all(&self.db)
+            .await?;
+        let mut records = self.with_details(rows).await?;
+        let position: HashMap<Uuid, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_uuid(), i))
+            .collect();
+        records.sort_by_key(|r| position.get(&r.company.id).copied());
+        Ok(records)
+    }
+
+    pub(crate) async fn company_row(
+        &self,
+        organization: OrganizationId,
+        id: CompanyId,
+    ) -> Result<Option<companies::Model>, sea_orm::DbErr> {
+        companies::Entity::find_by_id(id.as_uuid())
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .one(&self.db)
+            .await
+    }
+
+    /// Adds the assignees and the active refresh to each company, in two queries.
+    async fn with_details(
+        &self,
+        rows: Vec<companies::Model>,
+    ) -> Result<Vec<CompanyRecord>, sea_orm::DbErr> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+        let assignments = company_assignees::Entity::find()
+            .filter(company_assignees::Column::CompanyId.is_in(ids.clone()))
+            .all(&self.db)
+            .await?;
+        let user_ids: Vec<Uuid> = assignments.iter().map(|a| a.user_id).collect();
+        let users: HashMap<Uuid, users::Model> = if user_ids.is_empty() {
+            HashMap::new()
+        } else {
+            users::Entity::find()
+                .filter(users::Column::Id.is_in(user_ids))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|u| (u.id, u))
+                .collect()
+        };
+        let mut assignees: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
+        for assignment in assignments {
+            if let Some(user) = users.get(&assignment.user_id) {
+                assignees
+                    .entry(assignment.company_id)
+                    .or_default()
+                    .push(user.clone());
+            }
+        }
+        let mut active: HashMap<Uuid, refresh_jobs::Model> = refresh_jobs::Entity::find()
+            .filter(refresh_jobs::Column::CompanyId.is_in(ids))
+            .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|job| (job.company_id, job))
+            .collect();
+        Ok(rows
+            .into_iter()
+            .map(|company| {
+                let mut people = assignees.remove(&company.id).unwrap_or_default();
+                people.sort_by(|a, b| a.name.cmp(&b.name));
+                CompanyRecord {
+                    active_refresh: active.remove(&company.id),
+                    assignees: people,
+                    company,
+                }
+            })
+            .collect())
+    }
+
+    /// Adds a company. It has no status until information is requested.
+    pub async fn create_company(
+        &self,
+        organization: OrganizationId,
+        write: CompanyWrite,
+    ) -> Result<CompanyRecord, WriteError> {
+        self.check_assignees(organization, &write.assignees).await?;
+        let at = now();
+        let id = Uuid::now_v7();
+        let txn = self.db.begin().await?;
+        companies::ActiveModel {
+            id: Set(id),
+            organization_id: Set(organization.as_uuid()),
+            name: Set(write.name.into()),
+            description: Set(write.description.into()),
+            contact_name: Set(write.contact_name.into()),
+            contact_email: Set(write.contact_email.into()),
+            requests_financials: Set(write.data_types.contains(&DataType::Financials)),
+            requests_spend_detail: Set(write.data_types.contains(&DataType::SpendDetail)),
+            status: Set(None),
+            status_updated_at: Set(None),
+            error_code: Set(None),
+            error_message: Set(None),
+            platform: Set(None),
+            created_at: Set(at),
+            updated_at: Set(at),
+        }
+        .insert(&txn)
+        .await?;
+        insert_assignees(&txn, id, &write.assignees).await?;
+        txn.commit().await?;
+        self.company(organization, CompanyId::from_uuid(id))
+            .await?
+            .ok_or(WriteError::NotFound)
+    }
+
+    /// Replaces a company's editable fields.
+    pub async fn update_company(
+        &self,
+        organization: OrganizationId,
+        id: CompanyId,
+        write: CompanyWrite,
+    ) -> Result<CompanyRecord, WriteError> {
+        self.check_assignees(organization, &write.assignees).await?;
+        let row = self
+            .company_row(organization, id)
+            .await?
+            .ok_or(WriteError::NotFound)?;
+        let txn = self.db.begin().await?;
+        let mut active = row.into_active_model();
+        active.name = Set(write.name.into());
+        active.description = Set(write.description.into());
+        active.contact_name = Set(write.contact_name.into());
+        active.contact_email = Set(write.contact_email.into());
+        active.requests_financials = Set(write.data_types.contains(&DataType::Financials));
+        active.requests_spend_detail = Set(write.data_types.contains(&DataType::SpendDetail));
+        active.updated_at = Set(now());
+        active.update(&txn).await?;
+        company_assignees::Entity::delete_many()
+            .filter(company_assignees::Column::CompanyId.eq(id.as_uuid()))
+            .exec(&txn)
+            .await?;
+        insert_assignees(&txn, id.as_uuid(), &write.assignees).await?;
+        txn.commit().await?;
+        self.company(organization, id)
+            .await?
+            .ok_or(WriteError::NotFound)
+    }
+
+    /// Deletes a company and, through the foreign keys, its assignments, reports and
+    /// refresh jobs. Returns whether it existed.
+    pub async fn delete_company(
+        &self,
+        organization: OrganizationId,
+        id: CompanyId,
+    ) -> Result<bool, sea_orm::DbErr> {
+        let deleted = companies::Entity::delete_many()
+            .filter(companies::Column::Id.eq(id.as_uuid()))
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .exec(&self.db)
+            .await?;
+        Ok(deleted.rows_affected > 0)
+    }
+
+    async fn check_assignees(
+        &self,
+        organization: OrganizationId,
+        assignees: &[UserId],
+    ) -> Result<(), WriteError> {
+        if assignees.is_empty() {
+            return Ok(());
+        }
+        let known: Vec<Uuid> = users::Entity::find()
+            .select_only()
+            .column(users::Column::Id)
+            .filter(users::Column::OrganizationId.eq(organization.as_uuid()))
+            .filter(users::Column::Id.is_in(assignees.iter().map(UserId::as_uuid)))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        match assignees.iter().find(|id| !known.contains(&id.as_uuid())) {
+            Some(unknown) => Err(WriteError::UnknownAssignee(*unknown)),
+            None => Ok(()),
+        }
+    }
+
+    /// Sets a company's status fields directly. Used to build demo data and test
+    /// fixtures; the product's own transitions go through the refresh path.
+    pub async fn set_company_status(
+        &self,
+        organization: OrganizationId,
+        id: CompanyId,
+        status: Option<DataStatus>,
+        at: Option<DateTime<Utc>>,
+        error: Option<StatusError>,
+        platform: Option<&str>,
+    ) -> Result<bool, sea_orm::DbErr> {
+        let result = companies::Entity::update_many()
+            .col_expr(
+                companies::Column::Status,
+                Expr::val(status.map(|s| s.as_str())).into(),
+            )
+            .col_expr(companies::Column::StatusUpdatedAt, Expr::val(at).into())
+            .col_expr(
+                companies::Column::ErrorCode,
+                Expr::val(error.as_ref().map(|e| e.code.as_str())).into(),
+            )
+            .col_expr(
+                companies::Column::ErrorMessage,
+                Expr::val(error.map(|e| e.message)).into(),
+            )
+            .col_expr(companies::Column::Platform, Expr::val(platform).into())
+            .filter(companies::Column::Id.eq(id.as_uuid()))
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected > 0)
+    }
+}
+
+async fn insert_assignees(
+    txn: &impl sea_orm::ConnectionTrait,
+    company: Uuid,
+    users: &[UserId],
+) -> Result<(), sea_orm::DbErr> {
+    let mut unique: Vec<Uuid> = users.iter().map(UserId::as_uuid).collect();
+    unique.sort();
+    unique.dedup();
+    if unique.is_empty() {
+        return Ok(());
+    }
+    company_assignees::Entity::insert_many(unique.into_iter().map(|user_id| {
+        company_assignees::ActiveModel {
+            company_id: Set(company),
+            user_id: Set(user_id),
+        }
+    }))
+    .exec(txn)
+    .await?;
+    Ok(())
+}
+
+/// Escapes `%`, `_` and the escape character itself for a LIKE pattern.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_refuse_garbage() {
+        let cursor = Cursor::Name {
+            name: "Acme".into(),
+            id: Uuid::nil(),
+        };
+        let text = cursor.encode();
+        assert!(matches!(Cursor::decode(&text), Ok(Cursor::Name { .. })));
+        assert!(Cursor::decode("zz").is_err());
+        assert!(Cursor::decode("abc").is_err());
+        assert!(Cursor::decode(&"00".repeat(4)).is_err());
+        assert!(
+            Cursor::decode(&text)
+                .unwrap()
+                .values(CompanySortKey::Status)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn like_patterns_are_escaped() {
+        assert_eq!(escape_like("100%_a\\b"), "100\\%\\_a\\\\b");
+    }
+}

@@ -1,0 +1,514 @@
+//! The refresh job queue and the reports a finished job writes.
+//!
+//! A job row is the whole truth about a refresh: the API inserts it, a worker claims it
+//! with a lease, and the worker's final transaction writes the reports, moves the
+//! company's status and finishes the job together. A unique partial index keeps at
+//! most one queued or running job per company.
+
+use chrono::{DateTime, Duration, Utc};
+use domain::{
+    CompanyId, DataStatus, DataType, OrganizationId, RefreshJobId, RefreshState, RefreshTrigger,
+    ReportKind, StatusError, StatusEvent, UserId, transition,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
+    TransactionTrait,
+    sea_query::{Expr, OnConflict},
+};
+use uuid::Uuid;
+
+use crate::{
+    Store,
+    companies::{requested_types, stored_error},
+    entities::{companies, refresh_jobs, reports},
+    now,
+};
+
+pub(crate) const ACTIVE_STATES: [&str; 2] = [
+    RefreshState::Queued.as_str(),
+    RefreshState::Running.as_str(),
+];
+
+/// Why a refresh cannot be queued.
+#[derive(Debug, thiserror::Error)]
+pub enum RefreshRefused {
+    #[error("no such company")]
+    NotFound,
+    /// Nothing to fetch from: the customer has not granted access (or it was lost).
+    #[error("the customer has not granted access to their data")]
+    NoAccess,
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+/// A job a worker holds the lease of, with the company it refreshes.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub job: refresh_jobs::Model,
+    pub company: companies::Model,
+}
+
+impl ClaimedJob {
+    pub fn id(&self) -> RefreshJobId {
+        RefreshJobId::from_uuid(self.job.id)
+    }
+
+    pub fn data_types(&self) -> Vec<DataType> {
+        requested_types(&self.company)
+    }
+}
+
+/// A report a finished job stores.
+#[derive(Debug, Clone)]
+pub struct StoredReport {
+    pub kind: ReportKind,
+    pub payload: serde_json::Value,
+}
+
+/// Why a worker could not record a job's outcome.
+#[derive(Debug, thiserror::Error)]
+pub enum FinishError {
+    /// The lease expired and another worker took the job, or the company was deleted.
+    #[error("the job is no longer held by this worker")]
+    LeaseLost,
+    #[error(transparent)]
+    Database(#[from] sea_orm::DbErr),
+}
+
+pub fn job_error(job: &refresh_jobs::Model) -> Option<StatusError> {
+    stored_error(job.error_code.as_deref(), job.error_message.as_deref())
+}
+
+impl Store {
+    /// Queues a refresh of the company, or returns the one already queued or running.
+    /// The bool is true when this call created the job.
+    ///
+    /// The insert is a single statement guarded by the unique partial index, so any
+    /// number of concurrent callers on any number of replicas end up with one job.
+    pub async fn request_refresh(
+        &self,
+        organization: OrganizationId,
+        company: CompanyId,
+        trigger: RefreshTrigger,
+        requested_by: Option<UserId>,
+    ) -> Result<(refresh_jobs::Model, bool), RefreshRefused> {
+        // A job can finish between a failed insert and the re-read: try again then.
+        for _ in 0..5 {
+            let row = self
+                .company_row(organization, company)
+                .await?
+                .ok_or(RefreshRefused::NotFound)?;
+            if row.platform.is_none() {
+                return Err(RefreshRefused::NoAccess);
+            }
+            if let Some(job) = self.active_job(company).await? {
+                return Ok((job, false));
+            }
+            let at = now();
+            let inserted = refresh_jobs::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(organization.as_uuid()),
+                company_id: Set(company.as_uuid()),
+                state: Set(RefreshState::Queued.as_str().to_owned()),
+                trigger: Set(trigger.as_str().to_owned()),
+                requested_by: Set(requested_by.map(|u| u.as_uuid())),
+                requested_at: Set(at),
+                run_at: Set(at),
+                started_at: Set(None),
+                finished_at: Set(None),
+                attempts: Set(0),
+                lease_owner: Set(None),
+                lease_expires_at: Set(None),
+                error_code: Set(None),
+                error_message: Set(None),
+            }
+            .insert(&self.db)
+            .await;
+            match inserted {
+                Ok(job) => return Ok((job, true)),
+                Err(err) if is_unique_violation(&err) => continue,
+                Err(err) => return Err(err.into()),
+            }
+        }
+        Err(RefreshRefused::Database(sea_orm::DbErr::Custom(
+            "the company's refresh kept changing state; try again".into(),
+        )))
+    }
+
+    async fn active_job(
+        &self,
+        company: CompanyId,
+    ) -> Result<Option<refresh_jobs::Model>, sea_orm::DbErr> {
+        refresh_jobs::Entity::find()
+            .filter(refresh_jobs::Column::CompanyId.eq(company.as_uuid()))
+            .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
+            .one(&self.db)
+            .await
+    }
+
+    /// One refresh job of the organization.
+    pub async fn refresh_job(
+        &self,
+        organization: OrganizationId,
+        id: RefreshJobId,
+    ) -> Result<Option<refresh_jobs::Model>, sea_orm::DbErr> {
+        refresh_jobs::Entity::find_by_id(id.as_uuid())
+            .filter(refresh_jobs::Column::OrganizationId.eq(organization.as_uuid()))
+            .one(&self.db)
+            .await
+    }
+
+    /// The company's refreshes, newest first.
+    pub async fn refresh_history(
+        &self,
+        company: CompanyId,
+        limit: u64,
+    ) -> Result<Vec<refresh_jobs::Model>, sea_orm::DbErr> {
+        use sea_orm::QuerySelect;
+        refresh_jobs::Entity::find()
+            .filter(refresh_jobs::Column::CompanyId.eq(company.as_uuid()))
+            .order_by_desc(refresh_jobs::Column::RequestedAt)
+            .limit(limit)
+            .all(&self.db)
+            .await
+    }
+
+    /// Claims the oldest runnable job for `owner` until `lease` from now: a queued job
+    /// whose time has come, or a running one whose worker's lease expired (the worker
+    /// died). Returns `None` when there is nothing to do.
+    pub async fn claim_next_job(
+        &self,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<Option<ClaimedJob>, sea_orm::DbErr> {
+        let at = now();
+        let expires = at + lease;
+        let backend = self.backend();
+        // PostgreSQL: SKIP LOCKED lets any number of workers claim without waiting on
+        // each other. SQLite has one writer at a time, so the UPDATE is atomic as is.
+        let statement = match backend {
+            DbBackend::Postgres => Statement::from_sql_and_values(
+                backend,
+                "UPDATE refresh_jobs SET state = 'running', attempts = attempts + 1, \
+                   started_at = $1, lease_owner = $2, lease_expires_at = $3 \
+                 WHERE id = ( \
+                   SELECT id FROM refresh_jobs \
+                   WHERE (state = 'queued' AND run_at <= $1) \
+                      OR (state = 'running' AND lease_expires_at < $1) \
+                   ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+                 RETURNING *",
+                [at.into(), owner.into(), expires.into()],
+            ),
+            _ => Statement::from_sql_and_values(
+                backend,
+                "UPDATE refresh_jobs SET state = 'running', attempts = attempts + 1, \
+                   started_at = ?, lease_owner = ?, lease_expires_at = ? \
+                 WHERE id = ( \
+                   SELECT id FROM refresh_jobs \
+                   WHERE (state = 'queued' AND run_at <= ?) \
+                      OR (state = 'running' AND lease_expires_at < ?) \
+                   ORDER BY run_at LIMIT 1) \
+                 RETURNING *",
+                [
+                    at.into(),
+                    owner.into(),
+                    expires.into(),
+                    at.into(),
+                    at.into(),
+                ],
+            ),
+        };
+        let Some(job) = refresh_jobs::Entity::find()
+            .from_raw_sql(statement)
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let company = companies::Entity::find_by_id(job.company_id)
+            .one(&self.db)
+            .await?;
+        match company {
+            Some(company) => Ok(Some(ClaimedJob { job, company })),
+            // Deleted between the claim and now: the cascade removes the job too.
+            None => Ok(None),
+        }
+    }
+
+    /// Extends the lease of a job this worker holds. False when it no longer holds it.
+    pub async fn extend_lease(
+        &self,
+        job: RefreshJobId,
+        owner: &str,
+        lease: Duration,
+    ) -> Result<bool, sea_orm::DbErr> {
+        let result = refresh_jobs::Entity::update_many()
+            .col_expr(
+                refresh_jobs::Column::LeaseExpiresAt,
+                Expr::val(now() + lease).into(),
+            )
+            .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
+            .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+            .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// Records a successful fetch in one transaction: the job succeeds, each report is
+    /// replaced with its own `updated_at`, and the company becomes `available`.
+    pub async fn finish_job_succeeded(
+        &self,
+        claimed: &ClaimedJob,
+        owner: &str,
+        fetched: Vec<StoredReport>,
+    ) -> Result<DateTime<Utc>, FinishError> {
+        let at = now();
+        let txn = self.db.begin().await?;
+        if !finish(
+            &txn,
+            claimed.job.id,
+            owner,
+            RefreshState::Succeeded,
+            None,
+            at,
+        )
+        .await?
+        {
+            return Err(FinishError::LeaseLost);
+        }
+        for report in fetched {
+            reports::Entity::insert(reports::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                company_id: Set(claimed.company.id),
+                kind: Set(report.kind.as_str().to_owned()),
+                data_type: Set(report.kind.data_type().as_str().to_owned()),
+                payload: Set(report.payload.to_string()),
+                updated_at: Set(at),
+            })
+            .on_conflict(
+                OnConflict::columns([reports::Column::CompanyId, reports::Column::Kind])
+                    .update_columns([
+                        reports::Column::DataType,
+                        reports::Column::Payload,
+                        reports::Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(&txn)
+            .await?;
+        }
+        set_status(&txn, claimed.company.id, StatusEvent::RefreshSucceeded, at).await?;
+        txn.commit().await?;
+        Ok(at)
+    }
+
+    /// Records a failed fetch in one transaction: the job fails with `error`, and the
+    /// company shows it. The company's reports are left as they were.
+    pub async fn finish_job_failed(
+        &self,
+        claimed: &ClaimedJob,
+        owner: &str,
+        error: StatusError,
+    ) -> Result<(), FinishError> {
+        let at = now();
+        let txn = self.db.begin().await?;
+        if !finish(
+            &txn,
+            claimed.job.id,
+            owner,
+            RefreshState::Failed,
+            Some(&error),
+            at,
+        )
+        .await?
+        {
+            return Err(FinishError::LeaseLost);
+        }
+        set_status(
+            &txn,
+            claimed.company.id,
+            StatusEvent::RefreshFailed(error),
+            at,
+        )
+        .await?;
+        txn.commit().await?;
+        Ok(())
+    }
+
+    /// Puts a job this worker holds back in the queue to run at `run_at` (a transient
+    /// failure, or the worker shutting down).
+    pub async fn release_job(
+        &self,
+        job: RefreshJobId,
+        owner: &str,
+        run_at: DateTime<Utc>,
+        error: Option<&StatusError>,
+    ) -> Result<bool, sea_orm::DbErr> {
+        let result = refresh_jobs::Entity::update_many()
+            .col_expr(
+                refresh_jobs::Column::State,
+                Expr::val(RefreshState::Queued.as_str()).into(),
+            )
+            .col_expr(refresh_jobs::Column::RunAt, Expr::val(run_at).into())
+            .col_expr(
+                refresh_jobs::Column::LeaseOwner,
+                Expr::val(None::<String>).into(),
+            )
+            .col_expr(
+                refresh_jobs::Column::LeaseExpiresAt,
+                Expr::val(None::<DateTime<Utc>>).into(),
+            )
+            .col_expr(
+                refresh_jobs::Column::ErrorCode,
+                Expr::val(error.map(|e| e.code.as_str())).into(),
+            )
+            .col_expr(
+                refresh_jobs::Column::ErrorMessage,
+                Expr::val(error.map(|e| e.message.clone())).into(),
+            )
+            .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
+            .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+            .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
+            .exec(&self.db)
+            .await?;
+        Ok(result.rows_affected == 1)
+    }
+
+    /// The company's stored reports, without their payloads, in report order.
+    pub async fn reports(
+        &self,
+        company: CompanyId,
+    ) -> Result<Vec<(ReportKind, DateTime<Utc>)>, sea_orm::DbErr> {
+        use sea_orm::QuerySelect;
+        let rows: Vec<(String, DateTime<Utc>)> = reports::Entity::find()
+            .select_only()
+            .column(reports::Column::Kind)
+            .column(reports::Column::UpdatedAt)
+            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut listed: Vec<(ReportKind, DateTime<Utc>)> = rows
+            .into_iter()
+            .filter_map(|(kind, at)| Some((kind.parse().ok()?, at)))
+            .collect();
+        listed.sort_by_key(|(kind, _)| *kind);
+        Ok(listed)
+    }
+
+    /// One stored report with its payload.
+    pub async fn report(
+        &self,
+        company: CompanyId,
+        kind: ReportKind,
+    ) -> Result<Option<(serde_json::Value, DateTime<Utc>)>, sea_orm::DbErr> {
+        let Some(row) = reports::Entity::find()
+            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(reports::Column::Kind.eq(kind.as_str()))
+            .one(&self.db)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let payload = serde_json::from_str(&row.payload).map_err(|e| {
+            sea_orm::DbErr::Custom(format!("report {} holds invalid JSON: {e}", row.id))
+        })?;
+        Ok(Some((payload, row.updated_at)))
+    }
+
+    /// Stores reports for a company directly, outside any job (demo data).
+    pub async fn put_reports(
+        &self,
+        company: CompanyId,
+        fetched: Vec<StoredReport>,
+        at: DateTime<Utc>,
+    ) -> Result<(), sea_orm::DbErr> {
+        for report in fetched {
+            reports::Entity::insert(reports::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                company_id: Set(company.as_uuid()),
+                kind: Set(report.kind.as_str().to_owned()),
+                data_type: Set(report.kind.data_type().as_str().to_owned()),
+                payload: Set(report.payload.to_string()),
+                updated_at: Set(at),
+            })
+            .on_conflict(
+                OnConflict::columns([reports::Column::CompanyId, reports::Column::Kind])
+                    .update_columns([reports::Column::Payload, reports::Column::UpdatedAt])
+                    .to_owned(),
+            )
+            .exec(&self.db)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Moves a running job held by `owner` to its final state. False when not held.
+async fn finish(
+    txn: &impl sea_orm::ConnectionTrait,
+    job: Uuid,
+    owner: &str,
+    state: RefreshState,
+    error: Option<&StatusError>,
+    at: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    let result = refresh_jobs::Entity::update_many()
+        .col_expr(
+            refresh_jobs::Column::State,
+            Expr::val(state.as_str()).into(),
+        )
+        .col_expr(refresh_jobs::Column::FinishedAt, Expr::val(at).into())
+        .col_expr(
+            refresh_jobs::Column::LeaseOwner,
+            Expr::val(None::<String>).into(),
+        )
+        .col_expr(
+            refresh_jobs::Column::LeaseExpiresAt,
+            Expr::val(None::<DateTime<Utc>>).into(),
+        )
+        .col_expr(
+            refresh_jobs::Column::ErrorCode,
+            Expr::val(error.map(|e| e.code.as_str())).into(),
+        )
+        .col_expr(
+            refresh_jobs::Column::ErrorMessage,
+            Expr::val(error.map(|e| e.message.clone())).into(),
+        )
+        .filter(refresh_jobs::Column::Id.eq(job))
+        .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+        .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
+        .exec(txn)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Applies `event` to the company's status through the domain's state machine.
+async fn set_status(
+    txn: &impl sea_orm::ConnectionTrait,
+    company: Uuid,
+    event: StatusEvent,
+    at: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let Some(row) = companies::Entity::find_by_id(company).one(txn).await? else {
+        return Ok(());
+    };
+    let from: Option<DataStatus> = row.status.as_deref().and_then(|s| s.parse().ok());
+    let (status, error) = transition(from, event)
+        .map_err(|invalid| sea_orm::DbErr::Custom(format!("company {company}: {invalid}")))?;
+    let mut active: companies::ActiveModel = row.into();
+    active.status = Set(Some(status.as_str().to_owned()));
+    active.status_updated_at = Set(Some(at));
+    active.error_code = Set(error.as_ref().map(|e| e.code.as_str().to_owned()));
+    active.error_message = Set(error.map(|e| e.message));
+    active.update(txn).await?;
+    Ok(())
+}
+
+fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+    )
+}

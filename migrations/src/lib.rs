@@ -1,0 +1,19 @@
+//! Spendlens's database schema, as one backend-neutral migration set.
+//!
+//! Architecture invariant: every migration runs unchanged on SQLite and PostgreSQL.
+//! Schema is written with sea-query's DSL; the few statements it cannot express
+//! (partial indexes) are plain SQL that both backends accept. Applied migrations are
+//! never edited: a change is a new migration.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_initial;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261126_000001_initial::Migration)]
+    }
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Installs what Spendlens needs to build (and, with `test`, to test), idempotently:
+# each step checks first and does nothing when the tool is already there.
+# Everything comes from crates.io, npm, PyPI or Debian: nothing is downloaded at build time.
+#
+#   scripts/setup.sh run    # Rust target, trunk, wasm-bindgen, wasm-opt
+#   scripts/setup.sh test   # the same, plus nextest, Chromium, playwright-core, schemathesis, PostgreSQL
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+purpose="${1:-run}"
+TRUNK_VERSION=0.21.14
+SCHEMATHESIS_VERSION=4.32.5
+CACHE="${SPENDLENS_CACHE:-$HOME/.cache/spendlens}"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "Adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
+  say "Installing trunk $TRUNK_VERSION (a few minutes, once)"
+  cargo install trunk --version "$TRUNK_VERSION" --locked
+fi
+
+# wasm-bindgen-cli must be exactly the version the app links, or trunk would try to
+# download one.
+WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
+  say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION"
+fi
+
+# wasm-opt from npm's binaryen 132 (Debian's older one produces a broken app).
+if [ ! -x frontend/node_modules/.bin/wasm-opt ]; then
+  say "Installing binaryen (wasm-opt) from npm"
+  (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+[ "$purpose" = test ] || exit 0
+
+if ! command -v cargo-nextest >/dev/null; then
+  say "Installing cargo-nextest"
+  cargo install cargo-nextest --locked
+fi
+
+if [ ! -x /usr/bin/chromium ]; then
+  say "Installing Chromium from Debian"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+
+if [ ! -d e2e/node_modules/playwright-core ]; then
+  say "Installing playwright-core (no browser download)"
+  (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+if ! "$CACHE/venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+  say "Installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
+  python3 -m venv "$CACHE/venv"
+  "$CACHE/venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
+fi
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then
+  say "Starting PostgreSQL"
+  for version in /etc/postgresql/*; do
+    pg_ctlcluster --skip-systemctl-redirect "$(basename "$version")" main start || true
+  done
+  for _ in $(seq 1 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+  pg_isready -h 127.0.0.1 -p 5432
+fi

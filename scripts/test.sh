@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Runs every check and test of Spendlens, as CI does:
+#   formatting, clippy, the wire-types dependency check, the Rust tests on SQLite and
+#   on PostgreSQL (a fresh database per test), the WASM build, the browser e2e test in
+#   headless Chromium, and schemathesis against the served OpenAPI document.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+scripts/setup.sh test
+
+export PATH="$ROOT/frontend/node_modules/.bin:$PATH"
+export TRUNK_SKIP_VERSION_CHECK=true
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+CACHE="${SPENDLENS_CACHE:-$HOME/.cache/spendlens}"
+started=$(date +%s)
+passed=0
+
+step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+ok() { passed=$((passed + 1)); printf '\033[32mok\033[0m %s\n' "$*"; }
+
+step "Formatting (cargo fmt --check)"
+cargo fmt --all -- --check
+ok "formatting"
+
+step "Lints (clippy -D warnings: server side, then the WASM frontend)"
+cargo clippy --workspace --exclude frontend --all-targets --quiet -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings
+ok "clippy"
+
+step "Wire types stay free of server dependencies, and domain + api-types build for wasm32"
+forbidden=$(cargo tree -p api-types -e normal --prefix none --target all | grep -E '^(sea-orm|sea-query|sqlx|actix|tokio|reqwest|lettre)[ -]' || true)
+if [ -n "$forbidden" ]; then
+  echo "api-types pulls server-side crates:" >&2
+  echo "$forbidden" >&2
+  exit 1
+fi
+cargo check -p domain -p api-types --target wasm32-unknown-unknown --quiet
+ok "api-types depends on no sea-orm, actix, tokio, sqlx, reqwest or lettre"
+
+step "Rust tests on SQLite"
+SPENDLENS_TEST_DATABASE=sqlite cargo nextest run --workspace --exclude frontend --no-fail-fast
+ok "Rust tests (SQLite)"
+
+step "Rust tests on PostgreSQL (127.0.0.1:5432, a fresh database per test)"
+SPENDLENS_TEST_DATABASE=postgres cargo nextest run -p server --no-fail-fast
+ok "Rust tests (PostgreSQL)"
+
+step "WASM build of the web app (trunk build --release)"
+trunk build --release
+ok "web app built: $(du -b frontend/dist/*.wasm | awk '{print $1}') bytes of wasm"
+
+step "Browser e2e in headless Chromium"
+cargo build -p server --bin spendlens --quiet
+(cd e2e && SPENDLENS_BIN="$TARGET_DIR/debug/spendlens" SPENDLENS_STATIC_DIR="$ROOT/frontend/dist" npm test)
+ok "e2e (Chromium)"
+
+step "schemathesis against the served OpenAPI document"
+scripts/schemathesis.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv/bin/st"
+ok "schemathesis"
+
+printf '\n\033[1;32mAll %d checks passed in %ss.\033[0m\n' "$passed" "$(( $(date +%s) - started ))"
