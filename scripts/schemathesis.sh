@@ -8,7 +8,7 @@ st="$2"
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cleanup() {
-  [ -n "${server:-}" ] && kill "$server" 2>/dev/null && wait "$server" 2>/dev/null
+  if [ -n "${server:-}" ]; then kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -21,13 +21,13 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/server.log"; exit 1; }
 status=0
-"$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+(cd "$work" && "$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --checks all \
   --max-examples 40 \
   --workers 2 \
   --seed 1 \
   --request-timeout 10 \
-  --no-color || status=$?
+  --no-color) || status=$?
 if [ "$status" != 0 ]; then
   echo "--- server log ---"; tail -50 "$work/server.log"
 fi

@@ -66,7 +66,7 @@ pub struct UserSummary {
 pub struct CompanyPage {
     pub items: Vec<Company>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<CompanyId>,
 }
 
 /// A company to add.
@@ -74,17 +74,50 @@ pub struct CompanyPage {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewCompany {
-    /// 1 to 200 characters.
+    /// 1 to 200 characters, one line.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub name: String,
     /// Up to 2,000 characters.
     #[serde(default)]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub description: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub contact_name: String,
+    /// Where information requests are sent.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^ *[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+ *$"
+        )
+    )]
     pub contact_email: String,
     /// Users of the organization responsible for the company.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub assignee_ids: Vec<UserId>,
     /// At least one of `financials` and `spend_detail`.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub data_types: Vec<DataType>,
 }
 
@@ -94,16 +127,48 @@ pub struct NewCompany {
 #[serde(deny_unknown_fields)]
 pub struct CompanyUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 2000,
+            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
     pub contact_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^ *[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+ *$"
+        )
+    )]
     pub contact_email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub assignee_ids: Option<Vec<UserId>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub data_types: Option<Vec<DataType>>,
 }
 
@@ -114,6 +179,7 @@ pub struct CompanyUpdate {
 pub struct CompanyListQuery {
     /// Case-insensitive search in the company's name and contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusFilter>,
@@ -122,9 +188,9 @@ pub struct CompanyListQuery {
     pub assignee: Option<UserId>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sort: Option<CompanySort>,
-    /// `next_cursor` from the previous page.
+    /// `next_cursor` from the previous page: the page continues after this company.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cursor: Option<String>,
+    pub cursor: Option<CompanyId>,
     /// Page size, 1 to 200; default 50.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 200))]
@@ -201,7 +267,11 @@ pub struct CompanyStatusList {
 #[cfg_attr(feature = "openapi", derive(IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
 pub struct CompanyStatusQuery {
-    /// Comma-separated company ids, at most 200.
+    /// Company ids, comma-separated (`ids=ID1,ID2`), at most 200.
+    #[cfg_attr(
+        feature = "openapi",
+        param(value_type = Vec<CompanyId>, style = Form, explode = false, min_items = 1, max_items = 200)
+    )]
     pub ids: String,
 }
 

@@ -14,7 +14,10 @@ mod status;
 pub use data::UnknownName;
 pub use data::{DataType, ReportKind};
 pub use ids::{CompanyId, OrganizationId, RefreshJobId, ReportId, UserId};
-pub use names::{CompanyName, ContactName, Description, EmailAddress, ParseError};
+pub use names::{
+    CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN, ParseError,
+    TEXT_PATTERN,
+};
 pub use refresh::{RefreshState, RefreshTrigger};
 pub use status::{
     DataStatus, ErrorCode, InvalidTransition, Remedy, StatusError, StatusEvent, transition,

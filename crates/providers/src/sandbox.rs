@@ -152,6 +152,12 @@ struct Bill {
     lines: Vec<(String, f64)>,
 }
 
+/// Accounts as (name, amount) pairs.
+type Accounts = Vec<(&'static str, f64)>;
+
+/// One month of the profit and loss: income, cost of sales, expenses, interest.
+type MonthFigures = (Accounts, Accounts, Accounts, f64);
+
 /// A company's synthetic books as of one day.
 pub struct SandboxBooks {
     seed: u64,
@@ -336,15 +342,7 @@ impl SandboxBooks {
         })
     }
 
-    fn month_figures(
-        &self,
-        month: NaiveDate,
-    ) -> (
-        Vec<(&'static str, f64)>,
-        Vec<(&'static str, f64)>,
-        Vec<(&'static str, f64)>,
-        f64,
-    ) {
+    fn month_figures(&self, month: NaiveDate) -> MonthFigures {
         let mut rng = self.month_rng(month, 2);
         // A gentle seasonal swing around the company's typical month.
         let season = 1.0 + 0.12 * ((month.month() as f64) / 12.0 * std::f64::consts::TAU).sin();

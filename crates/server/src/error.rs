@@ -29,6 +29,10 @@ pub enum ApiError {
     /// get the same answer, so existence does not leak.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 404: the body refers to something that does not exist in the caller's
+    /// organization (an assignee). Listed in `errors` under `field`.
+    #[error("{detail}")]
+    UnknownReference { field: &'static str, detail: String },
     /// 409: the resource is not in a state that allows this; the detail says what to do.
     #[error("{detail}")]
     Conflict {
@@ -88,6 +92,15 @@ impl ApiError {
                 Some(format!("No {what} with this id exists.")),
                 vec![],
             ),
+            ApiError::UnknownReference { field, detail } => (
+                "unknown-reference",
+                "Not found",
+                Some(detail.clone()),
+                vec![FieldError {
+                    field: (*field).to_owned(),
+                    message: detail.clone(),
+                }],
+            ),
             ApiError::Conflict {
                 slug,
                 title,
@@ -143,7 +156,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::NotFound(_) | ApiError::UnknownReference { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -208,6 +221,17 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
     };
     let (req, old) = res.into_parts();
     let mut response = problem_response(&problem);
+    if status == StatusCode::METHOD_NOT_ALLOWED && !old.headers().contains_key(header::ALLOW) {
+        let allow = req
+            .app_data::<actix_web::web::Data<crate::fallback::KnownRoutes>>()
+            .map_or_else(
+                || "GET, HEAD".to_owned(),
+                |routes| routes.allow_header(req.path()),
+            );
+        if let Ok(value) = header::HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+    }
     // Keep headers such as `Allow` on a 405.
     for (name, value) in old.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {

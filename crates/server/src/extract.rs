@@ -67,26 +67,23 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
 /// Deserializes a body, telling a syntax error (400) from a body of the wrong shape (422).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let malformed = |err: &serde_json::Error| ApiError::BadRequest {
-        title: "Malformed JSON",
-        detail: format!("The request body is not valid JSON: {err}."),
-    };
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|err| ApiError::BadRequest {
+            title: "Malformed JSON",
+            detail: format!("The request body is not valid JSON: {err}."),
+        })?;
+    // serde would also read a struct from an array of its fields; our bodies are objects.
+    if !value.is_object() {
+        return Err(ApiError::field("body", "must be a JSON object"));
+    }
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
-        let inner = err.into_inner();
-        if inner.is_data() {
-            let field = if path == "." { "body".to_owned() } else { path };
-            ApiError::Validation(vec![FieldError {
-                field,
-                message: strip_position(&inner.to_string()),
-            }])
-        } else {
-            malformed(&inner)
-        }
-    })?;
-    deserializer.end().map_err(|err| malformed(&err))?;
-    Ok(value)
+        let field = if path == "." { "body".to_owned() } else { path };
+        ApiError::Validation(vec![FieldError {
+            field,
+            message: strip_position(&err.into_inner().to_string()),
+        }])
+    })
 }
 
 /// serde_json appends " at line 1 column 9"; the field path says more.
@@ -167,5 +164,9 @@ mod tests {
             parse_json::<Body>(br#"{"name": "a", "tags": []} trailing"#),
             Err(ApiError::BadRequest { .. })
         ));
+        match parse_json::<Body>(br#"["a", []]"#) {
+            Err(ApiError::Validation(errors)) => assert_eq!(errors[0].field, "body"),
+            other => panic!("{other:?}"),
+        }
     }
 }

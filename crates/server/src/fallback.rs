@@ -37,6 +37,15 @@ impl KnownRoutes {
         Self(routes)
     }
 
+    /// The `Allow` header for `path`: its documented methods, or `GET, HEAD` for the
+    /// web app's paths.
+    pub fn allow_header(&self, path: &str) -> String {
+        match self.allowed(path) {
+            Some(methods) => allow(methods),
+            None => "GET, HEAD".to_owned(),
+        }
+    }
+
     fn allowed(&self, path: &str) -> Option<&[Method]> {
         self.0
             .iter()
@@ -52,15 +61,17 @@ pub async fn api_fallback(
     routes: Option<web::Data<KnownRoutes>>,
 ) -> HttpResponse {
     match routes.as_ref().and_then(|r| r.allowed(req.path())) {
-        Some(methods) => {
-            let mut allow: Vec<&str> = methods.iter().map(Method::as_str).collect();
-            if methods.contains(&Method::GET) {
-                allow.push("HEAD");
-            }
-            HttpResponse::MethodNotAllowed()
-                .insert_header((header::ALLOW, allow.join(", ")))
-                .finish()
-        }
+        Some(methods) => HttpResponse::MethodNotAllowed()
+            .insert_header((header::ALLOW, allow(methods)))
+            .finish(),
         None => HttpResponse::NotFound().finish(),
     }
+}
+
+fn allow(methods: &[Method]) -> String {
+    let mut names: Vec<&str> = methods.iter().map(Method::as_str).collect();
+    if methods.contains(&Method::GET) {
+        names.push("HEAD");
+    }
+    names.join(", ")
 }

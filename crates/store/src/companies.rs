@@ -12,7 +12,6 @@ use sea_orm::{
     QueryOrder, QuerySelect, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Order},
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
@@ -105,7 +104,8 @@ pub struct CompanyFilter {
     pub assignee: Option<UserId>,
     pub sort: CompanySortKey,
     pub descending: bool,
-    pub cursor: Option<String>,
+    /// Continue after this company (the last one of the previous page).
+    pub cursor: Option<CompanyId>,
     pub limit: u64,
 }
 
@@ -121,84 +121,27 @@ pub enum CompanySortKey {
 #[derive(Debug, Clone)]
 pub struct CompanyPage {
     pub items: Vec<CompanyRecord>,
-    pub next_cursor: Option<String>,
+    pub next_cursor: Option<CompanyId>,
 }
 
-/// A `cursor` that this server did not hand out for this sort order.
+/// The `cursor` names no company of the organization (it was deleted since).
 #[derive(Debug, thiserror::Error)]
-#[error("the cursor is not valid for this list; start again without a cursor")]
+#[error("the company the cursor points at no longer exists; start again without a cursor")]
 pub struct InvalidCursor;
 
-/// Where a page ended: the sort key values of its last row. Opaque to clients (hex
-/// of this JSON), so its shape can change.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "k", rename_all = "snake_case")]
-enum Cursor {
-    Name {
-        name: String,
-        id: Uuid,
-    },
-    Status {
-        status: String,
-        name: String,
-        id: Uuid,
-    },
-    StatusUpdatedAt {
-        at: DateTime<Utc>,
-        id: Uuid,
-    },
-}
-
-impl Cursor {
-    fn after(company: &companies::Model, key: CompanySortKey) -> Self {
-        match key {
-            CompanySortKey::Name => Cursor::Name {
-                name: company.name.clone(),
-                id: company.id,
-            },
-            CompanySortKey::Status => Cursor::Status {
-                status: company.status.clone().unwrap_or_default(),
-                name: company.name.clone(),
-                id: company.id,
-            },
-            CompanySortKey::StatusUpdatedAt => Cursor::StatusUpdatedAt {
-                at: company.status_updated_at.unwrap_or_else(never),
-                id: company.id,
-            },
-        }
-    }
-
-    fn encode(&self) -> String {
-        let json = serde_json::to_vec(self).expect("a cursor always serializes");
-        json.iter().map(|b| format!("{b:02x}")).collect()
-    }
-
-    fn decode(text: &str) -> Result<Self, InvalidCursor> {
-        if text.len() % 2 != 0 || text.len() > 2048 {
-            return Err(InvalidCursor);
-        }
-        let bytes = (0..text.len())
-            .step_by(2)
-            .map(|i| {
-                let pair = text.get(i..i + 2).ok_or(InvalidCursor)?;
-                u8::from_str_radix(pair, 16).map_err(|_| InvalidCursor)
-            })
-            .collect::<Result<Vec<u8>, InvalidCursor>>()?;
-        serde_json::from_slice(&bytes).map_err(|_| InvalidCursor)
-    }
-
-    /// The sort key values as SQL values, in sort order.
-    fn values(self, key: CompanySortKey) -> Result<Vec<sea_orm::Value>, InvalidCursor> {
-        Ok(match (self, key) {
-            (Cursor::Name { name, id }, CompanySortKey::Name) => vec![name.into(), id.into()],
-            (Cursor::Status { status, name, id }, CompanySortKey::Status) => {
-                vec![status.into(), name.into(), id.into()]
-            }
-            (Cursor::StatusUpdatedAt { at, id }, CompanySortKey::StatusUpdatedAt) => {
-                vec![at.into(), id.into()]
-            }
-            _ => return Err(InvalidCursor),
-        })
+/// The sort key values of `company`, in sort order: the keyset to continue after it.
+fn sort_values(company: &companies::Model, key: CompanySortKey) -> Vec<sea_orm::Value> {
+    match key {
+        CompanySortKey::Name => vec![company.name.clone().into(), company.id.into()],
+        CompanySortKey::Status => vec![
+            company.status.clone().unwrap_or_default().into(),
+            company.name.clone().into(),
+            company.id.into(),
+        ],
+        CompanySortKey::StatusUpdatedAt => vec![
+            company.status_updated_at.unwrap_or_else(never).into(),
+            company.id.into(),
+        ],
     }
 }
 
@@ -298,11 +241,11 @@ impl Store {
                 ),
             );
         }
-        if let Some(cursor) = &filter.cursor {
-            let values = match Cursor::decode(cursor).and_then(|c| c.values(filter.sort)) {
-                Ok(values) => values,
-                Err(invalid) => return Ok(Err(invalid)),
+        if let Some(cursor) = filter.cursor {
+            let Some(after) = self.company_row(organization, cursor).await? else {
+                return Ok(Err(InvalidCursor));
             };
+            let values = sort_values(&after, filter.sort);
             query = query.filter(keyset_after(&exprs, values, filter.descending));
         }
         let order = if filter.descending {
@@ -316,8 +259,7 @@ impl Store {
         let mut rows = query.limit(filter.limit + 1).all(&self.db).await?;
         let next_cursor = if rows.len() as u64 > filter.limit {
             rows.truncate(filter.limit as usize);
-            rows.last()
-                .map(|last| Cursor::after(last, filter.sort).encode())
+            rows.last().map(|last| CompanyId::from_uuid(last.id))
         } else {
             None
         };
@@ -545,18 +487,18 @@ impl Store {
         let result = companies::Entity::update_many()
             .col_expr(
                 companies::Column::Status,
-                Expr::val(status.map(|s| s.as_str())).into(),
+                Expr::val(status.map(|s| s.as_str())),
             )
-            .col_expr(companies::Column::StatusUpdatedAt, Expr::val(at).into())
+            .col_expr(companies::Column::StatusUpdatedAt, Expr::val(at))
             .col_expr(
                 companies::Column::ErrorCode,
-                Expr::val(error.as_ref().map(|e| e.code.as_str())).into(),
+                Expr::val(error.as_ref().map(|e| e.code.as_str())),
             )
             .col_expr(
                 companies::Column::ErrorMessage,
-                Expr::val(error.map(|e| e.message)).into(),
+                Expr::val(error.map(|e| e.message)),
             )
-            .col_expr(companies::Column::Platform, Expr::val(platform).into())
+            .col_expr(companies::Column::Platform, Expr::val(platform))
             .filter(companies::Column::Id.eq(id.as_uuid()))
             .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
             .exec(&self.db)
@@ -602,25 +544,6 @@ fn escape_like(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_refuse_garbage() {
-        let cursor = Cursor::Name {
-            name: "Acme".into(),
-            id: Uuid::nil(),
-        };
-        let text = cursor.encode();
-        assert!(matches!(Cursor::decode(&text), Ok(Cursor::Name { .. })));
-        assert!(Cursor::decode("zz").is_err());
-        assert!(Cursor::decode("abc").is_err());
-        assert!(Cursor::decode(&"00".repeat(4)).is_err());
-        assert!(
-            Cursor::decode(&text)
-                .unwrap()
-                .values(CompanySortKey::Status)
-                .is_err()
-        );
-    }
 
     #[test]
     fn like_patterns_are_escaped() {

@@ -245,7 +245,7 @@ impl Store {
         let result = refresh_jobs::Entity::update_many()
             .col_expr(
                 refresh_jobs::Column::LeaseExpiresAt,
-                Expr::val(now() + lease).into(),
+                Expr::val(now() + lease),
             )
             .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
             .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
@@ -348,24 +348,21 @@ impl Store {
         let result = refresh_jobs::Entity::update_many()
             .col_expr(
                 refresh_jobs::Column::State,
-                Expr::val(RefreshState::Queued.as_str()).into(),
+                Expr::val(RefreshState::Queued.as_str()),
             )
-            .col_expr(refresh_jobs::Column::RunAt, Expr::val(run_at).into())
-            .col_expr(
-                refresh_jobs::Column::LeaseOwner,
-                Expr::val(None::<String>).into(),
-            )
+            .col_expr(refresh_jobs::Column::RunAt, Expr::val(run_at))
+            .col_expr(refresh_jobs::Column::LeaseOwner, Expr::val(None::<String>))
             .col_expr(
                 refresh_jobs::Column::LeaseExpiresAt,
-                Expr::val(None::<DateTime<Utc>>).into(),
+                Expr::val(None::<DateTime<Utc>>),
             )
             .col_expr(
                 refresh_jobs::Column::ErrorCode,
-                Expr::val(error.map(|e| e.code.as_str())).into(),
+                Expr::val(error.map(|e| e.code.as_str())),
             )
             .col_expr(
                 refresh_jobs::Column::ErrorMessage,
-                Expr::val(error.map(|e| e.message.clone())).into(),
+                Expr::val(error.map(|e| e.message.clone())),
             )
             .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
             .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
@@ -455,26 +452,20 @@ async fn finish(
     at: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
     let result = refresh_jobs::Entity::update_many()
-        .col_expr(
-            refresh_jobs::Column::State,
-            Expr::val(state.as_str()).into(),
-        )
-        .col_expr(refresh_jobs::Column::FinishedAt, Expr::val(at).into())
-        .col_expr(
-            refresh_jobs::Column::LeaseOwner,
-            Expr::val(None::<String>).into(),
-        )
+        .col_expr(refresh_jobs::Column::State, Expr::val(state.as_str()))
+        .col_expr(refresh_jobs::Column::FinishedAt, Expr::val(at))
+        .col_expr(refresh_jobs::Column::LeaseOwner, Expr::val(None::<String>))
         .col_expr(
             refresh_jobs::Column::LeaseExpiresAt,
-            Expr::val(None::<DateTime<Utc>>).into(),
+            Expr::val(None::<DateTime<Utc>>),
         )
         .col_expr(
             refresh_jobs::Column::ErrorCode,
-            Expr::val(error.map(|e| e.code.as_str())).into(),
+            Expr::val(error.map(|e| e.code.as_str())),
         )
         .col_expr(
             refresh_jobs::Column::ErrorMessage,
-            Expr::val(error.map(|e| e.message.clone())).into(),
+            Expr::val(error.map(|e| e.message.clone())),
         )
         .filter(refresh_jobs::Column::Id.eq(job))
         .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))

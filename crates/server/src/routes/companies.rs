@@ -31,6 +31,7 @@ const MAX_PAGE: u32 = 200;
     responses(
         (status = 200, description = "One page of companies", body = CompanyPage),
         (status = 400, description = "A query parameter is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The company at `cursor` no longer exists: start again without a cursor", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/companies")]
@@ -79,10 +80,7 @@ pub async fn list(
         .store
         .list_companies(tenant.0, &filter)
         .await?
-        .map_err(|invalid| ApiError::BadRequest {
-            title: "Invalid cursor",
-            detail: invalid.to_string(),
-        })?;
+        .map_err(|_| ApiError::NotFound("company at the cursor"))?;
     Ok(web::Json(CompanyPage {
         items: page.items.into_iter().map(views::company).collect(),
         next_cursor: page.next_cursor,
@@ -100,6 +98,7 @@ pub async fn list(
         (status = 201, description = "The company was added", body = Company,
             headers(("Location" = String, description = "The new company's URL"))),
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "An assignee is not a user of this organization", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Some fields are not valid; `errors` lists them", body = Problem, content_type = "application/problem+json"),
@@ -170,7 +169,7 @@ pub async fn get(
     responses(
         (status = 200, description = "The updated company", body = Company),
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company in this organization, or an assignee is not one of its users", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Some fields are not valid; `errors` lists them", body = Problem, content_type = "application/problem+json"),
@@ -318,10 +317,10 @@ fn parse_write(
 fn write_error(err: WriteError) -> ApiError {
     match err {
         WriteError::NotFound => ApiError::NotFound("company"),
-        WriteError::UnknownAssignee(user) => ApiError::field(
-            "assignee_ids",
-            format!("user {user} is not a member of this organization"),
-        ),
+        WriteError::UnknownAssignee(user) => ApiError::UnknownReference {
+            field: "assignee_ids",
+            detail: format!("No user {user} in this organization."),
+        },
         WriteError::Database(err) => err.into(),
     }
 }

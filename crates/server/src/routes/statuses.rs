@@ -67,8 +67,18 @@ fn parse_ids(text: &str) -> Result<Vec<CompanyId>, ApiError> {
         title: "Invalid query string",
         detail,
     };
+    let parts: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
+    if parts.len() > MAX_IDS {
+        return Err(invalid(format!(
+            "ids may list at most {MAX_IDS} companies."
+        )));
+    }
     let mut ids = Vec::new();
-    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+    for part in parts {
         let id = part
             .parse::<CompanyId>()
             .map_err(|_| invalid(format!("\"{part}\" is not a company id.")))?;

@@ -38,6 +38,14 @@ async fn committed_openapi_document_matches_the_code() {
         "the served document differs from the committed one"
     );
     assert!(served["openapi"].as_str().unwrap().starts_with("3.1"));
+    // The schema's patterns are the domain's parsers, so the two never disagree.
+    let new_company = &served["components"]["schemas"]["NewCompany"]["properties"];
+    assert_eq!(new_company["name"]["pattern"], domain::LINE_PATTERN);
+    assert_eq!(new_company["description"]["pattern"], domain::TEXT_PATTERN);
+    assert_eq!(
+        new_company["contact_email"]["pattern"],
+        domain::EMAIL_PATTERN
+    );
     for path in [
         "/api/v1/companies",
         "/api/v1/companies/{id}",
@@ -106,6 +114,16 @@ async fn wrong_methods_are_problems() {
         .send()
         .await
         .unwrap();
+    let allow = response.headers()["allow"].to_str().unwrap().to_owned();
     let body = assert_problem(response, 405).await;
     assert!(body["detail"].as_str().unwrap().contains("PUT"));
+    assert_eq!(allow, "GET, POST, HEAD");
+    let response = app
+        .client
+        .request(reqwest::Method::TRACE, app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.headers()["allow"], "GET, HEAD");
+    assert_problem(response, 405).await;
 }

@@ -1,0 +1,177 @@
+//! The typed client of the Spendlens JSON API (`/api/v1`, same origin).
+//!
+//! Owns every HTTP call the portal makes and the translation of answers into
+//! [`api_types`] values or an [`ApiError`]. Components never see a status code or a
+//! header, except the `ETag` handshake of [`company_statuses`], which the poller owns.
+
+use api_types::{
+    CompanyListQuery, CompanyPage, CompanyStatusList, Problem, RefreshJob, ReportList,
+};
+use domain::CompanyId;
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::{Serialize, de::DeserializeOwned};
+use web_sys::RequestCache;
+
+const API_BASE: &str = "/api/v1";
+
+/// Why a call failed, in a form the portal can show to a person.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// No answer at all: the server is down, the network is gone, the request was cut.
+    Network(String),
+    /// The API answered with an RFC 9457 problem (`application/problem+json`).
+    Problem(Problem),
+    /// The API answered something this client cannot read.
+    Unexpected { status: u16, detail: String },
+}
+
+impl ApiError {
+    /// The sentence to show: the problem's `detail`, else its `title`.
+    pub fn message(&self) -> String {
+        match self {
+            ApiError::Network(_) => {
+                "Can't reach Spendlens. Check your connection and try again.".to_owned()
+            }
+            ApiError::Problem(problem) => problem
+                .detail
+                .clone()
+                .filter(|detail| !detail.trim().is_empty())
+                .unwrap_or_else(|| problem.title.clone()),
+            ApiError::Unexpected { status, detail } => {
+                format!("Spendlens answered unexpectedly (HTTP {status}): {detail}")
+            }
+        }
+    }
+
+    /// True when the server could not be reached, or a gateway in front of it said so:
+    /// worth retrying later rather than reporting as a refusal.
+    pub fn is_unreachable(&self) -> bool {
+        match self {
+            ApiError::Network(_) => true,
+            ApiError::Problem(problem) => matches!(problem.status, 502..=504),
+            ApiError::Unexpected { status, .. } => matches!(status, 502..=504),
+        }
+    }
+}
+
+/// The answer to a conditional `GET` (`If-None-Match`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conditional<T> {
+    /// `304 Not Modified`: what the caller holds is current.
+    NotModified,
+    /// A new representation, with the `ETag` to send next time.
+    Modified { value: T, etag: Option<String> },
+}
+
+/// `GET /companies`: one page of the organization's companies.
+pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, ApiError> {
+    let mut params: Vec<(&str, String)> = Vec::new();
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        params.push(("q", q.to_owned()));
+    }
+    if let Some(status) = &query.status {
+        params.push(("status", wire_name(status)));
+    }
+    if let Some(assignee) = &query.assignee {
+        params.push(("assignee", assignee.to_string()));
+    }
+    if let Some(sort) = &query.sort {
+        params.push(("sort", wire_name(sort)));
+    }
+    if let Some(cursor) = &query.cursor {
+        params.push(("cursor", cursor.clone()));
+    }
+    if let Some(limit) = query.limit {
+        params.push(("limit", limit.to_string()));
+    }
+    let request = Request::get(&format!("{API_BASE}/companies")).query(params);
+    read_json(send(request).await?).await
+}
+
+/// `POST /companies/{id}/refresh`: queue a background refresh of the requested data.
+pub async fn refresh_company(id: CompanyId) -> Result<RefreshJob, ApiError> {
+    let request = Request::post(&format!("{API_BASE}/companies/{id}/refresh"));
+    read_json(send(request).await?).await
+}
+
+/// `GET /companies/{id}/reports`: the company's reports, each with its own update time.
+pub async fn list_reports(id: CompanyId) -> Result<ReportList, ApiError> {
+    let request = Request::get(&format!("{API_BASE}/companies/{id}/reports"));
+    read_json(send(request).await?).await
+}
+
+/// `GET /company-statuses?ids=…`: the live part of some companies, for polling.
+///
+/// With `etag`, asks `If-None-Match` and returns [`Conditional::NotModified`] on `304`.
+pub async fn company_statuses(
+    ids: &[CompanyId],
+    etag: Option<&str>,
+) -> Result<Conditional<CompanyStatusList>, ApiError> {
+    let ids = ids
+        .iter()
+        .map(CompanyId::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    // An explicit validator makes the browser pass the 304 through instead of
+    // answering from its own cache; without one, `no-cache` still revalidates.
+    let mut request = Request::get(&format!("{API_BASE}/company-statuses"))
+        .query([("ids", ids)])
+        .cache(RequestCache::NoCache);
+    if let Some(etag) = etag {
+        request = request.header("If-None-Match", etag);
+    }
+    let response = send(request).await?;
+    if response.status() == 304 {
+        return Ok(Conditional::NotModified);
+    }
+    let etag = response.headers().get("etag");
+    let value = read_json(response).await?;
+    Ok(Conditional::Modified { value, etag })
+}
+
+async fn send(request: RequestBuilder) -> Result<Response, ApiError> {
+    request
+        .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|err| ApiError::Network(err.to_string()))
+}
+
+async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+    let status = response.status();
+    if !response.ok() {
+        return Err(read_problem(response).await);
+    }
+    response
+        .json::<T>()
+        .await
+        .map_err(|err| ApiError::Unexpected {
+            status,
+            detail: err.to_string(),
+        })
+}
+
+async fn read_problem(response: Response) -> ApiError {
+    let status = response.status();
+    let status_text = response.status_text();
+    let body = response.text().await.unwrap_or_default();
+    match serde_json::from_str::<Problem>(&body) {
+        Ok(problem) => ApiError::Problem(problem),
+        Err(_) => ApiError::Unexpected {
+            status,
+            detail: if status_text.is_empty() {
+                "no details".to_owned()
+            } else {
+                status_text
+            },
+        },
+    }
+}
+
+/// The name a wire enum (`StatusFilter`, `CompanySort`) has in JSON and in query strings.
+fn wire_name<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,43 @@
+//! Timestamps: RFC 3339 UTC on the wire, the browser's local time zone on screen.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use leptos::prelude::*;
+use wasm_bindgen::JsValue;
+
+/// `at` as a date and time in the browser's locale and time zone, to the minute
+/// (for example "Nov 26, 2026, 09:42 AM").
+pub fn local_date_time(at: &DateTime<Utc>) -> String {
+    let date = js_sys::Date::new(&JsValue::from_str(
+        &at.to_rfc3339_opts(SecondsFormat::Millis, true),
+    ));
+    let options = js_sys::Object::new();
+    for (key, value) in [
+        ("year", "numeric"),
+        ("month", "short"),
+        ("day", "numeric"),
+        ("hour", "2-digit"),
+        ("minute", "2-digit"),
+    ] {
+        // Setting a property on a fresh plain object cannot fail.
+        let _ = js_sys::Reflect::set(&options, &key.into(), &value.into());
+    }
+    date.to_locale_string("default", &options).into()
+}
+
+/// A `<time>` element: the local date and time as text, the exact instant in `datetime`.
+#[component]
+pub fn LocalTime(
+    at: DateTime<Utc>,
+    #[prop(optional, into)] class: Option<&'static str>,
+    #[prop(optional, into)] test_id: Option<&'static str>,
+) -> impl IntoView {
+    view! {
+        <time
+            class=class
+            data-testid=test_id
+            datetime=at.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+        >
+            {local_date_time(&at)}
+        </time>
+    }
+}

@@ -1,0 +1,9 @@
+//! Reusable pieces of the portal's pages.
+
+pub mod actions_menu;
+pub mod icons;
+pub mod local_time;
+pub mod notices;
+pub mod popover;
+pub mod reports_menu;
+pub mod status;

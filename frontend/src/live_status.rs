@@ -1,0 +1,149 @@
+//! Keeps the listed rows current while refreshes run, without reloading the list.
+//!
+//! While any row has a refresh queued or running, [`poll_pending_statuses`] asks
+//! `/company-statuses` for those rows only, every two seconds, with `If-None-Match`.
+//! It stops when nothing is pending, waits while the tab is hidden, and backs off
+//! (2 s, 4 s, 8 s … 30 s) while the server can't be reached.
+
+use std::time::Duration;
+
+use api_types::{Company, CompanyStatus, CompanyStatusList};
+use domain::CompanyId;
+use gloo_timers::future::sleep;
+use leptos::{prelude::*, task::spawn_local};
+use web_sys::VisibilityState;
+
+use crate::api::{self, Conditional};
+
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How often a hidden tab checks whether it is visible again.
+const HIDDEN_RECHECK: Duration = Duration::from_secs(1);
+
+/// A listed company: what the list said, plus the part that changes while it is shown.
+#[derive(Debug, Clone)]
+pub struct CompanyRow {
+    /// As listed. Its status fields are stale once `live` has been updated.
+    pub company: Company,
+    pub live: ArcRwSignal<CompanyStatus>,
+    /// Which load of the list this row came from, so a reload renders fresh rows.
+    pub generation: u64,
+}
+
+impl CompanyRow {
+    pub fn new(company: Company, generation: u64) -> Self {
+        let live = CompanyStatus {
+            id: company.id,
+            status: company.status,
+            status_updated_at: company.status_updated_at,
+            error: company.error.clone(),
+            refresh: company.refresh.clone(),
+        };
+        Self {
+            company,
+            live: ArcRwSignal::new(live),
+            generation,
+        }
+    }
+}
+
+fn is_pending(status: &CompanyStatus) -> bool {
+    status
+        .refresh
+        .as_ref()
+        .is_some_and(|job| job.state.is_active())
+}
+
+/// Starts polling whenever a row of `rows` becomes pending; sets `unreachable` while
+/// polls fail for want of a server.
+pub fn poll_pending_statuses(rows: RwSignal<Vec<CompanyRow>>, unreachable: RwSignal<bool>) {
+    let pending = Memo::new(move |_| {
+        rows.with(|rows| {
+            rows.iter()
+                .filter(|row| row.live.with(is_pending))
+                .map(|row| row.company.id)
+                .collect::<Vec<_>>()
+        })
+    });
+    let polling = StoredValue::new(false);
+    Effect::new(move |_| {
+        if pending.with(Vec::is_empty) || polling.get_value() {
+            return;
+        }
+        polling.set_value(true);
+        spawn_local(async move {
+            poll_until_settled(pending, rows, unreachable).await;
+            let _ = polling.try_update_value(|polling| *polling = false);
+        });
+    });
+}
+
+async fn poll_until_settled(
+    pending: Memo<Vec<CompanyId>>,
+    rows: RwSignal<Vec<CompanyRow>>,
+    unreachable: RwSignal<bool>,
+) {
+    let mut interval = POLL_INTERVAL;
+    let mut wait = interval;
+    // The ETag answers one question: the same ids in the same order.
+    let mut validator: Option<(Vec<CompanyId>, String)> = None;
+    loop {
+        sleep(wait).await;
+        // `None`: the page is gone, and the signals with it.
+        let Some(ids) = pending.try_get_untracked() else {
+            return;
+        };
+        if ids.is_empty() {
+            let _ = unreachable.try_set(false);
+            return;
+        }
+        if document().visibility_state() == VisibilityState::Hidden {
+            wait = HIDDEN_RECHECK;
+            continue;
+        }
+        let etag = validator
+            .as_ref()
+            .filter(|(asked, _)| *asked == ids)
+            .map(|(_, etag)| etag.as_str());
+        match api::company_statuses(&ids, etag).await {
+            Ok(answer) => {
+                if let Conditional::Modified { value, etag } = answer {
+                    apply(rows, &ids, value);
+                    validator = etag.map(|etag| (ids, etag));
+                }
+                interval = POLL_INTERVAL;
+                let _ = unreachable.try_set(false);
+            }
+            Err(err) => {
+                interval = (interval * 2).min(MAX_BACKOFF);
+                if err.is_unreachable() {
+                    let _ = unreachable.try_set(true);
+                } else {
+                    leptos::logging::warn!("status poll failed: {}", err.message());
+                }
+            }
+        }
+        wait = interval;
+    }
+}
+
+/// Writes the polled statuses into their rows; only rows that changed redraw.
+fn apply(rows: RwSignal<Vec<CompanyRow>>, asked: &[CompanyId], answer: CompanyStatusList) {
+    rows.with_untracked(|rows| {
+        for row in rows.iter().filter(|row| asked.contains(&row.company.id)) {
+            match answer
+                .items
+                .iter()
+                .find(|status| status.id == row.company.id)
+            {
+                Some(status) => {
+                    if row.live.with_untracked(|live| live != status) {
+                        row.live.set(status.clone());
+                    }
+                }
+                // Unknown to the server now (deleted elsewhere): stop waiting for it.
+                None => row.live.update(|live| live.refresh = None),
+            }
+        }
+    });
+}
