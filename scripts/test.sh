@@ -59,4 +59,6 @@ step "schemathesis against the served OpenAPI document"
 scripts/schemathesis.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv/bin/st"
 ok "schemathesis"
 
-printf '\n\033[1;32mAll %d checks passed in %ss.\033[0m\n' "$passed" "$(( $(date +%s) - started ))"
+printf '\nAll checks passed in %ss.\n' "$(( $(date +%s) - started ))"
+# The closing line CI reads.
+printf 'checks: %d passed, 0 failed\n' "$passed"

@@ -79,7 +79,7 @@ pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, Api
         params.push(("sort", wire_name(sort)));
     }
     if let Some(cursor) = &query.cursor {
-        params.push(("cursor", cursor.clone()));
+        params.push(("cursor", cursor.to_string()));
     }
     if let Some(limit) = query.limit {
         params.push(("limit", limit.to_string()));

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use api_types::{CompanyListQuery, StatusFilter};
-use domain::DataType;
+use domain::{CompanyId, DataType};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
@@ -36,7 +36,7 @@ pub fn CompaniesPage() -> impl IntoView {
     });
 
     let rows = RwSignal::new(Vec::<CompanyRow>::new());
-    let next_cursor = RwSignal::new(None::<String>);
+    let next_cursor = RwSignal::new(None::<CompanyId>);
     let load_failure = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(false);
     let generation = StoredValue::new(0_u64);
