@@ -21,7 +21,8 @@ for _ in $(seq 1 60); do
 done
 curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null || { cat "$work/server.log"; exit 1; }
 status=0
-(cd "$work" && "$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+hooks_dir=$(cd "$(dirname "$0")" && pwd)
+(cd "$work" && PYTHONPATH="$hooks_dir" SCHEMATHESIS_HOOKS=schemathesis_hooks "$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
   --checks all \
   --max-examples 40 \
   --workers 2 \

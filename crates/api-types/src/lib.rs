@@ -360,3 +360,123 @@ mod tests {
         assert!(err.to_string().contains("unknown field"));
     }
 }
+
+/// How an information request reaches the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    /// Email the link to the company's contact.
+    #[default]
+    Email,
+    /// Only create the link, for the relationship manager to pass on ("Copy link").
+    Link,
+}
+
+/// Ask the company's contact for access to its data.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewInformationRequest {
+    /// Render the email and answer it, without sending anything or changing anything.
+    #[serde(default)]
+    pub preview: bool,
+    #[serde(default)]
+    pub delivery: Delivery,
+}
+
+/// The state of one information request (one link).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum InformationRequestStatus {
+    /// Waiting on the customer.
+    Pending,
+    /// The customer granted access.
+    Granted,
+    /// The customer left without granting access.
+    Declined,
+    /// The link expired unused.
+    Expired,
+    /// A newer request replaced it; its link no longer works.
+    Superseded,
+}
+
+/// An information request sent (or a link created) for a company.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct InformationRequest {
+    pub id: String,
+    pub company_id: CompanyId,
+    pub delivery: Delivery,
+    pub status: InformationRequestStatus,
+    pub data_types: Vec<DataType>,
+    pub created_at: DateTime<Utc>,
+    /// After this the link no longer works.
+    pub expires_at: DateTime<Utc>,
+    /// The customer's link. Only answered for `delivery: link`; an emailed link is in
+    /// the email alone.
+    pub link: Option<String>,
+}
+
+/// An email as it will be sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EmailPreview {
+    pub from: String,
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// One kind of data the customer is asked to share, with what it contains.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RequestedData {
+    pub data_type: DataType,
+    pub label: String,
+    /// What is shared, in words: "Profit and loss", "Balance sheet", …
+    pub contents: Vec<String>,
+}
+
+/// What the customer sees on the consent screen.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConsentRequest {
+    /// The organization (bank or lender) asking.
+    pub organization_name: String,
+    pub company_name: String,
+    pub contact_name: String,
+    /// Exactly what will be shared.
+    pub requested_data: Vec<RequestedData>,
+    /// The accounting platforms the customer can connect.
+    pub platforms: Vec<Platform>,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An accounting platform the customer can connect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Platform {
+    /// The value to send as `platform` when granting.
+    pub id: String,
+    pub name: String,
+}
+
+/// The customer's grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConsentGrant {
+    /// One of the `platforms` of the consent request.
+    pub platform: String,
+}
+
+/// The outcome of the customer's choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ConsentOutcome {
+    pub status: InformationRequestStatus,
+    pub organization_name: String,
+}

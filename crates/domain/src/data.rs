@@ -33,6 +33,19 @@ impl DataType {
         }
     }
 
+    /// What sharing this data type means, in words a company's contact understands.
+    pub fn contents(self) -> &'static [&'static str] {
+        match self {
+            DataType::Financials => &["Profit and loss", "Balance sheet"],
+            DataType::SpendDetail => &[
+                "Suppliers",
+                "Bills",
+                "Bill payments",
+                "Payment methods and terms",
+            ],
+        }
+    }
+
     /// The reports a fetch of this data type produces.
     pub fn reports(self) -> &'static [ReportKind] {
         match self {

@@ -33,6 +33,15 @@ pub enum ApiError {
     /// organization (an assignee). Listed in `errors` under `field`.
     #[error("{detail}")]
     UnknownReference { field: &'static str, detail: String },
+    /// 404 or 410 with its own problem type: a consent link that cannot be used
+    /// (unknown, expired, used, replaced). The customer's page tells them apart by `slug`.
+    #[error("{detail}")]
+    Refused {
+        status: StatusCode,
+        slug: &'static str,
+        title: &'static str,
+        detail: String,
+    },
     /// 409: the resource is not in a state that allows this; the detail says what to do.
     #[error("{detail}")]
     Conflict {
@@ -105,6 +114,12 @@ impl ApiError {
                 slug,
                 title,
                 detail,
+            }
+            | ApiError::Refused {
+                slug,
+                title,
+                detail,
+                ..
             } => (*slug, *title, Some(detail.clone()), vec![]),
             ApiError::PayloadTooLarge { limit } => (
                 "payload-too-large",
@@ -158,6 +173,7 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound(_) | ApiError::UnknownReference { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Refused { status, .. } => *status,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

@@ -3,6 +3,7 @@
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
+use mail::{MailConfig, MailWorker, Transport};
 use providers::SandboxConfig;
 use refresh::{Worker, WorkerConfig};
 use server::startup::{self, Application, Settings};
@@ -64,6 +65,26 @@ struct WorkerArgs {
     /// Jobs each worker process runs at once.
     #[arg(long, env = "SPENDLENS_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     worker_concurrency: u64,
+    #[command(flatten)]
+    mail: MailArgs,
+}
+
+#[derive(Args, Clone)]
+struct MailArgs {
+    /// SMTP server in lettre's URL form (`smtp://user:pass@host:587?tls=required`,
+    /// `smtps://host`); unset writes emails to the outbox directory instead.
+    #[arg(long, env = "SPENDLENS_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// Where emails are written when no SMTP server is configured.
+    #[arg(long, env = "SPENDLENS_OUTBOX_DIR", default_value = "data/outbox")]
+    outbox_dir: PathBuf,
+    /// The sender of emails.
+    #[arg(
+        long,
+        env = "SPENDLENS_MAIL_FROM",
+        default_value = "Spendlens <no-reply@spendlens.localhost>"
+    )]
+    mail_from: String,
 }
 
 #[derive(Args, Clone)]
@@ -76,9 +97,13 @@ struct ServeArgs {
     /// Directory of the built web app (trunk's output).
     #[arg(long, env = "SPENDLENS_STATIC_DIR", default_value = "frontend/dist")]
     static_dir: PathBuf,
-    /// Base URL people reach this server at (printed at start; used in links).
+    /// Base URL people reach this server at (printed at start; the base of links in
+    /// emails). Default: `http://` and the bind address.
     #[arg(long, env = "SPENDLENS_PUBLIC_URL")]
     public_url: Option<String>,
+    /// Days an information request link works.
+    #[arg(long, env = "SPENDLENS_LINK_TTL_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u64).range(1..=365))]
+    link_ttl_days: u64,
     /// The organization (by slug) this server acts for; created if missing.
     #[arg(long, env = "SPENDLENS_ORGANIZATION", default_value = "demo")]
     organization: String,
@@ -145,7 +170,18 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let url = args
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", args.bind.replace("0.0.0.0", "127.0.0.1")));
+    let mail = &args.worker.mail;
     let settings = Settings {
+        public_url: url.clone(),
+        smtp_url: mail.smtp_url.clone(),
+        outbox_dir: mail.outbox_dir.clone(),
+        mail_from: mail.mail_from.clone(),
+        link_ttl: chrono::Duration::days(i64::try_from(args.link_ttl_days).unwrap_or(14)),
+        mail: MailConfig::default(),
         database_url: args.worker.database.database_url.clone(),
         bind: args.bind.clone(),
         static_dir: args.static_dir.clone(),
@@ -156,10 +192,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         worker: args.worker.worker(),
     };
     let app = Application::build(settings).await?;
-    let url = args
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", args.bind.replace("0.0.0.0", "127.0.0.1")));
     tracing::info!(port = app.port(), "listening");
     eprintln!(
         "\n  Spendlens is running at {url}  (organization: {})\n  API docs: {url}/api/docs/\n",
@@ -171,17 +203,26 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
 async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     let store = store::Store::connect(&args.database.database_url).await?;
     store.migrate().await?;
+    let transport =
+        Transport::from_config(args.mail.smtp_url.as_deref(), args.mail.outbox_dir.clone())?;
+    let mail = Arc::new(MailWorker::new(
+        store.clone(),
+        transport,
+        MailConfig::default(),
+    ));
     let worker = Arc::new(Worker::new(
         store,
         startup::providers(args.sandbox()),
         args.worker(),
     ));
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let running = tokio::spawn(worker.run(stopped, Duration::from_secs(20)));
+    let refreshing = tokio::spawn(worker.run(stopped.clone(), Duration::from_secs(20)));
+    let mailing = tokio::spawn(mail.run(stopped));
     shutdown_signal().await;
     tracing::info!("shutting down: finishing running jobs");
     let _ = stop.send(true);
-    running.await?;
+    refreshing.await?;
+    mailing.await?;
     Ok(())
 }
 

@@ -19,6 +19,8 @@ use utoipa_actix_web::AppExt;
         (name = "companies", description = "The organization's client companies and their status"),
         (name = "refreshes", description = "Refreshing a company's data in the background"),
         (name = "reports", description = "The reports fetched for a company"),
+        (name = "information requests", description = "Asking a company's contact for access to its data"),
+        (name = "consent", description = "The customer's side of an information request: token-scoped, no sign-in"),
         (name = "operations", description = "Health checks for operators"),
     )
 )]

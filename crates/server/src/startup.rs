@@ -4,6 +4,7 @@ use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
 
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::ErrorHandlers, web};
 use domain::OrganizationId;
+use mail::{MailConfig, MailWorker, Transport};
 use providers::{SandboxConfig, SandboxProvider};
 use refresh::{Providers, Worker, WorkerConfig};
 use store::Store;
@@ -28,6 +29,16 @@ pub struct Settings {
     pub sample_data: bool,
     pub sandbox: SandboxConfig,
     pub worker: WorkerConfig,
+    /// Base of the links in emails (no trailing slash).
+    pub public_url: String,
+    /// lettre's SMTP URL; `None` writes `.eml` files to `outbox_dir`.
+    pub smtp_url: Option<String>,
+    pub outbox_dir: PathBuf,
+    /// The `From` of emails, e.g. `Demo Bank <no-reply@bank.example>`.
+    pub mail_from: String,
+    /// How long an information request link works.
+    pub link_ttl: chrono::Duration,
+    pub mail: MailConfig,
 }
 
 /// What handlers share.
@@ -36,11 +47,26 @@ pub struct AppState {
     pub organization: OrganizationId,
     /// Wakes the in-process worker after an enqueue; `None` with `--no-worker`.
     pub waker: Option<Arc<Notify>>,
+    /// Wakes the in-process mail worker after an email is queued.
+    pub mail_waker: Option<Arc<Notify>>,
+    pub public_url: String,
+    pub mail_from: String,
+    pub link_ttl: chrono::Duration,
+    /// Emails go to a local outbox (no SMTP server configured).
+    pub outbox: bool,
+    /// The platforms a customer can connect (the configured providers).
+    pub platforms: Vec<&'static str>,
 }
 
 impl AppState {
     pub fn wake_workers(&self) {
         if let Some(waker) = &self.waker {
+            waker.notify_one();
+        }
+    }
+
+    pub fn wake_mail(&self) {
+        if let Some(waker) = &self.mail_waker {
             waker.notify_one();
         }
     }
@@ -63,7 +89,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, Organization
 pub struct Application {
     port: u16,
     server: Server,
-    worker: Option<(watch::Sender<bool>, tokio::task::JoinHandle<()>)>,
+    workers: Option<(watch::Sender<bool>, Vec<tokio::task::JoinHandle<()>>)>,
 }
 
 impl Application {
@@ -81,17 +107,34 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let worker = settings.run_worker.then(|| {
-            Arc::new(Worker::new(
-                store.clone(),
-                providers(settings.sandbox),
-                settings.worker.clone(),
-            ))
+        let providers = providers(settings.sandbox);
+        let transport =
+            Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
+        let outbox = transport.is_outbox();
+        let workers = settings.run_worker.then(|| {
+            (
+                Arc::new(Worker::new(
+                    store.clone(),
+                    providers.clone(),
+                    settings.worker.clone(),
+                )),
+                Arc::new(MailWorker::new(
+                    store.clone(),
+                    transport,
+                    settings.mail.clone(),
+                )),
+            )
         });
         let state = web::Data::new(AppState {
             store,
             organization,
-            waker: worker.as_ref().map(|w| w.waker()),
+            waker: workers.as_ref().map(|(w, _)| w.waker()),
+            mail_waker: workers.as_ref().map(|(_, m)| m.waker()),
+            public_url: settings.public_url.trim_end_matches('/').to_owned(),
+            mail_from: settings.mail_from.clone(),
+            link_ttl: settings.link_ttl,
+            outbox,
+            platforms: providers.platforms(),
         });
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {
@@ -128,15 +171,18 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        let worker = worker.map(|worker| {
+        let workers = workers.map(|(refresh, mail)| {
             let (stop, stopped) = watch::channel(false);
-            let handle = tokio::spawn(worker.run(stopped, Duration::from_secs(20)));
-            (stop, handle)
+            let handles = vec![
+                tokio::spawn(refresh.run(stopped.clone(), Duration::from_secs(20))),
+                tokio::spawn(mail.run(stopped)),
+            ];
+            (stop, handles)
         });
         Ok(Self {
             port,
             server,
-            worker,
+            workers,
         })
     }
 
@@ -147,9 +193,11 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then stops the worker gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
-        if let Some((stop, handle)) = self.worker {
+        if let Some((stop, handles)) = self.workers {
             let _ = stop.send(true);
-            let _ = handle.await;
+            for handle in handles {
+                let _ = handle.await;
+            }
         }
         result.map_err(Into::into)
     }

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    CompanyId, DataStatus, DataType, OrganizationId, RefreshJobId, RefreshState, RefreshTrigger,
-    ReportKind, StatusError, StatusEvent, UserId, transition,
+    CompanyId, DataType, OrganizationId, RefreshJobId, RefreshState, RefreshTrigger, ReportKind,
+    StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
@@ -22,6 +22,7 @@ use crate::{
     companies::{requested_types, stored_error},
     entities::{companies, refresh_jobs, reports},
     now,
+    requests::apply_event,
 };
 
 pub(crate) const ACTIVE_STATES: [&str; 2] = [
@@ -104,26 +105,9 @@ impl Store {
             if let Some(job) = self.active_job(company).await? {
                 return Ok((job, false));
             }
-            let at = now();
-            let inserted = refresh_jobs::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                organization_id: Set(organization.as_uuid()),
-                company_id: Set(company.as_uuid()),
-                state: Set(RefreshState::Queued.as_str().to_owned()),
-                trigger: Set(trigger.as_str().to_owned()),
-                requested_by: Set(requested_by.map(|u| u.as_uuid())),
-                requested_at: Set(at),
-                run_at: Set(at),
-                started_at: Set(None),
-                finished_at: Set(None),
-                attempts: Set(0),
-                lease_owner: Set(None),
-                lease_expires_at: Set(None),
-                error_code: Set(None),
-                error_message: Set(None),
-            }
-            .insert(&self.db)
-            .await;
+            let inserted = new_job(organization, company, trigger, requested_by)
+                .insert(&self.db)
+                .await;
             match inserted {
                 Ok(job) => return Ok((job, true)),
                 Err(err) if is_unique_violation(&err) => continue,
@@ -298,7 +282,7 @@ impl Store {
             .exec(&txn)
             .await?;
         }
-        set_status(&txn, claimed.company.id, StatusEvent::RefreshSucceeded, at).await?;
+        apply_event(&txn, claimed.company.id, StatusEvent::RefreshSucceeded, at).await?;
         txn.commit().await?;
         Ok(at)
     }
@@ -325,7 +309,7 @@ impl Store {
         {
             return Err(FinishError::LeaseLost);
         }
-        set_status(
+        apply_event(
             &txn,
             claimed.company.id,
             StatusEvent::RefreshFailed(error),
@@ -442,6 +426,33 @@ impl Store {
     }
 }
 
+/// A queued refresh job, to insert.
+pub(crate) fn new_job(
+    organization: OrganizationId,
+    company: CompanyId,
+    trigger: RefreshTrigger,
+    requested_by: Option<UserId>,
+) -> refresh_jobs::ActiveModel {
+    let at = now();
+    refresh_jobs::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(organization.as_uuid()),
+        company_id: Set(company.as_uuid()),
+        state: Set(RefreshState::Queued.as_str().to_owned()),
+        trigger: Set(trigger.as_str().to_owned()),
+        requested_by: Set(requested_by.map(|u| u.as_uuid())),
+        requested_at: Set(at),
+        run_at: Set(at),
+        started_at: Set(None),
+        finished_at: Set(None),
+        attempts: Set(0),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        error_code: Set(None),
+        error_message: Set(None),
+    }
+}
+
 /// Moves a running job held by `owner` to its final state. False when not held.
 async fn finish(
     txn: &impl sea_orm::ConnectionTrait,
@@ -475,29 +486,7 @@ async fn finish(
     Ok(result.rows_affected == 1)
 }
 
-/// Applies `event` to the company's status through the domain's state machine.
-async fn set_status(
-    txn: &impl sea_orm::ConnectionTrait,
-    company: Uuid,
-    event: StatusEvent,
-    at: DateTime<Utc>,
-) -> Result<(), sea_orm::DbErr> {
-    let Some(row) = companies::Entity::find_by_id(company).one(txn).await? else {
-        return Ok(());
-    };
-    let from: Option<DataStatus> = row.status.as_deref().and_then(|s| s.parse().ok());
-    let (status, error) = transition(from, event)
-        .map_err(|invalid| sea_orm::DbErr::Custom(format!("company {company}: {invalid}")))?;
-    let mut active: companies::ActiveModel = row.into();
-    active.status = Set(Some(status.as_str().to_owned()));
-    active.status_updated_at = Set(Some(at));
-    active.error_code = Set(error.as_ref().map(|e| e.code.as_str().to_owned()));
-    active.error_message = Set(error.map(|e| e.message));
-    active.update(txn).await?;
-    Ok(())
-}
-
-fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
+pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
     matches!(
         err.sql_err(),
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_))

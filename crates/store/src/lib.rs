@@ -14,6 +14,7 @@ mod companies;
 pub mod entities;
 mod jobs;
 mod organizations;
+mod requests;
 mod time;
 
 use std::time::Duration;
@@ -26,6 +27,9 @@ pub use companies::{
     WriteError,
 };
 pub use jobs::{ClaimedJob, FinishError, RefreshRefused, StoredReport, job_error};
+pub use requests::{
+    ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
+};
 pub use sea_orm::DbErr as DatabaseError;
 pub use time::now;
 

@@ -21,6 +21,15 @@ impl Store {
             .await
     }
 
+    pub async fn organization(
+        &self,
+        id: OrganizationId,
+    ) -> Result<Option<organizations::Model>, sea_orm::DbErr> {
+        organizations::Entity::find_by_id(id.as_uuid())
+            .one(&self.db)
+            .await
+    }
+
     pub async fn create_organization(
         &self,
         slug: &str,

@@ -1,7 +1,9 @@
 //! The API's handlers, one module per resource.
 
 pub mod companies;
+pub mod consent;
 pub mod health;
+pub mod information_requests;
 pub mod refreshes;
 pub mod reports;
 pub mod statuses;
@@ -19,7 +21,11 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(refreshes::history)
         .service(refreshes::get)
         .service(reports::list)
-        .service(reports::get);
+        .service(reports::get)
+        .service(information_requests::create)
+        .service(consent::get)
+        .service(consent::grant)
+        .service(consent::decline);
 }
 
 /// Every documented route: operations endpoints and API v1.

@@ -96,6 +96,15 @@ pub fn test_settings(database_url: String) -> Settings {
             failure_rate: 0.0,
         },
         worker: WorkerConfig::default(),
+        public_url: "http://portal.test".to_owned(),
+        smtp_url: None,
+        outbox_dir: std::env::temp_dir().join(format!(
+            "spendlens-outbox-{}",
+            uuid::Uuid::now_v7().simple()
+        )),
+        mail_from: "Demo Bank <no-reply@bank.example>".to_owned(),
+        link_ttl: chrono::Duration::days(14),
+        mail: mail::MailConfig::default(),
     }
 }
 

@@ -6,6 +6,7 @@
 //! the default is a fresh SQLite file per test.
 
 mod companies;
+mod consent;
 mod helpers;
 mod operations;
 mod refresh;

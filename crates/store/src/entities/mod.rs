@@ -2,7 +2,9 @@
 
 pub mod companies;
 pub mod company_assignees;
+pub mod information_requests;
 pub mod organizations;
+pub mod outgoing_emails;
 pub mod refresh_jobs;
 pub mod reports;
 pub mod users;

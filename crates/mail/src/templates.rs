@@ -1,0 +1,150 @@
+//! Email templates, kept as files beside the crate and compiled in.
+
+use chrono::{DateTime, Utc};
+use domain::DataType;
+use minijinja::{Environment, context};
+use serde::Serialize;
+
+/// An email ready to queue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedEmail {
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// What the information request email says.
+#[derive(Debug, Clone)]
+pub struct InformationRequestEmail<'a> {
+    pub organization: &'a str,
+    /// Who asks: the relationship manager's name.
+    pub requester: &'a str,
+    pub company: &'a str,
+    pub contact_name: &'a str,
+    pub data_types: &'a [DataType],
+    pub link: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Serialize)]
+struct Requested {
+    label: &'static str,
+    contents: &'static [&'static str],
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    // `.html` templates are auto-escaped (minijinja's default by file name).
+    for (name, source) in [
+        (
+            "information_request.subject.txt",
+            include_str!("../templates/information_request.subject.txt"),
+        ),
+        (
+            "information_request.txt",
+            include_str!("../templates/information_request.txt"),
+        ),
+        (
+            "information_request.html",
+            include_str!("../templates/information_request.html"),
+        ),
+    ] {
+        env.add_template(name, source)
+            .expect("the bundled templates parse");
+    }
+    env
+}
+
+impl InformationRequestEmail<'_> {
+    pub fn render(&self) -> Result<RenderedEmail, minijinja::Error> {
+        let env = environment();
+        let requested: Vec<Requested> = self
+            .data_types
+            .iter()
+            .map(|t| Requested {
+                label: t.label(),
+                contents: t.contents(),
+            })
+            .collect();
+        let expires_at = self.expires_at.format("%-d %B %Y at %H:%M UTC").to_string();
+        let subject = env
+            .get_template("information_request.subject.txt")?
+            .render(context! {
+                organization => self.organization,
+                company => self.company,
+            })?
+            .trim()
+            .to_owned();
+        let ctx = context! {
+            subject => &subject,
+            organization => self.organization,
+            requester => self.requester,
+            company => self.company,
+            contact_name => self.contact_name,
+            requested => requested,
+            link => self.link,
+            expires_at => expires_at,
+        };
+        Ok(RenderedEmail {
+            html: env.get_template("information_request.html")?.render(&ctx)?,
+            text: env.get_template("information_request.txt")?.render(&ctx)?,
+            subject,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn email(company: &str) -> RenderedEmail {
+        InformationRequestEmail {
+            organization: "Demo Bank",
+            requester: "Alex Morgan",
+            company,
+            contact_name: "Priya Shah",
+            data_types: &[DataType::Financials, DataType::SpendDetail],
+            link: "https://portal.example/connect/abc",
+            expires_at: Utc.with_ymd_and_hms(2026, 12, 10, 9, 30, 0).unwrap(),
+        }
+        .render()
+        .unwrap()
+    }
+
+    #[test]
+    fn the_email_names_who_asks_what_is_shared_the_link_and_its_expiry() {
+        let rendered = email("Aldgate Bakery Ltd");
+        assert_eq!(
+            rendered.subject,
+            "Demo Bank asks Aldgate Bakery Ltd to share its accounting data"
+        );
+        // minijinja escapes `/` in HTML as `&#x2f;`, which browsers read back as `/`.
+        let html = rendered.html.replace("&#x2f;", "/");
+        for body in [&rendered.text, &html] {
+            for needle in [
+                "Alex Morgan",
+                "Demo Bank",
+                "Priya Shah",
+                "Profit and loss, Balance sheet",
+                "Suppliers, Bills, Bill payments, Payment methods and terms",
+                "https://portal.example/connect/abc",
+                "10 December 2026 at 09:30 UTC",
+            ] {
+                assert!(body.contains(needle), "{needle:?} missing from {body}");
+            }
+        }
+    }
+
+    #[test]
+    fn html_escapes_what_people_typed() {
+        let rendered = email("<script>alert(1)</script> & Co");
+        assert!(!rendered.html.contains("<script>"));
+        assert!(rendered.html.contains("&lt;script&gt;"));
+        assert!(
+            rendered.text.contains("<script>alert(1)</script> & Co"),
+            "plain text stays as typed"
+        );
+    }
+}

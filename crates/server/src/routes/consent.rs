@@ -1,0 +1,194 @@
+//! The customer's side of an information request: token-scoped, no sign-in.
+
+use actix_web::{get, http::StatusCode, post, web};
+use api_types::{
+    ConsentGrant, ConsentOutcome, ConsentRequest, InformationRequestStatus, Platform, Problem,
+    RequestedData,
+};
+use store::{ConsentRefused, ConsentView};
+
+use crate::{
+    error::ApiError, extract::Json, routes::information_requests::token_hash, startup::AppState,
+};
+
+/// The token as it appears in the link: 43 URL-safe base64 characters.
+fn parse_token(token: &str) -> Result<&str, ApiError> {
+    let valid = token.len() == 43
+        && token
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if valid { Ok(token) } else { Err(not_found()) }
+}
+
+fn not_found() -> ApiError {
+    ApiError::Refused {
+        status: StatusCode::NOT_FOUND,
+        slug: "link-not-found",
+        title: "This link is not valid",
+        detail: "This link is not valid. Check that it was copied completely, or ask your \
+                 relationship manager for a new one."
+            .to_owned(),
+    }
+}
+
+fn refused(err: ConsentRefused) -> ApiError {
+    match err {
+        ConsentRefused::NotFound => not_found(),
+        ConsentRefused::Expired {
+            organization,
+            expired_at,
+        } => ApiError::Refused {
+            status: StatusCode::GONE,
+            slug: "link-expired",
+            title: "This link has expired",
+            detail: format!(
+                "This link expired on {}. Ask {organization} for a new one.",
+                expired_at.format("%-d %B %Y")
+            ),
+        },
+        ConsentRefused::Used { organization } => ApiError::Refused {
+            status: StatusCode::GONE,
+            slug: "link-used",
+            title: "This link has already been used",
+            detail: format!(
+                "This link has already been used. If you want to change what you shared, ask {organization} for a new link."
+            ),
+        },
+        ConsentRefused::Superseded { organization } => ApiError::Refused {
+            status: StatusCode::GONE,
+            slug: "link-superseded",
+            title: "This link has been replaced",
+            detail: format!(
+                "{organization} sent a newer link that replaces this one. Use the link in the most recent email."
+            ),
+        },
+        ConsentRefused::Database(err) => err.into(),
+    }
+}
+
+fn consent_request(state: &AppState, view: &ConsentView) -> ConsentRequest {
+    ConsentRequest {
+        organization_name: view.organization.name.clone(),
+        company_name: view.company.name.clone(),
+        contact_name: view.company.contact_name.clone(),
+        requested_data: view
+            .data_types()
+            .into_iter()
+            .map(|t| RequestedData {
+                data_type: t,
+                label: t.label().to_owned(),
+                contents: t.contents().iter().map(|c| (*c).to_owned()).collect(),
+            })
+            .collect(),
+        platforms: state
+            .platforms
+            .iter()
+            .map(|id| Platform {
+                id: (*id).to_owned(),
+                name: platform_name(id),
+            })
+            .collect(),
+        expires_at: view.request.expires_at,
+    }
+}
+
+fn platform_name(id: &str) -> String {
+    match id {
+        "sandbox" => "Sandbox (demo accounting platform)".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+/// What an information request link asks for: who asks, what would be shared, and
+/// the accounting platforms on offer.
+#[utoipa::path(
+    operation_id = "get_consent",
+    tag = "consent",
+    params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
+    responses(
+        (status = 200, description = "The consent screen's content", body = ConsentRequest),
+        (status = 404, description = "No such link (`link-not-found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The link expired (`link-expired`), was used (`link-used`) or was replaced (`link-superseded`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/consent/{token}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<web::Json<ConsentRequest>, ApiError> {
+    let hash = token_hash(parse_token(&token)?);
+    let view = state.store.usable_consent(&hash).await.map_err(refused)?;
+    Ok(web::Json(consent_request(&state, &view)))
+}
+
+/// Grant access through an accounting platform. The first fetch of the requested data
+/// starts at once; the company becomes `available` when it finishes.
+#[utoipa::path(
+    operation_id = "grant_consent",
+    tag = "consent",
+    params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
+    request_body = ConsentGrant,
+    responses(
+        (status = 200, description = "Access granted; the first fetch is queued", body = ConsentOutcome),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such link (`link-not-found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The link expired, was used or was replaced", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`platform` is not one on offer", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/consent/{token}/grant")]
+pub async fn grant(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: Json<ConsentGrant>,
+) -> Result<web::Json<ConsentOutcome>, ApiError> {
+    let hash = token_hash(parse_token(&token)?);
+    let platform = body.0.platform;
+    let Some(platform) = state.platforms.iter().find(|p| **p == platform) else {
+        // Checked after the link, so an unusable link says so first.
+        state.store.usable_consent(&hash).await.map_err(refused)?;
+        return Err(ApiError::field(
+            "platform",
+            format!("must be one of: {}", state.platforms.join(", ")),
+        ));
+    };
+    let (view, job) = state
+        .store
+        .grant_consent(&hash, platform)
+        .await
+        .map_err(refused)?;
+    if job.is_some() {
+        state.wake_workers();
+    }
+    Ok(web::Json(ConsentOutcome {
+        status: InformationRequestStatus::Granted,
+        organization_name: view.organization.name,
+    }))
+}
+
+/// Leave without granting access. Nothing is shared; the company shows
+/// `customer_declined` so the relationship manager can follow up.
+#[utoipa::path(
+    operation_id = "decline_consent",
+    tag = "consent",
+    params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
+    responses(
+        (status = 200, description = "Declined; nothing was shared", body = ConsentOutcome),
+        (status = 404, description = "No such link (`link-not-found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The link expired, was used or was replaced", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/consent/{token}/decline")]
+pub async fn decline(
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+) -> Result<web::Json<ConsentOutcome>, ApiError> {
+    let hash = token_hash(parse_token(&token)?);
+    let view = state.store.decline_consent(&hash).await.map_err(refused)?;
+    Ok(web::Json(ConsentOutcome {
+        status: InformationRequestStatus::Declined,
+        organization_name: view.organization.name,
+    }))
+}

@@ -1,0 +1,184 @@
+//! Request information: email the customer a consent link, or hand the link over.
+
+use actix_web::{HttpResponse, post, web};
+use api_types::{
+    Delivery, EmailPreview, InformationRequest, InformationRequestStatus, NewInformationRequest,
+    Problem,
+};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use domain::{CompanyId, OrganizationId};
+use mail::InformationRequestEmail;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use store::NewEmail;
+
+use crate::{
+    error::ApiError,
+    extract::{Json, Tenant},
+    startup::AppState,
+};
+
+/// Ask the company's contact for access to its accounting data.
+///
+/// Sends the information request email (`delivery: email`, the default) or only
+/// creates the link (`delivery: link`, "Copy link"); either way the company's status
+/// becomes `requested` and any earlier link stops working. With `preview: true` it
+/// answers the email as it would be sent, and changes nothing.
+#[utoipa::path(
+    operation_id = "request_information",
+    tag = "information requests",
+    params(("id" = CompanyId, Path, description = "The company's id")),
+    request_body = NewInformationRequest,
+    responses(
+        (status = 200, description = "The email as it would be sent (`preview: true`)", body = EmailPreview),
+        (status = 201, description = "The request was created (and its email queued)", body = InformationRequest),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Some fields are not valid; `errors` lists them", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/companies/{id}/information-requests")]
+pub async fn create(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    id: web::Path<CompanyId>,
+    body: Json<NewInformationRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let company_id = id.into_inner();
+    let request = body.0;
+    let record = state
+        .store
+        .company(tenant.0, company_id)
+        .await?
+        .ok_or(ApiError::NotFound("company"))?;
+    let organization = organization_name(&state, tenant.0).await?;
+    let requester = record
+        .assignees
+        .first()
+        .map_or("Your relationship manager", |u| u.name.as_str())
+        .to_owned();
+    let data_types = record.data_types();
+    let expires_at = store::now() + state.link_ttl;
+    let render = |link: &str| {
+        InformationRequestEmail {
+            organization: &organization,
+            requester: &requester,
+            company: &record.company.name,
+            contact_name: &record.company.contact_name,
+            data_types: &data_types,
+            link,
+            expires_at,
+        }
+        .render()
+        .map_err(|e| ApiError::Internal(anyhow::Error::from(e).context("rendering the email")))
+    };
+
+    if request.preview {
+        let email = render(&format!("{}/connect/…", state.public_url))?;
+        return Ok(HttpResponse::Ok().json(EmailPreview {
+            from: state.mail_from.clone(),
+            to: record.company.contact_email.clone(),
+            subject: email.subject,
+            html: email.html,
+            text: email.text,
+        }));
+    }
+
+    let token = new_token();
+    let link = format!("{}/connect/{token}", state.public_url);
+    let email = match request.delivery {
+        Delivery::Email => {
+            let rendered = render(&link)?;
+            Some(NewEmail {
+                from: state.mail_from.clone(),
+                to: format!(
+                    "{} <{}>",
+                    record.company.contact_name.replace(['"', '<', '>'], ""),
+                    record.company.contact_email
+                ),
+                subject: rendered.subject,
+                html: rendered.html,
+                text: rendered.text,
+            })
+        }
+        Delivery::Link => None,
+    };
+    let delivery = match request.delivery {
+        Delivery::Email => "email",
+        Delivery::Link => "link",
+    };
+    let created = state
+        .store
+        .create_information_request(
+            tenant.0,
+            company_id,
+            delivery,
+            &token_hash(&token),
+            expires_at,
+            email,
+        )
+        .await?
+        .ok_or(ApiError::NotFound("company"))?;
+    if request.delivery == Delivery::Email {
+        state.wake_mail();
+        if state.outbox {
+            // The embedded default has no mail server: the log is how a person finds it.
+            tracing::info!(company = %record.company.name, %link, "information request email written to the outbox");
+        }
+    }
+    Ok(HttpResponse::Created().json(InformationRequest {
+        id: created.id.to_string(),
+        company_id,
+        delivery: request.delivery,
+        status: InformationRequestStatus::Pending,
+        data_types,
+        created_at: created.created_at,
+        expires_at: created.expires_at,
+        link: (request.delivery == Delivery::Link).then_some(link),
+    }))
+}
+
+pub async fn organization_name(state: &AppState, id: OrganizationId) -> Result<String, ApiError> {
+    state
+        .store
+        .organization(id)
+        .await?
+        .map(|o| o.name)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organization {id} missing")))
+}
+
+/// 256 random bits, URL-safe: 43 characters.
+fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What is stored instead of the token.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_long_random_and_url_safe() {
+        let a = new_token();
+        let b = new_token();
+        assert_eq!(a.len(), 43);
+        assert_ne!(a, b);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_ne!(token_hash(&a), a);
+    }
+}
