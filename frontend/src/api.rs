@@ -5,7 +5,9 @@
 //! header, except the `ETag` handshake of [`company_statuses`], which the poller owns.
 
 use api_types::{
-    CompanyListQuery, CompanyPage, CompanyStatusList, Problem, RefreshJob, ReportList,
+    Company, CompanyListQuery, CompanyPage, CompanyStatusList, ConsentGrant, ConsentOutcome,
+    ConsentRequest, Delivery, EmailPreview, InformationRequest, NewInformationRequest, Problem,
+    RefreshJob, ReportList,
 };
 use domain::CompanyId;
 use gloo_net::http::{Request, RequestBuilder, Response};
@@ -13,6 +15,8 @@ use serde::{Serialize, de::DeserializeOwned};
 use web_sys::RequestCache;
 
 const API_BASE: &str = "/api/v1";
+/// The prefix of every problem `type` the API answers; the rest is the slug.
+const PROBLEM_TYPE_BASE: &str = "https://spendlens.dev/problems/";
 
 /// Why a call failed, in a form the portal can show to a person.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +44,26 @@ impl ApiError {
             ApiError::Unexpected { status, detail } => {
                 format!("Spendlens answered unexpectedly (HTTP {status}): {detail}")
             }
+        }
+    }
+
+    /// The problem's slug (`link-expired` for `https://spendlens.dev/problems/link-expired`),
+    /// when the API answered a problem of its own.
+    pub fn problem_slug(&self) -> Option<&str> {
+        match self {
+            ApiError::Problem(problem) => problem.problem_type.strip_prefix(PROBLEM_TYPE_BASE),
+            _ => None,
+        }
+    }
+
+    /// The problem's `detail`, if it has one worth showing.
+    pub fn problem_detail(&self) -> Option<&str> {
+        match self {
+            ApiError::Problem(problem) => problem
+                .detail
+                .as_deref()
+                .filter(|detail| !detail.trim().is_empty()),
+            _ => None,
         }
     }
 
@@ -88,6 +112,62 @@ pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, Api
     read_json(send(request).await?).await
 }
 
+/// `GET /companies/{id}`: one company, as it is now.
+pub async fn get_company(id: CompanyId) -> Result<Company, ApiError> {
+    let request = Request::get(&format!("{API_BASE}/companies/{id}"));
+    read_json(send(request).await?).await
+}
+
+/// `POST /companies/{id}/information-requests` with `preview`: the email as it would be
+/// sent. Nothing is sent and nothing changes.
+pub async fn preview_information_request(id: CompanyId) -> Result<EmailPreview, ApiError> {
+    let body = NewInformationRequest {
+        preview: true,
+        delivery: Delivery::Email,
+    };
+    let request = Request::post(&format!("{API_BASE}/companies/{id}/information-requests"));
+    read_json(send_json(request, &body).await?).await
+}
+
+/// `POST /companies/{id}/information-requests`: email the contact (`Delivery::Email`) or
+/// only create the link (`Delivery::Link`, answered in `link`). Either way the company
+/// becomes Requested and any earlier link stops working.
+pub async fn request_information(
+    id: CompanyId,
+    delivery: Delivery,
+) -> Result<InformationRequest, ApiError> {
+    let body = NewInformationRequest {
+        preview: false,
+        delivery,
+    };
+    let request = Request::post(&format!("{API_BASE}/companies/{id}/information-requests"));
+    read_json(send_json(request, &body).await?).await
+}
+
+/// `GET /consent/{token}`: what the customer is asked to share, and with whom.
+pub async fn consent_request(token: &str) -> Result<ConsentRequest, ApiError> {
+    let request = Request::get(&consent_url(token, ""));
+    read_json(send(request).await?).await
+}
+
+/// `POST /consent/{token}/grant`: the customer grants access through `platform`.
+pub async fn grant_consent(token: &str, platform: String) -> Result<ConsentOutcome, ApiError> {
+    let request = Request::post(&consent_url(token, "/grant"));
+    read_json(send_json(request, &ConsentGrant { platform }).await?).await
+}
+
+/// `POST /consent/{token}/decline`: the customer leaves without granting access.
+pub async fn decline_consent(token: &str) -> Result<ConsentOutcome, ApiError> {
+    let request = Request::post(&consent_url(token, "/decline"));
+    read_json(send(request).await?).await
+}
+
+/// The token comes from the address bar: encoded, it stays one path segment.
+fn consent_url(token: &str, action: &str) -> String {
+    let token = String::from(js_sys::encode_uri_component(token));
+    format!("{API_BASE}/consent/{token}{action}")
+}
+
 /// `POST /companies/{id}/refresh`: queue a background refresh of the requested data.
 pub async fn refresh_company(id: CompanyId) -> Result<RefreshJob, ApiError> {
     let request = Request::post(&format!("{API_BASE}/companies/{id}/refresh"));
@@ -132,6 +212,19 @@ pub async fn company_statuses(
 async fn send(request: RequestBuilder) -> Result<Response, ApiError> {
     request
         .header("Accept", "application/json")
+        .send()
+        .await
+        .map_err(|err| ApiError::Network(err.to_string()))
+}
+
+async fn send_json<T: Serialize>(request: RequestBuilder, body: &T) -> Result<Response, ApiError> {
+    request
+        .header("Accept", "application/json")
+        .json(body)
+        .map_err(|err| ApiError::Unexpected {
+            status: 0,
+            detail: err.to_string(),
+        })?
         .send()
         .await
         .map_err(|err| ApiError::Network(err.to_string()))

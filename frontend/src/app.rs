@@ -1,8 +1,11 @@
-//! The application shell: top bar, routes, and the page-wide message regions.
+//! The application shell and routes.
+//!
+//! Two audiences, two layouts: the relationship managers' portal (top bar, page-wide
+//! message regions) and the customer's `/connect/:token` page, which stands alone.
 
 use leptos::prelude::*;
 use leptos_router::{
-    components::{A, Route, Router, Routes},
+    components::{A, Outlet, ParentRoute, Route, Router, Routes},
     path,
 };
 
@@ -11,7 +14,7 @@ use crate::{
         icons::BrandMark,
         notices::{NoticeRegions, Notices},
     },
-    pages::{companies::CompaniesPage, not_found::NotFoundPage},
+    pages::{companies::CompaniesPage, connect::ConnectPage, not_found::NotFoundPage},
 };
 
 #[component]
@@ -19,22 +22,43 @@ pub fn App() -> impl IntoView {
     provide_context(Notices::new());
     view! {
         <Router>
-            <a class="skip-link" href="#main">"Skip to content"</a>
-            <header class="topbar">
-                <div class="topbar__inner">
-                    <A href="/" attr:class="brand">
-                        <BrandMark />
-                        <span class="brand__name">"Spendlens"</span>
-                    </A>
-                    <span class="topbar__tagline">"Relationship Manager Portal"</span>
-                </div>
-            </header>
-            <main id="main" class="page" tabindex="-1">
-                <Routes fallback=|| view! { <NotFoundPage /> }>
-                    <Route path=path!("/") view=CompaniesPage />
-                </Routes>
-            </main>
-            <NoticeRegions />
+            <Routes fallback=|| view! { <PortalShell><NotFoundPage /></PortalShell> }>
+                <Route path=path!("/connect/:token") view=ConnectPage />
+                <ParentRoute path=path!("") view=PortalLayout>
+                    <Route path=path!("") view=CompaniesPage />
+                </ParentRoute>
+            </Routes>
         </Router>
+    }
+}
+
+/// The portal's pages, in the portal's frame.
+#[component]
+fn PortalLayout() -> impl IntoView {
+    view! {
+        <PortalShell>
+            <Outlet />
+        </PortalShell>
+    }
+}
+
+/// The relationship managers' frame: skip link, top bar, the page, message regions.
+#[component]
+fn PortalShell(children: Children) -> impl IntoView {
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <header class="topbar">
+            <div class="topbar__inner">
+                <A href="/" attr:class="brand">
+                    <BrandMark />
+                    <span class="brand__name">"Spendlens"</span>
+                </A>
+                <span class="topbar__tagline">"Relationship Manager Portal"</span>
+            </div>
+        </header>
+        <main id="main" class="page" tabindex="-1">
+            {children()}
+        </main>
+        <NoticeRegions />
     }
 }

@@ -32,18 +32,29 @@ pub struct CompanyRow {
 
 impl CompanyRow {
     pub fn new(company: Company, generation: u64) -> Self {
-        let live = CompanyStatus {
-            id: company.id,
-            status: company.status,
-            status_updated_at: company.status_updated_at,
-            error: company.error.clone(),
-            refresh: company.refresh.clone(),
-        };
         Self {
+            live: ArcRwSignal::new(status_of(&company)),
             company,
-            live: ArcRwSignal::new(live),
             generation,
         }
+    }
+
+    /// Shows `company` (this row's company, fetched again) as it is now.
+    pub fn show(&self, company: &Company) {
+        let status = status_of(company);
+        if self.live.with_untracked(|live| *live != status) {
+            self.live.set(status);
+        }
+    }
+}
+
+fn status_of(company: &Company) -> CompanyStatus {
+    CompanyStatus {
+        id: company.id,
+        status: company.status,
+        status_updated_at: company.status_updated_at,
+        error: company.error.clone(),
+        refresh: company.refresh.clone(),
     }
 }
 

@@ -7,6 +7,7 @@
 
 mod api;
 mod app;
+mod clipboard;
 mod components;
 mod live_status;
 mod pages;

@@ -1,9 +1,11 @@
 //! Reusable pieces of the portal's pages.
 
 pub mod actions_menu;
+pub mod dialog;
 pub mod icons;
 pub mod local_time;
 pub mod notices;
 pub mod popover;
 pub mod reports_menu;
+pub mod request_dialog;
 pub mod status;

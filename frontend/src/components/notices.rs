@@ -59,6 +59,17 @@ impl Notices {
         );
     }
 
+    /// Something worked, and the message holds something to act on (a link to copy by
+    /// hand): shown in the status region until the person closes it.
+    pub fn confirm_until_closed(&self, text: impl Into<String>) {
+        let serial = self.next_serial();
+        self.failure.set(None);
+        self.confirmation.set(Some(Notice {
+            serial,
+            text: text.into(),
+        }));
+    }
+
     /// Something failed: shown in the alert region until the person closes it.
     pub fn fail(&self, text: impl Into<String>) {
         let serial = self.next_serial();

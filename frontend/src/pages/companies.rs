@@ -2,16 +2,17 @@
 
 use std::time::Duration;
 
-use api_types::{CompanyListQuery, StatusFilter};
-use domain::{CompanyId, DataType};
+use api_types::{CompanyListQuery, Delivery, InformationRequest, StatusFilter};
+use domain::{CompanyId, DataStatus, DataType};
 use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
-    api,
+    api, clipboard,
     components::{
         actions_menu::{ActionsMenu, MenuAction},
         notices::Notices,
         reports_menu::ReportsMenu,
+        request_dialog::RequestInformationDialog,
         status::StatusCell,
     },
     live_status::{CompanyRow, poll_pending_statuses},
@@ -112,6 +113,74 @@ pub fn CompaniesPage() -> impl IntoView {
         refresh.dispatch_local(row);
     });
 
+    // ⋮ → Request information: the dialog for this row, while it is open.
+    let requesting = RwSignal::new(None::<CompanyRow>);
+    let on_request_information = Callback::new(move |row: CompanyRow| requesting.set(Some(row)));
+    let request_dialog = move || {
+        requesting.get().map(|row| {
+            let replaces_pending = row
+                .live
+                .with_untracked(|live| live.status == Some(DataStatus::Requested));
+            let on_sent = Callback::new({
+                let row = row.clone();
+                move |()| {
+                    notices.confirm(format!(
+                        "Information request sent to {}",
+                        row.company.contact.email
+                    ));
+                    spawn_local(show_requested(row.clone(), None));
+                }
+            });
+            view! {
+                <RequestInformationDialog
+                    company=row.company.clone()
+                    replaces_pending
+                    on_sent
+                    on_closed=Callback::new(move |()| requesting.set(None))
+                />
+            }
+        })
+    };
+
+    // ⋮ → Copy link: a link for the RM to pass on, without an email.
+    let copy_link = Action::new_local(move |row: &CompanyRow| {
+        let row = row.clone();
+        async move {
+            let request = match api::request_information(row.company.id, Delivery::Link).await {
+                Ok(request) => request,
+                Err(err) => {
+                    notices.fail(err.message());
+                    return;
+                }
+            };
+            match request.link.as_deref() {
+                None => notices.fail(format!(
+                    "Spendlens created the request for {} but did not answer its link. Try Copy link again.",
+                    row.company.name
+                )),
+                Some(link) => match clipboard::copy_text(link).await {
+                    Ok(()) => notices.confirm(format!("Link copied for {}", row.company.name)),
+                    Err(err) => {
+                        leptos::logging::warn!("copying the link failed: {err}");
+                        notices.confirm_until_closed(format!(
+                            "Link created for {}. It could not be copied automatically; copy it from here: {link}",
+                            row.company.name
+                        ));
+                    }
+                },
+            }
+            show_requested(row, Some(request)).await;
+        }
+    });
+    let on_copy_link = Callback::new(move |row: CompanyRow| {
+        copy_link.dispatch_local(row);
+    });
+    let row_actions = RowActions {
+        refresh: on_refresh,
+        request_information: on_request_information,
+        copy_link: on_copy_link,
+    };
+
     let on_search = leptos::prelude::debounce(SEARCH_DELAY, move |text: String| search.set(text));
     let on_search = StoredValue::new_local(on_search);
     let is_filtered = move || !search.get().trim().is_empty() || status_filter.get().is_some();
@@ -204,7 +273,7 @@ pub fn CompaniesPage() -> impl IntoView {
                                 <For
                                     each=move || rows.get()
                                     key=|row| (row.generation, row.company.id)
-                                    children=move |row| view! { <CompanyRowView row on_refresh /> }
+                                    children=move |row| view! { <CompanyRowView row actions=row_actions /> }
                                 />
                             </tbody>
                         </table>
@@ -224,20 +293,53 @@ pub fn CompaniesPage() -> impl IntoView {
                     </button>
                 </div>
             </Show>
+            {request_dialog}
         </section>
     }
 }
 
+/// What the ⋮ menu of a row can do; the page owns the doing.
+#[derive(Clone, Copy)]
+struct RowActions {
+    refresh: Callback<CompanyRow>,
+    request_information: Callback<CompanyRow>,
+    copy_link: Callback<CompanyRow>,
+}
+
+/// After an information request: shows the row as the server has it now (Requested).
+/// If the company can't be fetched, shows what the request implies.
+async fn show_requested(row: CompanyRow, request: Option<InformationRequest>) {
+    match api::get_company(row.company.id).await {
+        Ok(company) => row.show(&company),
+        Err(err) => {
+            leptos::logging::warn!("reloading {} failed: {}", row.company.name, err.message());
+            let at = request.map(|request| request.created_at);
+            row.live.update(|live| {
+                live.status = Some(DataStatus::Requested);
+                live.error = None;
+                if at.is_some() {
+                    live.status_updated_at = at;
+                }
+            });
+        }
+    }
+}
+
 #[component]
-fn CompanyRowView(row: CompanyRow, on_refresh: Callback<CompanyRow>) -> impl IntoView {
+fn CompanyRowView(row: CompanyRow, actions: RowActions) -> impl IntoView {
     let company = &row.company;
-    let actions = vec![MenuAction {
-        label: "Refresh data",
+    let item = |label: &'static str, action: Callback<CompanyRow>| MenuAction {
+        label,
         on_select: Callback::new({
             let row = row.clone();
-            move |()| on_refresh.run(row.clone())
+            move |()| action.run(row.clone())
         }),
-    }];
+    };
+    let actions = vec![
+        item("Refresh data", actions.refresh),
+        item("Request information", actions.request_information),
+        item("Copy link", actions.copy_link),
+    ];
     view! {
         <tr>
             <td>

@@ -648,3 +648,44 @@ async fn without_smtp_emails_land_in_the_outbox() {
     );
     assert!(token_in(&written).len() == 43);
 }
+
+#[tokio::test]
+async fn an_email_whose_sender_died_mid_send_is_sent_by_another_worker() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received = start_smtp(listener, false);
+    let app = spawn_app().await;
+    let company = app
+        .create_company("Greyfriars Printing Co", &["financials"])
+        .await;
+    let id = company["id"].as_str().unwrap();
+    app.post_json(
+        &format!("/api/v1/companies/{id}/information-requests"),
+        &json!({}),
+    )
+    .await;
+    // A worker claims the email and dies before sending it (process killed).
+    let claimed = app
+        .store
+        .claim_next_email("dead-worker", chrono::Duration::milliseconds(300))
+        .await
+        .unwrap()
+        .expect("queued");
+    let worker = mail_worker(&app, port);
+    assert!(
+        worker.run_once().await.unwrap().is_none(),
+        "still leased to the dead worker"
+    );
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let (email, outcome) = worker.run_once().await.unwrap().expect("the lease expired");
+    assert_eq!(email, claimed.id);
+    assert_eq!(outcome, EmailOutcome::Sent);
+    assert_eq!(received.lock().unwrap().len(), 1);
+    // The dead worker cannot record anything any more.
+    assert!(
+        !app.store
+            .email_sent(claimed.id, "dead-worker")
+            .await
+            .unwrap()
+    );
+}

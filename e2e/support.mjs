@@ -1,0 +1,214 @@
+// What the browser tests share: the real `spendlens serve` binary on a free port with a
+// fresh SQLite database in a temp dir, headless Chromium, and small waiting helpers.
+//
+//   SPENDLENS_BIN=/path/to/spendlens npm test        (in e2e/, after `trunk build --release`)
+//
+// SPENDLENS_STATIC_DIR (default ../frontend/dist) and CHROMIUM_PATH (default
+// /usr/bin/chromium) may be overridden; E2E_SERVER_LOG=1 prints the server's log.
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const staticDir = path.resolve(process.env.SPENDLENS_STATIC_DIR ?? path.join(here, '..', 'frontend', 'dist'));
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const READY_TIMEOUT_MS = 60_000;
+
+export const screenshotDir = path.join(here, 'screenshots');
+
+/**
+ * Starts `spendlens serve` in a fresh temp dir (its working dir: `./data/` lands there)
+ * and waits until `/readyz` answers 200. `env` is added to the server's environment.
+ */
+export async function startServer(env = {}) {
+  const bin = process.env.SPENDLENS_BIN;
+  if (!bin) {
+    throw new Error('SPENDLENS_BIN is not set: point it at the spendlens binary (e.g. target/debug/spendlens).');
+  }
+  if (!existsSync(bin)) {
+    throw new Error(`SPENDLENS_BIN=${bin} does not exist: build the server first.`);
+  }
+  if (!existsSync(path.join(staticDir, 'index.html'))) {
+    throw new Error(`${staticDir}/index.html is missing: run \`trunk build --release\` at the repo root first.`);
+  }
+
+  const workDir = await mkdtemp(path.join(os.tmpdir(), 'spendlens-e2e-'));
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const child = spawn(path.resolve(bin), ['serve'], {
+    cwd: workDir,
+    env: {
+      ...process.env,
+      SPENDLENS_BIND: `127.0.0.1:${port}`,
+      SPENDLENS_STATIC_DIR: staticDir,
+      SPENDLENS_PUBLIC_URL: baseUrl,
+      SPENDLENS_SANDBOX_FAILURE_RATE: '0',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const keep = (chunk) => {
+    log = (log + chunk.toString()).slice(-64_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+
+  const server = {
+    baseUrl,
+    workDir,
+    log: () => log,
+    /** `fetch` against the server; JSON bodies are encoded and the answer decoded. */
+    async api(method, pathname, body) {
+      const response = await fetch(`${baseUrl}${pathname}`, {
+        method,
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await response.text();
+      let json;
+      try {
+        json = text ? JSON.parse(text) : undefined;
+      } catch {
+        json = undefined;
+      }
+      return { status: response.status, contentType: response.headers.get('content-type'), json, text };
+    },
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      if (process.env.E2E_SERVER_LOG) {
+        console.log(log);
+      }
+      await rm(workDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await waitUntilReady(child, baseUrl, () => log);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return server;
+}
+
+/** Debian's Chromium, headless. */
+export async function launchBrowser() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium not found at ${CHROMIUM} (set CHROMIUM_PATH).`);
+  }
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+}
+
+/**
+ * A fresh browser context and page, recording every console error and page error in
+ * `problems`. `contextOptions` go to `browser.newContext` (permissions, for example).
+ *
+ * Chromium logs every 4xx/5xx answer to `fetch` as a console error ("Failed to load
+ * resource"). A test that expects one names it with `expectFailedRequest(status,
+ * urlPart)`; that one message is then not a problem, and any other still is.
+ */
+export async function openPage(browser, contextOptions = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
+  const page = await context.newPage();
+  page.setDefaultTimeout(10_000);
+  const problems = [];
+  const expected = [];
+  page.on('console', (message) => {
+    if (message.type() !== 'error') {
+      return;
+    }
+    const text = message.text();
+    const url = message.location()?.url ?? '';
+    const failed = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(text);
+    if (failed && expected.some(({ status, urlPart }) => Number(failed[1]) === status && url.includes(urlPart))) {
+      return;
+    }
+    problems.push(`console: ${text}${url ? ` (${url})` : ''}`);
+  });
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  const expectFailedRequest = (status, urlPart) => expected.push({ status, urlPart });
+  return { context, page, problems, expectFailedRequest };
+}
+
+/** Saves a screenshot as `e2e/screenshots/{name}.png`. */
+export async function screenshot(page, name, options = {}) {
+  await mkdir(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), ...options });
+}
+
+export async function isFocused(locator) {
+  return locator.evaluate((element) => element === document.activeElement);
+}
+
+/** True when focus is on `locator`'s element or inside it. */
+export async function holdsFocus(locator) {
+  return locator.evaluate((element) => element.contains(document.activeElement));
+}
+
+/** Waits until `check()` resolves truthy, failing with `what` after `timeoutMs`. */
+export async function waitFor(check, what, timeoutMs = 5_000, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      assert.fail(`timed out waiting until ${what}`);
+    }
+    await sleep(intervalMs);
+  }
+}
+
+export function sleep(ms) {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function waitUntilReady(child, baseUrl, log) {
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  let lastError = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`spendlens serve exited (${child.exitCode ?? child.signalCode}) before it was ready:\n${log()}`);
+    }
+    try {
+      const response = await fetch(`${baseUrl}/readyz`);
+      if (response.status === 200) {
+        return;
+      }
+      lastError = `HTTP ${response.status}`;
+    } catch (error) {
+      lastError = error.message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`spendlens serve was not ready within ${READY_TIMEOUT_MS / 1000} s (${lastError}):\n${log()}`);
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.unref();
+    probe.on('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}

@@ -1,0 +1,494 @@
+//! `/connect/:token`: the page the customer of the bank opens from the information
+//! request. No sign-in, no portal chrome: one calm card that says who is asking for
+//! what, lets the customer pick their accounting platform, and grant access or leave.
+//!
+//! The token in the path is the only credential; every call is scoped to it.
+
+use api_types::{ConsentRequest, RequestedData};
+use leptos::{html, prelude::*, task::spawn_local};
+use leptos_router::hooks::use_params_map;
+
+use crate::{
+    api::{self, ApiError},
+    components::local_time::LocalTime,
+};
+
+/// Where the customer is in the journey.
+#[derive(Debug, Clone, PartialEq)]
+enum Stage {
+    Loading,
+    Consent(ConsentRequest),
+    Granted {
+        organization: String,
+    },
+    Declined {
+        organization: String,
+    },
+    /// The link can't be used: expired, used, replaced, or never valid.
+    LinkFailed {
+        failure: LinkFailure,
+        detail: Option<String>,
+        /// Known when the link worked a moment ago (it failed on grant or decline).
+        organization: Option<String>,
+    },
+    /// Spendlens could not be reached, or failed: nothing is wrong with the link.
+    Unavailable {
+        message: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LinkFailure {
+    Expired,
+    Used,
+    Superseded,
+    Invalid,
+}
+
+impl LinkFailure {
+    fn title(self) -> &'static str {
+        match self {
+            LinkFailure::Expired => "This link has expired",
+            LinkFailure::Used => "This link has already been used",
+            LinkFailure::Superseded => "This link has been replaced",
+            LinkFailure::Invalid => "This link is not valid",
+        }
+    }
+
+    fn explanation(self) -> &'static str {
+        match self {
+            LinkFailure::Expired => {
+                "Links to share data work for a limited time, and this one has run out."
+            }
+            LinkFailure::Used => {
+                "Access was already granted or declined with this link, so it can't be used again."
+            }
+            LinkFailure::Superseded => {
+                "A newer request was sent after this one, and only the newest link works."
+            }
+            LinkFailure::Invalid => {
+                "The address may be incomplete. Check that you opened the whole link from the email."
+            }
+        }
+    }
+}
+
+/// What a failed link's page says: the server's explanation (without a first
+/// sentence that only repeats the heading), and the next step, unless the
+/// explanation already gives it.
+fn link_failure_text(
+    failure: LinkFailure,
+    detail: Option<String>,
+    organization: Option<&str>,
+) -> (String, Option<String>) {
+    let explanation = detail
+        .map(|detail| {
+            let repeat = format!("{}.", failure.title());
+            match detail.strip_prefix(&repeat).map(str::trim) {
+                Some(rest) if !rest.is_empty() => rest.to_owned(),
+                _ => detail,
+            }
+        })
+        .unwrap_or_else(|| failure.explanation().to_owned());
+    let lower = explanation.to_lowercase();
+    if lower.contains("new link") || lower.contains("new one") {
+        return (explanation, None);
+    }
+    let who = organization.map_or_else(
+        || "your relationship manager".to_owned(),
+        |organization| format!("{organization} or your relationship manager"),
+    );
+    let next = match failure {
+        LinkFailure::Superseded => {
+            format!("If you can't find the newer link, ask {who} for a new link.")
+        }
+        _ => format!("Ask {who} for a new link."),
+    };
+    (explanation, Some(next))
+}
+
+/// How the page reads a failed call: a problem with the link itself, or Spendlens
+/// having trouble (worth trying again).
+fn stage_for_error(err: &ApiError, organization: Option<String>) -> Stage {
+    let failure = match err.problem_slug() {
+        Some("link-expired") => LinkFailure::Expired,
+        Some("link-used") => LinkFailure::Used,
+        Some("link-superseded") => LinkFailure::Superseded,
+        Some("link-not-found") => LinkFailure::Invalid,
+        _ if is_server_trouble(err) => {
+            return Stage::Unavailable {
+                message: err.message(),
+            };
+        }
+        _ => LinkFailure::Invalid,
+    };
+    Stage::LinkFailed {
+        failure,
+        detail: err.problem_detail().map(str::to_owned),
+        organization,
+    }
+}
+
+fn is_server_trouble(err: &ApiError) -> bool {
+    match err {
+        ApiError::Network(_) => true,
+        ApiError::Problem(problem) => problem.status >= 500,
+        ApiError::Unexpected { status, .. } => *status >= 500 || *status == 0,
+    }
+}
+
+/// A failure on grant or decline that ends the journey (the link stopped working
+/// meanwhile), as opposed to one worth retrying on the same screen.
+fn ends_the_link(err: &ApiError) -> bool {
+    matches!(
+        err.problem_slug(),
+        Some("link-expired" | "link-used" | "link-superseded" | "link-not-found")
+    )
+}
+
+#[component]
+pub fn ConnectPage() -> impl IntoView {
+    let params = use_params_map();
+    let token = Memo::new(move |_| params.read().get("token").unwrap_or_default());
+    let stage = RwSignal::new(Stage::Loading);
+
+    let load = move || {
+        let token = token.get_untracked();
+        stage.set(Stage::Loading);
+        spawn_local(async move {
+            let next = match api::consent_request(&token).await {
+                Ok(request) => Stage::Consent(request),
+                Err(err) => stage_for_error(&err, None),
+            };
+            let _ = stage.try_set(next);
+        });
+    };
+    Effect::new(move |_| {
+        token.track();
+        load();
+    });
+
+    // The tab's title follows the page, for the customer juggling tabs.
+    Effect::new(move |_| {
+        let title = stage.with(|stage| match stage {
+            Stage::Loading => "Share your accounting data".to_owned(),
+            Stage::Consent(request) => format!("{} asks for access", request.organization_name),
+            Stage::Granted { .. } => "Thank you".to_owned(),
+            Stage::Declined { .. } => "No data was shared".to_owned(),
+            Stage::LinkFailed { failure, .. } => failure.title().to_owned(),
+            Stage::Unavailable { .. } => "This page is unavailable".to_owned(),
+        });
+        document().set_title(&title);
+    });
+    on_cleanup(|| document().set_title("Spendlens"));
+
+    view! {
+        <div class="customer">
+            <main id="main" class="customer__main">
+                <div class="customer__card">
+                    {move || match stage.get() {
+                        Stage::Loading => {
+                            view! {
+                                <div class="customer__loading" aria-busy="true">
+                                    <span class="spinner" aria-hidden="true"></span>
+                                    <p>"Loading your request…"</p>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        Stage::Consent(request) => {
+                            view! { <ConsentScreen request token=token.get_untracked() stage /> }
+                                .into_any()
+                        }
+                        Stage::Granted { organization } => {
+                            view! {
+                                <Outcome tone="success" title="Thank you".to_owned() organization=Some(organization.clone())>
+                                    <p>
+                                        {format!(
+                                            "{organization} can now see the requested data. Your accounting data is being shared in the background; there is nothing more for you to do."
+                                        )}
+                                    </p>
+                                    <p class="customer__next">"You can close this page."</p>
+                                </Outcome>
+                            }
+                                .into_any()
+                        }
+                        Stage::Declined { organization } => {
+                            view! {
+                                <Outcome tone="neutral" title="No data was shared".to_owned() organization=Some(organization.clone())>
+                                    <p>
+                                        {format!(
+                                            "You left without granting access, so {organization} can't see any of your accounting data."
+                                        )}
+                                    </p>
+                                    <p class="customer__next">
+                                        {format!(
+                                            "If you change your mind, ask {organization} for a new link. You can close this page."
+                                        )}
+                                    </p>
+                                </Outcome>
+                            }
+                                .into_any()
+                        }
+                        Stage::LinkFailed { failure, detail, organization } => {
+                            let (explanation, next) = link_failure_text(failure, detail, organization.as_deref());
+                            view! {
+                                <Outcome tone="warning" title=failure.title().to_owned() organization>
+                                    <p>{explanation}</p>
+                                    {next.map(|next| view! { <p class="customer__next">{next}</p> })}
+                                </Outcome>
+                            }
+                                .into_any()
+                        }
+                        Stage::Unavailable { message } => {
+                            view! {
+                                <Outcome tone="warning" title="This page is unavailable right now".to_owned() organization=None>
+                                    <p>{message}</p>
+                                    <p class="customer__next">"Your link is still fine. Please try again in a moment."</p>
+                                    <button type="button" class="button button--primary" on:click=move |_| load()>
+                                        "Try again"
+                                    </button>
+                                </Outcome>
+                            }
+                                .into_any()
+                        }
+                    }}
+                </div>
+                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
+            </main>
+        </div>
+    }
+}
+
+#[component]
+fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>) -> impl IntoView {
+    let ConsentRequest {
+        organization_name,
+        company_name,
+        contact_name,
+        requested_data,
+        platforms,
+        expires_at,
+    } = request;
+    let platform = RwSignal::new(platforms.first().map(|platform| platform.id.clone()));
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let token = StoredValue::new(token);
+    let organization = StoredValue::new(organization_name.clone());
+
+    let finish = move |answer: Result<String, ApiError>, granted: bool| match answer {
+        Ok(organization) => {
+            let _ = stage.try_set(if granted {
+                Stage::Granted { organization }
+            } else {
+                Stage::Declined { organization }
+            });
+        }
+        Err(err) if ends_the_link(&err) => {
+            let _ = stage.try_set(stage_for_error(&err, Some(organization.get_value())));
+        }
+        Err(err) => {
+            let _ = failure.try_set(Some(err.message()));
+            let _ = busy.try_set(false);
+        }
+    };
+    let grant = move |_| {
+        let Some(chosen) = platform.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        failure.set(None);
+        spawn_local(async move {
+            let answer = api::grant_consent(&token.get_value(), chosen)
+                .await
+                .map(|outcome| outcome.organization_name);
+            finish(answer, true);
+        });
+    };
+    let decline = move |_| {
+        busy.set(true);
+        failure.set(None);
+        spawn_local(async move {
+            let answer = api::decline_consent(&token.get_value())
+                .await
+                .map(|outcome| outcome.organization_name);
+            finish(answer, false);
+        });
+    };
+
+    let has_platforms = !platforms.is_empty();
+    view! {
+        <article class="consent" aria-labelledby="consent-title" aria-busy=move || busy.get().to_string()>
+            <OrganizationMark name=organization_name.clone() />
+            <h1 id="consent-title" class="customer__title">
+                {format!(
+                    "{organization_name} is asking for access to {company_name}'s accounting data"
+                )}
+            </h1>
+            <p class="consent__greeting">
+                {format!(
+                    "Hello {contact_name}. {organization_name} would like to see the data below from your accounting software. Nothing is shared until you choose Grant access."
+                )}
+            </p>
+
+            <section class="consent__section" aria-labelledby="shared-title">
+                <h2 id="shared-title" class="consent__heading">
+                    {format!("What {organization_name} will see")}
+                </h2>
+                <ul class="shared-list">
+                    {requested_data
+                        .into_iter()
+                        .map(|data| view! { <SharedItem data /> })
+                        .collect_view()}
+                </ul>
+                <p class="consent__fine">
+                    {format!(
+                        "Only this data is shared. {organization_name} may fetch it again later to keep it up to date."
+                    )}
+                </p>
+            </section>
+
+            <fieldset class="platforms" role="radiogroup" aria-labelledby="platform-legend">
+                <legend id="platform-legend" class="consent__heading">
+                    "Accounting platform"
+                </legend>
+                <p class="platforms__hint">"Choose the software your company keeps its accounts in."</p>
+                {platforms
+                    .into_iter()
+                    .map(|option| {
+                        let id = option.id.clone();
+                        let checked = {
+                            let id = id.clone();
+                            move || platform.with(|chosen| chosen.as_deref() == Some(id.as_str()))
+                        };
+                        view! {
+                            <label class="platform">
+                                <input
+                                    type="radio"
+                                    name="platform"
+                                    value=id.clone()
+                                    prop:checked=checked
+                                    disabled=move || busy.get()
+                                    autocomplete="off"
+                                    on:change=move |_| platform.set(Some(id.clone()))
+                                />
+                                <span class="platform__name">{option.name}</span>
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+                {(!has_platforms)
+                    .then(|| {
+                        view! {
+                            <p class="platforms__hint">
+                                "No accounting platform can be connected right now. Please try again later."
+                            </p>
+                        }
+                    })}
+            </fieldset>
+
+            <p class="consent__expiry">
+                "This link works until " <LocalTime at=expires_at /> "."
+            </p>
+
+            {move || {
+                failure
+                    .get()
+                    .map(|message| {
+                        view! {
+                            <div class="inline-alert" role="alert">
+                                <p class="inline-alert__title">"That didn't work."</p>
+                                <p>{message}</p>
+                                <p>"Nothing has changed. Please try again."</p>
+                            </div>
+                        }
+                    })
+            }}
+
+            <div class="consent__actions">
+                <button
+                    type="button"
+                    class="button button--primary button--large"
+                    disabled=move || busy.get() || platform.with(Option::is_none)
+                    on:click=grant
+                >
+                    "Grant access"
+                </button>
+                <button
+                    type="button"
+                    class="button button--quiet button--large"
+                    disabled=move || busy.get()
+                    on:click=decline
+                >
+                    "Exit without granting"
+                </button>
+            </div>
+            <p class="consent__fine">
+                {format!(
+                    "If you exit, nothing is shared and {organization_name} is told you did not grant access."
+                )}
+            </p>
+        </article>
+    }
+}
+
+#[component]
+fn SharedItem(data: RequestedData) -> impl IntoView {
+    view! {
+        <li class="shared-item">
+            <span class="shared-item__check" aria-hidden="true">"✓"</span>
+            <div>
+                <p class="shared-item__label">{data.label}</p>
+                <p class="shared-item__contents">{data.contents.join(", ")}</p>
+            </div>
+        </li>
+    }
+}
+
+/// A result page: a heading that takes the focus (so it is read out), and its text.
+#[component]
+fn Outcome(
+    /// `success`, `neutral` or `warning`: the colour of the mark above the heading.
+    tone: &'static str,
+    title: String,
+    organization: Option<String>,
+    children: Children,
+) -> impl IntoView {
+    let heading = NodeRef::<html::H1>::new();
+    Effect::new(move |_| {
+        if let Some(heading) = heading.get() {
+            let _ = heading.focus();
+        }
+    });
+    let mark = match tone {
+        "success" => "✓",
+        "warning" => "!",
+        _ => "i",
+    };
+    view! {
+        <section class=format!("outcome outcome--{tone}") aria-labelledby="outcome-title">
+            {organization.map(|name| view! { <OrganizationMark name /> })}
+            <div class="outcome__mark" aria-hidden="true">{mark}</div>
+            <h1 id="outcome-title" class="customer__title" tabindex="-1" node_ref=heading>
+                {title}
+            </h1>
+            {children()}
+        </section>
+    }
+}
+
+/// The asking organization's name with a monogram, at the top of the card.
+#[component]
+fn OrganizationMark(name: String) -> impl IntoView {
+    let initial = name
+        .chars()
+        .find(|c| c.is_alphanumeric())
+        .map(|c| c.to_uppercase().collect::<String>())
+        .unwrap_or_default();
+    view! {
+        <div class="org">
+            <span class="org__monogram" aria-hidden="true">{initial}</span>
+            <span class="org__name">{name}</span>
+        </div>
+    }
+}
