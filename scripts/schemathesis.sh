@@ -30,6 +30,6 @@ hooks_dir=$(cd "$(dirname "$0")" && pwd)
   --request-timeout 10 \
   --no-color) || status=$?
 if [ "$status" != 0 ]; then
-  echo "--- server log ---"; tail -50 "$work/server.log"
+  echo "--- server errors ---"; grep -v "WARN" "$work/server.log" | tail -40
 fi
 exit "$status"

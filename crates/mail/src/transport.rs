@@ -111,3 +111,43 @@ fn build(email: &ClaimedEmail) -> Result<Message, String> {
         ))
         .map_err(|e| format!("cannot build the message: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::Utc;
+    use uuid::Uuid;
+
+    use super::*;
+
+    fn email(to: &str) -> ClaimedEmail {
+        ClaimedEmail {
+            id: Uuid::now_v7(),
+            organization_id: Uuid::now_v7(),
+            company_id: None,
+            information_request_id: None,
+            from_address: "Demo Bank <no-reply@bank.example>".to_owned(),
+            to_address: to.to_owned(),
+            subject: "Über uns: a subject with non-ASCII".to_owned(),
+            html: "<p>Hello</p>".to_owned(),
+            text: "Hello".to_owned(),
+            state: "sending".to_owned(),
+            attempts: 1,
+            run_at: Utc::now(),
+            lease_owner: None,
+            lease_expires_at: None,
+            last_error: None,
+            created_at: Utc::now(),
+            sent_at: None,
+        }
+    }
+
+    #[test]
+    fn messages_are_multipart_with_a_stable_message_id() {
+        let claimed = email("\"Shah, Priya\" <priya@client.example>");
+        let message = String::from_utf8(build(&claimed).unwrap().formatted()).unwrap();
+        assert!(message.contains("priya@client.example"), "{message}");
+        assert!(message.contains("multipart/alternative"));
+        assert!(message.contains(&format!("Message-ID: <{}@bank.example>", claimed.id)));
+        assert!(build(&email("not an address")).is_err());
+    }
+}

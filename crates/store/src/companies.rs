@@ -424,7 +424,14 @@ impl Store {
         active.requests_financials = Set(write.data_types.contains(&DataType::Financials));
         active.requests_spend_detail = Set(write.data_types.contains(&DataType::SpendDetail));
         active.updated_at = Set(now());
-        active.update(&txn).await?;
+        match active.update(&txn).await {
+            Ok(_) => {}
+            // Deleted since it was read (a concurrent DELETE).
+            Err(sea_orm::DbErr::RecordNotUpdated | sea_orm::DbErr::RecordNotFound(_)) => {
+                return Err(WriteError::NotFound);
+            }
+            Err(err) => return Err(err.into()),
+        }
         company_assignees::Entity::delete_many()
             .filter(company_assignees::Column::CompanyId.eq(id.as_uuid()))
             .exec(&txn)

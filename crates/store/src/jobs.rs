@@ -111,6 +111,8 @@ impl Store {
             match inserted {
                 Ok(job) => return Ok((job, true)),
                 Err(err) if is_unique_violation(&err) => continue,
+                // The company was deleted since it was read.
+                Err(err) if is_foreign_key_violation(&err) => return Err(RefreshRefused::NotFound),
                 Err(err) => return Err(err.into()),
             }
         }
@@ -484,6 +486,13 @@ async fn finish(
         .exec(txn)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+pub(crate) fn is_foreign_key_violation(err: &sea_orm::DbErr) -> bool {
+    matches!(
+        err.sql_err(),
+        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
+    )
 }
 
 pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {

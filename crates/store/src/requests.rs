@@ -19,7 +19,7 @@ use uuid::Uuid;
 use crate::{
     Store,
     entities::{companies, information_requests, organizations, outgoing_emails, refresh_jobs},
-    jobs::{ACTIVE_STATES, new_job},
+    jobs::{ACTIVE_STATES, is_foreign_key_violation, new_job},
     now,
 };
 
@@ -97,6 +97,32 @@ impl Store {
     /// links, queues `email` (if any) and moves the company to `requested`, in one
     /// transaction. `None` when the company is not the organization's.
     pub async fn create_information_request(
+        &self,
+        organization: OrganizationId,
+        company: CompanyId,
+        delivery: &str,
+        token_hash: &str,
+        expires_at: DateTime<Utc>,
+        email: Option<NewEmail>,
+    ) -> Result<Option<information_requests::Model>, sea_orm::DbErr> {
+        match self
+            .insert_information_request(
+                organization,
+                company,
+                delivery,
+                token_hash,
+                expires_at,
+                email,
+            )
+            .await
+        {
+            // The company was deleted since it was read.
+            Err(err) if is_foreign_key_violation(&err) => Ok(None),
+            other => other,
+        }
+    }
+
+    async fn insert_information_request(
         &self,
         organization: OrganizationId,
         company: CompanyId,

@@ -93,9 +93,10 @@ pub async fn create(
             let rendered = render(&link)?;
             Some(NewEmail {
                 from: state.mail_from.clone(),
+                // Quoted, so names such as "Shah, Priya" stay one mailbox.
                 to: format!(
-                    "{} <{}>",
-                    record.company.contact_name.replace(['"', '<', '>'], ""),
+                    "\"{}\" <{}>",
+                    record.company.contact_name.replace(['"', '\\'], ""),
                     record.company.contact_email
                 ),
                 subject: rendered.subject,

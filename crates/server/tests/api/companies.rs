@@ -489,3 +489,35 @@ async fn deleting_a_company_removes_all_its_data() {
         "jobs are gone"
     );
 }
+
+/// Writes racing a delete answer 404 (or succeed before it), never 500.
+#[tokio::test]
+async fn writes_racing_a_delete_never_fail_with_500() {
+    let app = spawn_app().await;
+    for round in 0..15 {
+        let id = app
+            .connected_company(&format!("Racing {round} Ltd"), &["financials"])
+            .await;
+        let path = format!("/api/v1/companies/{id}");
+        let refresh_path = format!("{path}/refresh");
+        let request_path = format!("{path}/information-requests");
+        let patch_body = json!({"contact_name": "Someone Else", "assignee_ids": []});
+        let link_body = json!({"delivery": "link"});
+        let empty = json!({});
+        let delete_url = app.url(&path);
+        let (patched, refreshed, requested, deleted) = tokio::join!(
+            app.patch_json(&path, &patch_body),
+            app.post_json(&refresh_path, &empty),
+            app.post_json(&request_path, &link_body),
+            app.client.delete(&delete_url).send(),
+        );
+        assert_eq!(deleted.unwrap().status(), 204);
+        for response in [patched, refreshed, requested] {
+            let status = response.status().as_u16();
+            assert!(
+                [200, 201, 202, 404].contains(&status),
+                "round {round}: {status}"
+            );
+        }
+    }
+}
