@@ -480,3 +480,34 @@ pub struct ConsentOutcome {
     pub status: InformationRequestStatus,
     pub organization_name: String,
 }
+
+/// The organization's users.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UserList {
+    pub items: Vec<UserSummary>,
+}
+
+/// Which companies to count.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct CompanyCountsQuery {
+    /// As for the company list.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    pub q: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<UserId>,
+}
+
+/// How many companies are in each status (for the status filter).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CompanyCounts {
+    pub total: u64,
+    pub not_requested: u64,
+    pub requested: u64,
+    pub available: u64,
+    pub error: u64,
+}

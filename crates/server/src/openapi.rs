@@ -21,6 +21,7 @@ use utoipa_actix_web::AppExt;
         (name = "reports", description = "The reports fetched for a company"),
         (name = "information requests", description = "Asking a company's contact for access to its data"),
         (name = "consent", description = "The customer's side of an information request: token-scoped, no sign-in"),
+        (name = "users", description = "The organization's users"),
         (name = "operations", description = "Health checks for operators"),
     )
 )]

@@ -9,7 +9,7 @@ use domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect, Set, TransactionTrait,
+    QueryOrder, QuerySelect, Select, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Order},
 };
 use uuid::Uuid;
@@ -196,6 +196,57 @@ fn keyset_after(exprs: &[Expr], values: Vec<sea_orm::Value>, descending: bool) -
     any
 }
 
+/// The organization's companies matching the filter's search, status and assignee.
+fn filtered(organization: OrganizationId, filter: &CompanyFilter) -> Select<companies::Entity> {
+    use companies::Column;
+    let mut query =
+        companies::Entity::find().filter(Column::OrganizationId.eq(organization.as_uuid()));
+    if let Some(search) = filter
+        .search
+        .as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
+        let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
+        let matches = |column: Column| {
+            Expr::expr(Func::lower(Expr::col((companies::Entity, column))))
+                .like(LikeExpr::new(pattern.clone()).escape('\\'))
+        };
+        query = query.filter(
+            Condition::any()
+                .add(matches(Column::Name))
+                .add(matches(Column::ContactName))
+                .add(matches(Column::ContactEmail)),
+        );
+    }
+    match filter.status {
+        Some(Some(status)) => query = query.filter(Column::Status.eq(status.as_str())),
+        Some(None) => query = query.filter(Column::Status.is_null()),
+        None => {}
+    }
+    if let Some(user) = filter.assignee {
+        query = query.filter(
+            Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(company_assignees::Column::CompanyId)
+                    .from(company_assignees::Entity)
+                    .and_where(company_assignees::Column::UserId.eq(user.as_uuid()))
+                    .to_owned(),
+            ),
+        );
+    }
+    query
+}
+
+/// How many of the organization's companies are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StatusCounts {
+    pub not_requested: u64,
+    pub requested: u64,
+    pub available: u64,
+    pub error: u64,
+}
+
 impl Store {
     /// One page of the organization's companies.
     pub async fn list_companies(
@@ -203,44 +254,8 @@ impl Store {
         organization: OrganizationId,
         filter: &CompanyFilter,
     ) -> Result<Result<CompanyPage, InvalidCursor>, sea_orm::DbErr> {
-        use companies::Column;
         let exprs = sort_exprs(filter.sort);
-        let mut query =
-            companies::Entity::find().filter(Column::OrganizationId.eq(organization.as_uuid()));
-        if let Some(search) = filter
-            .search
-            .as_deref()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-        {
-            let pattern = format!("%{}%", escape_like(&search.to_lowercase()));
-            let matches = |column: Column| {
-                Expr::expr(Func::lower(Expr::col((companies::Entity, column))))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
-            };
-            query = query.filter(
-                Condition::any()
-                    .add(matches(Column::Name))
-                    .add(matches(Column::ContactName))
-                    .add(matches(Column::ContactEmail)),
-            );
-        }
-        match filter.status {
-            Some(Some(status)) => query = query.filter(Column::Status.eq(status.as_str())),
-            Some(None) => query = query.filter(Column::Status.is_null()),
-            None => {}
-        }
-        if let Some(user) = filter.assignee {
-            query = query.filter(
-                Column::Id.in_subquery(
-                    sea_orm::sea_query::Query::select()
-                        .column(company_assignees::Column::CompanyId)
-                        .from(company_assignees::Entity)
-                        .and_where(company_assignees::Column::UserId.eq(user.as_uuid()))
-                        .to_owned(),
-                ),
-            );
-        }
+        let mut query = filtered(organization, filter);
         if let Some(cursor) = filter.cursor {
             let Some(after) = self.company_row(organization, cursor).await? else {
                 return Ok(Err(InvalidCursor));
@@ -265,6 +280,37 @@ impl Store {
         };
         let items = self.with_details(rows).await?;
         Ok(Ok(CompanyPage { items, next_cursor }))
+    }
+
+    /// Companies per status for the filter's search and assignee (its status is ignored).
+    pub async fn count_companies(
+        &self,
+        organization: OrganizationId,
+        filter: &CompanyFilter,
+    ) -> Result<StatusCounts, sea_orm::DbErr> {
+        let filter = CompanyFilter {
+            status: None,
+            ..filter.clone()
+        };
+        let rows: Vec<(Option<String>, i64)> = filtered(organization, &filter)
+            .select_only()
+            .column(companies::Column::Status)
+            .column_as(companies::Column::Id.count(), "count")
+            .group_by(companies::Column::Status)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut counts = StatusCounts::default();
+        for (status, count) in rows {
+            let count = u64::try_from(count).unwrap_or(0);
+            match status.as_deref().and_then(|s| s.parse::<DataStatus>().ok()) {
+                None => counts.not_requested += count,
+                Some(DataStatus::Requested) => counts.requested += count,
+                Some(DataStatus::Available) => counts.available += count,
+                Some(DataStatus::Error) => counts.error += count,
+            }
+        }
+        Ok(counts)
     }
 
     /// One company of the organization.

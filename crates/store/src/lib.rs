@@ -24,7 +24,7 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 
 pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
-    WriteError,
+    StatusCounts, WriteError,
 };
 pub use jobs::{ClaimedJob, FinishError, RefreshRefused, StoredReport, job_error};
 pub use requests::{

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
 use api_types::{
-    Company, CompanyListQuery, CompanyPage, CompanySort, CompanyUpdate, FieldError, NewCompany,
-    Problem, StatusFilter,
+    Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
+    CompanyUpdate, FieldError, NewCompany, Problem, StatusFilter,
 };
 use domain::{
     CompanyId, CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress, UserId,
@@ -84,6 +84,47 @@ pub async fn list(
     Ok(web::Json(CompanyPage {
         items: page.items.into_iter().map(views::company).collect(),
         next_cursor: page.next_cursor,
+    }))
+}
+
+/// Count the organization's companies per status.
+///
+/// Takes the list's `q` and `assignee` filters, so the status filter can show how many
+/// companies each choice would list.
+#[utoipa::path(
+    operation_id = "count_companies",
+    tag = "companies",
+    params(CompanyCountsQuery),
+    responses(
+        (status = 200, description = "Companies per status", body = CompanyCounts),
+        (status = 400, description = "A query parameter is not valid", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/company-counts")]
+pub async fn counts(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    query: web::Query<CompanyCountsQuery>,
+) -> Result<web::Json<CompanyCounts>, ApiError> {
+    let query = query.into_inner();
+    if query.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::BadRequest {
+            title: "Invalid query string",
+            detail: "q must be at most 200 characters.".to_owned(),
+        });
+    }
+    let filter = CompanyFilter {
+        search: query.q,
+        assignee: query.assignee,
+        ..CompanyFilter::default()
+    };
+    let counts = state.store.count_companies(tenant.0, &filter).await?;
+    Ok(web::Json(CompanyCounts {
+        total: counts.not_requested + counts.requested + counts.available + counts.error,
+        not_requested: counts.not_requested,
+        requested: counts.requested,
+        available: counts.available,
+        error: counts.error,
     }))
 }
 

@@ -7,6 +7,7 @@ pub mod information_requests;
 pub mod refreshes;
 pub mod reports;
 pub mod statuses;
+pub mod users;
 
 /// Registers every `/api/v1` operation. The OpenAPI document is collected from the
 /// same calls, so it cannot drift from the routes.
@@ -14,6 +15,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(companies::list)
         .service(companies::create)
         .service(statuses::company_statuses)
+        .service(companies::counts)
+        .service(users::list)
         .service(companies::get)
         .service(companies::update)
         .service(companies::delete)

@@ -521,3 +521,54 @@ async fn writes_racing_a_delete_never_fail_with_500() {
         }
     }
 }
+
+#[tokio::test]
+async fn users_and_counts_per_status_feed_the_filters() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.organization = "demo".to_owned();
+        s.sample_data = true;
+    })
+    .await;
+    let users: Value = app.get("/api/v1/users").await.json().await.unwrap();
+    let names: Vec<&str> = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Alex Morgan", "Dana Admin", "Sam Patel"]);
+
+    let counts: Value = app
+        .get("/api/v1/company-counts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        counts,
+        json!({"total": 20, "not_requested": 4, "requested": 5, "available": 8, "error": 3})
+    );
+    let alex = users["items"][0]["id"].as_str().unwrap();
+    let mine: Value = app
+        .get(&format!("/api/v1/company-counts?assignee={alex}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let listed: Value = app
+        .get(&format!("/api/v1/companies?assignee={alex}&limit=200"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["total"], listed["items"].as_array().unwrap().len());
+    let searched: Value = app
+        .get("/api/v1/company-counts?q=bakery")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(searched["total"], 1);
+    assert_eq!(searched["available"], 1);
+    assert_problem(app.get("/api/v1/company-counts?assignee=nope").await, 400).await;
+}

@@ -1,0 +1,31 @@
+//! The organization's users (for assignments and the users filter).
+
+use actix_web::{get, web};
+use api_types::{UserList, UserSummary};
+use domain::UserId;
+
+use crate::{error::ApiError, extract::Tenant, startup::AppState};
+
+/// List the organization's users, by name.
+#[utoipa::path(
+    operation_id = "list_users",
+    tag = "users",
+    responses((status = 200, description = "The organization's users", body = UserList))
+)]
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+) -> Result<web::Json<UserList>, ApiError> {
+    let users = state.store.users(tenant.0).await?;
+    Ok(web::Json(UserList {
+        items: users
+            .into_iter()
+            .map(|u| UserSummary {
+                id: UserId::from_uuid(u.id),
+                name: u.name,
+                email: u.email,
+            })
+            .collect(),
+    }))
+}
