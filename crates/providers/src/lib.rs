@@ -8,6 +8,7 @@
 //! Architecture invariant: providers know nothing of the database or the queue; the
 //! worker (crate `refresh`) decides what to do with their answers.
 
+mod http;
 mod sandbox;
 
 use std::{future::Future, pin::Pin};
@@ -15,6 +16,7 @@ use std::{future::Future, pin::Pin};
 use chrono::{DateTime, Utc};
 use domain::{CompanyId, DataType, ErrorCode, ReportKind, StatusError};
 
+pub use http::{HttpConfig, HttpProvider};
 pub use sandbox::{SandboxBooks, SandboxConfig, SandboxProvider};
 
 /// What to fetch.

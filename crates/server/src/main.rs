@@ -4,7 +4,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 use mail::{MailConfig, MailWorker, Transport};
-use providers::SandboxConfig;
+use providers::{HttpConfig, SandboxConfig};
 use refresh::{Worker, WorkerConfig};
 use server::startup::{self, Application, Settings};
 use tracing_subscriber::EnvFilter;
@@ -67,6 +67,22 @@ struct WorkerArgs {
     worker_concurrency: u64,
     #[command(flatten)]
     mail: MailArgs,
+    #[command(flatten)]
+    http: HttpArgs,
+}
+
+#[derive(Args, Clone)]
+struct HttpArgs {
+    /// Base URL of an upstream accounting-data API (the `http` provider); unset, only the
+    /// sandbox is offered.
+    #[arg(long, env = "SPENDLENS_HTTP_BASE_URL", requires = "http_api_key")]
+    http_base_url: Option<String>,
+    /// The upstream API key (sent as `Authorization: Basic <key>`).
+    #[arg(long, env = "SPENDLENS_HTTP_API_KEY", hide_env_values = true)]
+    http_api_key: Option<String>,
+    /// Requests in flight to the upstream at once, per process.
+    #[arg(long, env = "SPENDLENS_HTTP_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
+    http_concurrency: u64,
 }
 
 #[derive(Args, Clone)]
@@ -134,6 +150,15 @@ impl WorkerArgs {
         }
     }
 
+    fn http(&self) -> Option<HttpConfig> {
+        let base = self.http.http_base_url.clone()?;
+        let key = self.http.http_api_key.clone()?;
+        Some(HttpConfig {
+            concurrency: usize::try_from(self.http.http_concurrency).unwrap_or(4),
+            ..HttpConfig::new(base, key)
+        })
+    }
+
     fn worker(&self) -> WorkerConfig {
         WorkerConfig {
             lease: Duration::from_secs(self.lease_seconds),
@@ -189,6 +214,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         organization: args.organization.clone(),
         sample_data: args.sample_data,
         sandbox: args.worker.sandbox(),
+        http: args.worker.http(),
         worker: args.worker.worker(),
     };
     let app = Application::build(settings).await?;
@@ -212,7 +238,7 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
     ));
     let worker = Arc::new(Worker::new(
         store,
-        startup::providers(args.sandbox()),
+        startup::providers(args.sandbox(), args.http().as_ref())?,
         args.worker(),
     ));
     let (stop, stopped) = tokio::sync::watch::channel(false);

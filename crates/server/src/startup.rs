@@ -5,7 +5,7 @@ use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
 use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::ErrorHandlers, web};
 use domain::OrganizationId;
 use mail::{MailConfig, MailWorker, Transport};
-use providers::{SandboxConfig, SandboxProvider};
+use providers::{HttpConfig, HttpProvider, SandboxConfig, SandboxProvider};
 use refresh::{Providers, Worker, WorkerConfig};
 use store::Store;
 use tokio::sync::{Notify, watch};
@@ -28,6 +28,8 @@ pub struct Settings {
     /// Give a newly created organization demo users and companies.
     pub sample_data: bool,
     pub sandbox: SandboxConfig,
+    /// The upstream accounting-data API, when configured.
+    pub http: Option<HttpConfig>,
     pub worker: WorkerConfig,
     /// Base of the links in emails (no trailing slash).
     pub public_url: String,
@@ -72,8 +74,16 @@ impl AppState {
     }
 }
 
-pub fn providers(sandbox: SandboxConfig) -> Providers {
-    Providers::default().with(SandboxProvider::new(sandbox))
+/// The sandbox, and the `http` upstream when one is configured.
+pub fn providers(sandbox: SandboxConfig, http: Option<&HttpConfig>) -> anyhow::Result<Providers> {
+    let mut providers = Providers::default().with(SandboxProvider::new(sandbox));
+    if let Some(http) = http {
+        providers = providers.with(
+            HttpProvider::new(http.clone())
+                .map_err(|e| anyhow::anyhow!("cannot set up the http provider: {e}"))?,
+        );
+    }
+    Ok(providers)
 }
 
 /// Connects, migrates, and makes sure the organization exists.
@@ -107,7 +117,7 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let providers = providers(settings.sandbox);
+        let providers = providers(settings.sandbox, settings.http.as_ref())?;
         let transport =
             Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
         let outbox = transport.is_outbox();

@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    CompanyId, DataType, OrganizationId, RefreshJobId, RefreshState, RefreshTrigger, ReportKind,
-    StatusError, StatusEvent, UserId,
+    CompanyId, DataType, ErrorCode, OrganizationId, RefreshJobId, RefreshState, RefreshTrigger,
+    ReportKind, StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
@@ -311,6 +311,10 @@ impl Store {
         {
             return Err(FinishError::LeaseLost);
         }
+        let access_lost = matches!(
+            error.code,
+            ErrorCode::AccessRevoked | ErrorCode::AccessDenied
+        );
         apply_event(
             &txn,
             claimed.company.id,
@@ -318,6 +322,15 @@ impl Store {
             at,
         )
         .await?;
+        if access_lost {
+            // Nothing can be fetched any more: the next step is a new information request,
+            // and a refresh is refused until the customer grants access again.
+            companies::Entity::update_many()
+                .col_expr(companies::Column::Platform, Expr::val(None::<String>))
+                .filter(companies::Column::Id.eq(claimed.company.id))
+                .exec(&txn)
+                .await?;
+        }
         txn.commit().await?;
         Ok(())
     }

@@ -95,6 +95,7 @@ fn consent_request(state: &AppState, view: &ConsentView) -> ConsentRequest {
 fn platform_name(id: &str) -> String {
     match id {
         "sandbox" => "Sandbox (demo accounting platform)".to_owned(),
+        "http" => "Your accounting software (through our data partner)".to_owned(),
         other => other.to_owned(),
     }
 }

@@ -9,6 +9,8 @@ use store::Store;
 
 pub struct TestApp {
     pub address: String,
+    /// The upstream the app's `http` provider talks to, if any.
+    pub http: Option<providers::HttpConfig>,
     pub store: Store,
     pub organization: OrganizationId,
     pub client: reqwest::Client,
@@ -95,6 +97,7 @@ pub fn test_settings(database_url: String) -> Settings {
             latency: Duration::ZERO,
             failure_rate: 0.0,
         },
+        http: None,
         worker: WorkerConfig::default(),
         public_url: "http://portal.test".to_owned(),
         smtp_url: None,
@@ -121,6 +124,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let (url, database) = fresh_database().await;
     let mut settings = test_settings(url);
     customize(&mut settings);
+    let http = settings.http.clone();
     let (store, organization) = startup::prepare(&settings).await.expect("database ready");
     let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
     let app = Application::build_with(settings, store.clone(), organization, listener)
@@ -129,6 +133,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        http,
         store,
         organization,
         client: reqwest::Client::builder()
@@ -146,7 +151,8 @@ impl TestApp {
 
     /// A worker over this app's database whose sandbox behaves as `sandbox` says.
     pub fn worker(&self, sandbox: SandboxConfig, config: WorkerConfig) -> Worker {
-        Worker::new(self.store.clone(), startup::providers(sandbox), config)
+        let providers = startup::providers(sandbox, self.http.as_ref()).expect("providers");
+        Worker::new(self.store.clone(), providers, config)
     }
 
     pub fn instant_worker(&self) -> Worker {

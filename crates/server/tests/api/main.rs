@@ -10,3 +10,4 @@ mod consent;
 mod helpers;
 mod operations;
 mod refresh;
+mod upstream;

@@ -1,0 +1,190 @@
+//! The refresh path with the `http` provider against an upstream on loopback (wiremock).
+
+use domain::{CompanyId, DataStatus};
+use serde_json::{Value, json};
+use wiremock::{
+    Mock, MockServer, ResponseTemplate,
+    matchers::{method, path},
+};
+
+use crate::helpers::{TestApp, spawn_app_with};
+
+async fn app_with_upstream(server: &MockServer) -> TestApp {
+    let uri = server.uri();
+    spawn_app_with(move |s| {
+        s.http = Some(providers::HttpConfig {
+            request_retries: 0,
+            ..providers::HttpConfig::new(uri, "test-key")
+        });
+    })
+    .await
+}
+
+async fn connected_to_upstream(app: &TestApp, name: &str) -> CompanyId {
+    let company = app.create_company(name, &["spend_detail"]).await;
+    let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
+    app.store
+        .set_company_status(
+            app.organization,
+            id,
+            Some(DataStatus::Requested),
+            Some(store::now()),
+            None,
+            Some("http"),
+        )
+        .await
+        .unwrap();
+    id
+}
+
+async fn upstream_lists(server: &MockServer, id: CompanyId) {
+    Mock::given(method("GET"))
+        .and(path(format!("/companies/{id}/connections")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!([{"id": "c", "platformName": "Xero", "status": "Linked"}])),
+        )
+        .mount(server)
+        .await;
+    for dataset in ["suppliers", "bills", "billPayments"] {
+        Mock::given(method("GET"))
+            .and(path(format!("/companies/{id}/data/{dataset}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "results": [{"id": format!("{dataset}-1"), "currency": "GBP", "totalAmount": 120.5}],
+                "pageNumber": 1, "pageSize": 500, "totalResults": 1, "_links": {}
+            })))
+            .mount(server)
+            .await;
+    }
+}
+
+#[tokio::test]
+async fn the_consent_screen_offers_the_upstream_and_a_refresh_reads_it() {
+    let server = MockServer::start().await;
+    let app = app_with_upstream(&server).await;
+    let id = connected_to_upstream(&app, "Upstream Ltd").await;
+    upstream_lists(&server, id).await;
+
+    let request: Value = app
+        .post_json(
+            &format!("/api/v1/companies/{id}/information-requests"),
+            &json!({"delivery": "link"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let token = request["link"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let consent: Value = app
+        .get(&format!("/api/v1/consent/{token}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let platforms: Vec<&str> = consent["platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(platforms, ["http", "sandbox"]);
+    let granted = app
+        .post_json(
+            &format!("/api/v1/consent/{token}/grant"),
+            &json!({"platform": "http"}),
+        )
+        .await;
+    assert_eq!(granted.status(), 200);
+
+    app.instant_worker()
+        .run_once()
+        .await
+        .unwrap()
+        .expect("the first fetch ran");
+    let company: Value = app
+        .get(&format!("/api/v1/companies/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(company["status"], "available", "{company}");
+    let bills: Value = app
+        .get(&format!("/api/v1/companies/{id}/reports/bills"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bills["data"]["results"][0]["id"], "bills-1");
+}
+
+#[tokio::test]
+async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports() {
+    let server = MockServer::start().await;
+    let app = app_with_upstream(&server).await;
+    let id = connected_to_upstream(&app, "Revoked Ltd").await;
+    upstream_lists(&server, id).await;
+    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await;
+    app.instant_worker().run_once().await.unwrap().expect("ran");
+    let good: Value = app
+        .get(&format!("/api/v1/companies/{id}/reports"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(good["items"].as_array().unwrap().len(), 3);
+
+    server.reset().await;
+    Mock::given(method("GET"))
+        .and(path(format!("/companies/{id}/connections")))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!([{"id": "c", "platformName": "Xero", "status": "Deauthorized"}]),
+            ),
+        )
+        .mount(&server)
+        .await;
+    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await;
+    let (_, outcome) = app.instant_worker().run_once().await.unwrap().expect("ran");
+    assert!(
+        matches!(outcome, refresh::Outcome::Failed(_)),
+        "permanent: no retry ({outcome:?})"
+    );
+    let company: Value = app
+        .get(&format!("/api/v1/companies/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(company["status"], "error");
+    assert_eq!(company["error"]["code"], "access_revoked");
+    assert_eq!(
+        company["error"]["message"],
+        "The customer revoked access. Send a new information request."
+    );
+    let kept: Value = app
+        .get(&format!("/api/v1/companies/{id}/reports"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(kept, good);
+    // With access gone, Refresh data is refused and says what to do instead.
+    let refused = app
+        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await;
+    let problem = crate::helpers::assert_problem(refused, 409).await;
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Send an information request")
+    );
+}
