@@ -9,6 +9,8 @@ use store::Store;
 
 pub struct TestApp {
     pub address: String,
+    /// The app's database, for other processes to share.
+    pub database_url: String,
     /// The upstream the app's `http` provider talks to, if any.
     pub http: Option<providers::HttpConfig>,
     pub store: Store,
@@ -122,7 +124,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         let _ = tracing_subscriber::fmt().with_env_filter("info").try_init();
     }
     let (url, database) = fresh_database().await;
-    let mut settings = test_settings(url);
+    let mut settings = test_settings(url.clone());
     customize(&mut settings);
     let http = settings.http.clone();
     let (store, organization) = startup::prepare(&settings).await.expect("database ready");
@@ -133,6 +135,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     TestApp {
         address,
+        database_url: url,
         http,
         store,
         organization,

@@ -9,5 +9,6 @@ mod companies;
 mod consent;
 mod helpers;
 mod operations;
+mod processes;
 mod refresh;
 mod upstream;

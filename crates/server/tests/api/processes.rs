@@ -1,0 +1,157 @@
+//! Real `spendlens worker` processes sharing the test database with the API.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use serde_json::{Value, json};
+
+use crate::helpers::spawn_app;
+
+fn worker_process(database_url: &str, latency_ms: u64) -> Child {
+    worker_process_with(database_url, latency_ms, 8)
+}
+
+fn worker_process_with(database_url: &str, latency_ms: u64, concurrency: u32) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_spendlens"))
+        .arg("worker")
+        .env("SPENDLENS_WORKER_CONCURRENCY", concurrency.to_string())
+        .env("DATABASE_URL", database_url)
+        .env("SPENDLENS_LEASE_SECONDS", "5")
+        .env("SPENDLENS_SANDBOX_LATENCY_MS", latency_ms.to_string())
+        .env(
+            "SPENDLENS_OUTBOX_DIR",
+            std::env::temp_dir().join("spendlens-test-outbox"),
+        )
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the spendlens binary starts")
+}
+
+/// A worker killed with SIGKILL mid-job loses nothing: once its lease expires another
+/// worker runs the job, and the company ends Available.
+#[tokio::test]
+async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() {
+    let app = spawn_app().await;
+    let id = app
+        .connected_company("Killed Mid-Job Ltd", &["financials"])
+        .await;
+    let job: Value = app
+        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job_path = format!("/api/v1/refreshes/{}", job["id"].as_str().unwrap());
+
+    // A slow worker claims it...
+    let mut doomed = worker_process(&app.database_url, 60_000);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let current: Value = app.get(&job_path).await.json().await.unwrap();
+        if current["state"] == "running" {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the worker never claimed the job"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // ...and dies without a word.
+    doomed.kill().expect("SIGKILL");
+    doomed.wait().unwrap();
+
+    let mut rescuer = worker_process(&app.database_url, 0);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let company = loop {
+        let company: Value = app
+            .get(&format!("/api/v1/companies/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if company["status"] == "available" {
+            break company;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the job was not taken over: {company}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    rescuer.kill().ok();
+    rescuer.wait().ok();
+    assert_eq!(company["refresh"], Value::Null);
+    let finished: Value = app.get(&job_path).await.json().await.unwrap();
+    assert_eq!(finished["state"], "succeeded");
+    assert_eq!(
+        finished["attempts"], 2,
+        "one lost run, one duplicate at most"
+    );
+    let history: Value = app
+        .get(&format!("/api/v1/companies/{id}/refreshes"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 1, "still one refresh");
+}
+
+/// SIGTERM stops a worker gracefully: it claims nothing more, finishes the job it runs,
+/// and exits cleanly.
+#[tokio::test]
+async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
+    let app = spawn_app().await;
+    let id = app.connected_company("Graceful Ltd", &["financials"]).await;
+    let job: Value = app
+        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job_path = format!("/api/v1/refreshes/{}", job["id"].as_str().unwrap());
+    // One job at a time: while it runs, the worker cannot claim the second job.
+    let mut worker = worker_process_with(&app.database_url, 2_000, 1);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while app.get(&job_path).await.json::<Value>().await.unwrap()["state"] != "running" {
+        assert!(
+            Instant::now() < deadline,
+            "the worker never claimed the job"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let signalled = Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    // A second job queued after the signal is left for others.
+    let other = app.connected_company("Later Ltd", &["financials"]).await;
+    app.post_json(&format!("/api/v1/companies/{other}/refresh"), &json!({}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = worker.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the worker did not exit");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(status.success(), "{status:?}");
+    let finished: Value = app.get(&job_path).await.json().await.unwrap();
+    assert_eq!(finished["state"], "succeeded");
+    let later: Value = app
+        .get(&format!("/api/v1/companies/{other}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        later["refresh"]["state"], "queued",
+        "not claimed after SIGTERM"
+    );
+}
