@@ -62,20 +62,20 @@ describe('company list', () => {
     const refreshItem = menu.getByRole('menuitem', { name: 'Refresh data' });
     await waitFor(() => isFocused(refreshItem), 'Refresh data is focused when the menu opens');
     const requestItem = menu.getByRole('menuitem', { name: 'Request information' });
-    const copyItem = menu.getByRole('menuitem', { name: 'Copy link' });
     assert.deepEqual(
       await menu.getByRole('menuitem').allTextContents(),
-      ['Refresh data', 'Request information', 'Copy link'],
+      ['Refresh data', 'Request information', 'Copy link', 'Edit company details', 'Delete company'],
       'the menu lists its actions in order',
     );
     await page.keyboard.press('ArrowDown');
     assert.ok(await isFocused(requestItem), 'ArrowDown moves to the next item');
+    const deleteItem = menu.getByRole('menuitem', { name: 'Delete company' });
     await page.keyboard.press('End');
-    assert.ok(await isFocused(copyItem), 'End moves to the last item');
+    assert.ok(await isFocused(deleteItem), 'End moves to the last item');
     await page.keyboard.press('ArrowDown');
     assert.ok(await isFocused(refreshItem), 'ArrowDown on the last item wraps to the first');
     await page.keyboard.press('ArrowUp');
-    assert.ok(await isFocused(copyItem), 'ArrowUp on the first item wraps to the last');
+    assert.ok(await isFocused(deleteItem), 'ArrowUp on the first item wraps to the last');
     await page.keyboard.press('Home');
     assert.ok(await isFocused(refreshItem), 'Home moves to the first item');
     await page.keyboard.press('Escape');

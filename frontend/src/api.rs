@@ -5,11 +5,12 @@
 //! header, except the `ETag` handshake of [`company_statuses`], which the poller owns.
 
 use api_types::{
-    Company, CompanyListQuery, CompanyPage, CompanyStatusList, ConsentGrant, ConsentOutcome,
-    ConsentRequest, Delivery, EmailPreview, InformationRequest, NewInformationRequest, Problem,
-    RefreshJob, ReportList,
+    Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanyStatusList,
+    CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery, EmailPreview,
+    FieldError, InformationRequest, NewCompany, NewInformationRequest, Problem, RefreshJob,
+    ReportDocument, ReportList, UserList,
 };
-use domain::CompanyId;
+use domain::{CompanyId, ReportKind};
 use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Serialize, de::DeserializeOwned};
 use web_sys::RequestCache;
@@ -53,6 +54,14 @@ impl ApiError {
         match self {
             ApiError::Problem(problem) => problem.problem_type.strip_prefix(PROBLEM_TYPE_BASE),
             _ => None,
+        }
+    }
+
+    /// The refused fields of a request body (`errors[]` of the problem), if any.
+    pub fn field_errors(&self) -> &[FieldError] {
+        match self {
+            ApiError::Problem(problem) => &problem.errors,
+            _ => &[],
         }
     }
 
@@ -112,6 +121,26 @@ pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, Api
     read_json(send(request).await?).await
 }
 
+/// `GET /users`: the organization's users, by name.
+pub async fn list_users() -> Result<UserList, ApiError> {
+    let request = Request::get(&format!("{API_BASE}/users"));
+    read_json(send(request).await?).await
+}
+
+/// `GET /company-counts`: how many companies are in each status, for the same search
+/// and assignee as the list.
+pub async fn company_counts(query: &CompanyCountsQuery) -> Result<CompanyCounts, ApiError> {
+    let mut params: Vec<(&str, String)> = Vec::new();
+    if let Some(q) = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        params.push(("q", q.to_owned()));
+    }
+    if let Some(assignee) = &query.assignee {
+        params.push(("assignee", assignee.to_string()));
+    }
+    let request = Request::get(&format!("{API_BASE}/company-counts")).query(params);
+    read_json(send(request).await?).await
+}
+
 /// `GET /companies/{id}`: one company, as it is now.
 pub async fn get_company(id: CompanyId) -> Result<Company, ApiError> {
     let request = Request::get(&format!("{API_BASE}/companies/{id}"));
@@ -142,6 +171,44 @@ pub async fn request_information(
     };
     let request = Request::post(&format!("{API_BASE}/companies/{id}/information-requests"));
     read_json(send_json(request, &body).await?).await
+}
+
+/// `POST /companies`: adds a company (Not requested).
+pub async fn create_company(company: &NewCompany) -> Result<Company, ApiError> {
+    let request = Request::post(&format!("{API_BASE}/companies"));
+    read_json(send_json(request, company).await?).await
+}
+
+/// `PATCH /companies/{id}`: changes the fields set in `update`.
+pub async fn update_company(id: CompanyId, update: &CompanyUpdate) -> Result<Company, ApiError> {
+    let request = Request::patch(&format!("{API_BASE}/companies/{id}"));
+    read_json(send_json(request, update).await?).await
+}
+
+/// `DELETE /companies/{id}`: removes the company and all its data.
+pub async fn delete_company(id: CompanyId) -> Result<(), ApiError> {
+    let request = Request::delete(&format!("{API_BASE}/companies/{id}"));
+    let response = send(request).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(read_problem(response).await)
+    }
+}
+
+/// `GET /companies/{id}/refreshes`: the company's refreshes, newest first.
+pub async fn list_refreshes(id: CompanyId) -> Result<Vec<RefreshJob>, ApiError> {
+    let request = Request::get(&format!("{API_BASE}/companies/{id}/refreshes"));
+    read_json(send(request).await?).await
+}
+
+/// `GET /companies/{id}/reports/{kind}`: one report with its data.
+pub async fn get_report(id: CompanyId, kind: ReportKind) -> Result<ReportDocument, ApiError> {
+    let request = Request::get(&format!(
+        "{API_BASE}/companies/{id}/reports/{}",
+        kind.as_str()
+    ));
+    read_json(send(request).await?).await
 }
 
 /// `GET /consent/{token}`: what the customer is asked to share, and with whom.

@@ -14,7 +14,10 @@ use crate::{
         icons::BrandMark,
         notices::{NoticeRegions, Notices},
     },
-    pages::{companies::CompaniesPage, connect::ConnectPage, not_found::NotFoundPage},
+    pages::{
+        companies::CompaniesPage, company::CompanyPage, connect::ConnectPage,
+        not_found::NotFoundPage,
+    },
 };
 
 #[component]
@@ -26,6 +29,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/connect/:token") view=ConnectPage />
                 <ParentRoute path=path!("") view=PortalLayout>
                     <Route path=path!("") view=CompaniesPage />
+                    <Route path=path!("/companies/:id") view=CompanyPage />
                 </ParentRoute>
             </Routes>
         </Router>

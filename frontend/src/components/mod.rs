@@ -1,6 +1,9 @@
 //! Reusable pieces of the portal's pages.
 
 pub mod actions_menu;
+pub mod charts;
+pub mod company_form;
+pub mod delete_dialog;
 pub mod dialog;
 pub mod icons;
 pub mod local_time;

@@ -2,14 +2,20 @@
 
 use std::time::Duration;
 
-use api_types::{CompanyListQuery, Delivery, InformationRequest, StatusFilter};
-use domain::{CompanyId, DataStatus, DataType};
+use api_types::{
+    Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanySort, Delivery,
+    InformationRequest, StatusFilter, UserSummary,
+};
+use domain::{CompanyId, DataStatus, DataType, UserId};
 use leptos::{prelude::*, task::spawn_local};
+use leptos_router::components::A;
 
 use crate::{
     api, clipboard,
     components::{
         actions_menu::{ActionsMenu, MenuAction},
+        company_form::{AfterSave, CompanyFormDialog},
+        delete_dialog::DeleteCompanyDialog,
         notices::Notices,
         reports_menu::ReportsMenu,
         request_dialog::RequestInformationDialog,
@@ -26,15 +32,41 @@ pub fn CompaniesPage() -> impl IntoView {
     let notices = expect_context::<Notices>();
     let search = RwSignal::new(String::new());
     let status_filter = RwSignal::new(None::<StatusFilter>);
+    let assignee = RwSignal::new(None::<UserId>);
+    let sort = RwSignal::new(CompanySort::NameAsc);
 
     let companies = LocalResource::new(move || {
         let query = CompanyListQuery {
             q: Some(search.get()).filter(|q| !q.trim().is_empty()),
             status: status_filter.get(),
+            assignee: assignee.get(),
+            sort: Some(sort.get()),
             ..CompanyListQuery::default()
         };
         async move { api::list_companies(&query).await }
     });
+    let users_resource = LocalResource::new(|| async { api::list_users().await });
+    let users = Signal::derive(move || {
+        users_resource
+            .get()
+            .and_then(Result::ok)
+            .map(|list| list.items)
+            .unwrap_or_default()
+    });
+    Effect::new(move |_| {
+        if let Some(Err(err)) = users_resource.get() {
+            leptos::logging::warn!("the users could not be loaded: {}", err.message());
+        }
+    });
+    let counts = LocalResource::new(move || {
+        let query = CompanyCountsQuery {
+            q: Some(search.get()).filter(|q| !q.trim().is_empty()),
+            assignee: assignee.get(),
+        };
+        async move { api::company_counts(&query).await.ok() }
+    });
+    let counts_resource = counts;
+    let counts = Signal::derive(move || counts_resource.get().flatten());
 
     let rows = RwSignal::new(Vec::<CompanyRow>::new());
     let next_cursor = RwSignal::new(None::<CompanyId>);
@@ -71,6 +103,8 @@ pub fn CompaniesPage() -> impl IntoView {
         let query = CompanyListQuery {
             q: Some(search.get_untracked()).filter(|q| !q.trim().is_empty()),
             status: status_filter.get_untracked(),
+            assignee: assignee.get_untracked(),
+            sort: Some(sort.get_untracked()),
             cursor: Some(cursor),
             ..CompanyListQuery::default()
         };
@@ -113,6 +147,8 @@ pub fn CompaniesPage() -> impl IntoView {
         refresh.dispatch_local(row);
     });
 
+    let counts_refetch = Callback::new(move |()| counts_resource.refetch());
+
     // ⋮ → Request information: the dialog for this row, while it is open.
     let requesting = RwSignal::new(None::<CompanyRow>);
     let on_request_information = Callback::new(move |row: CompanyRow| requesting.set(Some(row)));
@@ -129,6 +165,14 @@ pub fn CompaniesPage() -> impl IntoView {
                         row.company.contact.email
                     ));
                     spawn_local(show_requested(row.clone(), None));
+                    let listed = rows.with_untracked(|rows| {
+                        rows.iter()
+                            .any(|listed| listed.company.id == row.company.id)
+                    });
+                    if !listed {
+                        companies.refetch();
+                    }
+                    counts_refetch.run(());
                 }
             });
             view! {
@@ -175,10 +219,66 @@ pub fn CompaniesPage() -> impl IntoView {
     let on_copy_link = Callback::new(move |row: CompanyRow| {
         copy_link.dispatch_local(row);
     });
+
+    // Add company (toolbar) and ⋮ → Edit company details: the form, while it is open.
+    let form = RwSignal::new(None::<Option<Company>>);
+    let on_edit = Callback::new(move |row: CompanyRow| form.set(Some(Some(row.company))));
+    let company_form = move || {
+        form.get().map(|editing| {
+            let adding = editing.is_none();
+            let on_saved = Callback::new(move |(company, after): (Company, AfterSave)| {
+                if adding {
+                    notices.confirm(format!("{} added", company.name));
+                } else {
+                    notices.confirm(format!("{} updated", company.name));
+                }
+                companies.refetch();
+                counts_refetch.run(());
+                if after == AfterSave::PreviewRequest {
+                    let generation = generation.get_value();
+                    // The form's dialog closes first; then this one opens.
+                    request_animation_frame(move || {
+                        requesting.set(Some(CompanyRow::new(company, generation)));
+                    });
+                }
+            });
+            view! {
+                <CompanyFormDialog
+                    editing
+                    users
+                    on_saved
+                    on_closed=Callback::new(move |()| form.set(None))
+                />
+            }
+        })
+    };
+
+    // ⋮ → Delete company: the confirmation, while it is open.
+    let deleting = RwSignal::new(None::<CompanyRow>);
+    let on_delete = Callback::new(move |row: CompanyRow| deleting.set(Some(row)));
+    let delete_dialog = move || {
+        deleting.get().map(|row| {
+            let on_deleted = Callback::new(move |company: Company| {
+                rows.update(|rows| rows.retain(|row| row.company.id != company.id));
+                notices.confirm(format!("{} deleted", company.name));
+                counts_refetch.run(());
+            });
+            view! {
+                <DeleteCompanyDialog
+                    company=row.company
+                    on_deleted
+                    on_closed=Callback::new(move |()| deleting.set(None))
+                />
+            }
+        })
+    };
+
     let row_actions = RowActions {
         refresh: on_refresh,
         request_information: on_request_information,
         copy_link: on_copy_link,
+        edit: on_edit,
+        delete: on_delete,
     };
 
     let on_search = leptos::prelude::debounce(SEARCH_DELAY, move |text: String| search.set(text));
@@ -190,6 +290,15 @@ pub fn CompaniesPage() -> impl IntoView {
         <section class="companies" aria-labelledby="companies-title">
             <div class="page-header">
                 <h1 id="companies-title">"Companies"</h1>
+                <div class="page-header__actions">
+                    <button
+                        type="button"
+                        class="button button--primary"
+                        on:click=move |_| form.set(Some(None))
+                    >
+                        "Add company"
+                    </button>
+                </div>
             </div>
             <Show when=move || unreachable.get()>
                 <div class="banner banner--warning" role="alert">
@@ -215,11 +324,48 @@ pub fn CompaniesPage() -> impl IntoView {
                         class="field__input"
                         on:change=move |event| status_filter.set(parse_status_filter(&event_target_value(&event)))
                     >
-                        <option value="">"All statuses"</option>
-                        <option value="not_requested">"Not requested"</option>
-                        <option value="requested">"Requested"</option>
-                        <option value="available">"Available"</option>
-                        <option value="error">"Error"</option>
+                        <option value="">{move || with_count("All statuses", counts.get().map(|c| c.total))}</option>
+                        <option value="not_requested">{move || with_count("Not requested", counts.get().map(|c| c.not_requested))}</option>
+                        <option value="requested">{move || with_count("Requested", counts.get().map(|c| c.requested))}</option>
+                        <option value="available">{move || with_count("Available", counts.get().map(|c| c.available))}</option>
+                        <option value="error">{move || with_count("Error", counts.get().map(|c| c.error))}</option>
+                    </select>
+                </label>
+                <StatusCounts counts />
+                <label class="field">
+                    <span class="field__label">"Assigned to"</span>
+                    <select
+                        class="field__input"
+                        on:change=move |event| assignee.set(event_target_value(&event).parse::<UserId>().ok())
+                    >
+                        <option value="">"All users"</option>
+                        {move || {
+                            users
+                                .get()
+                                .into_iter()
+                                .map(|user: UserSummary| {
+                                    let selected = assignee.get_untracked() == Some(user.id);
+                                    view! {
+                                        <option value=user.id.to_string() selected=selected>{user.name}</option>
+                                    }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                </label>
+                <label class="field">
+                    <span class="field__label">"Sort by"</span>
+                    <select
+                        class="field__input"
+                        prop:value=move || sort_value(sort.get())
+                        on:change=move |event| sort.set(parse_sort(&event_target_value(&event)))
+                    >
+                        <option value="name">"Company, A to Z"</option>
+                        <option value="-name">"Company, Z to A"</option>
+                        <option value="status">"Status"</option>
+                        <option value="-status">"Status, reversed"</option>
+                        <option value="-status_updated_at">"Last updated, newest first"</option>
+                        <option value="status_updated_at">"Last updated, oldest first"</option>
                     </select>
                 </label>
             </div>
@@ -260,9 +406,19 @@ pub fn CompaniesPage() -> impl IntoView {
                         <table class="table" aria-labelledby="companies-title" aria-busy=move || busy().to_string()>
                             <thead>
                                 <tr>
-                                    <th scope="col">"Company"</th>
+                                    <SortHeader
+                                        label="Company"
+                                        ascending=CompanySort::NameAsc
+                                        descending=CompanySort::NameDesc
+                                        sort
+                                    />
                                     <th scope="col">"Data requested"</th>
-                                    <th scope="col">"Status"</th>
+                                    <SortHeader
+                                        label="Status"
+                                        ascending=CompanySort::StatusAsc
+                                        descending=CompanySort::StatusDesc
+                                        sort
+                                    />
                                     <th scope="col" class="table__reports">"Reports"</th>
                                     <th scope="col" class="table__actions">
                                         <span class="visually-hidden">"Actions"</span>
@@ -294,6 +450,8 @@ pub fn CompaniesPage() -> impl IntoView {
                 </div>
             </Show>
             {request_dialog}
+            {company_form}
+            {delete_dialog}
         </section>
     }
 }
@@ -304,6 +462,8 @@ struct RowActions {
     refresh: Callback<CompanyRow>,
     request_information: Callback<CompanyRow>,
     copy_link: Callback<CompanyRow>,
+    edit: Callback<CompanyRow>,
+    delete: Callback<CompanyRow>,
 }
 
 /// After an information request: shows the row as the server has it now (Requested).
@@ -339,12 +499,18 @@ fn CompanyRowView(row: CompanyRow, actions: RowActions) -> impl IntoView {
         item("Refresh data", actions.refresh),
         item("Request information", actions.request_information),
         item("Copy link", actions.copy_link),
+        item("Edit company details", actions.edit),
+        item("Delete company", actions.delete),
     ];
+    let company_href = format!("/companies/{}", company.id);
+    let company_name = company.name.clone();
     view! {
         <tr>
             <td>
                 <div class="company">
-                    <span class="company__name">{company.name.clone()}</span>
+                    <A href=company_href attr:class="company__name">
+                        {company_name}
+                    </A>
                     <span class="company__contact">{company.contact.name.clone()}</span>
                 </div>
             </td>
@@ -381,5 +547,102 @@ fn parse_status_filter(value: &str) -> Option<StatusFilter> {
         "available" => Some(StatusFilter::Available),
         "error" => Some(StatusFilter::Error),
         _ => None,
+    }
+}
+
+fn with_count(label: &str, count: Option<u64>) -> String {
+    match count {
+        Some(count) => format!("{label} ({count})"),
+        None => label.to_owned(),
+    }
+}
+
+/// The count per status, beside the status filter.
+#[component]
+fn StatusCounts(counts: Signal<Option<CompanyCounts>>) -> impl IntoView {
+    move || {
+        counts.get().map(|counts| {
+            let items = [
+                ("Not requested", "none", counts.not_requested),
+                ("Requested", "requested", counts.requested),
+                ("Available", "available", counts.available),
+                ("Error", "error", counts.error),
+            ];
+            view! {
+                <ul class="status-counts" aria-label="Companies per status">
+                    {items
+                        .into_iter()
+                        .map(|(label, modifier, count)| {
+                            view! {
+                                <li class=format!("status-counts__item badge badge--{modifier}")>
+                                    {format!("{label}: {count}")}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+        })
+    }
+}
+
+/// A column header that sorts the list: ascending first, then descending.
+#[component]
+fn SortHeader(
+    label: &'static str,
+    ascending: CompanySort,
+    descending: CompanySort,
+    sort: RwSignal<CompanySort>,
+) -> impl IntoView {
+    let aria_sort = move || {
+        let current = sort.get();
+        if current == ascending {
+            "ascending"
+        } else if current == descending {
+            "descending"
+        } else {
+            "none"
+        }
+    };
+    let arrow = move || match aria_sort() {
+        "ascending" => "▲",
+        "descending" => "▼",
+        _ => "↕",
+    };
+    view! {
+        <th scope="col" aria-sort=aria_sort>
+            <button
+                type="button"
+                class="sort-button"
+                on:click=move |_| {
+                    sort.set(if sort.get_untracked() == ascending { descending } else { ascending });
+                }
+            >
+                {label}
+                <span class="sort-button__arrow" aria-hidden="true">{arrow}</span>
+            </button>
+        </th>
+    }
+}
+
+fn sort_value(sort: CompanySort) -> &'static str {
+    match sort {
+        CompanySort::NameAsc => "name",
+        CompanySort::NameDesc => "-name",
+        CompanySort::StatusAsc => "status",
+        CompanySort::StatusDesc => "-status",
+        CompanySort::StatusUpdatedAtAsc => "status_updated_at",
+        CompanySort::StatusUpdatedAtDesc => "-status_updated_at",
+    }
+}
+
+fn parse_sort(value: &str) -> CompanySort {
+    match value {
+        "-name" => CompanySort::NameDesc,
+        "status" => CompanySort::StatusAsc,
+        "-status" => CompanySort::StatusDesc,
+        "status_updated_at" => CompanySort::StatusUpdatedAtAsc,
+        "-status_updated_at" => CompanySort::StatusUpdatedAtDesc,
+        _ => CompanySort::NameAsc,
     }
 }

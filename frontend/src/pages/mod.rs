@@ -1,5 +1,6 @@
-//! One module per route. `/companies/:id` (a company's page) will sit beside these.
+//! One module per route.
 
 pub mod companies;
+pub mod company;
 pub mod connect;
 pub mod not_found;

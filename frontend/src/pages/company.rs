@@ -1,0 +1,506 @@
+//! `/companies/:id`: one company — its details, status, refresh history, reports and
+//! charts of its data.
+
+use std::time::Duration;
+
+use api_types::{Company, RefreshJob, RefreshState, ReportList};
+use chrono::NaiveDate;
+use domain::{CompanyId, DataStatus, RefreshTrigger, ReportKind};
+use gloo_timers::future::sleep;
+use leptos::{prelude::*, task::spawn_local};
+use leptos_router::{components::A, hooks::use_params_map};
+
+use crate::{
+    api,
+    components::{
+        charts::{
+            AGEING_BUCKETS, HorizontalBarChart, ProfitAndLossChart, currency_of, payables_ageing,
+            profit_and_loss_periods, top_suppliers,
+        },
+        local_time::{LocalTime, local_date_time},
+        notices::Notices,
+        request_dialog::RequestInformationDialog,
+    },
+};
+
+const POLL_INTERVAL: Duration = Duration::from_secs(2);
+
+#[component]
+pub fn CompanyPage() -> impl IntoView {
+    let params = use_params_map();
+    let id = Memo::new(move |_| {
+        params.with(|params| params.get("id").and_then(|id| id.parse::<CompanyId>().ok()))
+    });
+    move || match id.get() {
+        None => {
+            view! { <CompanyNotFound message="This address does not name a company.".to_owned() /> }
+                .into_any()
+        }
+        Some(id) => view! { <CompanyView id /> }.into_any(),
+    }
+}
+
+#[component]
+fn CompanyNotFound(message: String) -> impl IntoView {
+    view! {
+        <section class="company-page">
+            <BackLink />
+            <div class="panel panel--error" role="alert">
+                <p class="panel__title">"The company could not be shown."</p>
+                <p>{message}</p>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn BackLink() -> impl IntoView {
+    view! {
+        <nav class="breadcrumb" aria-label="Breadcrumb">
+            <A href="/">"← All companies"</A>
+        </nav>
+    }
+}
+
+#[component]
+fn CompanyView(id: CompanyId) -> impl IntoView {
+    let notices = expect_context::<Notices>();
+    let company = RwSignal::new(None::<Result<Company, String>>);
+    let refreshes = LocalResource::new(move || async move { api::list_refreshes(id).await });
+    let reports = LocalResource::new(move || async move { api::list_reports(id).await });
+
+    let load = move || {
+        spawn_local(async move {
+            let loaded = api::get_company(id).await.map_err(|err| err.message());
+            let _ = company.try_set(Some(loaded));
+        });
+    };
+    load();
+
+    // While a refresh is queued or running: fetch the company every 2 s until it is done,
+    // then the history and the reports it changed.
+    let refreshing = Memo::new(move |_| {
+        company.with(|company| {
+            matches!(company, Some(Ok(company)) if company.refresh.as_ref().is_some_and(|job| job.state.is_active()))
+        })
+    });
+    let polling = StoredValue::new(false);
+    Effect::new(move |_| {
+        if !refreshing.get() || polling.get_value() {
+            return;
+        }
+        polling.set_value(true);
+        spawn_local(async move {
+            loop {
+                sleep(POLL_INTERVAL).await;
+                if company.try_with_untracked(|_| ()).is_none() {
+                    // The page is gone.
+                    return;
+                }
+                let Ok(loaded) = api::get_company(id).await else {
+                    continue;
+                };
+                let done = !loaded
+                    .refresh
+                    .as_ref()
+                    .is_some_and(|job| job.state.is_active());
+                if company.try_set(Some(Ok(loaded))).is_some() {
+                    // The page is gone.
+                    return;
+                }
+                if done {
+                    refreshes.refetch();
+                    reports.refetch();
+                    let _ = polling.try_update_value(|polling| *polling = false);
+                    return;
+                }
+            }
+        });
+    });
+
+    let refresh = Action::new_local(move |name: &String| {
+        let name = name.clone();
+        async move {
+            match api::refresh_company(id).await {
+                Ok(job) => {
+                    company.update(|company| {
+                        if let Some(Ok(company)) = company {
+                            company.refresh = Some(job);
+                        }
+                    });
+                    refreshes.refetch();
+                    notices.confirm(format!("Refresh initiated for {name}"));
+                }
+                Err(err) => notices.fail(err.message()),
+            }
+        }
+    });
+    let requesting = RwSignal::new(false);
+
+    move || match company.get() {
+        None => view! { <p class="panel panel--quiet" aria-busy="true">"Loading the company…"</p> }
+            .into_any(),
+        Some(Err(message)) => view! { <CompanyNotFound message /> }.into_any(),
+        Some(Ok(details)) => {
+            let name = details.name.clone();
+            let request_dialog = {
+                let details = details.clone();
+                move || {
+                    requesting.get().then(|| {
+                        let contact = details.contact.email.clone();
+                        view! {
+                            <RequestInformationDialog
+                                company=details.clone()
+                                replaces_pending=details.status == Some(DataStatus::Requested)
+                                on_sent=Callback::new(move |()| {
+                                    notices.confirm(format!("Information request sent to {contact}"));
+                                    load();
+                                })
+                                on_closed=Callback::new(move |()| requesting.set(false))
+                            />
+                        }
+                    })
+                }
+            };
+            view! {
+                <section class="company-page" aria-labelledby="company-title">
+                    <BackLink />
+                    <div class="page-header">
+                        <h1 id="company-title">{name.clone()}</h1>
+                        <div class="page-header__actions">
+                            <button
+                                type="button"
+                                class="button"
+                                disabled=move || refreshing.get()
+                                on:click={
+                                    let name = name.clone();
+                                    move |_| {
+                                        refresh.dispatch_local(name.clone());
+                                    }
+                                }
+                            >
+                                "Refresh data"
+                            </button>
+                            <button
+                                type="button"
+                                class="button button--primary"
+                                on:click=move |_| requesting.set(true)
+                            >
+                                "Request information"
+                            </button>
+                        </div>
+                    </div>
+                    <Details company=details.clone() />
+                    <Reports id reports />
+                    <RefreshHistory refreshes />
+                    {request_dialog}
+                </section>
+            }
+            .into_any()
+        }
+    }
+}
+
+#[component]
+fn Details(company: Company) -> impl IntoView {
+    let (label, modifier) = match company.status {
+        None => ("Not requested", "none"),
+        Some(status) => (status.label(), status.as_str()),
+    };
+    let error = company
+        .error
+        .clone()
+        .filter(|_| company.status == Some(DataStatus::Error));
+    let running = company.refresh.clone().filter(|job| job.state.is_active());
+    let assignees = if company.assignees.is_empty() {
+        "Nobody".to_owned()
+    } else {
+        company
+            .assignees
+            .iter()
+            .map(|user| user.name.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let data_types = company
+        .data_types
+        .iter()
+        .map(|data_type| data_type.label())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <div class="card">
+            <h2 class="card__title">"Details"</h2>
+            {(!company.description.trim().is_empty())
+                .then(|| view! { <p class="card__lead">{company.description.clone()}</p> })}
+            <dl class="details">
+                <dt>"Status"</dt>
+                <dd>
+                    <div class="status">
+                        <div class="status__line">
+                            <span class=format!("badge badge--{modifier}")>{label}</span>
+                            {running
+                                .map(|job| {
+                                    let text = if job.state == RefreshState::Queued {
+                                        "Refresh queued"
+                                    } else {
+                                        "Refreshing…"
+                                    };
+                                    view! {
+                                        <span class="refreshing" role="status">
+                                            <span class="spinner" aria-hidden="true"></span>
+                                            {text}
+                                        </span>
+                                    }
+                                })}
+                        </div>
+                        {company
+                            .status_updated_at
+                            .map(|at| view! { <LocalTime at class="status__time" test_id="status-updated-at" /> })}
+                        {error
+                            .map(|error| {
+                                let message = if error.message.trim().is_empty() {
+                                    error.code.default_message().to_owned()
+                                } else {
+                                    error.message.clone()
+                                };
+                                view! {
+                                    <p class="status__error">{message}</p>
+                                    <p class="status__remedy">
+                                        {format!("What to do: {}", error.code.remedy().label())}
+                                    </p>
+                                }
+                            })}
+                    </div>
+                </dd>
+                <dt>"Contact"</dt>
+                <dd>
+                    {company.contact.name.clone()}
+                    <br />
+                    <a href=format!("mailto:{}", company.contact.email)>{company.contact.email.clone()}</a>
+                </dd>
+                <dt>"Assigned users"</dt>
+                <dd>{assignees}</dd>
+                <dt>"Data requested"</dt>
+                <dd>{data_types}</dd>
+                <dt>"Accounting platform"</dt>
+                <dd>{company.platform.clone().unwrap_or_else(|| "Not connected".to_owned())}</dd>
+            </dl>
+        </div>
+    }
+}
+
+#[component]
+fn Reports(
+    id: CompanyId,
+    reports: LocalResource<Result<ReportList, api::ApiError>>,
+) -> impl IntoView {
+    view! {
+        <div class="card">
+            <h2 class="card__title">"Reports"</h2>
+            {move || match reports.get() {
+                None => view! { <p class="card__hint" aria-busy="true">"Loading reports…"</p> }.into_any(),
+                Some(Err(err)) => {
+                    view! {
+                        <p class="status__error" role="alert">
+                            {format!("The reports could not be loaded. {}", err.message())}
+                        </p>
+                    }
+                        .into_any()
+                }
+                Some(Ok(list)) if list.items.is_empty() => {
+                    view! { <p class="card__hint">"No reports yet: they appear once the customer shares data."</p> }
+                        .into_any()
+                }
+                Some(Ok(list)) => {
+                    let kinds: Vec<ReportKind> = list.items.iter().map(|report| report.kind).collect();
+                    view! {
+                        <ul class="report-list">
+                            {list
+                                .items
+                                .into_iter()
+                                .map(|report| {
+                                    view! {
+                                        <li class="report-list__item">
+                                            <a href=report.href.clone() download="">
+                                                {report.title.clone()}
+                                            </a>
+                                            <span class="report-list__meta">
+                                                {format!("Updated {}", local_date_time(&report.updated_at))}
+                                            </span>
+                                        </li>
+                                    }
+                                })
+                                .collect_view()}
+                        </ul>
+                        <Charts id kinds />
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+/// The charts the company's reports allow, fetched again whenever the list of reports is.
+#[component]
+fn Charts(id: CompanyId, kinds: Vec<ReportKind>) -> impl IntoView {
+    let has_pnl = kinds.contains(&ReportKind::ProfitAndLoss);
+    let has_bills = kinds.contains(&ReportKind::Bills);
+    let pnl = LocalResource::new(move || async move {
+        if has_pnl {
+            api::get_report(id, ReportKind::ProfitAndLoss).await.ok()
+        } else {
+            None
+        }
+    });
+    let bills = LocalResource::new(move || async move {
+        if has_bills {
+            api::get_report(id, ReportKind::Bills).await.ok()
+        } else {
+            None
+        }
+    });
+    view! {
+        <div class="charts">
+            {move || {
+                pnl.get()
+                    .flatten()
+                    .map(|report| {
+                        let points = profit_and_loss_periods(&report.data);
+                        (!points.is_empty())
+                            .then(|| {
+                                view! {
+                                    <ProfitAndLossChart points currency=currency_of(&report.data) />
+                                }
+                            })
+                    })
+            }}
+            {move || {
+                bills
+                    .get()
+                    .flatten()
+                    .map(|report| {
+                        let currency = currency_of(&report.data);
+                        let suppliers = top_suppliers(&report.data, 10);
+                        let ageing = payables_ageing(&report.data, today());
+                        let ageing_rows = AGEING_BUCKETS
+                            .iter()
+                            .zip(ageing)
+                            .map(|(label, amount)| ((*label).to_owned(), amount))
+                            .collect::<Vec<_>>();
+                        view! {
+                            <HorizontalBarChart
+                                title="Top suppliers by spend"
+                                rows=suppliers
+                                currency=currency.clone()
+                            />
+                            <HorizontalBarChart
+                                title="Accounts payable ageing"
+                                rows=ageing_rows
+                                currency
+                            />
+                        }
+                    })
+            }}
+        </div>
+    }
+}
+
+/// Today in the browser's time zone.
+fn today() -> NaiveDate {
+    let now = js_sys::Date::new_0();
+    NaiveDate::from_ymd_opt(
+        now.get_full_year() as i32,
+        now.get_month() + 1,
+        now.get_date(),
+    )
+    .unwrap_or_default()
+}
+
+#[component]
+fn RefreshHistory(
+    refreshes: LocalResource<Result<Vec<RefreshJob>, api::ApiError>>,
+) -> impl IntoView {
+    view! {
+        <div class="card">
+            <h2 class="card__title" id="refresh-history-title">"Refresh history"</h2>
+            {move || match refreshes.get() {
+                None => view! { <p class="card__hint" aria-busy="true">"Loading the history…"</p> }.into_any(),
+                Some(Err(err)) => {
+                    view! {
+                        <p class="status__error" role="alert">
+                            {format!("The refresh history could not be loaded. {}", err.message())}
+                        </p>
+                    }
+                        .into_any()
+                }
+                Some(Ok(jobs)) if jobs.is_empty() => {
+                    view! { <p class="card__hint">"No refreshes yet."</p> }.into_any()
+                }
+                Some(Ok(jobs)) => {
+                    view! {
+                        <table class="table table--compact" aria-labelledby="refresh-history-title">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Requested at"</th>
+                                    <th scope="col">"Trigger"</th>
+                                    <th scope="col">"State"</th>
+                                    <th scope="col">"Attempts"</th>
+                                    <th scope="col">"Finished at"</th>
+                                    <th scope="col">"Error"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {jobs.into_iter().map(|job| view! { <RefreshRow job /> }).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                        .into_any()
+                }
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn RefreshRow(job: RefreshJob) -> impl IntoView {
+    let trigger = match job.trigger {
+        RefreshTrigger::Manual => "Manual",
+        RefreshTrigger::Consent => "Customer consent",
+    };
+    let state = match job.state {
+        RefreshState::Queued => "Queued",
+        RefreshState::Running => "Running",
+        RefreshState::Succeeded => "Succeeded",
+        RefreshState::Failed => "Failed",
+        RefreshState::Cancelled => "Cancelled",
+    };
+    let error = job
+        .error
+        .map(|error| {
+            if error.message.trim().is_empty() {
+                error.code.default_message().to_owned()
+            } else {
+                error.message
+            }
+        })
+        .unwrap_or_else(|| "—".to_owned());
+    view! {
+        <tr>
+            <td>
+                <LocalTime at=job.requested_at />
+            </td>
+            <td>{trigger}</td>
+            <td>{state}</td>
+            <td>{job.attempts}</td>
+            <td>
+                {match job.finished_at {
+                    Some(at) => view! { <LocalTime at /> }.into_any(),
+                    None => "—".into_any(),
+                }}
+            </td>
+            <td>{error}</td>
+        </tr>
+    }
+}
