@@ -134,7 +134,7 @@ fn sort_values(company: &companies::Model, key: CompanySortKey) -> Vec<sea_orm::
     match key {
         CompanySortKey::Name => vec![company.name.clone().into(), company.id.into()],
         CompanySortKey::Status => vec![
-            company.status.clone().unwrap_or_default().into(),
+            status_rank(company.status.as_deref()).into(),
             company.name.clone().into(),
             company.id.into(),
         ],
@@ -142,6 +142,16 @@ fn sort_values(company: &companies::Model, key: CompanySortKey) -> Vec<sea_orm::
             company.status_updated_at.unwrap_or_else(never).into(),
             company.id.into(),
         ],
+    }
+}
+
+/// Where a status sorts: in the order a company goes through them, not requested first.
+fn status_rank(status: Option<&str>) -> i32 {
+    match status.and_then(|s| s.parse::<DataStatus>().ok()) {
+        None => 0,
+        Some(DataStatus::Requested) => 1,
+        Some(DataStatus::Available) => 2,
+        Some(DataStatus::Error) => 3,
     }
 }
 
@@ -158,15 +168,18 @@ fn sort_exprs(key: CompanySortKey) -> Vec<Expr> {
     let name = Expr::col((companies::Entity, Column::Name));
     match key {
         CompanySortKey::Name => vec![name, id],
-        CompanySortKey::Status => vec![
-            Func::coalesce([
-                Expr::col((companies::Entity, Column::Status)),
-                Expr::val(""),
-            ])
-            .into(),
-            name,
-            id,
-        ],
+        CompanySortKey::Status => {
+            let status = || Expr::col((companies::Entity, Column::Status));
+            vec![
+                Expr::case(status().eq(DataStatus::Requested.as_str()), 1)
+                    .case(status().eq(DataStatus::Available.as_str()), 2)
+                    .case(status().eq(DataStatus::Error.as_str()), 3)
+                    .finally(0)
+                    .into(),
+                name,
+                id,
+            ]
+        }
         CompanySortKey::StatusUpdatedAt => vec![
             Func::coalesce([
                 Expr::col((companies::Entity, Column::StatusUpdatedAt)),

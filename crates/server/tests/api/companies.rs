@@ -572,3 +572,72 @@ async fn users_and_counts_per_status_feed_the_filters() {
     assert_eq!(searched["available"], 1);
     assert_problem(app.get("/api/v1/company-counts?assignee=nope").await, 400).await;
 }
+
+#[tokio::test]
+async fn status_sorts_in_the_order_of_the_journey() {
+    let app = spawn_app().await;
+    let statuses = [
+        ("A Errored", Some(domain::DataStatus::Error)),
+        ("B Available", Some(domain::DataStatus::Available)),
+        ("C Requested", Some(domain::DataStatus::Requested)),
+        ("D Never asked", None),
+    ];
+    for (name, status) in statuses {
+        let id: CompanyId = app.create_company(name, &["financials"]).await["id"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        app.store
+            .set_company_status(
+                app.organization,
+                id,
+                status,
+                status.map(|_| store::now()),
+                None,
+                None,
+            )
+            .await
+            .unwrap();
+    }
+    let names = |page: Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let ascending = names(
+        app.get("/api/v1/companies?sort=status")
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    assert_eq!(
+        ascending,
+        ["D Never asked", "C Requested", "B Available", "A Errored"]
+    );
+    let page: Value = app
+        .get("/api/v1/companies?sort=-status&limit=2")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let mut descending = names(page);
+    descending.extend(names(
+        app.get(&format!(
+            "/api/v1/companies?sort=-status&limit=2&cursor={cursor}"
+        ))
+        .await
+        .json()
+        .await
+        .unwrap(),
+    ));
+    assert_eq!(
+        descending,
+        ["A Errored", "B Available", "C Requested", "D Never asked"]
+    );
+}
