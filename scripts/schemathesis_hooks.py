@@ -21,3 +21,23 @@ def _lambda_description(f):
 
 
 lambda_sources.lambda_description = _lambda_description
+
+
+# Idempotency-Key is stateful on purpose: the same key with another body is refused
+# (422). A fuzzer reuses simple values ("0", "AAA") across unrelated requests, so every
+# valid key it generates is replaced by a fresh one; invalid keys are kept, to check
+# they are refused. The semantics themselves are tested in crates/server/tests/api/idempotency.rs.
+import re
+import uuid
+
+import schemathesis
+
+_VALID_KEY = re.compile(r"^[\x21-\x7E]{1,255}$")
+
+
+@schemathesis.hook
+def before_call(ctx, case, **kwargs):
+    headers = case.headers or {}
+    for name in list(headers):
+        if name.lower() == "idempotency-key" and isinstance(headers[name], str) and _VALID_KEY.match(headers[name]):
+            headers[name] = str(uuid.uuid4())

@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261126_000001_initial;
 mod m20261126_000002_information_requests;
+mod m20261126_000003_idempotency_keys;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_information_requests::Migration),
+            Box::new(m20261126_000003_idempotency_keys::Migration),
         ]
     }
 }

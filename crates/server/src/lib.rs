@@ -9,6 +9,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod fallback;
+pub mod idempotency;
 pub mod openapi;
 pub mod routes;
 pub mod spa;

@@ -12,6 +12,7 @@
 
 mod companies;
 pub mod entities;
+mod idempotency;
 mod jobs;
 mod organizations;
 mod requests;
@@ -26,6 +27,7 @@ pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
     StatusCounts, WriteError,
 };
+pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, RefreshRefused, StoredReport, job_error};
 pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,

@@ -1,6 +1,6 @@
 //! `/companies`: the portfolio list and each company's details.
 
-use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
+use actix_web::{HttpResponse, delete, get, http::StatusCode, patch, post, web};
 use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
     CompanyUpdate, FieldError, NewCompany, Problem, StatusFilter,
@@ -13,6 +13,7 @@ use store::{CompanyFilter, CompanySortKey, CompanyWrite, WriteError};
 use crate::{
     error::ApiError,
     extract::{Json, Tenant},
+    idempotency::{self, Answer, IdempotencyKey},
     startup::AppState,
     views,
 };
@@ -135,43 +136,58 @@ pub async fn counts(
     operation_id = "create_company",
     tag = "companies",
     request_body = NewCompany,
+    params(
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,255}$", description = "Makes retries safe: the first response to a key is replayed for 24 hours (with `Idempotent-Replayed: true`). 1 to 255 visible ASCII characters, such as a UUID."),
+    ),
     responses(
         (status = 201, description = "The company was added", body = Company,
             headers(("Location" = String, description = "The new company's URL"))),
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "An assignee is not a user of this organization", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The first request with this Idempotency-Key is still in progress", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Some fields are not valid; `errors` lists them", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Some fields are not valid, or the Idempotency-Key was used for another request; `errors` lists them", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/companies")]
 pub async fn create(
     state: web::Data<AppState>,
     tenant: Tenant,
+    key: IdempotencyKey,
     body: Json<NewCompany>,
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0;
-    let write = parse_write(
-        &new.name,
-        &new.description,
-        &new.contact_name,
-        &new.contact_email,
-        new.assignee_ids,
-        new.data_types,
-    )?;
-    let record = state
-        .store
-        .create_company(tenant.0, write)
-        .await
-        .map_err(write_error)?;
-    let company = views::company(record);
-    Ok(HttpResponse::Created()
-        .insert_header((
-            header::LOCATION,
-            format!("/api/v1/companies/{}", company.id),
-        ))
-        .json(company))
+    let request = serde_json::to_vec(&new).map_err(anyhow::Error::from)?;
+    idempotency::run(
+        &state,
+        tenant,
+        key,
+        "POST /api/v1/companies",
+        &request,
+        || async {
+            let write = parse_write(
+                &new.name,
+                &new.description,
+                &new.contact_name,
+                &new.contact_email,
+                new.assignee_ids.clone(),
+                new.data_types.clone(),
+            )?;
+            let record = state
+                .store
+                .create_company(tenant.0, write)
+                .await
+                .map_err(write_error)?;
+            let company = views::company(record);
+            Ok(Answer {
+                status: StatusCode::CREATED,
+                location: Some(format!("/api/v1/companies/{}", company.id)),
+                body: serde_json::to_value(company).map_err(anyhow::Error::from)?,
+            })
+        },
+    )
+    .await
 }
 
 /// Get one company.

@@ -1,11 +1,17 @@
 //! Refresh data: queue a refresh, follow it, see a company's history.
 
-use actix_web::{HttpResponse, get, http::header, post, web};
+use actix_web::{HttpResponse, get, http::StatusCode, post, web};
 use api_types::{Problem, RefreshJob};
 use domain::{CompanyId, RefreshJobId, RefreshTrigger};
 use store::RefreshRefused;
 
-use crate::{error::ApiError, extract::Tenant, startup::AppState, views};
+use crate::{
+    error::ApiError,
+    extract::Tenant,
+    idempotency::{self, Answer, IdempotencyKey},
+    startup::AppState,
+    views,
+};
 
 /// Refresh a company's data.
 ///
@@ -17,43 +23,55 @@ use crate::{error::ApiError, extract::Tenant, startup::AppState, views};
 #[utoipa::path(
     operation_id = "refresh_company",
     tag = "refreshes",
-    params(("id" = CompanyId, Path, description = "The company's id")),
+    params(
+        ("id" = CompanyId, Path, description = "The company's id"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[\x21-\x7E]{1,255}$", description = "Makes retries safe: the first response to a key is replayed for 24 hours (with `Idempotent-Replayed: true`). 1 to 255 visible ASCII characters, such as a UUID."),
+    ),
     responses(
         (status = 202, description = "The refresh is queued or already in progress", body = RefreshJob,
             headers(("Location" = String, description = "Where to follow the refresh"))),
         (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The customer has not granted access: send an information request instead", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The Idempotency-Key is not valid", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The customer has not granted access (send an information request instead), or the first request with this Idempotency-Key is still in progress", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for another request", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/companies/{id}/refresh")]
 pub async fn request(
     state: web::Data<AppState>,
     tenant: Tenant,
+    key: IdempotencyKey,
     id: web::Path<CompanyId>,
 ) -> Result<HttpResponse, ApiError> {
     let company = id.into_inner();
-    let (job, created) = state
-        .store
-        .request_refresh(tenant.0, company, RefreshTrigger::Manual, None)
-        .await
-        .map_err(|err| match err {
-            RefreshRefused::NotFound => ApiError::NotFound("company"),
-            RefreshRefused::NoAccess => ApiError::Conflict {
-                slug: "no-access",
-                title: "The customer has not granted access",
-                detail: "There is no data to refresh because the customer has not granted \
-                         access to their accounting data. Send an information request instead."
-                    .to_owned(),
-            },
-            RefreshRefused::Database(err) => err.into(),
-        })?;
-    if created {
-        state.wake_workers();
-    }
-    let job = views::refresh_job(job);
-    Ok(HttpResponse::Accepted()
-        .insert_header((header::LOCATION, format!("/api/v1/refreshes/{}", job.id)))
-        .json(job))
+    let endpoint = format!("POST /api/v1/companies/{company}/refresh");
+    idempotency::run(&state, tenant, key, &endpoint, b"", || async {
+        let (job, created) = state
+            .store
+            .request_refresh(tenant.0, company, RefreshTrigger::Manual, None)
+            .await
+            .map_err(|err| match err {
+                RefreshRefused::NotFound => ApiError::NotFound("company"),
+                RefreshRefused::NoAccess => ApiError::Conflict {
+                    slug: "no-access",
+                    title: "The customer has not granted access",
+                    detail: "There is no data to refresh because the customer has not granted \
+                             access to their accounting data. Send an information request instead."
+                        .to_owned(),
+                },
+                RefreshRefused::Database(err) => err.into(),
+            })?;
+        if created {
+            state.wake_workers();
+        }
+        let job = views::refresh_job(job);
+        Ok(Answer {
+            status: StatusCode::ACCEPTED,
+            location: Some(format!("/api/v1/refreshes/{}", job.id)),
+            body: serde_json::to_value(job).map_err(anyhow::Error::from)?,
+        })
+    })
+    .await
 }
 
 /// Get one refresh job.

@@ -8,6 +8,7 @@
 mod companies;
 mod consent;
 mod helpers;
+mod idempotency;
 mod operations;
 mod processes;
 mod refresh;

@@ -2,6 +2,7 @@
 
 pub mod companies;
 pub mod company_assignees;
+pub mod idempotency_keys;
 pub mod information_requests;
 pub mod organizations;
 pub mod outgoing_emails;

@@ -1,0 +1,121 @@
+//! `Idempotency-Key` on unsafe requests (`POST /companies`, `POST …/refresh`), with
+//! Stripe's semantics, stored in the database (crate `store`) so it holds across
+//! replicas: the first response is replayed for 24 hours with `Idempotent-Replayed:
+//! true`; the same key with a different request is 422; while the first request with
+//! the key is still running, 409.
+
+use std::future::{Future, Ready, ready};
+
+use actix_web::{
+    FromRequest, HttpRequest, HttpResponse,
+    dev::Payload,
+    http::{StatusCode, header},
+};
+use sha2::{Digest, Sha256};
+use store::{IdempotencyBegin, StoredResponse};
+
+use crate::{error::ApiError, extract::Tenant, startup::AppState};
+
+pub const HEADER: &str = "Idempotency-Key";
+
+/// The request's `Idempotency-Key`, if it sent one: 1 to 255 visible ASCII characters.
+pub struct IdempotencyKey(pub Option<String>);
+
+impl FromRequest for IdempotencyKey {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(value) = req.headers().get(HEADER) else {
+            return ready(Ok(IdempotencyKey(None)));
+        };
+        let valid = value
+            .to_str()
+            .ok()
+            .filter(|v| (1..=255).contains(&v.len()) && v.bytes().all(|b| b.is_ascii_graphic()));
+        ready(match valid {
+            Some(key) => Ok(IdempotencyKey(Some(key.to_owned()))),
+            None => Err(ApiError::BadRequest {
+                title: "Invalid Idempotency-Key",
+                detail:
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters, such as a UUID."
+                        .to_owned(),
+            }),
+        })
+    }
+}
+
+/// A successful answer, before it becomes an HTTP response (so it can be stored).
+pub struct Answer {
+    pub status: StatusCode,
+    pub body: serde_json::Value,
+    pub location: Option<String>,
+}
+
+fn respond(status: u16, body: String, location: Option<String>, replayed: bool) -> HttpResponse {
+    let mut response = HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+    response.content_type("application/json");
+    if let Some(location) = location {
+        response.insert_header((header::LOCATION, location));
+    }
+    if replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    response.body(body)
+}
+
+/// Runs `handler` at most once per key: replays, refuses or runs as the key says.
+pub async fn run<F, Fut>(
+    state: &AppState,
+    tenant: Tenant,
+    key: IdempotencyKey,
+    endpoint: &str,
+    request: &[u8],
+    handler: F,
+) -> Result<HttpResponse, ApiError>
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<Answer, ApiError>>,
+{
+    let Some(key) = key.0 else {
+        let answer = handler().await?;
+        return Ok(respond(
+            answer.status.as_u16(),
+            answer.body.to_string(),
+            answer.location,
+            false,
+        ));
+    };
+    let hash: String = Sha256::digest(request)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match state.store.begin_idempotent(tenant.0, &key, endpoint, &hash).await? {
+        IdempotencyBegin::Replay(stored) => Ok(respond(stored.status, stored.body, stored.location, true)),
+        IdempotencyBegin::InFlight => Err(ApiError::Conflict {
+            slug: "idempotency-in-flight",
+            title: "A request with this Idempotency-Key is in progress",
+            detail: "The first request sent with this Idempotency-Key has not finished yet. Retry in a moment to get its response.".to_owned(),
+        }),
+        IdempotencyBegin::Mismatch => Err(ApiError::field(
+            HEADER,
+            "was already used for a different request; use a new key for a new request",
+        )),
+        IdempotencyBegin::Proceed => match handler().await {
+            Ok(answer) => {
+                let stored = StoredResponse {
+                    status: answer.status.as_u16(),
+                    body: answer.body.to_string(),
+                    location: answer.location,
+                };
+                state.store.finish_idempotent(tenant.0, &key, &stored).await?;
+                Ok(respond(stored.status, stored.body, stored.location, false))
+            }
+            Err(err) => {
+                // Nothing was done: the same key may be sent again.
+                state.store.abandon_idempotent(tenant.0, &key).await?;
+                Err(err)
+            }
+        },
+    }
+}
