@@ -11,8 +11,7 @@ use domain::{
     ReportKind, StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, Set, Statement,
-    TransactionTrait,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -22,6 +21,7 @@ use crate::{
     companies::{requested_types, stored_error},
     entities::{companies, refresh_jobs, reports},
     now,
+    queue::{Queue, claim_statement},
     requests::apply_event,
 };
 
@@ -169,41 +169,17 @@ impl Store {
     ) -> Result<Option<ClaimedJob>, sea_orm::DbErr> {
         let at = now();
         let expires = at + lease;
-        let backend = self.backend();
-        // PostgreSQL: SKIP LOCKED lets any number of workers claim without waiting on
-        // each other. SQLite has one writer at a time, so the UPDATE is atomic as is.
-        let statement = match backend {
-            DbBackend::Postgres => Statement::from_sql_and_values(
-                backend,
-                "UPDATE refresh_jobs SET state = 'running', attempts = attempts + 1, \
-                   started_at = $1, lease_owner = $2, lease_expires_at = $3 \
-                 WHERE id = ( \
-                   SELECT id FROM refresh_jobs \
-                   WHERE (state = 'queued' AND run_at <= $1) \
-                      OR (state = 'running' AND lease_expires_at < $1) \
-                   ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                 RETURNING *",
-                [at.into(), owner.into(), expires.into()],
-            ),
-            _ => Statement::from_sql_and_values(
-                backend,
-                "UPDATE refresh_jobs SET state = 'running', attempts = attempts + 1, \
-                   started_at = ?, lease_owner = ?, lease_expires_at = ? \
-                 WHERE id = ( \
-                   SELECT id FROM refresh_jobs \
-                   WHERE (state = 'queued' AND run_at <= ?) \
-                      OR (state = 'running' AND lease_expires_at < ?) \
-                   ORDER BY run_at LIMIT 1) \
-                 RETURNING *",
-                [
-                    at.into(),
-                    owner.into(),
-                    expires.into(),
-                    at.into(),
-                    at.into(),
-                ],
-            ),
-        };
+        let statement = claim_statement(
+            self.backend(),
+            &Queue {
+                table: "refresh_jobs",
+                active_state: RefreshState::Running.as_str(),
+                stamps_start: true,
+            },
+            owner,
+            at,
+            expires,
+        );
         let Some(job) = refresh_jobs::Entity::find()
             .from_raw_sql(statement)
             .one(&self.db)

@@ -15,6 +15,7 @@ pub mod entities;
 mod idempotency;
 mod jobs;
 mod organizations;
+mod queue;
 mod requests;
 mod time;
 

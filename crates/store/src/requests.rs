@@ -11,8 +11,8 @@ use domain::{
     StatusEvent, transition,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set, Statement, TransactionTrait, sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -21,6 +21,7 @@ use crate::{
     entities::{companies, information_requests, organizations, outgoing_emails, refresh_jobs},
     jobs::{ACTIVE_STATES, is_foreign_key_violation, new_job},
     now,
+    queue::{Queue, claim_statement},
 };
 
 /// `information_requests.status` values.
@@ -390,33 +391,17 @@ impl Store {
     ) -> Result<Option<ClaimedEmail>, sea_orm::DbErr> {
         let at = now();
         let expires = at + lease;
-        let backend = self.backend();
-        let statement = match backend {
-            DbBackend::Postgres => Statement::from_sql_and_values(
-                backend,
-                "UPDATE outgoing_emails SET state = 'sending', attempts = attempts + 1, \
-                   lease_owner = $2, lease_expires_at = $3 \
-                 WHERE id = ( \
-                   SELECT id FROM outgoing_emails \
-                   WHERE (state = 'queued' AND run_at <= $1) \
-                      OR (state = 'sending' AND lease_expires_at < $1) \
-                   ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                 RETURNING *",
-                [at.into(), owner.into(), expires.into()],
-            ),
-            _ => Statement::from_sql_and_values(
-                backend,
-                "UPDATE outgoing_emails SET state = 'sending', attempts = attempts + 1, \
-                   lease_owner = ?, lease_expires_at = ? \
-                 WHERE id = ( \
-                   SELECT id FROM outgoing_emails \
-                   WHERE (state = 'queued' AND run_at <= ?) \
-                      OR (state = 'sending' AND lease_expires_at < ?) \
-                   ORDER BY run_at LIMIT 1) \
-                 RETURNING *",
-                [owner.into(), expires.into(), at.into(), at.into()],
-            ),
-        };
+        let statement = claim_statement(
+            self.backend(),
+            &Queue {
+                table: "outgoing_emails",
+                active_state: email_state::SENDING,
+                stamps_start: false,
+            },
+            owner,
+            at,
+            expires,
+        );
         outgoing_emails::Entity::find()
             .from_raw_sql(statement)
             .one(&self.db)
