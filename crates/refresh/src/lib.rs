@@ -130,6 +130,12 @@ impl Worker {
         grace: Duration,
     ) {
         tracing::info!(owner = %self.owner, concurrency = self.config.concurrency, "refresh worker started");
+        // PostgreSQL: NOTIFY wakes the loop at once; polling remains the fallback.
+        let listening = {
+            let store = self.store.clone();
+            let wake = self.wake.clone();
+            tokio::spawn(async move { store.listen_for_jobs(wake).await })
+        };
         let mut running: JoinSet<()> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, RefreshJobId> = HashMap::new();
         loop {
@@ -176,6 +182,7 @@ impl Worker {
                 _ = shutdown.changed() => {}
             }
         }
+        listening.abort();
         tracing::info!(running = running.len(), "refresh worker stopping");
         let finished = tokio::time::timeout(grace, async {
             while running.join_next().await.is_some() {}

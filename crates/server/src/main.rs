@@ -62,6 +62,9 @@ struct WorkerArgs {
     /// Seconds a worker holds a job without a heartbeat before another may take it.
     #[arg(long, env = "SPENDLENS_LEASE_SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(5..=3600))]
     lease_seconds: u64,
+    /// How often an idle worker looks for work (on PostgreSQL, NOTIFY wakes it sooner).
+    #[arg(long, env = "SPENDLENS_WORKER_POLL_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(50..=600_000))]
+    worker_poll_ms: u64,
     /// Jobs each worker process runs at once.
     #[arg(long, env = "SPENDLENS_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     worker_concurrency: u64,
@@ -163,6 +166,7 @@ impl WorkerArgs {
         WorkerConfig {
             lease: Duration::from_secs(self.lease_seconds),
             concurrency: usize::try_from(self.worker_concurrency).unwrap_or(8),
+            poll_interval: Duration::from_millis(self.worker_poll_ms),
             ..WorkerConfig::default()
         }
     }

@@ -109,7 +109,10 @@ impl Store {
                 .insert(&self.db)
                 .await;
             match inserted {
-                Ok(job) => return Ok((job, true)),
+                Ok(job) => {
+                    self.notify_job_queued().await;
+                    return Ok((job, true));
+                }
                 Err(err) if is_unique_violation(&err) => continue,
                 // The company was deleted since it was read.
                 Err(err) if is_foreign_key_violation(&err) => return Err(RefreshRefused::NotFound),

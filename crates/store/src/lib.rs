@@ -14,6 +14,7 @@ mod companies;
 pub mod entities;
 mod idempotency;
 mod jobs;
+mod notify;
 mod organizations;
 mod queue;
 mod requests;

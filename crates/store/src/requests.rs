@@ -285,6 +285,9 @@ impl Store {
             ),
         };
         txn.commit().await?;
+        if job.is_some() {
+            self.notify_job_queued().await;
+        }
         Ok((view, job))
     }
 

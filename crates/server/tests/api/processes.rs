@@ -14,7 +14,14 @@ fn worker_process(database_url: &str, latency_ms: u64) -> Child {
 }
 
 fn worker_process_with(database_url: &str, latency_ms: u64, concurrency: u32) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_spendlens"))
+    worker_command(database_url, latency_ms, concurrency)
+        .spawn()
+        .expect("the spendlens binary starts")
+}
+
+fn worker_command(database_url: &str, latency_ms: u64, concurrency: u32) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_spendlens"));
+    command
         .arg("worker")
         .env("SPENDLENS_WORKER_CONCURRENCY", concurrency.to_string())
         .env("DATABASE_URL", database_url)
@@ -26,9 +33,8 @@ fn worker_process_with(database_url: &str, latency_ms: u64, concurrency: u32) ->
         )
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the spendlens binary starts")
+        .stderr(Stdio::null());
+    command
 }
 
 /// A worker killed with SIGKILL mid-job loses nothing: once its lease expires another
@@ -154,4 +160,62 @@ async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
         later["refresh"]["state"], "queued",
         "not claimed after SIGTERM"
     );
+}
+
+/// On PostgreSQL a queued job reaches an idle worker through NOTIFY at once, not at its
+/// next poll (here a minute away).
+#[tokio::test]
+async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
+    if crate::helpers::backend() != "postgres" {
+        eprintln!("LISTEN/NOTIFY is PostgreSQL's; SQLite workers poll (covered elsewhere)");
+        return;
+    }
+    let app = spawn_app().await;
+    let id = app.connected_company("Notified Ltd", &["financials"]).await;
+    let mut worker = worker_command(&app.database_url, 0, 8)
+        .env("SPENDLENS_WORKER_POLL_MS", "60000")
+        .spawn()
+        .expect("the spendlens binary starts");
+    // Wait until the worker LISTENs (its first claim found nothing).
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        use sea_orm::{ConnectionTrait, Statement};
+        let row = app
+            .store
+            .connection()
+            .query_one_raw(Statement::from_string(
+                sea_orm::DbBackend::Postgres,
+                "SELECT count(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        if row.try_get::<i64>("", "n").unwrap() > 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the worker never listened");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let queued = Instant::now();
+    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await;
+    loop {
+        let company: Value = app
+            .get(&format!("/api/v1/companies/{id}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if company["status"] == "available" {
+            break;
+        }
+        assert!(
+            queued.elapsed() < Duration::from_secs(10),
+            "not woken by NOTIFY: {company}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    worker.kill().ok();
+    worker.wait().ok();
 }
