@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_initial;
 mod m20261126_000002_information_requests;
 mod m20261126_000003_idempotency_keys;
+mod m20261126_000004_refresh_batches;
 
 pub struct Migrator;
 
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_initial::Migration),
             Box::new(m20261126_000002_information_requests::Migration),
             Box::new(m20261126_000003_idempotency_keys::Migration),
+            Box::new(m20261126_000004_refresh_batches::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@
 //! - The same code runs on SQLite and PostgreSQL; the few statements that differ
 //!   (the job claim) say so next to them.
 
+mod batches;
 mod companies;
 pub mod entities;
 mod idempotency;
@@ -25,6 +26,7 @@ use std::time::Duration;
 use migrations::MigratorTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
+pub use batches::{BatchProgress, Skipped};
 pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
     StatusCounts, WriteError,

@@ -1,5 +1,6 @@
 //! The API's handlers, one module per resource.
 
+pub mod batches;
 pub mod companies;
 pub mod consent;
 pub mod health;
@@ -23,6 +24,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(refreshes::request)
         .service(refreshes::history)
         .service(refreshes::get)
+        .service(batches::create)
+        .service(batches::get)
         .service(reports::list)
         .service(reports::get)
         .service(information_requests::create)

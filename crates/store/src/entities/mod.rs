@@ -6,6 +6,8 @@ pub mod idempotency_keys;
 pub mod information_requests;
 pub mod organizations;
 pub mod outgoing_emails;
+pub mod refresh_batch_jobs;
+pub mod refresh_batches;
 pub mod refresh_jobs;
 pub mod reports;
 pub mod users;

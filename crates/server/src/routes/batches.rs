@@ -1,0 +1,182 @@
+//! Bulk refresh: refresh many companies at once and follow the progress.
+
+use actix_web::{HttpResponse, get, http::header, post, web};
+use api_types::{
+    NewRefreshBatch, Problem, RefreshBatch, RefreshCompanies, RefreshFilter, SkippedCompany,
+    StatusFilter,
+};
+use domain::{CompanyId, DataStatus};
+use store::{BatchProgress, CompanyFilter, Skipped};
+use uuid::Uuid;
+
+use crate::{
+    error::ApiError,
+    extract::{Json, Tenant},
+    startup::AppState,
+};
+
+/// The most companies one batch refreshes by filter.
+const MAX_BATCH: usize = 10_000;
+/// The most companies listed by id (their ids fit the request body limit).
+const MAX_IDS: usize = 1_000;
+
+fn batch_json(
+    batch: &store::entities::refresh_batches::Model,
+    progress: BatchProgress,
+    skipped: Vec<SkippedCompany>,
+) -> RefreshBatch {
+    RefreshBatch {
+        id: batch.id.to_string(),
+        created_at: batch.created_at,
+        total: progress.total,
+        queued: progress.queued,
+        running: progress.running,
+        succeeded: progress.succeeded,
+        failed: progress.failed,
+        cancelled: progress.cancelled,
+        done: progress.queued + progress.running == 0,
+        skipped,
+    }
+}
+
+/// Refresh many companies.
+///
+/// Give `company_ids`, or `filter` (the company list's filters) to refresh every company
+/// the list would show. Each company gets a background refresh of its requested data;
+/// one already refreshing joins the batch with that refresh instead of getting a
+/// second. Companies whose customer has not granted access are listed in `skipped`.
+#[utoipa::path(
+    operation_id = "create_refresh_batch",
+    tag = "refreshes",
+    request_body = NewRefreshBatch,
+    responses(
+        (status = 202, description = "The refreshes are queued", body = RefreshBatch,
+            headers(("Location" = String, description = "Where to follow the batch"))),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Neither or both of `company_ids` and `filter`, or a filter matching too many companies", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/refresh-batches")]
+pub async fn create(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    body: Json<NewRefreshBatch>,
+) -> Result<HttpResponse, ApiError> {
+    let companies = match body.0 {
+        NewRefreshBatch::Companies(RefreshCompanies { company_ids }) => {
+            if company_ids.is_empty() || company_ids.len() > MAX_IDS {
+                return Err(ApiError::field(
+                    "company_ids",
+                    format!("list 1 to {MAX_IDS} companies, or use filter"),
+                ));
+            }
+            company_ids
+        }
+        NewRefreshBatch::Filter(RefreshFilter { filter }) => {
+            matching(&state, tenant, filter).await?
+        }
+    };
+    let (batch, skipped) = state
+        .store
+        .create_refresh_batch(tenant.0, &companies)
+        .await?;
+    state.wake_workers();
+    let skipped = skipped
+        .into_iter()
+        .map(|(company_id, reason)| SkippedCompany {
+            company_id,
+            reason: match reason {
+                Skipped::NoAccess => "no_access",
+                Skipped::NotFound => "not_found",
+            }
+            .to_owned(),
+        })
+        .collect();
+    let (batch, progress) = state
+        .store
+        .refresh_batch(tenant.0, batch.id)
+        .await?
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("batch vanished")))?;
+    Ok(HttpResponse::Accepted()
+        .insert_header((
+            header::LOCATION,
+            format!("/api/v1/refresh-batches/{}", batch.id),
+        ))
+        .json(batch_json(&batch, progress, skipped)))
+}
+
+/// Every company of the organization the list would show with `filter`.
+async fn matching(
+    state: &AppState,
+    tenant: Tenant,
+    filter: api_types::BatchFilter,
+) -> Result<Vec<CompanyId>, ApiError> {
+    if filter.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
+        return Err(ApiError::field(
+            "filter.q",
+            "must be at most 200 characters",
+        ));
+    }
+    let mut list = CompanyFilter {
+        search: filter.q,
+        status: filter.status.map(|s| match s {
+            StatusFilter::NotRequested => None,
+            StatusFilter::Requested => Some(DataStatus::Requested),
+            StatusFilter::Available => Some(DataStatus::Available),
+            StatusFilter::Error => Some(DataStatus::Error),
+        }),
+        assignee: filter.assignee,
+        limit: 500,
+        ..CompanyFilter::default()
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = state
+            .store
+            .list_companies(tenant.0, &list)
+            .await?
+            .map_err(|_| ApiError::Conflict {
+                slug: "list-changed",
+                title: "The list changed",
+                detail: "Companies were deleted while the batch was being made. Try again."
+                    .to_owned(),
+            })?;
+        ids.extend(page.items.iter().map(|r| r.id()));
+        if ids.len() > MAX_BATCH {
+            return Err(ApiError::field(
+                "filter",
+                format!("matches more than {MAX_BATCH} companies; narrow it"),
+            ));
+        }
+        match page.next_cursor {
+            Some(cursor) => list.cursor = Some(cursor),
+            None => return Ok(ids),
+        }
+    }
+}
+
+/// A bulk refresh's progress.
+#[utoipa::path(
+    operation_id = "get_refresh_batch",
+    tag = "refreshes",
+    params(("id" = String, Path, description = "The batch's id", format = Uuid)),
+    responses(
+        (status = 200, description = "The batch and how far its refreshes are", body = RefreshBatch),
+        (status = 404, description = "No such batch in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/refresh-batches/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    id: web::Path<Uuid>,
+) -> Result<web::Json<RefreshBatch>, ApiError> {
+    let (batch, progress) = state
+        .store
+        .refresh_batch(tenant.0, id.into_inner())
+        .await?
+        .ok_or(ApiError::NotFound("refresh batch"))?;
+    Ok(web::Json(batch_json(&batch, progress, Vec::new())))
+}
