@@ -12,8 +12,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# `exec`, so that $! is the server itself and the cleanup stops it.
 (cd "$work" && SPENDLENS_BIND="127.0.0.1:$port" SPENDLENS_SANDBOX_LATENCY_MS=0 \
-  SPENDLENS_STATIC_DIR="$work/none" RUST_LOG=warn "$bin" serve >"$work/server.log" 2>&1) &
+  SPENDLENS_STATIC_DIR="$work/none" RUST_LOG=warn exec "$bin" serve >"$work/server.log" 2>&1) &
 server=$!
 for _ in $(seq 1 60); do
   curl -fsS "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break

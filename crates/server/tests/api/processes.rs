@@ -9,14 +9,39 @@ use serde_json::{Value, json};
 
 use crate::helpers::spawn_app;
 
-fn worker_process(database_url: &str, latency_ms: u64) -> Child {
+/// A child process that is killed when dropped, so a failing test leaves none behind.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Killed {
+    type Target = Child;
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Killed {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+fn worker_process(database_url: &str, latency_ms: u64) -> Killed {
     worker_process_with(database_url, latency_ms, 8)
 }
 
-fn worker_process_with(database_url: &str, latency_ms: u64, concurrency: u32) -> Child {
-    worker_command(database_url, latency_ms, concurrency)
-        .spawn()
-        .expect("the spendlens binary starts")
+fn worker_process_with(database_url: &str, latency_ms: u64, concurrency: u32) -> Killed {
+    Killed(
+        worker_command(database_url, latency_ms, concurrency)
+            .spawn()
+            .expect("the spendlens binary starts"),
+    )
 }
 
 fn worker_command(database_url: &str, latency_ms: u64, concurrency: u32) -> Command {
@@ -172,10 +197,12 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
     }
     let app = spawn_app().await;
     let id = app.connected_company("Notified Ltd", &["financials"]).await;
-    let mut worker = worker_command(&app.database_url, 0, 8)
-        .env("SPENDLENS_WORKER_POLL_MS", "60000")
-        .spawn()
-        .expect("the spendlens binary starts");
+    let mut worker = Killed(
+        worker_command(&app.database_url, 0, 8)
+            .env("SPENDLENS_WORKER_POLL_MS", "60000")
+            .spawn()
+            .expect("the spendlens binary starts"),
+    );
     // Wait until the worker LISTENs (its first claim found nothing).
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
