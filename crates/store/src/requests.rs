@@ -12,7 +12,7 @@ use domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, sea_query::Expr,
+    TransactionTrait, UpdateMany, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -414,19 +414,8 @@ impl Store {
     /// The email was accepted by the mail server.
     pub async fn email_sent(&self, email: Uuid, owner: &str) -> Result<bool, sea_orm::DbErr> {
         let at = now();
-        let result = outgoing_emails::Entity::update_many()
-            .col_expr(outgoing_emails::Column::State, Expr::val(email_state::SENT))
+        let result = held_email_update(email, owner, email_state::SENT)
             .col_expr(outgoing_emails::Column::SentAt, Expr::val(at))
-            .col_expr(
-                outgoing_emails::Column::LeaseOwner,
-                Expr::val(None::<String>),
-            )
-            .col_expr(
-                outgoing_emails::Column::LeaseExpiresAt,
-                Expr::val(None::<DateTime<Utc>>),
-            )
-            .filter(outgoing_emails::Column::Id.eq(email))
-            .filter(outgoing_emails::Column::LeaseOwner.eq(owner))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
@@ -440,23 +429,9 @@ impl Store {
         run_at: DateTime<Utc>,
         error: &str,
     ) -> Result<bool, sea_orm::DbErr> {
-        let result = outgoing_emails::Entity::update_many()
-            .col_expr(
-                outgoing_emails::Column::State,
-                Expr::val(email_state::QUEUED),
-            )
+        let result = held_email_update(email, owner, email_state::QUEUED)
             .col_expr(outgoing_emails::Column::RunAt, Expr::val(run_at))
             .col_expr(outgoing_emails::Column::LastError, Expr::val(error))
-            .col_expr(
-                outgoing_emails::Column::LeaseOwner,
-                Expr::val(None::<String>),
-            )
-            .col_expr(
-                outgoing_emails::Column::LeaseExpiresAt,
-                Expr::val(None::<DateTime<Utc>>),
-            )
-            .filter(outgoing_emails::Column::Id.eq(email))
-            .filter(outgoing_emails::Column::LeaseOwner.eq(owner))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
@@ -472,22 +447,8 @@ impl Store {
     ) -> Result<bool, sea_orm::DbErr> {
         let at = now();
         let txn = self.db.begin().await?;
-        let result = outgoing_emails::Entity::update_many()
-            .col_expr(
-                outgoing_emails::Column::State,
-                Expr::val(email_state::FAILED),
-            )
+        let result = held_email_update(email.id, owner, email_state::FAILED)
             .col_expr(outgoing_emails::Column::LastError, Expr::val(error))
-            .col_expr(
-                outgoing_emails::Column::LeaseOwner,
-                Expr::val(None::<String>),
-            )
-            .col_expr(
-                outgoing_emails::Column::LeaseExpiresAt,
-                Expr::val(None::<DateTime<Utc>>),
-            )
-            .filter(outgoing_emails::Column::Id.eq(email.id))
-            .filter(outgoing_emails::Column::LeaseOwner.eq(owner))
             .exec(&txn)
             .await?;
         if result.rows_affected != 1 {
@@ -514,6 +475,23 @@ impl Store {
         txn.commit().await?;
         Ok(true)
     }
+}
+
+/// An update of an email this worker holds the lease of: moves it to `state` and
+/// gives the lease up. It changes nothing once another worker holds the email.
+fn held_email_update(email: Uuid, owner: &str, state: &str) -> UpdateMany<outgoing_emails::Entity> {
+    outgoing_emails::Entity::update_many()
+        .col_expr(outgoing_emails::Column::State, Expr::val(state))
+        .col_expr(
+            outgoing_emails::Column::LeaseOwner,
+            Expr::val(None::<String>),
+        )
+        .col_expr(
+            outgoing_emails::Column::LeaseExpiresAt,
+            Expr::val(None::<DateTime<Utc>>),
+        )
+        .filter(outgoing_emails::Column::Id.eq(email))
+        .filter(outgoing_emails::Column::LeaseOwner.eq(owner))
 }
 
 /// Moves a pending request to `to`. False when it was not pending any more.

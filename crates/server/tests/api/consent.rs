@@ -315,30 +315,8 @@ async fn a_new_request_replaces_the_previous_link() {
         .create_company("Kingsway Motors", &["spend_detail"])
         .await;
     let id = company["id"].as_str().unwrap();
-    let link = |response: Value| {
-        response["link"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_owned()
-    };
-    let path = format!("/api/v1/companies/{id}/information-requests");
-    let first = link(
-        app.post_json(&path, &json!({"delivery": "link"}))
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
-    let second = link(
-        app.post_json(&path, &json!({"delivery": "link"}))
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
+    let first = app.link_token(id).await;
+    let second = app.link_token(id).await;
     let old = assert_problem(app.get(&format!("/api/v1/consent/{first}")).await, 410).await;
     assert!(old["type"].as_str().unwrap().ends_with("/link-superseded"));
     assert_eq!(
@@ -354,22 +332,7 @@ async fn unknown_malformed_and_tampered_tokens_change_nothing() {
         .create_company("Juniper Health Clinics", &["financials"])
         .await;
     let id = company["id"].as_str().unwrap();
-    let request: Value = app
-        .post_json(
-            &format!("/api/v1/companies/{id}/information-requests"),
-            &json!({"delivery": "link"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = request["link"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = app.link_token(id).await;
     let mut tampered = token.clone().into_bytes();
     tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
@@ -439,27 +402,7 @@ async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
         .await;
     let mut tokens = Vec::new();
     for company in [&opened, &swept] {
-        let request: Value = app
-            .post_json(
-                &format!(
-                    "/api/v1/companies/{}/information-requests",
-                    company["id"].as_str().unwrap()
-                ),
-                &json!({"delivery": "link"}),
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        tokens.push(
-            request["link"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_owned(),
-        );
+        tokens.push(app.link_token(company["id"].as_str().unwrap()).await);
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
 

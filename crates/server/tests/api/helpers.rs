@@ -211,6 +211,25 @@ impl TestApp {
         response.json().await.unwrap()
     }
 
+    /// Creates a "Copy link" information request and answers the link's token.
+    pub async fn link_token(&self, company: &str) -> String {
+        let response = self
+            .post_json(
+                &format!("/api/v1/companies/{company}/information-requests"),
+                &json!({"delivery": "link"}),
+            )
+            .await;
+        assert_eq!(response.status(), 201);
+        let request: Value = response.json().await.unwrap();
+        request["link"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned()
+    }
+
     /// A company whose customer granted access (the consent journey is its own issue).
     pub async fn connected_company(&self, name: &str, data_types: &[&str]) -> CompanyId {
         let company = self.create_company(name, data_types).await;

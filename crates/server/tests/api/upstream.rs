@@ -65,22 +65,7 @@ async fn the_consent_screen_offers_the_upstream_and_a_refresh_reads_it() {
     let id = connected_to_upstream(&app, "Upstream Ltd").await;
     upstream_lists(&server, id).await;
 
-    let request: Value = app
-        .post_json(
-            &format!("/api/v1/companies/{id}/information-requests"),
-            &json!({"delivery": "link"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let token = request["link"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let token = app.link_token(&id.to_string()).await;
     let consent: Value = app
         .get(&format!("/api/v1/consent/{token}"))
         .await
