@@ -11,6 +11,7 @@ mod m20261126_000001_initial;
 mod m20261126_000002_information_requests;
 mod m20261126_000003_idempotency_keys;
 mod m20261126_000004_refresh_batches;
+mod m20261127_000005_schedules_and_rate_limits;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_information_requests::Migration),
             Box::new(m20261126_000003_idempotency_keys::Migration),
             Box::new(m20261126_000004_refresh_batches::Migration),
+            Box::new(m20261127_000005_schedules_and_rate_limits::Migration),
         ]
     }
 }

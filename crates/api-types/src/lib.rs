@@ -9,8 +9,8 @@
 
 use chrono::{DateTime, Utc};
 pub use domain::{
-    CompanyId, DataStatus, DataType, ErrorCode, RefreshJobId, RefreshState, RefreshTrigger,
-    ReportKind, StatusError, UserId,
+    CompanyId, DataStatus, DataType, ErrorCode, RefreshJobId, RefreshSchedule, RefreshState,
+    RefreshTrigger, ReportKind, StatusError, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -39,6 +39,15 @@ pub struct Company {
     pub refresh: Option<RefreshJob>,
     /// The accounting platform the customer connected; `null` until access is granted.
     pub platform: Option<String>,
+    /// When the data was last fetched successfully (the reports' time); `null` before.
+    pub data_updated_at: Option<DateTime<Utc>>,
+    /// True when the data is older than the organization's freshness limit
+    /// (`SPENDLENS_STALE_AFTER_DAYS`, 30 days by default): time to refresh it.
+    pub stale: bool,
+    /// How often the data is refreshed without anyone asking.
+    pub refresh_schedule: RefreshSchedule,
+    /// When the next scheduled refresh is due; `null` when the schedule is `off`.
+    pub next_refresh_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -119,6 +128,9 @@ pub struct NewCompany {
     /// At least one of `financials` and `spend_detail`.
     #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub data_types: Vec<DataType>,
+    /// Refresh the data every week or month without anyone asking (default `off`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_schedule: Option<RefreshSchedule>,
 }
 
 /// Changes to a company: fields left out stay as they are.
@@ -170,6 +182,9 @@ pub struct CompanyUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub data_types: Option<Vec<DataType>>,
+    /// A new schedule; the next run is counted from now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_schedule: Option<RefreshSchedule>,
 }
 
 /// Which companies the list returns, in which order.
@@ -583,8 +598,12 @@ pub struct RefreshBatch {
     pub cancelled: u64,
     /// True when no job of the batch is queued or running.
     pub done: bool,
-    /// Companies that got no refresh, and why (only in the answer that created the batch).
+    /// Companies that got no refresh, and why (only in the answer that created the
+    /// batch; at most the first 100, `skipped_count` says how many in all).
     pub skipped: Vec<SkippedCompany>,
+    /// How many companies got no refresh.
+    #[serde(default)]
+    pub skipped_count: u64,
 }
 
 /// A company a bulk refresh could not refresh.

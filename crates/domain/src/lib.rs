@@ -18,7 +18,7 @@ pub use names::{
     CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN, ParseError,
     TEXT_PATTERN,
 };
-pub use refresh::{RefreshState, RefreshTrigger};
+pub use refresh::{RefreshSchedule, RefreshState, RefreshTrigger, is_stale};
 pub use status::{
     DataStatus, ErrorCode, InvalidTransition, Remedy, StatusError, StatusEvent, transition,
 };

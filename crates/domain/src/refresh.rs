@@ -2,6 +2,7 @@
 
 use std::{fmt, str::FromStr};
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::data::UnknownName;
@@ -69,15 +70,26 @@ pub enum RefreshTrigger {
     Manual,
     /// The customer granted access: the first fetch, started automatically.
     Consent,
+    /// Part of a bulk refresh of many companies.
+    Bulk,
+    /// The company's refresh schedule came due.
+    Schedule,
 }
 
 impl RefreshTrigger {
-    pub const ALL: [RefreshTrigger; 2] = [RefreshTrigger::Manual, RefreshTrigger::Consent];
+    pub const ALL: [RefreshTrigger; 4] = [
+        RefreshTrigger::Manual,
+        RefreshTrigger::Consent,
+        RefreshTrigger::Bulk,
+        RefreshTrigger::Schedule,
+    ];
 
     pub const fn as_str(self) -> &'static str {
         match self {
             RefreshTrigger::Manual => "manual",
             RefreshTrigger::Consent => "consent",
+            RefreshTrigger::Bulk => "bulk",
+            RefreshTrigger::Schedule => "schedule",
         }
     }
 }
@@ -93,9 +105,123 @@ impl FromStr for RefreshTrigger {
     }
 }
 
+/// How often a company's data is refreshed without anyone asking.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum RefreshSchedule {
+    /// Only when someone chooses Refresh data.
+    #[default]
+    Off,
+    /// Every 7 days.
+    Weekly,
+    /// On the same day of every month (the month's last day when shorter).
+    Monthly,
+}
+
+impl RefreshSchedule {
+    pub const ALL: [RefreshSchedule; 3] = [
+        RefreshSchedule::Off,
+        RefreshSchedule::Weekly,
+        RefreshSchedule::Monthly,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            RefreshSchedule::Off => "off",
+            RefreshSchedule::Weekly => "weekly",
+            RefreshSchedule::Monthly => "monthly",
+        }
+    }
+
+    /// The run after one due at `due`; `None` when off.
+    pub fn after(self, due: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            RefreshSchedule::Off => None,
+            RefreshSchedule::Weekly => due.checked_add_signed(chrono::Duration::days(7)),
+            RefreshSchedule::Monthly => due.checked_add_months(chrono::Months::new(1)),
+        }
+    }
+
+    /// The first run after `now` in a schedule that was due at `due`: runs missed while
+    /// nothing was running are skipped, not made up one after the other.
+    pub fn next_after(self, due: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut next = self.after(due)?;
+        while next <= now {
+            next = self.after(next)?;
+        }
+        Some(next)
+    }
+}
+
+impl fmt::Display for RefreshSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for RefreshSchedule {
+    type Err = UnknownName;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RefreshSchedule::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| UnknownName(s.to_owned()))
+    }
+}
+
+/// Whether data last updated at `updated_at` is older than `max_age` at `now`.
+pub fn is_stale(updated_at: DateTime<Utc>, now: DateTime<Utc>, max_age: chrono::Duration) -> bool {
+    now.signed_duration_since(updated_at) > max_age
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn at(text: &str) -> DateTime<Utc> {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn schedules_step_by_week_and_by_calendar_month() {
+        assert_eq!(RefreshSchedule::Off.after(at("2026-01-31T09:00:00Z")), None);
+        assert_eq!(
+            RefreshSchedule::Weekly.after(at("2026-01-31T09:00:00Z")),
+            Some(at("2026-02-07T09:00:00Z"))
+        );
+        assert_eq!(
+            RefreshSchedule::Monthly.after(at("2026-01-31T09:00:00Z")),
+            Some(at("2026-02-28T09:00:00Z"))
+        );
+        assert_eq!(
+            RefreshSchedule::Monthly.after(at("2026-03-15T09:00:00Z")),
+            Some(at("2026-04-15T09:00:00Z"))
+        );
+    }
+
+    #[test]
+    fn missed_runs_are_skipped_not_replayed() {
+        let next = RefreshSchedule::Weekly
+            .next_after(at("2026-01-01T00:00:00Z"), at("2026-01-30T12:00:00Z"))
+            .unwrap();
+        assert_eq!(next, at("2026-02-05T00:00:00Z"));
+        for schedule in RefreshSchedule::ALL {
+            assert_eq!(
+                schedule.as_str().parse::<RefreshSchedule>().unwrap(),
+                schedule
+            );
+        }
+    }
+
+    #[test]
+    fn data_is_stale_only_past_its_age() {
+        let max_age = chrono::Duration::days(30);
+        let updated = at("2026-01-01T00:00:00Z");
+        assert!(!is_stale(updated, at("2026-01-31T00:00:00Z"), max_age));
+        assert!(is_stale(updated, at("2026-01-31T00:00:01Z"), max_age));
+    }
 
     #[test]
     fn only_queued_and_running_are_active() {

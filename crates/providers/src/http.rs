@@ -17,7 +17,7 @@ use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use crate::{FetchError, FetchFuture, FetchRequest, FetchedReport, Provider};
+use crate::{FetchError, FetchFuture, FetchRequest, FetchedReport, Pacer, Provider};
 
 /// How to reach the upstream API.
 #[derive(Debug, Clone)]
@@ -64,6 +64,7 @@ pub struct HttpProvider {
     client: reqwest::Client,
     config: Arc<HttpConfig>,
     permits: Arc<Semaphore>,
+    pacer: Option<Arc<dyn Pacer>>,
 }
 
 impl HttpProvider {
@@ -78,7 +79,15 @@ impl HttpProvider {
             client,
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             config: Arc::new(config),
+            pacer: None,
         })
+    }
+
+    /// Sends each request only when `pacer` allows: the upstream's rate limit, shared by
+    /// every worker process.
+    pub fn with_pacer(mut self, pacer: Arc<dyn Pacer>) -> Self {
+        self.pacer = Some(pacer);
+        self
     }
 
     fn url(&self, path: &str) -> String {
@@ -116,6 +125,9 @@ impl HttpProvider {
                 "The accounting platform connection is shutting down.",
             ))
         })?;
+        if let Some(pacer) = &self.pacer {
+            pacer.wait_turn().await;
+        }
         let response = self
             .client
             .get(self.url(path))

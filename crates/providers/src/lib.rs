@@ -82,6 +82,13 @@ impl FetchError {
 pub type FetchFuture<'a> =
     Pin<Box<dyn Future<Output = Result<Vec<FetchedReport>, FetchError>> + Send + 'a>>;
 
+/// Paces requests to an upstream across every process that calls it (a rate limit
+/// shared through the database, in production). `wait_turn` returns when one more
+/// request may be sent now.
+pub trait Pacer: Send + Sync {
+    fn wait_turn(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
+}
+
 /// A source of accounting data.
 pub trait Provider: Send + Sync {
     /// The platform name stored on a company's connection (e.g. `sandbox`).

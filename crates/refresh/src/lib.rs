@@ -8,13 +8,13 @@
 //! - A job's outcome (reports, company status, job state) is written in one
 //!   transaction by the store. A failure never touches the last good reports.
 
-use std::{collections::HashMap, sync::Arc, time::Duration};
+use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use chrono::Utc;
 use domain::{ErrorCode, RefreshJobId, StatusError};
-use providers::{FetchError, FetchRequest, Provider, Retry};
+use providers::{FetchError, FetchRequest, Pacer, Provider, Retry};
 use rand::Rng;
-use store::{ClaimedJob, FinishError, Store, StoredReport};
+use store::{ClaimedJob, FinishError, RateLimit, Store, StoredReport};
 use tokio::{sync::Notify, task::JoinSet};
 
 /// How a worker paces itself.
@@ -32,6 +32,11 @@ pub struct WorkerConfig {
     pub retry_base: Duration,
     /// How long a single attempt may take before it counts as timed out.
     pub attempt_timeout: Duration,
+    /// The watchdog's limit on one attempt, for when the worker's own timeout cannot
+    /// act (a hung process whose heartbeat goes on): past it the job is retried or failed.
+    pub deadline: Duration,
+    /// How often the worker sweeps for due scheduled refreshes and overdue jobs.
+    pub maintenance_interval: Duration,
 }
 
 impl Default for WorkerConfig {
@@ -43,6 +48,8 @@ impl Default for WorkerConfig {
             max_attempts: 3,
             retry_base: Duration::from_secs(2),
             attempt_timeout: Duration::from_secs(120),
+            deadline: Duration::from_secs(300),
+            maintenance_interval: Duration::from_secs(15),
         }
     }
 }
@@ -65,6 +72,56 @@ impl Providers {
         let mut names: Vec<_> = self.0.keys().copied().collect();
         names.sort_unstable();
         names
+    }
+}
+
+/// What one maintenance sweep did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Overdue jobs retried or failed.
+    pub reaped: usize,
+    /// Scheduled refreshes queued.
+    pub scheduled: u64,
+}
+
+/// A [`Pacer`] shared through the database: every process calling the upstream takes
+/// tokens from one bucket, so a bulk refresh on many workers stays within its rate.
+pub struct DatabasePacer {
+    store: Store,
+    key: String,
+    limit: RateLimit,
+}
+
+impl DatabasePacer {
+    pub fn new(store: Store, key: impl Into<String>, limit: RateLimit) -> Self {
+        Self {
+            store,
+            key: key.into(),
+            limit,
+        }
+    }
+}
+
+impl Pacer for DatabasePacer {
+    fn wait_turn(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>> {
+        Box::pin(async move {
+            loop {
+                match self.store.take_token(&self.key, self.limit).await {
+                    Ok(None) => return,
+                    Ok(Some(wait)) => {
+                        // Jitter keeps waiting workers from retrying in lockstep.
+                        let jitter = rand::rng().random_range(0.0..0.5);
+                        tokio::time::sleep(wait.mul_f64(1.0 + jitter)).await;
+                    }
+                    Err(err) => {
+                        // The fetch itself will meet the same database trouble; do not
+                        // hold it up here.
+                        tracing::warn!(error = %err, key = %self.key, "rate limit unavailable");
+                        return;
+                    }
+                }
+            }
+        })
     }
 }
 
@@ -122,6 +179,32 @@ impl Worker {
         Ok(Some((id, outcome)))
     }
 
+    /// The periodic sweep every worker runs: queues the scheduled refreshes that are due,
+    /// and retries or fails jobs that overran their deadline or lost their worker on the
+    /// last attempt. Safe to run in any number of workers at once.
+    pub async fn maintain(&self) -> anyhow::Result<Maintenance> {
+        let at = Utc::now();
+        let reaped = self
+            .store
+            .reap_overdue_jobs(
+                at,
+                chrono::Duration::from_std(self.config.deadline)?,
+                self.config.max_attempts,
+            )
+            .await?;
+        for job in &reaped {
+            tracing::warn!(?job, "watchdog: refresh job overran or was abandoned");
+        }
+        let scheduled = self.store.queue_scheduled_refreshes(at, 500).await?;
+        if scheduled > 0 {
+            tracing::info!(scheduled, "scheduled refreshes queued");
+        }
+        Ok(Maintenance {
+            reaped: reaped.len(),
+            scheduled,
+        })
+    }
+
     /// Runs jobs until `shutdown` turns true: stops claiming, lets running jobs finish
     /// for up to `grace`, then puts the rest back in the queue.
     pub async fn run(
@@ -138,9 +221,19 @@ impl Worker {
         };
         let mut running: JoinSet<()> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, RefreshJobId> = HashMap::new();
+        let mut next_maintenance = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            if tokio::time::Instant::now() >= next_maintenance {
+                next_maintenance += self.config.maintenance_interval;
+                if let Err(err) = self.maintain().await {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "maintenance sweep failed; retrying"
+                    );
+                }
             }
             while let Some(done) = running.try_join_next_with_id() {
                 let id = match done {
@@ -205,7 +298,10 @@ impl Worker {
 
     async fn claim(&self) -> anyhow::Result<Option<ClaimedJob>> {
         let lease = chrono::Duration::from_std(self.config.lease)?;
-        Ok(self.store.claim_next_job(&self.owner, lease).await?)
+        Ok(self
+            .store
+            .claim_next_job(&self.owner, lease, self.config.max_attempts)
+            .await?)
     }
 
     async fn execute(&self, claimed: ClaimedJob) -> anyhow::Result<Outcome> {

@@ -3,7 +3,7 @@
 use chrono::{Duration, SubsecRound, Utc};
 use domain::{
     CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress, ErrorCode,
-    OrganizationId, StatusError, UserId,
+    OrganizationId, RefreshSchedule, StatusError, UserId,
 };
 use providers::{SandboxBooks, SandboxProvider};
 use store::{CompanyWrite, Store, StoredReport};
@@ -236,6 +236,12 @@ async fn seed(store: &Store, org: OrganizationId) -> anyhow::Result<()> {
                     contact_email: EmailAddress::parse(email)?,
                     assignees: vec![users[index % 2]],
                     data_types: data_types.to_vec(),
+                    // A few portfolios refresh by themselves.
+                    schedule: Some(match index % 5 {
+                        0 => RefreshSchedule::Monthly,
+                        3 => RefreshSchedule::Weekly,
+                        _ => RefreshSchedule::Off,
+                    }),
                 },
             )
             .await?;

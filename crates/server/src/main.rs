@@ -6,7 +6,8 @@ use clap::{Args, Parser, Subcommand};
 use mail::{MailConfig, MailWorker, Transport};
 use providers::{HttpConfig, SandboxConfig};
 use refresh::{Worker, WorkerConfig};
-use server::startup::{self, Application, Settings};
+use server::startup::{self, Application, Settings, Upstream};
+use store::RateLimit;
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -68,6 +69,10 @@ struct WorkerArgs {
     /// Jobs each worker process runs at once.
     #[arg(long, env = "SPENDLENS_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     worker_concurrency: u64,
+    /// The watchdog's limit on one refresh attempt, in seconds: past it the job is
+    /// retried or failed even if its worker still holds the lease.
+    #[arg(long, env = "SPENDLENS_REFRESH_DEADLINE_SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=86_400))]
+    refresh_deadline_seconds: u64,
     #[command(flatten)]
     mail: MailArgs,
     #[command(flatten)]
@@ -86,6 +91,14 @@ struct HttpArgs {
     /// Requests in flight to the upstream at once, per process.
     #[arg(long, env = "SPENDLENS_HTTP_CONCURRENCY", default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=256))]
     http_concurrency: u64,
+    /// Requests per second to the upstream across ALL processes (shared through the
+    /// database); 0 = no limit.
+    #[arg(long, env = "SPENDLENS_HTTP_RATE_PER_SECOND", default_value_t = 10.0, value_parser = parse_per_second)]
+    http_rate_per_second: f64,
+    /// Requests that may go at once after a quiet spell (the bucket's size); default:
+    /// one second's worth.
+    #[arg(long, env = "SPENDLENS_HTTP_BURST", value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    http_burst: Option<u32>,
 }
 
 #[derive(Args, Clone)]
@@ -132,6 +145,20 @@ struct ServeArgs {
     /// Serve the API only; run `spendlens worker` processes for refreshes.
     #[arg(long)]
     no_worker: bool,
+    /// The freshness rule: data older than this many days is flagged `stale` in the API.
+    #[arg(long, env = "SPENDLENS_STALE_AFTER_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
+    stale_after_days: u64,
+}
+
+fn parse_per_second(text: &str) -> Result<f64, String> {
+    let rate: f64 = text
+        .parse()
+        .map_err(|_| format!("{text:?} is not a number"))?;
+    if rate.is_finite() && (0.0..=100_000.0).contains(&rate) {
+        Ok(rate)
+    } else {
+        Err("must be between 0 and 100000".to_owned())
+    }
 }
 
 fn parse_rate(text: &str) -> Result<f64, String> {
@@ -153,12 +180,19 @@ impl WorkerArgs {
         }
     }
 
-    fn http(&self) -> Option<HttpConfig> {
+    fn http(&self) -> Option<Upstream> {
         let base = self.http.http_base_url.clone()?;
         let key = self.http.http_api_key.clone()?;
-        Some(HttpConfig {
-            concurrency: usize::try_from(self.http.http_concurrency).unwrap_or(4),
-            ..HttpConfig::new(base, key)
+        let rate = self.http.http_rate_per_second;
+        Some(Upstream {
+            config: HttpConfig {
+                concurrency: usize::try_from(self.http.http_concurrency).unwrap_or(4),
+                ..HttpConfig::new(base, key)
+            },
+            rate_limit: (rate > 0.0).then(|| RateLimit {
+                rate,
+                burst: self.http.http_burst.map_or(rate.max(1.0), f64::from),
+            }),
         })
     }
 
@@ -167,6 +201,7 @@ impl WorkerArgs {
             lease: Duration::from_secs(self.lease_seconds),
             concurrency: usize::try_from(self.worker_concurrency).unwrap_or(8),
             poll_interval: Duration::from_millis(self.worker_poll_ms),
+            deadline: Duration::from_secs(self.refresh_deadline_seconds),
             ..WorkerConfig::default()
         }
     }
@@ -220,6 +255,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         sandbox: args.worker.sandbox(),
         http: args.worker.http(),
         worker: args.worker.worker(),
+        stale_after: chrono::Duration::days(i64::try_from(args.stale_after_days).unwrap_or(30)),
     };
     let app = Application::build(settings).await?;
     tracing::info!(port = app.port(), "listening");
@@ -240,11 +276,8 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         transport,
         MailConfig::default(),
     ));
-    let worker = Arc::new(Worker::new(
-        store,
-        startup::providers(args.sandbox(), args.http().as_ref())?,
-        args.worker(),
-    ));
+    let providers = startup::providers(&store, args.sandbox(), args.http().as_ref())?;
+    let worker = Arc::new(Worker::new(store, providers, args.worker()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let refreshing = tokio::spawn(worker.run(stopped.clone(), Duration::from_secs(20)));
     let mailing = tokio::spawn(mail.run(stopped));

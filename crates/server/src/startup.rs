@@ -6,14 +6,14 @@ use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::ErrorHan
 use domain::OrganizationId;
 use mail::{MailConfig, MailWorker, Transport};
 use providers::{HttpConfig, HttpProvider, SandboxConfig, SandboxProvider};
-use refresh::{Providers, Worker, WorkerConfig};
-use store::Store;
+use refresh::{DatabasePacer, Providers, Worker, WorkerConfig};
+use store::{RateLimit, Store};
 use tokio::sync::{Notify, watch};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{demo, error, extract, fallback, fallback::KnownRoutes, openapi, routes, spa};
+use crate::{demo, error, extract, fallback, fallback::KnownRoutes, openapi, routes, spa, views};
 
 /// Everything `serve` needs, from flags and environment (see `main.rs`).
 #[derive(Debug, Clone)]
@@ -29,7 +29,7 @@ pub struct Settings {
     pub sample_data: bool,
     pub sandbox: SandboxConfig,
     /// The upstream accounting-data API, when configured.
-    pub http: Option<HttpConfig>,
+    pub http: Option<Upstream>,
     pub worker: WorkerConfig,
     /// Base of the links in emails (no trailing slash).
     pub public_url: String,
@@ -41,6 +41,8 @@ pub struct Settings {
     /// How long an information request link works.
     pub link_ttl: chrono::Duration,
     pub mail: MailConfig,
+    /// Data older than this is flagged `stale` (the freshness rule).
+    pub stale_after: chrono::Duration,
 }
 
 /// What handlers share.
@@ -58,9 +60,18 @@ pub struct AppState {
     pub outbox: bool,
     /// The platforms a customer can connect (the configured providers).
     pub platforms: Vec<&'static str>,
+    /// Data older than this is flagged `stale`.
+    pub stale_after: chrono::Duration,
 }
 
 impl AppState {
+    pub fn freshness(&self) -> views::Freshness {
+        views::Freshness {
+            max_age: self.stale_after,
+            now: store::now(),
+        }
+    }
+
     pub fn wake_workers(&self) {
         if let Some(waker) = &self.waker {
             waker.notify_one();
@@ -74,14 +85,32 @@ impl AppState {
     }
 }
 
+/// The `http` upstream's settings, and the rate limit every process shares for it.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    pub config: HttpConfig,
+    /// Requests per second across all processes; `None`: unlimited.
+    pub rate_limit: Option<RateLimit>,
+}
+
 /// The sandbox, and the `http` upstream when one is configured.
-pub fn providers(sandbox: SandboxConfig, http: Option<&HttpConfig>) -> anyhow::Result<Providers> {
+pub fn providers(
+    store: &Store,
+    sandbox: SandboxConfig,
+    http: Option<&Upstream>,
+) -> anyhow::Result<Providers> {
     let mut providers = Providers::default().with(SandboxProvider::new(sandbox));
     if let Some(http) = http {
-        providers = providers.with(
-            HttpProvider::new(http.clone())
-                .map_err(|e| anyhow::anyhow!("cannot set up the http provider: {e}"))?,
-        );
+        let mut provider = HttpProvider::new(http.config.clone())
+            .map_err(|e| anyhow::anyhow!("cannot set up the http provider: {e}"))?;
+        if let Some(limit) = http.rate_limit {
+            provider = provider.with_pacer(Arc::new(DatabasePacer::new(
+                store.clone(),
+                format!("upstream:{}", HttpProvider::PLATFORM),
+                limit,
+            )));
+        }
+        providers = providers.with(provider);
     }
     Ok(providers)
 }
@@ -117,7 +146,7 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let providers = providers(settings.sandbox, settings.http.as_ref())?;
+        let providers = providers(&store, settings.sandbox, settings.http.as_ref())?;
         let transport =
             Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
         let outbox = transport.is_outbox();
@@ -145,6 +174,7 @@ impl Application {
             link_ttl: settings.link_ttl,
             outbox,
             platforms: providers.platforms(),
+            stale_after: settings.stale_after,
         });
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {

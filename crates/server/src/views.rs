@@ -1,10 +1,18 @@
 //! Store records to wire types: the one place that decides what the API shows.
 
 use api_types::{Company, CompanyStatus, Contact, RefreshJob, UserSummary};
+use chrono::{DateTime, Utc};
 use domain::{CompanyId, RefreshJobId, UserId};
 use store::{CompanyRecord, entities::refresh_jobs};
 
-pub fn company(record: CompanyRecord) -> Company {
+/// The freshness rule: data older than `max_age` at `now` is flagged `stale`.
+#[derive(Debug, Clone, Copy)]
+pub struct Freshness {
+    pub max_age: chrono::Duration,
+    pub now: DateTime<Utc>,
+}
+
+pub fn company(record: CompanyRecord, freshness: Freshness) -> Company {
     let status = record.status();
     let error = record.error();
     let data_types = record.data_types();
@@ -35,6 +43,12 @@ pub fn company(record: CompanyRecord) -> Company {
         error,
         refresh: active_refresh.map(refresh_job),
         platform: company.platform,
+        data_updated_at: company.data_updated_at,
+        stale: company
+            .data_updated_at
+            .is_some_and(|at| domain::is_stale(at, freshness.now, freshness.max_age)),
+        refresh_schedule: company.refresh_schedule.parse().unwrap_or_default(),
+        next_refresh_at: company.next_refresh_at,
         created_at: company.created_at,
         updated_at: company.updated_at,
     }

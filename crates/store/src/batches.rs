@@ -1,17 +1,28 @@
 //! Bulk refresh: one batch follows the refresh jobs of many companies. A company
 //! already refreshing joins the batch with its running job instead of getting a second.
 
+use std::collections::{HashMap, HashSet};
+
 use domain::{CompanyId, OrganizationId, RefreshState, RefreshTrigger};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QuerySelect, Set, sea_query::Query,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, OnConflict, Query},
 };
 use uuid::Uuid;
 
 use crate::{
-    RefreshRefused, Store,
-    entities::{refresh_batch_jobs, refresh_batches, refresh_jobs},
+    CompanyFilter, Store,
+    companies::filtered,
+    entities::{companies, refresh_batch_jobs, refresh_batches, refresh_jobs},
+    jobs::{ACTIVE_STATES, new_job},
     now,
 };
+
+/// The filter matches more companies than one batch may refresh (how many it matches).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("the filter matches {0} companies")]
+pub struct TooMany(pub u64);
 
 /// Why a company of a batch got no job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,44 +44,189 @@ pub struct BatchProgress {
     pub cancelled: u64,
 }
 
+/// The companies a batch could not refresh: the first [`SKIPPED_LISTED`], and how many.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BatchSkips {
+    pub listed: Vec<(CompanyId, Skipped)>,
+    pub count: u64,
+}
+
+/// How many skipped companies a batch lists by id.
+pub const SKIPPED_LISTED: usize = 100;
+
+/// Companies handled per round of statements.
+const CHUNK: usize = 500;
+
+impl BatchSkips {
+    fn add(&mut self, company: CompanyId, reason: Skipped) {
+        self.count += 1;
+        if self.listed.len() < SKIPPED_LISTED {
+            self.listed.push((company, reason));
+        }
+    }
+}
+
 impl Store {
-    /// Queues a refresh of each company (or joins its active one) under a new batch.
+    /// Queues a refresh of each listed company (or joins its active one) under a new
+    /// batch. Set-based: a few statements per 500 companies, so 100,000 take seconds.
     pub async fn create_refresh_batch(
         &self,
         organization: OrganizationId,
         companies: &[CompanyId],
-    ) -> Result<(refresh_batches::Model, Vec<(CompanyId, Skipped)>), sea_orm::DbErr> {
-        let batch = refresh_batches::ActiveModel {
+    ) -> Result<(refresh_batches::Model, BatchSkips), sea_orm::DbErr> {
+        let batch = self.new_batch(organization).await?;
+        let mut skips = BatchSkips::default();
+        let mut seen = HashSet::new();
+        let unique: Vec<CompanyId> = companies
+            .iter()
+            .copied()
+            .filter(|c| seen.insert(*c))
+            .collect();
+        for chunk in unique.chunks(CHUNK) {
+            let rows: Vec<(Uuid, Option<String>)> = companies::Entity::find()
+                .select_only()
+                .column(companies::Column::Id)
+                .column(companies::Column::Platform)
+                .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+                .filter(companies::Column::Id.is_in(chunk.iter().map(CompanyId::as_uuid)))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let found: HashMap<Uuid, bool> = rows
+                .into_iter()
+                .map(|(id, platform)| (id, platform.is_some()))
+                .collect();
+            let mut connected = Vec::with_capacity(chunk.len());
+            for company in chunk {
+                match found.get(&company.as_uuid()) {
+                    None => skips.add(*company, Skipped::NotFound),
+                    Some(false) => skips.add(*company, Skipped::NoAccess),
+                    Some(true) => connected.push(company.as_uuid()),
+                }
+            }
+            self.join_batch(organization, batch.id, &connected).await?;
+        }
+        self.notify_job_queued().await;
+        Ok((batch, skips))
+    }
+
+    /// Queues a refresh of every company the list would show with `filter` (its sort,
+    /// cursor and limit are ignored), unless more than `max` match.
+    pub async fn create_refresh_batch_matching(
+        &self,
+        organization: OrganizationId,
+        filter: &CompanyFilter,
+        max: u64,
+    ) -> Result<Result<(refresh_batches::Model, BatchSkips), TooMany>, sea_orm::DbErr> {
+        let matching = filtered(organization, filter).count(&self.db).await?;
+        if matching > max {
+            return Ok(Err(TooMany(matching)));
+        }
+        let batch = self.new_batch(organization).await?;
+        let mut skips = BatchSkips::default();
+        let mut after: Option<Uuid> = None;
+        loop {
+            let mut page = filtered(organization, filter)
+                .select_only()
+                .column(companies::Column::Id)
+                .column(companies::Column::Platform)
+                .order_by_asc(companies::Column::Id)
+                .limit(CHUNK as u64);
+            if let Some(last) = after {
+                page = page.filter(companies::Column::Id.gt(last));
+            }
+            let rows: Vec<(Uuid, Option<String>)> = page.into_tuple().all(&self.db).await?;
+            let Some((last, _)) = rows.last() else {
+                break;
+            };
+            after = Some(*last);
+            let mut connected = Vec::with_capacity(rows.len());
+            for (id, platform) in rows {
+                match platform {
+                    Some(_) => connected.push(id),
+                    None => skips.add(CompanyId::from_uuid(id), Skipped::NoAccess),
+                }
+            }
+            self.join_batch(organization, batch.id, &connected).await?;
+        }
+        self.notify_job_queued().await;
+        Ok(Ok((batch, skips)))
+    }
+
+    async fn new_batch(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<refresh_batches::Model, sea_orm::DbErr> {
+        refresh_batches::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(organization.as_uuid()),
             created_at: Set(now()),
         }
         .insert(&self.db)
-        .await?;
-        let mut skipped = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        for company in companies {
-            if !seen.insert(*company) {
-                continue;
-            }
-            match self
-                .request_refresh(organization, *company, RefreshTrigger::Manual, None)
-                .await
-            {
-                Ok((job, _)) => {
-                    refresh_batch_jobs::ActiveModel {
-                        batch_id: Set(batch.id),
-                        job_id: Set(job.id),
-                    }
-                    .insert(&self.db)
-                    .await?;
-                }
-                Err(RefreshRefused::NoAccess) => skipped.push((*company, Skipped::NoAccess)),
-                Err(RefreshRefused::NotFound) => skipped.push((*company, Skipped::NotFound)),
-                Err(RefreshRefused::Database(err)) => return Err(err),
-            }
+        .await
+    }
+
+    /// Gives each company a queued job unless it has an active one (the unique partial
+    /// index decides, so concurrent refreshes cannot make a second), then links the
+    /// companies' active jobs to the batch.
+    async fn join_batch(
+        &self,
+        organization: OrganizationId,
+        batch: Uuid,
+        companies: &[Uuid],
+    ) -> Result<(), sea_orm::DbErr> {
+        if companies.is_empty() {
+            return Ok(());
         }
-        Ok((batch, skipped))
+        let jobs: Vec<refresh_jobs::ActiveModel> = companies
+            .iter()
+            .map(|company| {
+                new_job(
+                    organization,
+                    CompanyId::from_uuid(*company),
+                    RefreshTrigger::Bulk,
+                    None,
+                )
+            })
+            .collect();
+        let created: Vec<Uuid> = jobs
+            .iter()
+            .filter_map(|job| job.id.clone().into_value())
+            .filter_map(|value| match value {
+                sea_orm::Value::Uuid(Some(id)) => Some(id),
+                _ => None,
+            })
+            .collect();
+        refresh_jobs::Entity::insert_many(jobs)
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .exec_without_returning(&self.db)
+            .await?;
+        // A job that finished since being found active still joins (it is this batch's
+        // refresh); one created above joins whatever its state by now.
+        let link = Query::insert()
+            .into_table(refresh_batch_jobs::Entity)
+            .columns([
+                refresh_batch_jobs::Column::BatchId,
+                refresh_batch_jobs::Column::JobId,
+            ])
+            .select_from(
+                Query::select()
+                    .expr(Expr::val(batch))
+                    .column(refresh_jobs::Column::Id)
+                    .from(refresh_jobs::Entity)
+                    .and_where(refresh_jobs::Column::CompanyId.is_in(companies.iter().copied()))
+                    .cond_where(
+                        Condition::any()
+                            .add(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
+                            .add(refresh_jobs::Column::Id.is_in(created)),
+                    )
+                    .to_owned(),
+            )
+            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
+            .on_conflict(OnConflict::new().do_nothing().to_owned())
+            .to_owned();
+        self.db.execute(&link).await?;
+        Ok(())
     }
 
     /// A batch of the organization with its progress.

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{
     CompanyId, CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress,
-    ErrorCode, OrganizationId, StatusError, UserId,
+    ErrorCode, OrganizationId, RefreshSchedule, StatusError, UserId,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
@@ -81,6 +81,9 @@ pub struct CompanyWrite {
     pub assignees: Vec<UserId>,
     /// Non-empty.
     pub data_types: Vec<DataType>,
+    /// A new refresh schedule, its next run counted from now; `None` keeps the current
+    /// one (`off` for a new company).
+    pub schedule: Option<RefreshSchedule>,
 }
 
 /// Why a write was refused.
@@ -210,7 +213,10 @@ fn keyset_after(exprs: &[Expr], values: Vec<sea_orm::Value>, descending: bool) -
 }
 
 /// The organization's companies matching the filter's search, status and assignee.
-fn filtered(organization: OrganizationId, filter: &CompanyFilter) -> Select<companies::Entity> {
+pub(crate) fn filtered(
+    organization: OrganizationId,
+    filter: &CompanyFilter,
+) -> Select<companies::Entity> {
     use companies::Column;
     let mut query =
         companies::Entity::find().filter(Column::OrganizationId.eq(organization.as_uuid()));
@@ -435,6 +441,7 @@ impl Store {
         self.check_assignees(organization, &write.assignees).await?;
         let at = now();
         let id = Uuid::now_v7();
+        let schedule = write.schedule.unwrap_or_default();
         let txn = self.db.begin().await?;
         companies::ActiveModel {
             id: Set(id),
@@ -450,6 +457,9 @@ impl Store {
             error_code: Set(None),
             error_message: Set(None),
             platform: Set(None),
+            refresh_schedule: Set(schedule.as_str().to_owned()),
+            next_refresh_at: Set(schedule.after(at)),
+            data_updated_at: Set(None),
             created_at: Set(at),
             updated_at: Set(at),
         }
@@ -482,7 +492,12 @@ impl Store {
         active.contact_email = Set(write.contact_email.into());
         active.requests_financials = Set(write.data_types.contains(&DataType::Financials));
         active.requests_spend_detail = Set(write.data_types.contains(&DataType::SpendDetail));
-        active.updated_at = Set(now());
+        let at = now();
+        if let Some(schedule) = write.schedule {
+            active.refresh_schedule = Set(schedule.as_str().to_owned());
+            active.next_refresh_at = Set(schedule.after(at));
+        }
+        active.updated_at = Set(at);
         match active.update(&txn).await {
             Ok(_) => {}
             // Deleted since it was read (a concurrent DELETE).

@@ -76,6 +76,15 @@ pub enum FinishError {
     Database(#[from] sea_orm::DbErr),
 }
 
+/// What the watchdog did to a job that overran or was abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OverdueJob {
+    /// Queued again (it had attempts left).
+    Retried(RefreshJobId),
+    /// Failed with `timed_out`; the company shows the error.
+    Failed(RefreshJobId),
+}
+
 pub fn job_error(job: &refresh_jobs::Model) -> Option<StatusError> {
     stored_error(job.error_code.as_deref(), job.error_message.as_deref())
 }
@@ -165,10 +174,14 @@ impl Store {
     /// Claims the oldest runnable job for `owner` until `lease` from now: a queued job
     /// whose time has come, or a running one whose worker's lease expired (the worker
     /// died). Returns `None` when there is nothing to do.
+    ///
+    /// A job whose worker died on its last allowed attempt (`max_attempts`) is not taken
+    /// over: [`Store::reap_overdue_jobs`] fails it.
     pub async fn claim_next_job(
         &self,
         owner: &str,
         lease: Duration,
+        max_attempts: u32,
     ) -> Result<Option<ClaimedJob>, sea_orm::DbErr> {
         let at = now();
         let expires = at + lease;
@@ -178,6 +191,7 @@ impl Store {
                 table: "refresh_jobs",
                 active_state: RefreshState::Running.as_str(),
                 stamps_start: true,
+                max_attempts: Some(i32::try_from(max_attempts).unwrap_or(i32::MAX)),
             },
             owner,
             at,
@@ -264,6 +278,11 @@ impl Store {
             .await?;
         }
         apply_event(&txn, claimed.company.id, StatusEvent::RefreshSucceeded, at).await?;
+        companies::Entity::update_many()
+            .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
+            .filter(companies::Column::Id.eq(claimed.company.id))
+            .exec(&txn)
+            .await?;
         txn.commit().await?;
         Ok(at)
     }
@@ -312,6 +331,66 @@ impl Store {
         }
         txn.commit().await?;
         Ok(())
+    }
+
+    /// The watchdog: finds running jobs that will not finish by themselves — running past
+    /// `deadline` since their start (a worker hung while its heartbeat goes on), or
+    /// abandoned by a worker that died on their last allowed attempt — and retries them
+    /// (attempts left) or fails them, so that no company shows a refresh running forever.
+    /// Each is decided by a conditional update on the lease it had, so a worker finishing
+    /// at the same moment wins or loses cleanly. Returns what was done.
+    pub async fn reap_overdue_jobs(
+        &self,
+        at: DateTime<Utc>,
+        deadline: Duration,
+        max_attempts: u32,
+    ) -> Result<Vec<OverdueJob>, sea_orm::DbErr> {
+        use sea_orm::Condition;
+        let max_attempts = i32::try_from(max_attempts).unwrap_or(i32::MAX);
+        let candidates = refresh_jobs::Entity::find()
+            .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+            .filter(
+                Condition::any()
+                    .add(refresh_jobs::Column::StartedAt.lt(at - deadline))
+                    .add(
+                        Condition::all()
+                            .add(refresh_jobs::Column::LeaseExpiresAt.lt(at))
+                            .add(refresh_jobs::Column::Attempts.gte(max_attempts)),
+                    ),
+            )
+            .all(&self.db)
+            .await?;
+        let mut reaped = Vec::new();
+        for job in candidates {
+            let Some(owner) = job.lease_owner.clone() else {
+                continue;
+            };
+            let id = RefreshJobId::from_uuid(job.id);
+            let overran = job.started_at.is_some_and(|s| s < at - deadline);
+            let error = StatusError {
+                code: ErrorCode::TimedOut,
+                message: if overran {
+                    ErrorCode::TimedOut.default_message().to_owned()
+                } else {
+                    "The refresh was interrupted and could not finish. Try Refresh data again."
+                        .to_owned()
+                },
+            };
+            if overran && job.attempts < max_attempts {
+                if self.release_job(id, &owner, at, Some(&error)).await? {
+                    reaped.push(OverdueJob::Retried(id));
+                }
+                continue;
+            }
+            let txn = self.db.begin().await?;
+            if !finish(&txn, job.id, &owner, RefreshState::Failed, Some(&error), at).await? {
+                continue;
+            }
+            apply_event(&txn, job.company_id, StatusEvent::RefreshFailed(error), at).await?;
+            txn.commit().await?;
+            reaped.push(OverdueJob::Failed(id));
+        }
+        Ok(reaped)
     }
 
     /// Puts a job this worker holds back in the queue to run at `run_at` (a transient
@@ -416,6 +495,11 @@ impl Store {
             .exec(&self.db)
             .await?;
         }
+        companies::Entity::update_many()
+            .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
+            .filter(companies::Column::Id.eq(company.as_uuid()))
+            .exec(&self.db)
+            .await?;
         Ok(())
     }
 }

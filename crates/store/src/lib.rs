@@ -18,7 +18,9 @@ mod jobs;
 mod notify;
 mod organizations;
 mod queue;
+mod rate_limits;
 mod requests;
+mod schedules;
 mod time;
 
 use std::time::Duration;
@@ -26,13 +28,14 @@ use std::time::Duration;
 use migrations::MigratorTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
-pub use batches::{BatchProgress, Skipped};
+pub use batches::{BatchProgress, BatchSkips, SKIPPED_LISTED, Skipped, TooMany};
 pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
     StatusCounts, WriteError,
 };
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
-pub use jobs::{ClaimedJob, FinishError, RefreshRefused, StoredReport, job_error};
+pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
+pub use rate_limits::RateLimit;
 pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
 };

@@ -14,6 +14,9 @@ pub(crate) struct Queue {
     pub active_state: &'static str,
     /// Also set `started_at` to the claim time.
     pub stamps_start: bool,
+    /// A row whose holder died is taken over only while it has had fewer attempts; past
+    /// that it is left to the watchdog, which fails it (a job that kills its workers).
+    pub max_attempts: Option<i32>,
 }
 
 /// `UPDATE … RETURNING *` claiming the oldest claimable row for `owner` until `expires`.
@@ -31,7 +34,12 @@ pub(crate) fn claim_statement(
         table,
         active_state,
         stamps_start,
+        max_attempts,
     } = queue;
+    let below_limit = match max_attempts {
+        Some(max) => format!(" AND attempts < {max}"),
+        None => String::new(),
+    };
     match backend {
         DbBackend::Postgres => {
             let started = if *stamps_start {
@@ -47,7 +55,7 @@ pub(crate) fn claim_statement(
                      WHERE id = ( \
                        SELECT id FROM {table} \
                        WHERE (state = 'queued' AND run_at <= $1) \
-                          OR (state = '{active_state}' AND lease_expires_at < $1) \
+                          OR (state = '{active_state}' AND lease_expires_at < $1{below_limit}) \
                        ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
                      RETURNING *"
                 ),
@@ -73,7 +81,7 @@ pub(crate) fn claim_statement(
                      WHERE id = ( \
                        SELECT id FROM {table} \
                        WHERE (state = 'queued' AND run_at <= ?) \
-                          OR (state = '{active_state}' AND lease_expires_at < ?) \
+                          OR (state = '{active_state}' AND lease_expires_at < ?{below_limit}) \
                        ORDER BY run_at LIMIT 1) \
                      RETURNING *"
                 ),

@@ -400,6 +400,7 @@ impl Store {
                 table: "outgoing_emails",
                 active_state: email_state::SENDING,
                 stamps_start: false,
+                max_attempts: None,
             },
             owner,
             at,

@@ -122,6 +122,7 @@ fn CompanyForm(
                         contact_email,
                         assignee_ids,
                         data_types: chosen_types,
+                        refresh_schedule: None,
                     })
                     .await
                 }
@@ -135,6 +136,7 @@ fn CompanyForm(
                             contact_email: Some(contact_email),
                             assignee_ids: Some(assignee_ids),
                             data_types: Some(chosen_types),
+                            refresh_schedule: None,
                         },
                     )
                     .await

@@ -5,8 +5,8 @@ use api_types::{
     NewRefreshBatch, Problem, RefreshBatch, RefreshCompanies, RefreshFilter, SkippedCompany,
     StatusFilter,
 };
-use domain::{CompanyId, DataStatus};
-use store::{BatchProgress, CompanyFilter, Skipped};
+use domain::DataStatus;
+use store::{BatchProgress, CompanyFilter, Skipped, TooMany};
 use uuid::Uuid;
 
 use crate::{
@@ -16,7 +16,7 @@ use crate::{
 };
 
 /// The most companies one batch refreshes by filter.
-const MAX_BATCH: usize = 10_000;
+const MAX_BATCH: u64 = 100_000;
 /// The most companies listed by id (their ids fit the request body limit).
 const MAX_IDS: usize = 1_000;
 
@@ -24,6 +24,7 @@ fn batch_json(
     batch: &store::entities::refresh_batches::Model,
     progress: BatchProgress,
     skipped: Vec<SkippedCompany>,
+    skipped_count: u64,
 ) -> RefreshBatch {
     RefreshBatch {
         id: batch.id.to_string(),
@@ -36,6 +37,7 @@ fn batch_json(
         cancelled: progress.cancelled,
         done: progress.queued + progress.running == 0,
         skipped,
+        skipped_count,
     }
 }
 
@@ -64,7 +66,7 @@ pub async fn create(
     tenant: Tenant,
     body: Json<NewRefreshBatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let companies = match body.0 {
+    let (batch, skips) = match body.0 {
         NewRefreshBatch::Companies(RefreshCompanies { company_ids }) => {
             if company_ids.is_empty() || company_ids.len() > MAX_IDS {
                 return Err(ApiError::field(
@@ -72,18 +74,25 @@ pub async fn create(
                     format!("list 1 to {MAX_IDS} companies, or use filter"),
                 ));
             }
-            company_ids
+            state
+                .store
+                .create_refresh_batch(tenant.0, &company_ids)
+                .await?
         }
-        NewRefreshBatch::Filter(RefreshFilter { filter }) => {
-            matching(&state, tenant, filter).await?
-        }
+        NewRefreshBatch::Filter(RefreshFilter { filter }) => state
+            .store
+            .create_refresh_batch_matching(tenant.0, &list_filter(filter)?, MAX_BATCH)
+            .await?
+            .map_err(|TooMany(count)| {
+                ApiError::field(
+                    "filter",
+                    format!("matches {count} companies, more than {MAX_BATCH}; narrow it"),
+                )
+            })?,
     };
-    let (batch, skipped) = state
-        .store
-        .create_refresh_batch(tenant.0, &companies)
-        .await?;
     state.wake_workers();
-    let skipped = skipped
+    let skipped = skips
+        .listed
         .into_iter()
         .map(|(company_id, reason)| SkippedCompany {
             company_id,
@@ -104,22 +113,18 @@ pub async fn create(
             header::LOCATION,
             format!("/api/v1/refresh-batches/{}", batch.id),
         ))
-        .json(batch_json(&batch, progress, skipped)))
+        .json(batch_json(&batch, progress, skipped, skips.count)))
 }
 
-/// Every company of the organization the list would show with `filter`.
-async fn matching(
-    state: &AppState,
-    tenant: Tenant,
-    filter: api_types::BatchFilter,
-) -> Result<Vec<CompanyId>, ApiError> {
+/// The company list's filter a batch selects companies with.
+fn list_filter(filter: api_types::BatchFilter) -> Result<CompanyFilter, ApiError> {
     if filter.q.as_ref().is_some_and(|q| q.chars().count() > 200) {
         return Err(ApiError::field(
             "filter.q",
             "must be at most 200 characters",
         ));
     }
-    let mut list = CompanyFilter {
+    Ok(CompanyFilter {
         search: filter.q,
         status: filter.status.map(|s| match s {
             StatusFilter::NotRequested => None,
@@ -128,33 +133,8 @@ async fn matching(
             StatusFilter::Error => Some(DataStatus::Error),
         }),
         assignee: filter.assignee,
-        limit: 500,
         ..CompanyFilter::default()
-    };
-    let mut ids = Vec::new();
-    loop {
-        let page = state
-            .store
-            .list_companies(tenant.0, &list)
-            .await?
-            .map_err(|_| ApiError::Conflict {
-                slug: "list-changed",
-                title: "The list changed",
-                detail: "Companies were deleted while the batch was being made. Try again."
-                    .to_owned(),
-            })?;
-        ids.extend(page.items.iter().map(|r| r.id()));
-        if ids.len() > MAX_BATCH {
-            return Err(ApiError::field(
-                "filter",
-                format!("matches more than {MAX_BATCH} companies; narrow it"),
-            ));
-        }
-        match page.next_cursor {
-            Some(cursor) => list.cursor = Some(cursor),
-            None => return Ok(ids),
-        }
-    }
+    })
 }
 
 /// A bulk refresh's progress.
@@ -178,5 +158,5 @@ pub async fn get(
         .refresh_batch(tenant.0, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("refresh batch"))?;
-    Ok(web::Json(batch_json(&batch, progress, Vec::new())))
+    Ok(web::Json(batch_json(&batch, progress, Vec::new(), 0)))
 }

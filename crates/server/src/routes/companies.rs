@@ -6,7 +6,8 @@ use api_types::{
     CompanyUpdate, FieldError, NewCompany, Problem, StatusFilter,
 };
 use domain::{
-    CompanyId, CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress, UserId,
+    CompanyId, CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress,
+    RefreshSchedule, UserId,
 };
 use store::{CompanyFilter, CompanySortKey, CompanyWrite, WriteError};
 
@@ -83,7 +84,11 @@ pub async fn list(
         .await?
         .map_err(|_| ApiError::NotFound("company at the cursor"))?;
     Ok(web::Json(CompanyPage {
-        items: page.items.into_iter().map(views::company).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|record| views::company(record, state.freshness()))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -173,13 +178,14 @@ pub async fn create(
                 &new.contact_email,
                 new.assignee_ids.clone(),
                 new.data_types.clone(),
+                new.refresh_schedule,
             )?;
             let record = state
                 .store
                 .create_company(tenant.0, write)
                 .await
                 .map_err(write_error)?;
-            let company = views::company(record);
+            let company = views::company(record, state.freshness());
             Ok(Answer {
                 status: StatusCode::CREATED,
                 location: Some(format!("/api/v1/companies/{}", company.id)),
@@ -211,7 +217,7 @@ pub async fn get(
         .company(tenant.0, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("company"))?;
-    Ok(web::Json(views::company(record)))
+    Ok(web::Json(views::company(record, state.freshness())))
 }
 
 /// Edit a company's details.
@@ -270,13 +276,14 @@ pub async fn update(
                 .collect()
         }),
         change.data_types.unwrap_or(current_types),
+        change.refresh_schedule,
     )?;
     let record = state
         .store
         .update_company(tenant.0, id, write)
         .await
         .map_err(write_error)?;
-    Ok(web::Json(views::company(record)))
+    Ok(web::Json(views::company(record, state.freshness())))
 }
 
 /// Delete a company and all its data: reports, refresh history and assignments.
@@ -314,6 +321,7 @@ fn parse_write(
     contact_email: &str,
     assignees: Vec<UserId>,
     data_types: Vec<DataType>,
+    schedule: Option<RefreshSchedule>,
 ) -> Result<CompanyWrite, ApiError> {
     let mut errors = Vec::new();
     let mut check = |field: &str, result: Result<(), domain::ParseError>| {
@@ -365,6 +373,7 @@ fn parse_write(
                 contact_email,
                 assignees,
                 data_types,
+                schedule,
             })
         }
         _ => Err(ApiError::Validation(errors)),

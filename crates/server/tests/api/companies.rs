@@ -187,6 +187,7 @@ async fn another_organizations_companies_do_not_exist_for_us() {
                 contact_email: domain::EmailAddress::parse("eve@secret.example").unwrap(),
                 assignees: vec![],
                 data_types: vec![domain::DataType::Financials],
+                schedule: None,
             },
         )
         .await

@@ -12,7 +12,7 @@ pub struct TestApp {
     /// The app's database, for other processes to share.
     pub database_url: String,
     /// The upstream the app's `http` provider talks to, if any.
-    pub http: Option<providers::HttpConfig>,
+    pub http: Option<server::startup::Upstream>,
     pub store: Store,
     pub organization: OrganizationId,
     pub client: reqwest::Client,
@@ -110,6 +110,7 @@ pub fn test_settings(database_url: String) -> Settings {
         mail_from: "Demo Bank <no-reply@bank.example>".to_owned(),
         link_ttl: chrono::Duration::days(14),
         mail: mail::MailConfig::default(),
+        stale_after: chrono::Duration::days(30),
     }
 }
 
@@ -154,7 +155,8 @@ impl TestApp {
 
     /// A worker over this app's database whose sandbox behaves as `sandbox` says.
     pub fn worker(&self, sandbox: SandboxConfig, config: WorkerConfig) -> Worker {
-        let providers = startup::providers(sandbox, self.http.as_ref()).expect("providers");
+        let providers =
+            startup::providers(&self.store, sandbox, self.http.as_ref()).expect("providers");
         Worker::new(self.store.clone(), providers, config)
     }
 

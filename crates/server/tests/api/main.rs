@@ -13,4 +13,5 @@ mod idempotency;
 mod operations;
 mod processes;
 mod refresh;
+mod schedules;
 mod upstream;

@@ -246,3 +246,122 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
     worker.kill().ok();
     worker.wait().ok();
 }
+
+/// PostgreSQL goes away in the middle of a drain (every connection dropped, new ones
+/// refused for a few seconds) and comes back: `/readyz` says so and recovers by itself,
+/// the worker processes reconnect, and every job of the batch finishes.
+#[tokio::test]
+async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
+    use sea_orm::ConnectionTrait;
+
+    if crate::helpers::backend() != "postgres" {
+        eprintln!("a database outage is simulated on PostgreSQL only");
+        return;
+    }
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..30 {
+        ids.push(
+            app.connected_company(&format!("Outage {i:02} Ltd"), &["financials"])
+                .await
+                .to_string(),
+        );
+    }
+    let batch: Value = app
+        .post_json("/api/v1/refresh-batches", &json!({"company_ids": ids}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(batch["total"], 30);
+    let batch_path = format!("/api/v1/refresh-batches/{}", batch["id"].as_str().unwrap());
+    let _workers = [
+        worker_process_with(&app.database_url, 400, 3),
+        worker_process_with(&app.database_url, 400, 3),
+    ];
+    // Let the drain get going.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let progress: Value = app.get(&batch_path).await.json().await.unwrap();
+        if progress["succeeded"].as_u64().unwrap() >= 3 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the drain never started: {progress}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The outage: refuse new connections to this database, drop every existing one.
+    let name = app.database_url.rsplit('/').next().unwrap().to_owned();
+    let admin_url = std::env::var("SPENDLENS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let admin = store::Store::connect(&admin_url).await.unwrap();
+    let admin = admin.connection();
+    admin
+        .execute_unprepared(&format!(
+            "ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"
+        ))
+        .await
+        .unwrap();
+    admin
+        .execute_unprepared(&format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'"
+        ))
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let ready = app.get("/readyz").await;
+        if ready.status() == 503 {
+            let problem: Value = ready.json().await.unwrap();
+            assert!(
+                problem["detail"].as_str().unwrap().contains("database"),
+                "{problem}"
+            );
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "/readyz never noticed the outage"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    admin
+        .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while app.get("/readyz").await.status() != 200 {
+        assert!(Instant::now() < deadline, "/readyz never recovered");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Jobs whose outcome could not be written are taken over when their 5 s lease ends.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let done = loop {
+        let response = app.get(&batch_path).await;
+        if response.status() == 200 {
+            let progress: Value = response.json().await.unwrap();
+            if progress["done"] == true {
+                break progress;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the drain did not finish: {progress}"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert_eq!(done["succeeded"], 30, "every job finished: {done}");
+    assert_eq!(done["failed"], 0, "{done}");
+    let available: Value = app
+        .get("/api/v1/company-counts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(available["available"], 30, "{available}");
+}

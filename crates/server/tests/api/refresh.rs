@@ -304,7 +304,7 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
     refresh(&app, id).await;
     let dead = app
         .store
-        .claim_next_job("dead-worker", chrono::Duration::milliseconds(300))
+        .claim_next_job("dead-worker", chrono::Duration::milliseconds(300), 3)
         .await
         .unwrap()
         .expect("claimed");

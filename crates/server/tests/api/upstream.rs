@@ -12,9 +12,16 @@ use crate::helpers::{TestApp, spawn_app_with};
 async fn app_with_upstream(server: &MockServer) -> TestApp {
     let uri = server.uri();
     spawn_app_with(move |s| {
-        s.http = Some(providers::HttpConfig {
-            request_retries: 0,
-            ..providers::HttpConfig::new(uri, "test-key")
+        s.http = Some(server::startup::Upstream {
+            config: providers::HttpConfig {
+                request_retries: 0,
+                ..providers::HttpConfig::new(uri, "test-key")
+            },
+            // Every fetch also goes through the shared rate limit (generous here).
+            rate_limit: Some(store::RateLimit {
+                rate: 200.0,
+                burst: 50.0,
+            }),
         });
     })
     .await
@@ -172,4 +179,55 @@ async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports()
             .unwrap()
             .contains("Send an information request")
     );
+}
+
+/// The upstream's rate limit is one bucket in the database: two processes' pacers (two
+/// connection pools) together take turns at the configured rate, not each at it.
+#[tokio::test]
+async fn the_upstream_rate_limit_is_shared_by_every_process() {
+    use providers::Pacer;
+    use std::sync::Arc;
+
+    let app = crate::helpers::spawn_app().await;
+    let limit = store::RateLimit {
+        rate: 10.0,
+        burst: 2.0,
+    };
+    let mut pacers: Vec<Arc<refresh::DatabasePacer>> = Vec::new();
+    for _ in 0..2 {
+        let store = store::Store::connect(&app.database_url).await.unwrap();
+        pacers.push(Arc::new(refresh::DatabasePacer::new(
+            store,
+            "upstream:test",
+            limit,
+        )));
+    }
+    let started = std::time::Instant::now();
+    let mut turns = tokio::task::JoinSet::new();
+    for i in 0..22 {
+        let pacer = pacers[i % 2].clone();
+        turns.spawn(async move {
+            pacer.wait_turn().await;
+            started.elapsed()
+        });
+    }
+    let mut at: Vec<std::time::Duration> = turns.join_all().await;
+    at.sort();
+    // 2 at once (the burst), then 20 more at 10 per second: at least 2 seconds in all.
+    let total = *at.last().unwrap();
+    assert!(
+        total >= std::time::Duration::from_millis(1900),
+        "22 turns took only {total:?}"
+    );
+    // No second-long window holds more than rate + burst turns.
+    for (i, start) in at.iter().enumerate() {
+        let within = at[i..]
+            .iter()
+            .take_while(|t| **t < *start + std::time::Duration::from_secs(1))
+            .count();
+        assert!(
+            within <= 12,
+            "{within} turns within a second from {start:?}"
+        );
+    }
 }

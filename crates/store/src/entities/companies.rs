@@ -17,6 +17,9 @@ pub struct Model {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub platform: Option<String>,
+    pub refresh_schedule: String,
+    pub next_refresh_at: Option<DateTimeUtc>,
+    pub data_updated_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }
