@@ -12,6 +12,7 @@ mod m20261126_000002_information_requests;
 mod m20261126_000003_idempotency_keys;
 mod m20261126_000004_refresh_batches;
 mod m20261127_000005_schedules_and_rate_limits;
+mod m20261127_000006_accounts;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000003_idempotency_keys::Migration),
             Box::new(m20261126_000004_refresh_batches::Migration),
             Box::new(m20261127_000005_schedules_and_rate_limits::Migration),
+            Box::new(m20261127_000006_accounts::Migration),
         ]
     }
 }

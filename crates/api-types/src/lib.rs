@@ -10,7 +10,7 @@
 use chrono::{DateTime, Utc};
 pub use domain::{
     CompanyId, DataStatus, DataType, ErrorCode, RefreshJobId, RefreshSchedule, RefreshState,
-    RefreshTrigger, ReportKind, StatusError, UserId,
+    RefreshTrigger, ReportKind, Role, StatusError, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -67,6 +67,12 @@ pub struct UserSummary {
     pub id: UserId,
     pub name: String,
     pub email: String,
+    pub role: Role,
+    /// Deactivated users cannot sign in.
+    pub active: bool,
+    /// Invited but has not set a password yet.
+    pub invitation_pending: bool,
+    pub last_sign_in_at: Option<DateTime<Utc>>,
 }
 
 /// One page of companies.
@@ -613,4 +619,234 @@ pub struct SkippedCompany {
     pub company_id: CompanyId,
     /// `no_access` (send an information request instead) or `not_found`.
     pub reason: String,
+}
+
+/// Email and password, to sign in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub email: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
+    pub password: String,
+}
+
+/// The organization a user belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrganizationSummary {
+    pub slug: String,
+    pub name: String,
+}
+
+/// The signed-in user's session. Unsafe requests made with the session cookie must
+/// send `csrf_token` in the `X-CSRF-Token` header.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Session {
+    pub user: UserSummary,
+    pub organization: OrganizationSummary,
+    pub csrf_token: String,
+    /// The session ends at this time at the latest (and sooner after inactivity).
+    pub expires_at: DateTime<Utc>,
+}
+
+/// A user to invite; they get an email with a link to set their password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            max_length = 254,
+            pattern = r"^ *[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+ *$"
+        )
+    )]
+    pub email: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
+    pub name: String,
+    pub role: Role,
+}
+
+/// Changes to a user: a new role, or deactivation (which ends their sessions).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct UserUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub active: Option<bool>,
+}
+
+/// Ask for a password reset link by email. Always answered `202`, whether or not the
+/// address belongs to a user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    pub email: String,
+}
+
+/// A new password, through a reset link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewPassword {
+    /// 12 to 256 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 256))]
+    pub password: String,
+}
+
+/// Accepting an invitation: the password to sign in with, and optionally one's name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InvitationAcceptance {
+    /// 12 to 256 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 256))]
+    pub password: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
+    pub name: Option<String>,
+}
+
+/// What an invitation or reset link is for, shown before the password is chosen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccountLinkInfo {
+    pub email: String,
+    pub name: String,
+    pub organization: OrganizationSummary,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// An API key, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiKey {
+    pub id: String,
+    pub name: String,
+    /// The key's first characters, to tell keys apart.
+    pub prefix: String,
+    pub created_at: DateTime<Utc>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// Set once revoked; a revoked key is refused.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ApiKeyList {
+    pub items: Vec<ApiKey>,
+}
+
+/// A key to create.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// What it is for (e.g. "Loan origination system").
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 200,
+            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
+        )
+    )]
+    pub name: String,
+}
+
+/// A new key with its secret, shown this once: send it as `Authorization: Bearer <key>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CreatedApiKey {
+    pub api_key: ApiKey,
+    pub key: String,
+}
+
+/// One entry of the audit log.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEvent {
+    pub id: String,
+    pub at: DateTime<Utc>,
+    /// `user`, `api_key`, `customer` or `system`.
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    /// The user's email, the key's name, the customer's email, or "Spendlens".
+    pub actor: String,
+    /// E.g. `company.created`, `refresh.requested`, `report.downloaded`.
+    pub action: String,
+    pub company_id: Option<CompanyId>,
+    pub target: Option<String>,
+    /// The caller's address.
+    pub ip: Option<String>,
+    pub detail: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditEventPage {
+    pub items: Vec<AuditEvent>,
+    /// Pass as `cursor` for the next (older) page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// Which audit entries to list.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct AuditQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub company_id: Option<CompanyId>,
+    /// A user's or API key's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
+    pub actor_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(max_length = 64))]
+    pub action: Option<String>,
+    /// From this time (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<DateTime<Utc>>,
+    /// Until this time (exclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
+    pub cursor: Option<String>,
+    /// 1 to 500 (default 100).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
+    pub limit: Option<u64>,
+    /// `json` (default) or `csv` (every matching entry, as a file).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<AuditFormat>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum AuditFormat {
+    Json,
+    Csv,
 }

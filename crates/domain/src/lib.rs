@@ -5,12 +5,14 @@
 //! are parsed into these types once, at the edge; past the edge they are valid by
 //! construction.
 
+mod accounts;
 mod data;
 mod ids;
 mod names;
 mod refresh;
 mod status;
 
+pub use accounts::{PASSWORD_LENGTH, Role, password_problem};
 pub use data::UnknownName;
 pub use data::{DataType, ReportKind};
 pub use ids::{CompanyId, OrganizationId, RefreshJobId, ReportId, UserId};

@@ -1,6 +1,7 @@
 //! Spendlens's email: what it says, how it leaves, and the worker that sends it.
 //!
-//! - [`templates`]: the information request email, rendered by minijinja from the files
+//! - [`templates`]: the information request email and account links (invitations,
+//!   password resets), rendered by minijinja from the files
 //!   in `templates/` (multipart: HTML and plain text).
 //! - [`Transport`]: lettre's SMTP transport configured by a URL, or `.eml` files in a
 //!   local outbox for the embedded default.
@@ -16,6 +17,6 @@ pub mod templates;
 mod transport;
 mod worker;
 
-pub use templates::{InformationRequestEmail, RenderedEmail};
+pub use templates::{AccountLinkEmail, InformationRequestEmail, RenderedEmail};
 pub use transport::{DeliveryError, Transport};
 pub use worker::{EmailOutcome, MailConfig, MailWorker};

@@ -48,6 +48,14 @@ fn environment() -> Environment<'static> {
             "information_request.html",
             include_str!("../templates/information_request.html"),
         ),
+        (
+            "account_link.txt",
+            include_str!("../templates/account_link.txt"),
+        ),
+        (
+            "account_link.html",
+            include_str!("../templates/account_link.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
@@ -88,6 +96,45 @@ impl InformationRequestEmail<'_> {
         Ok(RenderedEmail {
             html: env.get_template("information_request.html")?.render(&ctx)?,
             text: env.get_template("information_request.txt")?.render(&ctx)?,
+            subject,
+        })
+    }
+}
+
+/// An invitation to an organization, or a password reset: a one-time link to choose a
+/// password.
+#[derive(Debug, Clone)]
+pub struct AccountLinkEmail<'a> {
+    pub organization: &'a str,
+    pub name: &'a str,
+    /// `Some(who invited)` for an invitation, `None` for a password reset.
+    pub inviter: Option<&'a str>,
+    pub link: &'a str,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl AccountLinkEmail<'_> {
+    pub fn render(&self) -> Result<RenderedEmail, minijinja::Error> {
+        let env = environment();
+        let subject = match self.inviter {
+            Some(_) => format!(
+                "You are invited to {}'s Spendlens portal",
+                self.organization
+            ),
+            None => format!("Reset your Spendlens password ({})", self.organization),
+        };
+        let ctx = context! {
+            subject => &subject,
+            organization => self.organization,
+            name => self.name,
+            invitation => self.inviter.is_some(),
+            inviter => self.inviter.unwrap_or_default(),
+            link => self.link,
+            expires_at => self.expires_at.format("%-d %B %Y at %H:%M UTC").to_string(),
+        };
+        Ok(RenderedEmail {
+            html: env.get_template("account_link.html")?.render(&ctx)?,
+            text: env.get_template("account_link.txt")?.render(&ctx)?,
             subject,
         })
     }

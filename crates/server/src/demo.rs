@@ -14,6 +14,7 @@ pub async fn ensure_organization(
     store: &Store,
     slug: &str,
     with_sample_data: bool,
+    demo_password: &str,
 ) -> anyhow::Result<OrganizationId> {
     if let Some(org) = store.organization_by_slug(slug).await? {
         return Ok(OrganizationId::from_uuid(org.id));
@@ -22,7 +23,7 @@ pub async fn ensure_organization(
     let org = store.create_organization(slug, name).await?;
     let id = OrganizationId::from_uuid(org.id);
     if with_sample_data {
-        seed(store, id).await?;
+        seed(store, id, demo_password).await?;
         tracing::info!(
             organization = slug,
             "created the demo organization with sample companies"
@@ -204,7 +205,8 @@ const COMPANIES: [(&str, &str, &str, &[DataType], Start); 20] = [
     ),
 ];
 
-async fn seed(store: &Store, org: OrganizationId) -> anyhow::Result<()> {
+async fn seed(store: &Store, org: OrganizationId, password: &str) -> anyhow::Result<()> {
+    let password_hash = crate::secrets::hash_password(password.to_owned()).await?;
     let mut users = Vec::new();
     for (name, email, role) in [
         (
@@ -221,6 +223,9 @@ async fn seed(store: &Store, org: OrganizationId) -> anyhow::Result<()> {
     ] {
         let user = store
             .create_user(org, &EmailAddress::parse(email)?, name, role)
+            .await?;
+        store
+            .set_password(UserId::from_uuid(user.id), &password_hash)
             .await?;
         users.push(UserId::from_uuid(user.id));
     }

@@ -49,6 +49,16 @@ pub enum ApiError {
         title: &'static str,
         detail: String,
     },
+    /// 401: no valid credentials (no session, an expired one, an unknown or revoked key,
+    /// or a wrong email and password).
+    #[error("{detail}")]
+    Unauthorized { slug: &'static str, detail: String },
+    /// 403: signed in, but not allowed (the role, or a missing CSRF token).
+    #[error("{detail}")]
+    Forbidden { slug: &'static str, detail: String },
+    /// 429: too many requests; try again after `retry_after` seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64, detail: String },
     /// 413: the body is larger than the server accepts.
     #[error("payload too large")]
     PayloadTooLarge { limit: usize },
@@ -121,6 +131,18 @@ impl ApiError {
                 detail,
                 ..
             } => (*slug, *title, Some(detail.clone()), vec![]),
+            ApiError::Unauthorized { slug, detail } => {
+                (*slug, "Sign-in required", Some(detail.clone()), vec![])
+            }
+            ApiError::Forbidden { slug, detail } => {
+                (*slug, "Not allowed", Some(detail.clone()), vec![])
+            }
+            ApiError::TooManyRequests { detail, .. } => (
+                "too-many-requests",
+                "Too many requests",
+                Some(detail.clone()),
+                vec![],
+            ),
             ApiError::PayloadTooLarge { limit } => (
                 "payload-too-large",
                 "Request body too large",
@@ -173,6 +195,9 @@ impl ResponseError for ApiError {
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound(_) | ApiError::UnknownReference { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Refused { status, .. } => *status,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -185,7 +210,22 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(err) = self {
             tracing::error!(error = format!("{err:#}"), cause = ?err, "internal error");
         }
-        problem_response(&self.problem())
+        let mut response = problem_response(&self.problem());
+        match self {
+            ApiError::TooManyRequests { retry_after, .. } => {
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after));
+            }
+            ApiError::Unauthorized { .. } => {
+                response.headers_mut().insert(
+                    header::WWW_AUTHENTICATE,
+                    header::HeaderValue::from_static("Bearer realm=\"spendlens\""),
+                );
+            }
+            _ => {}
+        }
+        response
     }
 }
 

@@ -10,7 +10,6 @@ use actix_web::{
     web,
 };
 use api_types::FieldError;
-use domain::OrganizationId;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
@@ -111,26 +110,7 @@ pub fn path_error(_err: PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::NotFound("resource").into()
 }
 
-/// The organization a request acts for.
-///
-/// Until sign-in exists every request acts for the organization the server was started
-/// for; this extractor is the one place that decides, so scoping by the signed-in
-/// user's organization will change it alone.
-#[derive(Debug, Clone, Copy)]
-pub struct Tenant(pub OrganizationId);
-
-impl FromRequest for Tenant {
-    type Error = ApiError;
-    type Future = std::future::Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(
-            req.app_data::<web::Data<crate::startup::AppState>>()
-                .map(|state| Tenant(state.organization))
-                .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing"))),
-        )
-    }
-}
+pub use crate::auth::Tenant;
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,9 @@ use actix_web::{
 use sha2::{Digest, Sha256};
 use store::{IdempotencyBegin, StoredResponse};
 
-use crate::{error::ApiError, extract::Tenant, startup::AppState};
+use domain::OrganizationId;
+
+use crate::{error::ApiError, startup::AppState};
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -67,7 +69,7 @@ fn respond(status: u16, body: String, location: Option<String>, replayed: bool) 
 /// Runs `handler` at most once per key: replays, refuses or runs as the key says.
 pub async fn run<F, Fut>(
     state: &AppState,
-    tenant: Tenant,
+    organization: OrganizationId,
     key: IdempotencyKey,
     endpoint: &str,
     request: &[u8],
@@ -90,7 +92,7 @@ where
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    match state.store.begin_idempotent(tenant.0, &key, endpoint, &hash).await? {
+    match state.store.begin_idempotent(organization, &key, endpoint, &hash).await? {
         IdempotencyBegin::Replay(stored) => Ok(respond(stored.status, stored.body, stored.location, true)),
         IdempotencyBegin::InFlight => Err(ApiError::Conflict {
             slug: "idempotency-in-flight",
@@ -108,12 +110,12 @@ where
                     body: answer.body.to_string(),
                     location: answer.location,
                 };
-                state.store.finish_idempotent(tenant.0, &key, &stored).await?;
+                state.store.finish_idempotent(organization, &key, &stored).await?;
                 Ok(respond(stored.status, stored.body, stored.location, false))
             }
             Err(err) => {
                 // Nothing was done: the same key may be sent again.
-                state.store.abandon_idempotent(tenant.0, &key).await?;
+                state.store.abandon_idempotent(organization, &key).await?;
                 Err(err)
             }
         },

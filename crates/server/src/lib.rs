@@ -5,6 +5,7 @@
 //! domain types, call the store, and map results to `api-types`; every failure goes
 //! through [`error::ApiError`].
 
+pub mod auth;
 pub mod demo;
 pub mod error;
 pub mod extract;
@@ -12,6 +13,7 @@ pub mod fallback;
 pub mod idempotency;
 pub mod openapi;
 pub mod routes;
+pub mod secrets;
 pub mod spa;
 pub mod startup;
 pub mod views;

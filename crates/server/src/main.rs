@@ -6,7 +6,10 @@ use clap::{Args, Parser, Subcommand};
 use mail::{MailConfig, MailWorker, Transport};
 use providers::{HttpConfig, SandboxConfig};
 use refresh::{Worker, WorkerConfig};
-use server::startup::{self, Application, Settings, Upstream};
+use server::{
+    auth::AuthSettings,
+    startup::{self, Application, Settings, Upstream},
+};
 use store::RateLimit;
 use tracing_subscriber::EnvFilter;
 
@@ -31,6 +34,48 @@ enum Command {
     Migrate(DatabaseArgs),
     /// Print the OpenAPI document.
     Openapi,
+    /// Organizations: `org create --name NAME --admin-email E`.
+    #[command(subcommand)]
+    Org(OrgCommand),
+    /// API keys: `api-key create --org SLUG --name NAME` (prints the key once).
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+}
+
+#[derive(Subcommand)]
+enum OrgCommand {
+    /// Create an organization and its first admin; prints the admin's one-time password.
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The organization's name, e.g. "Northern Bank".
+        #[arg(long)]
+        name: String,
+        /// Its slug (default: from the name, e.g. `northern-bank`).
+        #[arg(long)]
+        slug: Option<String>,
+        /// The first admin's email address.
+        #[arg(long)]
+        admin_email: String,
+        /// The first admin's name (default: the part of the email before the `@`).
+        #[arg(long)]
+        admin_name: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ApiKeyCommand {
+    /// Create an API key for an organization; prints the key once.
+    Create {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// The organization's slug.
+        #[arg(long)]
+        org: String,
+        /// What the key is for.
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -145,6 +190,29 @@ struct ServeArgs {
     /// Serve the API only; run `spendlens worker` processes for refreshes.
     #[arg(long)]
     no_worker: bool,
+    /// Minutes of inactivity after which a session ends.
+    #[arg(long, env = "SPENDLENS_SESSION_IDLE_MINUTES", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=1440))]
+    session_idle_minutes: u64,
+    /// Hours after sign-in after which a session ends, whatever the activity.
+    #[arg(long, env = "SPENDLENS_SESSION_HOURS", default_value_t = 12, value_parser = clap::value_parser!(u64).range(1..=720))]
+    session_hours: u64,
+    /// Mark the session cookie `Secure` (default: when SPENDLENS_PUBLIC_URL is https).
+    #[arg(long, env = "SPENDLENS_COOKIE_SECURE", action = clap::ArgAction::Set)]
+    cookie_secure: Option<bool>,
+    /// Requests a minute per user or API key, per server process.
+    #[arg(long, env = "SPENDLENS_RATE_LIMIT_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    rate_limit_per_minute: u32,
+    /// Sign-in attempts a minute per email address (all servers together).
+    #[arg(long, env = "SPENDLENS_SIGN_IN_ATTEMPTS_PER_MINUTE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    sign_in_attempts_per_minute: u32,
+    /// The password of the demo organization's users, set when the sample data is made.
+    #[arg(
+        long,
+        env = "SPENDLENS_DEMO_PASSWORD",
+        default_value = "spendlens-demo",
+        hide_env_values = true
+    )]
+    demo_password: String,
     /// The freshness rule: data older than this many days is flagged `stale` in the API.
     #[arg(long, env = "SPENDLENS_STALE_AFTER_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     stale_after_days: u64,
@@ -230,6 +298,18 @@ async fn main() -> anyhow::Result<()> {
             print!("{}", server::openapi::pretty_json());
             Ok(())
         }
+        Command::Org(OrgCommand::Create {
+            database,
+            name,
+            slug,
+            admin_email,
+            admin_name,
+        }) => org_create(database, name, slug, admin_email, admin_name).await,
+        Command::ApiKey(ApiKeyCommand::Create {
+            database,
+            org,
+            name,
+        }) => api_key_create(database, org, name).await,
     }
 }
 
@@ -256,14 +336,144 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http: args.worker.http(),
         worker: args.worker.worker(),
         stale_after: chrono::Duration::days(i64::try_from(args.stale_after_days).unwrap_or(30)),
+        auth: AuthSettings {
+            idle: chrono::Duration::minutes(i64::try_from(args.session_idle_minutes).unwrap_or(30)),
+            absolute: chrono::Duration::hours(i64::try_from(args.session_hours).unwrap_or(12)),
+            secure_cookies: args.cookie_secure.unwrap_or(url.starts_with("https://")),
+            requests_per_minute: args.rate_limit_per_minute,
+            sign_ins_per_minute: args.sign_in_attempts_per_minute,
+        },
+        demo_password: args.demo_password.clone(),
     };
+    if let Some(problem) = domain::password_problem(&args.demo_password) {
+        anyhow::bail!("SPENDLENS_DEMO_PASSWORD {problem}");
+    }
     let app = Application::build(settings).await?;
     tracing::info!(port = app.port(), "listening");
-    eprintln!(
-        "\n  Spendlens is running at {url}  (organization: {})\n  API docs: {url}/api/docs/\n",
-        args.organization
-    );
+    eprintln!("\n  Spendlens is running at {url}\n  API docs: {url}/api/docs/");
+    if args.sample_data && args.organization == "demo" {
+        eprintln!(
+            "  Sign in as admin@demobank.example (admin) or alex.morgan@demobank.example \
+             (relationship manager)\n  with the demo password: {}\n",
+            args.demo_password
+        );
+    } else {
+        eprintln!();
+    }
     app.run_until_stopped().await
+}
+
+/// `Northern Bank` → `northern-bank`.
+fn slug_of(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.trim().to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    slug.trim_end_matches('-').to_owned()
+}
+
+async fn org_create(
+    database: DatabaseArgs,
+    name: String,
+    slug: Option<String>,
+    admin_email: String,
+    admin_name: Option<String>,
+) -> anyhow::Result<()> {
+    let slug = slug.unwrap_or_else(|| slug_of(&name));
+    if slug.is_empty() || slug.len() > 64 {
+        anyhow::bail!("give --slug: 1 to 64 letters, digits and dashes");
+    }
+    let email = domain::EmailAddress::parse(&admin_email)
+        .map_err(|e| anyhow::anyhow!("--admin-email {e}"))?;
+    let admin_name = admin_name.unwrap_or_else(|| {
+        email
+            .as_str()
+            .split('@')
+            .next()
+            .unwrap_or("Admin")
+            .to_owned()
+    });
+    let store = store::Store::connect(&database.database_url).await?;
+    store.migrate().await?;
+    if store.organization_by_slug(&slug).await?.is_some() {
+        anyhow::bail!("an organization with the slug {slug:?} already exists");
+    }
+    let organization = store.create_organization(&slug, name.trim()).await?;
+    let org_id = domain::OrganizationId::from_uuid(organization.id);
+    let admin = store
+        .create_user(org_id, &email, &admin_name, domain::Role::Admin.as_str())
+        .await?;
+    let password = server::secrets::new_token();
+    store
+        .set_password(
+            domain::UserId::from_uuid(admin.id),
+            &server::secrets::hash_password(password.clone()).await?,
+        )
+        .await?;
+    store
+        .record_audit(store::AuditRecord {
+            organization: org_id,
+            actor: store::AuditActor::System,
+            action: "organization.created",
+            company: None,
+            target: Some(admin.email.clone()),
+            ip: None,
+            detail: Some(serde_json::json!({ "slug": slug, "via": "cli" })),
+        })
+        .await?;
+    println!("Created the organization {name:?} (slug {slug}).");
+    println!(
+        "Its first admin signs in as {} with this one-time password:",
+        admin.email
+    );
+    println!();
+    println!("  {password}");
+    println!();
+    println!("Change it after signing in (Forgot password sends a reset link).");
+    Ok(())
+}
+
+async fn api_key_create(database: DatabaseArgs, org: String, name: String) -> anyhow::Result<()> {
+    let name = domain::ContactName::parse(&name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
+    let store = store::Store::connect(&database.database_url).await?;
+    store.migrate().await?;
+    let organization = store
+        .organization_by_slug(&org)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organization with the slug {org:?}"))?;
+    let org_id = domain::OrganizationId::from_uuid(organization.id);
+    let (key, prefix) = server::routes::api_keys::new_api_key();
+    let stored = store
+        .create_api_key(
+            org_id,
+            name.as_ref(),
+            &prefix,
+            &server::secrets::token_hash(&key),
+            None,
+        )
+        .await?;
+    store
+        .record_audit(store::AuditRecord {
+            organization: org_id,
+            actor: store::AuditActor::System,
+            action: "api_key.created",
+            company: None,
+            target: Some(stored.name.clone()),
+            ip: None,
+            detail: Some(serde_json::json!({ "api_key_id": stored.id, "prefix": stored.prefix, "via": "cli" })),
+        })
+        .await?;
+    // The key alone on stdout, so scripts can capture it; the rest on stderr.
+    eprintln!(
+        "API key {:?} for {} (shown once; send it as `Authorization: Bearer <key>`):",
+        stored.name, organization.slug
+    );
+    println!("{key}");
+    Ok(())
 }
 
 async fn worker(args: WorkerArgs) -> anyhow::Result<()> {

@@ -2,7 +2,12 @@
 
 use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpResponse, HttpServer, dev::Server, middleware::ErrorHandlers, web};
+use actix_web::{
+    App, HttpResponse, HttpServer,
+    dev::Server,
+    middleware::{ErrorHandlers, from_fn},
+    web,
+};
 use domain::OrganizationId;
 use mail::{MailConfig, MailWorker, Transport};
 use providers::{HttpConfig, HttpProvider, SandboxConfig, SandboxProvider};
@@ -13,7 +18,12 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::{demo, error, extract, fallback, fallback::KnownRoutes, openapi, routes, spa, views};
+use crate::{
+    auth::{self, AuthSettings, CallerLimits},
+    demo, error, extract, fallback,
+    fallback::KnownRoutes,
+    openapi, routes, spa, views,
+};
 
 /// Everything `serve` needs, from flags and environment (see `main.rs`).
 #[derive(Debug, Clone)]
@@ -23,7 +33,8 @@ pub struct Settings {
     pub static_dir: PathBuf,
     /// Run the refresh worker inside this process.
     pub run_worker: bool,
-    /// The organization this server acts for.
+    /// The organization made on first start (slug), with its users and, with
+    /// `sample_data`, sample companies: the embedded default's `demo`.
     pub organization: String,
     /// Give a newly created organization demo users and companies.
     pub sample_data: bool,
@@ -43,12 +54,15 @@ pub struct Settings {
     pub mail: MailConfig,
     /// Data older than this is flagged `stale` (the freshness rule).
     pub stale_after: chrono::Duration,
+    /// Sessions, cookies and rate limits.
+    pub auth: AuthSettings,
+    /// The password of the demo organization's users (when sample data is created).
+    pub demo_password: String,
 }
 
 /// What handlers share.
 pub struct AppState {
     pub store: Store,
-    pub organization: OrganizationId,
     /// Wakes the in-process worker after an enqueue; `None` with `--no-worker`.
     pub waker: Option<Arc<Notify>>,
     /// Wakes the in-process mail worker after an email is queued.
@@ -62,9 +76,21 @@ pub struct AppState {
     pub platforms: Vec<&'static str>,
     /// Data older than this is flagged `stale`.
     pub stale_after: chrono::Duration,
+    pub auth: AuthSettings,
+    /// Requests per minute per caller.
+    pub limits: Arc<CallerLimits>,
 }
 
 impl AppState {
+    /// Appends to the audit log after a change was committed. The change stands even if
+    /// this fails; the failure is logged as an error for operators.
+    pub async fn audit(&self, record: store::AuditRecord) {
+        let action = record.action;
+        if let Err(err) = self.store.record_audit(record).await {
+            tracing::error!(action, error = %err, "cannot write the audit log");
+        }
+    }
+
     pub fn freshness(&self) -> views::Freshness {
         views::Freshness {
             max_age: self.stale_after,
@@ -119,8 +145,13 @@ pub fn providers(
 pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, OrganizationId)> {
     let store = Store::connect(&settings.database_url).await?;
     store.migrate().await?;
-    let organization =
-        demo::ensure_organization(&store, &settings.organization, settings.sample_data).await?;
+    let organization = demo::ensure_organization(
+        &store,
+        &settings.organization,
+        settings.sample_data,
+        &settings.demo_password,
+    )
+    .await?;
     Ok((store, organization))
 }
 
@@ -133,16 +164,15 @@ pub struct Application {
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let (store, organization) = prepare(&settings).await?;
+        let (store, _) = prepare(&settings).await?;
         let listener = TcpListener::bind(&settings.bind)
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.bind))?;
-        Self::build_with(settings, store, organization, listener)
+        Self::build_with(settings, store, listener)
     }
 
     pub fn build_with(
         settings: Settings,
         store: Store,
-        organization: OrganizationId,
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
@@ -164,9 +194,10 @@ impl Application {
                 )),
             )
         });
+        let limits = Arc::new(CallerLimits::new(settings.auth.requests_per_minute));
+        auth::spawn_limit_sweeper(limits.clone());
         let state = web::Data::new(AppState {
             store,
-            organization,
             waker: workers.as_ref().map(|(w, _)| w.waker()),
             mail_waker: workers.as_ref().map(|(_, m)| m.waker()),
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
@@ -175,6 +206,8 @@ impl Application {
             outbox,
             platforms: providers.platforms(),
             stale_after: settings.stale_after,
+            auth: settings.auth.clone(),
+            limits,
         });
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {
@@ -205,6 +238,7 @@ impl Application {
                 // Unknown API paths are API errors, never the web app's index page.
                 .service(web::scope("/api").default_service(web::to(fallback::api_fallback)))
                 .service(spa::service(&static_dir))
+                .wrap(from_fn(auth::rate_limit_headers))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
                 .wrap(TracingLogger::default())
         })

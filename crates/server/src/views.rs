@@ -1,9 +1,12 @@
 //! Store records to wire types: the one place that decides what the API shows.
 
-use api_types::{Company, CompanyStatus, Contact, RefreshJob, UserSummary};
+use api_types::{ApiKey, AuditEvent, Company, CompanyStatus, Contact, RefreshJob, UserSummary};
 use chrono::{DateTime, Utc};
 use domain::{CompanyId, RefreshJobId, UserId};
-use store::{CompanyRecord, entities::refresh_jobs};
+use store::{
+    CompanyRecord,
+    entities::{api_keys, audit_events, refresh_jobs, users},
+};
 
 /// The freshness rule: data older than `max_age` at `now` is flagged `stale`.
 #[derive(Debug, Clone, Copy)]
@@ -29,14 +32,7 @@ pub fn company(record: CompanyRecord, freshness: Freshness) -> Company {
             name: company.contact_name,
             email: company.contact_email,
         },
-        assignees: assignees
-            .into_iter()
-            .map(|u| UserSummary {
-                id: UserId::from_uuid(u.id),
-                name: u.name,
-                email: u.email,
-            })
-            .collect(),
+        assignees: assignees.into_iter().map(user).collect(),
         data_types,
         status,
         status_updated_at: company.status_updated_at,
@@ -80,5 +76,46 @@ pub fn refresh_job(job: refresh_jobs::Model) -> RefreshJob {
         finished_at: job.finished_at,
         attempts: u32::try_from(job.attempts).unwrap_or(0),
         error,
+    }
+}
+
+pub fn user(user: users::Model) -> UserSummary {
+    UserSummary {
+        id: UserId::from_uuid(user.id),
+        role: user
+            .role
+            .parse()
+            .unwrap_or(domain::Role::RelationshipManager),
+        active: user.active,
+        invitation_pending: user.password_hash.is_none(),
+        last_sign_in_at: user.last_sign_in_at,
+        name: user.name,
+        email: user.email,
+    }
+}
+
+pub fn api_key(key: api_keys::Model) -> ApiKey {
+    ApiKey {
+        id: key.id.to_string(),
+        name: key.name,
+        prefix: key.prefix,
+        created_at: key.created_at,
+        last_used_at: key.last_used_at,
+        revoked_at: key.revoked_at,
+    }
+}
+
+pub fn audit_event(event: audit_events::Model) -> AuditEvent {
+    AuditEvent {
+        id: event.id.to_string(),
+        at: event.at,
+        actor_kind: event.actor_kind,
+        actor_id: event.actor_id.map(|id| id.to_string()),
+        actor: event.actor_label,
+        action: event.action,
+        company_id: event.company_id.map(CompanyId::from_uuid),
+        target: event.target,
+        ip: event.ip,
+        detail: event.detail.and_then(|d| serde_json::from_str(&d).ok()),
     }
 }

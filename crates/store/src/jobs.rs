@@ -278,6 +278,7 @@ impl Store {
             .await?;
         }
         apply_event(&txn, claimed.company.id, StatusEvent::RefreshSucceeded, at).await?;
+        crate::audit::append(&txn, refresh_outcome(claimed, "refresh.succeeded", None)).await?;
         companies::Entity::update_many()
             .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
             .filter(companies::Column::Id.eq(claimed.company.id))
@@ -313,6 +314,11 @@ impl Store {
             error.code,
             ErrorCode::AccessRevoked | ErrorCode::AccessDenied
         );
+        crate::audit::append(
+            &txn,
+            refresh_outcome(claimed, "refresh.failed", Some(&error)),
+        )
+        .await?;
         apply_event(
             &txn,
             claimed.company.id,
@@ -386,6 +392,24 @@ impl Store {
             if !finish(&txn, job.id, &owner, RefreshState::Failed, Some(&error), at).await? {
                 continue;
             }
+            crate::audit::append(
+                &txn,
+                crate::AuditRecord {
+                    organization: OrganizationId::from_uuid(job.organization_id),
+                    actor: crate::AuditActor::System,
+                    action: "refresh.failed",
+                    company: Some(CompanyId::from_uuid(job.company_id)),
+                    target: None,
+                    ip: None,
+                    detail: Some(serde_json::json!({
+                        "refresh_id": job.id,
+                        "attempt": job.attempts,
+                        "error": error.code.as_str(),
+                        "by": "watchdog",
+                    })),
+                },
+            )
+            .await?;
             apply_event(&txn, job.company_id, StatusEvent::RefreshFailed(error), at).await?;
             txn.commit().await?;
             reaped.push(OverdueJob::Failed(id));
@@ -501,6 +525,27 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+}
+
+/// The audit entry a worker writes with a job's outcome, in the same transaction.
+fn refresh_outcome(
+    claimed: &ClaimedJob,
+    action: &'static str,
+    error: Option<&StatusError>,
+) -> crate::AuditRecord {
+    crate::AuditRecord {
+        organization: OrganizationId::from_uuid(claimed.company.organization_id),
+        actor: crate::AuditActor::System,
+        action,
+        company: Some(CompanyId::from_uuid(claimed.company.id)),
+        target: None,
+        ip: None,
+        detail: Some(serde_json::json!({
+            "refresh_id": claimed.job.id,
+            "attempt": claimed.job.attempts,
+            "error": error.map(|e| e.code.as_str()),
+        })),
     }
 }
 

@@ -10,6 +10,8 @@
 //! - The same code runs on SQLite and PostgreSQL; the few statements that differ
 //!   (the job claim) say so next to them.
 
+mod accounts;
+mod audit;
 mod batches;
 mod companies;
 pub mod entities;
@@ -28,6 +30,8 @@ use std::time::Duration;
 use migrations::MigratorTrait;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
+pub use accounts::{AccountLink, NewSession, TokenRefused, UserChangeRefused, token_kind};
+pub use audit::{Actor as AuditActor, AuditFilter, AuditRecord};
 pub use batches::{BatchProgress, BatchSkips, SKIPPED_LISTED, Skipped, TooMany};
 pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,

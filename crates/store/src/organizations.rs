@@ -59,6 +59,9 @@ impl Store {
             name: Set(name.to_owned()),
             role: Set(role.to_owned()),
             created_at: Set(now()),
+            password_hash: Set(None),
+            active: Set(true),
+            last_sign_in_at: Set(None),
         }
         .insert(&self.db)
         .await

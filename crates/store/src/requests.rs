@@ -164,25 +164,13 @@ impl Store {
         .insert(&txn)
         .await?;
         if let Some(email) = email {
-            outgoing_emails::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                organization_id: Set(organization.as_uuid()),
-                company_id: Set(Some(company.as_uuid())),
-                information_request_id: Set(Some(request.id)),
-                from_address: Set(email.from),
-                to_address: Set(email.to),
-                subject: Set(email.subject),
-                html: Set(email.html),
-                text: Set(email.text),
-                state: Set(email_state::QUEUED.to_owned()),
-                attempts: Set(0),
-                run_at: Set(at),
-                lease_owner: Set(None),
-                lease_expires_at: Set(None),
-                last_error: Set(None),
-                created_at: Set(at),
-                sent_at: Set(None),
-            }
+            queued_email(
+                organization,
+                Some(company.as_uuid()),
+                Some(request.id),
+                email,
+                at,
+            )
             .insert(&txn)
             .await?;
         }
@@ -537,4 +525,33 @@ pub(crate) async fn apply_event(
     active.error_message = Set(error.map(|e| e.message));
     active.update(txn).await?;
     Ok(true)
+}
+
+/// An email row for the mail worker to send, queued at `at`.
+pub(crate) fn queued_email(
+    organization: OrganizationId,
+    company: Option<Uuid>,
+    information_request: Option<Uuid>,
+    email: NewEmail,
+    at: DateTime<Utc>,
+) -> outgoing_emails::ActiveModel {
+    outgoing_emails::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(organization.as_uuid()),
+        company_id: Set(company),
+        information_request_id: Set(information_request),
+        from_address: Set(email.from),
+        to_address: Set(email.to),
+        subject: Set(email.subject),
+        html: Set(email.html),
+        text: Set(email.text),
+        state: Set(email_state::QUEUED.to_owned()),
+        attempts: Set(0),
+        run_at: Set(at),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        last_error: Set(None),
+        created_at: Set(at),
+        sent_at: Set(None),
+    }
 }

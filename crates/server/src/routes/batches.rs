@@ -91,6 +91,12 @@ pub async fn create(
             })?,
     };
     state.wake_workers();
+    state
+        .audit(store::AuditRecord {
+            detail: Some(serde_json::json!({ "batch_id": batch.id, "skipped": skips.count })),
+            ..tenant.1.audit("refresh_batch.created")
+        })
+        .await;
     let skipped = skips
         .listed
         .into_iter()

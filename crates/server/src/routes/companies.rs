@@ -166,7 +166,7 @@ pub async fn create(
     let request = serde_json::to_vec(&new).map_err(anyhow::Error::from)?;
     idempotency::run(
         &state,
-        tenant,
+        tenant.0,
         key,
         "POST /api/v1/companies",
         &request,
@@ -186,6 +186,12 @@ pub async fn create(
                 .await
                 .map_err(write_error)?;
             let company = views::company(record, state.freshness());
+            state
+                .audit(store::AuditRecord {
+                    target: Some(company.name.clone()),
+                    ..tenant.1.audit_company("company.created", company.id)
+                })
+                .await;
             Ok(Answer {
                 status: StatusCode::CREATED,
                 location: Some(format!("/api/v1/companies/{}", company.id)),
@@ -252,6 +258,7 @@ pub async fn update(
         .await?
         .ok_or(ApiError::NotFound("company"))?;
     let change = body.0;
+    let change_log = change.clone();
     let current_types = current.data_types();
     let company = &current.company;
     let write = parse_write(
@@ -283,6 +290,13 @@ pub async fn update(
         .update_company(tenant.0, id, write)
         .await
         .map_err(write_error)?;
+    state
+        .audit(store::AuditRecord {
+            target: Some(record.company.name.clone()),
+            detail: serde_json::to_value(&change_log).ok(),
+            ..tenant.1.audit_company("company.updated", id)
+        })
+        .await;
     Ok(web::Json(views::company(record, state.freshness())))
 }
 
@@ -302,11 +316,19 @@ pub async fn delete(
     tenant: Tenant,
     id: web::Path<CompanyId>,
 ) -> Result<HttpResponse, ApiError> {
-    if state
+    let id = id.into_inner();
+    let name = state
         .store
-        .delete_company(tenant.0, id.into_inner())
+        .company(tenant.0, id)
         .await?
-    {
+        .map(|record| record.company.name);
+    if state.store.delete_company(tenant.0, id).await? {
+        state
+            .audit(store::AuditRecord {
+                target: name,
+                ..tenant.1.audit_company("company.deleted", id)
+            })
+            .await;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::NotFound("company"))

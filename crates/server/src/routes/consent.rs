@@ -1,15 +1,13 @@
 //! The customer's side of an information request: token-scoped, no sign-in.
 
-use actix_web::{get, http::StatusCode, post, web};
+use actix_web::{HttpRequest, get, http::StatusCode, post, web};
 use api_types::{
     ConsentGrant, ConsentOutcome, ConsentRequest, InformationRequestStatus, Platform, Problem,
     RequestedData,
 };
 use store::{ConsentRefused, ConsentView};
 
-use crate::{
-    error::ApiError, extract::Json, routes::information_requests::token_hash, startup::AppState,
-};
+use crate::{error::ApiError, extract::Json, secrets::token_hash, startup::AppState};
 
 /// The token as it appears in the link: 43 URL-safe base64 characters.
 fn parse_token(token: &str) -> Result<&str, ApiError> {
@@ -104,6 +102,7 @@ fn platform_name(id: &str) -> String {
 /// the accounting platforms on offer.
 #[utoipa::path(
     operation_id = "get_consent",
+    security(()),
     tag = "consent",
     params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
     responses(
@@ -126,6 +125,7 @@ pub async fn get(
 /// starts at once; the company becomes `available` when it finishes.
 #[utoipa::path(
     operation_id = "grant_consent",
+    security(()),
     tag = "consent",
     params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
     request_body = ConsentGrant,
@@ -141,6 +141,7 @@ pub async fn get(
 )]
 #[post("/consent/{token}/grant")]
 pub async fn grant(
+    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
     body: Json<ConsentGrant>,
@@ -163,6 +164,14 @@ pub async fn grant(
     if job.is_some() {
         state.wake_workers();
     }
+    state
+        .audit(customer_audit(
+            &req,
+            &view,
+            "consent.granted",
+            Some(platform),
+        ))
+        .await;
     Ok(web::Json(ConsentOutcome {
         status: InformationRequestStatus::Granted,
         organization_name: view.organization.name,
@@ -173,6 +182,7 @@ pub async fn grant(
 /// `customer_declined` so the relationship manager can follow up.
 #[utoipa::path(
     operation_id = "decline_consent",
+    security(()),
     tag = "consent",
     params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
     responses(
@@ -183,13 +193,37 @@ pub async fn grant(
 )]
 #[post("/consent/{token}/decline")]
 pub async fn decline(
+    req: HttpRequest,
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<web::Json<ConsentOutcome>, ApiError> {
     let hash = token_hash(parse_token(&token)?);
     let view = state.store.decline_consent(&hash).await.map_err(refused)?;
+    state
+        .audit(customer_audit(&req, &view, "consent.declined", None))
+        .await;
     Ok(web::Json(ConsentOutcome {
         status: InformationRequestStatus::Declined,
         organization_name: view.organization.name,
     }))
+}
+
+/// The customer's answer, for the audit log: the contact acted through their link.
+fn customer_audit(
+    req: &HttpRequest,
+    view: &store::ConsentView,
+    action: &'static str,
+    platform: Option<&str>,
+) -> store::AuditRecord {
+    store::AuditRecord {
+        organization: domain::OrganizationId::from_uuid(view.organization.id),
+        actor: store::AuditActor::Customer {
+            email: view.company.contact_email.clone(),
+        },
+        action,
+        company: Some(domain::CompanyId::from_uuid(view.company.id)),
+        target: None,
+        ip: crate::auth::client_ip(req),
+        detail: platform.map(|p| serde_json::json!({ "platform": p })),
+    }
 }

@@ -8,6 +8,7 @@ use crate::{error::ApiError, startup::AppState};
 /// Liveness: the process is up and serving HTTP.
 #[utoipa::path(
     operation_id = "healthz",
+    security(()),
     tag = "operations",
     responses((status = 200, description = "The process is up", body = Health))
 )]
@@ -21,6 +22,7 @@ pub async fn healthz() -> web::Json<Health> {
 /// Readiness: the database answers. A replica that is not ready should get no traffic.
 #[utoipa::path(
     operation_id = "readyz",
+    security(()),
     tag = "operations",
     responses(
         (status = 200, description = "Ready to serve", body = Health),

@@ -5,16 +5,14 @@ use api_types::{
     Delivery, EmailPreview, InformationRequest, InformationRequestStatus, NewInformationRequest,
     Problem,
 };
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use domain::{CompanyId, OrganizationId};
 use mail::InformationRequestEmail;
-use rand::RngCore;
-use sha2::{Digest, Sha256};
 use store::NewEmail;
 
 use crate::{
     error::ApiError,
     extract::{Json, Tenant},
+    secrets::{new_token, token_hash},
     startup::AppState,
 };
 
@@ -54,9 +52,11 @@ pub async fn create(
         .await?
         .ok_or(ApiError::NotFound("company"))?;
     let organization = organization_name(&state, tenant.0).await?;
-    let requester = record
-        .assignees
-        .first()
+    // The person sending it; through an API key, the company's first assignee.
+    let requester = tenant
+        .1
+        .user()
+        .or(record.assignees.first())
         .map_or("Your relationship manager", |u| u.name.as_str())
         .to_owned();
     let data_types = record.data_types();
@@ -122,6 +122,19 @@ pub async fn create(
         )
         .await?
         .ok_or(ApiError::NotFound("company"))?;
+    state
+        .audit(store::AuditRecord {
+            target: Some(record.company.contact_email.clone()),
+            detail: Some(serde_json::json!({ "delivery": delivery, "request_id": created.id })),
+            ..tenant.1.audit_company(
+                match request.delivery {
+                    Delivery::Email => "information_request.sent",
+                    Delivery::Link => "information_request.link_created",
+                },
+                company_id,
+            )
+        })
+        .await;
     if request.delivery == Delivery::Email {
         state.wake_mail();
         if state.outbox {
@@ -148,38 +161,4 @@ pub async fn organization_name(state: &AppState, id: OrganizationId) -> Result<S
         .await?
         .map(|o| o.name)
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organization {id} missing")))
-}
-
-/// 256 random bits, URL-safe: 43 characters.
-fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// What is stored instead of the token.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tokens_are_long_random_and_url_safe() {
-        let a = new_token();
-        let b = new_token();
-        assert_eq!(a.len(), 43);
-        assert_ne!(a, b);
-        assert!(
-            a.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        );
-        assert_eq!(token_hash(&a).len(), 64);
-        assert_ne!(token_hash(&a), a);
-    }
 }

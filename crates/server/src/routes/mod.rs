@@ -1,5 +1,8 @@
 //! The API's handlers, one module per resource.
 
+pub mod accounts;
+pub mod api_keys;
+pub mod audit;
 pub mod batches;
 pub mod companies;
 pub mod consent;
@@ -7,6 +10,7 @@ pub mod health;
 pub mod information_requests;
 pub mod refreshes;
 pub mod reports;
+pub mod session;
 pub mod statuses;
 pub mod users;
 
@@ -31,7 +35,21 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(information_requests::create)
         .service(consent::get)
         .service(consent::grant)
-        .service(consent::decline);
+        .service(consent::decline)
+        .service(session::sign_in)
+        .service(session::get)
+        .service(session::sign_out)
+        .service(accounts::request_reset)
+        .service(accounts::get_reset)
+        .service(accounts::reset)
+        .service(accounts::invite)
+        .service(accounts::update)
+        .service(accounts::get_invitation)
+        .service(accounts::accept_invitation)
+        .service(api_keys::list)
+        .service(api_keys::create)
+        .service(api_keys::revoke)
+        .service(audit::list);
 }
 
 /// Every documented route: operations endpoints and API v1.

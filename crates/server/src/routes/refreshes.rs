@@ -45,10 +45,15 @@ pub async fn request(
 ) -> Result<HttpResponse, ApiError> {
     let company = id.into_inner();
     let endpoint = format!("POST /api/v1/companies/{company}/refresh");
-    idempotency::run(&state, tenant, key, &endpoint, b"", || async {
+    idempotency::run(&state, tenant.0, key, &endpoint, b"", || async {
         let (job, created) = state
             .store
-            .request_refresh(tenant.0, company, RefreshTrigger::Manual, None)
+            .request_refresh(
+                tenant.0,
+                company,
+                RefreshTrigger::Manual,
+                tenant.1.user_id(),
+            )
             .await
             .map_err(|err| match err {
                 RefreshRefused::NotFound => ApiError::NotFound("company"),
@@ -64,6 +69,14 @@ pub async fn request(
         if created {
             state.wake_workers();
         }
+        state
+            .audit(store::AuditRecord {
+                detail: Some(
+                    serde_json::json!({ "refresh_id": job.id, "joined_active": !created }),
+                ),
+                ..tenant.1.audit_company("refresh.requested", company)
+            })
+            .await;
         let job = views::refresh_job(job);
         Ok(Answer {
             status: StatusCode::ACCEPTED,

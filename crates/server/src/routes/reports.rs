@@ -73,6 +73,13 @@ pub async fn get(
         .report(company, kind)
         .await?
         .ok_or(ApiError::NotFound("report"))?;
+    state
+        .audit(store::AuditRecord {
+            target: Some(kind.as_str().to_owned()),
+            detail: Some(serde_json::json!({ "updated_at": updated_at, "format": "json" })),
+            ..tenant.1.audit_company("report.downloaded", company)
+        })
+        .await;
     let file_name = format!(
         "{}-{}-{}.json",
         slug(&record.company.name),

@@ -1,10 +1,9 @@
 //! The organization's users (for assignments and the users filter).
 
 use actix_web::{get, web};
-use api_types::{UserList, UserSummary};
-use domain::UserId;
+use api_types::UserList;
 
-use crate::{error::ApiError, extract::Tenant, startup::AppState};
+use crate::{error::ApiError, extract::Tenant, startup::AppState, views};
 
 /// List the organization's users, by name.
 #[utoipa::path(
@@ -19,13 +18,6 @@ pub async fn list(
 ) -> Result<web::Json<UserList>, ApiError> {
     let users = state.store.users(tenant.0).await?;
     Ok(web::Json(UserList {
-        items: users
-            .into_iter()
-            .map(|u| UserSummary {
-                id: UserId::from_uuid(u.id),
-                name: u.name,
-                email: u.email,
-            })
-            .collect(),
+        items: users.into_iter().map(views::user).collect(),
     }))
 }

@@ -15,8 +15,17 @@ pub struct TestApp {
     pub http: Option<server::startup::Upstream>,
     pub store: Store,
     pub organization: OrganizationId,
+    /// Sends the test organization's API key (a relationship manager's rights).
     pub client: reqwest::Client,
     _database: TestDatabase,
+}
+
+/// A signed-in person: the session cookie and its CSRF token.
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub cookie: String,
+    pub csrf: String,
+    pub session: Value,
 }
 
 enum TestDatabase {
@@ -111,6 +120,8 @@ pub fn test_settings(database_url: String) -> Settings {
         link_ttl: chrono::Duration::days(14),
         mail: mail::MailConfig::default(),
         stale_after: chrono::Duration::days(30),
+        auth: server::auth::AuthSettings::default(),
+        demo_password: "spendlens-demo".to_owned(),
     }
 }
 
@@ -130,10 +141,15 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let http = settings.http.clone();
     let (store, organization) = startup::prepare(&settings).await.expect("database ready");
     let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
-    let app = Application::build_with(settings, store.clone(), organization, listener)
-        .expect("app builds");
+    let app = Application::build_with(settings, store.clone(), listener).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    let api_key = api_key_for(&store, organization, "Test suite").await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::AUTHORIZATION,
+        format!("Bearer {api_key}").parse().unwrap(),
+    );
     TestApp {
         address,
         database_url: url,
@@ -142,15 +158,109 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         organization,
         client: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .default_headers(headers)
             .build()
             .expect("client"),
         _database: database,
     }
 }
 
+/// Makes an API key for `organization` as `spendlens api-key create` does.
+pub async fn api_key_for(store: &Store, organization: OrganizationId, name: &str) -> String {
+    let (key, prefix) = server::routes::api_keys::new_api_key();
+    store
+        .create_api_key(
+            organization,
+            name,
+            &prefix,
+            &server::secrets::token_hash(&key),
+            None,
+        )
+        .await
+        .expect("API key stored");
+    key
+}
+
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
+    }
+
+    /// A client that sends no credentials.
+    pub fn anonymous(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A user of this organization with a password (`role`: `admin` or
+    /// `relationship_manager`); answers their email and password.
+    pub async fn user_with_password(&self, name: &str, role: &str) -> (String, String) {
+        let email = format!("{}@bank.example", name.to_lowercase().replace(' ', "."));
+        let user = self
+            .store
+            .create_user(
+                self.organization,
+                &domain::EmailAddress::parse(&email).unwrap(),
+                name,
+                role,
+            )
+            .await
+            .expect("user created");
+        let password = format!("{name} has a long password");
+        self.store
+            .set_password(
+                domain::UserId::from_uuid(user.id),
+                &server::secrets::hash_password(password.clone())
+                    .await
+                    .unwrap(),
+            )
+            .await
+            .unwrap();
+        (email, password)
+    }
+
+    /// Signs in through the API; panics unless it works.
+    pub async fn sign_in(&self, email: &str, password: &str) -> SignedIn {
+        let response = self
+            .anonymous()
+            .post(self.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": password}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200, "sign-in as {email}");
+        let cookie = response
+            .cookies()
+            .find(|c| c.name() == "spendlens_session")
+            .expect("a session cookie")
+            .value()
+            .to_owned();
+        let session: Value = response.json().await.unwrap();
+        SignedIn {
+            cookie,
+            csrf: session["csrf_token"].as_str().unwrap().to_owned(),
+            session,
+        }
+    }
+
+    /// A request as a signed-in person: the cookie, and the CSRF token on changes.
+    pub fn as_user(
+        &self,
+        user: &SignedIn,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        let unsafe_method = !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD);
+        let mut request = self.anonymous().request(method, self.url(path)).header(
+            reqwest::header::COOKIE,
+            format!("spendlens_session={}", user.cookie),
+        );
+        if unsafe_method {
+            request = request.header("x-csrf-token", &user.csrf);
+        }
+        request
     }
 
     /// A worker over this app's database whose sandbox behaves as `sandbox` says.

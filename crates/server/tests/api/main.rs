@@ -5,6 +5,8 @@
 //! test on `SPENDLENS_TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`);
 //! the default is a fresh SQLite file per test.
 
+mod accounts;
+mod authz;
 mod batches;
 mod companies;
 mod consent;

@@ -1,5 +1,8 @@
 //! sea-orm entities, one per table, kept apart from the queries in the parent module.
 
+pub mod account_tokens;
+pub mod api_keys;
+pub mod audit_events;
 pub mod companies;
 pub mod company_assignees;
 pub mod idempotency_keys;
@@ -10,4 +13,5 @@ pub mod refresh_batch_jobs;
 pub mod refresh_batches;
 pub mod refresh_jobs;
 pub mod reports;
+pub mod sessions;
 pub mod users;

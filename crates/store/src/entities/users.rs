@@ -10,6 +10,11 @@ pub struct Model {
     pub name: String,
     pub role: String,
     pub created_at: DateTimeUtc,
+    /// argon2id PHC string; `None` until the user sets a password (an open invitation).
+    pub password_hash: Option<String>,
+    /// Deactivated users cannot sign in, and their sessions end.
+    pub active: bool,
+    pub last_sign_in_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,408 @@
+//! Who is calling, and what they may do — decided here and nowhere else.
+//!
+//! People sign in with email and password and carry a session cookie (`HttpOnly`,
+//! `SameSite=Lax`, `Secure` behind TLS); unsafe requests made with that cookie must echo
+//! the session's CSRF token in `X-CSRF-Token`. Integrators send an API key as
+//! `Authorization: Bearer slk_…`. Either way a request resolves to one [`Caller`] of one
+//! organization; [`Tenant`] hands handlers that organization, so every store query is
+//! scoped to it, and [`Admin`] refuses other roles with 403.
+//!
+//! Each caller is rate-limited (governor, per process): 429 with `Retry-After`, and the
+//! `RateLimit-*` headers on every authenticated answer.
+
+use std::{future::Future, num::NonZeroU32, pin::Pin, sync::Arc, time::Duration};
+
+use actix_web::{
+    FromRequest, HttpMessage, HttpRequest,
+    cookie::{Cookie, SameSite, time::Duration as CookieDuration},
+    dev::{Payload, ServiceRequest, ServiceResponse},
+    http::{Method, header},
+    middleware::Next,
+    web,
+};
+use domain::{OrganizationId, Role, UserId};
+use governor::{
+    Quota, RateLimiter,
+    clock::{Clock, DefaultClock},
+    middleware::StateInformationMiddleware,
+    state::keyed::DefaultKeyedStateStore,
+};
+use store::{
+    AuditActor, AuditRecord,
+    entities::{api_keys, users},
+};
+use uuid::Uuid;
+
+use crate::{error::ApiError, secrets, startup::AppState};
+
+pub const SESSION_COOKIE: &str = "spendlens_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+/// Every API key starts with this, so a leaked one is easy to recognise.
+pub const API_KEY_PREFIX: &str = "slk_";
+
+/// How sessions and limits behave (from configuration).
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// A session unused this long ends.
+    pub idle: chrono::Duration,
+    /// A session ends this long after sign-in, whatever the activity.
+    pub absolute: chrono::Duration,
+    /// Mark the cookie `Secure` (the portal is served over HTTPS).
+    pub secure_cookies: bool,
+    /// Requests per minute per user or API key, per process.
+    pub requests_per_minute: u32,
+    /// Sign-in attempts per email address per minute (all processes together).
+    pub sign_ins_per_minute: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            idle: chrono::Duration::minutes(30),
+            absolute: chrono::Duration::hours(12),
+            secure_cookies: false,
+            requests_per_minute: 600,
+            sign_ins_per_minute: 5,
+        }
+    }
+}
+
+type Limiter =
+    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
+
+/// The per-caller request limiter.
+pub struct CallerLimits {
+    limiter: Limiter,
+    per_minute: u32,
+}
+
+impl CallerLimits {
+    pub fn new(per_minute: u32) -> Self {
+        let per_minute = per_minute.max(1);
+        let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
+        Self {
+            limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
+            per_minute,
+        }
+    }
+
+    fn check(&self, key: String) -> Result<RateLimitState, ApiError> {
+        match self.limiter.check_key(&key) {
+            Ok(snapshot) => Ok(RateLimitState {
+                limit: self.per_minute,
+                remaining: snapshot.remaining_burst_capacity(),
+            }),
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(ApiError::TooManyRequests {
+                    retry_after: wait.as_secs().max(1),
+                    detail: format!(
+                        "More than {} requests a minute. Slow down and try again in {} s.",
+                        self.per_minute,
+                        wait.as_secs().max(1)
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Forgets callers idle long enough to be back at a full bucket.
+    pub fn forget_idle(&self) {
+        self.limiter.retain_recent();
+    }
+}
+
+/// What the `RateLimit-*` headers of an answer say.
+#[derive(Debug, Clone, Copy)]
+struct RateLimitState {
+    limit: u32,
+    remaining: u32,
+}
+
+/// Adds `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` to answers of
+/// authenticated requests.
+pub async fn rate_limit_headers(
+    req: ServiceRequest,
+    next: Next<impl actix_web::body::MessageBody>,
+) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let mut res = next.call(req).await?;
+    let state = res.request().extensions().get::<RateLimitState>().copied();
+    if let Some(state) = state {
+        let headers = res.headers_mut();
+        headers.insert(
+            header::HeaderName::from_static("ratelimit-limit"),
+            header::HeaderValue::from(state.limit),
+        );
+        headers.insert(
+            header::HeaderName::from_static("ratelimit-remaining"),
+            header::HeaderValue::from(state.remaining),
+        );
+        // The bucket refills fully within the minute.
+        headers.insert(
+            header::HeaderName::from_static("ratelimit-reset"),
+            header::HeaderValue::from(60u32),
+        );
+    }
+    Ok(res)
+}
+
+/// Who is calling.
+#[derive(Debug, Clone)]
+pub enum Principal {
+    /// A person, by their session.
+    User {
+        user: users::Model,
+        session: Uuid,
+        csrf_token: String,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    },
+    /// An integrator, by an API key.
+    ApiKey(api_keys::Model),
+}
+
+/// An authenticated request: who, for which organization, from where.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub organization: OrganizationId,
+    pub principal: Principal,
+    pub ip: Option<String>,
+}
+
+impl Caller {
+    /// API keys act with a relationship manager's rights.
+    pub fn role(&self) -> Role {
+        match &self.principal {
+            Principal::User { user, .. } => user.role.parse().unwrap_or(Role::RelationshipManager),
+            Principal::ApiKey(_) => Role::RelationshipManager,
+        }
+    }
+
+    pub fn user_id(&self) -> Option<UserId> {
+        match &self.principal {
+            Principal::User { user, .. } => Some(UserId::from_uuid(user.id)),
+            Principal::ApiKey(_) => None,
+        }
+    }
+
+    pub fn user(&self) -> Option<&users::Model> {
+        match &self.principal {
+            Principal::User { user, .. } => Some(user),
+            Principal::ApiKey(_) => None,
+        }
+    }
+
+    pub fn actor(&self) -> AuditActor {
+        match &self.principal {
+            Principal::User { user, .. } => AuditActor::User {
+                id: user.id,
+                email: user.email.clone(),
+            },
+            Principal::ApiKey(key) => AuditActor::ApiKey {
+                id: key.id,
+                name: key.name.clone(),
+            },
+        }
+    }
+
+    /// An audit entry of this caller's.
+    pub fn audit(&self, action: &'static str) -> AuditRecord {
+        AuditRecord {
+            organization: self.organization,
+            actor: self.actor(),
+            action,
+            company: None,
+            target: None,
+            ip: self.ip.clone(),
+            detail: None,
+        }
+    }
+
+    /// An audit entry of this caller's about one company.
+    pub fn audit_company(&self, action: &'static str, company: domain::CompanyId) -> AuditRecord {
+        AuditRecord {
+            company: Some(company),
+            ..self.audit(action)
+        }
+    }
+
+    fn limit_key(&self) -> String {
+        match &self.principal {
+            Principal::User { user, .. } => format!("user:{}", user.id),
+            Principal::ApiKey(key) => format!("key:{}", key.id),
+        }
+    }
+}
+
+/// The caller's network address (the peer; proxies are not trusted).
+pub fn client_ip(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
+}
+
+fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
+    req.app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("application state missing")))
+}
+
+fn unauthorized(detail: &str) -> ApiError {
+    ApiError::Unauthorized {
+        slug: "unauthorized",
+        detail: detail.to_owned(),
+    }
+}
+
+/// Resolves the request's credentials to a caller, or refuses.
+async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
+    let state = state(&req)?;
+    let ip = client_ip(&req);
+    let now = store::now();
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim);
+    let caller = if let Some(authorization) = bearer {
+        let key = authorization
+            .strip_prefix("Bearer ")
+            .or_else(|| authorization.strip_prefix("bearer "))
+            .map(str::trim)
+            .filter(|k| k.starts_with(API_KEY_PREFIX))
+            .ok_or_else(|| unauthorized("Send an API key as `Authorization: Bearer slk_…`."))?;
+        let key = state
+            .store
+            .use_api_key(&secrets::token_hash(key), now)
+            .await?
+            .ok_or_else(|| unauthorized("The API key is not valid, or it was revoked."))?;
+        Caller {
+            organization: OrganizationId::from_uuid(key.organization_id),
+            principal: Principal::ApiKey(key),
+            ip,
+        }
+    } else if let Some(cookie) = req.cookie(SESSION_COOKIE) {
+        let (session, user) = state
+            .store
+            .live_session(&secrets::token_hash(cookie.value()), now, state.auth.idle)
+            .await?
+            .ok_or_else(|| unauthorized("Your session has ended. Sign in again."))?;
+        let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+        if unsafe_method {
+            let sent = req
+                .headers()
+                .get(CSRF_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default();
+            if !secrets::constant_time_eq(sent, &session.csrf_token) {
+                return Err(ApiError::Forbidden {
+                    slug: "csrf",
+                    detail: "Missing or wrong X-CSRF-Token header: send the csrf_token of GET /api/v1/session with every change.".to_owned(),
+                });
+            }
+        }
+        Caller {
+            organization: OrganizationId::from_uuid(session.organization_id),
+            principal: Principal::User {
+                user,
+                session: session.id,
+                csrf_token: session.csrf_token,
+                expires_at: session.expires_at,
+            },
+            ip,
+        }
+    } else {
+        return Err(unauthorized(
+            "Sign in, or send an API key as `Authorization: Bearer slk_…`.",
+        ));
+    };
+    let limits = state.limits.check(caller.limit_key())?;
+    req.extensions_mut().insert(limits);
+    Ok(caller)
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(caller) = req.extensions().get::<Caller>() {
+            let caller = caller.clone();
+            return Box::pin(async move { Ok(caller) });
+        }
+        let req = req.clone();
+        Box::pin(async move {
+            let caller = authenticate(req.clone()).await?;
+            req.extensions_mut().insert(caller.clone());
+            Ok(caller)
+        })
+    }
+}
+
+/// The organization a request acts for — the signed-in user's or the API key's — and
+/// who is acting. Every handler that touches an organization's data takes this, so an
+/// unauthenticated request never reaches one, and every query is scoped by `.0`.
+#[derive(Debug, Clone)]
+pub struct Tenant(pub OrganizationId, pub Caller);
+
+impl FromRequest for Tenant {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            Ok(Tenant(caller.organization, caller))
+        })
+    }
+}
+
+/// A caller with the admin role; anyone else gets 403.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Caller);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            let caller = caller.await?;
+            if caller.role() == Role::Admin {
+                Ok(Admin(caller))
+            } else {
+                Err(ApiError::Forbidden {
+                    slug: "forbidden",
+                    detail: "Only an organization admin may do this.".to_owned(),
+                })
+            }
+        })
+    }
+}
+
+/// The session cookie for a new session.
+pub fn session_cookie(token: &str, settings: &AuthSettings) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_owned())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(settings.secure_cookies)
+        .max_age(CookieDuration::seconds(settings.absolute.num_seconds()))
+        .finish()
+}
+
+/// A cookie that removes the session cookie.
+pub fn cleared_cookie(settings: &AuthSettings) -> Cookie<'static> {
+    let mut cookie = session_cookie("", settings);
+    cookie.make_removal();
+    cookie
+}
+
+/// Forgets idle callers' rate-limit state now and then, so memory stays bounded.
+pub fn spawn_limit_sweeper(limits: Arc<CallerLimits>) {
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            limits.forget_idle();
+        }
+    });
+}

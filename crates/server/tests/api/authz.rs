@@ -1,0 +1,500 @@
+//! Authorization, generated from the OpenAPI document's operation list: every protected
+//! operation refuses a request without credentials (401), answers another
+//! organization's ids as if they did not exist (404), and refuses roles that may not
+//! (403). An operation missing from `CASES` fails the suite, so a new endpoint cannot
+//! land untested.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{SignedIn, TestApp, api_key_for, assert_problem, spawn_app};
+
+/// Who may call an operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Access {
+    /// No credentials needed (sign-in, links, health, the customer's consent).
+    Public,
+    /// Any signed-in user or API key of the organization.
+    Member,
+    /// Admins only.
+    Admin,
+    /// A signed-in person (their session): API keys get 403.
+    Person,
+}
+
+/// Every operation, with who may call it and a valid body for it.
+const CASES: &[(&str, Access, Option<&str>)] = &[
+    ("healthz", Access::Public, None),
+    ("readyz", Access::Public, None),
+    ("get_consent", Access::Public, None),
+    ("grant_consent", Access::Public, None),
+    ("decline_consent", Access::Public, None),
+    ("sign_in", Access::Public, None),
+    ("request_password_reset", Access::Public, None),
+    ("get_password_reset", Access::Public, None),
+    ("reset_password", Access::Public, None),
+    ("get_invitation", Access::Public, None),
+    ("accept_invitation", Access::Public, None),
+    ("list_companies", Access::Member, None),
+    (
+        "create_company",
+        Access::Member,
+        Some(
+            r#"{"name":"Authz Ltd","contact_name":"Ann","contact_email":"ann@authz.example","data_types":["financials"]}"#,
+        ),
+    ),
+    ("get_company", Access::Member, None),
+    (
+        "update_company",
+        Access::Member,
+        Some(r#"{"name":"Renamed Ltd"}"#),
+    ),
+    ("delete_company", Access::Member, None),
+    (
+        "request_information",
+        Access::Member,
+        Some(r#"{"delivery":"link"}"#),
+    ),
+    ("refresh_company", Access::Member, None),
+    ("list_company_refreshes", Access::Member, None),
+    ("list_reports", Access::Member, None),
+    ("get_report", Access::Member, None),
+    ("count_companies", Access::Member, None),
+    ("get_company_statuses", Access::Member, None),
+    (
+        "create_refresh_batch",
+        Access::Member,
+        Some(r#"{"filter":{}}"#),
+    ),
+    ("get_refresh_batch", Access::Member, None),
+    ("get_refresh", Access::Member, None),
+    ("list_users", Access::Member, None),
+    ("get_session", Access::Person, None),
+    ("sign_out", Access::Person, None),
+    (
+        "invite_user",
+        Access::Admin,
+        Some(r#"{"email":"new.rm@bank.example","name":"New RM","role":"relationship_manager"}"#),
+    ),
+    (
+        "update_user",
+        Access::Admin,
+        Some(r#"{"role":"relationship_manager"}"#),
+    ),
+    ("list_api_keys", Access::Admin, None),
+    (
+        "create_api_key",
+        Access::Admin,
+        Some(r#"{"name":"Loan system"}"#),
+    ),
+    ("revoke_api_key", Access::Admin, None),
+    ("list_audit_events", Access::Admin, None),
+];
+
+struct Operation {
+    id: String,
+    method: Method,
+    path: String,
+    access: Access,
+    body: Option<Value>,
+}
+
+fn operations() -> Vec<Operation> {
+    let document = serde_json::to_value(server::openapi::document()).unwrap();
+    let mut found = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let id = operation["operationId"].as_str().unwrap().to_owned();
+            let Some((_, access, body)) = CASES.iter().find(|(op, _, _)| *op == id) else {
+                panic!("operation {id} has no authorization case in tests/api/authz.rs");
+            };
+            let public = operation["security"].as_array().is_some_and(|reqs| {
+                reqs.iter()
+                    .any(|r| r.as_object().is_some_and(|o| o.is_empty()))
+            });
+            assert_eq!(
+                public,
+                *access == Access::Public,
+                "{id}: the document's security and the case disagree"
+            );
+            found.push(Operation {
+                id,
+                method,
+                path: path.clone(),
+                access: *access,
+                body: body.map(|b| serde_json::from_str(b).unwrap()),
+            });
+        }
+    }
+    found
+}
+
+/// The ids a path's parameters are filled with.
+#[derive(Debug, Clone)]
+struct Ids {
+    company: String,
+    refresh: String,
+    batch: String,
+    user: String,
+    api_key: String,
+}
+
+impl Ids {
+    fn fill(&self, path: &str) -> String {
+        let id = if path.starts_with("/api/v1/companies/") {
+            &self.company
+        } else if path.starts_with("/api/v1/refreshes/") {
+            &self.refresh
+        } else if path.starts_with("/api/v1/refresh-batches/") {
+            &self.batch
+        } else if path.starts_with("/api/v1/users/") {
+            &self.user
+        } else if path.starts_with("/api/v1/api-keys/") {
+            &self.api_key
+        } else {
+            "0"
+        };
+        let filled = path
+            .replace("{id}", id)
+            .replace("{kind}", "profit_and_loss")
+            .replace("{token}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        if filled == "/api/v1/company-statuses" {
+            format!("{filled}?ids={}", self.company)
+        } else {
+            filled
+        }
+    }
+}
+
+/// An organization's worth of things to point at: a connected company with a refresh,
+/// a batch, a user and an API key.
+async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
+    let company = app
+        .store
+        .create_company(
+            organization,
+            store::CompanyWrite {
+                name: domain::CompanyName::parse("Someone Else's Client Ltd").unwrap(),
+                description: domain::Description::default(),
+                contact_name: domain::ContactName::parse("Eve").unwrap(),
+                contact_email: domain::EmailAddress::parse("eve@else.example").unwrap(),
+                assignees: vec![],
+                data_types: vec![domain::DataType::Financials],
+                schedule: None,
+            },
+        )
+        .await
+        .unwrap();
+    app.store
+        .set_company_status(
+            organization,
+            company.id(),
+            Some(domain::DataStatus::Requested),
+            Some(store::now()),
+            None,
+            Some("sandbox"),
+        )
+        .await
+        .unwrap();
+    let (job, _) = app
+        .store
+        .request_refresh(
+            organization,
+            company.id(),
+            domain::RefreshTrigger::Manual,
+            None,
+        )
+        .await
+        .unwrap();
+    let (batch, _) = app
+        .store
+        .create_refresh_batch(organization, &[company.id()])
+        .await
+        .unwrap();
+    let user = app
+        .store
+        .create_user(
+            organization,
+            &domain::EmailAddress::parse(&format!(
+                "rm-{}@else.example",
+                uuid::Uuid::now_v7().simple()
+            ))
+            .unwrap(),
+            "Other RM",
+            "relationship_manager",
+        )
+        .await
+        .unwrap();
+    let key = app
+        .store
+        .create_api_key(
+            organization,
+            "Their key",
+            "slk_xxxxxx",
+            &"0".repeat(64),
+            None,
+        )
+        .await
+        .unwrap();
+    Ids {
+        company: company.id().to_string(),
+        refresh: job.id.to_string(),
+        batch: batch.id.to_string(),
+        user: user.id.to_string(),
+        api_key: key.id.to_string(),
+    }
+}
+
+async fn send(
+    app: &TestApp,
+    request: reqwest::RequestBuilder,
+    operation: &Operation,
+) -> reqwest::Response {
+    let request = match &operation.body {
+        Some(body) => request.json(body),
+        None if operation.method == Method::POST => request.json(&json!({})),
+        None => request,
+    };
+    let _ = app;
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn every_operation_has_a_case_and_no_case_is_stale() {
+    let listed: BTreeSet<String> = operations().into_iter().map(|o| o.id).collect();
+    let cases: BTreeSet<String> = CASES.iter().map(|(id, _, _)| (*id).to_owned()).collect();
+    assert_eq!(listed, cases);
+}
+
+#[tokio::test]
+async fn without_valid_credentials_every_protected_operation_answers_401() {
+    let app = spawn_app().await;
+    let ids = things_of(&app, app.organization).await;
+    let revoked_key = api_key_for(&app.store, app.organization, "Revoked").await;
+    let revoked_id = app.store.api_keys(app.organization).await.unwrap()[0].id;
+    app.store
+        .revoke_api_key(app.organization, revoked_id)
+        .await
+        .unwrap();
+    for operation in operations() {
+        if operation.access == Access::Public {
+            continue;
+        }
+        let url = app.url(&ids.fill(&operation.path));
+        for credentials in [
+            None,
+            Some("Bearer slk_not-a-real-key".to_owned()),
+            Some(format!("Bearer {revoked_key}")),
+            Some("Basic dXNlcjpwYXNz".to_owned()),
+        ] {
+            let mut request = app.anonymous().request(operation.method.clone(), &url);
+            if let Some(credentials) = &credentials {
+                request = request.header("authorization", credentials);
+            }
+            let response = send(&app, request, &operation).await;
+            assert_eq!(
+                response.status(),
+                401,
+                "{} {} with {credentials:?}",
+                operation.method,
+                operation.path
+            );
+            assert!(response.headers().contains_key("www-authenticate"));
+            assert_problem(response, 401).await;
+        }
+        // A session cookie that names no session.
+        let response = send(
+            &app,
+            app.anonymous()
+                .request(operation.method.clone(), &url)
+                .header("cookie", "spendlens_session=forged")
+                .header("x-csrf-token", "forged"),
+            &operation,
+        )
+        .await;
+        assert_eq!(
+            response.status(),
+            401,
+            "{} {} with a forged cookie",
+            operation.method,
+            operation.path
+        );
+    }
+}
+
+#[tokio::test]
+async fn another_organizations_ids_answer_404_and_nothing_changes() {
+    let app = spawn_app().await;
+    let (email, password) = app.user_with_password("Ada Admin", "admin").await;
+    let admin = app.sign_in(&email, &password).await;
+    let other = app
+        .store
+        .create_organization("other-bank", "Other Bank")
+        .await
+        .unwrap();
+    let other = domain::OrganizationId::from_uuid(other.id);
+    let theirs = things_of(&app, other).await;
+    let mut checked = 0;
+    for operation in operations() {
+        if operation.access == Access::Public || !operation.path.contains("{id}") {
+            continue;
+        }
+        let path = theirs.fill(&operation.path);
+        // Both ways in: an admin's session (so the role never decides) and an API key.
+        let by_session = send(
+            &app,
+            app.as_user(&admin, operation.method.clone(), &path),
+            &operation,
+        )
+        .await;
+        let problem = assert_problem(by_session, 404).await;
+        assert!(
+            !problem.to_string().contains("Someone Else"),
+            "{}: the answer leaks the other organization's data: {problem}",
+            operation.id
+        );
+        if operation.access == Access::Member {
+            let by_key = send(
+                &app,
+                app.client.request(operation.method.clone(), app.url(&path)),
+                &operation,
+            )
+            .await;
+            assert_problem(by_key, 404).await;
+        }
+        checked += 1;
+    }
+    assert!(checked >= 12, "only {checked} operations take an id");
+
+    // Lists never show the other organization's rows, and statuses leave its ids out.
+    let listed: Value = app.get("/api/v1/companies").await.json().await.unwrap();
+    assert!(!listed.to_string().contains(&theirs.company));
+    let statuses: Value = app
+        .get(&format!("/api/v1/company-statuses?ids={}", theirs.company))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(statuses["items"], json!([]));
+    let users: Value = app.get("/api/v1/users").await.json().await.unwrap();
+    assert!(!users.to_string().contains(&theirs.user));
+    let batch = app
+        .post_json(
+            "/api/v1/refresh-batches",
+            &json!({"company_ids": [theirs.company]}),
+        )
+        .await;
+    let batch: Value = batch.json().await.unwrap();
+    assert_eq!(batch["total"], 0);
+    assert_eq!(batch["skipped"][0]["reason"], "not_found");
+
+    // Nothing of theirs changed: the company is still there with its name, the key works.
+    let company = app
+        .store
+        .company(other, theirs.company.parse().unwrap())
+        .await
+        .unwrap()
+        .expect("still there");
+    assert_eq!(company.company.name, "Someone Else's Client Ltd");
+    let keys = app.store.api_keys(other).await.unwrap();
+    assert!(keys[0].revoked_at.is_none());
+}
+
+#[tokio::test]
+async fn roles_that_may_not_get_403_and_admins_get_through() {
+    let app = spawn_app().await;
+    let ids = things_of(&app, app.organization).await;
+    let (rm_email, rm_password) = app
+        .user_with_password("Rita Manager", "relationship_manager")
+        .await;
+    let rm = app.sign_in(&rm_email, &rm_password).await;
+    let (admin_email, admin_password) = app.user_with_password("Ada Admin", "admin").await;
+    let admin: SignedIn = app.sign_in(&admin_email, &admin_password).await;
+    for operation in operations() {
+        let path = ids.fill(&operation.path);
+        match operation.access {
+            Access::Admin => {
+                let as_rm = send(
+                    &app,
+                    app.as_user(&rm, operation.method.clone(), &path),
+                    &operation,
+                )
+                .await;
+                assert_problem(as_rm, 403).await;
+                let as_key = send(
+                    &app,
+                    app.client.request(operation.method.clone(), app.url(&path)),
+                    &operation,
+                )
+                .await;
+                assert_problem(as_key, 403).await;
+                let as_admin = send(
+                    &app,
+                    app.as_user(&admin, operation.method.clone(), &path),
+                    &operation,
+                )
+                .await;
+                assert!(
+                    as_admin.status().is_success(),
+                    "{} as admin: {}",
+                    operation.id,
+                    as_admin.status()
+                );
+            }
+            Access::Person => {
+                let as_key = send(
+                    &app,
+                    app.client.request(operation.method.clone(), app.url(&path)),
+                    &operation,
+                )
+                .await;
+                assert_problem(as_key, 403).await;
+            }
+            Access::Member | Access::Public => {}
+        }
+    }
+}
+
+/// A change made with the session cookie needs the session's CSRF token; reads do not.
+#[tokio::test]
+async fn cookie_changes_without_the_csrf_token_are_refused() {
+    let app = spawn_app().await;
+    let (email, password) = app
+        .user_with_password("Rita Manager", "relationship_manager")
+        .await;
+    let rm = app.sign_in(&email, &password).await;
+    let body = json!({"name":"CSRF Ltd","contact_name":"Cy","contact_email":"cy@csrf.example","data_types":["financials"]});
+    for token in [None, Some("wrong")] {
+        let mut request = app
+            .anonymous()
+            .post(app.url("/api/v1/companies"))
+            .header("cookie", format!("spendlens_session={}", rm.cookie))
+            .json(&body);
+        if let Some(token) = token {
+            request = request.header("x-csrf-token", token);
+        }
+        let problem = assert_problem(request.send().await.unwrap(), 403).await;
+        assert!(problem["detail"].as_str().unwrap().contains("X-CSRF-Token"));
+    }
+    let listed: Value = app
+        .as_user(&rm, Method::GET, "/api/v1/companies")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["items"], json!([]), "nothing was created");
+    let created = app
+        .as_user(&rm, Method::POST, "/api/v1/companies")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+}
