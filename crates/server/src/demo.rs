@@ -17,7 +17,11 @@ pub async fn ensure_organization(
     demo_password: &str,
 ) -> anyhow::Result<OrganizationId> {
     if let Some(org) = store.organization_by_slug(slug).await? {
-        return Ok(OrganizationId::from_uuid(org.id));
+        let id = OrganizationId::from_uuid(org.id);
+        if with_sample_data {
+            give_demo_users_passwords(store, id, demo_password).await?;
+        }
+        return Ok(id);
     }
     let name = if slug == "demo" { "Demo Bank" } else { slug };
     let org = store.create_organization(slug, name).await?;
@@ -32,6 +36,31 @@ pub async fn ensure_organization(
         tracing::info!(organization = slug, "created the organization");
     }
     Ok(id)
+}
+
+/// Demo users made before sign-in existed have no password: give them the demo one,
+/// so an existing embedded database keeps working.
+async fn give_demo_users_passwords(
+    store: &Store,
+    org: OrganizationId,
+    password: &str,
+) -> anyhow::Result<()> {
+    let missing: Vec<_> = store
+        .users(org)
+        .await?
+        .into_iter()
+        .filter(|u| u.password_hash.is_none() && u.email.ends_with("@demobank.example"))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let hash = crate::secrets::hash_password(password.to_owned()).await?;
+    for user in missing {
+        store
+            .set_password(UserId::from_uuid(user.id), &hash)
+            .await?;
+    }
+    Ok(())
 }
 
 /// How a demo company starts.

@@ -22,7 +22,7 @@ use crate::{
     auth::{self, AuthSettings, CallerLimits},
     demo, error, extract, fallback,
     fallback::KnownRoutes,
-    openapi, routes, spa, views,
+    metrics, openapi, routes, spa, views,
 };
 
 /// Everything `serve` needs, from flags and environment (see `main.rs`).
@@ -79,6 +79,7 @@ pub struct AppState {
     pub auth: AuthSettings,
     /// Requests per minute per caller.
     pub limits: Arc<CallerLimits>,
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -208,6 +209,7 @@ impl Application {
             stale_after: settings.stale_after,
             auth: settings.auth.clone(),
             limits,
+            metrics: Arc::new(metrics::Metrics::new()),
         });
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {
@@ -239,6 +241,7 @@ impl Application {
                 .service(web::scope("/api").default_service(web::to(fallback::api_fallback)))
                 .service(spa::service(&static_dir))
                 .wrap(from_fn(auth::rate_limit_headers))
+                .wrap(from_fn(metrics::track))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
                 .wrap(TracingLogger::default())
         })

@@ -23,6 +23,7 @@ mod queue;
 mod rate_limits;
 mod requests;
 mod schedules;
+mod stats;
 mod time;
 
 use std::time::Duration;
@@ -44,6 +45,7 @@ pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
 };
 pub use sea_orm::DbErr as DatabaseError;
+pub use stats::QueueStats;
 pub use time::now;
 
 /// A handle on the database. Cheap to clone: it wraps a connection pool.

@@ -56,6 +56,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
 pub fn all(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(crate::metrics::scrape)
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(api_v1)

@@ -28,6 +28,7 @@ enum Access {
 const CASES: &[(&str, Access, Option<&str>)] = &[
     ("healthz", Access::Public, None),
     ("readyz", Access::Public, None),
+    ("metrics", Access::Public, None),
     ("get_consent", Access::Public, None),
     ("grant_consent", Access::Public, None),
     ("decline_consent", Access::Public, None),

@@ -127,3 +127,65 @@ async fn wrong_methods_are_problems() {
     assert_eq!(response.headers()["allow"], "GET, HEAD");
     assert_problem(response, 405).await;
 }
+
+/// `/metrics` speaks Prometheus: request latency by route pattern (ids never become
+/// labels), and the queues as the database has them.
+#[tokio::test]
+async fn metrics_show_requests_by_route_and_the_queues_from_the_database() {
+    let app = crate::helpers::spawn_app().await;
+    let id = app.connected_company("Measured Ltd", &["financials"]).await;
+    app.post_json(
+        &format!("/api/v1/companies/{id}/refresh"),
+        &serde_json::json!({}),
+    )
+    .await;
+    let queued = app
+        .anonymous()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(queued.status(), 200);
+    assert!(
+        queued.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = queued.text().await.unwrap();
+    assert!(
+        text.contains("spendlens_refresh_jobs{state=\"queued\"} 1"),
+        "{text}"
+    );
+    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.get(&format!("/api/v1/companies/{id}")).await;
+    let text = app
+        .anonymous()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains("spendlens_refresh_jobs{state=\"succeeded\"} 1"),
+        "{text}"
+    );
+    assert!(!text.contains("state=\"queued\"} 1"), "{text}");
+    assert!(
+        text.contains("spendlens_refresh_outcomes{platform=\"sandbox\",state=\"succeeded\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("spendlens_refresh_queue_oldest_due_seconds 0"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "spendlens_http_request_duration_seconds_count{method=\"GET\",route=\"/api/v1/companies/{id}\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains(&id.to_string()), "no ids in labels");
+}

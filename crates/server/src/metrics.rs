@@ -1,0 +1,184 @@
+//! Prometheus metrics at `/metrics`: HTTP latency by route (this process), and the
+//! queues read from the database at scrape time (the same from every replica): refresh
+//! jobs by state, the oldest due job's wait, refresh outcomes by platform, emails by
+//! state.
+
+use std::time::Instant;
+
+use actix_web::{
+    HttpResponse,
+    body::MessageBody,
+    dev::{ServiceRequest, ServiceResponse},
+    get,
+    http::header,
+    middleware::Next,
+    web,
+};
+use prometheus::{
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntGaugeVec, Opts, Registry, TextEncoder,
+};
+
+use crate::{error::ApiError, startup::AppState};
+
+pub struct Metrics {
+    registry: Registry,
+    http: HistogramVec,
+    jobs: IntGaugeVec,
+    oldest_due: GaugeVec,
+    outcomes: IntGaugeVec,
+    emails: IntGaugeVec,
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let registry = Registry::new();
+        let http = HistogramVec::new(
+            HistogramOpts::new(
+                "spendlens_http_request_duration_seconds",
+                "Time to answer HTTP requests, by route pattern, method and status",
+            )
+            .buckets(vec![
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+            ]),
+            &["method", "route", "status"],
+        )
+        .expect("valid metric");
+        let jobs = IntGaugeVec::new(
+            Opts::new(
+                "spendlens_refresh_jobs",
+                "Refresh jobs by state (all processes)",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        let oldest_due = GaugeVec::new(
+            Opts::new(
+                "spendlens_refresh_queue_oldest_due_seconds",
+                "How long the oldest due queued refresh job has waited",
+            ),
+            &[],
+        )
+        .expect("valid metric");
+        let outcomes = IntGaugeVec::new(
+            Opts::new(
+                "spendlens_refresh_outcomes",
+                "Finished refresh jobs kept in the history, by platform and final state",
+            ),
+            &["platform", "state"],
+        )
+        .expect("valid metric");
+        let emails = IntGaugeVec::new(
+            Opts::new(
+                "spendlens_emails",
+                "Emails by state (queued, sending, sent, failed)",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
+        for collector in [
+            Box::new(http.clone()) as Box<dyn prometheus::core::Collector>,
+            Box::new(jobs.clone()),
+            Box::new(oldest_due.clone()),
+            Box::new(outcomes.clone()),
+            Box::new(emails.clone()),
+        ] {
+            registry
+                .register(collector)
+                .expect("metric names are unique");
+        }
+        Self {
+            registry,
+            http,
+            jobs,
+            oldest_due,
+            outcomes,
+            emails,
+        }
+    }
+
+    fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
+        self.http
+            .with_label_values(&[method, route, &status.to_string()])
+            .observe(seconds);
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Times every request, labelled by the route pattern (`/api/v1/companies/{id}`), so
+/// ids never become labels.
+pub async fn track(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let started = Instant::now();
+    let method = req.method().to_string();
+    let recorder = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.metrics.clone());
+    let res = next.call(req).await?;
+    if let Some(recorder) = recorder {
+        let route = res
+            .request()
+            .match_pattern()
+            .unwrap_or_else(|| "unmatched".to_owned());
+        recorder.observe(
+            &method,
+            &route,
+            res.status().as_u16(),
+            started.elapsed().as_secs_f64(),
+        );
+    }
+    Ok(res)
+}
+
+/// Prometheus metrics (text exposition format).
+#[utoipa::path(
+    operation_id = "metrics",
+    tag = "operations",
+    security(()),
+    responses(
+        (status = 200, description = "The metrics", body = String, content_type = "text/plain"),
+        (status = 503, description = "The database does not answer", body = api_types::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/metrics")]
+pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
+    let stats = state
+        .store
+        .queue_stats(store::now())
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("The database does not answer: {e}")))?;
+    let m = &state.metrics;
+    m.jobs.reset();
+    for (job_state, n) in &stats.jobs {
+        m.jobs.with_label_values(&[job_state.as_str()]).set(*n);
+    }
+    m.oldest_due
+        .with_label_values(&[] as &[&str])
+        .set(stats.oldest_due_seconds);
+    m.outcomes.reset();
+    for (platform, job_state, n) in &stats.outcomes {
+        m.outcomes
+            .with_label_values(&[platform.as_str(), job_state.as_str()])
+            .set(*n);
+    }
+    m.emails.reset();
+    for (email_state, n) in &stats.emails {
+        m.emails.with_label_values(&[email_state.as_str()]).set(*n);
+    }
+    let mut body = Vec::new();
+    TextEncoder::new()
+        .encode(&m.registry.gather(), &mut body)
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    Ok(HttpResponse::Ok()
+        .insert_header((
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        ))
+        .body(body))
+}

@@ -1,0 +1,85 @@
+//! Figures for operators (`/metrics`), read from the rows themselves so that they are
+//! the same whichever process is asked: jobs by state, the age of the oldest due job,
+//! refresh outcomes by platform, emails by state.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+
+use crate::{
+    Store,
+    entities::{companies, outgoing_emails, refresh_jobs},
+};
+
+/// What `/metrics` reports about the queues.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueueStats {
+    /// Refresh jobs per state.
+    pub jobs: Vec<(String, i64)>,
+    /// Seconds the oldest due queued refresh job has waited (0 when none).
+    pub oldest_due_seconds: f64,
+    /// Finished refresh jobs per (platform, state).
+    pub outcomes: Vec<(String, String, i64)>,
+    /// Emails per state.
+    pub emails: Vec<(String, i64)>,
+}
+
+impl Store {
+    pub async fn queue_stats(&self, at: DateTime<Utc>) -> Result<QueueStats, sea_orm::DbErr> {
+        let jobs: Vec<(String, i64)> = refresh_jobs::Entity::find()
+            .select_only()
+            .column(refresh_jobs::Column::State)
+            .column_as(refresh_jobs::Column::Id.count(), "n")
+            .group_by(refresh_jobs::Column::State)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let oldest: Option<DateTime<Utc>> = refresh_jobs::Entity::find()
+            .select_only()
+            .column_as(refresh_jobs::Column::RunAt.min(), "oldest")
+            .filter(refresh_jobs::Column::State.eq("queued"))
+            .filter(refresh_jobs::Column::RunAt.lte(at))
+            .into_tuple::<Option<DateTime<Utc>>>()
+            .one(&self.db)
+            .await?
+            .flatten();
+        let outcomes: Vec<(Option<String>, String, i64)> = refresh_jobs::Entity::find()
+            .select_only()
+            .column(companies::Column::Platform)
+            .column(refresh_jobs::Column::State)
+            .column_as(refresh_jobs::Column::Id.count(), "n")
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                refresh_jobs::Entity::belongs_to(companies::Entity)
+                    .from(refresh_jobs::Column::CompanyId)
+                    .to(companies::Column::Id)
+                    .into(),
+            )
+            .filter(refresh_jobs::Column::State.is_in(["succeeded", "failed", "cancelled"]))
+            .group_by(companies::Column::Platform)
+            .group_by(refresh_jobs::Column::State)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let emails: Vec<(String, i64)> = outgoing_emails::Entity::find()
+            .select_only()
+            .column(outgoing_emails::Column::State)
+            .column_as(outgoing_emails::Column::Id.count(), "n")
+            .group_by(outgoing_emails::Column::State)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(QueueStats {
+            jobs,
+            oldest_due_seconds: oldest
+                .map(|t| (at - t).num_milliseconds().max(0) as f64 / 1000.0)
+                .unwrap_or(0.0),
+            outcomes: outcomes
+                .into_iter()
+                .map(|(platform, state, n)| {
+                    (platform.unwrap_or_else(|| "none".to_owned()), state, n)
+                })
+                .collect(),
+            emails,
+        })
+    }
+}
