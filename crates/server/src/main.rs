@@ -277,14 +277,25 @@ impl WorkerArgs {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-                EnvFilter::new("info,sqlx=warn,sea_orm=warn,actix_server=warn")
-            }),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,actix_server=warn"));
+    // One JSON object per line for log collectors; readable text by default.
+    match std::env::var("SPENDLENS_LOG_FORMAT").as_deref() {
+        Ok("json") => tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        Ok("text") | Err(_) => tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init(),
+        Ok(other) => {
+            eprintln!("SPENDLENS_LOG_FORMAT must be `text` or `json`, not {other:?}");
+            std::process::exit(2);
+        }
+    }
     match Cli::parse().command {
         Command::Serve(args) => serve(args).await,
         Command::Worker(args) => worker(args).await,

@@ -6,7 +6,7 @@
 use std::time::Instant;
 
 use actix_web::{
-    HttpResponse,
+    HttpMessage, HttpResponse,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
     get,
@@ -110,7 +110,8 @@ impl Default for Metrics {
 }
 
 /// Times every request, labelled by the route pattern (`/api/v1/companies/{id}`), so
-/// ids never become labels.
+/// ids never become labels; and answers the request's id (`X-Request-Id`, the one in
+/// the logs).
 pub async fn track(
     req: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -120,7 +121,18 @@ pub async fn track(
     let recorder = req
         .app_data::<web::Data<AppState>>()
         .map(|s| s.metrics.clone());
-    let res = next.call(req).await?;
+    let request_id = req
+        .extensions()
+        .get::<tracing_actix_web::RequestId>()
+        .copied();
+    let mut res = next.call(req).await?;
+    // The id in the logs' request span, so a person can quote it to support.
+    if let Some(id) = request_id
+        && let Ok(value) = header::HeaderValue::from_str(&id.to_string())
+    {
+        res.headers_mut()
+            .insert(header::HeaderName::from_static("x-request-id"), value);
+    }
     if let Some(recorder) = recorder {
         let route = res
             .request()

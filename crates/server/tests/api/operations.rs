@@ -158,7 +158,13 @@ async fn metrics_show_requests_by_route_and_the_queues_from_the_database() {
         "{text}"
     );
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    app.get(&format!("/api/v1/companies/{id}")).await;
+    let answered = app.get(&format!("/api/v1/companies/{id}")).await;
+    let request_id = answered.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(
+        request_id.len(),
+        36,
+        "a UUID to quote to support: {request_id}"
+    );
     let text = app
         .anonymous()
         .get(app.url("/metrics"))
