@@ -13,6 +13,7 @@ mod m20261126_000003_idempotency_keys;
 mod m20261126_000004_refresh_batches;
 mod m20261127_000005_schedules_and_rate_limits;
 mod m20261127_000006_accounts;
+mod m20261127_000007_report_snapshots;
 
 pub struct Migrator;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000004_refresh_batches::Migration),
             Box::new(m20261127_000005_schedules_and_rate_limits::Migration),
             Box::new(m20261127_000006_accounts::Migration),
+            Box::new(m20261127_000007_report_snapshots::Migration),
         ]
     }
 }

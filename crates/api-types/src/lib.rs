@@ -307,6 +307,9 @@ pub struct Report {
     pub updated_at: DateTime<Utc>,
     /// Where to download it.
     pub href: String,
+    /// How many versions (snapshots, one per successful refresh) are kept.
+    #[serde(default)]
+    pub snapshots: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -319,6 +322,9 @@ pub struct ReportList {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ReportDocument {
+    /// The version: pass it as `snapshot` to download this one again later.
+    #[serde(default)]
+    pub snapshot_id: String,
     pub company_id: CompanyId,
     pub kind: ReportKind,
     pub title: String,
@@ -849,4 +855,33 @@ pub struct AuditQuery {
 pub enum AuditFormat {
     Json,
     Csv,
+}
+
+/// The kept versions of one report, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportSnapshotList {
+    pub items: Vec<ReportSnapshot>,
+}
+
+/// One kept version of a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ReportSnapshot {
+    pub id: String,
+    /// When this version's data was fetched.
+    pub updated_at: DateTime<Utc>,
+    /// Where to download this version.
+    pub href: String,
+}
+
+/// Which version of a report to download.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ReportQuery {
+    /// A snapshot id from `…/snapshots` (default: the newest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(format = Uuid))]
+    pub snapshot: Option<String>,
 }

@@ -114,6 +114,9 @@ struct WorkerArgs {
     /// Jobs each worker process runs at once.
     #[arg(long, env = "SPENDLENS_WORKER_CONCURRENCY", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=1024))]
     worker_concurrency: u64,
+    /// Versions (snapshots) kept of each report of a company; older ones are deleted.
+    #[arg(long, env = "SPENDLENS_REPORT_SNAPSHOTS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    report_snapshots: u32,
     /// The watchdog's limit on one refresh attempt, in seconds: past it the job is
     /// retried or failed even if its worker still holds the lease.
     #[arg(long, env = "SPENDLENS_REFRESH_DEADLINE_SECONDS", default_value_t = 300, value_parser = clap::value_parser!(u64).range(10..=86_400))]
@@ -355,6 +358,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
             sign_ins_per_minute: args.sign_in_attempts_per_minute,
         },
         demo_password: args.demo_password.clone(),
+        report_snapshots: args.worker.report_snapshots,
     };
     if let Some(problem) = domain::password_problem(&args.demo_password) {
         anyhow::bail!("SPENDLENS_DEMO_PASSWORD {problem}");
@@ -488,7 +492,9 @@ async fn api_key_create(database: DatabaseArgs, org: String, name: String) -> an
 }
 
 async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
-    let store = store::Store::connect(&args.database.database_url).await?;
+    let store = store::Store::connect(&args.database.database_url)
+        .await?
+        .with_report_retention(args.report_snapshots);
     store.migrate().await?;
     let transport =
         Transport::from_config(args.mail.smtp_url.as_deref(), args.mail.outbox_dir.clone())?;

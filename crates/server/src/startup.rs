@@ -58,6 +58,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// The password of the demo organization's users (when sample data is created).
     pub demo_password: String,
+    /// Versions kept of each report of a company.
+    pub report_snapshots: u32,
 }
 
 /// What handlers share.
@@ -144,7 +146,9 @@ pub fn providers(
 
 /// Connects, migrates, and makes sure the organization exists.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, OrganizationId)> {
-    let store = Store::connect(&settings.database_url).await?;
+    let store = Store::connect(&settings.database_url)
+        .await?
+        .with_report_retention(settings.report_snapshots);
     store.migrate().await?;
     let organization = demo::ensure_organization(
         &store,

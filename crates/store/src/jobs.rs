@@ -12,14 +12,14 @@ use domain::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-    sea_query::{Expr, OnConflict},
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{
     Store,
     companies::{requested_types, stored_error},
-    entities::{companies, refresh_jobs, reports},
+    entities::{companies, refresh_jobs},
     now,
     queue::{Queue, claim_statement},
     requests::apply_event,
@@ -256,27 +256,8 @@ impl Store {
         {
             return Err(FinishError::LeaseLost);
         }
-        for report in fetched {
-            reports::Entity::insert(reports::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                company_id: Set(claimed.company.id),
-                kind: Set(report.kind.as_str().to_owned()),
-                data_type: Set(report.kind.data_type().as_str().to_owned()),
-                payload: Set(report.payload.to_string()),
-                updated_at: Set(at),
-            })
-            .on_conflict(
-                OnConflict::columns([reports::Column::CompanyId, reports::Column::Kind])
-                    .update_columns([
-                        reports::Column::DataType,
-                        reports::Column::Payload,
-                        reports::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec(&txn)
+        crate::reports::add_snapshots(&txn, claimed.company.id, fetched, at, self.report_retention)
             .await?;
-        }
         apply_event(&txn, claimed.company.id, StatusEvent::RefreshSucceeded, at).await?;
         crate::audit::append(&txn, refresh_outcome(claimed, "refresh.succeeded", None)).await?;
         companies::Entity::update_many()
@@ -451,80 +432,6 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
-    }
-
-    /// The company's stored reports, without their payloads, in report order.
-    pub async fn reports(
-        &self,
-        company: CompanyId,
-    ) -> Result<Vec<(ReportKind, DateTime<Utc>)>, sea_orm::DbErr> {
-        use sea_orm::QuerySelect;
-        let rows: Vec<(String, DateTime<Utc>)> = reports::Entity::find()
-            .select_only()
-            .column(reports::Column::Kind)
-            .column(reports::Column::UpdatedAt)
-            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
-            .into_tuple()
-            .all(&self.db)
-            .await?;
-        let mut listed: Vec<(ReportKind, DateTime<Utc>)> = rows
-            .into_iter()
-            .filter_map(|(kind, at)| Some((kind.parse().ok()?, at)))
-            .collect();
-        listed.sort_by_key(|(kind, _)| *kind);
-        Ok(listed)
-    }
-
-    /// One stored report with its payload.
-    pub async fn report(
-        &self,
-        company: CompanyId,
-        kind: ReportKind,
-    ) -> Result<Option<(serde_json::Value, DateTime<Utc>)>, sea_orm::DbErr> {
-        let Some(row) = reports::Entity::find()
-            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
-            .filter(reports::Column::Kind.eq(kind.as_str()))
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let payload = serde_json::from_str(&row.payload).map_err(|e| {
-            sea_orm::DbErr::Custom(format!("report {} holds invalid JSON: {e}", row.id))
-        })?;
-        Ok(Some((payload, row.updated_at)))
-    }
-
-    /// Stores reports for a company directly, outside any job (demo data).
-    pub async fn put_reports(
-        &self,
-        company: CompanyId,
-        fetched: Vec<StoredReport>,
-        at: DateTime<Utc>,
-    ) -> Result<(), sea_orm::DbErr> {
-        for report in fetched {
-            reports::Entity::insert(reports::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                company_id: Set(company.as_uuid()),
-                kind: Set(report.kind.as_str().to_owned()),
-                data_type: Set(report.kind.data_type().as_str().to_owned()),
-                payload: Set(report.payload.to_string()),
-                updated_at: Set(at),
-            })
-            .on_conflict(
-                OnConflict::columns([reports::Column::CompanyId, reports::Column::Kind])
-                    .update_columns([reports::Column::Payload, reports::Column::UpdatedAt])
-                    .to_owned(),
-            )
-            .exec(&self.db)
-            .await?;
-        }
-        companies::Entity::update_many()
-            .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
-            .filter(companies::Column::Id.eq(company.as_uuid()))
-            .exec(&self.db)
-            .await?;
-        Ok(())
     }
 }
 

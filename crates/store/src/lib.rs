@@ -21,6 +21,7 @@ mod notify;
 mod organizations;
 mod queue;
 mod rate_limits;
+mod reports;
 mod requests;
 mod schedules;
 mod stats;
@@ -41,6 +42,7 @@ pub use companies::{
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
 pub use rate_limits::RateLimit;
+pub use reports::{DEFAULT_RETENTION, ReportVersion};
 pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
 };
@@ -52,6 +54,8 @@ pub use time::now;
 #[derive(Clone, Debug)]
 pub struct Store {
     db: DatabaseConnection,
+    /// Versions kept of each report of a company.
+    report_retention: u32,
 }
 
 impl Store {
@@ -81,7 +85,16 @@ impl Store {
         if db.get_database_backend() == DbBackend::Sqlite {
             db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
         }
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            report_retention: reports::DEFAULT_RETENTION,
+        })
+    }
+
+    /// Keep this many versions (snapshots) of each report of a company (at least 1).
+    pub fn with_report_retention(mut self, versions: u32) -> Self {
+        self.report_retention = versions.max(1);
+        self
     }
 
     /// Applies every migration not applied yet.

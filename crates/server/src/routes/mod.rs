@@ -32,6 +32,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(batches::get)
         .service(reports::list)
         .service(reports::get)
+        .service(reports::snapshots)
         .service(information_requests::create)
         .service(consent::get)
         .service(consent::grant)

@@ -1,7 +1,9 @@
 //! A company's reports, each with its own update time.
 
 use actix_web::{HttpResponse, get, http::header, web};
-use api_types::{Problem, Report, ReportDocument, ReportList};
+use api_types::{
+    Problem, Report, ReportDocument, ReportList, ReportQuery, ReportSnapshot, ReportSnapshotList,
+};
 use domain::{CompanyId, ReportKind};
 
 use crate::{error::ApiError, extract::Tenant, startup::AppState};
@@ -31,29 +33,32 @@ pub async fn list(
         .reports(company)
         .await?
         .into_iter()
-        .map(|(kind, updated_at)| Report {
+        .map(|(kind, updated_at, versions)| Report {
             kind,
             title: kind.title().to_owned(),
             data_type: kind.data_type(),
             updated_at,
             href: format!("/api/v1/companies/{company}/reports/{kind}"),
+            snapshots: versions,
         })
         .collect();
     Ok(web::Json(ReportList { items }))
 }
 
-/// Download one report of a company, as JSON.
+/// Download one report of a company, as JSON: the newest version, or a kept snapshot.
 #[utoipa::path(
     operation_id = "get_report",
     tag = "reports",
     params(
         ("id" = CompanyId, Path, description = "The company's id"),
         ("kind" = ReportKind, Path, description = "Which report"),
+        ReportQuery,
     ),
     responses(
         (status = 200, description = "The report with its data", body = ReportDocument,
             headers(("Content-Disposition" = String, description = "A file name with the company, report and date"))),
-        (status = 404, description = "No such company, or no such report yet", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "`snapshot` is not an id", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company, no such report yet, or no such snapshot", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/companies/{id}/reports/{kind}")]
@@ -61,22 +66,42 @@ pub async fn get(
     state: web::Data<AppState>,
     tenant: Tenant,
     path: web::Path<(CompanyId, ReportKind)>,
+    query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, kind) = path.into_inner();
+    let snapshot = query
+        .into_inner()
+        .snapshot
+        .map(|s| {
+            s.parse::<uuid::Uuid>().map_err(|_| ApiError::BadRequest {
+                title: "Invalid query string",
+                detail: "`snapshot` must be a snapshot id (a UUID).".to_owned(),
+            })
+        })
+        .transpose()?;
     let record = state
         .store
         .company(tenant.0, company)
         .await?
         .ok_or(ApiError::NotFound("company"))?;
-    let (data, updated_at) = state
+    let version = state
         .store
-        .report(company, kind)
+        .report(company, kind, snapshot)
         .await?
-        .ok_or(ApiError::NotFound("report"))?;
+        .ok_or(ApiError::NotFound(if snapshot.is_some() {
+            "report snapshot"
+        } else {
+            "report"
+        }))?;
+    let (data, updated_at) = (version.payload, version.updated_at);
     state
         .audit(store::AuditRecord {
             target: Some(kind.as_str().to_owned()),
-            detail: Some(serde_json::json!({ "updated_at": updated_at, "format": "json" })),
+            detail: Some(serde_json::json!({
+                "updated_at": updated_at,
+                "snapshot_id": version.id,
+                "format": "json",
+            })),
             ..tenant.1.audit_company("report.downloaded", company)
         })
         .await;
@@ -92,6 +117,7 @@ pub async fn get(
             format!("attachment; filename=\"{file_name}\""),
         ))
         .json(ReportDocument {
+            snapshot_id: version.id.to_string(),
             company_id: company,
             kind,
             title: kind.title().to_owned(),
@@ -99,6 +125,44 @@ pub async fn get(
             updated_at,
             data,
         }))
+}
+
+/// The kept versions (snapshots) of one report, newest first: one per successful
+/// refresh, up to the configured retention.
+#[utoipa::path(
+    operation_id = "list_report_snapshots",
+    tag = "reports",
+    params(
+        ("id" = CompanyId, Path, description = "The company's id"),
+        ("kind" = ReportKind, Path, description = "Which report"),
+    ),
+    responses(
+        (status = 200, description = "The kept versions", body = ReportSnapshotList),
+        (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/companies/{id}/reports/{kind}/snapshots")]
+pub async fn snapshots(
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    path: web::Path<(CompanyId, ReportKind)>,
+) -> Result<web::Json<ReportSnapshotList>, ApiError> {
+    let (company, kind) = path.into_inner();
+    if state.store.company(tenant.0, company).await?.is_none() {
+        return Err(ApiError::NotFound("company"));
+    }
+    let items = state
+        .store
+        .report_snapshots(company, kind)
+        .await?
+        .into_iter()
+        .map(|(id, updated_at)| ReportSnapshot {
+            id: id.to_string(),
+            updated_at,
+            href: format!("/api/v1/companies/{company}/reports/{kind}?snapshot={id}"),
+        })
+        .collect();
+    Ok(web::Json(ReportSnapshotList { items }))
 }
 
 /// A file-name-safe version of a company name.

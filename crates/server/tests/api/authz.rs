@@ -62,6 +62,7 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ("list_company_refreshes", Access::Member, None),
     ("list_reports", Access::Member, None),
     ("get_report", Access::Member, None),
+    ("list_report_snapshots", Access::Member, None),
     ("count_companies", Access::Member, None),
     ("get_company_statuses", Access::Member, None),
     (

@@ -15,5 +15,6 @@ mod idempotency;
 mod operations;
 mod processes;
 mod refresh;
+mod reports;
 mod schedules;
 mod upstream;

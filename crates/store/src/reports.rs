@@ -1,0 +1,202 @@
+//! A company's reports and their snapshots: each successful refresh adds a version of
+//! every report it fetched, with its own `updated_at`; the newest `report_retention`
+//! versions per company and report are kept, and any of them can be read.
+
+use chrono::{DateTime, Utc};
+use domain::{CompanyId, ReportKind};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    Store, StoredReport,
+    entities::{companies, reports},
+};
+
+/// How many versions of each report a company keeps by default.
+pub const DEFAULT_RETENTION: u32 = 12;
+
+/// One stored version of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportVersion {
+    pub id: Uuid,
+    pub kind: ReportKind,
+    pub updated_at: DateTime<Utc>,
+    pub payload: serde_json::Value,
+}
+
+/// Adds a version of each report at `at`, then drops versions beyond the newest
+/// `retention` of that company and report. Runs in the caller's transaction.
+pub(crate) async fn add_snapshots(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    fetched: Vec<StoredReport>,
+    at: DateTime<Utc>,
+    retention: u32,
+) -> Result<(), sea_orm::DbErr> {
+    for report in fetched {
+        reports::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            company_id: Set(company),
+            kind: Set(report.kind.as_str().to_owned()),
+            data_type: Set(report.kind.data_type().as_str().to_owned()),
+            payload: Set(report.payload.to_string()),
+            updated_at: Set(at),
+        }
+        .insert(db)
+        .await?;
+        let kept: Vec<Uuid> = reports::Entity::find()
+            .select_only()
+            .column(reports::Column::Id)
+            .filter(reports::Column::CompanyId.eq(company))
+            .filter(reports::Column::Kind.eq(report.kind.as_str()))
+            .order_by_desc(reports::Column::UpdatedAt)
+            .order_by_desc(reports::Column::Id)
+            .limit(u64::from(retention.max(1)))
+            .into_tuple()
+            .all(db)
+            .await?;
+        reports::Entity::delete_many()
+            .filter(reports::Column::CompanyId.eq(company))
+            .filter(reports::Column::Kind.eq(report.kind.as_str()))
+            .filter(reports::Column::Id.is_not_in(kept))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn parse(row: reports::Model) -> Result<Option<ReportVersion>, sea_orm::DbErr> {
+    let Ok(kind) = row.kind.parse() else {
+        return Ok(None);
+    };
+    let payload = serde_json::from_str(&row.payload).map_err(|e| {
+        sea_orm::DbErr::Custom(format!("report {} holds invalid JSON: {e}", row.id))
+    })?;
+    Ok(Some(ReportVersion {
+        id: row.id,
+        kind,
+        updated_at: row.updated_at,
+        payload,
+    }))
+}
+
+impl Store {
+    /// The company's reports — the newest version of each — without their payloads, in
+    /// report order, with how many versions are kept.
+    pub async fn reports(
+        &self,
+        company: CompanyId,
+    ) -> Result<Vec<(ReportKind, DateTime<Utc>, u64)>, sea_orm::DbErr> {
+        let rows: Vec<(String, DateTime<Utc>)> = reports::Entity::find()
+            .select_only()
+            .column(reports::Column::Kind)
+            .column(reports::Column::UpdatedAt)
+            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let mut newest: std::collections::BTreeMap<ReportKind, (DateTime<Utc>, u64)> =
+            Default::default();
+        for (kind, at) in rows {
+            let Ok(kind) = kind.parse::<ReportKind>() else {
+                continue;
+            };
+            let entry = newest.entry(kind).or_insert((at, 0));
+            entry.0 = entry.0.max(at);
+            entry.1 += 1;
+        }
+        Ok(newest
+            .into_iter()
+            .map(|(kind, (at, versions))| (kind, at, versions))
+            .collect())
+    }
+
+    /// One report: the newest version, or the version `snapshot` when given.
+    pub async fn report(
+        &self,
+        company: CompanyId,
+        kind: ReportKind,
+        snapshot: Option<Uuid>,
+    ) -> Result<Option<ReportVersion>, sea_orm::DbErr> {
+        let mut query = reports::Entity::find()
+            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(reports::Column::Kind.eq(kind.as_str()));
+        if let Some(snapshot) = snapshot {
+            query = query.filter(reports::Column::Id.eq(snapshot));
+        }
+        let row = query
+            .order_by_desc(reports::Column::UpdatedAt)
+            .order_by_desc(reports::Column::Id)
+            .one(&self.db)
+            .await?;
+        row.map(parse).transpose().map(Option::flatten)
+    }
+
+    /// The kept versions of a report, newest first, without their payloads.
+    pub async fn report_snapshots(
+        &self,
+        company: CompanyId,
+        kind: ReportKind,
+    ) -> Result<Vec<(Uuid, DateTime<Utc>)>, sea_orm::DbErr> {
+        reports::Entity::find()
+            .select_only()
+            .column(reports::Column::Id)
+            .column(reports::Column::UpdatedAt)
+            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(reports::Column::Kind.eq(kind.as_str()))
+            .order_by_desc(reports::Column::UpdatedAt)
+            .order_by_desc(reports::Column::Id)
+            .into_tuple()
+            .all(&self.db)
+            .await
+    }
+
+    /// The two newest versions of a report (newest first), for what changed.
+    pub async fn latest_two(
+        &self,
+        company: CompanyId,
+        kind: ReportKind,
+    ) -> Result<Vec<ReportVersion>, sea_orm::DbErr> {
+        let rows = reports::Entity::find()
+            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(reports::Column::Kind.eq(kind.as_str()))
+            .order_by_desc(reports::Column::UpdatedAt)
+            .order_by_desc(reports::Column::Id)
+            .limit(2)
+            .all(&self.db)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(parse)
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .collect())
+    }
+
+    /// Stores reports for a company directly, outside any job (demo data, fixtures).
+    pub async fn put_reports(
+        &self,
+        company: CompanyId,
+        fetched: Vec<StoredReport>,
+        at: DateTime<Utc>,
+    ) -> Result<(), sea_orm::DbErr> {
+        add_snapshots(
+            &self.db,
+            company.as_uuid(),
+            fetched,
+            at,
+            self.report_retention,
+        )
+        .await?;
+        companies::Entity::update_many()
+            .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
+            .filter(companies::Column::Id.eq(company.as_uuid()))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+}
