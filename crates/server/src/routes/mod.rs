@@ -4,6 +4,7 @@ pub mod accounts;
 pub mod api_keys;
 pub mod audit;
 pub mod batches;
+pub mod changes;
 pub mod companies;
 pub mod consent;
 pub mod health;
@@ -33,6 +34,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(reports::list)
         .service(reports::get)
         .service(reports::snapshots)
+        .service(changes::get)
         .service(information_requests::create)
         .service(consent::get)
         .service(consent::grant)

@@ -63,6 +63,7 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ("list_reports", Access::Member, None),
     ("get_report", Access::Member, None),
     ("list_report_snapshots", Access::Member, None),
+    ("get_company_changes", Access::Member, None),
     ("count_companies", Access::Member, None),
     ("get_company_statuses", Access::Member, None),
     (

@@ -117,3 +117,88 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
         .unwrap();
     assert_eq!(kept["data"]["revenue"], 300.0);
 }
+
+/// What changed since the last refresh, through the API, from two kept versions.
+#[tokio::test]
+async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
+    let app = crate::helpers::spawn_app().await;
+    let id = app
+        .connected_company("Changing Ltd", &["spend_detail"])
+        .await;
+    let none: Value = app
+        .get(&format!("/api/v1/companies/{id}/changes"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(none["since"], Value::Null);
+    assert_eq!(none["biggest_movers"], json!([]));
+    let version = |suppliers: Value, bills: Value| {
+        vec![
+            StoredReport {
+                kind: ReportKind::Suppliers,
+                payload: json!({ "currency": "GBP", "results": suppliers }),
+            },
+            StoredReport {
+                kind: ReportKind::Bills,
+                payload: json!({ "currency": "GBP", "results": bills }),
+            },
+        ]
+    };
+    let bill = |supplier: &str, due: f64, due_date: &str| json!({"supplierRef": {"id": supplier, "supplierName": format!("{supplier} plc")}, "amountDue": due, "dueDate": due_date});
+    let earlier = store::now() - Duration::days(7);
+    app.store
+        .put_reports(
+            id,
+            version(
+                json!([{"id": "s1", "supplierName": "s1 plc"}, {"id": "s2", "supplierName": "s2 plc"}]),
+                json!([bill("s1", 1000.0, "2000-01-01"), bill("s2", 250.0, "2999-01-01")]),
+            ),
+            earlier,
+        )
+        .await
+        .unwrap();
+    app.store
+        .put_reports(
+            id,
+            version(
+                json!([{"id": "s2", "supplierName": "s2 plc"}, {"id": "s3", "supplierName": "s3 plc"}]),
+                json!([bill("s2", 400.0, "2999-01-01"), bill("s3", 75.5, "2000-01-01")]),
+            ),
+            store::now(),
+        )
+        .await
+        .unwrap();
+    let changes: Value = app
+        .get(&format!("/api/v1/companies/{id}/changes"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(changes["currency"], "GBP");
+    assert_eq!(
+        changes["new_suppliers"],
+        json!([{"id": "s3", "name": "s3 plc"}])
+    );
+    assert_eq!(
+        changes["gone_suppliers"],
+        json!([{"id": "s1", "name": "s1 plc"}])
+    );
+    assert_eq!(
+        changes["accounts_payable"],
+        json!({"before": 1250.0, "after": 475.5, "change": -774.5})
+    );
+    assert_eq!(
+        changes["overdue"],
+        json!({"before": 1000.0, "after": 75.5, "change": -924.5})
+    );
+    assert_eq!(changes["biggest_movers"][0]["id"], "s1");
+    assert_eq!(
+        changes["biggest_movers"][0]["outstanding"]["change"],
+        -1000.0
+    );
+    assert_eq!(changes["biggest_movers"][1]["id"], "s2");
+    assert_eq!(changes["biggest_movers"][2]["id"], "s3");
+    let since = chrono::DateTime::parse_from_rfc3339(changes["since"].as_str().unwrap()).unwrap();
+    assert!((since.with_timezone(&Utc) - earlier).num_seconds().abs() < 1);
+}

@@ -1,0 +1,10 @@
+//! What a company's stored report data says, computed from the report payloads (the
+//! shapes both providers store: `results` lists of suppliers and bills, as in
+//! `docs/upstream-http-provider.md`).
+//!
+//! Architecture invariant: pure functions, no IO; the server reads the snapshots and
+//! hands their payloads here.
+
+mod changes;
+
+pub use changes::{Delta, Mover, SpendChanges, SupplierRef, spend_changes};
