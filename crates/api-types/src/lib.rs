@@ -884,6 +884,19 @@ pub struct ReportQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub snapshot: Option<String>,
+    /// `json` (default), `csv`, or `xlsx` (a workbook with number and date cells).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ReportFormat>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    #[default]
+    Json,
+    Csv,
+    Xlsx,
 }
 
 /// What changed in a company's spend detail between its two newest refreshes.

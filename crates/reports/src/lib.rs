@@ -6,5 +6,7 @@
 //! hands their payloads here.
 
 mod changes;
+mod export;
 
 pub use changes::{Delta, Mover, SpendChanges, SupplierRef, spend_changes};
+pub use export::{Cell, Column, ColumnKind, ExportError, columns, for_each_row, to_csv, to_xlsx};

@@ -38,7 +38,8 @@ use utoipa_actix_web::AppExt;
     components(schemas(
         api_types::StatusFilter,
         api_types::CompanySort,
-        api_types::AuditFormat
+        api_types::AuditFormat,
+        api_types::ReportFormat
     )),
     modifiers(&Security),
     security(("api_key" = []), ("session" = [])),

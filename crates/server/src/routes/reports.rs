@@ -2,7 +2,8 @@
 
 use actix_web::{HttpResponse, get, http::header, web};
 use api_types::{
-    Problem, Report, ReportDocument, ReportList, ReportQuery, ReportSnapshot, ReportSnapshotList,
+    Problem, Report, ReportDocument, ReportFormat, ReportList, ReportQuery, ReportSnapshot,
+    ReportSnapshotList,
 };
 use domain::{CompanyId, ReportKind};
 
@@ -45,7 +46,8 @@ pub async fn list(
     Ok(web::Json(ReportList { items }))
 }
 
-/// Download one report of a company, as JSON: the newest version, or a kept snapshot.
+/// Download one report of a company — the newest version, or a kept snapshot — as JSON,
+/// CSV, or an xlsx workbook (`format`).
 #[utoipa::path(
     operation_id = "get_report",
     tag = "reports",
@@ -55,7 +57,12 @@ pub async fn list(
         ReportQuery,
     ),
     responses(
-        (status = 200, description = "The report with its data", body = ReportDocument,
+        (status = 200, description = "The report: JSON with its data, or a CSV or xlsx file", body = ReportDocument,
+            content(
+                (ReportDocument = "application/json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
             headers(("Content-Disposition" = String, description = "A file name with the company, report and date"))),
         (status = 400, description = "`snapshot` is not an id", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company, no such report yet, or no such snapshot", body = Problem, content_type = "application/problem+json"),
@@ -69,8 +76,9 @@ pub async fn get(
     query: web::Query<ReportQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let (company, kind) = path.into_inner();
+    let query = query.into_inner();
+    let format = query.format.unwrap_or_default();
     let snapshot = query
-        .into_inner()
         .snapshot
         .map(|s| {
             s.parse::<uuid::Uuid>().map_err(|_| ApiError::BadRequest {
@@ -100,31 +108,58 @@ pub async fn get(
             detail: Some(serde_json::json!({
                 "updated_at": updated_at,
                 "snapshot_id": version.id,
-                "format": "json",
+                "format": format,
             })),
             ..tenant.1.audit_company("report.downloaded", company)
         })
         .await;
-    let file_name = format!(
-        "{}-{}-{}.json",
+    let base_name = format!(
+        "{}-{}-{}",
         slug(&record.company.name),
         kind.as_str().replace('_', "-"),
         updated_at.format("%Y-%m-%d")
     );
+    let (content_type, extension, body) = match format {
+        ReportFormat::Json => {
+            let document = ReportDocument {
+                snapshot_id: version.id.to_string(),
+                company_id: company,
+                kind,
+                title: kind.title().to_owned(),
+                data_type: kind.data_type(),
+                updated_at,
+                data,
+            };
+            (
+                "application/json",
+                "json",
+                serde_json::to_vec(&document).map_err(anyhow::Error::from)?,
+            )
+        }
+        ReportFormat::Csv => (
+            "text/csv; charset=utf-8",
+            "csv",
+            web::block(move || reports::to_csv(kind, &data))
+                .await
+                .map_err(anyhow::Error::from)?
+                .map_err(anyhow::Error::from)?,
+        ),
+        ReportFormat::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+            web::block(move || reports::to_xlsx(kind, &data))
+                .await
+                .map_err(anyhow::Error::from)?
+                .map_err(anyhow::Error::from)?,
+        ),
+    };
     Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((
             header::CONTENT_DISPOSITION,
-            format!("attachment; filename=\"{file_name}\""),
+            format!("attachment; filename=\"{base_name}.{extension}\""),
         ))
-        .json(ReportDocument {
-            snapshot_id: version.id.to_string(),
-            company_id: company,
-            kind,
-            title: kind.title().to_owned(),
-            data_type: kind.data_type(),
-            updated_at,
-            data,
-        }))
+        .body(body))
 }
 
 /// The kept versions (snapshots) of one report, newest first: one per successful

@@ -202,3 +202,66 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
     let since = chrono::DateTime::parse_from_rfc3339(changes["since"].as_str().unwrap()).unwrap();
     assert!((since.with_timezone(&Utc) - earlier).num_seconds().abs() < 1);
 }
+
+/// `?format=csv` and `?format=xlsx` download files named after the company, report and
+/// date, with the right content type; an unknown format is a 400.
+#[tokio::test]
+async fn reports_download_as_csv_and_xlsx_files() {
+    let app = crate::helpers::spawn_app().await;
+    let id = app
+        .connected_company("Files & Co Ltd", &["spend_detail"])
+        .await;
+    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await;
+    app.instant_worker().run_once().await.unwrap().expect("ran");
+    let today = Utc::now().format("%Y-%m-%d").to_string();
+
+    let csv = app
+        .get(&format!("/api/v1/companies/{id}/reports/bills?format=csv"))
+        .await;
+    assert_eq!(csv.status(), 200);
+    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.headers()["content-disposition"],
+        format!("attachment; filename=\"files-co-ltd-bills-{today}.csv\"").as_str()
+    );
+    let text = csv.text().await.unwrap();
+    assert!(
+        text.starts_with("Bill id,Reference,Supplier,Issue date,Due date,"),
+        "{text}"
+    );
+    assert!(text.lines().count() > 10);
+
+    let xlsx = app
+        .get(&format!(
+            "/api/v1/companies/{id}/reports/suppliers?format=xlsx"
+        ))
+        .await;
+    assert_eq!(xlsx.status(), 200);
+    assert_eq!(
+        xlsx.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    assert!(
+        xlsx.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .ends_with(".xlsx\"")
+    );
+    let bytes = xlsx.bytes().await.unwrap();
+    assert_eq!(&bytes[..2], b"PK", "a zip container");
+
+    let json: Value = app
+        .get(&format!("/api/v1/companies/{id}/reports/bills?format=json"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(json["kind"], "bills");
+    assert_problem(
+        app.get(&format!("/api/v1/companies/{id}/reports/bills?format=pdf"))
+            .await,
+        400,
+    )
+    .await;
+}
