@@ -14,6 +14,7 @@ mod m20261126_000004_refresh_batches;
 mod m20261127_000005_schedules_and_rate_limits;
 mod m20261127_000006_accounts;
 mod m20261127_000007_report_snapshots;
+mod m20261127_000008_claim_indexes;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000005_schedules_and_rate_limits::Migration),
             Box::new(m20261127_000006_accounts::Migration),
             Box::new(m20261127_000007_report_snapshots::Migration),
+            Box::new(m20261127_000008_claim_indexes::Migration),
         ]
     }
 }

@@ -243,20 +243,23 @@ impl Worker {
                 held.remove(&id);
             }
             let mut claimed_any = false;
-            if running.len() < self.config.concurrency {
-                match self.claim().await {
-                    Ok(Some(claimed)) => {
-                        claimed_any = true;
-                        let job = claimed.id();
-                        let worker = self.clone();
-                        let handle = running.spawn(async move {
-                            if let Err(err) = worker.execute(claimed).await {
-                                tracing::error!(job = %job, error = format!("{err:#}"), "refresh job could not be recorded");
-                            }
-                        });
-                        held.insert(handle.id(), job);
+            let free = self.config.concurrency.saturating_sub(running.len());
+            if free > 0 {
+                // Every free slot in one statement, not one claim per round trip.
+                match self.claim_many(free).await {
+                    Ok(claimed) => {
+                        claimed_any = !claimed.is_empty();
+                        for claimed in claimed {
+                            let job = claimed.id();
+                            let worker = self.clone();
+                            let handle = running.spawn(async move {
+                                if let Err(err) = worker.execute(claimed).await {
+                                    tracing::error!(job = %job, error = format!("{err:#}"), "refresh job could not be recorded");
+                                }
+                            });
+                            held.insert(handle.id(), job);
+                        }
                     }
-                    Ok(None) => {}
                     Err(err) => {
                         tracing::warn!(
                             error = format!("{err:#}"),
@@ -294,6 +297,19 @@ impl Worker {
             }
         }
         tracing::info!("refresh worker stopped");
+    }
+
+    async fn claim_many(&self, free: usize) -> anyhow::Result<Vec<ClaimedJob>> {
+        let lease = chrono::Duration::from_std(self.config.lease)?;
+        Ok(self
+            .store
+            .claim_next_jobs(
+                &self.owner,
+                lease,
+                self.config.max_attempts,
+                u32::try_from(free).unwrap_or(u32::MAX),
+            )
+            .await?)
     }
 
     async fn claim(&self) -> anyhow::Result<Option<ClaimedJob>> {

@@ -183,6 +183,22 @@ impl Store {
         lease: Duration,
         max_attempts: u32,
     ) -> Result<Option<ClaimedJob>, sea_orm::DbErr> {
+        Ok(self
+            .claim_next_jobs(owner, lease, max_attempts, 1)
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Claims up to `limit` runnable jobs in one statement (as [`Store::claim_next_job`]),
+    /// so a worker with many free slots fills them in one round trip.
+    pub async fn claim_next_jobs(
+        &self,
+        owner: &str,
+        lease: Duration,
+        max_attempts: u32,
+        limit: u32,
+    ) -> Result<Vec<ClaimedJob>, sea_orm::DbErr> {
         let at = now();
         let expires = at + lease;
         let statement = claim_statement(
@@ -196,22 +212,32 @@ impl Store {
             owner,
             at,
             expires,
+            limit,
         );
-        let Some(job) = refresh_jobs::Entity::find()
+        let mut jobs = refresh_jobs::Entity::find()
             .from_raw_sql(statement)
-            .one(&self.db)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let company = companies::Entity::find_by_id(job.company_id)
-            .one(&self.db)
+            .all(&self.db)
             .await?;
-        match company {
-            Some(company) => Ok(Some(ClaimedJob { job, company })),
-            // Deleted between the claim and now: the cascade removes the job too.
-            None => Ok(None),
+        if jobs.is_empty() {
+            return Ok(Vec::new());
         }
+        jobs.sort_by_key(|job| job.run_at);
+        let mut companies: std::collections::HashMap<Uuid, companies::Model> =
+            companies::Entity::find()
+                .filter(companies::Column::Id.is_in(jobs.iter().map(|j| j.company_id)))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|c| (c.id, c))
+                .collect();
+        // A company deleted since the claim takes its jobs with it (cascade).
+        Ok(jobs
+            .into_iter()
+            .filter_map(|job| {
+                let company = companies.remove(&job.company_id)?;
+                Some(ClaimedJob { job, company })
+            })
+            .collect())
     }
 
     /// Extends the lease of a job this worker holds. False when it no longer holds it.

@@ -393,6 +393,7 @@ impl Store {
             owner,
             at,
             expires,
+            1,
         );
         outgoing_emails::Entity::find()
             .from_raw_sql(statement)

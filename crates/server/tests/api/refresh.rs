@@ -476,3 +476,34 @@ async fn the_demo_organization_has_companies_in_every_status() {
         );
     }
 }
+
+/// A worker with free slots claims several jobs in one statement, oldest first, and
+/// never the same job twice.
+#[tokio::test]
+async fn several_jobs_are_claimed_at_once_oldest_first_each_once() {
+    let app = spawn_app().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let id = app
+            .connected_company(&format!("Batch {i} Ltd"), &["financials"])
+            .await;
+        refresh(&app, id).await;
+        ids.push(id);
+    }
+    let lease = chrono::Duration::minutes(1);
+    let first = app.store.claim_next_jobs("w1", lease, 3, 3).await.unwrap();
+    let second = app.store.claim_next_jobs("w2", lease, 3, 3).await.unwrap();
+    let third = app.store.claim_next_jobs("w3", lease, 3, 3).await.unwrap();
+    assert_eq!((first.len(), second.len(), third.len()), (3, 2, 0));
+    let claimed: Vec<CompanyId> = first
+        .iter()
+        .chain(&second)
+        .map(|c| CompanyId::from_uuid(c.company.id))
+        .collect();
+    assert_eq!(claimed, ids, "oldest first, each once");
+    assert!(
+        first
+            .iter()
+            .all(|c| c.job.lease_owner.as_deref() == Some("w1"))
+    );
+}
