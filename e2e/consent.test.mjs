@@ -12,6 +12,8 @@ import path from 'node:path';
 import { holdsFocus, isFocused, launchBrowser, openPage, screenshot, startServer, waitFor } from './support.mjs';
 
 const ORGANIZATION = 'Demo Bank';
+/** The customer's page needs no sign-in: their browser has no session. */
+const CUSTOMER = { signedIn: false };
 const FIRST_FETCH_TIMEOUT_MS = 30_000;
 
 let server;
@@ -59,7 +61,7 @@ describe('information requests and consent', () => {
     assert.notEqual(link, copied, 'each request has its own link');
 
     // The customer opens the link.
-    const customer = await openPage(browser);
+    const customer = await openPage(browser, CUSTOMER);
     const consent = await server.api('GET', `/api/v1/consent/${tokenOf(link)}`);
     assert.equal(consent.status, 200, consent.text);
     await customer.page.goto(link);
@@ -94,7 +96,7 @@ describe('information requests and consent', () => {
     await customer.page.setViewportSize({ width: 1280, height: 900 });
 
     // The copied link was replaced by the newer one.
-    const replaced = await openPage(browser);
+    const replaced = await openPage(browser, CUSTOMER);
     replaced.expectFailedRequest(410, '/api/v1/consent/');
     await replaced.page.goto(copied);
     await replaced.page.getByRole('heading', { level: 1, name: 'This link has been replaced' }).waitFor();
@@ -141,7 +143,7 @@ describe('information requests and consent', () => {
     const company = notRequested[1];
     const link = await createLink(company.id);
 
-    const { page, problems, expectFailedRequest } = await openPage(browser);
+    const { page, problems, expectFailedRequest } = await openPage(browser, CUSTOMER);
     await page.goto(link);
     await page.getByRole('heading', { level: 1, name: `${ORGANIZATION} is asking for access to ${company.name}'s accounting data` }).waitFor();
     const exit = page.getByRole('button', { name: 'Exit without granting' });
@@ -291,7 +293,7 @@ describe('information requests and consent', () => {
   });
 
   test('an invalid link says so, calmly', { timeout: 30_000 }, async () => {
-    const { page, problems, expectFailedRequest } = await openPage(browser);
+    const { page, problems, expectFailedRequest } = await openPage(browser, CUSTOMER);
     expectFailedRequest(404, '/api/v1/consent/');
     await page.goto(`${baseUrl}/connect/not-a-real-token`);
     await page.getByRole('heading', { level: 1, name: 'This link is not valid' }).waitFor();

@@ -1,19 +1,25 @@
 // What the browser tests share: the real `spendlens serve` binary on a free port with a
 // fresh SQLite database in a temp dir, headless Chromium, and small waiting helpers.
 //
+// The API needs credentials: `server.api()` sends an API key made for the run with
+// `spendlens api-key create`, and `openPage()` signs the browser in as the demo admin
+// (`{ signedIn: false }` for the customer's pages and the sign-in tests, `{ user }` for
+// another demo user).
+//
 //   SPENDLENS_BIN=/path/to/spendlens npm test        (in e2e/, after `trunk build --release`)
 //
 // SPENDLENS_STATIC_DIR (default ../frontend/dist) and CHROMIUM_PATH (default
 // /usr/bin/chromium) may be overridden; E2E_SERVER_LOG=1 prints the server's log.
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -23,9 +29,20 @@ const READY_TIMEOUT_MS = 60_000;
 
 export const screenshotDir = path.join(here, 'screenshots');
 
+/** The demo organization's users (embedded default) and their password. */
+export const DEMO_ADMIN = 'admin@demobank.example';
+export const DEMO_PASSWORD = 'spendlens-demo';
+
+/** The server `openPage` signs in to unless told otherwise: the last one started. */
+let lastServer;
+
 /**
- * Starts `spendlens serve` in a fresh temp dir (its working dir: `./data/` lands there)
- * and waits until `/readyz` answers 200. `env` is added to the server's environment.
+ * Starts `spendlens serve` in a fresh temp dir (its working dir: `./data/` lands there),
+ * waits until `/readyz` answers 200, and makes an API key for `server.api()`. `env` is
+ * added to the server's environment.
+ *
+ * Sign-in attempts are limited per email address; every `openPage` signs in, so the
+ * limit is raised here unless `env` sets `SPENDLENS_SIGN_IN_ATTEMPTS_PER_MINUTE`.
  */
 export async function startServer(env = {}) {
   const bin = process.env.SPENDLENS_BIN;
@@ -42,16 +59,18 @@ export async function startServer(env = {}) {
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'spendlens-e2e-'));
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  const serverEnv = {
+    ...process.env,
+    SPENDLENS_BIND: `127.0.0.1:${port}`,
+    SPENDLENS_STATIC_DIR: staticDir,
+    SPENDLENS_PUBLIC_URL: baseUrl,
+    SPENDLENS_SANDBOX_FAILURE_RATE: '0',
+    SPENDLENS_SIGN_IN_ATTEMPTS_PER_MINUTE: '600',
+    ...env,
+  };
   const child = spawn(path.resolve(bin), ['serve'], {
     cwd: workDir,
-    env: {
-      ...process.env,
-      SPENDLENS_BIND: `127.0.0.1:${port}`,
-      SPENDLENS_STATIC_DIR: staticDir,
-      SPENDLENS_PUBLIC_URL: baseUrl,
-      SPENDLENS_SANDBOX_FAILURE_RATE: '0',
-      ...env,
-    },
+    env: serverEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let log = '';
@@ -61,15 +80,20 @@ export async function startServer(env = {}) {
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);
 
+  let apiKey;
   const server = {
     baseUrl,
     workDir,
     log: () => log,
-    /** `fetch` against the server; JSON bodies are encoded and the answer decoded. */
+    /** `fetch` against the server as an integrator (the run's API key); JSON bodies are encoded and the answer decoded. */
     async api(method, pathname, body) {
       const response = await fetch(`${baseUrl}${pathname}`, {
         method,
-        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        headers: {
+          accept: 'application/json',
+          authorization: `Bearer ${apiKey}`,
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
         body: body === undefined ? undefined : JSON.stringify(body),
       });
       const text = await response.text();
@@ -97,11 +121,27 @@ export async function startServer(env = {}) {
   };
   try {
     await waitUntilReady(child, baseUrl, () => log);
+    apiKey = await createApiKey(bin, workDir, serverEnv);
   } catch (error) {
     await server.stop();
     throw error;
   }
+  lastServer = server;
   return server;
+}
+
+/** `spendlens api-key create` in the server's working dir: the key is on stdout. */
+async function createApiKey(bin, workDir, env) {
+  const { stdout } = await promisify(execFile)(
+    path.resolve(bin),
+    ['api-key', 'create', '--org', env.SPENDLENS_ORGANIZATION ?? 'demo', '--name', 'e2e'],
+    { cwd: workDir, env },
+  );
+  const key = /slk_[A-Za-z0-9_-]+/.exec(stdout)?.[0];
+  if (!key) {
+    throw new Error(`spendlens api-key create printed no key: ${stdout}`);
+  }
+  return key;
 }
 
 /** Debian's Chromium, headless. */
@@ -117,14 +157,30 @@ export async function launchBrowser() {
 
 /**
  * A fresh browser context and page, recording every console error and page error in
- * `problems`. `contextOptions` go to `browser.newContext` (permissions, for example).
+ * `problems`, signed in as the demo admin (the portal's pages need a session).
+ *
+ * Options: `signedIn: false` leaves the browser signed out (the customer's pages, the
+ * sign-in tests); `user: { email, password? }` signs in as someone else; `server` names
+ * the server (the last one started by default). The rest go to `browser.newContext`
+ * (permissions, for example).
  *
  * Chromium logs every 4xx/5xx answer to `fetch` as a console error ("Failed to load
  * resource"). A test that expects one names it with `expectFailedRequest(status,
  * urlPart)`; that one message is then not a problem, and any other still is.
  */
-export async function openPage(browser, contextOptions = {}) {
+export async function openPage(browser, options = {}) {
+  const { signedIn = true, user, server = lastServer, ...contextOptions } = options;
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...contextOptions });
+  if (signedIn) {
+    if (!server) {
+      throw new Error('openPage signs in to a server: start one first, or pass { signedIn: false }.');
+    }
+    const credentials = { email: user?.email ?? DEMO_ADMIN, password: user?.password ?? DEMO_PASSWORD };
+    const answer = await context.request.post(`${server.baseUrl}/api/v1/session`, { data: credentials });
+    if (answer.status() !== 200) {
+      throw new Error(`signing in as ${credentials.email} answered ${answer.status()}: ${await answer.text()}`);
+    }
+  }
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems = [];

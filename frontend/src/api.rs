@@ -4,14 +4,19 @@
 //! [`api_types`] values or an [`ApiError`]. Components never see a status code or a
 //! header, except the `ETag` handshake of [`company_statuses`], which the poller owns.
 
+use std::{cell::RefCell, rc::Rc};
+
 use api_types::{
-    Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanyStatusList,
-    CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery, EmailPreview,
-    FieldError, InformationRequest, NewCompany, NewInformationRequest, Problem, RefreshJob,
-    ReportDocument, ReportList, UserList,
+    AccountLinkInfo, InvitationAcceptance, NewPassword, PasswordResetRequest, Session, SignIn,
+};
+use api_types::{
+    Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
+    CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery,
+    EmailPreview, FieldError, InformationRequest, NewCompany, NewInformationRequest,
+    NewRefreshBatch, Problem, RefreshBatch, RefreshJob, ReportList, StatusFilter, UserList,
 };
 use domain::{CompanyId, ReportKind};
-use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_net::http::{Request, RequestBuilder};
 use serde::{Serialize, de::DeserializeOwned};
 use web_sys::RequestCache;
 
@@ -103,13 +108,13 @@ pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, Api
         params.push(("q", q.to_owned()));
     }
     if let Some(status) = &query.status {
-        params.push(("status", wire_name(status)));
+        params.push(("status", status_filter_name(*status).to_owned()));
     }
     if let Some(assignee) = &query.assignee {
         params.push(("assignee", assignee.to_string()));
     }
     if let Some(sort) = &query.sort {
-        params.push(("sort", wire_name(sort)));
+        params.push(("sort", sort_name(*sort).to_owned()));
     }
     if let Some(cursor) = &query.cursor {
         params.push(("cursor", cursor.to_string()));
@@ -118,13 +123,13 @@ pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, Api
         params.push(("limit", limit.to_string()));
     }
     let request = Request::get(&format!("{API_BASE}/companies")).query(params);
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// `GET /users`: the organization's users, by name.
 pub async fn list_users() -> Result<UserList, ApiError> {
     let request = Request::get(&format!("{API_BASE}/users"));
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// `GET /company-counts`: how many companies are in each status, for the same search
@@ -138,13 +143,13 @@ pub async fn company_counts(query: &CompanyCountsQuery) -> Result<CompanyCounts,
         params.push(("assignee", assignee.to_string()));
     }
     let request = Request::get(&format!("{API_BASE}/company-counts")).query(params);
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// `GET /companies/{id}`: one company, as it is now.
 pub async fn get_company(id: CompanyId) -> Result<Company, ApiError> {
     let request = Request::get(&format!("{API_BASE}/companies/{id}"));
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// `POST /companies/{id}/information-requests` with `preview`: the email as it would be
@@ -155,7 +160,7 @@ pub async fn preview_information_request(id: CompanyId) -> Result<EmailPreview, 
         delivery: Delivery::Email,
     };
     let request = Request::post(&format!("{API_BASE}/companies/{id}/information-requests"));
-    read_json(send_json(request, &body).await?).await
+    call_json(request, &body).await
 }
 
 /// `POST /companies/{id}/information-requests`: email the contact (`Delivery::Email`) or
@@ -170,63 +175,62 @@ pub async fn request_information(
         delivery,
     };
     let request = Request::post(&format!("{API_BASE}/companies/{id}/information-requests"));
-    read_json(send_json(request, &body).await?).await
+    call_json(request, &body).await
 }
 
 /// `POST /companies`: adds a company (Not requested).
 pub async fn create_company(company: &NewCompany) -> Result<Company, ApiError> {
     let request = Request::post(&format!("{API_BASE}/companies"));
-    read_json(send_json(request, company).await?).await
+    call_json(request, company).await
 }
 
 /// `PATCH /companies/{id}`: changes the fields set in `update`.
 pub async fn update_company(id: CompanyId, update: &CompanyUpdate) -> Result<Company, ApiError> {
     let request = Request::patch(&format!("{API_BASE}/companies/{id}"));
-    read_json(send_json(request, update).await?).await
+    call_json(request, update).await
 }
 
 /// `DELETE /companies/{id}`: removes the company and all its data.
 pub async fn delete_company(id: CompanyId) -> Result<(), ApiError> {
     let request = Request::delete(&format!("{API_BASE}/companies/{id}"));
-    let response = send(request).await?;
-    if response.ok() {
-        Ok(())
-    } else {
-        Err(read_problem(response).await)
-    }
+    exchange(accept_json(request).build()).await.map(|_| ())
 }
 
 /// `GET /companies/{id}/refreshes`: the company's refreshes, newest first.
 pub async fn list_refreshes(id: CompanyId) -> Result<Vec<RefreshJob>, ApiError> {
     let request = Request::get(&format!("{API_BASE}/companies/{id}/refreshes"));
-    read_json(send(request).await?).await
+    call(request).await
 }
 
-/// `GET /companies/{id}/reports/{kind}`: one report with its data.
-pub async fn get_report(id: CompanyId, kind: ReportKind) -> Result<ReportDocument, ApiError> {
+/// `GET /companies/{id}/reports/{kind}`: one report, read as `T` (the fields of it
+/// the caller needs; the rest of the answer is skipped).
+pub async fn get_report<T: DeserializeOwned>(
+    id: CompanyId,
+    kind: ReportKind,
+) -> Result<T, ApiError> {
     let request = Request::get(&format!(
         "{API_BASE}/companies/{id}/reports/{}",
         kind.as_str()
     ));
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// `GET /consent/{token}`: what the customer is asked to share, and with whom.
 pub async fn consent_request(token: &str) -> Result<ConsentRequest, ApiError> {
     let request = Request::get(&consent_url(token, ""));
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// `POST /consent/{token}/grant`: the customer grants access through `platform`.
 pub async fn grant_consent(token: &str, platform: String) -> Result<ConsentOutcome, ApiError> {
     let request = Request::post(&consent_url(token, "/grant"));
-    read_json(send_json(request, &ConsentGrant { platform }).await?).await
+    call_json(request, &ConsentGrant { platform }).await
 }
 
 /// `POST /consent/{token}/decline`: the customer leaves without granting access.
 pub async fn decline_consent(token: &str) -> Result<ConsentOutcome, ApiError> {
     let request = Request::post(&consent_url(token, "/decline"));
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// The token comes from the address bar: encoded, it stays one path segment.
@@ -238,13 +242,28 @@ fn consent_url(token: &str, action: &str) -> String {
 /// `POST /companies/{id}/refresh`: queue a background refresh of the requested data.
 pub async fn refresh_company(id: CompanyId) -> Result<RefreshJob, ApiError> {
     let request = Request::post(&format!("{API_BASE}/companies/{id}/refresh"));
-    read_json(send(request).await?).await
+    call(request).await
+}
+
+/// `POST /refresh-batches`: refresh many companies at once, listed or by the list's
+/// filters. The answer names the companies that got no refresh (`skipped`).
+pub async fn create_refresh_batch(batch: &NewRefreshBatch) -> Result<RefreshBatch, ApiError> {
+    let request = Request::post(&format!("{API_BASE}/refresh-batches"));
+    call_json(request, batch).await
+}
+
+/// `GET /refresh-batches/{id}`: how far a bulk refresh is.
+pub async fn get_refresh_batch(id: &str) -> Result<RefreshBatch, ApiError> {
+    let id = String::from(js_sys::encode_uri_component(id));
+    let request =
+        Request::get(&format!("{API_BASE}/refresh-batches/{id}")).cache(RequestCache::NoStore);
+    call(request).await
 }
 
 /// `GET /companies/{id}/reports`: the company's reports, each with its own update time.
 pub async fn list_reports(id: CompanyId) -> Result<ReportList, ApiError> {
     let request = Request::get(&format!("{API_BASE}/companies/{id}/reports"));
-    read_json(send(request).await?).await
+    call(request).await
 }
 
 /// `GET /company-statuses?ids=…`: the live part of some companies, for polling.
@@ -267,55 +286,160 @@ pub async fn company_statuses(
     if let Some(etag) = etag {
         request = request.header("If-None-Match", etag);
     }
-    let response = send(request).await?;
-    if response.status() == 304 {
+    let answer = exchange(accept_json(request).build()).await?;
+    if answer.status == 304 {
         return Ok(Conditional::NotModified);
     }
-    let etag = response.headers().get("etag");
-    let value = read_json(response).await?;
-    Ok(Conditional::Modified { value, etag })
+    let value = decode(&answer)?;
+    Ok(Conditional::Modified {
+        value,
+        etag: answer.etag,
+    })
 }
 
-async fn send(request: RequestBuilder) -> Result<Response, ApiError> {
-    request
-        .header("Accept", "application/json")
-        .send()
-        .await
-        .map_err(|err| ApiError::Network(err.to_string()))
+/// An answer of the API: a 2xx or a 304, with its body read.
+struct Answer {
+    status: u16,
+    etag: Option<String>,
+    body: String,
 }
 
-async fn send_json<T: Serialize>(request: RequestBuilder, body: &T) -> Result<Response, ApiError> {
-    request
-        .header("Accept", "application/json")
-        .json(body)
-        .map_err(|err| ApiError::Unexpected {
+/// A refusal, with the wait the API asked for (`Retry-After`, in seconds) on a `429`.
+struct Refusal {
+    error: ApiError,
+    retry_after: Option<u64>,
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        refusal.error
+    }
+}
+
+/// What a `401` means for a call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OnUnauthorized {
+    /// The call needs a session: a `401` means it ended (expired, signed out
+    /// elsewhere, user deactivated), and the session hook is told.
+    EndSession,
+    /// The `401` is the answer itself (wrong password, nobody signed in yet).
+    Answer,
+}
+
+thread_local! {
+    /// The signed-in session's CSRF token, sent as `X-CSRF-Token` with every call.
+    static CSRF_TOKEN: RefCell<Option<String>> = const { RefCell::new(None) };
+    /// Told when a call that needs a session is refused with `401`.
+    static ON_SESSION_ENDED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// Sets (or, with `None`, forgets) the CSRF token every later call sends.
+pub fn set_csrf_token(token: Option<String>) {
+    CSRF_TOKEN.with(|csrf| *csrf.borrow_mut() = token);
+}
+
+/// Registers what happens when the API says the session has ended (`401` on a call
+/// that needs one). The app shell registers it once.
+pub fn on_session_ended(hook: impl Fn() + 'static) {
+    ON_SESSION_ENDED.with(|slot| *slot.borrow_mut() = Some(Rc::new(hook)));
+}
+
+// The transport is written once, for every call: only `decode` is generic, so each
+// answer type adds a JSON reader to the wasm and nothing else.
+
+fn accept_json(request: RequestBuilder) -> RequestBuilder {
+    let request = request.header("Accept", "application/json");
+    match CSRF_TOKEN.with(|csrf| csrf.borrow().clone()) {
+        Some(token) => request.header("X-CSRF-Token", &token),
+        None => request,
+    }
+}
+
+/// `GET`-like calls: no body; the answer read as `T`.
+async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T, ApiError> {
+    decode(&exchange(accept_json(request).build()).await?)
+}
+
+/// Calls with a JSON body; the answer read as `T`.
+async fn call_json<B: Serialize, T: DeserializeOwned>(
+    request: RequestBuilder,
+    body: &B,
+) -> Result<T, ApiError> {
+    decode(&exchange(accept_json(request).json(body)).await?)
+}
+
+/// Sends a call that needs a session and reads the answer's body; any answer but a
+/// 2xx or a 304 is turned into an [`ApiError`].
+async fn exchange(request: Result<Request, gloo_net::Error>) -> Result<Answer, ApiError> {
+    Ok(exchange_with(request, OnUnauthorized::EndSession).await?)
+}
+
+async fn exchange_with(
+    request: Result<Request, gloo_net::Error>,
+    on_unauthorized: OnUnauthorized,
+) -> Result<Answer, Refusal> {
+    let request = request.map_err(|err| Refusal {
+        error: ApiError::Unexpected {
             status: 0,
             detail: err.to_string(),
-        })?
-        .send()
-        .await
-        .map_err(|err| ApiError::Network(err.to_string()))
-}
-
-async fn read_json<T: DeserializeOwned>(response: Response) -> Result<T, ApiError> {
+        },
+        retry_after: None,
+    })?;
+    let response = request.send().await.map_err(|err| Refusal {
+        error: ApiError::Network(err.to_string()),
+        retry_after: None,
+    })?;
     let status = response.status();
-    if !response.ok() {
-        return Err(read_problem(response).await);
+    let headers = response.headers();
+    let etag = headers.get("etag");
+    if status == 304 {
+        return Ok(Answer {
+            status,
+            etag,
+            body: String::new(),
+        });
     }
-    response
-        .json::<T>()
-        .await
-        .map_err(|err| ApiError::Unexpected {
+    let body = response.text().await;
+    if !response.ok() {
+        if status == 401 && on_unauthorized == OnUnauthorized::EndSession {
+            session_ended();
+        }
+        return Err(Refusal {
+            error: problem(status, response.status_text(), &body.unwrap_or_default()),
+            retry_after: headers
+                .get("retry-after")
+                .and_then(|wait| wait.trim().parse().ok()),
+        });
+    }
+    let body = body.map_err(|err| Refusal {
+        error: ApiError::Unexpected {
             status,
             detail: err.to_string(),
-        })
+        },
+        retry_after: None,
+    })?;
+    Ok(Answer { status, etag, body })
 }
 
-async fn read_problem(response: Response) -> ApiError {
-    let status = response.status();
-    let status_text = response.status_text();
-    let body = response.text().await.unwrap_or_default();
-    match serde_json::from_str::<Problem>(&body) {
+fn session_ended() {
+    // Cloned out first: the hook may register another one or set the token.
+    let hook = ON_SESSION_ENDED.with(|slot| slot.borrow().clone());
+    set_csrf_token(None);
+    if let Some(hook) = hook {
+        hook();
+    }
+}
+
+fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ApiError> {
+    serde_json::from_str(&answer.body).map_err(|err| ApiError::Unexpected {
+        status: answer.status,
+        detail: err.to_string(),
+    })
+}
+
+/// The problem in a refusal's body, or what can be said without one.
+fn problem(status: u16, status_text: String, body: &str) -> ApiError {
+    match serde_json::from_str::<Problem>(body) {
         Ok(problem) => ApiError::Problem(problem),
         Err(_) => ApiError::Unexpected {
             status,
@@ -328,10 +452,171 @@ async fn read_problem(response: Response) -> ApiError {
     }
 }
 
-/// The name a wire enum (`StatusFilter`, `CompanySort`) has in JSON and in query strings.
-fn wire_name<T: Serialize>(value: &T) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        _ => String::new(),
+/// A status filter's name in query strings, as `StatusFilter` has it in JSON.
+///
+/// Spelt out rather than asked of serde: serialising into a `serde_json::Value` only to
+/// read a string back would put a JSON serializer into the wasm for two enums.
+pub fn status_filter_name(status: StatusFilter) -> &'static str {
+    match status {
+        StatusFilter::NotRequested => "not_requested",
+        StatusFilter::Requested => "requested",
+        StatusFilter::Available => "available",
+        StatusFilter::Error => "error",
+    }
+}
+
+/// The `status` query value back as a filter; anything else is "all statuses".
+pub fn parse_status_filter(value: &str) -> Option<StatusFilter> {
+    [
+        StatusFilter::NotRequested,
+        StatusFilter::Requested,
+        StatusFilter::Available,
+        StatusFilter::Error,
+    ]
+    .into_iter()
+    .find(|status| status_filter_name(*status) == value)
+}
+
+/// A sort order's name in query strings, as `CompanySort` has it in JSON.
+pub fn sort_name(sort: CompanySort) -> &'static str {
+    match sort {
+        CompanySort::NameAsc => "name",
+        CompanySort::NameDesc => "-name",
+        CompanySort::StatusAsc => "status",
+        CompanySort::StatusDesc => "-status",
+        CompanySort::StatusUpdatedAtAsc => "status_updated_at",
+        CompanySort::StatusUpdatedAtDesc => "-status_updated_at",
+    }
+}
+
+/// The `sort` query value back as an order; anything else is the default, by name.
+pub fn parse_sort(value: &str) -> CompanySort {
+    [
+        CompanySort::NameDesc,
+        CompanySort::StatusAsc,
+        CompanySort::StatusDesc,
+        CompanySort::StatusUpdatedAtAsc,
+        CompanySort::StatusUpdatedAtDesc,
+    ]
+    .into_iter()
+    .find(|sort| sort_name(*sort) == value)
+    .unwrap_or_default()
+}
+
+// Signing in and out, and the account links of emails (invitations, password resets).
+// These calls need no session, so a `401` is their answer, not the end of one.
+
+/// Why signing in failed, with the wait the API asked for after too many attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SignInRefusal {
+    pub error: ApiError,
+    /// Seconds to wait before trying again (`429 Too Many Requests`).
+    pub retry_after: Option<u64>,
+}
+
+/// `GET /session`: the signed-in session, or `None` when nobody is signed in.
+pub async fn get_session() -> Result<Option<Session>, ApiError> {
+    let request = accept_json(Request::get(&format!("{API_BASE}/session")))
+        .cache(RequestCache::NoStore)
+        .build();
+    match exchange_with(request, OnUnauthorized::Answer).await {
+        Ok(answer) => decode(&answer).map(Some),
+        Err(refusal) if refusal.error.status() == Some(401) => Ok(None),
+        Err(refusal) => Err(refusal.error),
+    }
+}
+
+/// `POST /session`: signs in with email and password; the answer sets the session
+/// cookie.
+pub async fn sign_in(credentials: &SignIn) -> Result<Session, SignInRefusal> {
+    let request = accept_json(Request::post(&format!("{API_BASE}/session"))).json(credentials);
+    let answer = exchange_with(request, OnUnauthorized::Answer)
+        .await
+        .map_err(|refusal| SignInRefusal {
+            error: refusal.error,
+            retry_after: refusal.retry_after,
+        })?;
+    decode(&answer).map_err(|error| SignInRefusal {
+        error,
+        retry_after: None,
+    })
+}
+
+/// `DELETE /session`: signs out. A session that had already ended counts as signed
+/// out.
+pub async fn sign_out() -> Result<(), ApiError> {
+    let request = accept_json(Request::delete(&format!("{API_BASE}/session"))).build();
+    match exchange_with(request, OnUnauthorized::Answer).await {
+        Ok(_) => Ok(()),
+        Err(refusal) if refusal.error.status() == Some(401) => Ok(()),
+        Err(refusal) => Err(refusal.error),
+    }
+}
+
+/// `POST /password-resets`: emails a reset link if the address belongs to a user
+/// (the answer is the same either way).
+pub async fn request_password_reset(email: String) -> Result<(), ApiError> {
+    let request = accept_json(Request::post(&format!("{API_BASE}/password-resets")))
+        .json(&PasswordResetRequest { email });
+    exchange_with(request, OnUnauthorized::Answer)
+        .await
+        .map(|_| ())
+        .map_err(ApiError::from)
+}
+
+/// Which kind of emailed link a page serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountLink {
+    /// `/invitations/{token}`: a new user chooses a password.
+    Invitation,
+    /// `/reset-password/{token}`: a user chooses a new password.
+    PasswordReset,
+}
+
+impl AccountLink {
+    fn url(self, token: &str) -> String {
+        let token = String::from(js_sys::encode_uri_component(token));
+        let collection = match self {
+            AccountLink::Invitation => "invitations",
+            AccountLink::PasswordReset => "password-resets",
+        };
+        format!("{API_BASE}/{collection}/{token}")
+    }
+}
+
+/// `GET /invitations/{token}` or `GET /password-resets/{token}`: whose account the
+/// link is for, in which organization.
+pub async fn account_link(link: AccountLink, token: &str) -> Result<AccountLinkInfo, ApiError> {
+    let request = accept_json(Request::get(&link.url(token)))
+        .cache(RequestCache::NoStore)
+        .build();
+    decode(&exchange_with(request, OnUnauthorized::Answer).await?)
+}
+
+/// `POST /invitations/{token}` (with the name, if given) or `POST
+/// /password-resets/{token}`: sets the password; the answer is a signed-in session.
+pub async fn set_password(
+    link: AccountLink,
+    token: &str,
+    password: String,
+    name: Option<String>,
+) -> Result<Session, ApiError> {
+    let request = accept_json(Request::post(&link.url(token)));
+    let request = match link {
+        AccountLink::Invitation => request.json(&InvitationAcceptance { password, name }),
+        AccountLink::PasswordReset => request.json(&NewPassword { password }),
+    };
+    decode(&exchange_with(request, OnUnauthorized::Answer).await?)
+}
+
+impl ApiError {
+    /// The HTTP status the API refused with, if it answered at all.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Network(_) => None,
+            ApiError::Problem(problem) => Some(problem.status),
+            ApiError::Unexpected { status: 0, .. } => None,
+            ApiError::Unexpected { status, .. } => Some(*status),
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! While any row has a refresh queued or running, [`poll_pending_statuses`] asks
 //! `/company-statuses` for those rows only, every two seconds, with `If-None-Match`.
 //! It stops when nothing is pending, waits while the tab is hidden, and backs off
-//! (2 s, 4 s, 8 s … 30 s) while the server can't be reached.
+//! (2 s, 4 s, 8 s … 30 s) while the server can't be reached. When a row's status
+//! changes (Error → Available, say) it tells the page, which recounts the statuses.
 
 use std::time::Duration;
 
@@ -66,8 +67,13 @@ fn is_pending(status: &CompanyStatus) -> bool {
 }
 
 /// Starts polling whenever a row of `rows` becomes pending; sets `unreachable` while
-/// polls fail for want of a server.
-pub fn poll_pending_statuses(rows: RwSignal<Vec<CompanyRow>>, unreachable: RwSignal<bool>) {
+/// polls fail for want of a server. `on_status_change` runs after a poll that changed
+/// the status (not only the refresh or the time) of at least one row.
+pub fn poll_pending_statuses(
+    rows: RwSignal<Vec<CompanyRow>>,
+    unreachable: RwSignal<bool>,
+    on_status_change: Callback<()>,
+) {
     let pending = Memo::new(move |_| {
         rows.with(|rows| {
             rows.iter()
@@ -83,7 +89,7 @@ pub fn poll_pending_statuses(rows: RwSignal<Vec<CompanyRow>>, unreachable: RwSig
         }
         polling.set_value(true);
         spawn_local(async move {
-            poll_until_settled(pending, rows, unreachable).await;
+            poll_until_settled(pending, rows, unreachable, on_status_change).await;
             let _ = polling.try_update_value(|polling| *polling = false);
         });
     });
@@ -93,6 +99,7 @@ async fn poll_until_settled(
     pending: Memo<Vec<CompanyId>>,
     rows: RwSignal<Vec<CompanyRow>>,
     unreachable: RwSignal<bool>,
+    on_status_change: Callback<()>,
 ) {
     let mut interval = POLL_INTERVAL;
     let mut wait = interval;
@@ -119,7 +126,9 @@ async fn poll_until_settled(
         match api::company_statuses(&ids, etag).await {
             Ok(answer) => {
                 if let Conditional::Modified { value, etag } = answer {
-                    apply(rows, &ids, value);
+                    if apply(rows, &ids, &value) {
+                        on_status_change.run(());
+                    }
                     validator = etag.map(|etag| (ids, etag));
                 }
                 interval = POLL_INTERVAL;
@@ -138,9 +147,29 @@ async fn poll_until_settled(
     }
 }
 
-/// Writes the polled statuses into their rows; only rows that changed redraw.
-fn apply(rows: RwSignal<Vec<CompanyRow>>, asked: &[CompanyId], answer: CompanyStatusList) {
-    rows.with_untracked(|rows| {
+/// Asks the server once for the statuses of `ids` and shows them in their rows, so
+/// rows whose refresh was started elsewhere (a bulk refresh) show it running; the
+/// poller then follows them. Returns whether any row's status changed.
+pub async fn show_current_statuses(
+    rows: RwSignal<Vec<CompanyRow>>,
+    ids: Vec<CompanyId>,
+) -> Result<bool, api::ApiError> {
+    let mut changed = false;
+    // The endpoint takes at most 200 ids.
+    for chunk in ids.chunks(200) {
+        if let Conditional::Modified { value, .. } = api::company_statuses(chunk, None).await? {
+            changed |= apply(rows, chunk, &value);
+        }
+    }
+    Ok(changed)
+}
+
+/// Writes the polled statuses into their rows; only rows that changed redraw. Returns
+/// whether the status of any row changed.
+fn apply(rows: RwSignal<Vec<CompanyRow>>, asked: &[CompanyId], answer: &CompanyStatusList) -> bool {
+    let mut status_changed = false;
+    // `None`: the page is gone.
+    let _ = rows.try_with_untracked(|rows| {
         for row in rows.iter().filter(|row| asked.contains(&row.company.id)) {
             match answer
                 .items
@@ -149,6 +178,8 @@ fn apply(rows: RwSignal<Vec<CompanyRow>>, asked: &[CompanyId], answer: CompanySt
             {
                 Some(status) => {
                     if row.live.with_untracked(|live| live != status) {
+                        status_changed |=
+                            row.live.with_untracked(|live| live.status != status.status);
                         row.live.set(status.clone());
                     }
                 }
@@ -157,4 +188,5 @@ fn apply(rows: RwSignal<Vec<CompanyRow>>, asked: &[CompanyId], answer: CompanySt
             }
         }
     });
+    status_changed
 }

@@ -10,7 +10,9 @@ mod app;
 mod clipboard;
 mod components;
 mod live_status;
+mod loader;
 mod pages;
+mod session;
 
 fn main() {
     leptos::mount::mount_to_body(app::App);

@@ -365,6 +365,50 @@ impl Store {
         Ok(records)
     }
 
+    /// The companies' statuses and active refreshes, in the order asked, in one
+    /// statement (the poller's hot path: no assignees, no users).
+    pub async fn company_statuses(
+        &self,
+        organization: OrganizationId,
+        ids: &[CompanyId],
+    ) -> Result<Vec<CompanyRecord>, sea_orm::DbErr> {
+        use sea_orm::{JoinType, RelationDef, sea_query::IntoCondition};
+        // companies LEFT JOIN refresh_jobs ON job.company_id = company.id AND job is active
+        let active: RelationDef = refresh_jobs::Entity::belongs_to(companies::Entity)
+            .from(refresh_jobs::Column::CompanyId)
+            .to(companies::Column::Id)
+            // Called with (from, to) of the reversed relation: (companies, refresh_jobs).
+            .on_condition(|_, job| {
+                Expr::col((job, refresh_jobs::Column::State))
+                    .is_in(ACTIVE_STATES)
+                    .into_condition()
+            })
+            .into();
+        let active = active.rev();
+        let rows = companies::Entity::find()
+            .select_also(refresh_jobs::Entity)
+            .join(JoinType::LeftJoin, active)
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .filter(companies::Column::Id.is_in(ids.iter().map(CompanyId::as_uuid)))
+            .all(&self.db)
+            .await?;
+        let position: HashMap<Uuid, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_uuid(), i))
+            .collect();
+        let mut records: Vec<CompanyRecord> = rows
+            .into_iter()
+            .map(|(company, active_refresh)| CompanyRecord {
+                company,
+                assignees: Vec::new(),
+                active_refresh,
+            })
+            .collect();
+        records.sort_by_key(|r| position.get(&r.company.id).copied());
+        Ok(records)
+    }
+
     pub(crate) async fn company_row(
         &self,
         organization: OrganizationId,

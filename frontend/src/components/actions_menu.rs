@@ -35,6 +35,7 @@ pub fn ActionsMenu(
     actions: Vec<MenuAction>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
+    let shown = Memo::new(move |_| open.get());
     let container = NodeRef::<html::Div>::new();
     let trigger = NodeRef::<html::Button>::new();
     let menu = NodeRef::<html::Div>::new();
@@ -148,7 +149,8 @@ pub fn ActionsMenu(
             >
                 <span aria-hidden="true">"⋮"</span>
             </button>
-            <Show when=move || open.get()>
+            // A memo, not `<Show>`: redrawn only when it opens or closes, in less wasm.
+            {move || shown.get().then(|| view! {
                 <div
                     class="popup__panel menu"
                     role="menu"
@@ -178,7 +180,7 @@ pub fn ActionsMenu(
                         })
                         .collect_view()}
                 </div>
-            </Show>
+            })}
         </div>
     }
 }

@@ -2,16 +2,93 @@
 //!
 //! Each chart is a `<figure>` with a visible title; the SVG is `role="img"` and named
 //! by `aria-label`, so a screen reader announces it as one picture with its title.
+//!
+//! Numbers and dates are written with integer formatting only ([`coord`], [`month_label`],
+//! [`parse_date`]): Rust's float formatting and chrono's strftime engine would each add
+//! kilobytes to the wasm for a handful of labels.
 
 use chrono::NaiveDate;
 use leptos::prelude::*;
-use serde_json::Value;
+use serde::Deserialize;
 
 const WIDTH: f64 = 640.0;
 const HEIGHT: f64 = 280.0;
+const VIEW_BOX: &str = "0 0 640 280";
 const INCOME_COLOUR: &str = "#1f5fbf";
 const PROFIT_COLOUR: &str = "#2f9e63";
 const LOSS_COLOUR: &str = "#c23b3b";
+
+/// The part of the `profit_and_loss` report's `data` the trend chart reads.
+///
+/// Typed rather than a `serde_json::Value`: the reader for these few fields is a
+/// fraction of the size of a general JSON tree in the wasm. Other fields are ignored.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfitAndLossData {
+    currency: Option<String>,
+    #[serde(default)]
+    periods: Vec<Period>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Period {
+    from_date: Option<String>,
+    income: Option<Total>,
+    net_profit: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+struct Total {
+    total: Option<f64>,
+}
+
+/// The part of the `bills` report's `data` the supplier and ageing charts read.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BillsData {
+    currency: Option<String>,
+    #[serde(default)]
+    results: Vec<Bill>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Bill {
+    supplier_ref: Option<SupplierRef>,
+    total_amount: Option<f64>,
+    amount_due: Option<f64>,
+    due_date: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SupplierRef {
+    supplier_name: Option<String>,
+}
+
+/// A report as the API answers it, reduced to its `data`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ReportData<T> {
+    pub data: T,
+}
+
+/// The report's currency code, `GBP` if it has none.
+fn currency_or_default(currency: &Option<String>) -> String {
+    currency.clone().unwrap_or_else(|| "GBP".to_owned())
+}
+
+impl ProfitAndLossData {
+    pub fn currency(&self) -> String {
+        currency_or_default(&self.currency)
+    }
+}
+
+impl BillsData {
+    pub fn currency(&self) -> String {
+        currency_or_default(&self.currency)
+    }
+}
 
 /// One month of the profit and loss report.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,49 +98,37 @@ pub struct PeriodPoint {
     pub net_profit: f64,
 }
 
-/// The months of `profit_and_loss`'s `data.periods`, oldest first.
-pub fn profit_and_loss_periods(data: &Value) -> Vec<PeriodPoint> {
+/// The months of the report's `periods`, oldest first.
+pub fn profit_and_loss_periods(data: &ProfitAndLossData) -> Vec<PeriodPoint> {
     let mut points: Vec<PeriodPoint> = data
-        .get("periods")
-        .and_then(Value::as_array)
-        .map(|periods| {
-            periods
-                .iter()
-                .filter_map(|period| {
-                    let from = period.get("fromDate")?.as_str()?;
-                    Some(PeriodPoint {
-                        from: NaiveDate::parse_from_str(from, "%Y-%m-%d").ok()?,
-                        income: period
-                            .get("income")
-                            .and_then(|income| income.get("total"))
-                            .and_then(Value::as_f64)
-                            .unwrap_or(0.0),
-                        net_profit: period
-                            .get("netProfit")
-                            .and_then(Value::as_f64)
-                            .unwrap_or(0.0),
-                    })
-                })
-                .collect()
+        .periods
+        .iter()
+        .filter_map(|period| {
+            Some(PeriodPoint {
+                from: parse_date(period.from_date.as_deref()?)?,
+                income: period
+                    .income
+                    .as_ref()
+                    .and_then(|income| income.total)
+                    .unwrap_or(0.0),
+                net_profit: period.net_profit.unwrap_or(0.0),
+            })
         })
-        .unwrap_or_default();
+        .collect();
     points.sort_by_key(|point| point.from);
     points
 }
 
-/// Spend per supplier from `bills`' `data.results`, largest first, at most `limit`.
-pub fn top_suppliers(data: &Value, limit: usize) -> Vec<(String, f64)> {
+/// Spend per supplier from the bills, largest first, at most `limit`.
+pub fn top_suppliers(data: &BillsData, limit: usize) -> Vec<(String, f64)> {
     let mut totals: Vec<(String, f64)> = Vec::new();
-    for bill in bills(data) {
+    for bill in &data.results {
         let supplier = bill
-            .get("supplierRef")
-            .and_then(|supplier| supplier.get("supplierName"))
-            .and_then(Value::as_str)
+            .supplier_ref
+            .as_ref()
+            .and_then(|supplier| supplier.supplier_name.as_deref())
             .unwrap_or("Unknown supplier");
-        let amount = bill
-            .get("totalAmount")
-            .and_then(Value::as_f64)
-            .unwrap_or(0.0);
+        let amount = bill.total_amount.unwrap_or(0.0);
         match totals.iter_mut().find(|(name, _)| name == supplier) {
             Some((_, total)) => *total += amount,
             None => totals.push((supplier.to_owned(), amount)),
@@ -83,18 +148,18 @@ pub const AGEING_BUCKETS: [&str; 5] = [
     "90+ days",
 ];
 
-/// Amounts due from `bills`' `data.results`, by days past `dueDate` on `today`.
-pub fn payables_ageing(data: &Value, today: NaiveDate) -> [f64; 5] {
+/// Amounts due from the bills, by days past `dueDate` on `today`.
+pub fn payables_ageing(data: &BillsData, today: NaiveDate) -> [f64; 5] {
     let mut buckets = [0.0; 5];
-    for bill in bills(data) {
-        let due = bill.get("amountDue").and_then(Value::as_f64).unwrap_or(0.0);
+    for bill in &data.results {
+        let due = bill.amount_due.unwrap_or(0.0);
         if due <= 0.0 {
             continue;
         }
         let overdue = bill
-            .get("dueDate")
-            .and_then(Value::as_str)
-            .and_then(|date| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+            .due_date
+            .as_deref()
+            .and_then(parse_date)
             .map_or(0, |due_date| (today - due_date).num_days());
         let bucket = match overdue {
             ..=0 => 0,
@@ -108,19 +173,36 @@ pub fn payables_ageing(data: &Value, today: NaiveDate) -> [f64; 5] {
     buckets
 }
 
-fn bills(data: &Value) -> impl Iterator<Item = &Value> {
-    data.get("results")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+/// `2026-11-26` (the reports' `YYYY-MM-DD` dates), or `None`.
+pub fn parse_date(text: &str) -> Option<NaiveDate> {
+    let mut parts = text.splitn(3, '-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    NaiveDate::from_ymd_opt(year, month, day)
 }
 
-/// The report's currency code (`data.currency`), `GBP` if it has none.
-pub fn currency_of(data: &Value) -> String {
-    data.get("currency")
-        .and_then(Value::as_str)
-        .unwrap_or("GBP")
-        .to_owned()
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// "Nov 26" for November 2026: an axis label.
+fn month_label(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    let month = MONTHS[date.month0() as usize];
+    format!("{month} {:02}", date.year().rem_euclid(100))
+}
+
+/// `value` to one decimal place ("12.5", "-3", "0"), for SVG attributes.
+fn coord(value: f64) -> String {
+    let tenths = (value * 10.0).round() as i64;
+    let sign = if tenths < 0 { "-" } else { "" };
+    let (whole, fraction) = (tenths.abs() / 10, tenths.abs() % 10);
+    if fraction == 0 {
+        format!("{sign}{whole}")
+    } else {
+        format!("{sign}{whole}.{fraction}")
+    }
 }
 
 /// `1234567.0` as "£1.2M": short enough for an axis.
@@ -134,11 +216,11 @@ pub fn compact_money(amount: f64, currency: &str) -> String {
     let sign = if amount < 0.0 { "−" } else { "" };
     let value = amount.abs();
     let text = if value >= 1_000_000.0 {
-        format!("{:.1}M", value / 1_000_000.0)
+        format!("{}M", coord(value / 1_000_000.0))
     } else if value >= 1_000.0 {
-        format!("{:.0}k", value / 1_000.0)
+        format!("{}k", (value / 1_000.0).round() as i64)
     } else {
-        format!("{value:.0}")
+        format!("{}", value.round() as i64)
     };
     format!("{sign}{symbol}{text}")
 }
@@ -173,7 +255,7 @@ fn ChartFigure(title: &'static str, currency: String, children: Children) -> imp
                 class="chart__svg"
                 role="img"
                 aria-label=label
-                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                viewBox=VIEW_BOX
                 preserveAspectRatio="xMidYMid meet"
             >
                 {children()}
@@ -211,8 +293,8 @@ pub fn ProfitAndLossChart(points: Vec<PeriodPoint>, currency: String) -> impl In
         .map(|tick| {
             let at = y(tick);
             view! {
-                <line x1=left x2=WIDTH - right y1=at y2=at class="chart__grid" />
-                <text x=left - 6.0 y=at + 4.0 text-anchor="end" class="chart__axis">
+                <line x1=coord(left) x2=coord(WIDTH - right) y1=coord(at) y2=coord(at) class="chart__grid" />
+                <text x=coord(left - 6.0) y=coord(at + 4.0) text-anchor="end" class="chart__axis">
                     {compact_money(tick, &currency)}
                 </text>
             }
@@ -236,11 +318,11 @@ pub fn ProfitAndLossChart(points: Vec<PeriodPoint>, currency: String) -> impl In
             } else {
                 LOSS_COLOUR
             };
-            let month = point.from.format("%b %y").to_string();
+            let month = month_label(point.from);
             view! {
-                <rect x=x - bar - 1.0 y=income_top width=bar height=zero - income_top fill=INCOME_COLOUR />
-                <rect x=x + 1.0 y=profit_top width=bar height=profit_height fill=profit_colour />
-                <text x=x y=HEIGHT - bottom + 16.0 text-anchor="middle" class="chart__axis">
+                <rect x=coord(x - bar - 1.0) y=coord(income_top) width=coord(bar) height=coord(zero - income_top) fill=INCOME_COLOUR />
+                <rect x=coord(x + 1.0) y=coord(profit_top) width=coord(bar) height=coord(profit_height) fill=profit_colour />
+                <text x=coord(x) y=coord(HEIGHT - bottom + 16.0) text-anchor="middle" class="chart__axis">
                     {month}
                 </text>
             }
@@ -250,11 +332,11 @@ pub fn ProfitAndLossChart(points: Vec<PeriodPoint>, currency: String) -> impl In
         <ChartFigure title="Profit and loss trend" currency=currency.clone()>
             {grid}
             {bars}
-            <line x1=left x2=WIDTH - right y1=y(0.0) y2=y(0.0) class="chart__baseline" />
-            <rect x=left y=6 width=12 height=12 fill=INCOME_COLOUR />
-            <text x=left + 18.0 y=16 class="chart__legend">"Income"</text>
-            <rect x=left + 90.0 y=6 width=12 height=12 fill=PROFIT_COLOUR />
-            <text x=left + 108.0 y=16 class="chart__legend">"Net profit"</text>
+            <line x1=coord(left) x2=coord(WIDTH - right) y1=coord(y(0.0)) y2=coord(y(0.0)) class="chart__baseline" />
+            <rect x=coord(left) y=6 width=12 height=12 fill=INCOME_COLOUR />
+            <text x=coord(left + 18.0) y=16 class="chart__legend">"Income"</text>
+            <rect x=coord(left + 90.0) y=6 width=12 height=12 fill=PROFIT_COLOUR />
+            <text x=coord(left + 108.0) y=16 class="chart__legend">"Net profit"</text>
         </ChartFigure>
     }
 }
@@ -287,12 +369,12 @@ pub fn HorizontalBarChart(
                 label.clone()
             };
             view! {
-                <text x=left - 8.0 y=y + bar_h / 2.0 + 4.0 text-anchor="end" class="chart__axis">
+                <text x=coord(left - 8.0) y=coord(y + bar_h / 2.0 + 4.0) text-anchor="end" class="chart__axis">
                     <title>{label}</title>
                     {short}
                 </text>
-                <rect x=left y=y width=width height=bar_h fill=INCOME_COLOUR rx=2 />
-                <text x=left + width + 6.0 y=y + bar_h / 2.0 + 4.0 class="chart__value">
+                <rect x=coord(left) y=coord(y) width=coord(width) height=coord(bar_h) fill=INCOME_COLOUR rx=2 />
+                <text x=coord(left + width + 6.0) y=coord(y + bar_h / 2.0 + 4.0) class="chart__value">
                     {compact_money(value, &currency)}
                 </text>
             }
@@ -300,7 +382,7 @@ pub fn HorizontalBarChart(
         .collect_view();
     view! {
         <ChartFigure title currency=currency.clone()>
-            <line x1=left x2=left y1=top y2=HEIGHT - top class="chart__baseline" />
+            <line x1=coord(left) x2=coord(left) y1=coord(top) y2=coord(HEIGHT - top) class="chart__baseline" />
             {bars}
         </ChartFigure>
     }

@@ -5,7 +5,7 @@
 //! by its message.
 
 use api_types::{Company, CompanyUpdate, FieldError, NewCompany, UserSummary};
-use domain::{DataType, UserId};
+use domain::{DataType, RefreshSchedule, UserId};
 use leptos::{prelude::*, task::spawn_local};
 
 use super::dialog::{DialogHandle, ModalDialog};
@@ -96,6 +96,10 @@ fn CompanyForm(
             .map(|c| c.data_types.clone())
             .unwrap_or_else(|| vec![DataType::Financials, DataType::SpendDetail]),
     );
+    let original_schedule = editing
+        .as_ref()
+        .map_or(RefreshSchedule::Off, |c| c.refresh_schedule);
+    let schedule = RwSignal::new(original_schedule);
     let errors = RwSignal::new(Vec::<FieldError>::new());
     let failure = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
@@ -112,6 +116,8 @@ fn CompanyForm(
         let contact_name = contact_name.get_untracked();
         let contact_email = contact_email.get_untracked();
         let assignee_ids = assignees.get_untracked();
+        let chosen_schedule = schedule.get_untracked();
+        let schedule_changed = chosen_schedule != original_schedule;
         spawn_local(async move {
             let saved = match editing_id {
                 None => {
@@ -122,7 +128,7 @@ fn CompanyForm(
                         contact_email,
                         assignee_ids,
                         data_types: chosen_types,
-                        refresh_schedule: None,
+                        refresh_schedule: Some(chosen_schedule),
                     })
                     .await
                 }
@@ -136,7 +142,8 @@ fn CompanyForm(
                             contact_email: Some(contact_email),
                             assignee_ids: Some(assignee_ids),
                             data_types: Some(chosen_types),
-                            refresh_schedule: None,
+                            // Only a change restarts the schedule's clock.
+                            refresh_schedule: schedule_changed.then_some(chosen_schedule),
                         },
                     )
                     .await
@@ -278,6 +285,23 @@ fn CompanyForm(
                     .collect_view()}
                 <FieldMessage id="company-data-types-error" message=error_for("data_types") />
             </fieldset>
+            <label class="field">
+                <span class="field__label">"Scheduled refresh"</span>
+                <select
+                    class="field__input"
+                    prop:value=move || schedule.get().as_str()
+                    on:change=move |event| {
+                        if let Ok(chosen) = event_target_value(&event).parse::<RefreshSchedule>() {
+                            schedule.set(chosen);
+                        }
+                    }
+                >
+                    <option value="off">"Off: only when someone chooses Refresh data"</option>
+                    <option value="weekly">"Every week"</option>
+                    <option value="monthly">"Every month"</option>
+                </select>
+                <FieldMessage id="company-refresh-schedule-error" message=error_for("refresh_schedule") />
+            </label>
             {move || {
                 failure
                     .get()

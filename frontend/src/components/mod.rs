@@ -1,6 +1,7 @@
 //! Reusable pieces of the portal's pages.
 
 pub mod actions_menu;
+pub mod bulk_refresh;
 pub mod charts;
 pub mod company_form;
 pub mod delete_dialog;
@@ -12,3 +13,4 @@ pub mod popover;
 pub mod reports_menu;
 pub mod request_dialog;
 pub mod status;
+pub mod user_menu;

@@ -107,7 +107,7 @@ pub fn NoticeRegions() -> impl IntoView {
                                 <NoticeCard
                                     kind="success"
                                     text=notice.text
-                                    on_close=move || notices.confirmation.set(None)
+                                    on_close=Callback::new(move |()| notices.confirmation.set(None))
                                 />
                             }
                         })
@@ -123,7 +123,7 @@ pub fn NoticeRegions() -> impl IntoView {
                                 <NoticeCard
                                     kind="error"
                                     text=notice.text
-                                    on_close=move || notices.failure.set(None)
+                                    on_close=Callback::new(move |()| notices.failure.set(None))
                                 />
                             }
                         })
@@ -134,7 +134,7 @@ pub fn NoticeRegions() -> impl IntoView {
 }
 
 #[component]
-fn NoticeCard(kind: &'static str, text: String, on_close: impl Fn() + 'static) -> impl IntoView {
+fn NoticeCard(kind: &'static str, text: String, on_close: Callback<()>) -> impl IntoView {
     view! {
         <div class=format!("notice notice--{kind}")>
             <p class="notice__text">{text}</p>
@@ -142,7 +142,7 @@ fn NoticeCard(kind: &'static str, text: String, on_close: impl Fn() + 'static) -
                 type="button"
                 class="notice__close"
                 aria-label="Dismiss message"
-                on:click=move |_| on_close()
+                on:click=move |_| on_close.run(())
             >
                 "×"
             </button>

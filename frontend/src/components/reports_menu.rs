@@ -17,6 +17,7 @@ use crate::api;
 #[component]
 pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView {
     let open = RwSignal::new(false);
+    let shown = Memo::new(move |_| open.get());
     let reports = RwSignal::new(None::<Result<Vec<Report>, String>>);
     let container = NodeRef::<html::Div>::new();
     let trigger = NodeRef::<html::Button>::new();
@@ -95,7 +96,8 @@ pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView
             >
                 <DownloadIcon />
             </button>
-            <Show when=move || open.get()>
+            // A memo, not `<Show>`: redrawn only when it opens or closes, in less wasm.
+            {move || shown.get().then(|| view! {
                 <div
                     class="popup__panel reports"
                     id=panel_id.clone()
@@ -138,7 +140,7 @@ pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView
                         }
                     }}
                 </div>
-            </Show>
+            })}
         </div>
     }
 }

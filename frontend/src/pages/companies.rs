@@ -3,17 +3,22 @@
 use std::time::Duration;
 
 use api_types::{
-    Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanySort, Delivery,
-    InformationRequest, StatusFilter, UserSummary,
+    BatchFilter, Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanySort,
+    Delivery, InformationRequest, NewRefreshBatch, RefreshBatch, RefreshCompanies, RefreshFilter,
+    StatusFilter, UserSummary,
 };
-use domain::{CompanyId, DataStatus, DataType, UserId};
-use leptos::{prelude::*, task::spawn_local};
+use domain::{CompanyId, DataStatus, DataType, Role, UserId};
+use leptos::{html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
 use crate::{
-    api, clipboard,
+    api::{self, parse_sort, parse_status_filter, sort_name},
+    clipboard,
     components::{
         actions_menu::{ActionsMenu, MenuAction},
+        bulk_refresh::{
+            BulkRefresh, BulkRefreshPanel, companies as count_of, follow_batch, progress_text,
+        },
         company_form::{AfterSave, CompanyFormDialog},
         delete_dialog::DeleteCompanyDialog,
         notices::Notices,
@@ -21,7 +26,9 @@ use crate::{
         request_dialog::RequestInformationDialog,
         status::StatusCell,
     },
-    live_status::{CompanyRow, poll_pending_statuses},
+    live_status::{CompanyRow, poll_pending_statuses, show_current_statuses},
+    loader::Loader,
+    session::SessionContext,
 };
 
 /// How long typing pauses before the list is searched.
@@ -32,10 +39,19 @@ pub fn CompaniesPage() -> impl IntoView {
     let notices = expect_context::<Notices>();
     let search = RwSignal::new(String::new());
     let status_filter = RwSignal::new(None::<StatusFilter>);
-    let assignee = RwSignal::new(None::<UserId>);
+    // Relationship managers start on their own companies; admins (who usually have no
+    // portfolio) on everyone's. The users filter switches either way.
+    let session = use_context::<SessionContext>();
+    let me = session
+        .and_then(|s| s.user())
+        .map(|user| (user.id, user.role));
+    let assignee = RwSignal::new(
+        me.filter(|(_, role)| *role == Role::RelationshipManager)
+            .map(|(id, _)| id),
+    );
     let sort = RwSignal::new(CompanySort::NameAsc);
 
-    let companies = LocalResource::new(move || {
+    let companies = Loader::new(move || {
         let query = CompanyListQuery {
             q: Some(search.get()).filter(|q| !q.trim().is_empty()),
             status: status_filter.get(),
@@ -45,7 +61,7 @@ pub fn CompaniesPage() -> impl IntoView {
         };
         async move { api::list_companies(&query).await }
     });
-    let users_resource = LocalResource::new(|| async { api::list_users().await });
+    let users_resource = Loader::new(|| async { api::list_users().await });
     let users = Signal::derive(move || {
         users_resource
             .get()
@@ -58,7 +74,7 @@ pub fn CompaniesPage() -> impl IntoView {
             leptos::logging::warn!("the users could not be loaded: {}", err.message());
         }
     });
-    let counts = LocalResource::new(move || {
+    let counts = Loader::new(move || {
         let query = CompanyCountsQuery {
             q: Some(search.get()).filter(|q| !q.trim().is_empty()),
             assignee: assignee.get(),
@@ -66,9 +82,18 @@ pub fn CompaniesPage() -> impl IntoView {
         async move { api::company_counts(&query).await.ok() }
     });
     let counts_resource = counts;
-    let counts = Signal::derive(move || counts_resource.get().flatten());
+    // The last counts known: a recount (after a status change) replaces them when it
+    // answers, instead of blanking the toolbar while it runs.
+    let known_counts = RwSignal::new(None::<CompanyCounts>);
+    Effect::new(move |_| {
+        if let Some(Some(counts)) = counts_resource.get() {
+            known_counts.set(Some(counts));
+        }
+    });
+    let counts: Signal<Option<CompanyCounts>> = known_counts.into();
 
     let rows = RwSignal::new(Vec::<CompanyRow>::new());
+    let selection = Selection::new();
     let next_cursor = RwSignal::new(None::<CompanyId>);
     let load_failure = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(false);
@@ -81,12 +106,18 @@ pub fn CompaniesPage() -> impl IntoView {
             Ok(page) => {
                 generation.update_value(|generation| *generation += 1);
                 let generation = generation.get_value();
-                rows.set(
-                    page.items
-                        .into_iter()
-                        .map(|company| CompanyRow::new(company, generation))
-                        .collect(),
-                );
+                let listed: Vec<CompanyRow> = page
+                    .items
+                    .into_iter()
+                    .map(|company| CompanyRow::new(company, generation))
+                    .collect();
+                // A new search, filter or order: keep the ticked rows still listed; "all
+                // matching" named the old filters, so it goes.
+                selection.all_matching.set(false);
+                selection.ids.update(|ids| {
+                    ids.retain(|id| listed.iter().any(|row| row.company.id == *id));
+                });
+                rows.set(listed);
                 next_cursor.set(page.next_cursor);
                 load_failure.set(None);
             }
@@ -128,12 +159,16 @@ pub fn CompaniesPage() -> impl IntoView {
         });
     };
 
+    let counts_refetch = Callback::new(move |()| counts_resource.refetch());
     let unreachable = RwSignal::new(false);
-    poll_pending_statuses(rows, unreachable);
+    // A row changing status (Error → Available, say) changes the counts: ask for them
+    // again, and only them.
+    poll_pending_statuses(rows, unreachable, counts_refetch);
 
-    let refresh = Action::new_local(move |row: &CompanyRow| {
-        let row = row.clone();
-        async move {
+    // Plain tasks rather than `Action`s: nothing here needs an action's value or
+    // version, and each `Action` type costs its share of wasm.
+    let on_refresh = Callback::new(move |row: CompanyRow| {
+        spawn_local(async move {
             match api::refresh_company(row.company.id).await {
                 Ok(job) => {
                     row.live.update(|live| live.refresh = Some(job));
@@ -141,13 +176,8 @@ pub fn CompaniesPage() -> impl IntoView {
                 }
                 Err(err) => notices.fail(err.message()),
             }
-        }
+        });
     });
-    let on_refresh = Callback::new(move |row: CompanyRow| {
-        refresh.dispatch_local(row);
-    });
-
-    let counts_refetch = Callback::new(move |()| counts_resource.refetch());
 
     // ⋮ → Request information: the dialog for this row, while it is open.
     let requesting = RwSignal::new(None::<CompanyRow>);
@@ -187,9 +217,8 @@ pub fn CompaniesPage() -> impl IntoView {
     };
 
     // ⋮ → Copy link: a link for the RM to pass on, without an email.
-    let copy_link = Action::new_local(move |row: &CompanyRow| {
-        let row = row.clone();
-        async move {
+    let on_copy_link = Callback::new(move |row: CompanyRow| {
+        spawn_local(async move {
             let request = match api::request_information(row.company.id, Delivery::Link).await {
                 Ok(request) => request,
                 Err(err) => {
@@ -214,10 +243,7 @@ pub fn CompaniesPage() -> impl IntoView {
                 },
             }
             show_requested(row, Some(request)).await;
-        }
-    });
-    let on_copy_link = Callback::new(move |row: CompanyRow| {
-        copy_link.dispatch_local(row);
+        });
     });
 
     // Add company (toolbar) and ⋮ → Edit company details: the form, while it is open.
@@ -260,6 +286,9 @@ pub fn CompaniesPage() -> impl IntoView {
         deleting.get().map(|row| {
             let on_deleted = Callback::new(move |company: Company| {
                 rows.update(|rows| rows.retain(|row| row.company.id != company.id));
+                selection
+                    .ids
+                    .update(|ids| ids.retain(|id| *id != company.id));
                 notices.confirm(format!("{} deleted", company.name));
                 counts_refetch.run(());
             });
@@ -273,6 +302,98 @@ pub fn CompaniesPage() -> impl IntoView {
         })
     };
 
+    // Bulk: the ticked rows, or every company matching the filters → one refresh batch.
+    let matching = Signal::derive(move || {
+        counts.get().map(|counts| match status_filter.get() {
+            None => counts.total,
+            Some(StatusFilter::NotRequested) => counts.not_requested,
+            Some(StatusFilter::Requested) => counts.requested,
+            Some(StatusFilter::Available) => counts.available,
+            Some(StatusFilter::Error) => counts.error,
+        })
+    });
+    let bulk = RwSignal::new(None::<BulkRefresh>);
+    let on_bulk_done = Callback::new(move |progress: RefreshBatch| {
+        notices.confirm(format!(
+            "Bulk refresh finished: {}",
+            progress_text(&progress)
+        ));
+        // Companies beyond the listed page may have changed status too.
+        counts_refetch.run(());
+    });
+    let starting = RwSignal::new(false);
+    let refresh_selected = move || {
+        let all_matching = selection.all_matching.get_untracked();
+        let listed: Vec<CompanyId> =
+            rows.with_untracked(|rows| rows.iter().map(|row| row.company.id).collect());
+        let (request, shown) = if all_matching {
+            let filter = BatchFilter {
+                q: Some(search.get_untracked()).filter(|q| !q.trim().is_empty()),
+                status: status_filter.get_untracked(),
+                assignee: assignee.get_untracked(),
+            };
+            (NewRefreshBatch::Filter(RefreshFilter { filter }), listed)
+        } else {
+            let ids = selection.ids.get_untracked();
+            (
+                NewRefreshBatch::Companies(RefreshCompanies {
+                    company_ids: ids.clone(),
+                }),
+                ids,
+            )
+        };
+        starting.set(true);
+        spawn_local(async move {
+            let created = api::create_refresh_batch(&request).await;
+            starting.set(false);
+            let created = match created {
+                Ok(created) => created,
+                Err(err) => {
+                    notices.fail(err.message());
+                    return;
+                }
+            };
+            selection.clear();
+            if created.total > 0 {
+                notices.confirm(format!("Refresh initiated for {}", count_of(created.total)));
+            }
+            let done = created.done;
+            let skipped: Vec<CompanyId> = created.skipped.iter().map(|s| s.company_id).collect();
+            bulk.set(Some(BulkRefresh::new(created.clone())));
+            if done {
+                if created.total > 0 {
+                    on_bulk_done.run(created);
+                }
+            } else {
+                follow_batch(bulk, unreachable, on_bulk_done);
+            }
+            // The listed rows show their refresh running; the live poller follows them.
+            let refreshing: Vec<CompanyId> = shown
+                .into_iter()
+                .filter(|id| !skipped.contains(id))
+                .collect();
+            if !refreshing.is_empty() {
+                match show_current_statuses(rows, refreshing).await {
+                    Ok(true) => counts_refetch.run(()),
+                    Ok(false) => {}
+                    Err(err) => {
+                        leptos::logging::warn!(
+                            "the rows' statuses could not be loaded: {}",
+                            err.message()
+                        );
+                    }
+                }
+            }
+        });
+    };
+    let bulk_bar = BulkBar {
+        selection,
+        rows,
+        matching,
+        starting,
+        on_refresh: Callback::new(move |()| refresh_selected()),
+    };
+
     let row_actions = RowActions {
         refresh: on_refresh,
         request_information: on_request_information,
@@ -284,7 +405,9 @@ pub fn CompaniesPage() -> impl IntoView {
     let on_search = leptos::prelude::debounce(SEARCH_DELAY, move |text: String| search.set(text));
     let on_search = StoredValue::new_local(on_search);
     let is_filtered = move || !search.get().trim().is_empty() || status_filter.get().is_some();
-    let busy = move || companies.with(Option::is_none);
+    let busy = move || companies.loading();
+    let no_rows = Memo::new(move |_| rows.with(Vec::is_empty));
+    let has_more = Memo::new(move |_| next_cursor.with(Option::is_some));
 
     view! {
         <section class="companies" aria-labelledby="companies-title">
@@ -300,11 +423,13 @@ pub fn CompaniesPage() -> impl IntoView {
                     </button>
                 </div>
             </div>
-            <Show when=move || unreachable.get()>
-                <div class="banner banner--warning" role="alert">
-                    "Can't reach Spendlens. Retrying…"
-                </div>
-            </Show>
+            {move || {
+                unreachable.get().then(|| view! {
+                    <div class="banner banner--warning" role="alert">
+                        "Can't reach Spendlens. Retrying…"
+                    </div>
+                })
+            }}
             <div class="toolbar" role="search">
                 <label class="field">
                     <span class="field__label">"Search"</span>
@@ -345,8 +470,13 @@ pub fn CompaniesPage() -> impl IntoView {
                                 .into_iter()
                                 .map(|user: UserSummary| {
                                     let selected = assignee.get_untracked() == Some(user.id);
+                                    let name = if me.is_some_and(|(id, _)| id == user.id) {
+                                        format!("{} (you)", user.name)
+                                    } else {
+                                        user.name
+                                    };
                                     view! {
-                                        <option value=user.id.to_string() selected=selected>{user.name}</option>
+                                        <option value=user.id.to_string() selected=selected>{name}</option>
                                     }
                                 })
                                 .collect_view()
@@ -357,7 +487,7 @@ pub fn CompaniesPage() -> impl IntoView {
                     <span class="field__label">"Sort by"</span>
                     <select
                         class="field__input"
-                        prop:value=move || sort_value(sort.get())
+                        prop:value=move || sort_name(sort.get())
                         on:change=move |event| sort.set(parse_sort(&event_target_value(&event)))
                     >
                         <option value="name">"Company, A to Z"</option>
@@ -369,6 +499,7 @@ pub fn CompaniesPage() -> impl IntoView {
                     </select>
                 </label>
             </div>
+            <BulkRefreshPanel shown=bulk />
             {move || {
                 if let Some(message) = load_failure.get() {
                     return view! {
@@ -386,7 +517,7 @@ pub fn CompaniesPage() -> impl IntoView {
                     return view! { <p class="panel panel--quiet" aria-busy="true">"Loading companies…"</p> }
                         .into_any();
                 }
-                if rows.with(Vec::is_empty) {
+                if no_rows.get() {
                     return view! {
                         <div class="panel panel--quiet">
                             <p class="panel__title">"No companies match"</p>
@@ -403,15 +534,21 @@ pub fn CompaniesPage() -> impl IntoView {
                 }
                 view! {
                     <div class="table-card">
+                        <BulkBarView bar=bulk_bar />
                         <table class="table" aria-labelledby="companies-title" aria-busy=move || busy().to_string()>
                             <thead>
                                 <tr>
+                                    <th scope="col" class="table__select">
+                                        <SelectPage selection rows />
+                                    </th>
                                     <SortHeader
                                         label="Company"
                                         ascending=CompanySort::NameAsc
                                         descending=CompanySort::NameDesc
                                         sort
                                     />
+                                    <th scope="col">"Contact"</th>
+                                    <th scope="col">"Assigned to"</th>
                                     <th scope="col">"Data requested"</th>
                                     <SortHeader
                                         label="Status"
@@ -429,7 +566,7 @@ pub fn CompaniesPage() -> impl IntoView {
                                 <For
                                     each=move || rows.get()
                                     key=|row| (row.generation, row.company.id)
-                                    children=move |row| view! { <CompanyRowView row actions=row_actions /> }
+                                    children=move |row| view! { <CompanyRowView row actions=row_actions selection rows /> }
                                 />
                             </tbody>
                         </table>
@@ -437,7 +574,7 @@ pub fn CompaniesPage() -> impl IntoView {
                 }
                     .into_any()
             }}
-            <Show when=move || next_cursor.with(Option::is_some)>
+            {move || has_more.get().then(|| view! {
                 <div class="load-more">
                     <button
                         type="button"
@@ -448,7 +585,7 @@ pub fn CompaniesPage() -> impl IntoView {
                         {move || if loading_more.get() { "Loading…" } else { "Load more" }}
                     </button>
                 </div>
-            </Show>
+            })}
             {request_dialog}
             {company_form}
             {delete_dialog}
@@ -486,8 +623,14 @@ async fn show_requested(row: CompanyRow, request: Option<InformationRequest>) {
 }
 
 #[component]
-fn CompanyRowView(row: CompanyRow, actions: RowActions) -> impl IntoView {
+fn CompanyRowView(
+    row: CompanyRow,
+    actions: RowActions,
+    selection: Selection,
+    rows: RwSignal<Vec<CompanyRow>>,
+) -> impl IntoView {
     let company = &row.company;
+    let id = company.id;
     let item = |label: &'static str, action: Callback<CompanyRow>| MenuAction {
         label,
         on_select: Callback::new({
@@ -506,13 +649,42 @@ fn CompanyRowView(row: CompanyRow, actions: RowActions) -> impl IntoView {
     let company_name = company.name.clone();
     view! {
         <tr>
+            <td class="table__select">
+                <input
+                    type="checkbox"
+                    class="checkbox"
+                    aria-label=format!("Select {}", company.name)
+                    prop:checked=move || selection.contains(id)
+                    on:change=move |event| selection.set(id, event_target_checked(&event), rows)
+                />
+            </td>
             <td>
                 <div class="company">
                     <A href=company_href attr:class="company__name">
                         {company_name}
                     </A>
-                    <span class="company__contact">{company.contact.name.clone()}</span>
                 </div>
+            </td>
+            <td>
+                <div class="contact">
+                    <span class="contact__name">{company.contact.name.clone()}</span>
+                    <a class="contact__email" href=format!("mailto:{}", company.contact.email)>
+                        {company.contact.email.clone()}
+                    </a>
+                </div>
+            </td>
+            <td>
+                {if company.assignees.is_empty() {
+                    view! { <span class="muted">"Nobody"</span> }.into_any()
+                } else {
+                    company
+                        .assignees
+                        .iter()
+                        .map(|user| user.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .into_any()
+                }}
             </td>
             <td>
                 <ul class="tags">
@@ -522,6 +694,11 @@ fn CompanyRowView(row: CompanyRow, actions: RowActions) -> impl IntoView {
                         .map(|data_type: &DataType| view! { <li class="tag">{data_type.label()}</li> })
                         .collect_view()}
                 </ul>
+                {company.stale.then(|| view! {
+                    <span class="stale" title="The data is older than the organization's freshness limit">
+                        "Data out of date"
+                    </span>
+                })}
             </td>
             <td>
                 <StatusCell status=row.live.clone() />
@@ -537,16 +714,6 @@ fn CompanyRowView(row: CompanyRow, actions: RowActions) -> impl IntoView {
                 />
             </td>
         </tr>
-    }
-}
-
-fn parse_status_filter(value: &str) -> Option<StatusFilter> {
-    match value {
-        "not_requested" => Some(StatusFilter::NotRequested),
-        "requested" => Some(StatusFilter::Requested),
-        "available" => Some(StatusFilter::Available),
-        "error" => Some(StatusFilter::Error),
-        _ => None,
     }
 }
 
@@ -625,24 +792,200 @@ fn SortHeader(
     }
 }
 
-fn sort_value(sort: CompanySort) -> &'static str {
-    match sort {
-        CompanySort::NameAsc => "name",
-        CompanySort::NameDesc => "-name",
-        CompanySort::StatusAsc => "status",
-        CompanySort::StatusDesc => "-status",
-        CompanySort::StatusUpdatedAtAsc => "status_updated_at",
-        CompanySort::StatusUpdatedAtDesc => "-status_updated_at",
+/// Which companies are ticked for a bulk refresh: some listed rows by id, or every
+/// company matching the list's filters (listed or not).
+#[derive(Clone, Copy)]
+struct Selection {
+    ids: RwSignal<Vec<CompanyId>>,
+    all_matching: RwSignal<bool>,
+}
+
+impl Selection {
+    fn new() -> Self {
+        Self {
+            ids: RwSignal::new(Vec::new()),
+            all_matching: RwSignal::new(false),
+        }
+    }
+
+    fn contains(&self, id: CompanyId) -> bool {
+        self.all_matching.get() || self.ids.with(|ids| ids.contains(&id))
+    }
+
+    /// Ticks or unticks one row. Unticking one of "all matching" leaves the other
+    /// listed rows ticked.
+    fn set(&self, id: CompanyId, ticked: bool, rows: RwSignal<Vec<CompanyRow>>) {
+        if self.all_matching.get_untracked() {
+            if ticked {
+                return;
+            }
+            self.all_matching.set(false);
+            self.ids.set(rows.with_untracked(|rows| {
+                rows.iter()
+                    .map(|row| row.company.id)
+                    .filter(|listed| *listed != id)
+                    .collect()
+            }));
+            return;
+        }
+        self.ids.update(|ids| {
+            ids.retain(|ticked| *ticked != id);
+            if ticked {
+                ids.push(id);
+            }
+        });
+    }
+
+    fn clear(&self) {
+        self.all_matching.set(false);
+        self.ids.update(Vec::clear);
     }
 }
 
-fn parse_sort(value: &str) -> CompanySort {
-    match value {
-        "-name" => CompanySort::NameDesc,
-        "status" => CompanySort::StatusAsc,
-        "-status" => CompanySort::StatusDesc,
-        "status_updated_at" => CompanySort::StatusUpdatedAtAsc,
-        "-status_updated_at" => CompanySort::StatusUpdatedAtDesc,
-        _ => CompanySort::NameAsc,
+/// Whether every listed row is ticked (and there is at least one).
+fn page_selected(selection: Selection, rows: RwSignal<Vec<CompanyRow>>) -> bool {
+    if selection.all_matching.get() {
+        return rows.with(|rows| !rows.is_empty());
+    }
+    selection.ids.with(|ids| {
+        rows.with(|rows| !rows.is_empty() && rows.iter().all(|row| ids.contains(&row.company.id)))
+    })
+}
+
+/// The header's checkbox: ticks every listed row, or none; mixed while some are.
+#[component]
+fn SelectPage(selection: Selection, rows: RwSignal<Vec<CompanyRow>>) -> impl IntoView {
+    let all = Memo::new(move |_| page_selected(selection, rows));
+    let some = move || !all.get() && selection.ids.with(|ids| !ids.is_empty());
+    view! {
+        <input
+            type="checkbox"
+            class="checkbox"
+            aria-label="Select all on this page"
+            prop:checked=move || all.get()
+            prop:indeterminate=some
+            on:change=move |event| {
+                if event_target_checked(&event) {
+                    selection
+                        .ids
+                        .set(rows.with_untracked(|rows| rows.iter().map(|row| row.company.id).collect()));
+                } else {
+                    selection.clear();
+                }
+            }
+        />
+    }
+}
+
+/// What the bar above the table needs from the page.
+#[derive(Clone, Copy)]
+struct BulkBar {
+    selection: Selection,
+    rows: RwSignal<Vec<CompanyRow>>,
+    /// How many companies match the list's filters, once counted.
+    matching: Signal<Option<u64>>,
+    /// A batch is being created.
+    starting: RwSignal<bool>,
+    on_refresh: Callback<()>,
+}
+
+/// How many are ticked, the offer to tick every matching company, and Refresh selected.
+#[component]
+fn BulkBarView(bar: BulkBar) -> impl IntoView {
+    let BulkBar {
+        selection,
+        rows,
+        matching,
+        starting,
+        on_refresh,
+    } = bar;
+    let refresh_button = NodeRef::<html::Button>::new();
+    let page_selected = Memo::new(move |_| page_selected(selection, rows));
+    let listed = move || rows.with(Vec::len) as u64;
+    let selected_count = move || {
+        if selection.all_matching.get() {
+            matching.get().unwrap_or_else(listed)
+        } else {
+            selection.ids.with(Vec::len) as u64
+        }
+    };
+    // Only worth offering when more companies match than are listed.
+    let offer = move || {
+        if !page_selected.get() || selection.all_matching.get() {
+            return None;
+        }
+        matching.get().filter(|matching| *matching > listed())
+    };
+    let summary = move || {
+        let count = selected_count();
+        if selection.all_matching.get() {
+            format!("All {} matching the filters are selected.", count_of(count))
+        } else if offer().is_some() {
+            format!("All {} on this page are selected.", count_of(count))
+        } else if count == 0 {
+            "Select companies to refresh their data together.".to_owned()
+        } else {
+            format!("{} selected.", count_of(count))
+        }
+    };
+    let nothing_selected = move || selected_count() == 0;
+    let something_selected = Memo::new(move |_| !nothing_selected());
+    view! {
+        <div class="bulk-bar" role="group" aria-label="Bulk actions">
+            <p class="bulk-bar__summary" aria-live="polite">
+                {summary}
+            </p>
+            {move || {
+                offer()
+                    .map(|matching| {
+                        view! {
+                            <button
+                                type="button"
+                                class="button button--link"
+                                on:click=move |_| {
+                                    selection.all_matching.set(true);
+                                    // The offer goes; keep the keyboard user's place.
+                                    if let Some(button) = refresh_button.get_untracked() {
+                                        let _ = button.focus();
+                                    }
+                                }
+                            >
+                                {format!("Select all {matching} matching companies")}
+                            </button>
+                        }
+                    })
+            }}
+            <div class="bulk-bar__actions">
+                {move || something_selected.get().then(|| view! {
+                    <button
+                        type="button"
+                        class="button button--quiet"
+                        on:click=move |_| {
+                            selection.clear();
+                            if let Some(button) = refresh_button.get_untracked() {
+                                let _ = button.focus();
+                            }
+                        }
+                    >
+                        "Clear selection"
+                    </button>
+                })}
+                // aria-disabled, not disabled: the button keeps the focus when the
+                // selection empties after a batch starts.
+                <button
+                    type="button"
+                    class="button button--primary"
+                    node_ref=refresh_button
+                    aria-disabled=move || (nothing_selected() || starting.get()).to_string()
+                    on:click=move |_| {
+                        if !nothing_selected() && !starting.get_untracked() {
+                            on_refresh.run(());
+                        }
+                    }
+                >
+                    "Refresh selected"
+                </button>
+            </div>
+        </div>
     }
 }

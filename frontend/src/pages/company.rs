@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use api_types::{Company, RefreshJob, RefreshState, ReportList};
 use chrono::NaiveDate;
-use domain::{CompanyId, DataStatus, RefreshTrigger, ReportKind};
+use domain::{CompanyId, DataStatus, RefreshSchedule, ReportKind};
 use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{components::A, hooks::use_params_map};
@@ -14,13 +14,14 @@ use crate::{
     api,
     components::{
         charts::{
-            AGEING_BUCKETS, HorizontalBarChart, ProfitAndLossChart, currency_of, payables_ageing,
-            profit_and_loss_periods, top_suppliers,
+            AGEING_BUCKETS, BillsData, HorizontalBarChart, ProfitAndLossChart, ProfitAndLossData,
+            ReportData, payables_ageing, profit_and_loss_periods, top_suppliers,
         },
         local_time::{LocalTime, local_date_time},
         notices::Notices,
         request_dialog::RequestInformationDialog,
     },
+    loader::Loader,
 };
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
@@ -66,8 +67,8 @@ fn BackLink() -> impl IntoView {
 fn CompanyView(id: CompanyId) -> impl IntoView {
     let notices = expect_context::<Notices>();
     let company = RwSignal::new(None::<Result<Company, String>>);
-    let refreshes = LocalResource::new(move || async move { api::list_refreshes(id).await });
-    let reports = LocalResource::new(move || async move { api::list_reports(id).await });
+    let refreshes = Loader::new(move || async move { api::list_refreshes(id).await });
+    let reports = Loader::new(move || async move { api::list_reports(id).await });
 
     let load = move || {
         spawn_local(async move {
@@ -118,9 +119,8 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
         });
     });
 
-    let refresh = Action::new_local(move |name: &String| {
-        let name = name.clone();
-        async move {
+    let refresh = move |name: String| {
+        spawn_local(async move {
             match api::refresh_company(id).await {
                 Ok(job) => {
                     company.update(|company| {
@@ -133,8 +133,8 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                 }
                 Err(err) => notices.fail(err.message()),
             }
-        }
-    });
+        });
+    };
     let requesting = RwSignal::new(false);
 
     move || match company.get() {
@@ -175,7 +175,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                                 on:click={
                                     let name = name.clone();
                                     move |_| {
-                                        refresh.dispatch_local(name.clone());
+                                        refresh(name.clone());
                                     }
                                 }
                             >
@@ -285,16 +285,34 @@ fn Details(company: Company) -> impl IntoView {
                 <dd>{data_types}</dd>
                 <dt>"Accounting platform"</dt>
                 <dd>{company.platform.clone().unwrap_or_else(|| "Not connected".to_owned())}</dd>
+                <dt>"Data updated"</dt>
+                <dd>
+                    {match company.data_updated_at {
+                        Some(at) => view! { <LocalTime at class="status__time" test_id="data-updated-at" /> }.into_any(),
+                        None => "Never".into_any(),
+                    }}
+                    {company.stale.then(|| view! {
+                        <span class="stale">"Data out of date: refresh it"</span>
+                    })}
+                </dd>
+                <dt>"Scheduled refresh"</dt>
+                <dd>
+                    {match company.refresh_schedule {
+                        RefreshSchedule::Off => "Off",
+                        RefreshSchedule::Weekly => "Every week",
+                        RefreshSchedule::Monthly => "Every month",
+                    }}
+                    {company.next_refresh_at.map(|at| view! {
+                        <span class="muted">" · next "<LocalTime at class="status__time" test_id="next-refresh-at" /></span>
+                    })}
+                </dd>
             </dl>
         </div>
     }
 }
 
 #[component]
-fn Reports(
-    id: CompanyId,
-    reports: LocalResource<Result<ReportList, api::ApiError>>,
-) -> impl IntoView {
+fn Reports(id: CompanyId, reports: Loader<Result<ReportList, api::ApiError>>) -> impl IntoView {
     view! {
         <div class="card">
             <h2 class="card__title">"Reports"</h2>
@@ -347,16 +365,22 @@ fn Reports(
 fn Charts(id: CompanyId, kinds: Vec<ReportKind>) -> impl IntoView {
     let has_pnl = kinds.contains(&ReportKind::ProfitAndLoss);
     let has_bills = kinds.contains(&ReportKind::Bills);
-    let pnl = LocalResource::new(move || async move {
+    let pnl = Loader::new(move || async move {
         if has_pnl {
-            api::get_report(id, ReportKind::ProfitAndLoss).await.ok()
+            api::get_report::<ReportData<ProfitAndLossData>>(id, ReportKind::ProfitAndLoss)
+                .await
+                .ok()
+                .map(|report| report.data)
         } else {
             None
         }
     });
-    let bills = LocalResource::new(move || async move {
+    let bills = Loader::new(move || async move {
         if has_bills {
-            api::get_report(id, ReportKind::Bills).await.ok()
+            api::get_report::<ReportData<BillsData>>(id, ReportKind::Bills)
+                .await
+                .ok()
+                .map(|report| report.data)
         } else {
             None
         }
@@ -367,11 +391,11 @@ fn Charts(id: CompanyId, kinds: Vec<ReportKind>) -> impl IntoView {
                 pnl.get()
                     .flatten()
                     .map(|report| {
-                        let points = profit_and_loss_periods(&report.data);
+                        let points = profit_and_loss_periods(&report);
                         (!points.is_empty())
                             .then(|| {
                                 view! {
-                                    <ProfitAndLossChart points currency=currency_of(&report.data) />
+                                    <ProfitAndLossChart points currency=report.currency() />
                                 }
                             })
                     })
@@ -381,9 +405,9 @@ fn Charts(id: CompanyId, kinds: Vec<ReportKind>) -> impl IntoView {
                     .get()
                     .flatten()
                     .map(|report| {
-                        let currency = currency_of(&report.data);
-                        let suppliers = top_suppliers(&report.data, 10);
-                        let ageing = payables_ageing(&report.data, today());
+                        let currency = report.currency();
+                        let suppliers = top_suppliers(&report, 10);
+                        let ageing = payables_ageing(&report, today());
                         let ageing_rows = AGEING_BUCKETS
                             .iter()
                             .zip(ageing)
@@ -419,9 +443,7 @@ fn today() -> NaiveDate {
 }
 
 #[component]
-fn RefreshHistory(
-    refreshes: LocalResource<Result<Vec<RefreshJob>, api::ApiError>>,
-) -> impl IntoView {
+fn RefreshHistory(refreshes: Loader<Result<Vec<RefreshJob>, api::ApiError>>) -> impl IntoView {
     view! {
         <div class="card">
             <h2 class="card__title" id="refresh-history-title">"Refresh history"</h2>
@@ -465,9 +487,13 @@ fn RefreshHistory(
 
 #[component]
 fn RefreshRow(job: RefreshJob) -> impl IntoView {
-    let trigger = match job.trigger {
-        RefreshTrigger::Manual => "Manual",
-        RefreshTrigger::Consent => "Customer consent",
+    // By name, so a trigger added to the API later still shows (as its name).
+    let trigger = match job.trigger.as_str() {
+        "manual" => "Manual",
+        "consent" => "Customer consent",
+        "bulk" => "Bulk refresh",
+        "schedule" => "Scheduled",
+        other => other,
     };
     let state = match job.state {
         RefreshState::Queued => "Queued",

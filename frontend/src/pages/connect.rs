@@ -90,7 +90,9 @@ fn link_failure_text(
             }
         })
         .unwrap_or_else(|| failure.explanation().to_owned());
-    let lower = explanation.to_lowercase();
+    // ASCII is enough to find the ASCII phrases below, and Rust's Unicode case tables
+    // (about 20 KB of wasm) stay out.
+    let lower = explanation.to_ascii_lowercase();
     if lower.contains("new link") || lower.contains("new one") {
         return (explanation, None);
     }
@@ -480,15 +482,21 @@ fn Outcome(
 /// The asking organization's name with a monogram, at the top of the card.
 #[component]
 fn OrganizationMark(name: String) -> impl IntoView {
-    let initial = name
-        .chars()
-        .find(|c| c.is_alphanumeric())
-        .map(|c| c.to_uppercase().collect::<String>())
-        .unwrap_or_default();
+    let initial = monogram(&name);
     view! {
         <div class="org">
             <span class="org__monogram" aria-hidden="true">{initial}</span>
             <span class="org__name">{name}</span>
         </div>
     }
+}
+
+/// The first letter or digit of `name`, upper-cased ("É" for "élan Bank"). The
+/// browser's Unicode tables do it: Rust's would add about 20 KB to the wasm.
+fn monogram(name: &str) -> String {
+    js_sys::RegExp::new(r"[\p{Alphabetic}\p{N}]", "u")
+        .exec(name)
+        .and_then(|found| found.get(0).as_string())
+        .map(|first| js_sys::JsString::from(first).to_upper_case().into())
+        .unwrap_or_default()
 }

@@ -1,6 +1,8 @@
 //! One module per route.
 
+pub mod account_link;
 pub mod companies;
 pub mod company;
 pub mod connect;
 pub mod not_found;
+pub mod sign_in;

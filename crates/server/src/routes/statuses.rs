@@ -32,7 +32,7 @@ pub async fn company_statuses(
     query: web::Query<CompanyStatusQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = parse_ids(&query.ids)?;
-    let records = state.store.companies_by_ids(tenant.0, &ids).await?;
+    let records = state.store.company_statuses(tenant.0, &ids).await?;
     let body = serde_json::to_vec(&CompanyStatusList {
         items: records.into_iter().map(views::company_status).collect(),
     })
