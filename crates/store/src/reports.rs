@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use domain::{CompanyId, ReportKind};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    QuerySelect, Set,
+    sea_query::{Expr, Order, Query},
 };
 use uuid::Uuid;
 
@@ -47,21 +48,23 @@ pub(crate) async fn add_snapshots(
         }
         .insert(db)
         .await?;
-        let kept: Vec<Uuid> = reports::Entity::find()
-            .select_only()
-            .column(reports::Column::Id)
-            .filter(reports::Column::CompanyId.eq(company))
-            .filter(reports::Column::Kind.eq(report.kind.as_str()))
-            .order_by_desc(reports::Column::UpdatedAt)
-            .order_by_desc(reports::Column::Id)
-            .limit(u64::from(retention.max(1)))
-            .into_tuple()
-            .all(db)
-            .await?;
+        // One statement: drop what is beyond the newest `retention` versions.
         reports::Entity::delete_many()
             .filter(reports::Column::CompanyId.eq(company))
             .filter(reports::Column::Kind.eq(report.kind.as_str()))
-            .filter(reports::Column::Id.is_not_in(kept))
+            .filter(
+                reports::Column::Id.not_in_subquery(
+                    Query::select()
+                        .column(reports::Column::Id)
+                        .from(reports::Entity)
+                        .and_where(reports::Column::CompanyId.eq(company))
+                        .and_where(reports::Column::Kind.eq(report.kind.as_str()))
+                        .order_by(reports::Column::UpdatedAt, Order::Desc)
+                        .order_by(reports::Column::Id, Order::Desc)
+                        .limit(u64::from(retention.max(1)))
+                        .to_owned(),
+                ),
+            )
             .exec(db)
             .await?;
     }
