@@ -112,6 +112,44 @@ impl CallerLimits {
     }
 }
 
+/// API keys recently found valid, by hash, for a few seconds: an integrator's every
+/// request would otherwise read `api_keys`. Revoking a key drops it here at once; other
+/// replicas stop accepting it within [`KeyCache::TTL`].
+#[derive(Default)]
+pub struct KeyCache {
+    keys: std::sync::Mutex<std::collections::HashMap<String, (api_keys::Model, std::time::Instant)>>,
+}
+
+impl KeyCache {
+    pub const TTL: Duration = Duration::from_secs(5);
+    /// Entries kept at most (a flood of distinct keys cannot grow it without bound).
+    const CAPACITY: usize = 10_000;
+
+    fn get(&self, hash: &str) -> Option<api_keys::Model> {
+        let keys = self.keys.lock().ok()?;
+        let (key, at) = keys.get(hash)?;
+        (at.elapsed() < Self::TTL).then(|| key.clone())
+    }
+
+    fn put(&self, hash: String, key: api_keys::Model) {
+        if let Ok(mut keys) = self.keys.lock() {
+            if keys.len() >= Self::CAPACITY {
+                keys.retain(|_, (_, at)| at.elapsed() < Self::TTL);
+            }
+            if keys.len() < Self::CAPACITY {
+                keys.insert(hash, (key, std::time::Instant::now()));
+            }
+        }
+    }
+
+    /// Forgets a key at once (it was revoked).
+    pub fn forget(&self, hash: &str) {
+        if let Ok(mut keys) = self.keys.lock() {
+            keys.remove(hash);
+        }
+    }
+}
+
 /// What the `RateLimit-*` headers of an answer say.
 #[derive(Debug, Clone, Copy)]
 struct RateLimitState {
@@ -268,11 +306,19 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
             .map(str::trim)
             .filter(|k| k.starts_with(API_KEY_PREFIX))
             .ok_or_else(|| unauthorized("Send an API key as `Authorization: Bearer slk_…`."))?;
-        let key = state
-            .store
-            .use_api_key(&secrets::token_hash(key), now)
-            .await?
-            .ok_or_else(|| unauthorized("The API key is not valid, or it was revoked."))?;
+        let hash = secrets::token_hash(key);
+        let key = match state.keys.get(&hash) {
+            Some(key) => key,
+            None => {
+                let key = state
+                    .store
+                    .use_api_key(&hash, now)
+                    .await?
+                    .ok_or_else(|| unauthorized("The API key is not valid, or it was revoked."))?;
+                state.keys.put(hash, key.clone());
+                key
+            }
+        };
         Caller {
             organization: OrganizationId::from_uuid(key.organization_id),
             principal: Principal::ApiKey(key),

@@ -82,6 +82,8 @@ pub struct AppState {
     /// Requests per minute per caller.
     pub limits: Arc<CallerLimits>,
     pub metrics: Arc<metrics::Metrics>,
+    /// API keys found valid in the last few seconds.
+    pub keys: auth::KeyCache,
 }
 
 impl AppState {
@@ -214,6 +216,7 @@ impl Application {
             auth: settings.auth.clone(),
             limits,
             metrics: Arc::new(metrics::Metrics::new()),
+            keys: auth::KeyCache::default(),
         });
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {

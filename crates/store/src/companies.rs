@@ -429,29 +429,24 @@ impl Store {
             return Ok(Vec::new());
         }
         let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
+        // Assignments and their users in one statement.
+        let to_user: sea_orm::RelationDef = company_assignees::Entity::belongs_to(users::Entity)
+            .from(company_assignees::Column::UserId)
+            .to(users::Column::Id)
+            .into();
         let assignments = company_assignees::Entity::find()
+            .select_also(users::Entity)
+            .join(sea_orm::JoinType::InnerJoin, to_user)
             .filter(company_assignees::Column::CompanyId.is_in(ids.clone()))
             .all(&self.db)
             .await?;
-        let user_ids: Vec<Uuid> = assignments.iter().map(|a| a.user_id).collect();
-        let users: HashMap<Uuid, users::Model> = if user_ids.is_empty() {
-            HashMap::new()
-        } else {
-            users::Entity::find()
-                .filter(users::Column::Id.is_in(user_ids))
-                .all(&self.db)
-                .await?
-                .into_iter()
-                .map(|u| (u.id, u))
-                .collect()
-        };
         let mut assignees: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
-        for assignment in assignments {
-            if let Some(user) = users.get(&assignment.user_id) {
+        for (assignment, user) in assignments {
+            if let Some(user) = user {
                 assignees
                     .entry(assignment.company_id)
                     .or_default()
-                    .push(user.clone());
+                    .push(user);
             }
         }
         let mut active: HashMap<Uuid, refresh_jobs::Model> = refresh_jobs::Entity::find()

@@ -124,6 +124,7 @@ pub async fn revoke(
         .revoke_api_key(caller.organization, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("API key"))?;
+    state.keys.forget(&key.key_hash);
     state
         .store
         .record_audit(AuditRecord {
