@@ -117,7 +117,8 @@ impl CallerLimits {
 /// replicas stop accepting it within [`KeyCache::TTL`].
 #[derive(Default)]
 pub struct KeyCache {
-    keys: std::sync::Mutex<std::collections::HashMap<String, (api_keys::Model, std::time::Instant)>>,
+    keys:
+        std::sync::Mutex<std::collections::HashMap<String, (api_keys::Model, std::time::Instant)>>,
 }
 
 impl KeyCache {
@@ -310,11 +311,10 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
         let key = match state.keys.get(&hash) {
             Some(key) => key,
             None => {
-                let key = state
-                    .store
-                    .use_api_key(&hash, now)
-                    .await?
-                    .ok_or_else(|| unauthorized("The API key is not valid, or it was revoked."))?;
+                let key =
+                    state.store.use_api_key(&hash, now).await?.ok_or_else(|| {
+                        unauthorized("The API key is not valid, or it was revoked.")
+                    })?;
                 state.keys.put(hash, key.clone());
                 key
             }
