@@ -130,6 +130,8 @@ describe('signing in', () => {
     // Sign out from the keyboard: back at the sign-in page, and the session is over.
     await page.keyboard.press('ArrowDown');
     await menu.waitFor();
+    // The menu moves focus to its first item once it is drawn; Enter must land there.
+    await waitFor(() => isFocused(signOut), 'Sign out has the focus');
     await page.keyboard.press('Enter');
     await page.waitForURL(`${baseUrl}/sign-in`);
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();

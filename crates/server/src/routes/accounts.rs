@@ -289,12 +289,7 @@ pub async fn get_invitation(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<web::Json<AccountLinkInfo>, ApiError> {
-    let link = state
-        .store
-        .account_link(&secrets::token_hash(&token), token_kind::INVITE)
-        .await
-        .map_err(link_refused)?;
-    Ok(web::Json(link_info(link)))
+    describe_link(&state, &token, token_kind::INVITE).await
 }
 
 /// Accept an invitation: choose a password; answers a signed-in session.
@@ -322,26 +317,23 @@ pub async fn accept_invitation(
     body: Json<InvitationAcceptance>,
 ) -> Result<HttpResponse, ApiError> {
     let acceptance = body.0;
-    password_field(&acceptance.password)?;
     let name = acceptance
         .name
         .as_deref()
         .map(ContactName::parse)
         .transpose()
         .map_err(|e| ApiError::field("name", e.to_string()))?;
-    let hash = secrets::hash_password(acceptance.password).await?;
-    let user = state
-        .store
-        .redeem_account_link(
-            &secrets::token_hash(&token),
-            token_kind::INVITE,
-            &hash,
-            name.as_ref().map(AsRef::as_ref),
-        )
-        .await
-        .map_err(link_refused)?;
-    audit_user(&state, &user, &req, "user.joined").await?;
-    start_session(&req, &state, user).await
+    let name = name.as_ref().map(AsRef::as_ref);
+    redeem(
+        &req,
+        &state,
+        &token,
+        token_kind::INVITE,
+        acceptance.password,
+        name,
+        "user.joined",
+    )
+    .await
 }
 
 /// Ask for a password reset link by email (no sign-in). Always `202`: whether the
@@ -410,12 +402,7 @@ pub async fn get_reset(
     state: web::Data<AppState>,
     token: web::Path<String>,
 ) -> Result<web::Json<AccountLinkInfo>, ApiError> {
-    let link = state
-        .store
-        .account_link(&secrets::token_hash(&token), token_kind::RESET)
-        .await
-        .map_err(link_refused)?;
-    Ok(web::Json(link_info(link)))
+    describe_link(&state, &token, token_kind::RESET).await
 }
 
 /// Choose a new password through a reset link. Ends every session the user had, and
@@ -443,15 +430,52 @@ pub async fn reset(
     token: web::Path<String>,
     body: Json<NewPassword>,
 ) -> Result<HttpResponse, ApiError> {
-    password_field(&body.0.password)?;
-    let hash = secrets::hash_password(body.0.password).await?;
-    let user = state
+    redeem(
+        &req,
+        &state,
+        &token,
+        token_kind::RESET,
+        body.0.password,
+        None,
+        "user.password_reset",
+    )
+    .await
+}
+
+/// What a link of `kind` is for.
+async fn describe_link(
+    state: &AppState,
+    token: &str,
+    kind: &str,
+) -> Result<web::Json<AccountLinkInfo>, ApiError> {
+    let link = state
         .store
-        .redeem_account_link(&secrets::token_hash(&token), token_kind::RESET, &hash, None)
+        .account_link(&secrets::token_hash(token), kind)
         .await
         .map_err(link_refused)?;
-    audit_user(&state, &user, &req, "user.password_reset").await?;
-    start_session(&req, &state, user).await
+    Ok(web::Json(link_info(link)))
+}
+
+/// Uses a link of `kind` once: sets the password (and the name), audits `action`, and
+/// signs the user in.
+async fn redeem(
+    req: &HttpRequest,
+    state: &AppState,
+    token: &str,
+    kind: &str,
+    password: String,
+    name: Option<&str>,
+    action: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    password_field(&password)?;
+    let hash = secrets::hash_password(password).await?;
+    let user = state
+        .store
+        .redeem_account_link(&secrets::token_hash(token), kind, &hash, name)
+        .await
+        .map_err(link_refused)?;
+    audit_user(state, &user, req, action).await?;
+    start_session(req, state, user).await
 }
 
 pub(crate) async fn audit_user(
