@@ -165,6 +165,14 @@ describe('portal', () => {
     await history.waitFor();
     await history.getByRole('row').filter({ hasText: 'Manual' }).filter({ hasText: 'Succeeded' }).first().waitFor({ timeout: 30_000 });
     await page.getByText(/Refreshing…|Refresh queued/).waitFor({ state: 'detached', timeout: 30_000 });
+    // Two versions of the spend detail now: what changed between them, as the API says.
+    const changes = await server.api('GET', `/api/v1/companies/${id}/changes`);
+    assert.ok(changes.json.since, 'two refreshes are compared');
+    const card = page.getByRole('region', { name: 'What changed since the last refresh' });
+    await card.waitFor();
+    const payables = changes.json.accounts_payable;
+    const figure = (value) => Math.abs(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    await card.getByText(`${changes.json.currency} ${figure(payables.before)} → ${changes.json.currency} ${figure(payables.after)}`, { exact: false }).waitFor();
     await screenshot(page, 'portal-company-refreshed', { fullPage: true });
 
     // The browser's back button returns to the list.

@@ -196,6 +196,12 @@ pub async fn delete_company(id: CompanyId) -> Result<(), ApiError> {
     exchange(accept_json(request).build()).await.map(|_| ())
 }
 
+/// `GET /companies/{id}/changes`: what changed since the refresh before.
+pub async fn get_changes(id: CompanyId) -> Result<api_types::CompanyChanges, ApiError> {
+    let request = Request::get(&format!("{API_BASE}/companies/{id}/changes"));
+    call(request).await
+}
+
 /// `GET /companies/{id}/refreshes`: the company's refreshes, newest first.
 pub async fn list_refreshes(id: CompanyId) -> Result<Vec<RefreshJob>, ApiError> {
     let request = Request::get(&format!("{API_BASE}/companies/{id}/refreshes"));

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use api_types::{Company, RefreshJob, RefreshState, ReportList};
+use api_types::{Company, CompanyChanges, RefreshJob, RefreshState, ReportList, SupplierChange};
 use chrono::NaiveDate;
 use domain::{CompanyId, DataStatus, RefreshSchedule, ReportKind};
 use gloo_timers::future::sleep;
@@ -69,6 +69,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
     let company = RwSignal::new(None::<Result<Company, String>>);
     let refreshes = Loader::new(move || async move { api::list_refreshes(id).await });
     let reports = Loader::new(move || async move { api::list_reports(id).await });
+    let changes = Loader::new(move || async move { api::get_changes(id).await });
 
     let load = move || {
         spawn_local(async move {
@@ -112,6 +113,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                 if done {
                     refreshes.refetch();
                     reports.refetch();
+                    changes.refetch();
                     let _ = polling.try_update_value(|polling| *polling = false);
                     return;
                 }
@@ -192,6 +194,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                     </div>
                     <Details company=details.clone() />
                     <Reports id reports />
+                    <Changes changes />
                     <RefreshHistory refreshes />
                     {request_dialog}
                 </section>
@@ -440,6 +443,99 @@ fn today() -> NaiveDate {
         now.get_date(),
     )
     .unwrap_or_default()
+}
+
+/// What changed since the refresh before: shown once two refreshes of the spend
+/// detail are kept.
+#[component]
+fn Changes(changes: Loader<Result<CompanyChanges, api::ApiError>>) -> impl IntoView {
+    move || {
+        let Some(Ok(changes)) = changes.get() else {
+            return ().into_any();
+        };
+        let (Some(since), Some(payables), Some(overdue)) =
+            (changes.since, changes.accounts_payable, changes.overdue)
+        else {
+            return ().into_any();
+        };
+        let currency = changes.currency.clone().unwrap_or_default();
+        let amount = move |value: f64| format!("{currency} {}", thousands(value));
+        let signed = {
+            let amount = amount.clone();
+            move |value: f64| {
+                if value > 0.0 {
+                    format!("+{}", amount(value))
+                } else if value < 0.0 {
+                    format!("−{}", amount(-value))
+                } else {
+                    "no change".to_owned()
+                }
+            }
+        };
+        let names = |list: &[SupplierChange]| {
+            if list.is_empty() {
+                "None".to_owned()
+            } else {
+                list.iter()
+                    .map(|s| s.name.clone())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        };
+        view! {
+            <section class="card" aria-labelledby="changes-title">
+                <h2 class="card__title" id="changes-title">"What changed since the last refresh"</h2>
+                <p class="card__lead">
+                    "Since " <LocalTime at=since class="status__time" test_id="changes-since" />
+                </p>
+                <dl class="details">
+                    <dt>"Accounts payable"</dt>
+                    <dd>{format!("{} → {} ({})", amount(payables.before), amount(payables.after), signed(payables.change))}</dd>
+                    <dt>"Overdue"</dt>
+                    <dd>{format!("{} → {} ({})", amount(overdue.before), amount(overdue.after), signed(overdue.change))}</dd>
+                    <dt>"New suppliers"</dt>
+                    <dd>{names(&changes.new_suppliers)}</dd>
+                    <dt>"Suppliers gone"</dt>
+                    <dd>{names(&changes.gone_suppliers)}</dd>
+                    <dt>"Biggest movers"</dt>
+                    <dd>
+                        {if changes.biggest_movers.is_empty() {
+                            "None".into_any()
+                        } else {
+                            view! {
+                                <ul class="movers">
+                                    {changes
+                                        .biggest_movers
+                                        .iter()
+                                        .map(|m| view! {
+                                            <li>{format!("{}: {}", m.name, signed(m.outstanding.change))}</li>
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                            .into_any()
+                        }}
+                    </dd>
+                </dl>
+            </section>
+        }
+        .into_any()
+    }
+}
+
+/// `1234567.8` → `1,234,567.80`, with integers only (no float formatting in the wasm).
+fn thousands(value: f64) -> String {
+    let cents = (value.abs() * 100.0).round() as u64;
+    let (whole, fraction) = (cents / 100, cents % 100);
+    let digits = whole.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped}.{fraction:02}")
 }
 
 #[component]
