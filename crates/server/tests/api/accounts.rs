@@ -161,10 +161,9 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
         s.auth.idle = chrono::Duration::seconds(1);
     })
     .await;
-    let (email, password) = app
-        .user_with_password("Rita Manager", "relationship_manager")
+    let (_, _, idle) = app
+        .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let idle = app.sign_in(&email, &password).await;
     tokio::time::sleep(Duration::from_millis(1300)).await;
     let response = app
         .as_user(&idle, Method::GET, "/api/v1/companies")
@@ -211,8 +210,7 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
 #[tokio::test]
 async fn an_admin_invites_a_user_who_sets_a_password_through_the_emailed_link() {
     let app = spawn_app().await;
-    let (admin_email, admin_password) = app.user_with_password("Ada Admin", "admin").await;
-    let admin = app.sign_in(&admin_email, &admin_password).await;
+    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     let invited = app
         .as_user(&admin, Method::POST, "/api/v1/users")
         .json(&json!({"email": "nina.new@bank.example", "name": "Nina New", "role": "relationship_manager"}))
@@ -287,10 +285,9 @@ async fn an_admin_invites_a_user_who_sets_a_password_through_the_emailed_link() 
 #[tokio::test]
 async fn a_forgotten_password_is_reset_through_the_emailed_link() {
     let app = spawn_app().await;
-    let (email, password) = app
-        .user_with_password("Rita Manager", "relationship_manager")
+    let (email, password, old_session) = app
+        .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let old_session = app.sign_in(&email, &password).await;
     let before = email_count(&app).await;
     let unknown = app
         .anonymous()
@@ -329,13 +326,7 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
         .unwrap();
     assert_eq!(reset.status(), 200);
     // The old password and the old session are gone; the new password works.
-    let old = app
-        .anonymous()
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
+    let old = app.try_sign_in(&email, &password).await;
     assert_problem(old, 401).await;
     let response = app
         .as_user(&old_session, Method::GET, "/api/v1/companies")
@@ -356,12 +347,10 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
 #[tokio::test]
 async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
     let app = spawn_app().await;
-    let (admin_email, admin_password) = app.user_with_password("Ada Admin", "admin").await;
-    let admin = app.sign_in(&admin_email, &admin_password).await;
-    let (email, password) = app
-        .user_with_password("Rita Manager", "relationship_manager")
+    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let (email, password, rm) = app
+        .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let rm = app.sign_in(&email, &password).await;
     let rm_id = rm.session["user"]["id"].as_str().unwrap().to_owned();
     let changed = app
         .as_user(&admin, Method::PATCH, &format!("/api/v1/users/{rm_id}"))
@@ -377,13 +366,7 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
         .await
         .unwrap();
     assert_problem(response, 401).await;
-    let again = app
-        .anonymous()
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"email": email, "password": password}))
-        .send()
-        .await
-        .unwrap();
+    let again = app.try_sign_in(&email, &password).await;
     assert_problem(again, 401).await;
 
     let admin_id = admin.session["user"]["id"].as_str().unwrap().to_owned();
@@ -405,8 +388,7 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
 #[tokio::test]
 async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
     let app = spawn_app().await;
-    let (admin_email, admin_password) = app.user_with_password("Ada Admin", "admin").await;
-    let admin = app.sign_in(&admin_email, &admin_password).await;
+    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     let created = app
         .as_user(&admin, Method::POST, "/api/v1/api-keys")
         .json(&json!({"name": "Loan origination system"}))
@@ -475,13 +457,11 @@ async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
 #[tokio::test]
 async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
     let app = spawn_app().await;
-    let (admin_email, admin_password) = app.user_with_password("Ada Admin", "admin").await;
-    let admin = app.sign_in(&admin_email, &admin_password).await;
+    let (admin_email, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     // An RM (by session) adds a company; the integrator (API key) refreshes it.
-    let (email, password) = app
-        .user_with_password("Rita Manager", "relationship_manager")
+    let (email, _, rm) = app
+        .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let rm = app.sign_in(&email, &password).await;
     let company: Value = app
         .as_user(&rm, Method::POST, "/api/v1/companies")
         .json(&json!({"name": "Audited Ltd", "contact_name": "Al", "contact_email": "al@audited.example", "data_types": ["financials"]}))

@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{SignedIn, TestApp, api_key_for, assert_problem, spawn_app};
+use crate::helpers::{TestApp, api_key_for, assert_problem, spawn_app};
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -333,8 +333,7 @@ async fn without_valid_credentials_every_protected_operation_answers_401() {
 #[tokio::test]
 async fn another_organizations_ids_answer_404_and_nothing_changes() {
     let app = spawn_app().await;
-    let (email, password) = app.user_with_password("Ada Admin", "admin").await;
-    let admin = app.sign_in(&email, &password).await;
+    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     let other = app
         .store
         .create_organization("other-bank", "Other Bank")
@@ -412,12 +411,10 @@ async fn another_organizations_ids_answer_404_and_nothing_changes() {
 async fn roles_that_may_not_get_403_and_admins_get_through() {
     let app = spawn_app().await;
     let ids = things_of(&app, app.organization).await;
-    let (rm_email, rm_password) = app
-        .user_with_password("Rita Manager", "relationship_manager")
+    let (_, _, rm) = app
+        .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let rm = app.sign_in(&rm_email, &rm_password).await;
-    let (admin_email, admin_password) = app.user_with_password("Ada Admin", "admin").await;
-    let admin: SignedIn = app.sign_in(&admin_email, &admin_password).await;
+    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     for operation in operations() {
         let path = ids.fill(&operation.path);
         match operation.access {
@@ -467,10 +464,9 @@ async fn roles_that_may_not_get_403_and_admins_get_through() {
 #[tokio::test]
 async fn cookie_changes_without_the_csrf_token_are_refused() {
     let app = spawn_app().await;
-    let (email, password) = app
-        .user_with_password("Rita Manager", "relationship_manager")
+    let (_, _, rm) = app
+        .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let rm = app.sign_in(&email, &password).await;
     let body = json!({"name":"CSRF Ltd","contact_name":"Cy","contact_email":"cy@csrf.example","data_types":["financials"]});
     for token in [None, Some("wrong")] {
         let mut request = app

@@ -222,15 +222,27 @@ impl TestApp {
         (email, password)
     }
 
-    /// Signs in through the API; panics unless it works.
-    pub async fn sign_in(&self, email: &str, password: &str) -> SignedIn {
-        let response = self
-            .anonymous()
+    /// A sign-in attempt through the API, whatever its answer.
+    pub async fn try_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
+        self.anonymous()
             .post(self.url("/api/v1/session"))
             .json(&json!({"email": email, "password": password}))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A new user of this organization (`role`), signed in: their email, password and
+    /// session.
+    pub async fn signed_in_user(&self, name: &str, role: &str) -> (String, String, SignedIn) {
+        let (email, password) = self.user_with_password(name, role).await;
+        let session = self.sign_in(&email, &password).await;
+        (email, password, session)
+    }
+
+    /// Signs in through the API; panics unless it works.
+    pub async fn sign_in(&self, email: &str, password: &str) -> SignedIn {
+        let response = self.try_sign_in(email, password).await;
         assert_eq!(response.status(), 200, "sign-in as {email}");
         let cookie = response
             .cookies()
