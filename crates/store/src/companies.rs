@@ -290,14 +290,30 @@ impl Store {
         for expr in exprs {
             query = query.order_by(expr, order.clone());
         }
-        let mut rows = query.limit(filter.limit + 1).all(&self.db).await?;
+        // The page and each company's active refresh in one statement (at most one per
+        // company: `refresh_jobs_one_active_per_company`), then the page's assignees.
+        let active_job = sea_orm::RelationDef::from(
+            refresh_jobs::Entity::belongs_to(companies::Entity)
+                .from(refresh_jobs::Column::CompanyId)
+                .to(companies::Column::Id),
+        )
+        .rev()
+        .on_condition(|_, job| {
+            Condition::all().add(Expr::col((job, refresh_jobs::Column::State)).is_in(ACTIVE_STATES))
+        });
+        let mut rows = query
+            .select_also(refresh_jobs::Entity)
+            .join(sea_orm::JoinType::LeftJoin, active_job)
+            .limit(filter.limit + 1)
+            .all(&self.db)
+            .await?;
         let next_cursor = if rows.len() as u64 > filter.limit {
             rows.truncate(filter.limit as usize);
-            rows.last().map(|last| CompanyId::from_uuid(last.id))
+            rows.last().map(|(last, _)| CompanyId::from_uuid(last.id))
         } else {
             None
         };
-        let items = self.with_details(rows).await?;
+        let items = self.with_assignees(rows).await?;
         Ok(Ok(CompanyPage { items, next_cursor }))
     }
 
@@ -428,8 +444,33 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<Uuid> = rows.iter().map(|c| c.id).collect();
-        // Assignments and their users in one statement.
+        let mut active: HashMap<Uuid, refresh_jobs::Model> = refresh_jobs::Entity::find()
+            .filter(refresh_jobs::Column::CompanyId.is_in(rows.iter().map(|c| c.id)))
+            .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|job| (job.company_id, job))
+            .collect();
+        let rows = rows
+            .into_iter()
+            .map(|company| {
+                let job = active.remove(&company.id);
+                (company, job)
+            })
+            .collect();
+        self.with_assignees(rows).await
+    }
+
+    /// Companies with their active refresh, completed with their assignees (one
+    /// statement: the assignments joined with their users).
+    async fn with_assignees(
+        &self,
+        rows: Vec<(companies::Model, Option<refresh_jobs::Model>)>,
+    ) -> Result<Vec<CompanyRecord>, sea_orm::DbErr> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
         let to_user: sea_orm::RelationDef = company_assignees::Entity::belongs_to(users::Entity)
             .from(company_assignees::Column::UserId)
             .to(users::Column::Id)
@@ -437,7 +478,7 @@ impl Store {
         let assignments = company_assignees::Entity::find()
             .select_also(users::Entity)
             .join(sea_orm::JoinType::InnerJoin, to_user)
-            .filter(company_assignees::Column::CompanyId.is_in(ids.clone()))
+            .filter(company_assignees::Column::CompanyId.is_in(rows.iter().map(|(c, _)| c.id)))
             .all(&self.db)
             .await?;
         let mut assignees: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
@@ -449,21 +490,13 @@ impl Store {
                     .push(user);
             }
         }
-        let mut active: HashMap<Uuid, refresh_jobs::Model> = refresh_jobs::Entity::find()
-            .filter(refresh_jobs::Column::CompanyId.is_in(ids))
-            .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|job| (job.company_id, job))
-            .collect();
         Ok(rows
             .into_iter()
-            .map(|company| {
+            .map(|(company, active_refresh)| {
                 let mut people = assignees.remove(&company.id).unwrap_or_default();
                 people.sort_by(|a, b| a.name.cmp(&b.name));
                 CompanyRecord {
-                    active_refresh: active.remove(&company.id),
+                    active_refresh,
                     assignees: people,
                     company,
                 }

@@ -22,7 +22,7 @@ use crate::{
     entities::{companies, refresh_jobs},
     now,
     queue::{Queue, claim_statement},
-    requests::apply_event,
+    requests::{apply_event, apply_event_with},
 };
 
 pub(crate) const ACTIVE_STATES: [&str; 2] = [
@@ -284,13 +284,15 @@ impl Store {
         }
         crate::reports::add_snapshots(&txn, claimed.company.id, fetched, at, self.report_retention)
             .await?;
-        apply_event(&txn, claimed.company.id, StatusEvent::RefreshSucceeded, at).await?;
+        apply_event_with(
+            &txn,
+            claimed.company.id,
+            StatusEvent::RefreshSucceeded,
+            at,
+            |company| company.data_updated_at = Set(Some(at)),
+        )
+        .await?;
         crate::audit::append(&txn, refresh_outcome(claimed, "refresh.succeeded", None)).await?;
-        companies::Entity::update_many()
-            .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
-            .filter(companies::Column::Id.eq(claimed.company.id))
-            .exec(&txn)
-            .await?;
         txn.commit().await?;
         Ok(at)
     }

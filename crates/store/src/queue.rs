@@ -27,6 +27,13 @@ pub(crate) struct Queue {
 /// first rows it can take, so a claim costs the same with 100 or 100,000 jobs queued.
 /// PostgreSQL: `FOR UPDATE SKIP LOCKED` lets any number of workers claim without waiting
 /// on each other. SQLite has one writer at a time, so the statement is atomic as is.
+///
+/// PostgreSQL: the claim commits asynchronously (`synchronous_commit` off for this
+/// statement's own transaction, through `set_config(…, true)`): it does not wait for the
+/// WAL flush, so a job costs one flush (its finish) instead of two. A claim lost in a
+/// database crash leaves the row claimable, exactly as when its holder dies: the holder's
+/// finish then fails its lease check (the finish is synchronous and flushes the claim's
+/// WAL before it), so nothing is lost and a job runs at most once more.
 pub(crate) fn claim_statement(
     backend: DbBackend,
     queue: &Queue,
@@ -46,9 +53,13 @@ pub(crate) fn claim_statement(
         None => String::new(),
     };
     let limit = limit.max(1);
-    let (p, lock) = match backend {
-        DbBackend::Postgres => (["$1", "$2", "$3"], " FOR UPDATE SKIP LOCKED"),
-        _ => (["?1", "?2", "?3"], ""),
+    let (p, lock, async_commit) = match backend {
+        DbBackend::Postgres => (
+            ["$1", "$2", "$3"],
+            " FOR UPDATE SKIP LOCKED",
+            " AND (SELECT set_config('synchronous_commit', 'off', true)) = 'off'",
+        ),
+        _ => (["?1", "?2", "?3"], "", ""),
     };
     let [at_p, owner_p, expires_p] = p;
     let started = if *stamps_start {
@@ -71,7 +82,7 @@ pub(crate) fn claim_statement(
                  SELECT id FROM {table} \
                  WHERE state = 'queued' AND run_at <= {at_p} \
                  ORDER BY run_at LIMIT {limit}{lock}) AS due \
-               LIMIT {limit}) \
+               LIMIT {limit}){async_commit} \
              RETURNING *"
         ),
         [at.into(), owner.into(), expires.into()],

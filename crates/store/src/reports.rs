@@ -5,9 +5,8 @@
 use chrono::{DateTime, Utc};
 use domain::{CompanyId, ReportKind};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-    sea_query::{Expr, Order, Query},
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -37,37 +36,40 @@ pub(crate) async fn add_snapshots(
     at: DateTime<Utc>,
     retention: u32,
 ) -> Result<(), sea_orm::DbErr> {
-    for report in fetched {
-        reports::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            company_id: Set(company),
-            kind: Set(report.kind.as_str().to_owned()),
-            data_type: Set(report.kind.data_type().as_str().to_owned()),
-            payload: Set(report.payload.to_string()),
-            updated_at: Set(at),
-        }
-        .insert(db)
-        .await?;
-        // One statement: drop what is beyond the newest `retention` versions.
-        reports::Entity::delete_many()
-            .filter(reports::Column::CompanyId.eq(company))
-            .filter(reports::Column::Kind.eq(report.kind.as_str()))
-            .filter(
-                reports::Column::Id.not_in_subquery(
-                    Query::select()
-                        .column(reports::Column::Id)
-                        .from(reports::Entity)
-                        .and_where(reports::Column::CompanyId.eq(company))
-                        .and_where(reports::Column::Kind.eq(report.kind.as_str()))
-                        .order_by(reports::Column::UpdatedAt, Order::Desc)
-                        .order_by(reports::Column::Id, Order::Desc)
-                        .limit(u64::from(retention.max(1)))
-                        .to_owned(),
-                ),
-            )
-            .exec(db)
-            .await?;
+    if fetched.is_empty() {
+        return Ok(());
     }
+    // Every report of the refresh in one statement.
+    reports::Entity::insert_many(fetched.into_iter().map(|report| reports::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        company_id: Set(company),
+        kind: Set(report.kind.as_str().to_owned()),
+        data_type: Set(report.kind.data_type().as_str().to_owned()),
+        payload: Set(report.payload.to_string()),
+        updated_at: Set(at),
+    }))
+    .exec_without_returning(db)
+    .await?;
+    // And one statement drops, for every report of the company, what is beyond its
+    // newest `retention` versions.
+    let backend = db.get_database_backend();
+    let (company_p, retention_p) = match backend {
+        sea_orm::DbBackend::Postgres => ("$1", "$2"),
+        _ => ("?1", "?2"),
+    };
+    db.execute_raw(sea_orm::Statement::from_sql_and_values(
+        backend,
+        format!(
+            "DELETE FROM reports WHERE company_id = {company_p} AND id IN ( \
+               SELECT id FROM ( \
+                 SELECT id, ROW_NUMBER() OVER ( \
+                   PARTITION BY kind ORDER BY updated_at DESC, id DESC) AS newer \
+                 FROM reports WHERE company_id = {company_p}) AS ranked \
+               WHERE newer > {retention_p})"
+        ),
+        [company.into(), i64::from(retention.max(1)).into()],
+    ))
+    .await?;
     Ok(())
 }
 

@@ -512,6 +512,18 @@ pub(crate) async fn apply_event(
     event: StatusEvent,
     at: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
+    apply_event_with(txn, company, event, at, |_| {}).await
+}
+
+/// [`apply_event`], also setting what `also` sets on the company in the same `UPDATE`.
+/// `also` is applied only when the transition is allowed.
+pub(crate) async fn apply_event_with(
+    txn: &impl sea_orm::ConnectionTrait,
+    company: Uuid,
+    event: StatusEvent,
+    at: DateTime<Utc>,
+    also: impl FnOnce(&mut companies::ActiveModel),
+) -> Result<bool, sea_orm::DbErr> {
     let Some(row) = companies::Entity::find_by_id(company).one(txn).await? else {
         return Ok(false);
     };
@@ -524,6 +536,7 @@ pub(crate) async fn apply_event(
     active.status_updated_at = Set(Some(at));
     active.error_code = Set(error.as_ref().map(|e| e.code.as_str().to_owned()));
     active.error_message = Set(error.map(|e| e.message));
+    also(&mut active);
     active.update(txn).await?;
     Ok(true)
 }
