@@ -11,7 +11,8 @@ use std::{fmt::Write as _, time::Duration};
 use anyhow::{Context as _, bail};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
-use store::Store;
+use domain::{CompanyId, DataStatus, OrganizationId};
+use store::{CompanyFilter, CompanySortKey, Store};
 
 use crate::common::{self, Api, BenchDb, Ctx, Proc, Seed, exec, strings};
 
@@ -62,7 +63,7 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
         }),
     };
     if options.list {
-        let result = list(ctx, &bench, &db, &org, &api, &server, options).await;
+        let result = list(ctx, &bench, &store, &org, &api, &server, options).await;
         lines.extend(alive(result, &mut server)?);
     }
     if options.statuses {
@@ -146,17 +147,10 @@ fn pgbench(
     common::pgbench_tps(&common::run_tool(&ctx.pgbench, &args)?)
 }
 
-fn quoted(ids: &[String]) -> String {
-    ids.iter()
-        .map(|id| format!("'{id}'"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 async fn list(
     ctx: &Ctx,
     bench: &BenchDb,
-    db: &DatabaseConnection,
+    store: &Store,
     org: &str,
     api: &Api,
     server: &Proc,
@@ -175,53 +169,43 @@ async fn list(
     if items.len() != 50 {
         bail!("the page has {} companies, not 50", items.len());
     }
-    let ids: Vec<String> = items
+    let ids = items
         .iter()
-        .filter_map(|c| c["id"].as_str().map(str::to_owned))
-        .collect();
-    // The statements one request runs (crates/store/src/companies.rs: list_companies then
-    // with_details), for pgbench: the page query, then the page's assignees, their
-    // users, and the page's active refreshes.
-    let page_sql = std::fs::read_to_string(ctx.scripts.join("list_page.sql"))?;
-    let users = strings(
-        db,
-        &format!(
-            "SELECT user_id::text FROM company_assignees WHERE company_id IN ({})",
-            quoted(&ids)
-        ),
-    )
-    .await?;
-    // Authentication first: the caller's API key, by its hash.
-    let key_hashes = strings(db, "SELECT key_hash FROM api_keys WHERE revoked_at IS NULL")
-        .await
-        .unwrap_or_default();
+        .map(|c| {
+            c["id"]
+                .as_str()
+                .context("a company without an id")?
+                .parse::<uuid::Uuid>()
+                .map(CompanyId::from_uuid)
+                .context("a company id that is not a UUID")
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    // The statements one request runs, as the store builds them (crates/store/src/
+    // companies.rs, `Store::list_statements`): the page with each company's active
+    // refresh, then the page's assignees with their users. The caller's API key is
+    // checked from the server's in-process cache, not the database, on all but one
+    // request every few seconds.
+    let organization = OrganizationId::from_uuid(org.parse()?);
+    let filter = CompanyFilter {
+        search: None,
+        status: Some(Some(DataStatus::Available)),
+        assignee: None,
+        sort: CompanySortKey::Name,
+        descending: false,
+        cursor: None,
+        limit: 50,
+    };
+    let statements = store.list_statements(organization, &filter, &ids);
     let mut request_sql = String::new();
-    if let Some(hash) = key_hashes.first() {
-        writeln!(
-            request_sql,
-            "SELECT * FROM api_keys WHERE key_hash = '{hash}' AND revoked_at IS NULL LIMIT 1;"
-        )?;
+    for statement in &statements {
+        writeln!(request_sql, "{statement};")?;
     }
-    request_sql.push_str(&page_sql);
-    writeln!(
-        request_sql,
-        "SELECT company_id, user_id FROM company_assignees WHERE company_id IN ({});",
-        quoted(&ids)
-    )?;
-    writeln!(
-        request_sql,
-        "SELECT * FROM users WHERE id IN ({});",
-        quoted(&users)
-    )?;
-    writeln!(
-        request_sql,
-        "SELECT * FROM refresh_jobs WHERE company_id IN ({}) AND state IN ('queued', 'running');",
-        quoted(&ids)
-    )?;
     let request_script = ctx.workdir.join("list_request.sql");
     std::fs::write(&request_script, &request_sql)?;
+    let page_script = ctx.workdir.join("list_page.sql");
+    std::fs::write(&page_script, format!("{};\n", statements[0]))?;
 
-    let explain = explain(ctx, &bench.name, org)?;
+    let explain = explain(ctx, &bench.name, &statements[0])?;
     eprintln!("list: EXPLAIN of the page query:\n{explain}");
 
     let c = options.concurrency;
@@ -238,17 +222,9 @@ async fn list(
     let (rps, p50, p99, codes) = oha(ctx, &args, "200")?;
     let cpu_ms = (server.cpu_seconds() - cpu) * 1000.0 / (rps * seconds as f64);
     eprintln!("list: oha {rps:.0} req/s, p50 {p50:.1} ms, p99 {p99:.1} ms, {codes}");
-    let defines = [format!("org={org}"), "status=available".to_owned()];
-    let full = pgbench(ctx, &bench.name, c, seconds, &request_script, &defines)?;
+    let full = pgbench(ctx, &bench.name, c, seconds, &request_script, &[])?;
     eprintln!("list: pgbench (every statement of a request) {full:.0} tps");
-    let main_only = pgbench(
-        ctx,
-        &bench.name,
-        c,
-        seconds,
-        &ctx.scripts.join("list_page.sql"),
-        &defines,
-    )?;
+    let main_only = pgbench(ctx, &bench.name, c, seconds, &page_script, &[])?;
     eprintln!("list: pgbench (page query only) {main_only:.0} tps");
     let ratio = rps / full;
     let mut lines = vec![
@@ -282,15 +258,7 @@ async fn list(
 }
 
 /// EXPLAIN (ANALYZE, BUFFERS) of the page query, through psql.
-fn explain(ctx: &Ctx, database: &str, org: &str) -> anyhow::Result<String> {
-    let page_sql = std::fs::read_to_string(ctx.scripts.join("list_page.sql"))?;
-    let statement: String = page_sql
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .collect::<Vec<_>>()
-        .join("\n")
-        .replace(":org", &format!("'{org}'"))
-        .replace(":status", "'available'");
+fn explain(ctx: &Ctx, database: &str, statement: &str) -> anyhow::Result<String> {
     let mut args = ctx.pg_args();
     args.extend([
         "-X".to_owned(),

@@ -212,6 +212,58 @@ fn keyset_after(exprs: &[Expr], values: Vec<sea_orm::Value>, descending: bool) -
     any
 }
 
+/// A page of companies in the filter's order, after `after` (the cursor's company),
+/// each with its active refresh: one statement (at most one active refresh per company,
+/// `refresh_jobs_one_active_per_company`). One row more than the page, to know whether
+/// there is a next one.
+fn page_query(
+    organization: OrganizationId,
+    filter: &CompanyFilter,
+    after: Option<&companies::Model>,
+) -> sea_orm::SelectTwo<companies::Entity, refresh_jobs::Entity> {
+    let exprs = sort_exprs(filter.sort);
+    let mut query = filtered(organization, filter);
+    if let Some(after) = after {
+        let values = sort_values(after, filter.sort);
+        query = query.filter(keyset_after(&exprs, values, filter.descending));
+    }
+    let order = if filter.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    for expr in exprs {
+        query = query.order_by(expr, order.clone());
+    }
+    let active_job = sea_orm::RelationDef::from(
+        refresh_jobs::Entity::belongs_to(companies::Entity)
+            .from(refresh_jobs::Column::CompanyId)
+            .to(companies::Column::Id),
+    )
+    .rev()
+    .on_condition(|_, job| {
+        Condition::all().add(Expr::col((job, refresh_jobs::Column::State)).is_in(ACTIVE_STATES))
+    });
+    query
+        .select_also(refresh_jobs::Entity)
+        .join(sea_orm::JoinType::LeftJoin, active_job)
+        .limit(filter.limit + 1)
+}
+
+/// The assignments of these companies with their users.
+fn assignees_query(
+    companies: impl IntoIterator<Item = Uuid>,
+) -> sea_orm::SelectTwo<company_assignees::Entity, users::Entity> {
+    let to_user: sea_orm::RelationDef = company_assignees::Entity::belongs_to(users::Entity)
+        .from(company_assignees::Column::UserId)
+        .to(users::Column::Id)
+        .into();
+    company_assignees::Entity::find()
+        .select_also(users::Entity)
+        .join(sea_orm::JoinType::InnerJoin, to_user)
+        .filter(company_assignees::Column::CompanyId.is_in(companies))
+}
+
 /// The organization's companies matching the filter's search, status and assignee.
 pub(crate) fn filtered(
     organization: OrganizationId,
@@ -273,38 +325,14 @@ impl Store {
         organization: OrganizationId,
         filter: &CompanyFilter,
     ) -> Result<Result<CompanyPage, InvalidCursor>, sea_orm::DbErr> {
-        let exprs = sort_exprs(filter.sort);
-        let mut query = filtered(organization, filter);
-        if let Some(cursor) = filter.cursor {
-            let Some(after) = self.company_row(organization, cursor).await? else {
-                return Ok(Err(InvalidCursor));
-            };
-            let values = sort_values(&after, filter.sort);
-            query = query.filter(keyset_after(&exprs, values, filter.descending));
-        }
-        let order = if filter.descending {
-            Order::Desc
-        } else {
-            Order::Asc
+        let after = match filter.cursor {
+            Some(cursor) => match self.company_row(organization, cursor).await? {
+                Some(after) => Some(after),
+                None => return Ok(Err(InvalidCursor)),
+            },
+            None => None,
         };
-        for expr in exprs {
-            query = query.order_by(expr, order.clone());
-        }
-        // The page and each company's active refresh in one statement (at most one per
-        // company: `refresh_jobs_one_active_per_company`), then the page's assignees.
-        let active_job = sea_orm::RelationDef::from(
-            refresh_jobs::Entity::belongs_to(companies::Entity)
-                .from(refresh_jobs::Column::CompanyId)
-                .to(companies::Column::Id),
-        )
-        .rev()
-        .on_condition(|_, job| {
-            Condition::all().add(Expr::col((job, refresh_jobs::Column::State)).is_in(ACTIVE_STATES))
-        });
-        let mut rows = query
-            .select_also(refresh_jobs::Entity)
-            .join(sea_orm::JoinType::LeftJoin, active_job)
-            .limit(filter.limit + 1)
+        let mut rows = page_query(organization, filter, after.as_ref())
             .all(&self.db)
             .await?;
         let next_cursor = if rows.len() as u64 > filter.limit {
@@ -315,6 +343,27 @@ impl Store {
         };
         let items = self.with_assignees(rows).await?;
         Ok(Ok(CompanyPage { items, next_cursor }))
+    }
+
+    /// The SQL [`Store::list_companies`] runs for a first page whose companies turn out
+    /// to be `page`, with the values inlined: for benchmarks that run the same SQL
+    /// outside the server (pgbench).
+    pub fn list_statements(
+        &self,
+        organization: OrganizationId,
+        filter: &CompanyFilter,
+        page: &[CompanyId],
+    ) -> Vec<String> {
+        use sea_orm::QueryTrait;
+        let backend = self.backend();
+        vec![
+            page_query(organization, filter, None)
+                .build(backend)
+                .to_string(),
+            assignees_query(page.iter().map(|id| id.as_uuid()))
+                .build(backend)
+                .to_string(),
+        ]
     }
 
     /// Companies per status for the filter's search and assignee (its status is ignored).
@@ -471,14 +520,7 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let to_user: sea_orm::RelationDef = company_assignees::Entity::belongs_to(users::Entity)
-            .from(company_assignees::Column::UserId)
-            .to(users::Column::Id)
-            .into();
-        let assignments = company_assignees::Entity::find()
-            .select_also(users::Entity)
-            .join(sea_orm::JoinType::InnerJoin, to_user)
-            .filter(company_assignees::Column::CompanyId.is_in(rows.iter().map(|(c, _)| c.id)))
+        let assignments = assignees_query(rows.iter().map(|(c, _)| c.id))
             .all(&self.db)
             .await?;
         let mut assignees: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
