@@ -15,6 +15,7 @@ mod m20261127_000005_schedules_and_rate_limits;
 mod m20261127_000006_accounts;
 mod m20261127_000007_report_snapshots;
 mod m20261127_000008_claim_indexes;
+mod m20261128_000010_webhooks;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000006_accounts::Migration),
             Box::new(m20261127_000007_report_snapshots::Migration),
             Box::new(m20261127_000008_claim_indexes::Migration),
+            Box::new(m20261128_000010_webhooks::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod data;
+mod events;
 mod ids;
 mod names;
 mod refresh;
@@ -15,6 +16,7 @@ mod status;
 pub use accounts::{PASSWORD_LENGTH, Role, password_problem};
 pub use data::UnknownName;
 pub use data::{DataType, ReportKind};
+pub use events::EventType;
 pub use ids::{CompanyId, OrganizationId, RefreshJobId, ReportId, UserId};
 pub use names::{
     CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN, ParseError,

@@ -293,6 +293,8 @@ impl Store {
         )
         .await?;
         crate::audit::append(&txn, refresh_outcome(claimed, "refresh.succeeded", None)).await?;
+        crate::events::refresh_finished(&txn, &claimed.job, Some(&claimed.company.name), None, at)
+            .await?;
         txn.commit().await?;
         Ok(at)
     }
@@ -326,6 +328,14 @@ impl Store {
         crate::audit::append(
             &txn,
             refresh_outcome(claimed, "refresh.failed", Some(&error)),
+        )
+        .await?;
+        crate::events::refresh_finished(
+            &txn,
+            &claimed.job,
+            Some(&claimed.company.name),
+            Some(&error),
+            at,
         )
         .await?;
         apply_event(
@@ -419,6 +429,7 @@ impl Store {
                 },
             )
             .await?;
+            crate::events::refresh_finished(&txn, &job, None, Some(&error), at).await?;
             apply_event(&txn, job.company_id, StatusEvent::RefreshFailed(error), at).await?;
             txn.commit().await?;
             reaped.push(OverdueJob::Failed(id));

@@ -15,8 +15,10 @@ mod audit;
 mod batches;
 mod companies;
 pub mod entities;
+mod events;
 mod idempotency;
 mod jobs;
+mod notifications;
 mod notify;
 mod organizations;
 mod queue;
@@ -26,6 +28,7 @@ mod requests;
 mod schedules;
 mod stats;
 mod time;
+mod webhooks;
 
 use std::time::Duration;
 
@@ -39,6 +42,9 @@ pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
     StatusCounts, WriteError,
 };
+pub use events::{
+    Dispatched, NotificationContent, PendingNotification, event_state, message_id,
+};
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
 pub use rate_limits::RateLimit;
@@ -49,6 +55,11 @@ pub use requests::{
 pub use sea_orm::DbErr as DatabaseError;
 pub use stats::QueueStats;
 pub use time::now;
+pub use webhooks::{
+    AttemptOutcome, AttemptRecord, ClaimedDelivery, DeliveryRecord, DisablePolicy,
+    NewWebhookEndpoint, RecordedAttempt, ReplayRefused, WebhookEndpointChanges, delivery_state,
+    endpoint_event_types,
+};
 
 /// A handle on the database. Cheap to clone: it wraps a connection pool.
 #[derive(Clone, Debug)]

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::{
     CompanyId, DataStatus, DataType, ErrorCode, OrganizationId, RefreshTrigger, StatusError,
-    StatusEvent, transition,
+    StatusEvent, UserId, transition,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -105,6 +105,7 @@ impl Store {
         token_hash: &str,
         expires_at: DateTime<Utc>,
         email: Option<NewEmail>,
+        requested_by: Option<UserId>,
     ) -> Result<Option<information_requests::Model>, sea_orm::DbErr> {
         match self
             .insert_information_request(
@@ -114,6 +115,7 @@ impl Store {
                 token_hash,
                 expires_at,
                 email,
+                requested_by,
             )
             .await
         {
@@ -131,6 +133,7 @@ impl Store {
         token_hash: &str,
         expires_at: DateTime<Utc>,
         email: Option<NewEmail>,
+        requested_by: Option<UserId>,
     ) -> Result<Option<information_requests::Model>, sea_orm::DbErr> {
         let Some(row) = self.company_row(organization, company).await? else {
             return Ok(None);
@@ -160,9 +163,11 @@ impl Store {
             created_at: Set(at),
             expires_at: Set(expires_at),
             resolved_at: Set(None),
+            requested_by: Set(requested_by.map(|u| u.as_uuid())),
         }
         .insert(&txn)
         .await?;
+        crate::events::information_request_sent(&txn, &request, &row).await?;
         if let Some(email) = email {
             queued_email(
                 organization,
@@ -254,6 +259,8 @@ impl Store {
             .filter(companies::Column::Id.eq(view.company.id))
             .exec(&txn)
             .await?;
+        crate::events::consent_answered(&txn, &view.request, &view.company, Some(platform), at)
+            .await?;
         let active = refresh_jobs::Entity::find()
             .filter(refresh_jobs::Column::CompanyId.eq(view.company.id))
             .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
@@ -289,6 +296,7 @@ impl Store {
             txn.rollback().await?;
             return Err(self.refusal(token_hash).await);
         }
+        crate::events::consent_answered(&txn, &view.request, &view.company, None, at).await?;
         apply_event(
             &txn,
             view.company.id,
@@ -531,6 +539,7 @@ pub(crate) async fn apply_event_with(
     let Ok((status, error)) = transition(from, event) else {
         return Ok(false);
     };
+    crate::events::status_changed(txn, &row, status, error.as_ref(), at).await?;
     let mut active: companies::ActiveModel = row.into();
     active.status = Set(Some(status.as_str().to_owned()));
     active.status_updated_at = Set(Some(at));

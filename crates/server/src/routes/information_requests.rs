@@ -119,6 +119,7 @@ pub async fn create(
             &token_hash(&token),
             expires_at,
             email,
+            tenant.1.user_id(),
         )
         .await?
         .ok_or(ApiError::NotFound("company"))?;

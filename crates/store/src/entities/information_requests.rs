@@ -16,6 +16,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub resolved_at: Option<DateTimeUtc>,
+    /// The user who sent it (notified when the customer answers); `None` through an API key.
+    pub requested_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
