@@ -329,9 +329,7 @@ impl Store {
             HashSet::new()
         } else {
             notification_preferences::Entity::find()
-                .filter(
-                    notification_preferences::Column::UserId.is_in(recipients.keys().copied()),
-                )
+                .filter(notification_preferences::Column::UserId.is_in(recipients.keys().copied()))
                 .filter(notification_preferences::Column::Email.eq(true))
                 .all(&self.db)
                 .await?
@@ -414,10 +412,7 @@ impl Store {
         };
         let txn = self.db.begin().await?;
         let marked = events::Entity::update_many()
-            .col_expr(
-                events::Column::State,
-                Expr::val(event_state::DISPATCHED),
-            )
+            .col_expr(events::Column::State, Expr::val(event_state::DISPATCHED))
             .col_expr(events::Column::LeaseOwner, Expr::val(None::<String>))
             .col_expr(
                 events::Column::LeaseExpiresAt,

@@ -42,9 +42,7 @@ pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
     StatusCounts, WriteError,
 };
-pub use events::{
-    Dispatched, NotificationContent, PendingNotification, event_state, message_id,
-};
+pub use events::{Dispatched, NotificationContent, PendingNotification, event_state, message_id};
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
 pub use rate_limits::RateLimit;

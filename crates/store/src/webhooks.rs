@@ -307,7 +307,10 @@ impl Store {
                 .all(&self.db)
                 .await?
             {
-                attempts.entry(attempt.delivery_id).or_default().push(attempt);
+                attempts
+                    .entry(attempt.delivery_id)
+                    .or_default()
+                    .push(attempt);
             }
         }
         Ok((
@@ -525,7 +528,9 @@ impl Store {
                     "The endpoint answered 410 Gone: it asked to be sent no more events."
                         .to_owned(),
                 )
-            } else if row.consecutive_failures >= i32::try_from(policy.failed_deliveries).unwrap_or(i32::MAX) {
+            } else if row.consecutive_failures
+                >= i32::try_from(policy.failed_deliveries).unwrap_or(i32::MAX)
+            {
                 Some(format!(
                     "{} messages in a row could not be delivered after every retry (last error: {last})",
                     row.consecutive_failures
