@@ -1,7 +1,7 @@
 //! Spendlens's email: what it says, how it leaves, and the worker that sends it.
 //!
 //! - [`templates`]: the information request email and account links (invitations,
-//!   password resets), rendered by minijinja from the files
+//!   password resets) and notifications, rendered by minijinja from the files
 //!   in `templates/` (multipart: HTML and plain text).
 //! - [`Transport`]: lettre's SMTP transport configured by a URL, or `.eml` files in a
 //!   local outbox for the embedded default.
@@ -17,6 +17,6 @@ pub mod templates;
 mod transport;
 mod worker;
 
-pub use templates::{AccountLinkEmail, InformationRequestEmail, RenderedEmail};
+pub use templates::{AccountLinkEmail, InformationRequestEmail, NotificationEmail, RenderedEmail};
 pub use transport::{DeliveryError, Transport};
 pub use worker::{EmailOutcome, MailConfig, MailWorker};

@@ -56,6 +56,14 @@ fn environment() -> Environment<'static> {
             "account_link.html",
             include_str!("../templates/account_link.html"),
         ),
+        (
+            "notification.txt",
+            include_str!("../templates/notification.txt"),
+        ),
+        (
+            "notification.html",
+            include_str!("../templates/notification.html"),
+        ),
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
@@ -140,6 +148,36 @@ impl AccountLinkEmail<'_> {
     }
 }
 
+/// A notification of a relationship manager's (a refresh they asked for finished, a
+/// customer answered their information request), for those who want them by email.
+#[derive(Debug, Clone)]
+pub struct NotificationEmail<'a> {
+    pub organization: &'a str,
+    pub name: &'a str,
+    pub title: &'a str,
+    pub message: &'a str,
+    /// Where to see it in the portal, when the portal's address is known.
+    pub link: Option<&'a str>,
+}
+
+impl NotificationEmail<'_> {
+    pub fn render(&self) -> Result<RenderedEmail, minijinja::Error> {
+        let env = environment();
+        let ctx = context! {
+            organization => self.organization,
+            name => self.name,
+            title => self.title,
+            message => self.message,
+            link => self.link,
+        };
+        Ok(RenderedEmail {
+            html: env.get_template("notification.html")?.render(&ctx)?,
+            text: env.get_template("notification.txt")?.render(&ctx)?,
+            subject: self.title.to_owned(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -193,5 +231,26 @@ mod tests {
             rendered.text.contains("<script>alert(1)</script> & Co"),
             "plain text stays as typed"
         );
+    }
+
+    #[test]
+    fn a_notification_email_says_what_happened_and_links_to_it() {
+        let rendered = NotificationEmail {
+            organization: "Demo Bank",
+            name: "Alex <Morgan>",
+            title: "Refresh of Aldgate Bakery Ltd failed",
+            message: "The accounting platform did not answer. Try again later.",
+            link: Some("https://portal.example/companies/1"),
+        }
+        .render()
+        .unwrap();
+        assert_eq!(rendered.subject, "Refresh of Aldgate Bakery Ltd failed");
+        assert!(
+            rendered
+                .text
+                .contains("The accounting platform did not answer.")
+        );
+        assert!(rendered.text.contains("https://portal.example/companies/1"));
+        assert!(rendered.html.contains("Alex &lt;Morgan&gt;"));
     }
 }
