@@ -17,6 +17,19 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::{IntoParams, ToSchema};
 
+mod notifications;
+mod webhooks;
+
+pub use notifications::{
+    MarkNotificationsRead, Notification, NotificationPage, NotificationPreferences,
+    NotificationQuery, NotificationsMarked, UnreadCount,
+};
+pub use webhooks::{
+    CreatedWebhookEndpoint, EventType, NewWebhookEndpoint, RotatedWebhookSecret, WebhookAttempt,
+    WebhookDelivery, WebhookDeliveryPage, WebhookDeliveryQuery, WebhookDeliveryState,
+    WebhookEndpoint, WebhookEndpointList, WebhookEndpointUpdate,
+};
+
 /// A client company, as the company list and the company page show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -4,6 +4,7 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use clap::{Args, Parser, Subcommand};
 use mail::{MailConfig, MailWorker, Transport};
+use outbox::{OutboxConfig, OutboxWorker};
 use providers::{HttpConfig, SandboxConfig};
 use refresh::{Worker, WorkerConfig};
 use server::{
@@ -12,6 +13,7 @@ use server::{
 };
 use store::RateLimit;
 use tracing_subscriber::EnvFilter;
+use webhooks::SenderConfig;
 
 #[derive(Parser)]
 #[command(
@@ -28,7 +30,8 @@ struct Cli {
 enum Command {
     /// Serve the API and the web app, with an in-process refresh worker.
     Serve(ServeArgs),
-    /// Run refresh workers only (scale out next to `serve --no-worker` replicas).
+    /// Run workers only: refreshes, emails, webhooks and notifications (scale out next to
+    /// `serve --no-worker` replicas).
     Worker(WorkerArgs),
     /// Apply database migrations and exit.
     Migrate(DatabaseArgs),
@@ -125,6 +128,33 @@ struct WorkerArgs {
     mail: MailArgs,
     #[command(flatten)]
     http: HttpArgs,
+    #[command(flatten)]
+    webhooks: WebhookArgs,
+}
+
+#[derive(Args, Clone)]
+struct WebhookArgs {
+    /// Allow webhook endpoints on private, loopback and link-local addresses, and plain
+    /// http (tests, closed networks). Off: only https URLs resolving to public addresses.
+    #[arg(long, env = "SPENDLENS_WEBHOOKS_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    webhooks_allow_private: bool,
+    /// Seconds before each attempt of a webhook delivery, comma-separated (the first
+    /// is the first attempt): Standard Webhooks' schedule by default.
+    #[arg(long, env = "SPENDLENS_WEBHOOK_RETRY_SCHEDULE", default_value = "0,5,300,1800,7200,18000,36000,36000", value_parser = parse_schedule)]
+    webhook_retry_schedule: webhooks::RetrySchedule,
+    /// Seconds a webhook receiver has to answer.
+    #[arg(long, env = "SPENDLENS_WEBHOOK_TIMEOUT_SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    webhook_timeout_seconds: u64,
+    /// Disable an endpoint after this many messages in a row failed every attempt.
+    #[arg(long, env = "SPENDLENS_WEBHOOK_DISABLE_AFTER_FAILURES", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    webhook_disable_after_failures: u32,
+    /// Disable an endpoint whose every attempt has failed for this many days.
+    #[arg(long, env = "SPENDLENS_WEBHOOK_DISABLE_AFTER_DAYS", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=365))]
+    webhook_disable_after_days: u32,
+}
+
+fn parse_schedule(text: &str) -> Result<webhooks::RetrySchedule, String> {
+    text.parse()
 }
 
 #[derive(Args, Clone)]
@@ -158,6 +188,10 @@ struct MailArgs {
     /// Where emails are written when no SMTP server is configured.
     #[arg(long, env = "SPENDLENS_OUTBOX_DIR", default_value = "data/outbox")]
     outbox_dir: PathBuf,
+    /// Base URL people reach this server at (printed at start; the base of links in
+    /// emails). Default for `serve`: `http://` and the bind address.
+    #[arg(long, env = "SPENDLENS_PUBLIC_URL")]
+    public_url: Option<String>,
     /// The sender of emails.
     #[arg(
         long,
@@ -177,10 +211,6 @@ struct ServeArgs {
     /// Directory of the built web app (trunk's output).
     #[arg(long, env = "SPENDLENS_STATIC_DIR", default_value = "frontend/dist")]
     static_dir: PathBuf,
-    /// Base URL people reach this server at (printed at start; the base of links in
-    /// emails). Default: `http://` and the bind address.
-    #[arg(long, env = "SPENDLENS_PUBLIC_URL")]
-    public_url: Option<String>,
     /// Days an information request link works.
     #[arg(long, env = "SPENDLENS_LINK_TTL_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u64).range(1..=365))]
     link_ttl_days: u64,
@@ -267,6 +297,27 @@ impl WorkerArgs {
         })
     }
 
+    fn outbox(&self) -> OutboxConfig {
+        let webhooks = &self.webhooks;
+        OutboxConfig {
+            schedule: webhooks.webhook_retry_schedule.clone(),
+            sender: SenderConfig {
+                timeout: Duration::from_secs(webhooks.webhook_timeout_seconds),
+                allow_private: webhooks.webhooks_allow_private,
+                ..SenderConfig::default()
+            },
+            disable: store::DisablePolicy {
+                failed_deliveries: webhooks.webhook_disable_after_failures,
+                failing_for: chrono::Duration::days(i64::from(webhooks.webhook_disable_after_days)),
+            },
+            poll_interval: Duration::from_millis(self.worker_poll_ms),
+            lease: Duration::from_secs(self.lease_seconds),
+            mail_from: self.mail.mail_from.clone(),
+            public_url: self.mail.public_url.clone(),
+            ..OutboxConfig::default()
+        }
+    }
+
     fn worker(&self) -> WorkerConfig {
         WorkerConfig {
             lease: Duration::from_secs(self.lease_seconds),
@@ -329,6 +380,8 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let url = args
+        .worker
+        .mail
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", args.bind.replace("0.0.0.0", "127.0.0.1")));
@@ -359,6 +412,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         },
         demo_password: args.demo_password.clone(),
         report_snapshots: args.worker.report_snapshots,
+        outbox: args.worker.outbox(),
     };
     if let Some(problem) = domain::password_problem(&args.demo_password) {
         anyhow::bail!("SPENDLENS_DEMO_PASSWORD {problem}");
@@ -503,16 +557,20 @@ async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
         transport,
         MailConfig::default(),
     ));
+    let outbox =
+        Arc::new(OutboxWorker::new(store.clone(), args.outbox())?.with_mail_waker(mail.waker()));
     let providers = startup::providers(&store, args.sandbox(), args.http().as_ref())?;
     let worker = Arc::new(Worker::new(store, providers, args.worker()));
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let refreshing = tokio::spawn(worker.run(stopped.clone(), Duration::from_secs(20)));
-    let mailing = tokio::spawn(mail.run(stopped));
+    let mailing = tokio::spawn(mail.run(stopped.clone()));
+    let sending = tokio::spawn(outbox.run(stopped));
     shutdown_signal().await;
     tracing::info!("shutting down: finishing running jobs");
     let _ = stop.send(true);
     refreshing.await?;
     mailing.await?;
+    sending.await?;
     Ok(())
 }
 

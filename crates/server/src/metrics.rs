@@ -1,7 +1,7 @@
 //! Prometheus metrics at `/metrics`: HTTP latency by route (this process), and the
 //! queues read from the database at scrape time (the same from every replica): refresh
 //! jobs by state, the oldest due job's wait, refresh outcomes by platform, emails by
-//! state.
+//! state, webhook deliveries by state.
 
 use std::time::Instant;
 
@@ -27,6 +27,7 @@ pub struct Metrics {
     oldest_due: GaugeVec,
     outcomes: IntGaugeVec,
     emails: IntGaugeVec,
+    webhooks: IntGaugeVec,
 }
 
 impl Metrics {
@@ -75,12 +76,21 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
+        let webhooks = IntGaugeVec::new(
+            Opts::new(
+                "spendlens_webhook_deliveries",
+                "Webhook deliveries kept in the delivery logs, by state (queued, sending, succeeded, failed)",
+            ),
+            &["state"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(http.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(jobs.clone()),
             Box::new(oldest_due.clone()),
             Box::new(outcomes.clone()),
             Box::new(emails.clone()),
+            Box::new(webhooks.clone()),
         ] {
             registry
                 .register(collector)
@@ -93,6 +103,7 @@ impl Metrics {
             oldest_due,
             outcomes,
             emails,
+            webhooks,
         }
     }
 
@@ -182,6 +193,17 @@ pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError
     m.emails.reset();
     for (email_state, n) in &stats.emails {
         m.emails.with_label_values(&[email_state.as_str()]).set(*n);
+    }
+    let deliveries = state
+        .store
+        .webhook_delivery_counts()
+        .await
+        .map_err(|e| ApiError::Unavailable(format!("The database does not answer: {e}")))?;
+    m.webhooks.reset();
+    for (delivery_state, n) in &deliveries {
+        m.webhooks
+            .with_label_values(&[delivery_state.as_str()])
+            .set(*n);
     }
     let mut body = Vec::new();
     TextEncoder::new()

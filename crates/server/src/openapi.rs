@@ -53,6 +53,21 @@ use utoipa_actix_web::AppExt;
         (name = "session", description = "Signing in and out, and password resets"),
         (name = "api-keys", description = "API keys for integrators (admins only)"),
         (name = "audit", description = "The audit log (admins only)"),
+        (name = "webhooks", description = "Webhook endpoints (admins only). Events are sent as \
+            [Standard Webhooks](https://www.standardwebhooks.com/) 1.0: a `POST` of \
+            `{\"type\", \"timestamp\", \"data\"}` with the headers `webhook-id` (the same on \
+            retries and replays: drop duplicates by it), `webhook-timestamp` (seconds) and \
+            `webhook-signature`: `v1,` and the base64 HMAC-SHA256 of \
+            `{webhook-id}.{webhook-timestamp}.{body}` keyed with the base64-decoded part of \
+            the `whsec_` secret after the prefix; during a secret rotation two signatures, \
+            separated by a space. Types: `company.status_changed`, `refresh.succeeded`, \
+            `refresh.failed`, `information_request.sent`, `consent.granted`, \
+            `consent.declined`. Answer 2xx within 10 s; anything else is retried after 5 s, \
+            5 min, 30 min, 2 h, 5 h, 10 h and 10 h. `410 Gone` disables the endpoint, as do \
+            repeated failures; redirects are not followed."),
+        (name = "notifications", description = "The signed-in person's notifications (the bell): \
+            a refresh they triggered finished or failed, a customer granted or declined their \
+            information request; optionally by email too"),
         (name = "operations", description = "Health checks for operators"),
     )
 )]

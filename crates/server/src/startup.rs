@@ -10,6 +10,7 @@ use actix_web::{
 };
 use domain::OrganizationId;
 use mail::{MailConfig, MailWorker, Transport};
+use outbox::{OutboxConfig, OutboxWorker};
 use providers::{HttpConfig, HttpProvider, SandboxConfig, SandboxProvider};
 use refresh::{DatabasePacer, Providers, Worker, WorkerConfig};
 use store::{RateLimit, Store};
@@ -60,6 +61,9 @@ pub struct Settings {
     pub demo_password: String,
     /// Versions kept of each report of a company.
     pub report_snapshots: u32,
+    /// Webhooks and notifications: retries, the SSRF guard, retention. Its `mail_from`
+    /// and `public_url` are taken from the settings above.
+    pub outbox: OutboxConfig,
 }
 
 /// What handlers share.
@@ -69,6 +73,11 @@ pub struct AppState {
     pub waker: Option<Arc<Notify>>,
     /// Wakes the in-process mail worker after an email is queued.
     pub mail_waker: Option<Arc<Notify>>,
+    /// Wakes the in-process outbox worker after a webhook delivery is queued.
+    pub outbox_waker: Option<Arc<Notify>>,
+    /// Webhook endpoints may be on private, loopback and link-local addresses
+    /// (`SPENDLENS_WEBHOOKS_ALLOW_PRIVATE`).
+    pub webhooks_allow_private: bool,
     pub public_url: String,
     pub mail_from: String,
     pub link_ttl: chrono::Duration,
@@ -111,6 +120,12 @@ impl AppState {
 
     pub fn wake_mail(&self) {
         if let Some(waker) = &self.mail_waker {
+            waker.notify_one();
+        }
+    }
+
+    pub fn wake_outbox(&self) {
+        if let Some(waker) = &self.outbox_waker {
             waker.notify_one();
         }
     }
@@ -187,26 +202,37 @@ impl Application {
         let transport =
             Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
         let outbox = transport.is_outbox();
-        let workers = settings.run_worker.then(|| {
-            (
+        let workers = if settings.run_worker {
+            let mail = MailWorker::new(store.clone(), transport, settings.mail.clone());
+            let outbox = OutboxWorker::new(
+                store.clone(),
+                OutboxConfig {
+                    mail_from: settings.mail_from.clone(),
+                    public_url: Some(settings.public_url.clone()),
+                    ..settings.outbox.clone()
+                },
+            )?
+            .with_mail_waker(mail.waker());
+            Some((
                 Arc::new(Worker::new(
                     store.clone(),
                     providers.clone(),
                     settings.worker.clone(),
                 )),
-                Arc::new(MailWorker::new(
-                    store.clone(),
-                    transport,
-                    settings.mail.clone(),
-                )),
-            )
-        });
+                Arc::new(mail),
+                Arc::new(outbox),
+            ))
+        } else {
+            None
+        };
         let limits = Arc::new(CallerLimits::new(settings.auth.requests_per_minute));
         auth::spawn_limit_sweeper(limits.clone());
         let state = web::Data::new(AppState {
             store,
-            waker: workers.as_ref().map(|(w, _)| w.waker()),
-            mail_waker: workers.as_ref().map(|(_, m)| m.waker()),
+            waker: workers.as_ref().map(|(w, _, _)| w.waker()),
+            mail_waker: workers.as_ref().map(|(_, m, _)| m.waker()),
+            outbox_waker: workers.as_ref().map(|(_, _, o)| o.waker()),
+            webhooks_allow_private: settings.outbox.sender.allow_private,
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
             mail_from: settings.mail_from.clone(),
             link_ttl: settings.link_ttl,
@@ -255,11 +281,12 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        let workers = workers.map(|(refresh, mail)| {
+        let workers = workers.map(|(refresh, mail, outbox)| {
             let (stop, stopped) = watch::channel(false);
             let handles = vec![
                 tokio::spawn(refresh.run(stopped.clone(), Duration::from_secs(20))),
-                tokio::spawn(mail.run(stopped)),
+                tokio::spawn(mail.run(stopped.clone())),
+                tokio::spawn(outbox.run(stopped)),
             ];
             (stop, handles)
         });

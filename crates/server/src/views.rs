@@ -1,11 +1,14 @@
 //! Store records to wire types: the one place that decides what the API shows.
 
-use api_types::{ApiKey, AuditEvent, Company, CompanyStatus, Contact, RefreshJob, UserSummary};
+use api_types::{
+    ApiKey, AuditEvent, Company, CompanyStatus, Contact, Notification, RefreshJob, UserSummary,
+    WebhookAttempt, WebhookDelivery, WebhookDeliveryState, WebhookEndpoint,
+};
 use chrono::{DateTime, Utc};
 use domain::{CompanyId, RefreshJobId, UserId};
 use store::{
     CompanyRecord,
-    entities::{api_keys, audit_events, refresh_jobs, users},
+    entities::{api_keys, audit_events, notifications, refresh_jobs, users, webhook_endpoints},
 };
 
 /// The freshness rule: data older than `max_age` at `now` is flagged `stale`.
@@ -117,5 +120,79 @@ pub fn audit_event(event: audit_events::Model) -> AuditEvent {
         target: event.target,
         ip: event.ip,
         detail: event.detail.and_then(|d| serde_json::from_str(&d).ok()),
+    }
+}
+
+pub fn webhook_endpoint(endpoint: webhook_endpoints::Model) -> WebhookEndpoint {
+    let event_types = store::endpoint_event_types(&endpoint);
+    WebhookEndpoint {
+        id: endpoint.id.to_string(),
+        url: endpoint.url,
+        description: endpoint.description,
+        event_types,
+        enabled: endpoint.enabled,
+        disabled_reason: endpoint.disabled_reason,
+        disabled_at: endpoint.disabled_at,
+        failing_since: endpoint.failing_since,
+        // A rotation that is over is not shown.
+        previous_secret_expires_at: endpoint
+            .previous_secret_expires_at
+            .filter(|until| *until > store::now()),
+        created_at: endpoint.created_at,
+        updated_at: endpoint.updated_at,
+    }
+}
+
+pub fn webhook_delivery(record: store::DeliveryRecord) -> WebhookDelivery {
+    let store::DeliveryRecord { delivery, attempts } = record;
+    let state = match delivery.state.as_str() {
+        store::delivery_state::SENDING => WebhookDeliveryState::Sending,
+        store::delivery_state::SUCCEEDED => WebhookDeliveryState::Succeeded,
+        store::delivery_state::FAILED => WebhookDeliveryState::Failed,
+        _ => WebhookDeliveryState::Queued,
+    };
+    WebhookDelivery {
+        id: delivery.id.to_string(),
+        message_id: store::message_id(delivery.event_id),
+        // Rows are only ever written from the enum; an unknown value is a bug.
+        event_type: delivery
+            .event_type
+            .parse()
+            .unwrap_or(domain::EventType::CompanyStatusChanged),
+        state,
+        next_attempt_at: (state == WebhookDeliveryState::Queued).then_some(delivery.run_at),
+        last_status: delivery.last_status.and_then(|s| u16::try_from(s).ok()),
+        last_error: delivery.last_error,
+        replay_of: delivery.replay_of.map(|id| id.to_string()),
+        created_at: delivery.created_at,
+        finished_at: delivery.finished_at,
+        attempts: attempts
+            .into_iter()
+            .map(|a| WebhookAttempt {
+                attempt: u32::try_from(a.attempt).unwrap_or(0),
+                at: a.at,
+                url: a.url,
+                response_status: a.response_status.and_then(|s| u16::try_from(s).ok()),
+                duration_ms: u64::try_from(a.duration_ms).unwrap_or(0),
+                error: a.error,
+                response_body: a.response_body,
+            })
+            .collect(),
+    }
+}
+
+pub fn notification(notification: notifications::Model) -> Notification {
+    Notification {
+        id: notification.id.to_string(),
+        event_type: notification
+            .event_type
+            .parse()
+            .unwrap_or(domain::EventType::RefreshSucceeded),
+        company_id: notification.company_id.map(CompanyId::from_uuid),
+        company_name: notification.company_name,
+        title: notification.title,
+        message: notification.message,
+        created_at: notification.created_at,
+        read_at: notification.read_at,
     }
 }

@@ -8,7 +8,7 @@ use domain::{EventType, OrganizationId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    sea_query::{Expr, ExprTrait, Func},
 };
 use uuid::Uuid;
 
@@ -496,7 +496,7 @@ impl Store {
                 counters
                     .col_expr(
                         E::FailingSince,
-                        Expr::cust_with_values("COALESCE(failing_since, ?)", [at]),
+                        Expr::from(Func::coalesce([Expr::col(E::FailingSince), Expr::val(at)])),
                     )
                     .exec(&txn)
                     .await?;
@@ -505,7 +505,7 @@ impl Store {
                 counters
                     .col_expr(
                         E::FailingSince,
-                        Expr::cust_with_values("COALESCE(failing_since, ?)", [at]),
+                        Expr::from(Func::coalesce([Expr::col(E::FailingSince), Expr::val(at)])),
                     )
                     .col_expr(
                         E::ConsecutiveFailures,

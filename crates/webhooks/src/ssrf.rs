@@ -41,8 +41,9 @@ pub enum UrlRefused {
     #[error("must name a host")]
     NoHost,
     #[error(
-        "{host} resolves to {address}, {kind}: webhooks are only sent to public internet \
-         addresses (set SPENDLENS_WEBHOOKS_ALLOW_PRIVATE=true to allow private networks)"
+        "{}: webhooks are only sent to public internet addresses \
+         (set SPENDLENS_WEBHOOKS_ALLOW_PRIVATE=true to allow private networks)",
+        forbidden_address(host, address, kind)
     )]
     Forbidden {
         host: String,
@@ -51,6 +52,17 @@ pub enum UrlRefused {
     },
     #[error("{host} could not be resolved: {error}")]
     Unresolvable { host: String, error: String },
+}
+
+/// "localhost resolves to 127.0.0.1, a loopback address", or for a literal address
+/// "127.0.0.1 is a loopback address".
+fn forbidden_address(host: &str, address: &IpAddr, kind: &str) -> String {
+    let literal = host.trim_start_matches('[').trim_end_matches(']');
+    if literal.parse::<IpAddr>().ok().as_ref() == Some(address) {
+        format!("{literal} is {kind}")
+    } else {
+        format!("{host} resolves to {address}, {kind}")
+    }
 }
 
 /// What kind of non-public address `ip` is, or `None` for a public unicast address.

@@ -9,11 +9,13 @@ pub mod companies;
 pub mod consent;
 pub mod health;
 pub mod information_requests;
+pub mod notifications;
 pub mod refreshes;
 pub mod reports;
 pub mod session;
 pub mod statuses;
 pub mod users;
+pub mod webhooks;
 
 /// Registers every `/api/v1` operation. The OpenAPI document is collected from the
 /// same calls, so it cannot drift from the routes.
@@ -52,7 +54,21 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(api_keys::list)
         .service(api_keys::create)
         .service(api_keys::revoke)
-        .service(audit::list);
+        .service(audit::list)
+        .service(webhooks::list)
+        .service(webhooks::create)
+        .service(webhooks::get)
+        .service(webhooks::update)
+        .service(webhooks::delete)
+        .service(webhooks::rotate_secret)
+        .service(webhooks::deliveries)
+        .service(webhooks::replay)
+        .service(notifications::list)
+        .service(notifications::count_unread)
+        .service(notifications::mark_all_read)
+        .service(notifications::mark_read)
+        .service(notifications::preferences)
+        .service(notifications::set_preferences);
 }
 
 /// Every documented route: operations endpoints and API v1.

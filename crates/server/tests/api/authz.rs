@@ -94,6 +94,33 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ),
     ("revoke_api_key", Access::Admin, None),
     ("list_audit_events", Access::Admin, None),
+    ("list_webhook_endpoints", Access::Admin, None),
+    (
+        "create_webhook_endpoint",
+        Access::Admin,
+        // A public address literal: checked without DNS, never contacted by the test.
+        Some(r#"{"url":"https://1.1.1.1/spendlens-hooks","event_types":["refresh.failed"]}"#),
+    ),
+    ("get_webhook_endpoint", Access::Admin, None),
+    (
+        "update_webhook_endpoint",
+        Access::Admin,
+        Some(r#"{"description":"Loan system"}"#),
+    ),
+    ("delete_webhook_endpoint", Access::Admin, None),
+    ("rotate_webhook_secret", Access::Admin, None),
+    ("list_webhook_deliveries", Access::Admin, None),
+    ("replay_webhook_delivery", Access::Admin, None),
+    ("list_notifications", Access::Person, None),
+    ("count_unread_notifications", Access::Person, None),
+    ("mark_notification_read", Access::Person, None),
+    ("mark_notifications_read", Access::Person, Some("{}")),
+    ("get_notification_preferences", Access::Person, None),
+    (
+        "set_notification_preferences",
+        Access::Person,
+        Some(r#"{"email":false}"#),
+    ),
 ];
 
 struct Operation {
@@ -145,6 +172,9 @@ struct Ids {
     batch: String,
     user: String,
     api_key: String,
+    webhook_endpoint: String,
+    webhook_delivery: String,
+    notification: String,
 }
 
 impl Ids {
@@ -159,11 +189,16 @@ impl Ids {
             &self.user
         } else if path.starts_with("/api/v1/api-keys/") {
             &self.api_key
+        } else if path.starts_with("/api/v1/webhook-endpoints/") {
+            &self.webhook_endpoint
+        } else if path.starts_with("/api/v1/notifications/") {
+            &self.notification
         } else {
             "0"
         };
         let filled = path
             .replace("{id}", id)
+            .replace("{delivery_id}", &self.webhook_delivery)
             .replace("{kind}", "profit_and_loss")
             .replace("{token}", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
         if filled == "/api/v1/company-statuses" {
@@ -175,7 +210,8 @@ impl Ids {
 }
 
 /// An organization's worth of things to point at: a connected company with a refresh,
-/// a batch, a user and an API key.
+/// a batch, a user and an API key, a webhook endpoint with a delivery, and a
+/// notification of the user's (the customer granted the request they sent).
 async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
     let company = app
         .store
@@ -244,12 +280,68 @@ async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
         )
         .await
         .unwrap();
+    let endpoint = app
+        .store
+        .create_webhook_endpoint(
+            organization,
+            store::NewWebhookEndpoint {
+                url: "https://1.1.1.1/their-hooks".to_owned(),
+                description: "Someone Else's integration".to_owned(),
+                event_types: vec![],
+                secret: webhooks::Secret::generate(),
+            },
+        )
+        .await
+        .unwrap();
+    let link = server::secrets::new_token();
+    app.store
+        .create_information_request(
+            organization,
+            company.id(),
+            "link",
+            &server::secrets::token_hash(&link),
+            store::now() + chrono::Duration::days(1),
+            None,
+            Some(domain::UserId::from_uuid(user.id)),
+        )
+        .await
+        .unwrap()
+        .expect("the company is there");
+    app.store
+        .grant_consent(&server::secrets::token_hash(&link), "sandbox")
+        .await
+        .unwrap();
+    app.store
+        .dispatch_events("authz", chrono::Duration::seconds(60), 100, |pending| {
+            outbox::compose(pending, "Bank <no-reply@bank.example>", None)
+        })
+        .await
+        .unwrap();
+    let (deliveries, _) = app
+        .store
+        .webhook_deliveries(organization, endpoint.id, None, 1)
+        .await
+        .unwrap();
+    let (notifications, _) = app
+        .store
+        .notifications(
+            organization,
+            domain::UserId::from_uuid(user.id),
+            false,
+            None,
+            1,
+        )
+        .await
+        .unwrap();
     Ids {
         company: company.id().to_string(),
         refresh: job.id.to_string(),
         batch: batch.id.to_string(),
         user: user.id.to_string(),
         api_key: key.id.to_string(),
+        webhook_endpoint: endpoint.id.to_string(),
+        webhook_delivery: deliveries[0].delivery.id.to_string(),
+        notification: notifications[0].id.to_string(),
     }
 }
 
@@ -415,7 +507,10 @@ async fn roles_that_may_not_get_403_and_admins_get_through() {
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
-    for operation in operations() {
+    let mut operations = operations();
+    // Deletions last, so the others still find what they point at.
+    operations.sort_by_key(|o| o.method == Method::DELETE);
+    for operation in operations {
         let path = ids.fill(&operation.path);
         match operation.access {
             Access::Admin => {

@@ -123,6 +123,7 @@ pub fn test_settings(database_url: String) -> Settings {
         auth: server::auth::AuthSettings::default(),
         demo_password: "spendlens-demo".to_owned(),
         report_snapshots: store::DEFAULT_RETENTION,
+        outbox: outbox::OutboxConfig::default(),
     }
 }
 
