@@ -9,9 +9,9 @@
 use std::{fmt::Write as _, time::Duration};
 
 use anyhow::{Context as _, bail};
+use domain::{CompanyId, DataStatus, OrganizationId};
 use sea_orm::DatabaseConnection;
 use serde_json::Value;
-use domain::{CompanyId, DataStatus, OrganizationId};
 use store::{CompanyFilter, CompanySortKey, Store};
 
 use crate::common::{self, Api, BenchDb, Ctx, Proc, Seed, exec, strings};

@@ -47,7 +47,7 @@ pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
 };
 pub use sea_orm::DbErr as DatabaseError;
-pub use stats::QueueStats;
+pub use stats::{QueueHealth, QueueStats};
 pub use time::now;
 
 /// A handle on the database. Cheap to clone: it wraps a connection pool.
