@@ -330,7 +330,13 @@ pub struct ReportDocument {
     pub title: String,
     pub data_type: DataType,
     pub updated_at: DateTime<Utc>,
-    /// The report's rows, as the accounting platform provided them.
+    /// For a fetched report, its data as the accounting platform provided it. For a
+    /// report Spendlens derives from the spend detail (`spend_analysis`,
+    /// `aged_payables`), its tables: `{"sheets": [{"id", "title", "columns": [{"title",
+    /// "type"}], "rows": [[cell, …]], "totals": [cell, …] | null}]}`, where a cell is a
+    /// string, a number, a date (`YYYY-MM-DD`), a month (`YYYY-MM`) or null, and `type`
+    /// is one of `text`, `money`, `count`, `percent` (a fraction), `date`, `month`,
+    /// `mixed`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
@@ -913,9 +919,18 @@ pub struct ReportQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub snapshot: Option<String>,
-    /// `json` (default), `csv`, or `xlsx` (a workbook with number and date cells).
+    /// `json` (default), `csv`, or `xlsx` (a workbook with number and date cells, a
+    /// frozen header row and a totals row per sheet). A CSV file holds the data rows of
+    /// one sheet, without the totals row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ReportFormat>,
+    /// One sheet of the report, by id. Required with `format=csv` for the spend analysis
+    /// workbook, whose sheets are `customer`, `entity_spend_breakdown`,
+    /// `spend_by_payment_method`, `supplier_analysis`, `bills`, `bill_payments` and
+    /// `expenses`; with `xlsx` or `json` it narrows the workbook to that sheet. Each
+    /// other report has one sheet, named after the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

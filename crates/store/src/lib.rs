@@ -42,7 +42,7 @@ pub use companies::{
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
 pub use rate_limits::RateLimit;
-pub use reports::{DEFAULT_RETENTION, ReportVersion};
+pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion};
 pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
 };
