@@ -494,7 +494,10 @@ where
 mod tests {
     use super::*;
 
-    fn bills(text: &str) -> (Vec<(String, f64, Option<String>)>, Option<String>) {
+    /// A bill as the test sees it: id, total, supplier name.
+    type Seen = (String, f64, Option<String>);
+
+    fn bills(text: &str) -> (Vec<Seen>, Option<String>) {
         let mut seen = Vec::new();
         let currency = for_each_result(text, |bill: Bill<'_>| -> Result<(), ()> {
             seen.push((
