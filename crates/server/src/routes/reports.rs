@@ -154,7 +154,10 @@ pub async fn get(
         "{}-{}{}-{}",
         slug(&record.company.name),
         kind.as_str().replace('_', "-"),
-        sheet.map_or(String::new(), |s| format!("-{}", s.replace('_', "-"))),
+        // A workbook's one sheet is named too; a one-sheet report is its sheet.
+        sheet
+            .filter(|_| reports::sheets(kind).len() > 1)
+            .map_or(String::new(), |s| format!("-{}", s.replace('_', "-"))),
         updated_at.format("%Y-%m-%d")
     );
     let head = ReportDocument {
