@@ -69,10 +69,13 @@ fn config_check_shows_each_setting_with_its_source_flags_over_env_over_file() {
     assert!(dir.path().join("from-file.db").exists());
 }
 
+/// A configuration file, environment variables, and what the refusal must name.
+type BadCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+
 #[test]
 fn bad_values_are_refused_at_start_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [(&str, &[(&str, &str)], &str); 5] = [
+    let cases: [BadCase<'_>; 5] = [
         ("lease_seconds = 2\n", &[], "--lease-seconds"),
         (
             "",
@@ -142,5 +145,8 @@ fn config_check_fails_when_the_database_does_not_answer() {
     let out = text(&output);
     assert!(!output.status.success(), "{out}");
     assert!(out.contains("the database does not answer"), "{out}");
-    assert!(out.contains("postgres://postgres@127.0.0.1:1/spendlens"), "{out}");
+    assert!(
+        out.contains("postgres://postgres@127.0.0.1:1/spendlens"),
+        "{out}"
+    );
 }
