@@ -316,9 +316,8 @@ async fn without_valid_credentials_every_protected_operation_answers_401() {
                 assert_eq!(
                     response.status(),
                     401,
-                    "{} {} with {credentials:?}",
+                    "{} {url} with {credentials:?}",
                     operation.method,
-                    operation.path
                 );
                 assert!(response.headers().contains_key("www-authenticate"));
                 assert_problem(response, 401).await;
@@ -336,9 +335,8 @@ async fn without_valid_credentials_every_protected_operation_answers_401() {
             assert_eq!(
                 response.status(),
                 401,
-                "{} {} with a forged cookie",
+                "{} {url} with a forged cookie",
                 operation.method,
-                operation.path
             );
         }
     }
