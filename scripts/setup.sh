@@ -4,16 +4,13 @@
 # Everything comes from crates.io, npm, PyPI or Debian: nothing is downloaded at build time.
 #
 #   scripts/setup.sh run    # Rust target, trunk, wasm-bindgen, wasm-opt
-#   scripts/setup.sh test   # the same, plus nextest, Chromium, playwright-core, schemathesis,
-#                           # standardwebhooks (PyPI), PostgreSQL
+#   scripts/setup.sh test   # the same, plus nextest, Chromium, playwright-core, the Python
+#                           # test tools (scripts/requirements-test.txt), PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 purpose="${1:-run}"
 TRUNK_VERSION=0.21.14
-SCHEMATHESIS_VERSION=4.32.5
-# The independent verifier of webhook signatures in the API tests (tests/api/webhooks.rs).
-STANDARDWEBHOOKS_VERSION=1.1.0
 CACHE="${SPENDLENS_CACHE:-$HOME/.cache/spendlens}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -65,16 +62,13 @@ if [ ! -d e2e/node_modules/playwright-core ]; then
   (cd e2e && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-if ! "$CACHE/venv/bin/st" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
-  say "Installing schemathesis $SCHEMATHESIS_VERSION from PyPI"
-  python3 -m venv "$CACHE/venv"
-  "$CACHE/venv/bin/pip" install -q "schemathesis==$SCHEMATHESIS_VERSION"
-fi
-
-if ! "$CACHE/venv/bin/python" -c "import importlib.metadata as m; assert m.version('standardwebhooks') == '$STANDARDWEBHOOKS_VERSION'" 2>/dev/null; then
-  say "Installing standardwebhooks $STANDARDWEBHOOKS_VERSION from PyPI"
+# The Python test tools, pinned in scripts/requirements-test.txt; reinstalled when that
+# file changes.
+if ! cmp -s scripts/requirements-test.txt "$CACHE/venv/requirements-test.txt"; then
+  say "Installing the Python test tools from PyPI (scripts/requirements-test.txt)"
   [ -x "$CACHE/venv/bin/pip" ] || python3 -m venv "$CACHE/venv"
-  "$CACHE/venv/bin/pip" install -q "standardwebhooks==$STANDARDWEBHOOKS_VERSION"
+  "$CACHE/venv/bin/pip" install -q -r scripts/requirements-test.txt
+  cp scripts/requirements-test.txt "$CACHE/venv/requirements-test.txt"
 fi
 
 if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then

@@ -2,7 +2,9 @@
 # Runs every check and test of Spendlens, as CI does:
 #   formatting, clippy, the wire-types dependency check, the Rust tests on SQLite and
 #   on PostgreSQL (a fresh database per test), the WASM build, the browser e2e test in
-#   headless Chromium, and schemathesis against the served OpenAPI document.
+#   headless Chromium, schemathesis against the served OpenAPI document, and a Python
+#   client generated from api-spec/openapi.json (openapi-python-client) used as an
+#   integrator would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -58,6 +60,10 @@ ok "e2e (Chromium)"
 step "schemathesis against the served OpenAPI document"
 scripts/schemathesis.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv/bin/st"
 ok "schemathesis"
+
+step "An integrator's client generated from api-spec/openapi.json (openapi-python-client)"
+scripts/integrator.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv"
+ok "generated Python client: list, refresh, status; spec valid (openapi-spec-validator)"
 
 printf '\nAll checks passed in %ss.\n' "$(( $(date +%s) - started ))"
 # The closing line CI reads.

@@ -343,7 +343,13 @@ pub struct ReportDocument {
     pub title: String,
     pub data_type: DataType,
     pub updated_at: DateTime<Utc>,
-    /// The report's rows, as the accounting platform provided them.
+    /// For a fetched report, its data as the accounting platform provided it. For a
+    /// report Spendlens derives from the spend detail (`spend_analysis`,
+    /// `aged_payables`), its tables: `{"sheets": [{"id", "title", "columns": [{"title",
+    /// "type"}], "rows": [[cell, …]], "totals": [cell, …] | null}]}`, where a cell is a
+    /// string, a number, a date (`YYYY-MM-DD`), a month (`YYYY-MM`) or null, and `type`
+    /// is one of `text`, `money`, `count`, `percent` (a fraction), `date`, `month`,
+    /// `mixed`.
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: serde_json::Value,
 }
@@ -382,6 +388,35 @@ pub struct FieldError {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Health {
     pub status: String,
+}
+
+/// `/readyz`: whether this replica can serve, and how the refresh queue it shares with
+/// every other process is doing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Readiness {
+    /// `ok`, or `degraded` when the queue is not being drained (the replica still
+    /// serves: a slow worker is no reason to take the API out of a load balancer).
+    pub status: String,
+    /// How long the database took to answer, in milliseconds.
+    pub database_ms: f64,
+    pub queue: QueueHealth,
+}
+
+/// The refresh queue as every process sees it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct QueueHealth {
+    /// `ok` or `stalled`.
+    pub status: String,
+    /// Seconds the oldest due refresh has waited to start (0 when none waits).
+    pub oldest_due_seconds: f64,
+    /// Running refreshes whose worker stopped renewing its lease: they are taken over
+    /// by another worker as soon as one claims work.
+    pub expired_leases: u64,
+    /// Why the queue is `stalled`, for an operator.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
 }
 
 #[cfg(test)]
@@ -897,9 +932,18 @@ pub struct ReportQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub snapshot: Option<String>,
-    /// `json` (default), `csv`, or `xlsx` (a workbook with number and date cells).
+    /// `json` (default), `csv`, or `xlsx` (a workbook with number and date cells, a
+    /// frozen header row and a totals row per sheet). A CSV file holds the data rows of
+    /// one sheet, without the totals row.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ReportFormat>,
+    /// One sheet of the report, by id. Required with `format=csv` for the spend analysis
+    /// workbook, whose sheets are `customer`, `entity_spend_breakdown`,
+    /// `spend_by_payment_method`, `supplier_analysis`, `bills`, `bill_payments` and
+    /// `expenses`; with `xlsx` or `json` it narrows the workbook to that sheet. Each
+    /// other report has one sheet, named after the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]

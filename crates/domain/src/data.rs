@@ -46,7 +46,8 @@ impl DataType {
         }
     }
 
-    /// The reports a fetch of this data type produces.
+    /// The reports a fetch of this data type stores (the reports derived from them,
+    /// [`ReportKind::is_derived`], are not stored: they are computed when downloaded).
     pub fn reports(self) -> &'static [ReportKind] {
         match self {
             DataType::Financials => &[ReportKind::ProfitAndLoss, ReportKind::BalanceSheet],
@@ -76,7 +77,8 @@ impl FromStr for DataType {
     }
 }
 
-/// One report of a company, kept with its own update time.
+/// One report of a company, with its own update time: either stored as fetched, or
+/// derived from the stored spend detail of the same refresh when downloaded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -86,15 +88,22 @@ pub enum ReportKind {
     Suppliers,
     Bills,
     BillPayments,
+    /// A workbook of the spend detail: customer summary, monthly breakdown, spend by
+    /// payment method, supplier analysis, bills, bill payments, expense accounts.
+    SpendAnalysis,
+    /// Accounts payable ageing: what is owed to each supplier by days overdue.
+    AgedPayables,
 }
 
 impl ReportKind {
-    pub const ALL: [ReportKind; 5] = [
+    pub const ALL: [ReportKind; 7] = [
         ReportKind::ProfitAndLoss,
         ReportKind::BalanceSheet,
         ReportKind::Suppliers,
         ReportKind::Bills,
         ReportKind::BillPayments,
+        ReportKind::SpendAnalysis,
+        ReportKind::AgedPayables,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -104,6 +113,8 @@ impl ReportKind {
             ReportKind::Suppliers => "suppliers",
             ReportKind::Bills => "bills",
             ReportKind::BillPayments => "bill_payments",
+            ReportKind::SpendAnalysis => "spend_analysis",
+            ReportKind::AgedPayables => "aged_payables",
         }
     }
 
@@ -111,18 +122,46 @@ impl ReportKind {
         match self {
             ReportKind::ProfitAndLoss => "Profit and loss",
             ReportKind::BalanceSheet => "Balance sheet",
-            ReportKind::Suppliers => "Suppliers",
+            ReportKind::Suppliers => "Supplier list",
             ReportKind::Bills => "Bills",
             ReportKind::BillPayments => "Bill payments",
+            ReportKind::SpendAnalysis => "Spend analysis",
+            ReportKind::AgedPayables => "Accounts payable ageing",
         }
     }
 
     pub const fn data_type(self) -> DataType {
         match self {
             ReportKind::ProfitAndLoss | ReportKind::BalanceSheet => DataType::Financials,
-            ReportKind::Suppliers | ReportKind::Bills | ReportKind::BillPayments => {
-                DataType::SpendDetail
-            }
+            ReportKind::Suppliers
+            | ReportKind::Bills
+            | ReportKind::BillPayments
+            | ReportKind::SpendAnalysis
+            | ReportKind::AgedPayables => DataType::SpendDetail,
+        }
+    }
+
+    /// Computed from stored reports when downloaded, rather than stored itself.
+    pub const fn is_derived(self) -> bool {
+        matches!(self, ReportKind::SpendAnalysis | ReportKind::AgedPayables)
+    }
+
+    /// The stored reports this report's files are made from, the one whose versions
+    /// it follows first: a derived report has the `updated_at` and the snapshots of
+    /// its first source; the others are read from the same refresh. The supplier list
+    /// also reads the bills, for each supplier's bills, spend and outstanding balance.
+    pub const fn sources(self) -> &'static [ReportKind] {
+        match self {
+            ReportKind::ProfitAndLoss => &[ReportKind::ProfitAndLoss],
+            ReportKind::BalanceSheet => &[ReportKind::BalanceSheet],
+            ReportKind::Suppliers => &[ReportKind::Suppliers, ReportKind::Bills],
+            ReportKind::Bills | ReportKind::AgedPayables => &[ReportKind::Bills],
+            ReportKind::BillPayments => &[ReportKind::BillPayments],
+            ReportKind::SpendAnalysis => &[
+                ReportKind::Bills,
+                ReportKind::Suppliers,
+                ReportKind::BillPayments,
+            ],
         }
     }
 }
@@ -161,7 +200,24 @@ mod tests {
             }
         }
         let listed: usize = DataType::ALL.iter().map(|t| t.reports().len()).sum();
-        assert_eq!(listed, ReportKind::ALL.len());
+        let stored = ReportKind::ALL.iter().filter(|k| !k.is_derived()).count();
+        assert_eq!(listed, stored);
+    }
+
+    #[test]
+    fn reports_are_made_from_stored_reports_of_their_own_data_type() {
+        for kind in ReportKind::ALL {
+            let sources = kind.sources();
+            assert!(!sources.is_empty(), "{kind}");
+            if !kind.is_derived() {
+                assert_eq!(sources[0], kind, "a stored report follows its own versions");
+            }
+            for source in sources {
+                assert!(!source.is_derived(), "{kind} reads {source}");
+                assert_eq!(source.data_type(), kind.data_type());
+                assert!(kind.data_type().reports().contains(source));
+            }
+        }
     }
 
     #[test]

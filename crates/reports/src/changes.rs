@@ -89,7 +89,7 @@ fn suppliers(payload: &Value) -> BTreeMap<String, SupplierRef> {
         .collect()
 }
 
-/// Accounts payable, its overdue part on `as_of`, and the outstanding balance per
+/// Accounts payable (every open bill's amount due, credits included), its overdue part on `as_of`, and the outstanding balance per
 /// supplier, from a bills payload.
 fn payables(bills: &Value, as_of: NaiveDate) -> (f64, f64, BTreeMap<SupplierRef, f64>) {
     let mut total = 0.0;
@@ -97,7 +97,8 @@ fn payables(bills: &Value, as_of: NaiveDate) -> (f64, f64, BTreeMap<SupplierRef,
     let mut by_supplier = BTreeMap::new();
     for bill in results(bills) {
         let due = bill.get("amountDue").and_then(Value::as_f64).unwrap_or(0.0);
-        if due <= 0.0 {
+        // A credit (a negative amount due) lowers what is owed, as in the ageing report.
+        if due == 0.0 {
             continue;
         }
         total += due;

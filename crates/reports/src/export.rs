@@ -1,138 +1,223 @@
-//! Reports as files: each report kind is a table (typed columns, one row per account,
-//! supplier, bill or payment), written as CSV or as an xlsx workbook with real number
-//! and date cells, a bold frozen header row, an autofilter and sized columns.
+//! Reports as files: each report kind is one or more sheets (see [`sheets`]), written
+//! from the stored payloads of one refresh ([`Sources`]) as CSV, an xlsx workbook or
+//! JSON tables ([`write`]).
 //!
-//! Rows are streamed from the stored payload straight into the writer (the xlsx sheet
-//! in constant-memory mode), so a company with 100,000 bills is not held twice.
-
-use std::borrow::Cow;
+//! Rows are streamed from the stored JSON text straight into the writer (the xlsx
+//! sheets in constant-memory mode), so a company with 100,000 bills is held once, as
+//! the text read from the database; see `docs/benchmarks.md` ("Reports").
 
 use chrono::NaiveDate;
 use domain::ReportKind;
-use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, XlsxError};
+use serde::Deserialize;
 use serde_json::Value;
 
-/// How a column's cells are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnKind {
-    Text,
-    Money,
-    Date,
+use crate::{
+    source::{Bill, Payment, ReadError, Text, for_each_result},
+    spend,
+    table::{Cell, Column, ColumnKind, ExportError, Sheet, Sink, TableFormat, cents, col, sink},
+};
+
+use ColumnKind::{Date, Money, Text as TextCol};
+
+/// The stored payloads (JSON text, as stored) of one refresh that a report is made of,
+/// and what they describe. A payload left out reads as empty.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sources<'a> {
+    pub company_name: &'a str,
+    /// The day the data describes (the refresh's): what is overdue is counted on it.
+    pub as_of: NaiveDate,
+    texts: [&'a str; 5],
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct Column {
-    pub title: &'static str,
-    pub kind: ColumnKind,
-    /// Width in characters, for the xlsx sheet.
-    pub width: f64,
-}
+impl<'a> Sources<'a> {
+    pub fn new(company_name: &'a str, as_of: NaiveDate) -> Self {
+        Self {
+            company_name,
+            as_of,
+            texts: [""; 5],
+        }
+    }
 
-const fn col(title: &'static str, kind: ColumnKind, width: f64) -> Column {
-    Column { title, kind, width }
-}
+    fn slot(kind: ReportKind) -> Option<usize> {
+        match kind {
+            ReportKind::ProfitAndLoss => Some(0),
+            ReportKind::BalanceSheet => Some(1),
+            ReportKind::Suppliers => Some(2),
+            ReportKind::Bills => Some(3),
+            ReportKind::BillPayments => Some(4),
+            ReportKind::SpendAnalysis | ReportKind::AgedPayables => None,
+        }
+    }
 
-use ColumnKind::{Date, Money, Text};
+    /// With the stored payload of `kind` (a derived kind has none and is ignored).
+    pub fn with(mut self, kind: ReportKind, text: &'a str) -> Self {
+        if let Some(slot) = Self::slot(kind) {
+            self.texts[slot] = text;
+        }
+        self
+    }
 
-/// One cell of a row.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Cell<'a> {
-    Text(Cow<'a, str>),
-    Number(f64),
-    Date(NaiveDate),
-    Empty,
-}
-
-/// Why a report could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum ExportError {
-    #[error("writing the CSV: {0}")]
-    Csv(#[from] csv::Error),
-    #[error("writing the workbook: {0}")]
-    Xlsx(#[from] XlsxError),
+    pub fn text(&self, kind: ReportKind) -> &'a str {
+        Self::slot(kind).map_or("", |slot| self.texts[slot])
+    }
 }
 
 const PROFIT_AND_LOSS: &[Column] = &[
     col("Period start", Date, 12.0),
     col("Period end", Date, 12.0),
-    col("Section", Text, 18.0),
-    col("Account", Text, 28.0),
+    col("Section", TextCol, 18.0),
+    col("Account", TextCol, 28.0),
     col("Amount", Money, 14.0),
 ];
 
 const BALANCE_SHEET: &[Column] = &[
     col("Date", Date, 12.0),
-    col("Section", Text, 14.0),
-    col("Account", Text, 30.0),
+    col("Section", TextCol, 14.0),
+    col("Account", TextCol, 30.0),
     col("Amount", Money, 14.0),
 ];
 
-const SUPPLIERS: &[Column] = &[
-    col("Supplier id", Text, 14.0),
-    col("Supplier", Text, 30.0),
-    col("Status", Text, 10.0),
-    col("Currency", Text, 9.0),
-    col("Payment terms", Text, 14.0),
-    col("Payment method", Text, 16.0),
-    col("Email", Text, 30.0),
-];
-
-const BILLS: &[Column] = &[
-    col("Bill id", Text, 14.0),
-    col("Reference", Text, 14.0),
-    col("Supplier", Text, 30.0),
+pub(crate) const BILLS: &[Column] = &[
+    col("Bill id", TextCol, 14.0),
+    col("Reference", TextCol, 14.0),
+    col("Supplier", TextCol, 30.0),
     col("Issue date", Date, 12.0),
     col("Due date", Date, 12.0),
-    col("Currency", Text, 9.0),
+    col("Currency", TextCol, 9.0),
     col("Total", Money, 14.0),
     col("Amount due", Money, 14.0),
-    col("Status", Text, 14.0),
+    col("Status", TextCol, 14.0),
 ];
 
-const BILL_PAYMENTS: &[Column] = &[
-    col("Payment id", Text, 14.0),
-    col("Supplier", Text, 30.0),
+pub(crate) const BILL_PAYMENTS: &[Column] = &[
+    col("Payment id", TextCol, 14.0),
+    col("Supplier", TextCol, 30.0),
     col("Date", Date, 12.0),
-    col("Currency", Text, 9.0),
+    col("Currency", TextCol, 9.0),
     col("Amount", Money, 14.0),
-    col("Payment method", Text, 16.0),
-    col("Bills", Text, 30.0),
+    col("Payment method", TextCol, 16.0),
+    col("Bills", TextCol, 30.0),
 ];
 
-/// The columns of a report kind's table.
-pub fn columns(kind: ReportKind) -> &'static [Column] {
+const fn one(id: &'static str, title: &'static str, columns: &'static [Column]) -> Sheet {
+    Sheet { id, title, columns }
+}
+
+pub(crate) const BILLS_SHEET: Sheet = one("bills", "Bills", BILLS);
+pub(crate) const BILL_PAYMENTS_SHEET: Sheet = one("bill_payments", "Bill payments", BILL_PAYMENTS);
+
+/// The sheets of a report kind, in order: one for most, seven for the spend analysis.
+pub fn sheets(kind: ReportKind) -> &'static [Sheet] {
+    const PL: &[Sheet] = &[one("profit_and_loss", "Profit and loss", PROFIT_AND_LOSS)];
+    const BS: &[Sheet] = &[one("balance_sheet", "Balance sheet", BALANCE_SHEET)];
+    const BILLS_ONLY: &[Sheet] = &[BILLS_SHEET];
+    const PAYMENTS_ONLY: &[Sheet] = &[BILL_PAYMENTS_SHEET];
     match kind {
-        ReportKind::ProfitAndLoss => PROFIT_AND_LOSS,
-        ReportKind::BalanceSheet => BALANCE_SHEET,
-        ReportKind::Suppliers => SUPPLIERS,
-        ReportKind::Bills => BILLS,
-        ReportKind::BillPayments => BILL_PAYMENTS,
+        ReportKind::ProfitAndLoss => PL,
+        ReportKind::BalanceSheet => BS,
+        ReportKind::Suppliers => spend::SUPPLIER_LIST,
+        ReportKind::Bills => BILLS_ONLY,
+        ReportKind::BillPayments => PAYMENTS_ONLY,
+        ReportKind::SpendAnalysis => spend::SPEND_ANALYSIS,
+        ReportKind::AgedPayables => spend::AGED_PAYABLES,
     }
+}
+
+/// Checks `sheet` (from `?sheet=`) against the report's sheets and the format: a CSV
+/// file holds one sheet. Answers the sheet's id, or `None` for all of them.
+pub fn choose_sheet(
+    kind: ReportKind,
+    format: TableFormat,
+    sheet: Option<&str>,
+) -> Result<Option<&'static str>, ExportError> {
+    let all = sheets(kind);
+    match sheet {
+        Some(id) => all
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| Some(s.id))
+            .ok_or_else(|| ExportError::UnknownSheet(id.to_owned())),
+        None if format == TableFormat::Csv && all.len() > 1 => {
+            Err(ExportError::OneSheetPerCsv(all.len()))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Writes the report as a file of `format`: every sheet, or only `sheet`.
+pub fn write(
+    kind: ReportKind,
+    sources: &Sources<'_>,
+    format: TableFormat,
+    sheet: Option<&str>,
+) -> Result<Vec<u8>, ExportError> {
+    let only = choose_sheet(kind, format, sheet)?;
+    let mut out = sink(format, only);
+    emit(kind, sources, out.as_mut())?;
+    out.finish()
+}
+
+fn emit(kind: ReportKind, sources: &Sources<'_>, out: &mut dyn Sink) -> Result<(), ExportError> {
+    let sheet = &sheets(kind)[0];
+    match kind {
+        ReportKind::ProfitAndLoss => {
+            out.start(sheet)?;
+            profit_and_loss_rows(&parse(sources.text(kind))?, out)
+        }
+        ReportKind::BalanceSheet => {
+            out.start(sheet)?;
+            balance_sheet_rows(&parse(sources.text(kind))?, out)
+        }
+        ReportKind::Bills => {
+            out.start(sheet)?;
+            bill_rows(sources.text(kind), out)
+        }
+        ReportKind::BillPayments => {
+            out.start(sheet)?;
+            payment_rows(sources.text(kind), out)
+        }
+        ReportKind::Suppliers => spend::supplier_list(sources, out),
+        ReportKind::AgedPayables => spend::aged_payables(sources, out),
+        ReportKind::SpendAnalysis => spend::spend_analysis(sources, out),
+    }
+}
+
+/// A small payload (the financial statements: twelve months) as a JSON tree.
+fn parse(text: &str) -> Result<Value, ExportError> {
+    if text.trim().is_empty() {
+        return Ok(Value::Null);
+    }
+    serde_json::from_str(text).map_err(ExportError::Payload)
+}
+
+/// Streams the `results` of a stored payload into `each`.
+pub(crate) fn read<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    each: impl FnMut(T) -> Result<(), ExportError>,
+) -> Result<Text<'a>, ExportError> {
+    for_each_result(text, each).map_err(|e| match e {
+        ReadError::Json(e) => ExportError::Payload(e),
+        ReadError::Stopped(e) => e,
+    })
 }
 
 fn text<'a>(value: &'a Value, key: &str) -> Cell<'a> {
     match value.get(key) {
-        Some(Value::String(s)) => Cell::Text(Cow::Borrowed(s)),
-        Some(Value::Number(n)) => Cell::Text(Cow::Owned(n.to_string())),
+        Some(Value::String(s)) => Cell::text(s),
+        Some(Value::Number(n)) => Cell::Text(n.to_string().into()),
         _ => Cell::Empty,
     }
 }
 
 fn number<'a>(value: &Value, key: &str) -> Cell<'a> {
-    value
-        .get(key)
-        .and_then(Value::as_f64)
-        .map_or(Cell::Empty, Cell::Number)
+    Cell::money(value.get(key).and_then(Value::as_f64))
 }
 
 fn date<'a>(value: &'a Value, key: &str) -> Cell<'a> {
-    let Some(raw) = value.get(key).and_then(Value::as_str) else {
-        return Cell::Empty;
-    };
-    match raw.get(..10).and_then(|d| d.parse().ok()) {
-        Some(day) => Cell::Date(day),
-        None => Cell::Text(Cow::Borrowed(raw)),
-    }
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .map_or(Cell::Empty, Cell::day)
 }
 
 fn list<'a>(payload: &'a Value, key: &str) -> &'a [Value] {
@@ -142,188 +227,127 @@ fn list<'a>(payload: &'a Value, key: &str) -> &'a [Value] {
         .map_or(&[], Vec::as_slice)
 }
 
-/// Calls `row` with each row of the report's table, in order.
-pub fn for_each_row<E>(
-    kind: ReportKind,
-    payload: &Value,
-    mut row: impl FnMut(&[Cell<'_>]) -> Result<(), E>,
-) -> Result<(), E> {
-    match kind {
-        ReportKind::ProfitAndLoss => {
-            for period in list(payload, "periods") {
-                let (from, to) = (date(period, "fromDate"), date(period, "toDate"));
-                for (key, section) in [
-                    ("income", "Income"),
-                    ("costOfSales", "Cost of sales"),
-                    ("expenses", "Expenses"),
-                    ("otherExpenses", "Other expenses"),
-                ] {
-                    let Some(part) = period.get(key) else {
-                        continue;
-                    };
-                    for account in list(part, "accounts") {
-                        row(&[
-                            from.clone(),
-                            to.clone(),
-                            Cell::Text(section.into()),
-                            text(account, "name"),
-                            number(account, "value"),
-                        ])?;
-                    }
-                }
-                for (key, label) in [
-                    ("grossProfit", "Gross profit"),
-                    ("netOperatingProfit", "Net operating profit"),
-                    ("netProfit", "Net profit"),
-                ] {
-                    row(&[
-                        from.clone(),
-                        to.clone(),
-                        Cell::Text("Result".into()),
-                        Cell::Text(label.into()),
-                        number(period, key),
-                    ])?;
-                }
-            }
-        }
-        ReportKind::BalanceSheet => {
-            for report in list(payload, "reports") {
-                let day = date(report, "date");
-                for (key, section) in [
-                    ("assets", "Assets"),
-                    ("liabilities", "Liabilities"),
-                    ("equity", "Equity"),
-                ] {
-                    let Some(part) = report.get(key) else {
-                        continue;
-                    };
-                    for account in list(part, "accounts") {
-                        row(&[
-                            day.clone(),
-                            Cell::Text(section.into()),
-                            text(account, "name"),
-                            number(account, "value"),
-                        ])?;
-                    }
-                }
-                row(&[
-                    day.clone(),
-                    Cell::Text("Result".into()),
-                    Cell::Text("Net assets".into()),
-                    number(report, "netAssets"),
+fn profit_and_loss_rows(payload: &Value, out: &mut dyn Sink) -> Result<(), ExportError> {
+    for period in list(payload, "periods") {
+        let (from, to) = (date(period, "fromDate"), date(period, "toDate"));
+        for (key, section) in [
+            ("income", "Income"),
+            ("costOfSales", "Cost of sales"),
+            ("expenses", "Expenses"),
+            ("otherExpenses", "Other expenses"),
+        ] {
+            let Some(part) = period.get(key) else {
+                continue;
+            };
+            for account in list(part, "accounts") {
+                out.row(&[
+                    from.clone(),
+                    to.clone(),
+                    Cell::text(section),
+                    text(account, "name"),
+                    number(account, "value"),
                 ])?;
             }
         }
-        ReportKind::Suppliers => {
-            for s in list(payload, "results") {
-                row(&[
-                    text(s, "id"),
-                    text(s, "supplierName"),
-                    text(s, "status"),
-                    text(s, "defaultCurrency"),
-                    text(s, "paymentTerms"),
-                    text(s, "paymentMethod"),
-                    text(s, "emailAddress"),
-                ])?;
-            }
-        }
-        ReportKind::Bills => {
-            for b in list(payload, "results") {
-                let supplier = b.get("supplierRef").unwrap_or(&Value::Null);
-                row(&[
-                    text(b, "id"),
-                    text(b, "reference"),
-                    text(supplier, "supplierName"),
-                    date(b, "issueDate"),
-                    date(b, "dueDate"),
-                    text(b, "currency"),
-                    number(b, "totalAmount"),
-                    number(b, "amountDue"),
-                    text(b, "status"),
-                ])?;
-            }
-        }
-        ReportKind::BillPayments => {
-            for p in list(payload, "results") {
-                let supplier = p.get("supplierRef").unwrap_or(&Value::Null);
-                let bills: Vec<&str> = list(p, "lines")
-                    .iter()
-                    .filter_map(|l| l.get("billId").and_then(Value::as_str))
-                    .collect();
-                row(&[
-                    text(p, "id"),
-                    text(supplier, "supplierName"),
-                    date(p, "date"),
-                    text(p, "currency"),
-                    number(p, "totalAmount"),
-                    text(p, "paymentMethod"),
-                    Cell::Text(bills.join(" ").into()),
-                ])?;
-            }
+        for (key, label) in [
+            ("grossProfit", "Gross profit"),
+            ("netOperatingProfit", "Net operating profit"),
+            ("netProfit", "Net profit"),
+        ] {
+            out.row(&[
+                from.clone(),
+                to.clone(),
+                Cell::text("Result"),
+                Cell::text(label),
+                number(period, key),
+            ])?;
         }
     }
     Ok(())
 }
 
-/// The report as CSV: a header row, then the rows; dates as `YYYY-MM-DD`, amounts as
-/// plain numbers.
-pub fn to_csv(kind: ReportKind, payload: &Value) -> Result<Vec<u8>, ExportError> {
-    let mut out = csv::Writer::from_writer(Vec::new());
-    out.write_record(columns(kind).iter().map(|c| c.title))?;
-    let mut record: Vec<String> = Vec::new();
-    for_each_row(kind, payload, |cells| {
-        record.clear();
-        record.extend(cells.iter().map(|cell| match cell {
-            Cell::Text(t) => t.to_string(),
-            Cell::Number(n) => n.to_string(),
-            Cell::Date(d) => d.to_string(),
-            Cell::Empty => String::new(),
-        }));
-        out.write_record(&record)
-    })?;
-    out.into_inner()
-        .map_err(|e| ExportError::Csv(csv::Error::from(e.into_error())))
-}
-
-/// The report as an xlsx workbook of one sheet named after it.
-pub fn to_xlsx(kind: ReportKind, payload: &Value) -> Result<Vec<u8>, ExportError> {
-    let header = Format::new()
-        .set_bold()
-        .set_background_color(Color::RGB(0xE8EEF7))
-        .set_border_bottom(FormatBorder::Thin);
-    let money = Format::new().set_num_format("#,##0.00");
-    let day = Format::new().set_num_format("yyyy-mm-dd");
-    let mut workbook = Workbook::new();
-    let sheet = workbook.add_worksheet_with_constant_memory();
-    sheet.set_name(kind.title())?;
-    let columns = columns(kind);
-    for (i, column) in columns.iter().enumerate() {
-        let c = u16::try_from(i).unwrap_or(u16::MAX);
-        sheet.set_column_width(c, column.width)?;
-        sheet.write_string_with_format(0, c, column.title, &header)?;
-    }
-    sheet.set_freeze_panes(1, 0)?;
-    let mut r: u32 = 0;
-    for_each_row(kind, payload, |cells| -> Result<(), XlsxError> {
-        r += 1;
-        for (i, cell) in cells.iter().enumerate() {
-            let c = u16::try_from(i).unwrap_or(u16::MAX);
-            match cell {
-                Cell::Text(t) => {
-                    sheet.write_string(r, c, t.as_ref())?;
-                }
-                Cell::Number(n) => {
-                    sheet.write_number_with_format(r, c, *n, &money)?;
-                }
-                Cell::Date(d) => {
-                    sheet.write_datetime_with_format(r, c, d, &day)?;
-                }
-                Cell::Empty => {}
+fn balance_sheet_rows(payload: &Value, out: &mut dyn Sink) -> Result<(), ExportError> {
+    for report in list(payload, "reports") {
+        let day = date(report, "date");
+        for (key, section) in [
+            ("assets", "Assets"),
+            ("liabilities", "Liabilities"),
+            ("equity", "Equity"),
+        ] {
+            let Some(part) = report.get(key) else {
+                continue;
+            };
+            for account in list(part, "accounts") {
+                out.row(&[
+                    day.clone(),
+                    Cell::text(section),
+                    text(account, "name"),
+                    number(account, "value"),
+                ])?;
             }
         }
-        Ok(())
+        out.row(&[
+            day.clone(),
+            Cell::text("Result"),
+            Cell::text("Net assets"),
+            number(report, "netAssets"),
+        ])?;
+    }
+    Ok(())
+}
+
+/// One row per bill, then the totals of the amounts.
+pub(crate) fn bill_rows(text: &str, out: &mut dyn Sink) -> Result<(), ExportError> {
+    let (mut total, mut due) = (0.0, 0.0);
+    read(text, |b: Bill<'_>| {
+        total += b.total.or_zero();
+        due += b.amount_due.or_zero();
+        let supplier = b.supplier.0.as_ref().map_or("", |s| s.name.as_str());
+        out.row(&[
+            Cell::text(b.id.as_str()),
+            Cell::text(b.reference.as_str()),
+            Cell::text(supplier),
+            Cell::day(b.issue_date.as_str()),
+            Cell::day(b.due_date.as_str()),
+            Cell::text(b.currency.as_str()),
+            Cell::money(b.total.0),
+            Cell::money(b.amount_due.0),
+            Cell::text(b.status.as_str()),
+        ])
     })?;
-    let last = u16::try_from(columns.len().saturating_sub(1)).unwrap_or(0);
-    sheet.autofilter(0, 0, r.max(1), last)?;
-    Ok(workbook.save_to_buffer()?)
+    let mut totals = vec![Cell::Empty; BILLS.len()];
+    totals[0] = Cell::text("Total");
+    totals[6] = Cell::Money(cents(total));
+    totals[7] = Cell::Money(cents(due));
+    out.totals(&totals)
+}
+
+/// One row per payment, then the total paid.
+pub(crate) fn payment_rows(text: &str, out: &mut dyn Sink) -> Result<(), ExportError> {
+    let mut paid = 0.0;
+    let mut bills = String::new();
+    read(text, |p: Payment<'_>| {
+        paid += p.total.or_zero();
+        bills.clear();
+        for line in p.lines.0.iter().filter(|l| !l.bill_id.is_empty()) {
+            if !bills.is_empty() {
+                bills.push(' ');
+            }
+            bills.push_str(line.bill_id.as_str());
+        }
+        let supplier = p.supplier.0.as_ref().map_or("", |s| s.name.as_str());
+        out.row(&[
+            Cell::text(p.id.as_str()),
+            Cell::text(supplier),
+            Cell::day(p.date.as_str()),
+            Cell::text(p.currency.as_str()),
+            Cell::money(p.total.0),
+            Cell::text(p.method()),
+            Cell::text(&bills),
+        ])
+    })?;
+    let mut totals = vec![Cell::Empty; BILL_PAYMENTS.len()];
+    totals[0] = Cell::text("Total");
+    totals[4] = Cell::Money(cents(paid));
+    out.totals(&totals)
 }

@@ -1,12 +1,19 @@
 //! What a company's stored report data says, computed from the report payloads (the
-//! shapes both providers store: `results` lists of suppliers and bills, as in
-//! `docs/upstream-http-provider.md`).
+//! shapes both providers store: `results` lists of suppliers, bills and payments, as in
+//! `docs/upstream-http-provider.md`): the report files (`write`: CSV, xlsx, JSON
+//! tables), the reports derived from the spend detail (supplier list figures, accounts
+//! payable ageing, the spend analysis workbook), and what changed between refreshes.
 //!
 //! Architecture invariant: pure functions, no IO; the server reads the snapshots and
-//! hands their payloads here.
+//! hands their payloads here (as the stored JSON text, so nothing is held twice).
 
 mod changes;
 mod export;
+mod source;
+mod spend;
+mod table;
 
 pub use changes::{Delta, Mover, SpendChanges, SupplierRef, spend_changes};
-pub use export::{Cell, Column, ColumnKind, ExportError, columns, for_each_row, to_csv, to_xlsx};
+pub use export::{Sources, choose_sheet, sheets, write};
+pub use spend::{AGEING_BUCKETS, ageing_bucket};
+pub use table::{Cell, Column, ColumnKind, ExportError, Sheet, TableFormat};

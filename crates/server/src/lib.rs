@@ -6,6 +6,7 @@
 //! through [`error::ApiError`].
 
 pub mod auth;
+pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;

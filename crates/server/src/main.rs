@@ -2,13 +2,14 @@
 
 use std::{path::PathBuf, sync::Arc, time::Duration};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use mail::{MailConfig, MailWorker, Transport};
 use outbox::{OutboxConfig, OutboxWorker};
 use providers::{HttpConfig, SandboxConfig};
 use refresh::{Worker, WorkerConfig};
 use server::{
     auth::AuthSettings,
+    config,
     startup::{self, Application, Settings, Upstream},
 };
 use store::RateLimit;
@@ -22,6 +23,10 @@ use webhooks::SenderConfig;
     about = "The Spendlens Relationship Manager Portal"
 )]
 struct Cli {
+    /// A TOML file of settings (keys: the flags' names with underscores); flags and
+    /// environment variables override it.
+    #[arg(long, global = true, env = "SPENDLENS_CONFIG", value_name = "PATH")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,6 +48,17 @@ enum Command {
     /// API keys: `api-key create --org SLUG --name NAME` (prints the key once).
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Configuration: `config check` validates the settings `serve` would start with.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check every setting `spendlens serve` would use (flags, environment, the
+    /// `--config` file, defaults), print them with where each came from (secrets
+    /// masked), and check that the database answers. Exits non-zero on any problem.
+    Check,
 }
 
 #[derive(Subcommand)]
@@ -87,7 +103,8 @@ struct DatabaseArgs {
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "sqlite://data/spendlens.db?mode=rwc"
+        default_value = "sqlite://data/spendlens.db?mode=rwc",
+        value_parser = config::parse_database_url
     )]
     database_url: String,
 }
@@ -161,7 +178,7 @@ fn parse_schedule(text: &str) -> Result<webhooks::RetrySchedule, String> {
 struct HttpArgs {
     /// Base URL of an upstream accounting-data API (the `http` provider); unset, only the
     /// sandbox is offered.
-    #[arg(long, env = "SPENDLENS_HTTP_BASE_URL", requires = "http_api_key")]
+    #[arg(long, env = "SPENDLENS_HTTP_BASE_URL", requires = "http_api_key", value_parser = config::parse_http_url)]
     http_base_url: Option<String>,
     /// The upstream API key (sent as `Authorization: Basic <key>`).
     #[arg(long, env = "SPENDLENS_HTTP_API_KEY", hide_env_values = true)]
@@ -190,7 +207,7 @@ struct MailArgs {
     outbox_dir: PathBuf,
     /// Base URL people reach this server at (printed at start; the base of links in
     /// emails). Default for `serve`: `http://` and the bind address.
-    #[arg(long, env = "SPENDLENS_PUBLIC_URL")]
+    #[arg(long, env = "SPENDLENS_PUBLIC_URL", value_parser = config::parse_http_url)]
     public_url: Option<String>,
     /// The sender of emails.
     #[arg(
@@ -350,7 +367,16 @@ async fn main() -> anyhow::Result<()> {
             std::process::exit(2);
         }
     }
-    match Cli::parse().command {
+    let args: Vec<String> = std::env::args().collect();
+    let file = match config::file_path(&args) {
+        Some(path) => config::read_file(&path).unwrap_or_else(|e| config_error(&e)),
+        None => config::FileValues::default(),
+    };
+    let command = config::apply(Cli::command(), &file).unwrap_or_else(|e| config_error(&e));
+    let matches = command.clone().get_matches_from(&args);
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    match cli.command {
+        Command::Config(ConfigCommand::Check) => config_check(command, &file).await,
         Command::Serve(args) => serve(args).await,
         Command::Worker(args) => worker(args).await,
         Command::Migrate(args) => {
@@ -430,6 +456,59 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         eprintln!();
     }
     app.run_until_stopped().await
+}
+
+fn config_error(message: &str) -> ! {
+    eprintln!("error: {message}");
+    std::process::exit(2);
+}
+
+/// `spendlens config check`: what `serve` would start with, or every problem with it.
+async fn config_check(command: clap::Command, file: &config::FileValues) -> anyhow::Result<()> {
+    let matches = match command.clone().try_get_matches_from(["spendlens", "serve"]) {
+        Ok(matches) => matches,
+        Err(err) => err.exit(),
+    };
+    let serve_matches = matches
+        .subcommand_matches("serve")
+        .expect("serve was asked for");
+    let serve_command = command
+        .find_subcommand("serve")
+        .expect("serve is a subcommand");
+    let args = ServeArgs::from_arg_matches(serve_matches).unwrap_or_else(|e| e.exit());
+    match &file.path {
+        Some(path) => println!("Configuration file: {}", path.display()),
+        None => println!(
+            "Configuration file: none (--config PATH or {})",
+            config::CONFIG_ENV
+        ),
+    }
+    for line in config::describe(serve_command, serve_matches, file) {
+        println!("  {line}");
+    }
+    if let Some(problem) = domain::password_problem(&args.demo_password) {
+        anyhow::bail!("demo_password (SPENDLENS_DEMO_PASSWORD) {problem}");
+    }
+    let url = &args.worker.database.database_url;
+    let connected = tokio::time::timeout(Duration::from_secs(5), async {
+        let store = store::Store::connect(url).await?;
+        store.ping().await?;
+        Ok::<_, anyhow::Error>(store.backend())
+    })
+    .await;
+    match connected {
+        Ok(Ok(backend)) => println!("Database: answers ({backend:?})."),
+        Ok(Err(err)) => anyhow::bail!(
+            "the database does not answer at {}: {err:#}",
+            config::describe_url(url)
+        ),
+        Err(_) => anyhow::bail!(
+            "the database does not answer (nothing within 5 seconds at {})",
+            config::describe_url(url)
+        ),
+    }
+    println!("The configuration is valid.");
+    Ok(())
 }
 
 /// `Northern Bank` → `northern-bank`.

@@ -46,12 +46,12 @@ pub use events::{Dispatched, NotificationContent, PendingNotification, event_sta
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
 pub use rate_limits::RateLimit;
-pub use reports::{DEFAULT_RETENTION, ReportVersion};
+pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion};
 pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
 };
 pub use sea_orm::DbErr as DatabaseError;
-pub use stats::QueueStats;
+pub use stats::{QueueHealth, QueueStats};
 pub use time::now;
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, ClaimedDelivery, DeliveryRecord, DisablePolicy,

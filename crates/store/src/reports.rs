@@ -27,6 +27,17 @@ pub struct ReportVersion {
     pub payload: serde_json::Value,
 }
 
+/// One stored version of a report with its payload as stored (JSON text), for readers
+/// that stream it (the report files) instead of holding it as a JSON tree, which is
+/// several times the size of the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportText {
+    pub id: Uuid,
+    pub kind: ReportKind,
+    pub updated_at: DateTime<Utc>,
+    pub text: String,
+}
+
 /// Adds a version of each report at `at`, then drops versions beyond the newest
 /// `retention` of that company and report. Runs in the caller's transaction.
 pub(crate) async fn add_snapshots(
@@ -119,13 +130,13 @@ impl Store {
             .collect())
     }
 
-    /// One report: the newest version, or the version `snapshot` when given.
-    pub async fn report(
+    /// One report as stored text: the newest version, or the version `snapshot`.
+    pub async fn report_text(
         &self,
         company: CompanyId,
         kind: ReportKind,
         snapshot: Option<Uuid>,
-    ) -> Result<Option<ReportVersion>, sea_orm::DbErr> {
+    ) -> Result<Option<ReportText>, sea_orm::DbErr> {
         let mut query = reports::Entity::find()
             .filter(reports::Column::CompanyId.eq(company.as_uuid()))
             .filter(reports::Column::Kind.eq(kind.as_str()));
@@ -137,7 +148,36 @@ impl Store {
             .order_by_desc(reports::Column::Id)
             .one(&self.db)
             .await?;
-        row.map(parse).transpose().map(Option::flatten)
+        Ok(row.map(|row| ReportText {
+            id: row.id,
+            kind,
+            updated_at: row.updated_at,
+            text: row.payload,
+        }))
+    }
+
+    /// The version of a report that was current at `at`: the newest not after it (the
+    /// same refresh's, for reports fetched together).
+    pub async fn report_text_at(
+        &self,
+        company: CompanyId,
+        kind: ReportKind,
+        at: DateTime<Utc>,
+    ) -> Result<Option<ReportText>, sea_orm::DbErr> {
+        let row = reports::Entity::find()
+            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(reports::Column::Kind.eq(kind.as_str()))
+            .filter(reports::Column::UpdatedAt.lte(at))
+            .order_by_desc(reports::Column::UpdatedAt)
+            .order_by_desc(reports::Column::Id)
+            .one(&self.db)
+            .await?;
+        Ok(row.map(|row| ReportText {
+            id: row.id,
+            kind,
+            updated_at: row.updated_at,
+            text: row.payload,
+        }))
     }
 
     /// The kept versions of a report, newest first, without their payloads.

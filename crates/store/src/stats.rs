@@ -3,7 +3,7 @@
 //! refresh outcomes by platform, emails by state.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::{
     Store,
@@ -23,7 +23,49 @@ pub struct QueueStats {
     pub emails: Vec<(String, i64)>,
 }
 
+/// What `/readyz` reports about the refresh queue: two cheap probes over indexes,
+/// whatever the length of the queue or of the history.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct QueueHealth {
+    /// When the oldest due queued job was due.
+    pub oldest_due: Option<DateTime<Utc>>,
+    /// Running jobs whose worker holds a live lease.
+    pub running: u64,
+    /// Running jobs whose lease has expired.
+    pub expired_leases: u64,
+}
+
 impl Store {
+    pub async fn queue_health(&self, at: DateTime<Utc>) -> Result<QueueHealth, sea_orm::DbErr> {
+        // `refresh_jobs_state_run_at_idx`: the first entry of `queued` is the answer.
+        let oldest_due: Option<DateTime<Utc>> = refresh_jobs::Entity::find()
+            .select_only()
+            .column(refresh_jobs::Column::RunAt)
+            .filter(refresh_jobs::Column::State.eq("queued"))
+            .filter(refresh_jobs::Column::RunAt.lte(at))
+            .order_by_asc(refresh_jobs::Column::RunAt)
+            .limit(1)
+            .into_tuple()
+            .one(&self.db)
+            .await?;
+        // `refresh_jobs_running_lease_idx`: only the running jobs, as many as the
+        // workers' slots.
+        let leases: Vec<DateTime<Utc>> = refresh_jobs::Entity::find()
+            .select_only()
+            .column(refresh_jobs::Column::LeaseExpiresAt)
+            .filter(refresh_jobs::Column::State.eq("running"))
+            .filter(refresh_jobs::Column::LeaseExpiresAt.is_not_null())
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let expired_leases = leases.iter().filter(|&&lease| lease < at).count() as u64;
+        Ok(QueueHealth {
+            oldest_due,
+            running: leases.len() as u64 - expired_leases,
+            expired_leases,
+        })
+    }
+
     pub async fn queue_stats(&self, at: DateTime<Utc>) -> Result<QueueStats, sea_orm::DbErr> {
         let jobs: Vec<(String, i64)> = refresh_jobs::Entity::find()
             .select_only()

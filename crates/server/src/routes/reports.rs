@@ -1,15 +1,20 @@
 //! A company's reports, each with its own update time.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpResponse, get, http::header, web};
 use api_types::{
     Problem, Report, ReportDocument, ReportFormat, ReportList, ReportQuery, ReportSnapshot,
     ReportSnapshotList,
 };
+use chrono::{DateTime, Utc};
 use domain::{CompanyId, ReportKind};
 
 use crate::{error::ApiError, extract::Tenant, startup::AppState};
 
-/// List a company's reports, each with the time its data was last fetched.
+/// List a company's reports, each with the time its data was last fetched. The spend
+/// analysis and the accounts payable ageing are made from the stored spend detail and
+/// carry the time of the refresh that fetched it.
 #[utoipa::path(
     operation_id = "list_reports",
     tag = "reports",
@@ -29,25 +34,36 @@ pub async fn list(
     if state.store.company(tenant.0, company).await?.is_none() {
         return Err(ApiError::NotFound("company"));
     }
-    let items = state
+    let stored: BTreeMap<ReportKind, (DateTime<Utc>, u64)> = state
         .store
         .reports(company)
         .await?
         .into_iter()
-        .map(|(kind, updated_at, versions)| Report {
-            kind,
-            title: kind.title().to_owned(),
-            data_type: kind.data_type(),
-            updated_at,
-            href: format!("/api/v1/companies/{company}/reports/{kind}"),
-            snapshots: versions,
+        .map(|(kind, updated_at, versions)| (kind, (updated_at, versions)))
+        .collect();
+    // A derived report is there once its first source is, with that source's time
+    // and versions: it is made from the same refresh's data when downloaded.
+    let items = ReportKind::ALL
+        .into_iter()
+        .filter_map(|kind| {
+            let (updated_at, versions) = *stored.get(&kind.sources()[0])?;
+            Some(Report {
+                kind,
+                title: kind.title().to_owned(),
+                data_type: kind.data_type(),
+                updated_at,
+                href: format!("/api/v1/companies/{company}/reports/{kind}"),
+                snapshots: versions,
+            })
         })
         .collect();
     Ok(web::Json(ReportList { items }))
 }
 
 /// Download one report of a company — the newest version, or a kept snapshot — as JSON,
-/// CSV, or an xlsx workbook (`format`).
+/// CSV, or an xlsx workbook (`format`). Reports made from several stored reports (the
+/// supplier list's figures, the spend analysis, the accounts payable ageing) read them
+/// from the same refresh as the version downloaded.
 #[utoipa::path(
     operation_id = "get_report",
     tag = "reports",
@@ -63,8 +79,8 @@ pub async fn list(
                 (String = "text/csv"),
                 (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
             ),
-            headers(("Content-Disposition" = String, description = "A file name with the company, report and date"))),
-        (status = 400, description = "`snapshot` is not an id", body = Problem, content_type = "application/problem+json"),
+            headers(("Content-Disposition" = String, description = "A file name with the company, report (and sheet) and the date of the data"))),
+        (status = 400, description = "`snapshot` is not an id, `format` is unknown, `sheet` is not one of the report's sheets, or `format=csv` without `sheet` for the spend analysis workbook", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company, no such report yet, or no such snapshot", body = Problem, content_type = "application/problem+json"),
     )
 )]
@@ -87,21 +103,41 @@ pub async fn get(
             })
         })
         .transpose()?;
+    let table_format = match format {
+        ReportFormat::Json => reports::TableFormat::Json,
+        ReportFormat::Csv => reports::TableFormat::Csv,
+        ReportFormat::Xlsx => reports::TableFormat::Xlsx,
+    };
+    let sheet = reports::choose_sheet(kind, table_format, query.sheet.as_deref())
+        .map_err(|e| sheet_problem(kind, &e))?;
     let record = state
         .store
         .company(tenant.0, company)
         .await?
         .ok_or(ApiError::NotFound("company"))?;
+    // The version downloaded is one of the first source's; the other sources are read
+    // as they were at its time, so an older snapshot gives that refresh's figures.
+    let sources = kind.sources();
     let version = state
         .store
-        .report(company, kind, snapshot)
+        .report_text(company, sources[0], snapshot)
         .await?
         .ok_or(ApiError::NotFound(if snapshot.is_some() {
             "report snapshot"
         } else {
             "report"
         }))?;
-    let (data, updated_at) = (version.payload, version.updated_at);
+    let mut others = Vec::new();
+    for &source in &sources[1..] {
+        if let Some(other) = state
+            .store
+            .report_text_at(company, source, version.updated_at)
+            .await?
+        {
+            others.push((source, other.text));
+        }
+    }
+    let updated_at = version.updated_at;
     state
         .audit(store::AuditRecord {
             target: Some(kind.as_str().to_owned()),
@@ -109,50 +145,60 @@ pub async fn get(
                 "updated_at": updated_at,
                 "snapshot_id": version.id,
                 "format": format,
+                "sheet": sheet,
             })),
             ..tenant.1.audit_company("report.downloaded", company)
         })
         .await;
     let base_name = format!(
-        "{}-{}-{}",
+        "{}-{}{}-{}",
         slug(&record.company.name),
         kind.as_str().replace('_', "-"),
+        // A workbook's one sheet is named too; a one-sheet report is its sheet.
+        sheet
+            .filter(|_| reports::sheets(kind).len() > 1)
+            .map_or(String::new(), |s| format!("-{}", s.replace('_', "-"))),
         updated_at.format("%Y-%m-%d")
     );
-    let (content_type, extension, body) = match format {
-        ReportFormat::Json => {
-            let document = ReportDocument {
-                snapshot_id: version.id.to_string(),
-                company_id: company,
-                kind,
-                title: kind.title().to_owned(),
-                data_type: kind.data_type(),
-                updated_at,
-                data,
-            };
-            (
-                "application/json",
-                "json",
-                serde_json::to_vec(&document).map_err(anyhow::Error::from)?,
-            )
-        }
-        ReportFormat::Csv => (
-            "text/csv; charset=utf-8",
-            "csv",
-            web::block(move || reports::to_csv(kind, &data))
-                .await
-                .map_err(anyhow::Error::from)?
-                .map_err(anyhow::Error::from)?,
-        ),
+    let head = ReportDocument {
+        snapshot_id: version.id.to_string(),
+        company_id: company,
+        kind,
+        title: kind.title().to_owned(),
+        data_type: kind.data_type(),
+        updated_at,
+        data: serde_json::Value::Null,
+    };
+    let company_name = record.company.name;
+    let (content_type, extension) = match format {
+        ReportFormat::Json => ("application/json", "json"),
+        ReportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
         ReportFormat::Xlsx => (
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
-            web::block(move || reports::to_xlsx(kind, &data))
-                .await
-                .map_err(anyhow::Error::from)?
-                .map_err(anyhow::Error::from)?,
         ),
     };
+    // Files are written from the stored text on a blocking thread: 100,000 bills take
+    // a second or two, and the text is held once (docs/benchmarks.md, "Reports").
+    let body = web::block(move || -> anyhow::Result<Vec<u8>> {
+        if format == ReportFormat::Json && !kind.is_derived() {
+            // As stored, without parsing it: the text is the platform's data.
+            return document(&head, version.text.as_bytes());
+        }
+        let mut input = reports::Sources::new(&company_name, updated_at.date_naive())
+            .with(sources[0], &version.text);
+        for (source, text) in &others {
+            input = input.with(*source, text);
+        }
+        let file = reports::write(kind, &input, table_format, sheet)?;
+        if format == ReportFormat::Json {
+            document(&head, &file)
+        } else {
+            Ok(file)
+        }
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((
@@ -162,8 +208,38 @@ pub async fn get(
         .body(body))
 }
 
+/// A `ReportDocument` whose `data` is `data` (JSON text), written without parsing it.
+fn document(head: &ReportDocument, data: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut body = serde_json::to_vec(head)?;
+    // `data` is the document's last member, serialized as `null` above.
+    let tail = b"null}";
+    anyhow::ensure!(body.ends_with(tail), "ReportDocument must end with `data`");
+    body.truncate(body.len() - tail.len());
+    body.reserve(data.len() + 1);
+    body.extend_from_slice(if data.is_empty() { b"null" } else { data });
+    body.push(b'}');
+    Ok(body)
+}
+
+/// A 400 for a `sheet` the report lacks, or a CSV of a workbook without one.
+fn sheet_problem(kind: ReportKind, error: &reports::ExportError) -> ApiError {
+    let ids: Vec<&str> = reports::sheets(kind).iter().map(|s| s.id).collect();
+    let detail = match error {
+        reports::ExportError::OneSheetPerCsv(count) => format!(
+            "The {kind} report is a workbook of {count} sheets and a CSV file holds one: add `sheet` with one of {}, or download it as `format=xlsx`.",
+            ids.join(", ")
+        ),
+        _ => format!("The {kind} report's sheets are: {}.", ids.join(", ")),
+    };
+    ApiError::BadRequest {
+        title: "Invalid query string",
+        detail,
+    }
+}
+
 /// The kept versions (snapshots) of one report, newest first: one per successful
-/// refresh, up to the configured retention.
+/// refresh, up to the configured retention. A derived report (spend analysis, ageing)
+/// has the versions of the stored report it is made from first (the bills).
 #[utoipa::path(
     operation_id = "list_report_snapshots",
     tag = "reports",
@@ -188,7 +264,7 @@ pub async fn snapshots(
     }
     let items = state
         .store
-        .report_snapshots(company, kind)
+        .report_snapshots(company, kind.sources()[0])
         .await?
         .into_iter()
         .map(|(id, updated_at)| ReportSnapshot {

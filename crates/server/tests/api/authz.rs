@@ -178,6 +178,19 @@ struct Ids {
 }
 
 impl Ids {
+    /// The path filled in once per report kind when it takes one (derived reports take
+    /// another route through the handler, so each kind is checked), else once.
+    fn fill_each(&self, path: &str) -> Vec<String> {
+        if path.contains("{kind}") {
+            domain::ReportKind::ALL
+                .into_iter()
+                .map(|kind| self.fill(&path.replace("{kind}", kind.as_str())))
+                .collect()
+        } else {
+            vec![self.fill(path)]
+        }
+    }
+
     fn fill(&self, path: &str) -> String {
         let id = if path.starts_with("/api/v1/companies/") {
             &self.company
@@ -380,45 +393,44 @@ async fn without_valid_credentials_every_protected_operation_answers_401() {
         if operation.access == Access::Public {
             continue;
         }
-        let url = app.url(&ids.fill(&operation.path));
-        for credentials in [
-            None,
-            Some("Bearer slk_not-a-real-key".to_owned()),
-            Some(format!("Bearer {revoked_key}")),
-            Some("Basic dXNlcjpwYXNz".to_owned()),
-        ] {
-            let mut request = app.anonymous().request(operation.method.clone(), &url);
-            if let Some(credentials) = &credentials {
-                request = request.header("authorization", credentials);
+        for url in ids.fill_each(&operation.path).iter().map(|p| app.url(p)) {
+            for credentials in [
+                None,
+                Some("Bearer slk_not-a-real-key".to_owned()),
+                Some(format!("Bearer {revoked_key}")),
+                Some("Basic dXNlcjpwYXNz".to_owned()),
+            ] {
+                let mut request = app.anonymous().request(operation.method.clone(), &url);
+                if let Some(credentials) = &credentials {
+                    request = request.header("authorization", credentials);
+                }
+                let response = send(&app, request, &operation).await;
+                assert_eq!(
+                    response.status(),
+                    401,
+                    "{} {url} with {credentials:?}",
+                    operation.method,
+                );
+                assert!(response.headers().contains_key("www-authenticate"));
+                assert_problem(response, 401).await;
             }
-            let response = send(&app, request, &operation).await;
+            // A session cookie that names no session.
+            let response = send(
+                &app,
+                app.anonymous()
+                    .request(operation.method.clone(), &url)
+                    .header("cookie", "spendlens_session=forged")
+                    .header("x-csrf-token", "forged"),
+                &operation,
+            )
+            .await;
             assert_eq!(
                 response.status(),
                 401,
-                "{} {} with {credentials:?}",
+                "{} {url} with a forged cookie",
                 operation.method,
-                operation.path
             );
-            assert!(response.headers().contains_key("www-authenticate"));
-            assert_problem(response, 401).await;
         }
-        // A session cookie that names no session.
-        let response = send(
-            &app,
-            app.anonymous()
-                .request(operation.method.clone(), &url)
-                .header("cookie", "spendlens_session=forged")
-                .header("x-csrf-token", "forged"),
-            &operation,
-        )
-        .await;
-        assert_eq!(
-            response.status(),
-            401,
-            "{} {} with a forged cookie",
-            operation.method,
-            operation.path
-        );
     }
 }
 
@@ -438,28 +450,29 @@ async fn another_organizations_ids_answer_404_and_nothing_changes() {
         if operation.access == Access::Public || !operation.path.contains("{id}") {
             continue;
         }
-        let path = theirs.fill(&operation.path);
-        // Both ways in: an admin's session (so the role never decides) and an API key.
-        let by_session = send(
-            &app,
-            app.as_user(&admin, operation.method.clone(), &path),
-            &operation,
-        )
-        .await;
-        let problem = assert_problem(by_session, 404).await;
-        assert!(
-            !problem.to_string().contains("Someone Else"),
-            "{}: the answer leaks the other organization's data: {problem}",
-            operation.id
-        );
-        if operation.access == Access::Member {
-            let by_key = send(
+        for path in theirs.fill_each(&operation.path) {
+            // Both ways in: an admin's session (so the role never decides) and an API key.
+            let by_session = send(
                 &app,
-                app.client.request(operation.method.clone(), app.url(&path)),
+                app.as_user(&admin, operation.method.clone(), &path),
                 &operation,
             )
             .await;
-            assert_problem(by_key, 404).await;
+            let problem = assert_problem(by_session, 404).await;
+            assert!(
+                !problem.to_string().contains("Someone Else"),
+                "{}: the answer leaks the other organization's data: {problem}",
+                operation.id
+            );
+            if operation.access == Access::Member {
+                let by_key = send(
+                    &app,
+                    app.client.request(operation.method.clone(), app.url(&path)),
+                    &operation,
+                )
+                .await;
+                assert_problem(by_key, 404).await;
+            }
         }
         checked += 1;
     }
@@ -511,46 +524,47 @@ async fn roles_that_may_not_get_403_and_admins_get_through() {
     // Deletions last, so the others still find what they point at.
     operations.sort_by_key(|o| o.method == Method::DELETE);
     for operation in operations {
-        let path = ids.fill(&operation.path);
-        match operation.access {
-            Access::Admin => {
-                let as_rm = send(
-                    &app,
-                    app.as_user(&rm, operation.method.clone(), &path),
-                    &operation,
-                )
-                .await;
-                assert_problem(as_rm, 403).await;
-                let as_key = send(
-                    &app,
-                    app.client.request(operation.method.clone(), app.url(&path)),
-                    &operation,
-                )
-                .await;
-                assert_problem(as_key, 403).await;
-                let as_admin = send(
-                    &app,
-                    app.as_user(&admin, operation.method.clone(), &path),
-                    &operation,
-                )
-                .await;
-                assert!(
-                    as_admin.status().is_success(),
-                    "{} as admin: {}",
-                    operation.id,
-                    as_admin.status()
-                );
+        for path in ids.fill_each(&operation.path) {
+            match operation.access {
+                Access::Admin => {
+                    let as_rm = send(
+                        &app,
+                        app.as_user(&rm, operation.method.clone(), &path),
+                        &operation,
+                    )
+                    .await;
+                    assert_problem(as_rm, 403).await;
+                    let as_key = send(
+                        &app,
+                        app.client.request(operation.method.clone(), app.url(&path)),
+                        &operation,
+                    )
+                    .await;
+                    assert_problem(as_key, 403).await;
+                    let as_admin = send(
+                        &app,
+                        app.as_user(&admin, operation.method.clone(), &path),
+                        &operation,
+                    )
+                    .await;
+                    assert!(
+                        as_admin.status().is_success(),
+                        "{} as admin: {}",
+                        operation.id,
+                        as_admin.status()
+                    );
+                }
+                Access::Person => {
+                    let as_key = send(
+                        &app,
+                        app.client.request(operation.method.clone(), app.url(&path)),
+                        &operation,
+                    )
+                    .await;
+                    assert_problem(as_key, 403).await;
+                }
+                Access::Member | Access::Public => {}
             }
-            Access::Person => {
-                let as_key = send(
-                    &app,
-                    app.client.request(operation.method.clone(), app.url(&path)),
-                    &operation,
-                )
-                .await;
-                assert_problem(as_key, 403).await;
-            }
-            Access::Member | Access::Public => {}
         }
     }
 }

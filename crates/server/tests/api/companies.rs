@@ -471,7 +471,8 @@ async fn deleting_a_company_removes_all_its_data() {
         .json()
         .await
         .unwrap();
-    assert_eq!(reports["items"].as_array().unwrap().len(), 5);
+    // Five fetched, and the spend analysis and ageing made from the spend detail.
+    assert_eq!(reports["items"].as_array().unwrap().len(), 7);
 
     let response = app
         .client

@@ -215,7 +215,8 @@ async fn the_emailed_link_leads_through_consent_to_available_data() {
         .json()
         .await
         .unwrap();
-    assert_eq!(reports["items"].as_array().unwrap().len(), 5);
+    // Five fetched, and the spend analysis and ageing made from the spend detail.
+    assert_eq!(reports["items"].as_array().unwrap().len(), 7);
 
     // The link is spent: every use is refused and nothing changes.
     let again = assert_problem(app.get(&format!("/api/v1/consent/{token}")).await, 410).await;

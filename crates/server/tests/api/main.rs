@@ -9,6 +9,7 @@ mod accounts;
 mod authz;
 mod batches;
 mod companies;
+mod config;
 mod consent;
 mod helpers;
 mod idempotency;

@@ -16,6 +16,63 @@ async fn health_and_readiness_answer_ok() {
     }
 }
 
+/// `/readyz` tells an operator when refreshes wait and no worker takes them — while the
+/// replica itself stays ready — and recovers once a worker drains the queue.
+#[tokio::test]
+async fn readiness_reports_a_stalled_queue_until_a_worker_drains_it() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use store::entities::refresh_jobs;
+
+    let app = spawn_app().await;
+    let company = app.connected_company("Stalled Ltd", &["financials"]).await;
+    let ready: Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["status"], "ok");
+    assert_eq!(ready["queue"]["status"], "ok");
+
+    let response = app
+        .post_json(
+            &format!("/api/v1/companies/{company}/refresh"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(response.status(), 202);
+    // Due two minutes ago, and no worker has taken it.
+    refresh_jobs::Entity::update_many()
+        .col_expr(
+            refresh_jobs::Column::RunAt,
+            Expr::val(store::now() - chrono::Duration::minutes(2)),
+        )
+        .filter(refresh_jobs::Column::CompanyId.eq(company.as_uuid()))
+        .exec(app.store.connection())
+        .await
+        .unwrap();
+    let response = app.get("/readyz").await;
+    assert_eq!(
+        response.status(),
+        200,
+        "a stalled queue does not fail readiness"
+    );
+    let ready: Value = response.json().await.unwrap();
+    assert_eq!(ready["status"], "degraded");
+    assert_eq!(ready["queue"]["status"], "stalled");
+    assert!(ready["queue"]["oldest_due_seconds"].as_f64().unwrap() >= 119.0);
+    assert!(
+        ready["queue"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("spendlens worker"),
+        "{ready}"
+    );
+
+    // A worker takes it, and the queue is healthy again.
+    app.instant_worker().run_once().await.unwrap().unwrap();
+    let ready: Value = app.get("/readyz").await.json().await.unwrap();
+    assert_eq!(ready["status"], "ok");
+    assert_eq!(ready["queue"]["status"], "ok");
+    assert_eq!(ready["queue"]["oldest_due_seconds"], 0.0);
+    assert_eq!(ready["queue"]["expired_leases"], 0);
+}
+
 /// The committed document is the one the code generates. On drift this rewrites the
 /// file, so the failure message is the whole fix: review and commit it.
 #[tokio::test]

@@ -130,7 +130,8 @@ async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports()
         .json()
         .await
         .unwrap();
-    assert_eq!(good["items"].as_array().unwrap().len(), 3);
+    // The three fetched, and the spend analysis and ageing made from them.
+    assert_eq!(good["items"].as_array().unwrap().len(), 5);
 
     server.reset().await;
     Mock::given(method("GET"))
