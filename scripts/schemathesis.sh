@@ -32,7 +32,7 @@ csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf_tok
 status=0
 hooks_dir=$(cd "$(dirname "$0")" && pwd)
 run_st() {
-  (cd "$work" && PYTHONPATH="$hooks_dir" SCHEMATHESIS_HOOKS=schemathesis_hooks "$st" run "http://127.0.0.1:$port/api/v1/openapi.json" \
+  (cd "$work" && PYTHONPATH="$hooks_dir" SCHEMATHESIS_HOOKS=schemathesis_hooks "$st" --config-file "$hooks_dir/schemathesis.toml" run "http://127.0.0.1:$port/api/v1/openapi.json" \
     --checks all \
     -H "Cookie: spendlens_session=$session" \
     -H "X-CSRF-Token: $csrf" \
