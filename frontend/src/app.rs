@@ -5,7 +5,7 @@
 //! signing in (`/sign-in`, `/forgot-password`, the invitation and password reset
 //! links: one card), and the customer's `/connect/:token` page, which stands alone.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use leptos_router::{
     components::{A, Router},
     hooks::use_location,
@@ -104,7 +104,14 @@ impl Route {
 #[component]
 fn Pages() -> impl IntoView {
     let location = use_location();
-    let route = Memo::new(move |_| Route::of(&location.pathname.get()));
+    // Two memos over the path, each the only source of its view: the frame (which area,
+    // with the portal's pages folded into one) and the portal's page. A view that read
+    // one memo derived from the other missed changes (the derived one's recomputation
+    // cleared the other before the view looked).
+    let area = Memo::new(move |_| match Route::of(&location.pathname.get()) {
+        Route::Portal(_) => Route::Portal(PortalPage::NotFound),
+        other => other,
+    });
     // The router puts a new path in the address bar (and history) once the routes say
     // the page is shown; with no `<Routes>`, this says so after each render.
     let provider = use_context::<BrowserUrl>();
@@ -114,24 +121,40 @@ fn Pages() -> impl IntoView {
             provider.ready_to_complete();
         }
     });
-    let in_portal = Memo::new(move |_| matches!(route.get(), Route::Portal(_)));
-    let portal_page = Memo::new(move |previous: Option<&PortalPage>| match route.get() {
-        Route::Portal(page) => page,
-        _ => previous.cloned().unwrap_or(PortalPage::NotFound),
-    });
+    let portal_page =
+        Memo::new(
+            move |previous: Option<&PortalPage>| match Route::of(&location.pathname.get()) {
+                Route::Portal(page) => page,
+                _ => previous.cloned().unwrap_or(PortalPage::NotFound),
+            },
+        );
+    let flip = StoredValue::new(false);
     move || {
-        if in_portal.get() {
-            return view! { <PortalLayout page=portal_page /> }.into_any();
-        }
-        // Tracked only here: inside the portal, its own frame follows the page.
-        match route.get() {
+        let page = match area.get() {
             Route::Connect(token) => view! { <ConnectPage token /> }.into_any(),
             Route::SignIn => view! { <SignInPage /> }.into_any(),
             Route::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
             Route::Invitation(token) => view! { <InvitationPage token /> }.into_any(),
             Route::ResetPassword(token) => view! { <ResetPasswordPage token /> }.into_any(),
-            Route::Portal(_) => ().into_any(),
-        }
+            Route::Portal(_) => view! { <PortalLayout page=portal_page /> }.into_any(),
+        };
+        fresh(flip, page)
+    }
+}
+
+/// `page`, so that it replaces the page before it instead of updating it in place.
+///
+/// Rationale: an `AnyView` updates the one before it in place when both hold the same
+/// type, and with `erase_components` two pages often do (the sign-in and forgot-password
+/// pages are both an `AuthFrame`; two companies are both a `CompanyPage`). Pages read
+/// their props once, so each new page is built afresh: alternating the side of an
+/// `Either` makes it a new view.
+fn fresh(flip: StoredValue<bool>, page: AnyView) -> Either<AnyView, AnyView> {
+    flip.update_value(|flip| *flip = !*flip);
+    if flip.get_value() {
+        Either::Left(page)
+    } else {
+        Either::Right(page)
     }
 }
 
@@ -142,16 +165,17 @@ fn Pages() -> impl IntoView {
 fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
     let session = expect_context::<SessionContext>();
     let signed_in = Memo::new(move |_| session.is_signed_in());
+    let flip = StoredValue::new(false);
     move || {
         if signed_in.get() {
             view! {
                 <PortalShell>
-                    {move || match page.get() {
+                    {move || fresh(flip, match page.get() {
                         PortalPage::Companies => view! { <CompaniesPage /> }.into_any(),
                         PortalPage::Company(id) => view! { <CompanyPage id /> }.into_any(),
                         PortalPage::Admin(section) => view! { <AdminPage section /> }.into_any(),
                         PortalPage::NotFound => view! { <NotFoundPage /> }.into_any(),
-                    }}
+                    })}
                 </PortalShell>
             }
             .into_any()
