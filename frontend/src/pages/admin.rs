@@ -918,7 +918,7 @@ fn audit_row(event: AuditEvent) -> impl IntoView {
             <td>{who}</td>
             <td><code>{event.action}</code></td>
             <td>{event.target.unwrap_or_default()}</td>
-            <td>{event.detail.as_ref().map(detail_text).unwrap_or_default()}</td>
+            <td class="audit-detail">{event.detail.as_ref().map(detail_text).unwrap_or_default()}</td>
             <td>{event.ip.unwrap_or_default()}</td>
         </tr>
     }
