@@ -241,4 +241,38 @@ describe('bulk refresh and live counts', () => {
     await screenshot(page, 'bulk-all-matching-done');
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });
+
+  test('Load more pages through the whole list with the API\'s cursor', { timeout: 60_000 }, async () => {
+    // The test before made more companies than a page holds.
+    const total = (await server.api('GET', '/api/v1/company-counts')).json.total;
+    assert.ok(total > PAGE_SIZE, `more companies (${total}) than a page (${PAGE_SIZE})`);
+    const { page, problems } = await openPage(browser);
+    const listed = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname === '/api/v1/companies') {
+        listed.push(url.searchParams.get('cursor'));
+      }
+    });
+    await openList(page);
+    // Each row's checkbox is named after its company.
+    const names = async () =>
+      Promise.all(
+        (await page.getByRole('checkbox', { name: /^Select (?!all on this page)/ }).all()).map((box) => box.getAttribute('aria-label')),
+      );
+    const loadMore = page.getByRole('button', { name: 'Load more' });
+    await loadMore.waitFor();
+    assert.equal((await names()).length, PAGE_SIZE, 'the first page');
+    while ((await loadMore.count()) > 0) {
+      const before = (await names()).length;
+      await loadMore.click();
+      await waitFor(async () => (await names()).length > before, 'the next page is appended');
+    }
+    const all = await names();
+    assert.equal(all.length, total, 'every company is listed once the last page is loaded');
+    assert.equal(new Set(all).size, all.length, 'no company twice');
+    assert.equal(listed[0], null, 'the first page is asked without a cursor');
+    assert.ok(listed.slice(1).every((cursor) => /^[0-9a-f-]{36}$/.test(cursor)), `later pages send the previous page's next_cursor (${listed})`);
+    assert.deepEqual(problems, [], 'no console errors or page errors');
+  });
 });

@@ -113,8 +113,17 @@ describe('company list', () => {
     const links = await reports.getByRole('link').all();
     assert.ok(links.length > 0, 'an available company has reports');
     for (const link of links) {
-      assert.match(await link.getAttribute('href'), /\/api\/v1\/companies\/.+\/reports\//);
+      const href = await link.getAttribute('href');
+      assert.match(href, /\/api\/v1\/companies\/.+\/reports\/[a-z_]+\?format=xlsx$/);
       assert.match(await link.textContent(), /Updated /);
+      // Each link downloads an Excel workbook, with the signed-in session.
+      const answer = await page.evaluate(async (url) => {
+        const r = await fetch(url);
+        return { status: r.status, type: r.headers.get('content-type'), disposition: r.headers.get('content-disposition') };
+      }, href);
+      assert.equal(answer.status, 200, href);
+      assert.equal(answer.type, 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', href);
+      assert.match(answer.disposition, /attachment; filename=".+\.xlsx"/, href);
     }
     await screenshot(page, 'reports', { fullPage: true });
     await page.keyboard.press('Escape');

@@ -10,12 +10,15 @@ use api_types::{
     AccountLinkInfo, InvitationAcceptance, NewPassword, PasswordResetRequest, Session, SignIn,
 };
 use api_types::{
+    ApiKeyList, AuditEventPage, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate,
+};
+use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
     CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery,
     EmailPreview, FieldError, InformationRequest, NewCompany, NewInformationRequest,
     NewRefreshBatch, Problem, RefreshBatch, RefreshJob, ReportList, StatusFilter, UserList,
 };
-use domain::{CompanyId, ReportKind};
+use domain::{CompanyId, ReportKind, UserId};
 use gloo_net::http::{Request, RequestBuilder};
 use serde::{Serialize, de::DeserializeOwned};
 use web_sys::RequestCache;
@@ -130,6 +133,83 @@ pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, Api
 pub async fn list_users() -> Result<UserList, ApiError> {
     let request = Request::get(&format!("{API_BASE}/users"));
     call(request).await
+}
+
+/// `POST /users` (admins): invites a user; the answer is the user, invitation pending.
+pub async fn invite_user(user: &NewUser) -> Result<UserSummary, ApiError> {
+    call_json(Request::post(&format!("{API_BASE}/users")), user).await
+}
+
+/// `PATCH /users/{id}` (admins): a new role, or (de)activation.
+pub async fn update_user(id: UserId, update: &UserUpdate) -> Result<UserSummary, ApiError> {
+    call_json(Request::patch(&format!("{API_BASE}/users/{id}")), update).await
+}
+
+/// `GET /api-keys` (admins): the organization's keys, without their secrets.
+pub async fn list_api_keys() -> Result<ApiKeyList, ApiError> {
+    call(Request::get(&format!("{API_BASE}/api-keys"))).await
+}
+
+/// `POST /api-keys` (admins): a new key, with its secret this once.
+pub async fn create_api_key(key: &NewApiKey) -> Result<CreatedApiKey, ApiError> {
+    call_json(Request::post(&format!("{API_BASE}/api-keys")), key).await
+}
+
+/// `DELETE /api-keys/{id}` (admins): the key stops working at once.
+pub async fn revoke_api_key(id: &str) -> Result<(), ApiError> {
+    let id = String::from(js_sys::encode_uri_component(id));
+    let request = Request::delete(&format!("{API_BASE}/api-keys/{id}"));
+    exchange(accept_json(request).build()).await.map(|_| ())
+}
+
+/// The audit log's filters, as the query string takes them (`since` and `until` are
+/// RFC 3339 instants, written by the browser's `Date`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuditFilters {
+    pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub since: Option<String>,
+    pub until: Option<String>,
+}
+
+impl AuditFilters {
+    fn params(&self) -> Vec<(&'static str, String)> {
+        [
+            ("action", &self.action),
+            ("actor_id", &self.actor_id),
+            ("since", &self.since),
+            ("until", &self.until),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| value.clone().map(|value| (name, value)))
+        .collect()
+    }
+
+    /// `GET /audit-events?format=csv&…`: every matching entry as a CSV file, for a
+    /// download link (the session cookie goes with it).
+    pub fn csv_href(&self) -> String {
+        let mut href = format!("{API_BASE}/audit-events?format=csv");
+        for (name, value) in self.params() {
+            href.push('&');
+            href.push_str(name);
+            href.push('=');
+            href.push_str(&String::from(js_sys::encode_uri_component(&value)));
+        }
+        href
+    }
+}
+
+/// `GET /audit-events` (admins): a page of the audit log, newest first; `cursor` is
+/// the previous page's `next_cursor`.
+pub async fn list_audit_events(
+    filters: &AuditFilters,
+    cursor: Option<String>,
+) -> Result<AuditEventPage, ApiError> {
+    let mut params = filters.params();
+    if let Some(cursor) = cursor {
+        params.push(("cursor", cursor));
+    }
+    call(Request::get(&format!("{API_BASE}/audit-events")).query(params)).await
 }
 
 /// `GET /company-counts`: how many companies are in each status, for the same search

@@ -5,10 +5,11 @@
 //! signing in (`/sign-in`, `/forgot-password`, the invitation and password reset
 //! links: one card), and the customer's `/connect/:token` page, which stands alone.
 
-use leptos::prelude::*;
+use leptos::{either::Either, prelude::*};
 use leptos_router::{
-    components::{A, Outlet, ParentRoute, Route, Router, Routes},
-    path,
+    components::{A, Router},
+    hooks::use_location,
+    location::{BrowserUrl, LocationProvider},
 };
 
 use crate::{
@@ -19,6 +20,7 @@ use crate::{
     },
     pages::{
         account_link::{InvitationPage, ResetPasswordPage},
+        admin::{AdminPage, AdminSection},
         companies::CompaniesPage,
         company::CompanyPage,
         connect::ConnectPage,
@@ -35,18 +37,124 @@ pub fn App() -> impl IntoView {
     view! {
         <Router>
             <SessionKeeper />
-            <Routes fallback=|| view! { <PortalShell><NotFoundPage /></PortalShell> }>
-                <Route path=path!("/connect/:token") view=ConnectPage />
-                <Route path=path!("/sign-in") view=SignInPage />
-                <Route path=path!("/forgot-password") view=ForgotPasswordPage />
-                <Route path=path!("/invitations/:token") view=InvitationPage />
-                <Route path=path!("/reset-password/:token") view=ResetPasswordPage />
-                <ParentRoute path=path!("") view=PortalLayout>
-                    <Route path=path!("") view=CompaniesPage />
-                    <Route path=path!("/companies/:id") view=CompanyPage />
-                </ParentRoute>
-            </Routes>
+            <Pages />
         </Router>
+    }
+}
+
+/// Which page an address shows.
+///
+/// Rationale: a dozen paths, matched by hand. leptos_router's `<Routes>` matcher is
+/// generic over the whole tuple of routes and cost about 50 KB of wasm
+/// (docs/benchmarks.md); the `<Router>` (history, `<A>`, `use_navigate`) stays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Route {
+    /// `/connect/:token`: the customer's consent page.
+    Connect(String),
+    SignIn,
+    ForgotPassword,
+    /// `/invitations/:token`
+    Invitation(String),
+    /// `/reset-password/:token`
+    ResetPassword(String),
+    /// Everything else needs a session and shows in the portal's frame.
+    Portal(PortalPage),
+}
+
+/// The pages inside the portal's frame.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum PortalPage {
+    Companies,
+    /// `/companies/:id` (the page says so when the id is not one).
+    Company(String),
+    /// `/admin/users`, `/admin/api-keys`, `/admin/audit`.
+    Admin(AdminSection),
+    NotFound,
+}
+
+impl Route {
+    fn of(path: &str) -> Self {
+        let mut segments = path.strip_prefix('/').unwrap_or(path).split('/');
+        let first = segments.next().unwrap_or_default();
+        let second = segments.next().filter(|segment| !segment.is_empty());
+        let rest = segments.next().is_some_and(|segment| !segment.is_empty());
+        let param = |segment: &str| -> String {
+            js_sys::decode_uri_component(segment)
+                .map(String::from)
+                .unwrap_or_else(|_| segment.to_owned())
+        };
+        match (first, second, rest) {
+            ("", None, false) => Route::Portal(PortalPage::Companies),
+            ("sign-in", None, false) => Route::SignIn,
+            ("forgot-password", None, false) => Route::ForgotPassword,
+            ("connect", Some(token), false) => Route::Connect(param(token)),
+            ("invitations", Some(token), false) => Route::Invitation(param(token)),
+            ("reset-password", Some(token), false) => Route::ResetPassword(param(token)),
+            ("companies", Some(id), false) => Route::Portal(PortalPage::Company(param(id))),
+            ("admin", section, false) => Route::Portal(
+                AdminSection::at(section).map_or(PortalPage::NotFound, PortalPage::Admin),
+            ),
+            _ => Route::Portal(PortalPage::NotFound),
+        }
+    }
+}
+
+/// The page for the address: changes only when the route does, so the portal's frame
+/// stays while its pages change.
+#[component]
+fn Pages() -> impl IntoView {
+    let location = use_location();
+    // Two memos over the path, each the only source of its view: the frame (which area,
+    // with the portal's pages folded into one) and the portal's page. A view that read
+    // one memo derived from the other missed changes (the derived one's recomputation
+    // cleared the other before the view looked).
+    let area = Memo::new(move |_| match Route::of(&location.pathname.get()) {
+        Route::Portal(_) => Route::Portal(PortalPage::NotFound),
+        other => other,
+    });
+    // The router puts a new path in the address bar (and history) once the routes say
+    // the page is shown; with no `<Routes>`, this says so after each render.
+    let provider = use_context::<BrowserUrl>();
+    Effect::new(move |_| {
+        location.pathname.track();
+        if let Some(provider) = &provider {
+            provider.ready_to_complete();
+        }
+    });
+    let portal_page =
+        Memo::new(
+            move |previous: Option<&PortalPage>| match Route::of(&location.pathname.get()) {
+                Route::Portal(page) => page,
+                _ => previous.cloned().unwrap_or(PortalPage::NotFound),
+            },
+        );
+    let flip = StoredValue::new(false);
+    move || {
+        let page = match area.get() {
+            Route::Connect(token) => view! { <ConnectPage token /> }.into_any(),
+            Route::SignIn => view! { <SignInPage /> }.into_any(),
+            Route::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
+            Route::Invitation(token) => view! { <InvitationPage token /> }.into_any(),
+            Route::ResetPassword(token) => view! { <ResetPasswordPage token /> }.into_any(),
+            Route::Portal(_) => view! { <PortalLayout page=portal_page /> }.into_any(),
+        };
+        fresh(flip, page)
+    }
+}
+
+/// `page`, so that it replaces the page before it instead of updating it in place.
+///
+/// Rationale: an `AnyView` updates the one before it in place when both hold the same
+/// type, and with `erase_components` two pages often do (the sign-in and forgot-password
+/// pages are both an `AuthFrame`; two companies are both a `CompanyPage`). Pages read
+/// their props once, so each new page is built afresh: alternating the side of an
+/// `Either` makes it a new view.
+fn fresh(flip: StoredValue<bool>, page: AnyView) -> Either<AnyView, AnyView> {
+    flip.update_value(|flip| *flip = !*flip);
+    if flip.get_value() {
+        Either::Left(page)
+    } else {
+        Either::Right(page)
     }
 }
 
@@ -54,14 +162,20 @@ pub fn App() -> impl IntoView {
 /// session is known the page stays quiet; without one the session keeper sends the
 /// person to the sign-in page.
 #[component]
-fn PortalLayout() -> impl IntoView {
+fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
     let session = expect_context::<SessionContext>();
     let signed_in = Memo::new(move |_| session.is_signed_in());
+    let flip = StoredValue::new(false);
     move || {
         if signed_in.get() {
             view! {
                 <PortalShell>
-                    <Outlet />
+                    {move || fresh(flip, match page.get() {
+                        PortalPage::Companies => view! { <CompaniesPage /> }.into_any(),
+                        PortalPage::Company(id) => view! { <CompanyPage id /> }.into_any(),
+                        PortalPage::Admin(section) => view! { <AdminPage section /> }.into_any(),
+                        PortalPage::NotFound => view! { <NotFoundPage /> }.into_any(),
+                    })}
                 </PortalShell>
             }
             .into_any()

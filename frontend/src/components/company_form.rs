@@ -357,7 +357,7 @@ fn CompanyForm(
 }
 
 #[component]
-fn TextField(
+pub fn TextField(
     id: &'static str,
     label: &'static str,
     value: RwSignal<String>,

@@ -122,9 +122,13 @@ pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView
                                     {items
                                         .into_iter()
                                         .map(|report| {
+                                            // The workbook people open in Excel; the API's
+                                            // link answers JSON by default.
+                                            let sep = if report.href.contains('?') { '&' } else { '?' };
+                                            let href = format!("{}{sep}format=xlsx", report.href);
                                             view! {
                                                 <li>
-                                                    <a class="report-link" href=report.href download=true>
+                                                    <a class="report-link" href=href download=true>
                                                         <span class="report-link__title">{report.title}</span>
                                                         <span class="report-link__meta">
                                                             "Updated " <LocalTime at=report.updated_at />

@@ -1,5 +1,5 @@
 //! The top bar's account menu: who is signed in, in which organization and role,
-//! and Sign out.
+//! the admin pages (for admins), and Sign out.
 //!
 //! The WAI-ARIA menu button pattern, as the rows' ⋮ menu: the trigger opens a
 //! `role="menu"` and focus moves to its first item; arrow keys, Home and End move
@@ -12,7 +12,7 @@ use domain::Role;
 use leptos::{ev::KeyboardEvent, html, prelude::*, task::spawn_local};
 
 use super::popover::{close_on_outside_click, elements_in, focus};
-use crate::session::SessionContext;
+use crate::{pages::admin::AdminSection, session::SessionContext};
 
 const ITEM_SELECTOR: &str = "[role=menuitem]";
 const MENU_ID: &str = "account-menu";
@@ -130,6 +130,8 @@ pub fn UserMenu(session: Session) -> impl IntoView {
     let initials = initials(&name);
     let label = format!("{name}: account");
     let role = role_label(user.role);
+    // Only admins get the admin pages' links (anyone else would find "Admins only").
+    let is_admin = user.role == Role::Admin;
     let email = user.email;
     let organization = organization.name;
     view! {
@@ -171,6 +173,22 @@ pub fn UserMenu(session: Session) -> impl IntoView {
                         node_ref=menu
                         on:keydown=on_menu_keydown
                     >
+                        {is_admin.then(|| {
+                            AdminSection::ALL
+                                .into_iter()
+                                .map(|section| view! {
+                                    <a
+                                        class="menu__item"
+                                        role="menuitem"
+                                        tabindex="-1"
+                                        href=section.path()
+                                        on:click=move |_| open.set(false)
+                                    >
+                                        {section.title()}
+                                    </a>
+                                })
+                                .collect_view()
+                        })}
                         <button
                             type="button"
                             class="menu__item"

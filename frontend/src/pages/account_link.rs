@@ -5,11 +5,7 @@
 
 use api_types::AccountLinkInfo;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
-use leptos_router::{
-    NavigateOptions,
-    components::A,
-    hooks::{use_navigate, use_params_map},
-};
+use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
 use super::sign_in::{AuthFrame, AuthHeading};
 use crate::{
@@ -81,13 +77,13 @@ impl LinkFailure {
 }
 
 #[component]
-pub fn InvitationPage() -> impl IntoView {
-    view! { <AccountLinkPage link=AccountLink::Invitation /> }
+pub fn InvitationPage(token: String) -> impl IntoView {
+    view! { <AccountLinkPage link=AccountLink::Invitation token /> }
 }
 
 #[component]
-pub fn ResetPasswordPage() -> impl IntoView {
-    view! { <AccountLinkPage link=AccountLink::PasswordReset /> }
+pub fn ResetPasswordPage(token: String) -> impl IntoView {
+    view! { <AccountLinkPage link=AccountLink::PasswordReset token /> }
 }
 
 fn choose_title(link: AccountLink) -> &'static str {
@@ -98,13 +94,12 @@ fn choose_title(link: AccountLink) -> &'static str {
 }
 
 #[component]
-fn AccountLinkPage(link: AccountLink) -> impl IntoView {
-    let params = use_params_map();
-    let token = Memo::new(move |_| params.read().get("token").unwrap_or_default());
+fn AccountLinkPage(link: AccountLink, token: String) -> impl IntoView {
+    let token = StoredValue::new(token);
     let stage = RwSignal::new(Stage::Loading);
 
     let load = move || {
-        let token = token.get_untracked();
+        let token = token.get_value();
         stage.set(Stage::Loading);
         spawn_local(async move {
             let next = match api::account_link(link, &token).await {
@@ -114,10 +109,8 @@ fn AccountLinkPage(link: AccountLink) -> impl IntoView {
             let _ = stage.try_set(next);
         });
     };
-    Effect::new(move |_| {
-        token.track();
-        load();
-    });
+    // Once, when the page opens: another token is another page.
+    Effect::new(move |_| load());
 
     let title = Signal::derive(move || {
         stage
@@ -139,7 +132,7 @@ fn AccountLinkPage(link: AccountLink) -> impl IntoView {
                 }
                     .into_any(),
                 Stage::Ready(info) => view! {
-                    <PasswordForm link info token=token.get_untracked() stage />
+                    <PasswordForm link info token=token.get_value() stage />
                 }
                     .into_any(),
                 Stage::Failed(failure) => view! { <FailedLink link failure /> }.into_any(),

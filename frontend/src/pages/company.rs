@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use domain::{CompanyId, DataStatus, RefreshSchedule, ReportKind};
 use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{components::A, hooks::use_params_map};
+use leptos_router::components::A;
 
 use crate::{
     api,
@@ -27,12 +27,11 @@ use crate::{
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 #[component]
-pub fn CompanyPage() -> impl IntoView {
-    let params = use_params_map();
-    let id = Memo::new(move |_| {
-        params.with(|params| params.get("id").and_then(|id| id.parse::<CompanyId>().ok()))
-    });
-    move || match id.get() {
+pub fn CompanyPage(
+    /// From the address (`/companies/:id`).
+    id: String,
+) -> impl IntoView {
+    match id.parse::<CompanyId>().ok() {
         None => {
             view! { <CompanyNotFound message="This address does not name a company.".to_owned() /> }
                 .into_any()

@@ -6,7 +6,6 @@
 
 use api_types::{ConsentRequest, RequestedData};
 use leptos::{html, prelude::*, task::spawn_local};
-use leptos_router::hooks::use_params_map;
 
 use crate::{
     api::{self, ApiError},
@@ -149,13 +148,15 @@ fn ends_the_link(err: &ApiError) -> bool {
 }
 
 #[component]
-pub fn ConnectPage() -> impl IntoView {
-    let params = use_params_map();
-    let token = Memo::new(move |_| params.read().get("token").unwrap_or_default());
+pub fn ConnectPage(
+    /// From the address (`/connect/:token`).
+    token: String,
+) -> impl IntoView {
+    let token = StoredValue::new(token);
     let stage = RwSignal::new(Stage::Loading);
 
     let load = move || {
-        let token = token.get_untracked();
+        let token = token.get_value();
         stage.set(Stage::Loading);
         spawn_local(async move {
             let next = match api::consent_request(&token).await {
@@ -165,10 +166,8 @@ pub fn ConnectPage() -> impl IntoView {
             let _ = stage.try_set(next);
         });
     };
-    Effect::new(move |_| {
-        token.track();
-        load();
-    });
+    // Once, when the page opens: another token is another page.
+    Effect::new(move |_| load());
 
     // The tab's title follows the page, for the customer juggling tabs.
     Effect::new(move |_| {
@@ -199,7 +198,7 @@ pub fn ConnectPage() -> impl IntoView {
                                 .into_any()
                         }
                         Stage::Consent(request) => {
-                            view! { <ConsentScreen request token=token.get_untracked() stage /> }
+                            view! { <ConsentScreen request token=token.get_value() stage /> }
                                 .into_any()
                         }
                         Stage::Granted { organization } => {

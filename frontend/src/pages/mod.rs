@@ -1,6 +1,7 @@
 //! One module per route.
 
 pub mod account_link;
+pub mod admin;
 pub mod companies;
 pub mod company;
 pub mod connect;
