@@ -15,8 +15,7 @@ pub struct Notification {
     pub id: String,
     /// `refresh.succeeded`, `refresh.failed`, `consent.granted` or `consent.declined`.
     pub event_type: EventType,
-    /// The company it is about (`null` once deleted is not guaranteed: it may name a
-    /// company that no longer exists).
+    /// The company it is about (it may have been deleted since; `company_name` stays).
     pub company_id: Option<CompanyId>,
     pub company_name: String,
     /// One line, e.g. "Refresh of Aldgate Bakery Ltd failed".
