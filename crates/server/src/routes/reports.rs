@@ -221,19 +221,25 @@ fn document(head: &ReportDocument, data: &[u8]) -> anyhow::Result<Vec<u8>> {
     Ok(body)
 }
 
-/// A 400 for a `sheet` the report lacks, or a CSV of a workbook without one.
+/// A 404 for a `sheet` the report does not have (the sheet is the thing asked for),
+/// or a 400 for a CSV of a workbook without a `sheet` (a CSV file holds one sheet).
 fn sheet_problem(kind: ReportKind, error: &reports::ExportError) -> ApiError {
     let ids: Vec<&str> = reports::sheets(kind).iter().map(|s| s.id).collect();
-    let detail = match error {
-        reports::ExportError::OneSheetPerCsv(count) => format!(
-            "The {kind} report is a workbook of {count} sheets and a CSV file holds one: add `sheet` with one of {}, or download it as `format=xlsx`.",
-            ids.join(", ")
-        ),
-        _ => format!("The {kind} report's sheets are: {}.", ids.join(", ")),
-    };
-    ApiError::BadRequest {
-        title: "Invalid query string",
-        detail,
+    match error {
+        reports::ExportError::OneSheetPerCsv(count) => ApiError::BadRequest {
+            title: "Invalid query string",
+            detail: format!(
+                "The {kind} report is a workbook of {count} sheets and a CSV file holds one: add `sheet` with one of {}, or download it as `format=xlsx`.",
+                ids.join(", ")
+            ),
+        },
+        _ => ApiError::UnknownReference {
+            field: "sheet",
+            detail: format!(
+                "The {kind} report has no such sheet; its sheets are: {}.",
+                ids.join(", ")
+            ),
+        },
     }
 }
 

@@ -484,7 +484,7 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
             "/api/v1/companies/{id}/reports/aged_payables?format=xlsx&sheet=bills"
         ))
         .await,
-        400,
+        404,
     )
     .await;
     let csv = app
