@@ -129,6 +129,22 @@ pub async fn list_companies(query: &CompanyListQuery) -> Result<CompanyPage, Api
     call(request).await
 }
 
+/// `GET /notifications`: the signed-in person's newest notifications and the unread count.
+pub async fn notifications() -> Result<api_types::NotificationPage, ApiError> {
+    call(Request::get(&format!("{API_BASE}/notifications")).query([("limit", "10")])).await
+}
+
+/// `POST /notifications/read`: everything up to `until` (the newest shown) is read.
+pub async fn mark_notifications_read(
+    until: Option<chrono::DateTime<chrono::Utc>>,
+) -> Result<api_types::NotificationsMarked, ApiError> {
+    call_json(
+        Request::post(&format!("{API_BASE}/notifications/read")),
+        &api_types::MarkNotificationsRead { until },
+    )
+    .await
+}
+
 /// `GET /users`: the organization's users, by name.
 pub async fn list_users() -> Result<UserList, ApiError> {
     let request = Request::get(&format!("{API_BASE}/users"));

@@ -16,6 +16,7 @@ use crate::{
     components::{
         icons::BrandMark,
         notices::{NoticeRegions, Notices},
+        notification_bell::NotificationBell,
         user_menu::UserMenu,
     },
     pages::{
@@ -198,7 +199,10 @@ fn PortalShell(children: Children) -> impl IntoView {
                     <span class="brand__name">"Spendlens"</span>
                 </A>
                 <span class="topbar__tagline">"Relationship Manager Portal"</span>
-                {move || session.session().map(|session| view! { <UserMenu session /> })}
+                {move || session.session().map(|session| view! {
+                    <NotificationBell />
+                    <UserMenu session />
+                })}
             </div>
         </header>
         <main id="main" class="page" tabindex="-1">

@@ -9,6 +9,7 @@ pub mod dialog;
 pub mod icons;
 pub mod local_time;
 pub mod notices;
+pub mod notification_bell;
 pub mod popover;
 pub mod reports_menu;
 pub mod request_dialog;
