@@ -65,6 +65,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 /// Deserializes a body, telling a syntax error (400) from a body of the wrong shape (422).
+/// A page's `limit` (default `default`, at most `max`) and UUID `cursor` (the
+/// `next_cursor` of a previous page) from a list's query string, or a 400 naming which.
+pub fn page_params(
+    limit: Option<u64>,
+    cursor: Option<&str>,
+    default: u64,
+    max: u64,
+) -> Result<(u64, Option<uuid::Uuid>), ApiError> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=max).contains(&limit) {
+        return Err(ApiError::BadRequest {
+            title: "Invalid query string",
+            detail: format!("`limit` must be between 1 and {max}."),
+        });
+    }
+    let cursor = cursor
+        .map(str::parse::<uuid::Uuid>)
+        .transpose()
+        .map_err(|_| ApiError::BadRequest {
+            title: "Invalid query string",
+            detail: "`cursor` must be the `next_cursor` of a previous page.".to_owned(),
+        })?;
+    Ok((limit, cursor))
+}
+
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|err| ApiError::BadRequest {

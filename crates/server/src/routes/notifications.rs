@@ -38,22 +38,8 @@ pub async fn list(
 ) -> Result<web::Json<NotificationPage>, ApiError> {
     let user = person(&caller)?;
     let query = query.into_inner();
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::BadRequest {
-            title: "Invalid query string",
-            detail: "`limit` must be between 1 and 100.".to_owned(),
-        });
-    }
-    let cursor = query
-        .cursor
-        .as_deref()
-        .map(str::parse::<Uuid>)
-        .transpose()
-        .map_err(|_| ApiError::BadRequest {
-            title: "Invalid query string",
-            detail: "`cursor` must be the `next_cursor` of a previous page.".to_owned(),
-        })?;
+    let (limit, cursor) =
+        crate::extract::page_params(query.limit, query.cursor.as_deref(), 20, 100)?;
     let (rows, next) = state
         .store
         .notifications(

@@ -348,22 +348,8 @@ pub async fn deliveries(
 ) -> Result<web::Json<WebhookDeliveryPage>, ApiError> {
     let organization = admin.0.organization;
     let query = query.into_inner();
-    let limit = query.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest {
-            title: "Invalid query string",
-            detail: "`limit` must be between 1 and 200.".to_owned(),
-        });
-    }
-    let cursor = query
-        .cursor
-        .as_deref()
-        .map(str::parse::<Uuid>)
-        .transpose()
-        .map_err(|_| ApiError::BadRequest {
-            title: "Invalid query string",
-            detail: "`cursor` must be the `next_cursor` of a previous page.".to_owned(),
-        })?;
+    let (limit, cursor) =
+        crate::extract::page_params(query.limit, query.cursor.as_deref(), 50, 200)?;
     let endpoint = state
         .store
         .webhook_endpoint(organization, id.into_inner())
