@@ -2,7 +2,8 @@
 //!
 //! Architecture invariant: every migration runs unchanged on SQLite and PostgreSQL.
 //! Schema is written with sea-query's DSL; the few statements it cannot express
-//! (partial indexes) are plain SQL that both backends accept. Applied migrations are
+//! (partial indexes) are plain SQL that both backends accept; row-level security
+//! exists only on PostgreSQL, and its migration does nothing on SQLite. Applied migrations are
 //! never edited: a change is a new migration.
 
 pub use sea_orm_migration::prelude::*;
@@ -16,6 +17,7 @@ mod m20261127_000006_accounts;
 mod m20261127_000007_report_snapshots;
 mod m20261127_000008_claim_indexes;
 mod m20261128_000010_webhooks;
+mod m20261129_000011_row_level_security;
 
 pub struct Migrator;
 
@@ -32,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000007_report_snapshots::Migration),
             Box::new(m20261127_000008_claim_indexes::Migration),
             Box::new(m20261128_000010_webhooks::Migration),
+            Box::new(m20261129_000011_row_level_security::Migration),
         ]
     }
 }

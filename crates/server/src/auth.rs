@@ -28,7 +28,7 @@ use governor::{
     state::keyed::DefaultKeyedStateStore,
 };
 use store::{
-    AuditActor, AuditRecord,
+    AuditActor, AuditRecord, Store,
     entities::{api_keys, users},
 };
 use uuid::Uuid;
@@ -205,6 +205,65 @@ pub struct Caller {
     pub organization: OrganizationId,
     pub principal: Principal,
     pub ip: Option<String>,
+    /// The store acting for `organization` alone: on PostgreSQL one transaction with
+    /// row-level security set to it, committed by [`end_scope`] after the handler.
+    pub store: Store,
+}
+
+/// The request's organization-scoped store, for [`end_scope`].
+struct Scope(Store);
+
+/// Ends the transaction of an authenticated request's scoped store: commits it unless
+/// the answer is a 5xx (then rolls it back). A commit that fails turns the answer into
+/// a 500 problem, since what the answer reports did not happen.
+pub async fn end_scope(
+    req: ServiceRequest,
+    next: Next<impl actix_web::body::MessageBody>,
+) -> Result<
+    ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
+    actix_web::Error,
+> {
+    let res = next.call(req).await?;
+    let scope = {
+        let mut extensions = res.request().extensions_mut();
+        // The cached caller holds a copy of the scoped store: drop it first.
+        extensions.remove::<Caller>();
+        extensions.remove::<Scope>()
+    };
+    let Some(Scope(store)) = scope else {
+        return Ok(res.map_into_left_body());
+    };
+    let commit = !res.status().is_server_error();
+    match store.end_scope(commit).await {
+        Ok(()) => {
+            // What the handler queued is visible only now: wake the in-process workers
+            // (the handler's own wake-ups may have come too early for them).
+            let changed = !matches!(
+                *res.request().method(),
+                Method::GET | Method::HEAD | Method::OPTIONS
+            );
+            if commit
+                && changed
+                && let Some(state) = res.request().app_data::<web::Data<AppState>>()
+            {
+                state.wake_workers();
+                state.wake_mail();
+                state.wake_outbox();
+            }
+            Ok(res.map_into_left_body())
+        }
+        Err(err) => {
+            tracing::error!(error = %err, commit, "cannot end the request's transaction");
+            if !commit {
+                return Ok(res.map_into_left_body());
+            }
+            let (req, _) = res.into_parts();
+            let answer = actix_web::ResponseError::error_response(&ApiError::Internal(
+                anyhow::anyhow!("cannot commit the request's transaction: {err}"),
+            ));
+            Ok(ServiceResponse::new(req, answer).map_into_right_body())
+        }
+    }
 }
 
 impl Caller {
@@ -263,9 +322,11 @@ impl Caller {
             ..self.audit(action)
         }
     }
+}
 
+impl Principal {
     fn limit_key(&self) -> String {
-        match &self.principal {
+        match self {
             Principal::User { user, .. } => format!("user:{}", user.id),
             Principal::ApiKey(key) => format!("key:{}", key.id),
         }
@@ -300,7 +361,7 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::trim);
-    let caller = if let Some(authorization) = bearer {
+    let (organization, principal) = if let Some(authorization) = bearer {
         let key = authorization
             .strip_prefix("Bearer ")
             .or_else(|| authorization.strip_prefix("bearer "))
@@ -319,11 +380,10 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
                 key
             }
         };
-        Caller {
-            organization: OrganizationId::from_uuid(key.organization_id),
-            principal: Principal::ApiKey(key),
-            ip,
-        }
+        (
+            OrganizationId::from_uuid(key.organization_id),
+            Principal::ApiKey(key),
+        )
     } else if let Some(cookie) = req.cookie(SESSION_COOKIE) {
         let (session, user) = state
             .store
@@ -344,24 +404,30 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
                 });
             }
         }
-        Caller {
-            organization: OrganizationId::from_uuid(session.organization_id),
-            principal: Principal::User {
+        (
+            OrganizationId::from_uuid(session.organization_id),
+            Principal::User {
                 user,
                 session: session.id,
                 csrf_token: session.csrf_token,
                 expires_at: session.expires_at,
             },
-            ip,
-        }
+        )
     } else {
         return Err(unauthorized(
             "Sign in, or send an API key as `Authorization: Bearer slk_…`.",
         ));
     };
-    let limits = state.limits.check(caller.limit_key())?;
+    let limits = state.limits.check(principal.limit_key())?;
     req.extensions_mut().insert(limits);
-    Ok(caller)
+    let store = state.store.scoped(organization).await?;
+    req.extensions_mut().insert(Scope(store.clone()));
+    Ok(Caller {
+        organization,
+        principal,
+        ip,
+        store,
+    })
 }
 
 impl FromRequest for Caller {
@@ -388,6 +454,13 @@ impl FromRequest for Caller {
 #[derive(Debug, Clone)]
 pub struct Tenant(pub OrganizationId, pub Caller);
 
+impl Tenant {
+    /// The store acting for this organization alone (see [`Caller::store`]).
+    pub fn store(&self) -> &Store {
+        &self.1.store
+    }
+}
+
 impl FromRequest for Tenant {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
@@ -404,6 +477,13 @@ impl FromRequest for Tenant {
 /// A caller with the admin role; anyone else gets 403.
 #[derive(Debug, Clone)]
 pub struct Admin(pub Caller);
+
+impl Admin {
+    /// The store acting for the admin's organization alone.
+    pub fn store(&self) -> &Store {
+        &self.0.store
+    }
+}
 
 impl FromRequest for Admin {
     type Error = ApiError;

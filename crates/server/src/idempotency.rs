@@ -14,9 +14,7 @@ use actix_web::{
 use sha2::{Digest, Sha256};
 use store::{IdempotencyBegin, StoredResponse};
 
-use domain::OrganizationId;
-
-use crate::{error::ApiError, startup::AppState};
+use crate::{auth::Tenant, error::ApiError, startup::AppState};
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -67,9 +65,13 @@ fn respond(status: u16, body: String, location: Option<String>, replayed: bool) 
 }
 
 /// Runs `handler` at most once per key: replays, refuses or runs as the key says.
+///
+/// The key is taken on the pool, so a second request sees it in flight at once; the
+/// response is stored through the tenant's scoped store, so it is kept only if the
+/// handler's own changes are committed.
 pub async fn run<F, Fut>(
     state: &AppState,
-    organization: OrganizationId,
+    tenant: &Tenant,
     key: IdempotencyKey,
     endpoint: &str,
     request: &[u8],
@@ -79,6 +81,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<Answer, ApiError>>,
 {
+    let organization = tenant.0;
     let Some(key) = key.0 else {
         let answer = handler().await?;
         return Ok(respond(
@@ -110,7 +113,10 @@ where
                     body: answer.body.to_string(),
                     location: answer.location,
                 };
-                state.store.finish_idempotent(organization, &key, &stored).await?;
+                tenant
+                    .store()
+                    .finish_idempotent(organization, &key, &stored)
+                    .await?;
                 Ok(respond(stored.status, stored.body, stored.location, false))
             }
             Err(err) => {

@@ -96,11 +96,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Appends to the audit log after a change was committed. The change stands even if
-    /// this fails; the failure is logged as an error for operators.
-    pub async fn audit(&self, record: store::AuditRecord) {
+    /// Appends to the audit log through `store` — the request's scoped store, so the
+    /// entry commits with the change it records. The change stands even if this fails;
+    /// the failure is logged as an error for operators.
+    pub async fn audit(&self, store: &Store, record: store::AuditRecord) {
         let action = record.action;
-        if let Err(err) = self.store.record_audit(record).await {
+        if let Err(err) = store.record_audit(record).await {
             tracing::error!(action, error = %err, "cannot write the audit log");
         }
     }
@@ -167,6 +168,12 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, Organization
         .await?
         .with_report_retention(settings.report_snapshots);
     store.migrate().await?;
+    if let Some(role) = store.role_bypassing_row_security().await? {
+        tracing::warn!(
+            %role,
+            "the database role is a superuser or has BYPASSRLS: row-level security, the second line of tenant isolation, is skipped; connect as an ordinary role that owns the tables"
+        );
+    }
     let organization = demo::ensure_organization(
         &store,
         &settings.organization,
@@ -273,6 +280,9 @@ impl Application {
                 // Unknown API paths are API errors, never the web app's index page.
                 .service(web::scope("/api").default_service(web::to(fallback::api_fallback)))
                 .service(spa::service(&static_dir))
+                // Innermost: the request's organization transaction ends as soon as the
+                // handler has answered.
+                .wrap(from_fn(auth::end_scope))
                 .wrap(from_fn(auth::rate_limit_headers))
                 .wrap(from_fn(metrics::track))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use domain::{CompanyId, OrganizationId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    QuerySelect, Set, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -94,8 +94,13 @@ pub(crate) async fn append(
 
 impl Store {
     /// Appends one entry to the organization's audit log.
+    ///
+    /// In its own (sub)transaction, so a failure inside a request's scope leaves the
+    /// request's changes to commit.
     pub async fn record_audit(&self, record: AuditRecord) -> Result<(), sea_orm::DbErr> {
-        append(&self.db, record).await
+        let txn = self.db.begin().await?;
+        append(&txn, record).await?;
+        txn.commit().await
     }
 
     /// The organization's audit entries matching `filter`, newest first, and the cursor

@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use domain::OrganizationId;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
 use crate::{Store, entities::idempotency_keys, jobs::is_unique_violation, now};
 
@@ -46,19 +46,19 @@ impl Store {
         request_hash: &str,
     ) -> Result<IdempotencyBegin, sea_orm::DbErr> {
         for _ in 0..3 {
-            let inserted = idempotency_keys::ActiveModel {
-                organization_id: Set(organization.as_uuid()),
-                key: Set(key.to_owned()),
-                endpoint: Set(endpoint.to_owned()),
-                request_hash: Set(request_hash.to_owned()),
-                state: Set(IN_PROGRESS.to_owned()),
-                response_status: Set(None),
-                response_body: Set(None),
-                response_location: Set(None),
-                created_at: Set(now()),
-            }
-            .insert(&self.db)
-            .await;
+            let inserted = self
+                .insert_guarded(idempotency_keys::ActiveModel {
+                    organization_id: Set(organization.as_uuid()),
+                    key: Set(key.to_owned()),
+                    endpoint: Set(endpoint.to_owned()),
+                    request_hash: Set(request_hash.to_owned()),
+                    state: Set(IN_PROGRESS.to_owned()),
+                    response_status: Set(None),
+                    response_body: Set(None),
+                    response_location: Set(None),
+                    created_at: Set(now()),
+                })
+                .await;
             match inserted {
                 Ok(_) => return Ok(IdempotencyBegin::Proceed),
                 Err(err) if is_unique_violation(&err) => {}

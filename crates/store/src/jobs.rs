@@ -11,8 +11,7 @@ use domain::{
     ReportKind, StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait,
-    sea_query::Expr,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -114,8 +113,8 @@ impl Store {
             if let Some(job) = self.active_job(company).await? {
                 return Ok((job, false));
             }
-            let inserted = new_job(organization, company, trigger, requested_by)
-                .insert(&self.db)
+            let inserted = self
+                .insert_guarded(new_job(organization, company, trigger, requested_by))
                 .await;
             match inserted {
                 Ok(job) => {

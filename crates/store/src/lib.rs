@@ -26,6 +26,7 @@ mod rate_limits;
 mod reports;
 mod requests;
 mod schedules;
+mod scope;
 mod stats;
 mod time;
 mod webhooks;
@@ -33,6 +34,7 @@ mod webhooks;
 use std::time::Duration;
 
 use migrations::MigratorTrait;
+use scope::Db;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 pub use accounts::{AccountLink, NewSession, TokenRefused, UserChangeRefused, token_kind};
@@ -50,6 +52,7 @@ pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion};
 pub use requests::{
     ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
 };
+pub use scope::{ALL_ORGANIZATIONS, ORGANIZATION_SETTING, ScopeError};
 pub use sea_orm::DbErr as DatabaseError;
 pub use stats::{QueueHealth, QueueStats};
 pub use time::now;
@@ -59,10 +62,14 @@ pub use webhooks::{
     endpoint_event_types,
 };
 
-/// A handle on the database. Cheap to clone: it wraps a connection pool.
+/// A handle on the database. Cheap to clone: it wraps a connection pool, or one
+/// organization's transaction ([`Store::scoped`]).
 #[derive(Clone, Debug)]
 pub struct Store {
-    db: DatabaseConnection,
+    /// Where the store's statements go.
+    db: Db,
+    /// The pool, for what never runs in a scope (pings, `LISTEN`, closing).
+    pool: DatabaseConnection,
     /// Versions kept of each report of a company.
     report_retention: u32,
 }
@@ -89,13 +96,19 @@ impl Store {
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
-            .sqlx_logging(false);
+            .sqlx_logging(false)
+            // Row-level security: the pool's own connections act for every organization
+            // (see `scope`).
+            .map_sqlx_postgres_opts(|options| {
+                options.options([(scope::ORGANIZATION_SETTING, scope::ALL_ORGANIZATIONS)])
+            });
         let db = Database::connect(options).await?;
         if db.get_database_backend() == DbBackend::Sqlite {
             db.execute_unprepared("PRAGMA journal_mode = WAL").await?;
         }
         Ok(Self {
-            db,
+            db: Db::Pool(db.clone()),
+            pool: db,
             report_retention: reports::DEFAULT_RETENTION,
         })
     }
@@ -108,24 +121,26 @@ impl Store {
 
     /// Applies every migration not applied yet.
     pub async fn migrate(&self) -> Result<(), DbErr> {
-        migrations::Migrator::up(&self.db, None).await
+        migrations::Migrator::up(&self.pool, None).await
     }
 
     /// Whether the database answers a trivial query.
     pub async fn ping(&self) -> Result<(), DbErr> {
-        self.db.ping().await
+        self.pool.ping().await
     }
 
     pub fn backend(&self) -> DbBackend {
-        self.db.get_database_backend()
+        self.pool.get_database_backend()
     }
 
-    pub fn connection(&self) -> &DatabaseConnection {
+    /// Where this store's statements go (the pool, or its organization's transaction),
+    /// for statements of its own.
+    pub fn connection(&self) -> &impl ConnectionTrait {
         &self.db
     }
 
     pub async fn close(self) -> Result<(), DbErr> {
-        self.db.close().await
+        self.pool.close().await
     }
 }
 

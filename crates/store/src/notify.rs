@@ -31,7 +31,7 @@ impl Store {
         if self.backend() != DbBackend::Postgres {
             return;
         }
-        let pool = self.db.get_postgres_connection_pool().clone();
+        let pool = self.pool.get_postgres_connection_pool().clone();
         loop {
             let mut listener = match PgListener::connect_with(&pool).await {
                 Ok(listener) => listener,

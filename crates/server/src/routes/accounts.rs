@@ -8,7 +8,7 @@ use api_types::{
 use domain::{ContactName, EmailAddress, UserId};
 use mail::AccountLinkEmail;
 use store::{
-    AccountLink, AuditRecord, NewEmail, NewSession, TokenRefused, UserChangeRefused,
+    AccountLink, AuditRecord, NewEmail, NewSession, Store, TokenRefused, UserChangeRefused,
     entities::users, token_kind,
 };
 
@@ -78,11 +78,11 @@ fn link_info(link: AccountLink) -> AccountLinkInfo {
 /// Makes a link for `user` and queues its email.
 async fn send_account_link(
     state: &AppState,
+    store: &Store,
     user: &users::Model,
     inviter: Option<&str>,
 ) -> Result<(), ApiError> {
-    let organization = state
-        .store
+    let organization = store
         .organization(domain::OrganizationId::from_uuid(user.organization_id))
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("organization missing")))?;
@@ -109,8 +109,7 @@ async fn send_account_link(
     }
     .render()
     .map_err(|e| ApiError::Internal(e.into()))?;
-    state
-        .store
+    store
         .create_account_link(
             user,
             kind,
@@ -178,7 +177,7 @@ pub async fn invite(
     let (Ok(email), Ok(name)) = (email, name) else {
         return Err(ApiError::Validation(errors));
     };
-    if state
+    if caller
         .store
         .user_by_email(caller.organization, email.as_str())
         .await?
@@ -190,7 +189,7 @@ pub async fn invite(
             detail: format!("{} is already a user of this organization.", email.as_str()),
         });
     }
-    let user = state
+    let user = caller
         .store
         .create_user(
             caller.organization,
@@ -202,8 +201,8 @@ pub async fn invite(
     let inviter = caller
         .user()
         .map_or("Your organization's admin", |u| u.name.as_str());
-    send_account_link(&state, &user, Some(inviter)).await?;
-    state
+    send_account_link(&state, &caller.store, &user, Some(inviter)).await?;
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(user.email.clone()),
@@ -241,14 +240,13 @@ pub async fn invite(
 )]
 #[patch("/users/{id}")]
 pub async fn update(
-    state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<UserId>,
     body: Json<UserUpdate>,
 ) -> Result<web::Json<UserSummary>, ApiError> {
     let Admin(caller) = admin;
     let change = body.0;
-    let user = state
+    let user = caller
         .store
         .change_user(caller.organization, id.into_inner(), change.role, change.active)
         .await
@@ -261,7 +259,7 @@ pub async fn update(
             },
             UserChangeRefused::Database(err) => err.into(),
         })?;
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(user.email.clone()),
@@ -380,7 +378,7 @@ pub async fn request_reset(
         });
     }
     for (user, _) in state.store.users_signing_in(&email).await? {
-        send_account_link(&state, &user, None).await?;
+        send_account_link(&state, &state.store, &user, None).await?;
     }
     Ok(HttpResponse::Accepted().finish())
 }

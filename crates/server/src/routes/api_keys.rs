@@ -34,11 +34,8 @@ pub fn new_api_key() -> (String, String) {
     )
 )]
 #[get("/api-keys")]
-pub async fn list(
-    state: web::Data<AppState>,
-    admin: Admin,
-) -> Result<web::Json<ApiKeyList>, ApiError> {
-    let keys = state.store.api_keys(admin.0.organization).await?;
+pub async fn list(admin: Admin) -> Result<web::Json<ApiKeyList>, ApiError> {
+    let keys = admin.store().api_keys(admin.0.organization).await?;
     Ok(web::Json(ApiKeyList {
         items: keys.into_iter().map(views::api_key).collect(),
     }))
@@ -62,16 +59,12 @@ pub async fn list(
     )
 )]
 #[post("/api-keys")]
-pub async fn create(
-    state: web::Data<AppState>,
-    admin: Admin,
-    body: Json<NewApiKey>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn create(admin: Admin, body: Json<NewApiKey>) -> Result<HttpResponse, ApiError> {
     let Admin(caller) = admin;
     let name =
         ContactName::parse(&body.0.name).map_err(|e| ApiError::field("name", e.to_string()))?;
     let (key, prefix) = new_api_key();
-    let stored = state
+    let stored = caller
         .store
         .create_api_key(
             caller.organization,
@@ -81,7 +74,7 @@ pub async fn create(
             caller.user_id(),
         )
         .await?;
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(stored.name.clone()),
@@ -119,13 +112,13 @@ pub async fn revoke(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let Admin(caller) = admin;
-    let key = state
+    let key = caller
         .store
         .revoke_api_key(caller.organization, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("API key"))?;
     state.keys.forget(&key.key_hash);
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(key.name.clone()),

@@ -5,7 +5,7 @@ use api_types::{AuditEventPage, AuditFormat, AuditQuery, Problem};
 use store::AuditFilter;
 use uuid::Uuid;
 
-use crate::{auth::Admin, error::ApiError, startup::AppState, views};
+use crate::{auth::Admin, error::ApiError, views};
 
 /// The most entries one CSV export holds (narrow the filter for more).
 const CSV_LIMIT: usize = 100_000;
@@ -43,11 +43,7 @@ fn uuid_param(name: &'static str, value: Option<&str>) -> Result<Option<Uuid>, A
     )
 )]
 #[get("/audit-events")]
-pub async fn list(
-    state: web::Data<AppState>,
-    admin: Admin,
-    query: web::Query<AuditQuery>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list(admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
@@ -77,7 +73,7 @@ pub async fn list(
     };
     let organization = admin.0.organization;
     if query.format != Some(AuditFormat::Csv) {
-        let (events, next) = state.store.audit_events(organization, &filter).await?;
+        let (events, next) = admin.store().audit_events(organization, &filter).await?;
         return Ok(HttpResponse::Ok().json(AuditEventPage {
             items: events.into_iter().map(views::audit_event).collect(),
             next_cursor: next.map(|id| id.to_string()),
@@ -100,7 +96,7 @@ pub async fn list(
     filter.limit = 500;
     let mut written = 0;
     loop {
-        let (events, next) = state.store.audit_events(organization, &filter).await?;
+        let (events, next) = admin.store().audit_events(organization, &filter).await?;
         for event in events {
             let event = views::audit_event(event);
             out.write_record([

@@ -74,13 +74,13 @@ pub async fn create(
                     format!("list 1 to {MAX_IDS} companies, or use filter"),
                 ));
             }
-            state
-                .store
+            tenant
+                .store()
                 .create_refresh_batch(tenant.0, &company_ids)
                 .await?
         }
-        NewRefreshBatch::Filter(RefreshFilter { filter }) => state
-            .store
+        NewRefreshBatch::Filter(RefreshFilter { filter }) => tenant
+            .store()
             .create_refresh_batch_matching(tenant.0, &list_filter(filter)?, MAX_BATCH)
             .await?
             .map_err(|TooMany(count)| {
@@ -92,10 +92,13 @@ pub async fn create(
     };
     state.wake_workers();
     state
-        .audit(store::AuditRecord {
-            detail: Some(serde_json::json!({ "batch_id": batch.id, "skipped": skips.count })),
-            ..tenant.1.audit("refresh_batch.created")
-        })
+        .audit(
+            tenant.store(),
+            store::AuditRecord {
+                detail: Some(serde_json::json!({ "batch_id": batch.id, "skipped": skips.count })),
+                ..tenant.1.audit("refresh_batch.created")
+            },
+        )
         .await;
     let skipped = skips
         .listed
@@ -109,8 +112,8 @@ pub async fn create(
             .to_owned(),
         })
         .collect();
-    let (batch, progress) = state
-        .store
+    let (batch, progress) = tenant
+        .store()
         .refresh_batch(tenant.0, batch.id)
         .await?
         .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("batch vanished")))?;
@@ -154,13 +157,9 @@ fn list_filter(filter: api_types::BatchFilter) -> Result<CompanyFilter, ApiError
     )
 )]
 #[get("/refresh-batches/{id}")]
-pub async fn get(
-    state: web::Data<AppState>,
-    tenant: Tenant,
-    id: web::Path<Uuid>,
-) -> Result<web::Json<RefreshBatch>, ApiError> {
-    let (batch, progress) = state
-        .store
+pub async fn get(tenant: Tenant, id: web::Path<Uuid>) -> Result<web::Json<RefreshBatch>, ApiError> {
+    let (batch, progress) = tenant
+        .store()
         .refresh_batch(tenant.0, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("refresh batch"))?;

@@ -4,7 +4,7 @@ use actix_web::{get, web};
 use api_types::{AmountChange, CompanyChanges, Problem, SupplierChange, SupplierMovement};
 use domain::{CompanyId, ReportKind};
 
-use crate::{error::ApiError, extract::Tenant, startup::AppState};
+use crate::{error::ApiError, extract::Tenant};
 
 fn amount(delta: reports::Delta) -> AmountChange {
     AmountChange {
@@ -35,17 +35,19 @@ fn supplier(s: reports::SupplierRef) -> SupplierChange {
 )]
 #[get("/companies/{id}/changes")]
 pub async fn get(
-    state: web::Data<AppState>,
     tenant: Tenant,
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<CompanyChanges>, ApiError> {
     let company = id.into_inner();
-    if state.store.company(tenant.0, company).await?.is_none() {
+    if tenant.store().company(tenant.0, company).await?.is_none() {
         return Err(ApiError::NotFound("company"));
     }
-    let bills = state.store.latest_two(company, ReportKind::Bills).await?;
-    let suppliers = state
-        .store
+    let bills = tenant
+        .store()
+        .latest_two(company, ReportKind::Bills)
+        .await?;
+    let suppliers = tenant
+        .store()
         .latest_two(company, ReportKind::Suppliers)
         .await?;
     let (Some(new_bills), Some(old_bills), Some(new_suppliers), Some(old_suppliers)) = (

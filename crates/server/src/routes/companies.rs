@@ -78,8 +78,8 @@ pub async fn list(
         cursor: query.cursor,
         limit: u64::from(limit),
     };
-    let page = state
-        .store
+    let page = tenant
+        .store()
         .list_companies(tenant.0, &filter)
         .await?
         .map_err(|_| ApiError::NotFound("company at the cursor"))?;
@@ -108,7 +108,6 @@ pub async fn list(
 )]
 #[get("/company-counts")]
 pub async fn counts(
-    state: web::Data<AppState>,
     tenant: Tenant,
     query: web::Query<CompanyCountsQuery>,
 ) -> Result<web::Json<CompanyCounts>, ApiError> {
@@ -124,7 +123,7 @@ pub async fn counts(
         assignee: query.assignee,
         ..CompanyFilter::default()
     };
-    let counts = state.store.count_companies(tenant.0, &filter).await?;
+    let counts = tenant.store().count_companies(tenant.0, &filter).await?;
     Ok(web::Json(CompanyCounts {
         total: counts.not_requested + counts.requested + counts.available + counts.error,
         not_requested: counts.not_requested,
@@ -166,7 +165,7 @@ pub async fn create(
     let request = serde_json::to_vec(&new).map_err(anyhow::Error::from)?;
     idempotency::run(
         &state,
-        tenant.0,
+        &tenant,
         key,
         "POST /api/v1/companies",
         &request,
@@ -180,17 +179,20 @@ pub async fn create(
                 new.data_types.clone(),
                 new.refresh_schedule,
             )?;
-            let record = state
-                .store
+            let record = tenant
+                .store()
                 .create_company(tenant.0, write)
                 .await
                 .map_err(write_error)?;
             let company = views::company(record, state.freshness());
             state
-                .audit(store::AuditRecord {
-                    target: Some(company.name.clone()),
-                    ..tenant.1.audit_company("company.created", company.id)
-                })
+                .audit(
+                    tenant.store(),
+                    store::AuditRecord {
+                        target: Some(company.name.clone()),
+                        ..tenant.1.audit_company("company.created", company.id)
+                    },
+                )
                 .await;
             Ok(Answer {
                 status: StatusCode::CREATED,
@@ -218,8 +220,8 @@ pub async fn get(
     tenant: Tenant,
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<Company>, ApiError> {
-    let record = state
-        .store
+    let record = tenant
+        .store()
         .company(tenant.0, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("company"))?;
@@ -252,8 +254,8 @@ pub async fn update(
     body: Json<CompanyUpdate>,
 ) -> Result<web::Json<Company>, ApiError> {
     let id = id.into_inner();
-    let current = state
-        .store
+    let current = tenant
+        .store()
         .company(tenant.0, id)
         .await?
         .ok_or(ApiError::NotFound("company"))?;
@@ -285,17 +287,20 @@ pub async fn update(
         change.data_types.unwrap_or(current_types),
         change.refresh_schedule,
     )?;
-    let record = state
-        .store
+    let record = tenant
+        .store()
         .update_company(tenant.0, id, write)
         .await
         .map_err(write_error)?;
     state
-        .audit(store::AuditRecord {
-            target: Some(record.company.name.clone()),
-            detail: serde_json::to_value(&change_log).ok(),
-            ..tenant.1.audit_company("company.updated", id)
-        })
+        .audit(
+            tenant.store(),
+            store::AuditRecord {
+                target: Some(record.company.name.clone()),
+                detail: serde_json::to_value(&change_log).ok(),
+                ..tenant.1.audit_company("company.updated", id)
+            },
+        )
         .await;
     Ok(web::Json(views::company(record, state.freshness())))
 }
@@ -317,17 +322,20 @@ pub async fn delete(
     id: web::Path<CompanyId>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let name = state
-        .store
+    let name = tenant
+        .store()
         .company(tenant.0, id)
         .await?
         .map(|record| record.company.name);
-    if state.store.delete_company(tenant.0, id).await? {
+    if tenant.store().delete_company(tenant.0, id).await? {
         state
-            .audit(store::AuditRecord {
-                target: name,
-                ..tenant.1.audit_company("company.deleted", id)
-            })
+            .audit(
+                tenant.store(),
+                store::AuditRecord {
+                    target: name,
+                    ..tenant.1.audit_company("company.deleted", id)
+                },
+            )
             .await;
         Ok(HttpResponse::NoContent().finish())
     } else {

@@ -165,12 +165,10 @@ pub async fn grant(
         state.wake_workers();
     }
     state
-        .audit(customer_audit(
-            &req,
-            &view,
-            "consent.granted",
-            Some(platform),
-        ))
+        .audit(
+            &state.store,
+            customer_audit(&req, &view, "consent.granted", Some(platform)),
+        )
         .await;
     Ok(web::Json(ConsentOutcome {
         status: InformationRequestStatus::Granted,
@@ -200,7 +198,10 @@ pub async fn decline(
     let hash = token_hash(parse_token(&token)?);
     let view = state.store.decline_consent(&hash).await.map_err(refused)?;
     state
-        .audit(customer_audit(&req, &view, "consent.declined", None))
+        .audit(
+            &state.store,
+            customer_audit(&req, &view, "consent.declined", None),
+        )
         .await;
     Ok(web::Json(ConsentOutcome {
         status: InformationRequestStatus::Declined,

@@ -7,7 +7,7 @@ use api_types::{
 };
 use domain::{CompanyId, OrganizationId};
 use mail::InformationRequestEmail;
-use store::NewEmail;
+use store::{NewEmail, Store};
 
 use crate::{
     error::ApiError,
@@ -46,12 +46,12 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let company_id = id.into_inner();
     let request = body.0;
-    let record = state
-        .store
+    let record = tenant
+        .store()
         .company(tenant.0, company_id)
         .await?
         .ok_or(ApiError::NotFound("company"))?;
-    let organization = organization_name(&state, tenant.0).await?;
+    let organization = organization_name(tenant.store(), tenant.0).await?;
     // The person sending it; through an API key, the company's first assignee.
     let requester = tenant
         .1
@@ -110,8 +110,8 @@ pub async fn create(
         Delivery::Email => "email",
         Delivery::Link => "link",
     };
-    let created = state
-        .store
+    let created = tenant
+        .store()
         .create_information_request(
             tenant.0,
             company_id,
@@ -124,17 +124,20 @@ pub async fn create(
         .await?
         .ok_or(ApiError::NotFound("company"))?;
     state
-        .audit(store::AuditRecord {
-            target: Some(record.company.contact_email.clone()),
-            detail: Some(serde_json::json!({ "delivery": delivery, "request_id": created.id })),
-            ..tenant.1.audit_company(
-                match request.delivery {
-                    Delivery::Email => "information_request.sent",
-                    Delivery::Link => "information_request.link_created",
-                },
-                company_id,
-            )
-        })
+        .audit(
+            tenant.store(),
+            store::AuditRecord {
+                target: Some(record.company.contact_email.clone()),
+                detail: Some(serde_json::json!({ "delivery": delivery, "request_id": created.id })),
+                ..tenant.1.audit_company(
+                    match request.delivery {
+                        Delivery::Email => "information_request.sent",
+                        Delivery::Link => "information_request.link_created",
+                    },
+                    company_id,
+                )
+            },
+        )
         .await;
     if request.delivery == Delivery::Email {
         state.wake_mail();
@@ -155,9 +158,8 @@ pub async fn create(
     }))
 }
 
-pub async fn organization_name(state: &AppState, id: OrganizationId) -> Result<String, ApiError> {
-    state
-        .store
+pub async fn organization_name(store: &Store, id: OrganizationId) -> Result<String, ApiError> {
+    store
         .organization(id)
         .await?
         .map(|o| o.name)

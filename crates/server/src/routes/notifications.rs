@@ -10,7 +10,7 @@ use api_types::{
 use domain::UserId;
 use uuid::Uuid;
 
-use crate::{auth::Caller, error::ApiError, extract::Json, startup::AppState, views};
+use crate::{auth::Caller, error::ApiError, extract::Json, views};
 
 fn person(caller: &Caller) -> Result<UserId, ApiError> {
     caller.user_id().ok_or_else(|| ApiError::Forbidden {
@@ -32,7 +32,6 @@ fn person(caller: &Caller) -> Result<UserId, ApiError> {
 )]
 #[get("/notifications")]
 pub async fn list(
-    state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<NotificationQuery>,
 ) -> Result<web::Json<NotificationPage>, ApiError> {
@@ -40,7 +39,7 @@ pub async fn list(
     let query = query.into_inner();
     let (limit, cursor) =
         crate::extract::page_params(query.limit, query.cursor.as_deref(), 20, 100)?;
-    let (rows, next) = state
+    let (rows, next) = caller
         .store
         .notifications(
             caller.organization,
@@ -50,7 +49,7 @@ pub async fn list(
             limit,
         )
         .await?;
-    let unread_count = state
+    let unread_count = caller
         .store
         .unread_notifications(caller.organization, user)
         .await?;
@@ -72,13 +71,10 @@ pub async fn list(
     )
 )]
 #[get("/notifications/unread-count")]
-pub async fn count_unread(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<UnreadCount>, ApiError> {
+pub async fn count_unread(caller: Caller) -> Result<web::Json<UnreadCount>, ApiError> {
     let user = person(&caller)?;
     Ok(web::Json(UnreadCount {
-        unread_count: state
+        unread_count: caller
             .store
             .unread_notifications(caller.organization, user)
             .await?,
@@ -98,12 +94,11 @@ pub async fn count_unread(
 )]
 #[post("/notifications/{id}/read")]
 pub async fn mark_read(
-    state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<Notification>, ApiError> {
     let user = person(&caller)?;
-    let notification = state
+    let notification = caller
         .store
         .mark_notification_read(caller.organization, user, id.into_inner())
         .await?
@@ -126,16 +121,15 @@ pub async fn mark_read(
 )]
 #[post("/notifications/read")]
 pub async fn mark_all_read(
-    state: web::Data<AppState>,
     caller: Caller,
     body: Json<MarkNotificationsRead>,
 ) -> Result<web::Json<NotificationsMarked>, ApiError> {
     let user = person(&caller)?;
-    let marked = state
+    let marked = caller
         .store
         .mark_all_notifications_read(caller.organization, user, body.0.until)
         .await?;
-    let unread_count = state
+    let unread_count = caller
         .store
         .unread_notifications(caller.organization, user)
         .await?;
@@ -155,13 +149,10 @@ pub async fn mark_all_read(
     )
 )]
 #[get("/notification-preferences")]
-pub async fn preferences(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<NotificationPreferences>, ApiError> {
+pub async fn preferences(caller: Caller) -> Result<web::Json<NotificationPreferences>, ApiError> {
     let user = person(&caller)?;
     Ok(web::Json(NotificationPreferences {
-        email: state.store.notification_email(user).await?,
+        email: caller.store.notification_email(user).await?,
     }))
 }
 
@@ -180,16 +171,15 @@ pub async fn preferences(
 )]
 #[put("/notification-preferences")]
 pub async fn set_preferences(
-    state: web::Data<AppState>,
     caller: Caller,
     body: Json<NotificationPreferences>,
 ) -> Result<web::Json<NotificationPreferences>, ApiError> {
     let user = person(&caller)?;
-    state
+    caller
         .store
         .set_notification_email(user, body.0.email)
         .await?;
-    state
+    caller
         .store
         .record_audit(store::AuditRecord {
             detail: Some(serde_json::json!({ "email": body.0.email })),

@@ -45,9 +45,9 @@ pub async fn request(
 ) -> Result<HttpResponse, ApiError> {
     let company = id.into_inner();
     let endpoint = format!("POST /api/v1/companies/{company}/refresh");
-    idempotency::run(&state, tenant.0, key, &endpoint, b"", || async {
-        let (job, created) = state
-            .store
+    idempotency::run(&state, &tenant, key, &endpoint, b"", || async {
+        let (job, created) = tenant
+            .store()
             .request_refresh(
                 tenant.0,
                 company,
@@ -70,12 +70,15 @@ pub async fn request(
             state.wake_workers();
         }
         state
-            .audit(store::AuditRecord {
-                detail: Some(
-                    serde_json::json!({ "refresh_id": job.id, "joined_active": !created }),
-                ),
-                ..tenant.1.audit_company("refresh.requested", company)
-            })
+            .audit(
+                tenant.store(),
+                store::AuditRecord {
+                    detail: Some(
+                        serde_json::json!({ "refresh_id": job.id, "joined_active": !created }),
+                    ),
+                    ..tenant.1.audit_company("refresh.requested", company)
+                },
+            )
             .await;
         let job = views::refresh_job(job);
         Ok(Answer {
@@ -99,12 +102,11 @@ pub async fn request(
 )]
 #[get("/refreshes/{id}")]
 pub async fn get(
-    state: web::Data<AppState>,
     tenant: Tenant,
     id: web::Path<RefreshJobId>,
 ) -> Result<web::Json<RefreshJob>, ApiError> {
-    let job = state
-        .store
+    let job = tenant
+        .store()
         .refresh_job(tenant.0, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("refresh"))?;
@@ -123,15 +125,14 @@ pub async fn get(
 )]
 #[get("/companies/{id}/refreshes")]
 pub async fn history(
-    state: web::Data<AppState>,
     tenant: Tenant,
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<Vec<RefreshJob>>, ApiError> {
     let company = id.into_inner();
-    if state.store.company(tenant.0, company).await?.is_none() {
+    if tenant.store().company(tenant.0, company).await?.is_none() {
         return Err(ApiError::NotFound("company"));
     }
-    let jobs = state.store.refresh_history(company, 50).await?;
+    let jobs = tenant.store().refresh_history(company, 50).await?;
     Ok(web::Json(
         jobs.into_iter().map(views::refresh_job).collect(),
     ))

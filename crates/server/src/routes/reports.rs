@@ -26,16 +26,15 @@ use crate::{error::ApiError, extract::Tenant, startup::AppState};
 )]
 #[get("/companies/{id}/reports")]
 pub async fn list(
-    state: web::Data<AppState>,
     tenant: Tenant,
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<ReportList>, ApiError> {
     let company = id.into_inner();
-    if state.store.company(tenant.0, company).await?.is_none() {
+    if tenant.store().company(tenant.0, company).await?.is_none() {
         return Err(ApiError::NotFound("company"));
     }
-    let stored: BTreeMap<ReportKind, (DateTime<Utc>, u64)> = state
-        .store
+    let stored: BTreeMap<ReportKind, (DateTime<Utc>, u64)> = tenant
+        .store()
         .reports(company)
         .await?
         .into_iter()
@@ -110,16 +109,16 @@ pub async fn get(
     };
     let sheet = reports::choose_sheet(kind, table_format, query.sheet.as_deref())
         .map_err(|e| sheet_problem(kind, &e))?;
-    let record = state
-        .store
+    let record = tenant
+        .store()
         .company(tenant.0, company)
         .await?
         .ok_or(ApiError::NotFound("company"))?;
     // The version downloaded is one of the first source's; the other sources are read
     // as they were at its time, so an older snapshot gives that refresh's figures.
     let sources = kind.sources();
-    let version = state
-        .store
+    let version = tenant
+        .store()
         .report_text(company, sources[0], snapshot)
         .await?
         .ok_or(ApiError::NotFound(if snapshot.is_some() {
@@ -129,8 +128,8 @@ pub async fn get(
         }))?;
     let mut others = Vec::new();
     for &source in &sources[1..] {
-        if let Some(other) = state
-            .store
+        if let Some(other) = tenant
+            .store()
             .report_text_at(company, source, version.updated_at)
             .await?
         {
@@ -139,16 +138,19 @@ pub async fn get(
     }
     let updated_at = version.updated_at;
     state
-        .audit(store::AuditRecord {
-            target: Some(kind.as_str().to_owned()),
-            detail: Some(serde_json::json!({
-                "updated_at": updated_at,
-                "snapshot_id": version.id,
-                "format": format,
-                "sheet": sheet,
-            })),
-            ..tenant.1.audit_company("report.downloaded", company)
-        })
+        .audit(
+            tenant.store(),
+            store::AuditRecord {
+                target: Some(kind.as_str().to_owned()),
+                detail: Some(serde_json::json!({
+                    "updated_at": updated_at,
+                    "snapshot_id": version.id,
+                    "format": format,
+                    "sheet": sheet,
+                })),
+                ..tenant.1.audit_company("report.downloaded", company)
+            },
+        )
         .await;
     let base_name = format!(
         "{}-{}{}-{}",
@@ -260,16 +262,15 @@ fn sheet_problem(kind: ReportKind, error: &reports::ExportError) -> ApiError {
 )]
 #[get("/companies/{id}/reports/{kind}/snapshots")]
 pub async fn snapshots(
-    state: web::Data<AppState>,
     tenant: Tenant,
     path: web::Path<(CompanyId, ReportKind)>,
 ) -> Result<web::Json<ReportSnapshotList>, ApiError> {
     let (company, kind) = path.into_inner();
-    if state.store.company(tenant.0, company).await?.is_none() {
+    if tenant.store().company(tenant.0, company).await?.is_none() {
         return Err(ApiError::NotFound("company"));
     }
-    let items = state
-        .store
+    let items = tenant
+        .store()
         .report_snapshots(company, kind.sources()[0])
         .await?
         .into_iter()

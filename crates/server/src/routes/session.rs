@@ -113,10 +113,7 @@ pub async fn sign_in(
     )
 )]
 #[get("/session")]
-pub async fn get(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<web::Json<Session>, ApiError> {
+pub async fn get(caller: Caller) -> Result<web::Json<Session>, ApiError> {
     let Principal::User {
         user,
         csrf_token,
@@ -129,7 +126,7 @@ pub async fn get(
             detail: "API keys have no session; sign in with email and password.".to_owned(),
         });
     };
-    let organization = state
+    let organization = caller
         .store
         .organization(caller.organization)
         .await?
@@ -166,8 +163,8 @@ pub async fn sign_out(
             detail: "API keys have no session to end; revoke the key instead.".to_owned(),
         });
     };
-    state.store.end_session(*session).await?;
-    state
+    caller.store.end_session(*session).await?;
+    caller
         .store
         .record_audit(caller.audit("user.signed_out"))
         .await?;

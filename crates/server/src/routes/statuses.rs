@@ -5,7 +5,7 @@ use api_types::{CompanyStatusList, CompanyStatusQuery, Problem};
 use domain::CompanyId;
 use sha2::{Digest, Sha256};
 
-use crate::{error::ApiError, extract::Tenant, startup::AppState, views};
+use crate::{error::ApiError, extract::Tenant, views};
 
 const MAX_IDS: usize = 200;
 
@@ -27,12 +27,11 @@ const MAX_IDS: usize = 200;
 #[get("/company-statuses")]
 pub async fn company_statuses(
     request: HttpRequest,
-    state: web::Data<AppState>,
     tenant: Tenant,
     query: web::Query<CompanyStatusQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = parse_ids(&query.ids)?;
-    let records = state.store.company_statuses(tenant.0, &ids).await?;
+    let records = tenant.store().company_statuses(tenant.0, &ids).await?;
     let body = serde_json::to_vec(&CompanyStatusList {
         items: records.into_iter().map(views::company_status).collect(),
     })

@@ -3,7 +3,7 @@
 use actix_web::{get, web};
 use api_types::UserList;
 
-use crate::{error::ApiError, extract::Tenant, startup::AppState, views};
+use crate::{error::ApiError, extract::Tenant, views};
 
 /// List the organization's users, by name.
 #[utoipa::path(
@@ -12,11 +12,8 @@ use crate::{error::ApiError, extract::Tenant, startup::AppState, views};
     responses((status = 200, description = "The organization's users", body = UserList))
 )]
 #[get("/users")]
-pub async fn list(
-    state: web::Data<AppState>,
-    tenant: Tenant,
-) -> Result<web::Json<UserList>, ApiError> {
-    let users = state.store.users(tenant.0).await?;
+pub async fn list(tenant: Tenant) -> Result<web::Json<UserList>, ApiError> {
+    let users = tenant.store().users(tenant.0).await?;
     Ok(web::Json(UserList {
         items: users.into_iter().map(views::user).collect(),
     }))

@@ -68,11 +68,11 @@ fn unique(mut types: Vec<EventType>) -> Vec<EventType> {
     )
 )]
 #[get("/webhook-endpoints")]
-pub async fn list(
-    state: web::Data<AppState>,
-    admin: Admin,
-) -> Result<web::Json<WebhookEndpointList>, ApiError> {
-    let endpoints = state.store.webhook_endpoints(admin.0.organization).await?;
+pub async fn list(admin: Admin) -> Result<web::Json<WebhookEndpointList>, ApiError> {
+    let endpoints = admin
+        .store()
+        .webhook_endpoints(admin.0.organization)
+        .await?;
     Ok(web::Json(WebhookEndpointList {
         items: endpoints.into_iter().map(views::webhook_endpoint).collect(),
     }))
@@ -109,7 +109,7 @@ pub async fn create(
     let description = checked_description(&body.description)?;
     let url = checked_url(&body.url, state.webhooks_allow_private).await?;
     let secret = Secret::generate();
-    let endpoint = state
+    let endpoint = caller
         .store
         .create_webhook_endpoint(
             caller.organization,
@@ -122,7 +122,7 @@ pub async fn create(
         )
         .await?;
     let types = store::endpoint_event_types(&endpoint);
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(endpoint.url.clone()),
@@ -157,12 +157,11 @@ pub async fn create(
 )]
 #[get("/webhook-endpoints/{id}")]
 pub async fn get(
-    state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<WebhookEndpoint>, ApiError> {
-    let endpoint = state
-        .store
+    let endpoint = admin
+        .store()
         .webhook_endpoint(admin.0.organization, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("webhook endpoint"))?;
@@ -198,7 +197,7 @@ pub async fn update(
     let id = id.into_inner();
     let body = body.0;
     // Unknown ids answer 404 before the body is judged, as everywhere else.
-    let before = state
+    let before = caller
         .store
         .webhook_endpoint(caller.organization, id)
         .await?
@@ -212,7 +211,7 @@ pub async fn update(
         Some(url) => Some(checked_url(url, state.webhooks_allow_private).await?),
         None => None,
     };
-    let endpoint = state
+    let endpoint = caller
         .store
         .update_webhook_endpoint(
             caller.organization,
@@ -226,7 +225,7 @@ pub async fn update(
         )
         .await?
         .ok_or(ApiError::NotFound("webhook endpoint"))?;
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(endpoint.url.clone()),
@@ -255,18 +254,14 @@ pub async fn update(
     )
 )]
 #[delete("/webhook-endpoints/{id}")]
-pub async fn delete(
-    state: web::Data<AppState>,
-    admin: Admin,
-    id: web::Path<Uuid>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn delete(admin: Admin, id: web::Path<Uuid>) -> Result<HttpResponse, ApiError> {
     let Admin(caller) = admin;
-    let endpoint = state
+    let endpoint = caller
         .store
         .delete_webhook_endpoint(caller.organization, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("webhook endpoint"))?;
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(endpoint.url.clone()),
@@ -294,19 +289,18 @@ pub async fn delete(
 )]
 #[post("/webhook-endpoints/{id}/rotate-secret")]
 pub async fn rotate_secret(
-    state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<Uuid>,
 ) -> Result<web::Json<RotatedWebhookSecret>, ApiError> {
     let Admin(caller) = admin;
     let secret = Secret::generate();
     let until = store::now() + ROTATION_OVERLAP;
-    let endpoint = state
+    let endpoint = caller
         .store
         .rotate_webhook_secret(caller.organization, id.into_inner(), secret.clone(), until)
         .await?
         .ok_or(ApiError::NotFound("webhook endpoint"))?;
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             target: Some(endpoint.url.clone()),
@@ -341,7 +335,6 @@ pub async fn rotate_secret(
 )]
 #[get("/webhook-endpoints/{id}/deliveries")]
 pub async fn deliveries(
-    state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<Uuid>,
     query: web::Query<WebhookDeliveryQuery>,
@@ -350,13 +343,13 @@ pub async fn deliveries(
     let query = query.into_inner();
     let (limit, cursor) =
         crate::extract::page_params(query.limit, query.cursor.as_deref(), 50, 200)?;
-    let endpoint = state
-        .store
+    let endpoint = admin
+        .store()
         .webhook_endpoint(organization, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("webhook endpoint"))?;
-    let (records, next) = state
-        .store
+    let (records, next) = admin
+        .store()
         .webhook_deliveries(organization, endpoint.id, cursor, limit)
         .await?;
     Ok(web::Json(WebhookDeliveryPage {
@@ -389,7 +382,7 @@ pub async fn replay(
 ) -> Result<HttpResponse, ApiError> {
     let Admin(caller) = admin;
     let (endpoint, delivery) = path.into_inner();
-    let replayed = state
+    let replayed = caller
         .store
         .replay_webhook_delivery(caller.organization, endpoint, delivery)
         .await
@@ -404,7 +397,7 @@ pub async fn replay(
             ReplayRefused::Database(err) => err.into(),
         })?;
     state.wake_outbox();
-    state
+    caller
         .store
         .record_audit(AuditRecord {
             detail: Some(serde_json::json!({

@@ -60,6 +60,9 @@ impl Drop for TestDatabase {
     }
 }
 
+/// The ordinary (not superuser) role the portal connects to PostgreSQL as in tests.
+pub const APP_ROLE: &str = "spendlens_app";
+
 pub fn backend() -> String {
     std::env::var("SPENDLENS_TEST_DATABASE").unwrap_or_else(|_| "sqlite".to_owned())
 }
@@ -73,17 +76,29 @@ async fn fresh_database() -> (String, TestDatabase) {
             .await
             .expect("PostgreSQL is reachable");
         use sea_orm::ConnectionTrait;
+        // The portal connects as an ordinary role that owns its database, as in
+        // production: a superuser would skip row-level security.
         admin
             .connection()
-            .execute_unprepared(&format!("CREATE DATABASE \"{name}\""))
+            .execute_unprepared(&format!(
+                "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; \
+                 EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            ))
+            .await
+            .expect("can create the portal's role");
+        admin
+            .connection()
+            .execute_unprepared(&format!("CREATE DATABASE \"{name}\" OWNER {APP_ROLE}"))
             .await
             .expect("can create a test database");
         admin.close().await.ok();
-        let base = admin_url
-            .rsplit_once('/')
-            .map_or(admin_url.as_str(), |(base, _)| base);
+        let server = admin_url
+            .split_once("://")
+            .and_then(|(_, rest)| rest.split('/').next())
+            .and_then(|authority| authority.rsplit('@').next())
+            .expect("SPENDLENS_TEST_POSTGRES_URL names a server");
         (
-            format!("{base}/{name}"),
+            format!("postgres://{APP_ROLE}@{server}/{name}"),
             TestDatabase::Postgres { admin_url, name },
         )
     } else {

@@ -19,5 +19,6 @@ mod processes;
 mod refresh;
 mod reports;
 mod schedules;
+mod tenancy;
 mod upstream;
 mod webhooks;
