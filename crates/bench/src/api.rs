@@ -35,7 +35,7 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
     let bench = common::create_database(ctx, "api").await?;
     let store = Store::connect(&bench.url).await?;
     store.migrate().await?;
-    let db = store.connection().clone();
+    let db = sea_orm::Database::connect(bench.admin_url.as_str()).await?;
     let org = common::seed(
         &db,
         &Seed {
@@ -196,8 +196,10 @@ async fn list(
         limit: 50,
     };
     let statements = store.list_statements(organization, &filter, &ids);
+    // Inside the request's row-level security scope, as the server runs them.
+    let (open, close) = Store::scope_statements(organization);
     let mut request_sql = String::new();
-    for statement in &statements {
+    for statement in open.iter().chain(&statements).chain(&close) {
         writeln!(request_sql, "{statement};")?;
     }
     let request_script = ctx.workdir.join("list_request.sql");

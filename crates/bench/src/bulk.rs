@@ -24,7 +24,7 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
     let bench = common::create_database(ctx, "bulk").await?;
     let store = Store::connect(&bench.url).await?;
     store.migrate().await?;
-    let db = store.connection().clone();
+    let db = sea_orm::Database::connect(bench.admin_url.as_str()).await?;
     common::seed(
         &db,
         &Seed {

@@ -30,14 +30,25 @@ impl Ctx {
         format!("{}/{database}", self.server_url.trim_end_matches('/'))
     }
 
-    /// Host, port and user for pgbench/psql, parsed from `server_url`.
-    pub fn pg_args(&self) -> Vec<String> {
+    /// `HOST:PORT` of `server_url`.
+    fn host_port(&self) -> &str {
         let rest = self
             .server_url
             .trim_start_matches("postgres://")
             .trim_start_matches("postgresql://")
             .trim_end_matches('/');
-        let (user, hostport) = rest.split_once('@').unwrap_or(("postgres", rest));
+        rest.rsplit_once('@').map_or(rest, |(_, hostport)| hostport)
+    }
+
+    /// The portal's URL for `database`: as [`APP_ROLE`], like a production install.
+    pub fn app_url(&self, database: &str) -> String {
+        format!("postgres://{APP_ROLE}@{}/{database}", self.host_port())
+    }
+
+    /// Host, port and user (the portal's role) for pgbench/psql; [`run_tool`] gives
+    /// them the pool's row-level security setting.
+    pub fn pg_args(&self) -> Vec<String> {
+        let hostport = self.host_port();
         let (host, port) = hostport.split_once(':').unwrap_or((hostport, "5432"));
         vec![
             "-h".into(),
@@ -45,16 +56,24 @@ impl Ctx {
             "-p".into(),
             port.into(),
             "-U".into(),
-            user.into(),
+            APP_ROLE.into(),
         ]
     }
 }
+
+/// The ordinary role the portal connects as in benchmarks (owner of each scenario's
+/// database), so row-level security costs what it costs in production; a superuser
+/// would skip it.
+pub const APP_ROLE: &str = "spendlens_app";
 
 /// A database made for one scenario, dropped by `drop_database` (the driver drops every
 /// `spendlens_bench_*` database it made, also when a scenario fails).
 pub struct BenchDb {
     pub name: String,
+    /// As the portal's role ([`APP_ROLE`]): for the processes under test.
     pub url: String,
+    /// As the server's superuser: for seeding and inspecting, past row-level security.
+    pub admin_url: String,
 }
 
 pub async fn admin(ctx: &Ctx) -> anyhow::Result<DatabaseConnection> {
@@ -70,11 +89,18 @@ pub async fn create_database(ctx: &Ctx, scenario: &str) -> anyhow::Result<BenchD
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await?;
     admin
-        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .execute_unprepared(&format!(
+            "DO $$ BEGIN CREATE ROLE {APP_ROLE} LOGIN; \
+             EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+        ))
+        .await?;
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name} OWNER {APP_ROLE}"))
         .await?;
     admin.close().await?;
     Ok(BenchDb {
-        url: ctx.url(&name),
+        url: ctx.app_url(&name),
+        admin_url: ctx.url(&name),
         name,
     })
 }
@@ -460,6 +486,8 @@ pub async fn start_workers(
 pub fn run_tool(program: &Path, args: &[String]) -> anyhow::Result<String> {
     let output = Command::new(program)
         .args(args)
+        // pgbench and psql act for every organization, as the portal's pool does.
+        .env("PGOPTIONS", "-c spendlens.organization_id=*")
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("cannot run {}", program.display()))?;

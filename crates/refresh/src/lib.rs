@@ -15,7 +15,10 @@ use domain::{ErrorCode, RefreshJobId, StatusError};
 use providers::{FetchError, FetchRequest, Pacer, Provider, Retry};
 use rand::Rng;
 use store::{ClaimedJob, FinishError, RateLimit, Store, StoredReport};
-use tokio::{sync::Notify, task::JoinSet};
+use tokio::{
+    sync::{Notify, OwnedSemaphorePermit, Semaphore},
+    task::JoinSet,
+};
 
 /// How a worker paces itself.
 #[derive(Debug, Clone)]
@@ -24,7 +27,9 @@ pub struct WorkerConfig {
     pub lease: Duration,
     /// How often to look for work when nobody says there is some.
     pub poll_interval: Duration,
-    /// How many jobs this worker runs at once.
+    /// How many jobs this worker fetches at once: its upstream calls in flight. A job
+    /// gives its slot back as soon as its fetch is over; up to as many again may then be
+    /// recording their outcome in the database.
     pub concurrency: usize,
     /// Attempts before a transient failure becomes final.
     pub max_attempts: u32,
@@ -125,6 +130,20 @@ impl Pacer for DatabasePacer {
     }
 }
 
+/// A fetch slot held by a running job; dropping it frees the slot and wakes the loop.
+struct Slot {
+    permit: Option<OwnedSemaphorePermit>,
+    freed: Arc<Notify>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // The slot is free before the loop looks.
+        drop(self.permit.take());
+        self.freed.notify_one();
+    }
+}
+
 /// What happened to one claimed job.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -175,7 +194,7 @@ impl Worker {
             return Ok(None);
         };
         let id = claimed.id();
-        let outcome = self.execute(claimed).await?;
+        let outcome = self.execute_in(claimed, None).await?;
         Ok(Some((id, outcome)))
     }
 
@@ -221,6 +240,10 @@ impl Worker {
         };
         let mut running: JoinSet<()> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, RefreshJobId> = HashMap::new();
+        // Fetch slots, so a job's database write does not hold up the next fetch.
+        let slots = Arc::new(Semaphore::new(self.config.concurrency));
+        let slot_freed = Arc::new(Notify::new());
+        let max_tasks = self.config.concurrency.saturating_mul(2);
         let mut next_maintenance = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
@@ -243,7 +266,9 @@ impl Worker {
                 held.remove(&id);
             }
             let mut claimed_any = false;
-            let free = self.config.concurrency.saturating_sub(running.len());
+            let free = slots
+                .available_permits()
+                .min(max_tasks.saturating_sub(running.len()));
             if free > 0 {
                 // Every free slot in one statement, not one claim per round trip.
                 match self.claim_many(free).await {
@@ -252,8 +277,12 @@ impl Worker {
                         for claimed in claimed {
                             let job = claimed.id();
                             let worker = self.clone();
+                            let slot = Slot {
+                                permit: slots.clone().try_acquire_owned().ok(),
+                                freed: slot_freed.clone(),
+                            };
                             let handle = running.spawn(async move {
-                                if let Err(err) = worker.execute(claimed).await {
+                                if let Err(err) = worker.execute_in(claimed, Some(slot)).await {
                                     tracing::error!(job = %job, error = format!("{err:#}"), "refresh job could not be recorded");
                                 }
                             });
@@ -268,13 +297,15 @@ impl Worker {
                     }
                 }
             }
-            if claimed_any && running.len() < self.config.concurrency {
+            let full = slots.available_permits() == 0 || running.len() >= max_tasks;
+            if claimed_any && !full {
                 continue;
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
-                Some(_) = running.join_next(), if running.len() >= self.config.concurrency => {}
+                _ = slot_freed.notified(), if slots.available_permits() == 0 => {}
+                Some(_) = running.join_next(), if running.len() >= max_tasks => {}
                 _ = shutdown.changed() => {}
             }
         }
@@ -320,7 +351,9 @@ impl Worker {
             .await?)
     }
 
-    async fn execute(&self, claimed: ClaimedJob) -> anyhow::Result<Outcome> {
+    /// Runs a claimed job: fetches in `slot` (given back as soon as the fetch is over),
+    /// then records the outcome.
+    async fn execute_in(&self, claimed: ClaimedJob, slot: Option<Slot>) -> anyhow::Result<Outcome> {
         let id = claimed.id();
         let started = std::time::Instant::now();
         let heartbeat = self.heartbeat(id);
@@ -332,6 +365,7 @@ impl Worker {
                     ErrorCode::TimedOut.default_message(),
                 ))
             });
+        drop(slot);
         heartbeat.abort();
         let outcome = match fetched {
             Ok(reports) => match self
