@@ -533,17 +533,23 @@ fn session_ended() {
 }
 
 fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ApiError> {
-    serde_json::from_str(&answer.body).map_err(|err| ApiError::Unexpected {
+    let unexpected = |detail: String| ApiError::Unexpected {
         status: answer.status,
-        detail: err.to_string(),
-    })
+        detail,
+    };
+    let value = js_sys::JSON::parse(&answer.body)
+        .map_err(|_| unexpected("the answer is not JSON".to_owned()))?;
+    serde_wasm_bindgen::from_value(value).map_err(|err| unexpected(err.to_string()))
 }
 
 /// The problem in a refusal's body, or what can be said without one.
 fn problem(status: u16, status_text: String, body: &str) -> ApiError {
-    match serde_json::from_str::<Problem>(body) {
-        Ok(problem) => ApiError::Problem(problem),
-        Err(_) => ApiError::Unexpected {
+    let parsed = js_sys::JSON::parse(body)
+        .ok()
+        .and_then(|value| serde_wasm_bindgen::from_value::<Problem>(value).ok());
+    match parsed {
+        Some(problem) => ApiError::Problem(problem),
+        None => ApiError::Unexpected {
             status,
             detail: if status_text.is_empty() {
                 "no details".to_owned()
