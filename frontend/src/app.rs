@@ -12,6 +12,7 @@ use leptos_router::{
     location::{BrowserUrl, LocationProvider},
 };
 
+use crate::reactive::effect;
 use crate::{
     components::{
         icons::BrandMark,
@@ -116,7 +117,7 @@ fn Pages() -> impl IntoView {
     // The router puts a new path in the address bar (and history) once the routes say
     // the page is shown; with no `<Routes>`, this says so after each render.
     let provider = use_context::<BrowserUrl>();
-    Effect::new(move |_| {
+    effect(move || {
         location.pathname.track();
         if let Some(provider) = &provider {
             provider.ready_to_complete();

@@ -15,6 +15,7 @@ use leptos::{prelude::*, task::spawn_local};
 use web_sys::VisibilityState;
 
 use crate::api::{self, Conditional};
+use crate::reactive::effect;
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -83,7 +84,7 @@ pub fn poll_pending_statuses(
         })
     });
     let polling = StoredValue::new(false);
-    Effect::new(move |_| {
+    effect(move || {
         if pending.with(Vec::is_empty) || polling.get_value() {
             return;
         }

@@ -12,6 +12,7 @@ mod components;
 mod live_status;
 mod loader;
 mod pages;
+mod reactive;
 mod session;
 
 fn main() {

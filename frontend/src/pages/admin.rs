@@ -11,6 +11,7 @@ use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use wasm_bindgen::JsValue;
 
+use crate::reactive::effect;
 use crate::{
     api::{self, ApiError, AuditFilters},
     clipboard,
@@ -633,7 +634,7 @@ fn ApiKeysSection() -> impl IntoView {
 fn NewKey(new: CreatedApiKey, created: RwSignal<Option<CreatedApiKey>>) -> impl IntoView {
     let notices = expect_context::<Notices>();
     let heading = NodeRef::<html::H2>::new();
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(heading) = heading.get() {
             let _ = heading.focus();
         }
@@ -768,7 +769,7 @@ fn AuditSection() -> impl IntoView {
     });
     // Each change of the filters starts the list again; only the newest answer counts.
     let serial = StoredValue::new(0_u64);
-    Effect::new(move |_| {
+    effect(move || {
         let filters = filters.get();
         serial.update_value(|serial| *serial += 1);
         let mine = serial.get_value();

@@ -11,6 +11,7 @@ use domain::{CompanyId, DataStatus, DataType, Role, UserId};
 use leptos::{html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
+use crate::reactive::effect;
 use crate::{
     api::{self, parse_sort, parse_status_filter, sort_name},
     clipboard,
@@ -69,7 +70,7 @@ pub fn CompaniesPage() -> impl IntoView {
             .map(|list| list.items)
             .unwrap_or_default()
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Err(err)) = users_resource.get() {
             leptos::logging::warn!("the users could not be loaded: {}", err.message());
         }
@@ -85,7 +86,7 @@ pub fn CompaniesPage() -> impl IntoView {
     // The last counts known: a recount (after a status change) replaces them when it
     // answers, instead of blanking the toolbar while it runs.
     let known_counts = RwSignal::new(None::<CompanyCounts>);
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Some(counts)) = counts_resource.get() {
             known_counts.set(Some(counts));
         }
@@ -98,7 +99,7 @@ pub fn CompaniesPage() -> impl IntoView {
     let load_failure = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(false);
     let generation = StoredValue::new(0_u64);
-    Effect::new(move |_| {
+    effect(move || {
         let Some(result) = companies.get() else {
             return;
         };

@@ -10,6 +10,7 @@ use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
+use crate::reactive::effect;
 use crate::{
     api,
     components::{
@@ -86,7 +87,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
         })
     });
     let polling = StoredValue::new(false);
-    Effect::new(move |_| {
+    effect(move || {
         if !refreshing.get() || polling.get_value() {
             return;
         }
