@@ -111,7 +111,7 @@ fn AccountLinkPage(link: AccountLink, token: String) -> impl IntoView {
         });
     };
     // Once, when the page opens: another token is another page.
-    effect(move || load());
+    effect(load);
 
     let title = Signal::derive(move || {
         stage

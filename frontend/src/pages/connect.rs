@@ -168,7 +168,7 @@ pub fn ConnectPage(
         });
     };
     // Once, when the page opens: another token is another page.
-    effect(move || load());
+    effect(load);
 
     // The tab's title follows the page, for the customer juggling tabs.
     effect(move || {
