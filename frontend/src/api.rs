@@ -19,8 +19,13 @@ use api_types::{
 use chrono::{DateTime, Utc};
 use domain::{CompanyId, ReportKind, UserId};
 use gloo_net::http::{Request, RequestBuilder};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{
+    Deserialize, Serialize,
+    de::{DeserializeOwned, MapAccess, SeqAccess, Visitor},
+};
 use web_sys::RequestCache;
+
+use crate::decode;
 
 const API_BASE: &str = "/api/v1";
 /// The prefix of every problem `type` the API answers; the rest is the slug.
@@ -243,28 +248,114 @@ pub struct AuditEntry {
 }
 
 fn detail_text<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
-    // The answer is read from the browser's `JSON.parse`, so the detail can stay a JS
-    // object and be read with the browser's own conversions.
-    let detail: wasm_bindgen::JsValue = serde_wasm_bindgen::preserve::deserialize(deserializer)?;
-    if !detail.is_object() {
-        return Ok(String::new());
+    deserializer.deserialize_any(DetailText)
+}
+
+/// Reads an audit entry's `detail` object as its text; anything else is no text.
+struct DetailText;
+
+impl<'de> Visitor<'de> for DetailText {
+    type Value = String;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("an object")
     }
-    let pairs: Vec<String> = js_sys::Object::entries(&detail.into())
-        .iter()
-        .filter_map(|entry| {
-            let entry = js_sys::Array::from(&entry);
-            let (key, value) = (entry.get(0).as_string()?, entry.get(1));
-            let value = match value.as_string() {
-                Some(text) => text,
-                None if value.as_bool().is_some() || value.as_f64().is_some() => {
-                    js_sys::JSON::stringify(&value).ok()?.into()
-                }
-                None => return None,
-            };
-            Some(format!("{key}: {value}"))
-        })
-        .collect();
-    Ok(pairs.join(", "))
+
+    fn visit_map<A: MapAccess<'de>>(self, mut fields: A) -> Result<String, A::Error> {
+        let mut pairs = Vec::new();
+        while let Some(key) = fields.next_key::<String>()? {
+            if let Scalar(Some(value)) = fields.next_value()? {
+                pairs.push(format!("{key}: {value}"));
+            }
+        }
+        Ok(pairs.join(", "))
+    }
+
+    fn visit_unit<E>(self) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        Ok(String::new())
+    }
+
+    fn visit_str<E>(self, _: &str) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<String, E> {
+        Ok(String::new())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<String, E> {
+        Ok(String::new())
+    }
+}
+
+/// A detail's value as text when it is a string, a number or true/false; `None` for a
+/// nested list or object, or null.
+struct Scalar(Option<String>);
+
+impl<'de> Deserialize<'de> for Scalar {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ScalarVisitor)
+    }
+}
+
+struct ScalarVisitor;
+
+impl<'de> Visitor<'de> for ScalarVisitor {
+    type Value = Scalar;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("a value")
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<Scalar, E> {
+        Ok(Scalar(Some(text.to_owned())))
+    }
+
+    fn visit_bool<E>(self, flag: bool) -> Result<Scalar, E> {
+        Ok(Scalar(Some(flag.to_string())))
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<Scalar, E> {
+        Ok(Scalar(Some(number.to_string())))
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<Scalar, E> {
+        Ok(Scalar(Some(number.to_string())))
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<Scalar, E> {
+        // The browser writes the number: Rust's float formatting is kept out of the wasm.
+        Ok(Scalar(
+            js_sys::Number::from(number)
+                .to_string_with_radix(10)
+                .ok()
+                .map(String::from),
+        ))
+    }
+
+    fn visit_unit<E>(self) -> Result<Scalar, E> {
+        Ok(Scalar(None))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<Scalar, A::Error> {
+        Ok(Scalar(None))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Scalar, A::Error> {
+        Ok(Scalar(None))
+    }
 }
 
 /// `GET /audit-events` (admins): a page of the audit log, newest first; `cursor` is
@@ -585,23 +676,17 @@ fn session_ended() {
 }
 
 fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ApiError> {
-    let unexpected = |detail: String| ApiError::Unexpected {
+    decode::from_json(&answer.body).map_err(|err| ApiError::Unexpected {
         status: answer.status,
-        detail,
-    };
-    let value = js_sys::JSON::parse(&answer.body)
-        .map_err(|_| unexpected("the answer is not JSON".to_owned()))?;
-    serde_wasm_bindgen::from_value(value).map_err(|err| unexpected(err.to_string()))
+        detail: err.to_string(),
+    })
 }
 
 /// The problem in a refusal's body, or what can be said without one.
 fn problem(status: u16, status_text: String, body: &str) -> ApiError {
-    let parsed = js_sys::JSON::parse(body)
-        .ok()
-        .and_then(|value| serde_wasm_bindgen::from_value::<Problem>(value).ok());
-    match parsed {
-        Some(problem) => ApiError::Problem(problem),
-        None => ApiError::Unexpected {
+    match decode::from_json::<Problem>(body) {
+        Ok(problem) => ApiError::Problem(problem),
+        Err(_) => ApiError::Unexpected {
             status,
             detail: if status_text.is_empty() {
                 "no details".to_owned()

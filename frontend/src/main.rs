@@ -9,6 +9,7 @@ mod api;
 mod app;
 mod clipboard;
 mod components;
+mod decode;
 mod live_status;
 mod loader;
 mod pages;
