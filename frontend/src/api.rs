@@ -626,12 +626,12 @@ async fn exchange_with(
     let request = request.map_err(|err| Refusal {
         error: ApiError::Unexpected {
             status: 0,
-            detail: err.to_string(),
+            detail: transport_error(err),
         },
         retry_after: None,
     })?;
     let response = request.send().await.map_err(|err| Refusal {
-        error: ApiError::Network(err.to_string()),
+        error: ApiError::Network(transport_error(err)),
         retry_after: None,
     })?;
     let status = response.status();
@@ -659,11 +659,24 @@ async fn exchange_with(
     let body = body.map_err(|err| Refusal {
         error: ApiError::Unexpected {
             status,
-            detail: err.to_string(),
+            detail: transport_error(err),
         },
         retry_after: None,
     })?;
     Ok(Answer { status, etag, body })
+}
+
+/// What went wrong on the way, in the browser's words (`TypeError: Failed to fetch`).
+///
+/// Rationale: not gloo-net's `Display`, which would bring serde_json's error texts
+/// into the wasm for a request body that cannot fail to be written.
+fn transport_error(err: gloo_net::Error) -> String {
+    match err {
+        gloo_net::Error::JsError(err) if err.message.is_empty() => err.name,
+        gloo_net::Error::JsError(err) => format!("{}: {}", err.name, err.message),
+        gloo_net::Error::GlooError(message) => message,
+        gloo_net::Error::SerdeError(_) => "the request could not be written".to_owned(),
+    }
 }
 
 fn session_ended() {

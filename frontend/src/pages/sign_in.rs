@@ -7,7 +7,7 @@ use api_types::{PasswordResetRequest, SignIn};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
-use crate::reactive::effect;
+use crate::reactive::{effect, memo};
 use crate::{
     api::{self, SignInRefusal},
     components::icons::BrandMark,
@@ -84,7 +84,7 @@ pub fn SessionPending() -> impl IntoView {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = expect_context::<SessionContext>();
-    let known = Memo::new(move |_| {
+    let known = memo(move || {
         matches!(
             session.state(),
             SessionState::SignedOut(_) | SessionState::Unavailable(_)
