@@ -12,6 +12,7 @@ use leptos_router::{
     location::{BrowserUrl, LocationProvider},
 };
 
+use crate::reactive::{effect, memo};
 use crate::{
     components::{
         icons::BrandMark,
@@ -109,14 +110,14 @@ fn Pages() -> impl IntoView {
     // with the portal's pages folded into one) and the portal's page. A view that read
     // one memo derived from the other missed changes (the derived one's recomputation
     // cleared the other before the view looked).
-    let area = Memo::new(move |_| match Route::of(&location.pathname.get()) {
+    let area = memo(move || match Route::of(&location.pathname.get()) {
         Route::Portal(_) => Route::Portal(PortalPage::NotFound),
         other => other,
     });
     // The router puts a new path in the address bar (and history) once the routes say
     // the page is shown; with no `<Routes>`, this says so after each render.
     let provider = use_context::<BrowserUrl>();
-    Effect::new(move |_| {
+    effect(move || {
         location.pathname.track();
         if let Some(provider) = &provider {
             provider.ready_to_complete();
@@ -165,7 +166,7 @@ fn fresh(flip: StoredValue<bool>, page: AnyView) -> Either<AnyView, AnyView> {
 #[component]
 fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
     let session = expect_context::<SessionContext>();
-    let signed_in = Memo::new(move |_| session.is_signed_in());
+    let signed_in = memo(move || session.is_signed_in());
     let flip = StoredValue::new(false);
     move || {
         if signed_in.get() {

@@ -15,6 +15,7 @@ use leptos::{prelude::*, task::spawn_local};
 use web_sys::VisibilityState;
 
 use crate::api::{self, Conditional};
+use crate::reactive::{effect, memo};
 
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -74,7 +75,7 @@ pub fn poll_pending_statuses(
     unreachable: RwSignal<bool>,
     on_status_change: Callback<()>,
 ) {
-    let pending = Memo::new(move |_| {
+    let pending = memo(move || {
         rows.with(|rows| {
             rows.iter()
                 .filter(|row| row.live.with(is_pending))
@@ -83,7 +84,7 @@ pub fn poll_pending_statuses(
         })
     });
     let polling = StoredValue::new(false);
-    Effect::new(move |_| {
+    effect(move || {
         if pending.with(Vec::is_empty) || polling.get_value() {
             return;
         }

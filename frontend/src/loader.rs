@@ -8,6 +8,7 @@
 
 use std::future::Future;
 
+use crate::reactive::effect;
 use leptos::{prelude::*, task::spawn_local};
 
 /// The latest value of an async call; loads again when a signal the call reads
@@ -36,7 +37,7 @@ impl<T: Send + Sync + 'static> Loader<T> {
         let loading = RwSignal::new(true);
         let version = RwSignal::new(0_u64);
         let latest = StoredValue::new(0_u64);
-        Effect::new(move |_| {
+        effect(move || {
             version.track();
             let future = fetch();
             latest.update_value(|latest| *latest += 1);

@@ -9,9 +9,11 @@ mod api;
 mod app;
 mod clipboard;
 mod components;
+mod decode;
 mod live_status;
 mod loader;
 mod pages;
+mod reactive;
 mod session;
 
 fn main() {

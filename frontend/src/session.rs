@@ -17,6 +17,7 @@ use leptos_router::{
 };
 
 use crate::api;
+use crate::reactive::effect;
 
 /// What the portal knows about the session.
 #[derive(Debug, Clone, PartialEq)]
@@ -173,7 +174,7 @@ pub fn SessionKeeper() -> impl IntoView {
 
     let location = use_location();
     let navigate = use_navigate();
-    Effect::new(move |_| {
+    effect(move || {
         let path = location.pathname.get();
         let state = context.state.get();
         if !context.asked.get_value() && (path == SIGN_IN || needs_session(&path)) {

@@ -7,6 +7,7 @@
 use leptos::{ev::KeyboardEvent, html, prelude::*};
 
 use super::popover::{close_on_outside_click, elements_in, focus};
+use crate::reactive::memo;
 
 /// One entry of the menu. The list is built by the page, so entries can be added
 /// (request information, copy link, edit, delete) without touching the pattern.
@@ -35,7 +36,7 @@ pub fn ActionsMenu(
     actions: Vec<MenuAction>,
 ) -> impl IntoView {
     let open = RwSignal::new(false);
-    let shown = Memo::new(move |_| open.get());
+    let shown = memo(move || open.get());
     let container = NodeRef::<html::Div>::new();
     let trigger = NodeRef::<html::Button>::new();
     let menu = NodeRef::<html::Div>::new();

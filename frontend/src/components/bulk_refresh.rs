@@ -12,6 +12,7 @@ use leptos::{prelude::*, task::spawn_local};
 use web_sys::VisibilityState;
 
 use crate::api;
+use crate::reactive::memo;
 
 const POLL_INTERVAL: Duration = Duration::from_millis(1500);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
@@ -187,7 +188,7 @@ impl Shown {
 /// memo): a few polls per batch, and far less wasm than a closure per attribute.
 #[component]
 pub fn BulkRefreshPanel(shown: RwSignal<Option<BulkRefresh>>) -> impl IntoView {
-    let state = Memo::new(move |_| shown.with(|shown| shown.as_ref().map(Shown::of)));
+    let state = memo(move || shown.with(|shown| shown.as_ref().map(Shown::of)));
     move || {
         state.get().map(|state| {
             let percent = (state.finished * 100).checked_div(state.total).unwrap_or(100);

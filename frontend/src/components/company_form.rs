@@ -10,6 +10,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use super::dialog::{DialogHandle, ModalDialog};
 use crate::api;
+use crate::reactive::memo;
 
 const TITLE_ID: &str = "company-form-title";
 
@@ -81,7 +82,7 @@ fn CompanyForm(
         .as_ref()
         .map(|c| c.assignees.clone())
         .unwrap_or_default();
-    let choices = Memo::new(move |_| {
+    let choices = memo(move || {
         let mut all = users.get();
         for user in &known_assignees {
             if !all.iter().any(|known| known.id == user.id) {

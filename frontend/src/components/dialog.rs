@@ -5,6 +5,7 @@
 //! by its heading, focus moves onto that heading when it opens, and returns to the
 //! control that opened it when it closes, however it closes.
 
+use crate::reactive::effect;
 use leptos::{html, prelude::*};
 use wasm_bindgen::JsCast;
 
@@ -40,7 +41,7 @@ pub fn ModalDialog(
     let opener = StoredValue::new_local(document().active_element());
     provide_context(DialogHandle { dialog });
 
-    Effect::new(move |_| {
+    effect(move || {
         let Some(element) = dialog.get() else {
             return;
         };

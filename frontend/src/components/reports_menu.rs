@@ -13,11 +13,12 @@ use super::{
     popover::{close_on_outside_click, elements_in, focus},
 };
 use crate::api;
+use crate::reactive::memo;
 
 #[component]
 pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView {
     let open = RwSignal::new(false);
-    let shown = Memo::new(move |_| open.get());
+    let shown = memo(move || open.get());
     let reports = RwSignal::new(None::<Result<Vec<Report>, String>>);
     let container = NodeRef::<html::Div>::new();
     let trigger = NodeRef::<html::Button>::new();

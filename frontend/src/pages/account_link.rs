@@ -8,6 +8,7 @@ use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
 use super::sign_in::{AuthFrame, AuthHeading};
+use crate::reactive::effect;
 use crate::{
     api::{self, AccountLink, ApiError},
     session::{SIGN_IN, SessionContext},
@@ -110,7 +111,7 @@ fn AccountLinkPage(link: AccountLink, token: String) -> impl IntoView {
         });
     };
     // Once, when the page opens: another token is another page.
-    Effect::new(move |_| load());
+    effect(load);
 
     let title = Signal::derive(move || {
         stage

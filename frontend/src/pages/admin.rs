@@ -5,14 +5,15 @@
 //! addresses sees an "Admins only" page, and so does an admin whose role was taken
 //! away meanwhile (the API answers `403`).
 
-use api_types::{ApiKey, AuditEvent, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate};
+use api_types::{ApiKey, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate};
 use domain::{Role, UserId};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 use wasm_bindgen::JsValue;
 
+use crate::reactive::effect;
 use crate::{
-    api::{self, ApiError, AuditFilters},
+    api::{self, ApiError, AuditEntry, AuditFilters},
     clipboard,
     components::{
         company_form::TextField,
@@ -633,7 +634,7 @@ fn ApiKeysSection() -> impl IntoView {
 fn NewKey(new: CreatedApiKey, created: RwSignal<Option<CreatedApiKey>>) -> impl IntoView {
     let notices = expect_context::<Notices>();
     let heading = NodeRef::<html::H2>::new();
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(heading) = heading.get() {
             let _ = heading.focus();
         }
@@ -757,7 +758,7 @@ const AUDIT_ACTIONS: [&str; 21] = [
 fn AuditSection() -> impl IntoView {
     let notices = expect_context::<Notices>();
     let filters = RwSignal::new(AuditFilters::default());
-    let events = RwSignal::new(None::<Result<Vec<AuditEvent>, ApiError>>);
+    let events = RwSignal::new(None::<Result<Vec<AuditEntry>, ApiError>>);
     let next_cursor = RwSignal::new(None::<String>);
     let loading_more = RwSignal::new(false);
     let users = RwSignal::new(Vec::<UserSummary>::new());
@@ -768,7 +769,7 @@ fn AuditSection() -> impl IntoView {
     });
     // Each change of the filters starts the list again; only the newest answer counts.
     let serial = StoredValue::new(0_u64);
-    Effect::new(move |_| {
+    effect(move || {
         let filters = filters.get();
         serial.update_value(|serial| *serial += 1);
         let mine = serial.get_value();
@@ -906,7 +907,7 @@ fn AuditSection() -> impl IntoView {
     }
 }
 
-fn audit_row(event: AuditEvent) -> impl IntoView {
+fn audit_row(event: AuditEntry) -> impl IntoView {
     let who = match event.actor_kind.as_str() {
         "api_key" => format!("{} (API key)", event.actor),
         "customer" => format!("{} (customer)", event.actor),
@@ -918,30 +919,10 @@ fn audit_row(event: AuditEvent) -> impl IntoView {
             <td>{who}</td>
             <td><code>{event.action}</code></td>
             <td>{event.target.unwrap_or_default()}</td>
-            <td class="audit-detail">{event.detail.as_ref().map(detail_text).unwrap_or_default()}</td>
+            <td class="audit-detail">{event.detail}</td>
             <td>{event.ip.unwrap_or_default()}</td>
         </tr>
     }
-}
-
-/// An entry's details as "key: value" pairs (`role: admin`), without JSON punctuation.
-fn detail_text(detail: &serde_json::Value) -> String {
-    let Some(fields) = detail.as_object() else {
-        return String::new();
-    };
-    fields
-        .iter()
-        .filter_map(|(key, value)| {
-            let value = match value {
-                serde_json::Value::String(text) => text.clone(),
-                serde_json::Value::Bool(flag) => flag.to_string(),
-                serde_json::Value::Number(number) => number.to_string(),
-                _ => return None,
-            };
-            Some(format!("{key}: {value}"))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The start of the local day `date` (`YYYY-MM-DD`, from a date input) plus `days`, as

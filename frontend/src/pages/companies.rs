@@ -11,6 +11,7 @@ use domain::{CompanyId, DataStatus, DataType, Role, UserId};
 use leptos::{html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
+use crate::reactive::{effect, memo};
 use crate::{
     api::{self, parse_sort, parse_status_filter, sort_name},
     clipboard,
@@ -69,7 +70,7 @@ pub fn CompaniesPage() -> impl IntoView {
             .map(|list| list.items)
             .unwrap_or_default()
     });
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Err(err)) = users_resource.get() {
             leptos::logging::warn!("the users could not be loaded: {}", err.message());
         }
@@ -85,7 +86,7 @@ pub fn CompaniesPage() -> impl IntoView {
     // The last counts known: a recount (after a status change) replaces them when it
     // answers, instead of blanking the toolbar while it runs.
     let known_counts = RwSignal::new(None::<CompanyCounts>);
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(Some(counts)) = counts_resource.get() {
             known_counts.set(Some(counts));
         }
@@ -98,7 +99,7 @@ pub fn CompaniesPage() -> impl IntoView {
     let load_failure = RwSignal::new(None::<String>);
     let loaded = RwSignal::new(false);
     let generation = StoredValue::new(0_u64);
-    Effect::new(move |_| {
+    effect(move || {
         let Some(result) = companies.get() else {
             return;
         };
@@ -406,8 +407,8 @@ pub fn CompaniesPage() -> impl IntoView {
     let on_search = StoredValue::new_local(on_search);
     let is_filtered = move || !search.get().trim().is_empty() || status_filter.get().is_some();
     let busy = move || companies.loading();
-    let no_rows = Memo::new(move |_| rows.with(Vec::is_empty));
-    let has_more = Memo::new(move |_| next_cursor.with(Option::is_some));
+    let no_rows = memo(move || rows.with(Vec::is_empty));
+    let has_more = memo(move || next_cursor.with(Option::is_some));
 
     view! {
         <section class="companies" aria-labelledby="companies-title">
@@ -855,7 +856,7 @@ fn page_selected(selection: Selection, rows: RwSignal<Vec<CompanyRow>>) -> bool 
 /// The header's checkbox: ticks every listed row, or none; mixed while some are.
 #[component]
 fn SelectPage(selection: Selection, rows: RwSignal<Vec<CompanyRow>>) -> impl IntoView {
-    let all = Memo::new(move |_| page_selected(selection, rows));
+    let all = memo(move || page_selected(selection, rows));
     let some = move || !all.get() && selection.ids.with(|ids| !ids.is_empty());
     view! {
         <input
@@ -900,7 +901,7 @@ fn BulkBarView(bar: BulkBar) -> impl IntoView {
         on_refresh,
     } = bar;
     let refresh_button = NodeRef::<html::Button>::new();
-    let page_selected = Memo::new(move |_| page_selected(selection, rows));
+    let page_selected = memo(move || page_selected(selection, rows));
     let listed = move || rows.with(Vec::len) as u64;
     let selected_count = move || {
         if selection.all_matching.get() {
@@ -929,7 +930,7 @@ fn BulkBarView(bar: BulkBar) -> impl IntoView {
         }
     };
     let nothing_selected = move || selected_count() == 0;
-    let something_selected = Memo::new(move |_| !nothing_selected());
+    let something_selected = memo(move || !nothing_selected());
     view! {
         <div class="bulk-bar" role="group" aria-label="Bulk actions">
             <p class="bulk-bar__summary" aria-live="polite">

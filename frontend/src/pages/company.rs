@@ -10,6 +10,7 @@ use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
+use crate::reactive::{effect, memo};
 use crate::{
     api,
     components::{
@@ -80,13 +81,13 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
 
     // While a refresh is queued or running: fetch the company every 2 s until it is done,
     // then the history and the reports it changed.
-    let refreshing = Memo::new(move |_| {
+    let refreshing = memo(move || {
         company.with(|company| {
             matches!(company, Some(Ok(company)) if company.refresh.as_ref().is_some_and(|job| job.state.is_active()))
         })
     });
     let polling = StoredValue::new(false);
-    Effect::new(move |_| {
+    effect(move || {
         if !refreshing.get() || polling.get_value() {
             return;
         }

@@ -7,6 +7,7 @@
 use api_types::{ConsentRequest, RequestedData};
 use leptos::{html, prelude::*, task::spawn_local};
 
+use crate::reactive::effect;
 use crate::{
     api::{self, ApiError},
     components::local_time::LocalTime,
@@ -167,10 +168,10 @@ pub fn ConnectPage(
         });
     };
     // Once, when the page opens: another token is another page.
-    Effect::new(move |_| load());
+    effect(load);
 
     // The tab's title follows the page, for the customer juggling tabs.
-    Effect::new(move |_| {
+    effect(move || {
         let title = stage.with(|stage| match stage {
             Stage::Loading => "Share your accounting data".to_owned(),
             Stage::Consent(request) => format!("{} asks for access", request.organization_name),
@@ -456,7 +457,7 @@ fn Outcome(
     children: Children,
 ) -> impl IntoView {
     let heading = NodeRef::<html::H1>::new();
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(heading) = heading.get() {
             let _ = heading.focus();
         }

@@ -7,6 +7,7 @@ use api_types::{PasswordResetRequest, SignIn};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use leptos_router::components::A;
 
+use crate::reactive::{effect, memo};
 use crate::{
     api::{self, SignInRefusal},
     components::icons::BrandMark,
@@ -17,7 +18,7 @@ use crate::{
 /// card. `title` becomes the tab's title.
 #[component]
 pub fn AuthFrame(title: Signal<String>, children: Children) -> impl IntoView {
-    Effect::new(move |_| document().set_title(&format!("{} · Spendlens", title.get())));
+    effect(move || document().set_title(&format!("{} · Spendlens", title.get())));
     on_cleanup(|| document().set_title("Spendlens"));
     view! {
         <div class="customer auth">
@@ -38,7 +39,7 @@ pub fn AuthFrame(title: Signal<String>, children: Children) -> impl IntoView {
 #[component]
 pub fn AuthHeading(text: String) -> impl IntoView {
     let heading = NodeRef::<html::H1>::new();
-    Effect::new(move |_| {
+    effect(move || {
         if let Some(heading) = heading.get() {
             let _ = heading.focus();
         }
@@ -83,7 +84,7 @@ pub fn SessionPending() -> impl IntoView {
 #[component]
 pub fn SignInPage() -> impl IntoView {
     let session = expect_context::<SessionContext>();
-    let known = Memo::new(move |_| {
+    let known = memo(move || {
         matches!(
             session.state(),
             SessionState::SignedOut(_) | SessionState::Unavailable(_)
