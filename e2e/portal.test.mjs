@@ -5,7 +5,7 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, screenshot, startServer } from './support.mjs';
+import { isFocused, launchBrowser, openPage, screenshot, startServer, waitFor } from './support.mjs';
 
 const DEMO_AVAILABLE = 'Aldgate Bakery Ltd';
 const NEW_COMPANY = 'Zephyr Test Foods Ltd';
@@ -187,6 +187,19 @@ describe('portal', () => {
     await page.getByRole('img', { name: /Profit and loss/ }).waitFor();
     await page.getByRole('navigation', { name: 'Breadcrumb' }).getByRole('link', { name: /All companies/ }).click();
     await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
+
+    // Ctrl+click is the browser's: the company opens in a new tab, this page stays.
+    const [tab] = await Promise.all([
+      page.context().waitForEvent('page'),
+      page.getByRole('link', { name: DEMO_AVAILABLE, exact: true }).click({ modifiers: ['Control'] }),
+    ]);
+    await tab.waitForURL(`${baseUrl}/companies/${id}`);
+    await tab.close();
+    assert.equal(new URL(page.url()).pathname, '/');
+
+    // The skip link moves focus to the page's content.
+    await page.getByRole('link', { name: 'Skip to content' }).press('Enter');
+    await waitFor(() => isFocused(page.getByRole('main')), 'the content has focus');
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });
 

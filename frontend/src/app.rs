@@ -6,13 +6,9 @@
 //! links: one card), and the customer's `/connect/:token` page, which stands alone.
 
 use leptos::{either::Either, prelude::*};
-use leptos_router::{
-    components::{A, Router},
-    hooks::use_location,
-    location::{BrowserUrl, LocationProvider},
-};
 
-use crate::reactive::{effect, memo};
+use crate::nav::{provide_location, use_location};
+use crate::reactive::memo;
 use crate::{
     components::{
         icons::BrandMark,
@@ -36,19 +32,18 @@ use crate::{
 pub fn App() -> impl IntoView {
     provide_context(Notices::new());
     provide_session();
+    provide_location();
     view! {
-        <Router>
-            <SessionKeeper />
-            <Pages />
-        </Router>
+        <SessionKeeper />
+        <Pages />
     }
 }
 
 /// Which page an address shows.
 ///
 /// Rationale: a dozen paths, matched by hand. leptos_router's `<Routes>` matcher is
-/// generic over the whole tuple of routes and cost about 50 KB of wasm
-/// (docs/benchmarks.md); the `<Router>` (history, `<A>`, `use_navigate`) stays.
+/// generic over the whole tuple of routes and cost about 50 KB of wasm; the rest of
+/// leptos_router gave way to [`crate::nav`] later (docs/benchmarks.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
     /// `/connect/:token`: the customer's consent page.
@@ -110,22 +105,13 @@ fn Pages() -> impl IntoView {
     // with the portal's pages folded into one) and the portal's page. A view that read
     // one memo derived from the other missed changes (the derived one's recomputation
     // cleared the other before the view looked).
-    let area = memo(move || match Route::of(&location.pathname.get()) {
+    let area = memo(move || match Route::of(&location.path()) {
         Route::Portal(_) => Route::Portal(PortalPage::NotFound),
         other => other,
     });
-    // The router puts a new path in the address bar (and history) once the routes say
-    // the page is shown; with no `<Routes>`, this says so after each render.
-    let provider = use_context::<BrowserUrl>();
-    effect(move || {
-        location.pathname.track();
-        if let Some(provider) = &provider {
-            provider.ready_to_complete();
-        }
-    });
     let portal_page =
         Memo::new(
-            move |previous: Option<&PortalPage>| match Route::of(&location.pathname.get()) {
+            move |previous: Option<&PortalPage>| match Route::of(&location.path()) {
                 Route::Portal(page) => page,
                 _ => previous.cloned().unwrap_or(PortalPage::NotFound),
             },
@@ -191,14 +177,20 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
 #[component]
 fn PortalShell(children: Children) -> impl IntoView {
     let session = expect_context::<SessionContext>();
+    let location = use_location();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         <header class="topbar">
             <div class="topbar__inner">
-                <A href="/" attr:class="brand">
+                // Marked as the current page on the company list, as leptos_router's `<A>` did.
+                <a
+                    href="/"
+                    class="brand"
+                    aria-current=move || (location.path() == "/").then_some("page")
+                >
                     <BrandMark />
                     <span class="brand__name">"Spendlens"</span>
-                </A>
+                </a>
                 <span class="topbar__tagline">"Relationship Manager Portal"</span>
                 {move || session.session().map(|session| view! {
                     <NotificationBell />

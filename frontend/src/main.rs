@@ -12,6 +12,7 @@ mod components;
 mod decode;
 mod live_status;
 mod loader;
+mod nav;
 mod pages;
 mod reactive;
 mod session;

@@ -7,17 +7,12 @@
 //! the user was deactivated), the transport tells [`SessionContext`], and the same
 //! redirect happens with a notice on the sign-in page.
 
+use crate::api;
+use crate::nav::{current_address, query_param, use_location};
+use crate::reactive::effect;
 use api_types::{Session, UserSummary};
 use domain::UserId;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::{
-    NavigateOptions,
-    hooks::{use_location, use_navigate},
-    location::Location,
-};
-
-use crate::api;
-use crate::reactive::effect;
 
 /// What the portal knows about the session.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,7 +154,7 @@ pub fn provide_session() {
 
 /// Keeps the routes in step with the session: asks who is signed in when a page
 /// depends on it, sends portal pages without one to the sign-in page, and the sign-in
-/// page with one on to `next`. Rendered once, inside the `<Router>` (it navigates).
+/// page with one on to `next`. Rendered once.
 #[component]
 pub fn SessionKeeper() -> impl IntoView {
     let context = expect_context::<SessionContext>();
@@ -173,9 +168,8 @@ pub fn SessionKeeper() -> impl IntoView {
     });
 
     let location = use_location();
-    let navigate = use_navigate();
     effect(move || {
-        let path = location.pathname.get();
+        let path = location.path();
         let state = context.state.get();
         if !context.asked.get_value() && (path == SIGN_IN || needs_session(&path)) {
             context.load();
@@ -183,38 +177,19 @@ pub fn SessionKeeper() -> impl IntoView {
         }
         let target = match state {
             SessionState::SignedOut(because) if needs_session(&path) => {
-                Some(sign_in_path(because, here(&location)))
+                Some(sign_in_path(because, current_address()))
             }
             SessionState::SignedIn(_) if path == SIGN_IN => Some(
-                location
-                    .query
-                    .with_untracked(|query| query.get("next"))
+                query_param("next")
                     .and_then(|next| safe_next(&next).map(str::to_owned))
                     .unwrap_or_else(|| "/".to_owned()),
             ),
             _ => None,
         };
         if let Some(target) = target {
-            navigate(
-                &target,
-                NavigateOptions {
-                    replace: true,
-                    ..NavigateOptions::default()
-                },
-            );
+            location.navigate(&target, true);
         }
     });
-}
-
-/// The address of the current page, path to hash, as `next` takes it.
-fn here(location: &Location) -> String {
-    let search = location.search.get_untracked();
-    let query = if search.is_empty() { "" } else { "?" };
-    format!(
-        "{}{query}{search}{}",
-        location.pathname.get_untracked(),
-        location.hash.get_untracked()
-    )
 }
 
 /// The sign-in page, leading back to `here` unless the person chose to sign out (or

@@ -5,9 +5,9 @@
 
 use api_types::AccountLinkInfo;
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
-use leptos_router::{NavigateOptions, components::A, hooks::use_navigate};
 
 use super::sign_in::{AuthFrame, AuthHeading};
+use crate::nav::use_location;
 use crate::reactive::effect;
 use crate::{
     api::{self, AccountLink, ApiError},
@@ -166,11 +166,11 @@ fn FailedLink(link: AccountLink, failure: LinkFailure) -> impl IntoView {
         <p class="auth__lead">{failure.explanation(link)}</p>
         <p class="auth__actions">
             {new_reset_link.then(|| view! {
-                <A href="/forgot-password" attr:class="button button--primary">
+                <a href="/forgot-password" class="button button--primary">
                     "Ask for a new link"
-                </A>
+                </a>
             })}
-            <A href=SIGN_IN attr:class="button">"Go to sign in"</A>
+            <a href=SIGN_IN class="button">"Go to sign in"</a>
         </p>
     }
 }
@@ -191,7 +191,7 @@ fn PasswordForm(
     stage: RwSignal<Stage>,
 ) -> impl IntoView {
     let session = expect_context::<SessionContext>();
-    let navigate = use_navigate();
+    let location = use_location();
     let AccountLinkInfo {
         email,
         name: invited_name,
@@ -236,12 +236,11 @@ fn PasswordForm(
             return;
         }
         busy.set(true);
-        let navigate = navigate.clone();
         spawn_local(async move {
             match api::set_password(link, &token.get_value(), chosen, new_name).await {
                 Ok(signed_in) => {
                     session.signed_in(signed_in);
-                    navigate("/", NavigateOptions::default());
+                    location.navigate("/", false);
                 }
                 Err(err) => {
                     if let Some(failure) = LinkFailure::from_error(&err) {

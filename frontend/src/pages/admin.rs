@@ -8,7 +8,6 @@
 use api_types::{ApiKey, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate};
 use domain::{Role, UserId};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
-use leptos_router::components::A;
 use wasm_bindgen::JsValue;
 
 use crate::reactive::effect;
@@ -113,9 +112,9 @@ fn AdminsOnly() -> impl IntoView {
             <p>
                 "Users, API keys and the audit log are managed by your organization's admins. Ask an admin if something needs to change."
             </p>
-            <A href="/" attr:class="button button--primary">
+            <a href="/" class="button button--primary">
                 "Go to companies"
-            </A>
+            </a>
         </section>
     }
 }

@@ -9,7 +9,6 @@ use api_types::{
 };
 use domain::{CompanyId, DataStatus, DataType, Role, UserId};
 use leptos::{html, prelude::*, task::spawn_local};
-use leptos_router::components::A;
 
 use crate::reactive::{effect, memo};
 use crate::{
@@ -661,9 +660,9 @@ fn CompanyRowView(
             </td>
             <td>
                 <div class="company">
-                    <A href=company_href attr:class="company__name">
+                    <a href=company_href class="company__name">
                         {company_name}
-                    </A>
+                    </a>
                 </div>
             </td>
             <td>

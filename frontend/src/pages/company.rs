@@ -8,7 +8,6 @@ use chrono::NaiveDate;
 use domain::{CompanyId, DataStatus, RefreshSchedule, ReportKind};
 use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
-use leptos_router::components::A;
 
 use crate::reactive::{effect, memo};
 use crate::{
@@ -58,7 +57,7 @@ fn CompanyNotFound(message: String) -> impl IntoView {
 fn BackLink() -> impl IntoView {
     view! {
         <nav class="breadcrumb" aria-label="Breadcrumb">
-            <A href="/">"← All companies"</A>
+            <a href="/">"← All companies"</a>
         </nav>
     }
 }

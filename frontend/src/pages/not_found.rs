@@ -1,7 +1,6 @@
 //! Every path no route matches.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
@@ -10,9 +9,9 @@ pub fn NotFoundPage() -> impl IntoView {
             <p class="not-found__code">"404"</p>
             <h1 id="not-found-title">"Page not found"</h1>
             <p>"The page you asked for does not exist, or it has moved."</p>
-            <A href="/" attr:class="button button--primary">
+            <a href="/" class="button button--primary">
                 "Go to companies"
-            </A>
+            </a>
         </section>
     }
 }

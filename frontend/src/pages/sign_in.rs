@@ -5,7 +5,6 @@
 
 use api_types::{PasswordResetRequest, SignIn};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
-use leptos_router::components::A;
 
 use crate::reactive::{effect, memo};
 use crate::{
@@ -194,7 +193,7 @@ fn SignInForm() -> impl IntoView {
             </button>
         </form>
         <p class="auth__aside">
-            <A href="/forgot-password">"Forgot your password?"</A>
+            <a href="/forgot-password">"Forgot your password?"</a>
         </p>
     }
 }
@@ -277,7 +276,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                         "Nothing arrived? Check your spam folder, or ask your organization's admin."
                     </p>
                     <p class="auth__aside">
-                        <A href=SIGN_IN>"Back to sign in"</A>
+                        <a href=SIGN_IN>"Back to sign in"</a>
                     </p>
                 }
                     .into_any(),
@@ -319,7 +318,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                         </button>
                     </form>
                     <p class="auth__aside">
-                        <A href=SIGN_IN>"Back to sign in"</A>
+                        <a href=SIGN_IN>"Back to sign in"</a>
                     </p>
                 }
                     .into_any(),
