@@ -17,7 +17,7 @@ use crate::{FetchError, FetchFuture, FetchRequest, FetchedReport, Provider};
 /// How the sandbox behaves.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SandboxConfig {
-    /// Time each fetch of one data type takes.
+    /// Time each fetch of one data type takes, from the call to the answer.
     pub latency: Duration,
     /// Probability (0 to 1) that a fetch fails with a transient error.
     pub failure_rate: f64,
@@ -52,17 +52,22 @@ impl Provider for SandboxProvider {
 
     fn fetch(&self, request: FetchRequest) -> FetchFuture<'_> {
         Box::pin(async move {
-            tokio::time::sleep(self.config.latency).await;
-            if self.config.failure_rate > 0.0
-                && rand::rng().random_bool(self.config.failure_rate.min(1.0))
-            {
-                return Err(FetchError::transient(
+            // The latency is the whole answer's time, as an upstream's would be: the books
+            // are made while it runs, not after it.
+            let answer_at = tokio::time::Instant::now() + self.config.latency;
+            let failed = self.config.failure_rate > 0.0
+                && rand::rng().random_bool(self.config.failure_rate.min(1.0));
+            let reports = (!failed).then(|| {
+                SandboxBooks::new(request.company, &request.company_name, request.as_of)
+                    .reports(request.data_type)
+            });
+            tokio::time::sleep_until(answer_at).await;
+            reports.ok_or_else(|| {
+                FetchError::transient(
                     ErrorCode::ProviderUnavailable,
                     "The sandbox accounting platform did not respond (injected failure). Try Refresh data again later.",
-                ));
-            }
-            let books = SandboxBooks::new(request.company, &request.company_name, request.as_of);
-            Ok(books.reports(request.data_type))
+                )
+            })
         })
     }
 }

@@ -29,7 +29,9 @@ pub struct WorkerConfig {
     pub poll_interval: Duration,
     /// How many jobs this worker fetches at once: its upstream calls in flight. A job
     /// gives its slot back as soon as its fetch is over; up to as many again may then be
-    /// recording their outcome in the database.
+    /// recording their outcome in the database. The worker also holds up to half as
+    /// many claimed jobs waiting for a slot, so that a freed slot starts its next fetch
+    /// at once instead of after a claim's round trip.
     pub concurrency: usize,
     /// Attempts before a transient failure becomes final.
     pub max_attempts: u32,
@@ -130,16 +132,25 @@ impl Pacer for DatabasePacer {
     }
 }
 
-/// A fetch slot held by a running job; dropping it frees the slot and wakes the loop.
+/// A claimed job's place in the worker until its fetch is over: it waits for one of the
+/// fetch slots (`fetching`), and dropping it makes room for the loop to claim another.
 struct Slot {
-    permit: Option<OwnedSemaphorePermit>,
+    held: Option<OwnedSemaphorePermit>,
+    fetching: Arc<Semaphore>,
     freed: Arc<Notify>,
+}
+
+impl Slot {
+    /// Waits for a fetch slot; the upstream call runs while the returned permit lives.
+    async fn turn(&self) -> Option<OwnedSemaphorePermit> {
+        self.fetching.clone().acquire_owned().await.ok()
+    }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        // The slot is free before the loop looks.
-        drop(self.permit.take());
+        // The room is free before the loop looks.
+        drop(self.held.take());
         self.freed.notify_one();
     }
 }
@@ -240,10 +251,15 @@ impl Worker {
         };
         let mut running: JoinSet<()> = JoinSet::new();
         let mut held: HashMap<tokio::task::Id, RefreshJobId> = HashMap::new();
-        // Fetch slots, so a job's database write does not hold up the next fetch.
-        let slots = Arc::new(Semaphore::new(self.config.concurrency));
+        // Fetch slots, so a job's database write does not hold up the next fetch, and
+        // room for claimed jobs until their fetch is over: the slots and half as many
+        // again, waiting, so a freed slot does not wait for the next claim.
+        let concurrency = self.config.concurrency.max(1);
+        let fetching = Arc::new(Semaphore::new(concurrency));
+        let waiting = concurrency.div_ceil(2);
+        let room = Arc::new(Semaphore::new(concurrency + waiting));
         let slot_freed = Arc::new(Notify::new());
-        let max_tasks = self.config.concurrency.saturating_mul(2);
+        let max_tasks = concurrency.saturating_mul(2) + waiting;
         let mut next_maintenance = tokio::time::Instant::now();
         loop {
             if *shutdown.borrow() {
@@ -266,19 +282,27 @@ impl Worker {
                 held.remove(&id);
             }
             let mut claimed_any = false;
-            let free = slots
+            let free = room
                 .available_permits()
                 .min(max_tasks.saturating_sub(running.len()));
             if free > 0 {
                 // Every free slot in one statement, not one claim per round trip.
+                let asked = std::time::Instant::now();
                 match self.claim_many(free).await {
                     Ok(claimed) => {
+                        tracing::debug!(
+                            free,
+                            claimed = claimed.len(),
+                            claim_ms = asked.elapsed().as_millis() as u64,
+                            "claimed"
+                        );
                         claimed_any = !claimed.is_empty();
                         for claimed in claimed {
                             let job = claimed.id();
                             let worker = self.clone();
                             let slot = Slot {
-                                permit: slots.clone().try_acquire_owned().ok(),
+                                held: room.clone().try_acquire_owned().ok(),
+                                fetching: fetching.clone(),
                                 freed: slot_freed.clone(),
                             };
                             let handle = running.spawn(async move {
@@ -297,14 +321,14 @@ impl Worker {
                     }
                 }
             }
-            let full = slots.available_permits() == 0 || running.len() >= max_tasks;
+            let full = room.available_permits() == 0 || running.len() >= max_tasks;
             if claimed_any && !full {
                 continue;
             }
             tokio::select! {
                 _ = self.wake.notified() => {}
                 _ = tokio::time::sleep(self.config.poll_interval) => {}
-                _ = slot_freed.notified(), if slots.available_permits() == 0 => {}
+                _ = slot_freed.notified(), if room.available_permits() == 0 => {}
                 Some(_) = running.join_next(), if running.len() >= max_tasks => {}
                 _ = shutdown.changed() => {}
             }
@@ -351,12 +375,16 @@ impl Worker {
             .await?)
     }
 
-    /// Runs a claimed job: fetches in `slot` (given back as soon as the fetch is over),
-    /// then records the outcome.
+    /// Runs a claimed job: fetches in a slot of `slot`'s (given back as soon as the fetch
+    /// is over), then records the outcome.
     async fn execute_in(&self, claimed: ClaimedJob, slot: Option<Slot>) -> anyhow::Result<Outcome> {
         let id = claimed.id();
-        let started = std::time::Instant::now();
         let heartbeat = self.heartbeat(id);
+        let turn = match &slot {
+            Some(slot) => slot.turn().await,
+            None => None,
+        };
+        let started = std::time::Instant::now();
         let fetched = tokio::time::timeout(self.config.attempt_timeout, self.fetch_all(&claimed))
             .await
             .unwrap_or_else(|_| {
@@ -365,8 +393,10 @@ impl Worker {
                     ErrorCode::TimedOut.default_message(),
                 ))
             });
+        drop(turn);
         drop(slot);
         heartbeat.abort();
+        let fetch_ms = started.elapsed().as_millis() as u64;
         let outcome = match fetched {
             Ok(reports) => match self
                 .store
@@ -384,6 +414,7 @@ impl Worker {
             company = %claimed.company.id,
             attempt = claimed.job.attempts,
             elapsed_ms = started.elapsed().as_millis() as u64,
+            fetch_ms,
             outcome = ?outcome,
             "refresh job done"
         );

@@ -5,9 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use domain::{CompanyId, OrganizationId, RefreshState, RefreshTrigger};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::{Expr, OnConflict, Query},
+    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+    sea_query::{OnConflict, Query},
 };
 use uuid::Uuid;
 
@@ -189,43 +189,52 @@ impl Store {
                 )
             })
             .collect();
-        let created: Vec<Uuid> = jobs
+        let company_of: HashMap<Uuid, Uuid> = jobs
             .iter()
-            .filter_map(|job| job.id.clone().into_value())
-            .filter_map(|value| match value {
-                sea_orm::Value::Uuid(Some(id)) => Some(id),
+            .filter_map(|job| match (job.id.clone().into_value(), &job.company_id) {
+                (Some(sea_orm::Value::Uuid(Some(id))), Set(company)) => Some((id, *company)),
                 _ => None,
             })
             .collect();
-        refresh_jobs::Entity::insert_many(jobs)
+        // The jobs made are the ones the insert returns; the link needs no lookup for them
+        // (a lookup by company in a table growing inside this transaction is planned on
+        // stale statistics, and scanned the whole table per chunk).
+        let mut linked: Vec<Uuid> = refresh_jobs::Entity::insert_many(jobs)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .exec_without_returning(&self.db)
+            .exec_with_returning_keys(&self.db)
             .await?;
-        // A job that finished since being found active still joins (it is this batch's
-        // refresh); one created above joins whatever its state by now.
-        let link = Query::insert()
-            .into_table(refresh_batch_jobs::Entity)
-            .columns([
-                refresh_batch_jobs::Column::BatchId,
-                refresh_batch_jobs::Column::JobId,
-            ])
-            .select_from(
-                Query::select()
-                    .expr(Expr::val(batch))
-                    .column(refresh_jobs::Column::Id)
-                    .from(refresh_jobs::Entity)
-                    .and_where(refresh_jobs::Column::CompanyId.is_in(companies.iter().copied()))
-                    .cond_where(
-                        Condition::any()
-                            .add(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
-                            .add(refresh_jobs::Column::Id.is_in(created)),
-                    )
-                    .to_owned(),
-            )
-            .map_err(|e| sea_orm::DbErr::Custom(e.to_string()))?
-            .on_conflict(OnConflict::new().do_nothing().to_owned())
-            .to_owned();
-        self.db.execute(&link).await?;
+        if linked.len() < companies.len() {
+            // The rest already had an active job (the index refused a second): it joins.
+            let made: HashSet<Uuid> = linked
+                .iter()
+                .filter_map(|id| company_of.get(id))
+                .copied()
+                .collect();
+            let refreshing: Vec<Uuid> = refresh_jobs::Entity::find()
+                .select_only()
+                .column(refresh_jobs::Column::Id)
+                .filter(
+                    refresh_jobs::Column::CompanyId
+                        .is_in(companies.iter().filter(|c| !made.contains(c)).copied()),
+                )
+                .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            linked.extend(refreshing);
+        }
+        if linked.is_empty() {
+            return Ok(());
+        }
+        refresh_batch_jobs::Entity::insert_many(linked.into_iter().map(|job| {
+            refresh_batch_jobs::ActiveModel {
+                batch_id: Set(batch),
+                job_id: Set(job),
+            }
+        }))
+        .on_conflict(OnConflict::new().do_nothing().to_owned())
+        .exec_without_returning(&self.db)
+        .await?;
         Ok(())
     }
 
