@@ -181,8 +181,8 @@ async fn list(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     // The statements one request runs, as the store builds them (crates/store/src/
-    // companies.rs, `Store::list_statements`): the page with each company's active
-    // refresh, then the page's assignees with their users. The caller's API key is
+    // companies.rs, `Store::list_statements`): the page, the page's active refreshes,
+    // then the page's assignees with their users. The caller's API key is
     // checked from the server's in-process cache, not the database, on all but one
     // request every few seconds.
     let organization = OrganizationId::from_uuid(org.parse()?);

@@ -212,15 +212,18 @@ fn keyset_after(exprs: &[Expr], values: Vec<sea_orm::Value>, descending: bool) -
     any
 }
 
-/// A page of companies in the filter's order, after `after` (the cursor's company),
-/// each with its active refresh: one statement (at most one active refresh per company,
-/// `refresh_jobs_one_active_per_company`). One row more than the page, to know whether
-/// there is a next one.
+/// A page of companies in the filter's order, after `after` (the cursor's company). One
+/// row more than the page, to know whether there is a next one.
+///
+/// Rationale: the active refreshes are a second statement ([`active_jobs_query`]), not a
+/// join. Row-level security's policy is opaque to PostgreSQL's estimates, so a join
+/// was planned as a nested loop over every active refresh per company (4.7 ms instead
+/// of 1 ms with 1,000 refreshes queued; docs/benchmarks.md).
 fn page_query(
     organization: OrganizationId,
     filter: &CompanyFilter,
     after: Option<&companies::Model>,
-) -> sea_orm::SelectTwo<companies::Entity, refresh_jobs::Entity> {
+) -> sea_orm::Select<companies::Entity> {
     let exprs = sort_exprs(filter.sort);
     let mut query = filtered(organization, filter);
     if let Some(after) = after {
@@ -235,19 +238,17 @@ fn page_query(
     for expr in exprs {
         query = query.order_by(expr, order.clone());
     }
-    let active_job = sea_orm::RelationDef::from(
-        refresh_jobs::Entity::belongs_to(companies::Entity)
-            .from(refresh_jobs::Column::CompanyId)
-            .to(companies::Column::Id),
-    )
-    .rev()
-    .on_condition(|_, job| {
-        Condition::all().add(Expr::col((job, refresh_jobs::Column::State)).is_in(ACTIVE_STATES))
-    });
-    query
-        .select_also(refresh_jobs::Entity)
-        .join(sea_orm::JoinType::LeftJoin, active_job)
-        .limit(filter.limit + 1)
+    query.limit(filter.limit + 1)
+}
+
+/// The active refreshes of these companies (at most one each,
+/// `refresh_jobs_one_active_per_company`, which this reads).
+fn active_jobs_query(
+    companies: impl IntoIterator<Item = Uuid>,
+) -> sea_orm::Select<refresh_jobs::Entity> {
+    refresh_jobs::Entity::find()
+        .filter(refresh_jobs::Column::CompanyId.is_in(companies))
+        .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
 }
 
 /// The assignments of these companies with their users.
@@ -337,11 +338,11 @@ impl Store {
             .await?;
         let next_cursor = if rows.len() as u64 > filter.limit {
             rows.truncate(filter.limit as usize);
-            rows.last().map(|(last, _)| CompanyId::from_uuid(last.id))
+            rows.last().map(|last| CompanyId::from_uuid(last.id))
         } else {
             None
         };
-        let items = self.with_assignees(rows).await?;
+        let items = self.with_details(rows).await?;
         Ok(Ok(CompanyPage { items, next_cursor }))
     }
 
@@ -358,6 +359,9 @@ impl Store {
         let backend = self.backend();
         vec![
             page_query(organization, filter, None)
+                .build(backend)
+                .to_string(),
+            active_jobs_query(page.iter().map(|id| id.as_uuid()))
                 .build(backend)
                 .to_string(),
             assignees_query(page.iter().map(|id| id.as_uuid()))
@@ -493,14 +497,13 @@ impl Store {
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let mut active: HashMap<Uuid, refresh_jobs::Model> = refresh_jobs::Entity::find()
-            .filter(refresh_jobs::Column::CompanyId.is_in(rows.iter().map(|c| c.id)))
-            .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|job| (job.company_id, job))
-            .collect();
+        let mut active: HashMap<Uuid, refresh_jobs::Model> =
+            active_jobs_query(rows.iter().map(|c| c.id))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|job| (job.company_id, job))
+                .collect();
         let rows = rows
             .into_iter()
             .map(|company| {
