@@ -16,6 +16,12 @@ use store::RateLimit;
 use tracing_subscriber::EnvFilter;
 use webhooks::SenderConfig;
 
+/// mimalloc instead of the system allocator: a request allocates and frees many small
+/// buffers (rows, JSON), and glibc's malloc took about 15 % of the server's CPU under
+/// load (docs/benchmarks.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "spendlens",
