@@ -234,6 +234,13 @@ fn defaults(name: &str) -> Scenario {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    // Logs of the in-process workers (`noop`), only when asked for with RUST_LOG.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let cli = Cli::parse();
     let exe = std::env::current_exe()?;
     let spendlens = cli

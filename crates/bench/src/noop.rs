@@ -68,7 +68,12 @@ async fn run_workers(
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let mut workers = Vec::new();
     for _ in 0..instances {
-        let store = Store::connect(url).await?;
+        // Sized to what one instance uses (claims, recording jobs, LISTEN), so that 16
+        // instances stay within PostgreSQL's default `max_connections` of 100.
+        let pool = u32::try_from(concurrency * 2 + 3)
+            .unwrap_or(u32::MAX)
+            .min(16);
+        let store = Store::connect_with_max(url, pool).await?;
         workers.push(Arc::new(Worker::new(
             store,
             Providers::default().with(Noop),

@@ -213,9 +213,13 @@ impl Store {
             expires,
             limit,
         );
+        // The claim and the read of its companies commit together: when the read fails
+        // (the pool or the database is in trouble), the jobs stay queued instead of
+        // waiting a whole lease for a holder that never got them.
+        let txn = self.db.begin().await?;
         let mut jobs = refresh_jobs::Entity::find()
             .from_raw_sql(statement)
-            .all(&self.db)
+            .all(&txn)
             .await?;
         if jobs.is_empty() {
             return Ok(Vec::new());
@@ -224,11 +228,12 @@ impl Store {
         let mut companies: std::collections::HashMap<Uuid, companies::Model> =
             companies::Entity::find()
                 .filter(companies::Column::Id.is_in(jobs.iter().map(|j| j.company_id)))
-                .all(&self.db)
+                .all(&txn)
                 .await?
                 .into_iter()
                 .map(|c| (c.id, c))
                 .collect();
+        txn.commit().await?;
         // A company deleted since the claim takes its jobs with it (cascade).
         Ok(jobs
             .into_iter()

@@ -79,6 +79,12 @@ impl Store {
     /// file's directory is created and write-ahead logging is switched on, so readers
     /// never wait for the worker's writes.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
+        Self::connect_with_max(url, if url.starts_with("sqlite") { 8 } else { 16 }).await
+    }
+
+    /// [`Store::connect`] with a pool of at most `max_connections` (each process's pool
+    /// counts against PostgreSQL's `max_connections`).
+    pub async fn connect_with_max(url: &str, max_connections: u32) -> Result<Self, DbErr> {
         if let Some(path) = sqlite_path(url)
             && let Some(dir) = std::path::Path::new(path).parent()
             && !dir.as_os_str().is_empty()
@@ -92,7 +98,7 @@ impl Store {
         }
         let mut options = ConnectOptions::new(url.to_owned());
         options
-            .max_connections(if url.starts_with("sqlite") { 8 } else { 16 })
+            .max_connections(max_connections.max(1))
             .min_connections(1)
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))

@@ -28,8 +28,8 @@ pub(crate) struct Queue {
 /// PostgreSQL: `FOR UPDATE SKIP LOCKED` lets any number of workers claim without waiting
 /// on each other. SQLite has one writer at a time, so the statement is atomic as is.
 ///
-/// PostgreSQL: the claim commits asynchronously (`synchronous_commit` off for this
-/// statement's own transaction, through `set_config(…, true)`): it does not wait for the
+/// PostgreSQL: the claim commits asynchronously (`synchronous_commit` off for the
+/// transaction it runs in, through `set_config(…, true)`): it does not wait for the
 /// WAL flush, so a job costs one flush (its finish) instead of two. A claim lost in a
 /// database crash leaves the row claimable, exactly as when its holder dies: the holder's
 /// finish then fails its lease check (the finish is synchronous and flushes the claim's
