@@ -113,6 +113,21 @@ struct DatabaseArgs {
         value_parser = config::parse_database_url
     )]
     database_url: String,
+    /// The most database connections this process opens (default: 16 on PostgreSQL, 8
+    /// on SQLite). Every `serve` and `worker` process counts against PostgreSQL's
+    /// `max_connections`.
+    #[arg(
+        long,
+        env = "SPENDLENS_DATABASE_MAX_CONNECTIONS",
+        value_parser = clap::value_parser!(u32).range(1..=1000)
+    )]
+    database_max_connections: Option<u32>,
+}
+
+impl DatabaseArgs {
+    async fn connect(&self) -> Result<store::Store, sea_orm::DbErr> {
+        store::Store::connect_sized(&self.database_url, self.database_max_connections).await
+    }
 }
 
 #[derive(Args, Clone)]
@@ -386,7 +401,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Worker(args) => worker(args).await,
         Command::Migrate(args) => {
-            let store = store::Store::connect(&args.database_url).await?;
+            let store = args.connect().await?;
             store.migrate().await?;
             println!("Migrations applied.");
             Ok(())
@@ -426,6 +441,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         link_ttl: chrono::Duration::days(i64::try_from(args.link_ttl_days).unwrap_or(14)),
         mail: MailConfig::default(),
         database_url: args.worker.database.database_url.clone(),
+        database_max_connections: args.worker.database.database_max_connections,
         bind: args.bind.clone(),
         static_dir: args.static_dir.clone(),
         run_worker: !args.no_worker,
@@ -551,7 +567,7 @@ async fn org_create(
             .unwrap_or("Admin")
             .to_owned()
     });
-    let store = store::Store::connect(&database.database_url).await?;
+    let store = database.connect().await?;
     store.migrate().await?;
     if store.organization_by_slug(&slug).await?.is_some() {
         anyhow::bail!("an organization with the slug {slug:?} already exists");
@@ -593,7 +609,7 @@ async fn org_create(
 
 async fn api_key_create(database: DatabaseArgs, org: String, name: String) -> anyhow::Result<()> {
     let name = domain::ContactName::parse(&name).map_err(|e| anyhow::anyhow!("--name {e}"))?;
-    let store = store::Store::connect(&database.database_url).await?;
+    let store = database.connect().await?;
     store.migrate().await?;
     let organization = store
         .organization_by_slug(&org)
@@ -631,7 +647,9 @@ async fn api_key_create(database: DatabaseArgs, org: String, name: String) -> an
 }
 
 async fn worker(args: WorkerArgs) -> anyhow::Result<()> {
-    let store = store::Store::connect(&args.database.database_url)
+    let store = args
+        .database
+        .connect()
         .await?
         .with_report_retention(args.report_snapshots);
     store.migrate().await?;

@@ -30,6 +30,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
+    /// The pool's size; `None`: the store's default (16 on PostgreSQL, 8 on SQLite).
+    pub database_max_connections: Option<u32>,
     pub bind: String,
     pub static_dir: PathBuf,
     /// Run the refresh worker inside this process.
@@ -164,7 +166,7 @@ pub fn providers(
 
 /// Connects, migrates, and makes sure the organization exists.
 pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, OrganizationId)> {
-    let store = Store::connect(&settings.database_url)
+    let store = Store::connect_sized(&settings.database_url, settings.database_max_connections)
         .await?
         .with_report_retention(settings.report_snapshots);
     store.migrate().await?;

@@ -79,7 +79,14 @@ impl Store {
     /// file's directory is created and write-ahead logging is switched on, so readers
     /// never wait for the worker's writes.
     pub async fn connect(url: &str) -> Result<Self, DbErr> {
-        Self::connect_with_max(url, if url.starts_with("sqlite") { 8 } else { 16 }).await
+        Self::connect_sized(url, None).await
+    }
+
+    /// [`Store::connect`] with a pool of at most `max_connections`, or the default (16 on
+    /// PostgreSQL, 8 on SQLite).
+    pub async fn connect_sized(url: &str, max_connections: Option<u32>) -> Result<Self, DbErr> {
+        let default = if url.starts_with("sqlite") { 8 } else { 16 };
+        Self::connect_with_max(url, max_connections.unwrap_or(default)).await
     }
 
     /// [`Store::connect`] with a pool of at most `max_connections` (each process's pool

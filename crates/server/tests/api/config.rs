@@ -44,6 +44,7 @@ fn config_check_shows_each_setting_with_its_source_flags_over_env_over_file() {
         &[
             ("SPENDLENS_WORKER_CONCURRENCY", "4"),
             ("SPENDLENS_STALE_AFTER_DAYS", "9"),
+            ("SPENDLENS_DATABASE_MAX_CONNECTIONS", "4"),
         ],
     );
     let out = text(&output);
@@ -54,6 +55,10 @@ fn config_check_shows_each_setting_with_its_source_flags_over_env_over_file() {
         "{out}"
     );
     assert!(out.contains("stale_after_days = 9  (environment)"), "{out}");
+    assert!(
+        out.contains("database_max_connections = 4  (environment)"),
+        "{out}"
+    );
     assert!(out.contains("report_snapshots = 12  (default)"), "{out}");
     assert!(
         out.contains("database_url = sqlite://from-file.db?mode=rwc  (file)"),
@@ -75,7 +80,7 @@ type BadCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
 #[test]
 fn bad_values_are_refused_at_start_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [BadCase<'_>; 5] = [
+    let cases: [BadCase<'_>; 6] = [
         ("lease_seconds = 2\n", &[], "--lease-seconds"),
         (
             "",
@@ -86,6 +91,11 @@ fn bad_values_are_refused_at_start_naming_the_setting() {
             "database_url = \"mysql://db\"\n",
             &[],
             "must start with sqlite: or postgres://",
+        ),
+        (
+            "database_max_connections = 0\n",
+            &[],
+            "--database-max-connections",
         ),
         (
             "sandbox_failure_rate = 2.5\n",

@@ -114,6 +114,7 @@ async fn fresh_database() -> (String, TestDatabase) {
 pub fn test_settings(database_url: String) -> Settings {
     Settings {
         database_url,
+        database_max_connections: None,
         bind: "127.0.0.1:0".to_owned(),
         static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/static"),
         run_worker: false,
