@@ -110,6 +110,12 @@ impl Store {
             .connect_timeout(Duration::from_secs(10))
             .acquire_timeout(Duration::from_secs(10))
             .sqlx_logging(false)
+            // Ping a pooled connection before handing it out only when it has been idle
+            // for a while (a restarted server or a dropped link shows there); a busy
+            // pool's connections were just used. Pinging on every acquire added a round
+            // trip to each request (docs/benchmarks.md, the company list). The same rule
+            // as HikariCP's `aliveBypassWindowMs` (500 ms).
+            .test_before_acquire_if_idle_for(Duration::from_millis(500))
             // Row-level security: the pool's own connections act for every organization
             // (see `scope`).
             .map_sqlx_postgres_opts(|options| {
