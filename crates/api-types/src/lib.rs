@@ -46,10 +46,7 @@ pub struct Company {
     /// `null` until the first information request ("Not requested").
     pub status: Option<DataStatus>,
     /// When the status last changed: for `available`, the time of the last successful update.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub status_updated_at: Option<DateTime<Utc>>,
     /// Why the company is in `error`, with what to do about it; `null` otherwise.
     pub error: Option<StatusError>,
@@ -58,10 +55,7 @@ pub struct Company {
     /// The accounting platform the customer connected; `null` until access is granted.
     pub platform: Option<String>,
     /// When the data was last fetched successfully (the reports' time); `null` before.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub data_updated_at: Option<DateTime<Utc>>,
     /// True when the data is older than the organization's freshness limit
     /// (`SPENDLENS_STALE_AFTER_DAYS`, 30 days by default): time to refresh it.
@@ -69,14 +63,11 @@ pub struct Company {
     /// How often the data is refreshed without anyone asking.
     pub refresh_schedule: RefreshSchedule,
     /// When the next scheduled refresh is due; `null` when the schedule is `off`.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub next_refresh_at: Option<DateTime<Utc>>,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -100,10 +91,7 @@ pub struct UserSummary {
     pub active: bool,
     /// Invited but has not set a password yet.
     pub invitation_pending: bool,
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub last_sign_in_at: Option<DateTime<Utc>>,
 }
 
@@ -288,17 +276,11 @@ pub struct RefreshJob {
     pub company_id: CompanyId,
     pub state: RefreshState,
     pub trigger: RefreshTrigger,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub requested_at: DateTime<Utc>,
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub started_at: Option<DateTime<Utc>>,
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub finished_at: Option<DateTime<Utc>>,
     /// How many times a worker has started it.
     pub attempts: u32,
@@ -312,10 +294,7 @@ pub struct RefreshJob {
 pub struct CompanyStatus {
     pub id: CompanyId,
     pub status: Option<DataStatus>,
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub status_updated_at: Option<DateTime<Utc>>,
     pub error: Option<StatusError>,
     pub refresh: Option<RefreshJob>,
@@ -349,7 +328,7 @@ pub struct Report {
     pub title: String,
     pub data_type: DataType,
     /// When this report's data was last fetched.
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// Where to download it.
     pub href: String,
@@ -375,7 +354,7 @@ pub struct ReportDocument {
     pub kind: ReportKind,
     pub title: String,
     pub data_type: DataType,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// For a fetched report, its data as the accounting platform provided it. For a
     /// report Spendlens derives from the spend detail (`spend_analysis`,
@@ -520,10 +499,10 @@ pub struct InformationRequest {
     pub delivery: Delivery,
     pub status: InformationRequestStatus,
     pub data_types: Vec<DataType>,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
     /// After this the link no longer works.
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
     /// The customer's link. Only answered for `delivery: link`; an emailed link is in
     /// the email alone.
@@ -563,7 +542,7 @@ pub struct ConsentRequest {
     pub requested_data: Vec<RequestedData>,
     /// The accounting platforms the customer can connect.
     pub platforms: Vec<Platform>,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -685,7 +664,7 @@ pub struct BatchFilter {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RefreshBatch {
     pub id: String,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
     /// Refresh jobs followed (companies already refreshing joined with their job).
     pub total: u64,
@@ -741,7 +720,7 @@ pub struct Session {
     pub organization: OrganizationSummary,
     pub csrf_token: String,
     /// The session ends at this time at the latest (and sooner after inactivity).
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -828,7 +807,7 @@ pub struct AccountLinkInfo {
     pub email: String,
     pub name: String,
     pub organization: OrganizationSummary,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -840,18 +819,12 @@ pub struct ApiKey {
     pub name: String,
     /// The key's first characters, to tell keys apart.
     pub prefix: String,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// Set once revoked; a revoked key is refused.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
@@ -891,7 +864,7 @@ pub struct CreatedApiKey {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuditEvent {
     pub id: String,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub at: DateTime<Utc>,
     /// `user`, `api_key`, `customer` or `system`.
     pub actor_kind: String,
@@ -931,11 +904,11 @@ pub struct AuditQuery {
     pub action: Option<String>,
     /// From this time (inclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp::option"))]
+    #[serde(with = "crate::timestamp::option")]
     pub since: Option<DateTime<Utc>>,
     /// Until this time (exclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp::option"))]
+    #[serde(with = "crate::timestamp::option")]
     pub until: Option<DateTime<Utc>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(feature = "openapi", param(format = Uuid))]
@@ -970,7 +943,7 @@ pub struct ReportSnapshotList {
 pub struct ReportSnapshot {
     pub id: String,
     /// When this version's data was fetched.
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
     /// Where to download this version.
     pub href: String,
@@ -1014,16 +987,10 @@ pub enum ReportFormat {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CompanyChanges {
     /// The older version compared; `null` until two refreshes of the spend detail are kept.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub since: Option<DateTime<Utc>>,
     /// The newest version.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub until: Option<DateTime<Utc>>,
     pub currency: Option<String>,
     pub new_suppliers: Vec<SupplierChange>,

@@ -22,13 +22,10 @@ pub struct Notification {
     pub title: String,
     /// What it means and what to do.
     pub message: String,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
     /// `null` while unread.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub read_at: Option<DateTime<Utc>>,
 }
 
@@ -75,7 +72,7 @@ pub struct MarkNotificationsRead {
     /// Only those created up to this time (the newest the person has seen), so one
     /// arriving meanwhile stays unread. Left out: all.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp::option"))]
+    #[serde(with = "crate::timestamp::option")]
     pub until: Option<DateTime<Utc>>,
 }
 

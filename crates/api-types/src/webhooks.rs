@@ -20,27 +20,18 @@ pub struct WebhookEndpoint {
     pub enabled: bool,
     /// Why it was disabled: by an admin, on `410 Gone`, or after repeated failure.
     pub disabled_reason: Option<String>,
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub disabled_at: Option<DateTime<Utc>>,
     /// Since when every attempt has failed; `null` while deliveries succeed.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub failing_since: Option<DateTime<Utc>>,
     /// During a secret rotation: until when messages are also signed with the previous
     /// secret (a second signature in `webhook-signature`).
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub previous_secret_expires_at: Option<DateTime<Utc>>,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -103,7 +94,7 @@ pub struct CreatedWebhookEndpoint {
 pub struct RotatedWebhookSecret {
     pub secret: String,
     /// Until then messages carry a signature with the previous secret too.
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub previous_secret_expires_at: DateTime<Utc>,
 }
 
@@ -132,22 +123,16 @@ pub struct WebhookDelivery {
     pub event_type: EventType,
     pub state: WebhookDeliveryState,
     /// When the next attempt is due, while `queued`.
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// The last answer's status; `null` before one (or when none came).
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
     /// The delivery this one replays.
     pub replay_of: Option<String>,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
-    #[cfg_attr(
-        target_arch = "wasm32",
-        serde(default, with = "crate::timestamp::option")
-    )]
+    #[serde(default, with = "crate::timestamp::option")]
     pub finished_at: Option<DateTime<Utc>>,
     /// Oldest first.
     pub attempts: Vec<WebhookAttempt>,
@@ -159,7 +144,7 @@ pub struct WebhookDelivery {
 pub struct WebhookAttempt {
     /// 1 for the first.
     pub attempt: u32,
-    #[cfg_attr(target_arch = "wasm32", serde(with = "crate::timestamp"))]
+    #[serde(with = "crate::timestamp")]
     pub at: DateTime<Utc>,
     pub url: String,
     /// `null` when no answer came (refused address, timeout, connection error).
