@@ -3,8 +3,9 @@
 //! Architecture invariant: every migration runs unchanged on SQLite and PostgreSQL.
 //! Schema is written with sea-query's DSL; the few statements it cannot express
 //! (partial indexes) are plain SQL that both backends accept; row-level security
-//! exists only on PostgreSQL, and its migration does nothing on SQLite. Applied migrations are
-//! never edited: a change is a new migration.
+//! exists only on PostgreSQL, and its migration does nothing on SQLite; the triggers
+//! behind a batch's progress are written once per backend, with the same effect.
+//! Applied migrations are never edited: a change is a new migration.
 
 pub use sea_orm_migration::prelude::*;
 
@@ -18,6 +19,7 @@ mod m20261127_000007_report_snapshots;
 mod m20261127_000008_claim_indexes;
 mod m20261128_000010_webhooks;
 mod m20261129_000011_row_level_security;
+mod m20261130_000012_batch_job_states;
 
 pub struct Migrator;
 
@@ -35,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261127_000008_claim_indexes::Migration),
             Box::new(m20261128_000010_webhooks::Migration),
             Box::new(m20261129_000011_row_level_security::Migration),
+            Box::new(m20261130_000012_batch_job_states::Migration),
         ]
     }
 }

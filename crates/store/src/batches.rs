@@ -5,9 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use domain::{CompanyId, OrganizationId, RefreshState, RefreshTrigger};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
-    sea_query::{OnConflict, Query},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::OnConflict,
 };
 use uuid::Uuid;
 
@@ -56,6 +55,10 @@ pub const SKIPPED_LISTED: usize = 100;
 
 /// Companies handled per round of statements.
 const CHUNK: usize = 500;
+
+/// A batch queueing at least this many jobs refreshes the planner's statistics of the
+/// job tables before it commits (see [`Store::analyze_jobs`]).
+const ANALYZE_AFTER: usize = 5_000;
 
 impl BatchSkips {
     fn add(&mut self, company: CompanyId, reason: Skipped) {
@@ -125,6 +128,7 @@ impl Store {
         let batch = self.new_batch(organization).await?;
         let mut skips = BatchSkips::default();
         let mut after: Option<Uuid> = None;
+        let mut linked = 0;
         loop {
             let mut page = filtered(organization, filter)
                 .select_only()
@@ -147,10 +151,32 @@ impl Store {
                     None => skips.add(CompanyId::from_uuid(id), Skipped::NoAccess),
                 }
             }
-            self.join_batch(organization, batch.id, &connected).await?;
+            linked += self.join_batch(organization, batch.id, &connected).await?;
+        }
+        if linked >= ANALYZE_AFTER {
+            self.analyze_jobs().await?;
         }
         self.notify_job_queued().await;
         Ok(Ok((batch, skips)))
+    }
+
+    /// PostgreSQL: `ANALYZE` of the job tables, after a bulk refresh queued many jobs.
+    ///
+    /// Autovacuum analyzes a table only once it changed by a tenth and its next round
+    /// comes (up to a minute). Until then the planner believes the few queued jobs it last
+    /// saw, and the workers' claim reads and sorts every queued job instead of walking the
+    /// `(state, run_at)` index to the first free ones: with 100,000 jobs queued, 75 ms per
+    /// claim instead of under one, which held a bulk refresh to 180 jobs a second
+    /// (docs/benchmarks.md, seventh round). In the batch's own transaction, so the
+    /// statistics count its jobs and take effect when they become visible.
+    async fn analyze_jobs(&self) -> Result<(), sea_orm::DbErr> {
+        if self.backend() != sea_orm::DbBackend::Postgres {
+            return Ok(());
+        }
+        self.db
+            .execute_unprepared("ANALYZE refresh_jobs, refresh_batch_jobs")
+            .await?;
+        Ok(())
     }
 
     async fn new_batch(
@@ -174,9 +200,9 @@ impl Store {
         organization: OrganizationId,
         batch: Uuid,
         companies: &[Uuid],
-    ) -> Result<(), sea_orm::DbErr> {
+    ) -> Result<usize, sea_orm::DbErr> {
         if companies.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
         let jobs: Vec<refresh_jobs::ActiveModel> = companies
             .iter()
@@ -224,18 +250,21 @@ impl Store {
             linked.extend(refreshing);
         }
         if linked.is_empty() {
-            return Ok(());
+            return Ok(0);
         }
+        let count = linked.len();
         refresh_batch_jobs::Entity::insert_many(linked.into_iter().map(|job| {
             refresh_batch_jobs::ActiveModel {
                 batch_id: Set(batch),
                 job_id: Set(job),
+                // The link's trigger copies the job's state.
+                state: NotSet,
             }
         }))
         .on_conflict(OnConflict::new().do_nothing().to_owned())
         .exec_without_returning(&self.db)
         .await?;
-        Ok(())
+        Ok(count)
     }
 
     /// A batch of the organization with its progress.
@@ -251,20 +280,13 @@ impl Store {
         else {
             return Ok(None);
         };
-        let rows: Vec<(String, i64)> = refresh_jobs::Entity::find()
+        // The links carry their jobs' states (kept by triggers): one index-only count.
+        let rows: Vec<(String, i64)> = refresh_batch_jobs::Entity::find()
             .select_only()
-            .column(refresh_jobs::Column::State)
-            .column_as(refresh_jobs::Column::Id.count(), "count")
-            .filter(
-                refresh_jobs::Column::Id.in_subquery(
-                    Query::select()
-                        .column(refresh_batch_jobs::Column::JobId)
-                        .from(refresh_batch_jobs::Entity)
-                        .and_where(refresh_batch_jobs::Column::BatchId.eq(batch.id))
-                        .to_owned(),
-                ),
-            )
-            .group_by(refresh_jobs::Column::State)
+            .column(refresh_batch_jobs::Column::State)
+            .column_as(refresh_batch_jobs::Column::JobId.count(), "count")
+            .filter(refresh_batch_jobs::Column::BatchId.eq(batch.id))
+            .group_by(refresh_batch_jobs::Column::State)
             .into_tuple()
             .all(&self.db)
             .await?;

@@ -7,6 +7,9 @@ pub struct Model {
     pub batch_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub job_id: Uuid,
+    /// The job's state, copied by the database's triggers (migration
+    /// `m20261130_000012_batch_job_states`); never written here.
+    pub state: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -19,6 +19,8 @@ pub struct Model {
     pub lease_expires_at: Option<DateTimeUtc>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// In at least one batch: its state changes are copied to its batch links.
+    pub batched: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
