@@ -1,25 +1,18 @@
 //! A batch's progress from its own rows: each `refresh_batch_jobs` link carries its job's
-//! state, kept by triggers, so a batch's progress is one index-only count of its links.
+//! state, so a batch's progress is one index-only count of its links by state.
 //!
 //! Before, every `GET /refresh-batches/{id}` joined the batch's links to their jobs and
 //! sorted the states: with 100,000 jobs, half a second of PostgreSQL per poll (the sort
-//! spilled to disk) while the portal polls every second; the count of links by state is
-//! 25–40 ms (docs/benchmarks.md, seventh round).
+//! spilled to disk) while the portal polls every second (docs/benchmarks.md, seventh
+//! round).
 //!
-//! Two triggers keep the copy exact, whoever changes a job (the store's claim, finish,
-//! release and watchdog statements alike):
-//! - a new link takes its job's current state and marks the job `batched`. On
-//!   PostgreSQL the linked jobs are first locked `FOR SHARE`, so a worker changing one at
-//!   that moment either commits first (and its state is the one copied) or waits for the
-//!   link to commit (and the second trigger then sees the link);
-//! - a `batched` job whose state changes copies it to its links. Jobs in no batch (a
-//!   manual or scheduled refresh) skip the trigger in its `WHEN` clause, and each
-//!   transaction writes only its own job's links: no row is shared between workers.
-//!
-//! The store marks the jobs a batch creates `batched` as it inserts them; the first
-//! trigger marks any other job that joins. Triggers are not portable SQL, so this is
-//! written once per backend: PL/pgSQL on PostgreSQL, and SQLite's own triggers (one
-//! writer at a time there, so no locks).
+//! The store writes a link with its job's state (`Store::join_batch`: a job it just made
+//! is `queued`; a job that joins is read under its row lock) and marks the job
+//! `batched`. From then on one trigger copies every state change of a `batched` job to
+//! its links, whichever statement makes it (claim, finish, release, watchdog). Jobs in no
+//! batch skip the trigger in its `WHEN` clause, and a transaction writes only its own
+//! job's links: no row is shared between workers. Triggers are not portable SQL, so the
+//! trigger is written once per backend (PL/pgSQL, and SQLite's own).
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -53,21 +46,7 @@ const INDEXES: [&str; 2] = [
     "CREATE INDEX refresh_batch_jobs_job_idx ON refresh_batch_jobs (job_id)",
 ];
 
-const POSTGRES: [&str; 4] = [
-    "CREATE FUNCTION refresh_batch_jobs_linked() RETURNS trigger LANGUAGE plpgsql AS $$ \
-     BEGIN \
-       PERFORM 1 FROM refresh_jobs \
-         WHERE id IN (SELECT job_id FROM linked) ORDER BY id FOR SHARE; \
-       UPDATE refresh_jobs SET batched = TRUE \
-        WHERE id IN (SELECT job_id FROM linked) AND NOT batched; \
-       UPDATE refresh_batch_jobs l SET state = j.state \
-         FROM linked n JOIN refresh_jobs j ON j.id = n.job_id \
-        WHERE l.batch_id = n.batch_id AND l.job_id = n.job_id AND l.state <> j.state; \
-       RETURN NULL; \
-     END $$",
-    "CREATE TRIGGER refresh_batch_jobs_linked AFTER INSERT ON refresh_batch_jobs \
-     REFERENCING NEW TABLE AS linked \
-     FOR EACH STATEMENT EXECUTE FUNCTION refresh_batch_jobs_linked()",
+const POSTGRES: [&str; 2] = [
     "CREATE FUNCTION refresh_jobs_copy_state() RETURNS trigger LANGUAGE plpgsql AS $$ \
      BEGIN \
        UPDATE refresh_batch_jobs SET state = NEW.state WHERE job_id = NEW.id; \
@@ -78,14 +57,7 @@ const POSTGRES: [&str; 4] = [
      EXECUTE FUNCTION refresh_jobs_copy_state()",
 ];
 
-const SQLITE: [&str; 2] = [
-    "CREATE TRIGGER refresh_batch_jobs_linked AFTER INSERT ON refresh_batch_jobs \
-     BEGIN \
-       UPDATE refresh_batch_jobs \
-          SET state = (SELECT state FROM refresh_jobs WHERE id = NEW.job_id) \
-        WHERE batch_id = NEW.batch_id AND job_id = NEW.job_id; \
-       UPDATE refresh_jobs SET batched = TRUE WHERE id = NEW.job_id AND NOT batched; \
-     END",
+const SQLITE: [&str; 1] = [
     "CREATE TRIGGER refresh_jobs_copy_state AFTER UPDATE OF state ON refresh_jobs \
      WHEN OLD.state IS NOT NEW.state AND NEW.batched \
      BEGIN \
@@ -130,14 +102,9 @@ impl MigrationTrait for Migration {
         let statements: &[&str] = match manager.get_database_backend() {
             sea_orm::DatabaseBackend::Postgres => &[
                 "DROP TRIGGER refresh_jobs_copy_state ON refresh_jobs",
-                "DROP TRIGGER refresh_batch_jobs_linked ON refresh_batch_jobs",
                 "DROP FUNCTION refresh_jobs_copy_state()",
-                "DROP FUNCTION refresh_batch_jobs_linked()",
             ],
-            _ => &[
-                "DROP TRIGGER refresh_jobs_copy_state",
-                "DROP TRIGGER refresh_batch_jobs_linked",
-            ],
+            _ => &["DROP TRIGGER refresh_jobs_copy_state"],
         };
         for statement in statements {
             db.execute_unprepared(statement).await?;

@@ -5,8 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use domain::{CompanyId, OrganizationId, RefreshState, RefreshTrigger};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, NotSet, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::OnConflict,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+    sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
 
@@ -225,18 +226,29 @@ impl Store {
         // The jobs made are the ones the insert returns; the link needs no lookup for them
         // (a lookup by company in a table growing inside this transaction is planned on
         // stale statistics, and scanned the whole table per chunk).
-        let mut linked: Vec<Uuid> = refresh_jobs::Entity::insert_many(jobs)
+        // A job made here is `queued` and `batched` (new_job), and nobody else sees it
+        // before this transaction commits: its link says `queued`.
+        let made: Vec<Uuid> = refresh_jobs::Entity::insert_many(jobs)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
             .exec_with_returning_keys(&self.db)
             .await?;
-        if linked.len() < companies.len() {
-            // The rest already had an active job (the index refused a second): it joins.
-            let made: HashSet<Uuid> = linked
+        let mut links: Vec<(Uuid, String)> = made
+            .iter()
+            .map(|id| (*id, RefreshState::Queued.as_str().to_owned()))
+            .collect();
+        if made.len() < companies.len() {
+            // The rest already had an active job (the index refused a second): it joins,
+            // marked `batched` so that the database copies its next states to the link.
+            // The update locks the job, so its state read here is the one a worker's
+            // change would start from: that change waits for this commit, and its
+            // trigger then sees the link.
+            let made: HashSet<Uuid> = made
                 .iter()
                 .filter_map(|id| company_of.get(id))
                 .copied()
                 .collect();
-            let refreshing: Vec<Uuid> = refresh_jobs::Entity::find()
+            // Locked in id order, so two batches joining the same jobs cannot deadlock.
+            let joining: Vec<Uuid> = refresh_jobs::Entity::find()
                 .select_only()
                 .column(refresh_jobs::Column::Id)
                 .filter(
@@ -244,21 +256,29 @@ impl Store {
                         .is_in(companies.iter().filter(|c| !made.contains(c)).copied()),
                 )
                 .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
+                .order_by_asc(refresh_jobs::Column::Id)
+                .lock_exclusive()
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            linked.extend(refreshing);
+            if !joining.is_empty() {
+                let joined: Vec<refresh_jobs::Model> = refresh_jobs::Entity::update_many()
+                    .col_expr(refresh_jobs::Column::Batched, Expr::value(true))
+                    .filter(refresh_jobs::Column::Id.is_in(joining))
+                    .exec_with_returning(&self.db)
+                    .await?;
+                links.extend(joined.into_iter().map(|job| (job.id, job.state)));
+            }
         }
-        if linked.is_empty() {
+        if links.is_empty() {
             return Ok(0);
         }
-        let count = linked.len();
-        refresh_batch_jobs::Entity::insert_many(linked.into_iter().map(|job| {
+        let count = links.len();
+        refresh_batch_jobs::Entity::insert_many(links.into_iter().map(|(job, state)| {
             refresh_batch_jobs::ActiveModel {
                 batch_id: Set(batch),
                 job_id: Set(job),
-                // The link's trigger copies the job's state.
-                state: NotSet,
+                state: Set(state),
             }
         }))
         .on_conflict(OnConflict::new().do_nothing().to_owned())

@@ -523,8 +523,7 @@ pub(crate) fn new_job(
         lease_expires_at: Set(None),
         error_code: Set(None),
         error_message: Set(None),
-        // A bulk job is made for a batch; any other job that joins one is marked by the
-        // link's trigger.
+        // A bulk job is made for a batch; any other job is marked when it joins one.
         batched: Set(trigger == RefreshTrigger::Bulk),
     }
 }

@@ -7,8 +7,8 @@ pub struct Model {
     pub batch_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub job_id: Uuid,
-    /// The job's state, copied by the database's triggers (migration
-    /// `m20261130_000012_batch_job_states`); never written here.
+    /// The job's state: written with the link (`Store::join_batch`), then copied by
+    /// the database's trigger as the job changes (`m20261130_000012_batch_job_states`).
     pub state: String,
 }
 
