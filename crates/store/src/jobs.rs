@@ -21,7 +21,7 @@ use crate::{
     entities::{companies, refresh_jobs},
     now,
     queue::{Queue, claim_statement},
-    requests::{apply_event, apply_event_with},
+    requests::{apply_event, apply_event_from},
 };
 
 pub(crate) const ACTIVE_STATES: [&str; 2] = [
@@ -288,9 +288,9 @@ impl Store {
         }
         crate::reports::add_snapshots(&txn, claimed.company.id, fetched, at, self.report_retention)
             .await?;
-        apply_event_with(
+        apply_event_from(
             &txn,
-            claimed.company.id,
+            &claimed.company,
             StatusEvent::RefreshSucceeded,
             at,
             |company| company.data_updated_at = Set(Some(at)),
@@ -342,11 +342,12 @@ impl Store {
             at,
         )
         .await?;
-        apply_event(
+        apply_event_from(
             &txn,
-            claimed.company.id,
+            &claimed.company,
             StatusEvent::RefreshFailed(error),
             at,
+            |_| {},
         )
         .await?;
         if access_lost {

@@ -553,6 +553,52 @@ pub(crate) async fn apply_event_with(
     Ok(true)
 }
 
+/// [`apply_event_with`] for a company the caller read earlier (a claimed job's company):
+/// while its status is still the one read, one conditional `UPDATE … RETURNING` instead
+/// of a read and then an update — a round trip less on every finished refresh. When the
+/// status moved on in between, the read-then-update path decides on the current one.
+pub(crate) async fn apply_event_from(
+    txn: &impl sea_orm::ConnectionTrait,
+    known: &companies::Model,
+    event: StatusEvent,
+    at: DateTime<Utc>,
+    also: impl Fn(&mut companies::ActiveModel),
+) -> Result<bool, sea_orm::DbErr> {
+    let from: Option<DataStatus> = known.status.as_deref().and_then(|s| s.parse().ok());
+    if let Ok((status, error)) = transition(from, event.clone()) {
+        let mut active = companies::ActiveModel {
+            status: Set(Some(status.as_str().to_owned())),
+            status_updated_at: Set(Some(at)),
+            error_code: Set(error.as_ref().map(|e| e.code.as_str().to_owned())),
+            error_message: Set(error.as_ref().map(|e| e.message.clone())),
+            ..Default::default()
+        };
+        also(&mut active);
+        let unchanged = |column: companies::Column, value: &Option<String>| match value {
+            Some(value) => column.eq(value.as_str()),
+            None => column.is_null(),
+        };
+        let updated = companies::Entity::update_many()
+            .set(active)
+            .filter(companies::Column::Id.eq(known.id))
+            .filter(unchanged(companies::Column::Status, &known.status))
+            .filter(unchanged(companies::Column::ErrorCode, &known.error_code))
+            .exec_with_returning(txn)
+            .await?;
+        if let Some(row) = updated.into_iter().next() {
+            // The event describes the change from the status the update matched.
+            let before = companies::Model {
+                status: known.status.clone(),
+                error_code: known.error_code.clone(),
+                ..row
+            };
+            crate::events::status_changed(txn, &before, status, error.as_ref(), at).await?;
+            return Ok(true);
+        }
+    }
+    apply_event_with(txn, known.id, event, at, also).await
+}
+
 /// An email row for the mail worker to send, queued at `at`.
 pub(crate) fn queued_email(
     organization: OrganizationId,
