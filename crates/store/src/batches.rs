@@ -223,11 +223,10 @@ impl Store {
                 _ => None,
             })
             .collect();
-        // The jobs made are the ones the insert returns; the link needs no lookup for them
-        // (a lookup by company in a table growing inside this transaction is planned on
-        // stale statistics, and scanned the whole table per chunk).
-        // A job made here is `queued` and `batched` (new_job), and nobody else sees it
-        // before this transaction commits: its link says `queued`.
+        // The jobs made are the ones the insert returns; their links need no lookup (a
+        // lookup by company in a table growing inside this transaction is planned on stale
+        // statistics, and scanned the whole table per chunk). Each is `queued` and
+        // `batched` (new_job), and nobody else sees it before this transaction commits.
         let made: Vec<Uuid> = refresh_jobs::Entity::insert_many(jobs)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
             .exec_with_returning_keys(&self.db)

@@ -521,3 +521,38 @@ async fn several_jobs_are_claimed_at_once_oldest_first_each_once() {
             .all(|c| c.job.lease_owner.as_deref() == Some("w1"))
     );
 }
+
+#[tokio::test]
+async fn a_finished_refresh_applies_to_the_status_of_the_moment_not_the_one_claimed() {
+    let app = spawn_app().await;
+    let id = app.connected_company("Moved On Ltd", &["financials"]).await;
+    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
+        .await;
+    let owner = "finishing-worker";
+    let claimed = app
+        .store
+        .claim_next_jobs(owner, chrono::Duration::seconds(60), 5, 1)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    // While the job runs, the company leaves every status (its record is reset): a
+    // refresh that succeeds may not make it `available` from there (the state machine
+    // refuses), whatever the status was when the job was claimed.
+    assert!(
+        app.store
+            .set_company_status(app.organization, id, None, None, None, Some("sandbox"))
+            .await
+            .unwrap()
+    );
+    app.store
+        .finish_job_succeeded(&claimed[0], owner, Vec::new())
+        .await
+        .unwrap();
+    let company: Value = app
+        .get(&format!("/api/v1/companies/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(company["status"], Value::Null, "{company}");
+}
