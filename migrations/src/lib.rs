@@ -20,6 +20,7 @@ mod m20261127_000008_claim_indexes;
 mod m20261128_000010_webhooks;
 mod m20261129_000011_row_level_security;
 mod m20261130_000012_batch_job_states;
+mod m20261201_000013_status_notifications;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000010_webhooks::Migration),
             Box::new(m20261129_000011_row_level_security::Migration),
             Box::new(m20261130_000012_batch_job_states::Migration),
+            Box::new(m20261201_000013_status_notifications::Migration),
         ]
     }
 }

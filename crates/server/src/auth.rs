@@ -224,11 +224,11 @@ pub async fn end_scope(
     actix_web::Error,
 > {
     let res = next.call(req).await?;
-    let scope = {
+    let (organization, scope) = {
         let mut extensions = res.request().extensions_mut();
         // The cached caller holds a copy of the scoped store: drop it first.
-        extensions.remove::<Caller>();
-        extensions.remove::<Scope>()
+        let caller = extensions.remove::<Caller>();
+        (caller.map(|c| c.organization), extensions.remove::<Scope>())
     };
     let Some(Scope(store)) = scope else {
         return Ok(res.map_into_left_body());
@@ -246,6 +246,11 @@ pub async fn end_scope(
                 && changed
                 && let Some(state) = res.request().app_data::<web::Data<AppState>>()
             {
+                // This process's own polls see the change at once; the others (and
+                // this one again) hear of it from the database's notification.
+                if let Some(organization) = organization {
+                    state.statuses.changed(Some(organization));
+                }
                 state.wake_workers();
                 state.wake_mail();
                 state.wake_outbox();
@@ -354,7 +359,23 @@ fn unauthorized(detail: &str) -> ApiError {
 /// Resolves the request's credentials to a caller, or refuses.
 async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
     let state = state(&req)?;
-    let ip = client_ip(&req);
+    let Identified {
+        organization,
+        principal,
+    } = identify(&req, &state).await?;
+    let store = state.store.scoped(organization).await?;
+    req.extensions_mut().insert(Scope(store.clone()));
+    Ok(Caller {
+        organization,
+        principal,
+        ip: client_ip(&req),
+        store,
+    })
+}
+
+/// Checks the request's credentials and the caller's rate limit, without opening the
+/// organization's transaction.
+async fn identify(req: &HttpRequest, state: &AppState) -> Result<Identified, ApiError> {
     let now = store::now();
     let bearer = req
         .headers()
@@ -420,14 +441,38 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
     };
     let limits = state.limits.check(principal.limit_key())?;
     req.extensions_mut().insert(limits);
-    let store = state.store.scoped(organization).await?;
-    req.extensions_mut().insert(Scope(store.clone()));
-    Ok(Caller {
+    Ok(Identified {
         organization,
         principal,
-        ip,
-        store,
     })
+}
+
+/// An authenticated caller whose handler opens the organization's transaction only if
+/// it needs the database (see `routes::statuses`). Handlers that read or write an
+/// organization's data take [`Tenant`].
+#[derive(Debug, Clone)]
+pub struct Identified {
+    pub organization: OrganizationId,
+    pub principal: Principal,
+}
+
+impl FromRequest for Identified {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            if let Some(caller) = req.extensions().get::<Caller>() {
+                return Ok(Identified {
+                    organization: caller.organization,
+                    principal: caller.principal.clone(),
+                });
+            }
+            let state = state(&req)?;
+            identify(&req, &state).await
+        })
+    }
 }
 
 impl FromRequest for Caller {

@@ -18,4 +18,5 @@ pub mod routes;
 pub mod secrets;
 pub mod spa;
 pub mod startup;
+pub mod status_cache;
 pub mod views;

@@ -15,7 +15,8 @@ use actix_web::{
     web,
 };
 use prometheus::{
-    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntGaugeVec, Opts, Registry, TextEncoder,
+    Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
+    TextEncoder,
 };
 
 use crate::{error::ApiError, startup::AppState};
@@ -28,6 +29,8 @@ pub struct Metrics {
     outcomes: IntGaugeVec,
     emails: IntGaugeVec,
     webhooks: IntGaugeVec,
+    /// Status polls answered, by where the answer came from (`memory`, `database`).
+    pub status_polls: IntCounterVec,
 }
 
 impl Metrics {
@@ -84,6 +87,14 @@ impl Metrics {
             &["state"],
         )
         .expect("valid metric");
+        let status_polls = IntCounterVec::new(
+            Opts::new(
+                "spendlens_status_polls_total",
+                "Status polls (GET /api/v1/company-statuses) answered by this process, by where the answer came from: memory (nothing changed since it was read) or database",
+            ),
+            &["source"],
+        )
+        .expect("valid metric");
         for collector in [
             Box::new(http.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(jobs.clone()),
@@ -91,6 +102,7 @@ impl Metrics {
             Box::new(outcomes.clone()),
             Box::new(emails.clone()),
             Box::new(webhooks.clone()),
+            Box::new(status_polls.clone()),
         ] {
             registry
                 .register(collector)
@@ -104,6 +116,7 @@ impl Metrics {
             outcomes,
             emails,
             webhooks,
+            status_polls,
         }
     }
 

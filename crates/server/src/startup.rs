@@ -23,7 +23,9 @@ use crate::{
     auth::{self, AuthSettings, CallerLimits},
     demo, error, extract, fallback,
     fallback::KnownRoutes,
-    metrics, openapi, routes, spa, views,
+    metrics, openapi, routes, spa,
+    status_cache::{self, StatusCache},
+    views,
 };
 
 /// Everything `serve` needs, from flags and environment (see `main.rs`).
@@ -95,6 +97,10 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// API keys found valid in the last few seconds.
     pub keys: auth::KeyCache,
+    /// Unchanged answers of the status poll (PostgreSQL).
+    pub statuses: Arc<StatusCache>,
+    /// Follows the database's status notifications for `statuses`.
+    pub _status_listener: status_cache::Listening,
 }
 
 impl AppState {
@@ -236,6 +242,7 @@ impl Application {
         };
         let limits = Arc::new(CallerLimits::new(settings.auth.requests_per_minute));
         auth::spawn_limit_sweeper(limits.clone());
+        let (statuses, status_listener) = status_cache::spawn(&store);
         let state = web::Data::new(AppState {
             store,
             waker: workers.as_ref().map(|(w, _, _)| w.waker()),
@@ -252,6 +259,8 @@ impl Application {
             limits,
             metrics: Arc::new(metrics::Metrics::new()),
             keys: auth::KeyCache::default(),
+            statuses,
+            _status_listener: status_listener,
         });
         let static_dir = settings.static_dir.clone();
         if !static_dir.join("index.html").exists() {

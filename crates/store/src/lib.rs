@@ -47,6 +47,7 @@ pub use companies::{
 pub use events::{Dispatched, NotificationContent, PendingNotification, event_state, message_id};
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
+pub use notify::StatusSignal;
 pub use rate_limits::RateLimit;
 pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion};
 pub use requests::{

@@ -4,6 +4,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use domain::OrganizationId;
 use sea_orm::{ConnectionTrait, DbBackend, sqlx::postgres::PgListener};
 use tokio::sync::Notify;
 
@@ -55,6 +56,78 @@ impl Store {
                         worker.notify_one();
                         break;
                     }
+                }
+            }
+        }
+    }
+}
+
+/// The channel of the status triggers (migration `m20261201_000013_status_notifications`).
+const STATUS_CHANNEL: &str = "spendlens_statuses";
+
+/// What [`Store::listen_for_statuses`] reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatusSignal {
+    /// Listening: every committed change from now on is reported.
+    Listening,
+    /// A committed change may have altered the statuses of this organization's
+    /// companies (`None`: of any organization).
+    Changed(Option<OrganizationId>),
+    /// The connection was lost: changes may have gone unreported until the next
+    /// `Listening`.
+    Lost,
+}
+
+impl Store {
+    /// Reports status changes on PostgreSQL to `signal`, reconnecting whenever the
+    /// connection is lost, until `signal` returns false. Returns at once on SQLite,
+    /// which has no notifications.
+    pub async fn listen_for_statuses(&self, mut signal: impl FnMut(StatusSignal) -> bool) {
+        if self.backend() != DbBackend::Postgres {
+            return;
+        }
+        let pool = self.pool.get_postgres_connection_pool().clone();
+        loop {
+            let mut listener = match PgListener::connect_with(&pool).await {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, "cannot LISTEN for status changes; retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(err) = listener.listen(STATUS_CHANNEL).await {
+                tracing::warn!(error = %err, "cannot LISTEN for status changes; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            if !signal(StatusSignal::Listening) {
+                return;
+            }
+            loop {
+                // `try_recv`, not `recv`: `recv` reconnects silently, and the changes
+                // committed meanwhile would never be reported.
+                let changed = match listener.try_recv().await {
+                    Ok(Some(notification)) => match notification.payload() {
+                        "*" => StatusSignal::Changed(None),
+                        payload => match payload.parse() {
+                            Ok(organization) => {
+                                StatusSignal::Changed(Some(OrganizationId::from_uuid(organization)))
+                            }
+                            Err(_) => StatusSignal::Changed(None),
+                        },
+                    },
+                    Ok(None) => StatusSignal::Lost,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "status notifications interrupted; reconnecting");
+                        StatusSignal::Lost
+                    }
+                };
+                if !signal(changed) {
+                    return;
+                }
+                if changed == StatusSignal::Lost {
+                    break;
                 }
             }
         }

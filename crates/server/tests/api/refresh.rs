@@ -416,6 +416,143 @@ async fn the_batch_status_endpoint_answers_304_until_something_changes() {
     .await;
 }
 
+/// Status polls answered from this process's memory so far (`/metrics`).
+async fn polls_from_memory(app: &TestApp) -> u64 {
+    let text = app
+        .anonymous()
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix("spendlens_status_polls_total{source=\"memory\"} "))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// Polls with `etag` until the answer changes (or `within` passes), returning it.
+async fn poll_until_changed(
+    app: &TestApp,
+    path: &str,
+    etag: &str,
+    within: Duration,
+) -> reqwest::Response {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let answer = app
+            .client
+            .get(app.url(path))
+            .header("if-none-match", etag)
+            .send()
+            .await
+            .unwrap();
+        if answer.status() != 304 || std::time::Instant::now() > deadline {
+            return answer;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// On PostgreSQL an unchanged poll is answered from the server's memory, and a change
+/// made by another process — here straight through the database, as a worker on
+/// another machine makes it — reaches the poll through PostgreSQL's notifications, at
+/// once and not when the kept answer ages out (after 10 s). Cutting the notification
+/// connection forgets every kept answer until it is back. On SQLite every poll reads
+/// the database, so the same sequence holds trivially.
+#[tokio::test]
+async fn a_status_poll_sees_changes_made_by_other_processes() {
+    use sea_orm::ConnectionTrait;
+    let app = spawn_app().await;
+    let a = app.connected_company("A Ltd", &["financials"]).await;
+    let path = format!("/api/v1/company-statuses?ids={a}");
+    let postgres = crate::helpers::backend() == "postgres";
+    // The server starts listening in the background: on PostgreSQL, unchanged polls
+    // soon come from memory.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let etag = loop {
+        let answer = app.get(&path).await;
+        assert_eq!(answer.status(), 200);
+        let etag = answer.headers()["etag"].to_str().unwrap().to_owned();
+        let before = polls_from_memory(&app).await;
+        let again = app
+            .client
+            .get(app.url(&path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+        if !postgres || polls_from_memory(&app).await > before {
+            break etag;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "unchanged polls never came from memory"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+
+    // Another process queues a refresh: the next polls see it.
+    let started = std::time::Instant::now();
+    app.store
+        .request_refresh(app.organization, a, domain::RefreshTrigger::Manual, None)
+        .await
+        .unwrap();
+    let changed = poll_until_changed(&app, &path, &etag, Duration::from_secs(5)).await;
+    assert_eq!(changed.status(), 200, "the change was never seen");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the change took {:?} to be seen",
+        started.elapsed()
+    );
+    let etag = changed.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = changed.json().await.unwrap();
+    assert_eq!(body["items"][0]["refresh"]["state"], "queued");
+
+    // The notification connection is cut; a change made meanwhile is still seen.
+    if postgres {
+        app.store
+            .connection()
+            .execute_unprepared(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                  WHERE datname = current_database() AND query LIKE 'LISTEN%spendlens_statuses%'",
+            )
+            .await
+            .unwrap();
+    }
+    // A worker (sharing the database, not this server) runs the refresh.
+    let started = std::time::Instant::now();
+    app.instant_worker().run_once().await.unwrap().expect("ran");
+    let changed = poll_until_changed(&app, &path, &etag, Duration::from_secs(5)).await;
+    assert_eq!(changed.status(), 200, "the change was never seen");
+    assert!(started.elapsed() < Duration::from_secs(3));
+    let etag = changed.headers()["etag"].to_str().unwrap().to_owned();
+    let body: Value = changed.json().await.unwrap();
+    assert_eq!(body["items"][0]["refresh"], Value::Null);
+    assert_eq!(body["items"][0]["status"], "available");
+
+    // And once the connection is back, unchanged polls come from memory again.
+    let before = polls_from_memory(&app).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while postgres && polls_from_memory(&app).await < before + 2 {
+        let again = app
+            .client
+            .get(app.url(&path))
+            .header("if-none-match", &etag)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), 304);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the notifications never came back"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_in_process_worker_picks_up_a_refresh_by_itself() {
     let app = crate::helpers::spawn_app_with(|s| {
