@@ -181,7 +181,8 @@ async fn list(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     // The statements one request runs, as the store builds them (crates/store/src/
-    // companies.rs, `Store::list_statements`): the page, the page's active refreshes,
+    // companies.rs, `Store::list_statements`): the page (between the two `SET LOCAL
+    // plan_cache_mode` of `Store::with_generic_plans`), the page's active refreshes,
     // then the page's assignees with their users. The caller's API key is
     // checked from the server's in-process cache, not the database, on all but one
     // request every few seconds.
@@ -205,9 +206,14 @@ async fn list(
     let request_script = ctx.workdir.join("list_request.sql");
     std::fs::write(&request_script, &request_sql)?;
     let page_script = ctx.workdir.join("list_page.sql");
-    std::fs::write(&page_script, format!("{};\n", statements[0]))?;
+    // The page query: the first statement that is not a `SET`.
+    let page_sql = statements
+        .iter()
+        .find(|s| !s.starts_with("SET "))
+        .context("no page query")?;
+    std::fs::write(&page_script, format!("{page_sql};\n"))?;
 
-    let explain = explain(ctx, &bench.name, &statements[0])?;
+    let explain = explain(ctx, &bench.name, page_sql)?;
     eprintln!("list: EXPLAIN of the page query:\n{explain}");
 
     let c = options.concurrency;

@@ -8,7 +8,7 @@ use domain::{
     ErrorCode, OrganizationId, RefreshSchedule, StatusError, UserId,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, IntoActiveModel, QueryFilter,
+    ActiveModelTrait, ColumnTrait, Condition, DbBackend, EntityTrait, IntoActiveModel, QueryFilter,
     QueryOrder, QuerySelect, Select, Set, TransactionTrait,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, Order},
 };
@@ -212,6 +212,22 @@ fn keyset_after(exprs: &[Expr], values: Vec<sea_orm::Value>, descending: bool) -
     any
 }
 
+/// Whether the page query's best plan is the same whatever the filter's values: the
+/// organization's companies in name order, or those of one status in name order, are an
+/// ordered walk of `companies_organization_name_idx` or
+/// `companies_organization_status_name_idx` that stops after the page, for any
+/// organization, status, cursor and page size. Such a page runs with a generic plan
+/// ([`Store::with_generic_plans`]): PostgreSQL otherwise plans it afresh on every request
+/// (its generic estimate, which cannot see `LIMIT $n`, looks worse), and that planning
+/// was most of the database's extra work per list request over pgbench running the same
+/// SQL with its values inlined (docs/benchmarks.md, eighth round). A search or an
+/// assignee filter is as selective as its value, so those pages keep custom plans.
+fn same_plan_for_all_values(filter: &CompanyFilter) -> bool {
+    filter.sort == CompanySortKey::Name
+        && filter.assignee.is_none()
+        && filter.search.as_deref().is_none_or(|s| s.trim().is_empty())
+}
+
 /// A page of companies in the filter's order, after `after` (the cursor's company). One
 /// row more than the page, to know whether there is a next one.
 ///
@@ -333,9 +349,12 @@ impl Store {
             },
             None => None,
         };
-        let mut rows = page_query(organization, filter, after.as_ref())
-            .all(&self.db)
-            .await?;
+        let page = page_query(organization, filter, after.as_ref()).all(&self.db);
+        let mut rows = if same_plan_for_all_values(filter) {
+            self.with_generic_plans(page).await?
+        } else {
+            page.await?
+        };
         let next_cursor = if rows.len() as u64 > filter.limit {
             rows.truncate(filter.limit as usize);
             rows.last().map(|last| CompanyId::from_uuid(last.id))
@@ -357,7 +376,7 @@ impl Store {
     ) -> Vec<String> {
         use sea_orm::QueryTrait;
         let backend = self.backend();
-        vec![
+        let mut statements = vec![
             page_query(organization, filter, None)
                 .build(backend)
                 .to_string(),
@@ -367,7 +386,12 @@ impl Store {
             assignees_query(page.iter().map(|id| id.as_uuid()))
                 .build(backend)
                 .to_string(),
-        ]
+        ];
+        if same_plan_for_all_values(filter) && backend == DbBackend::Postgres {
+            statements.insert(0, crate::scope::GENERIC_PLANS.to_owned());
+            statements.insert(2, crate::scope::DEFAULT_PLANS.to_owned());
+        }
+        statements
     }
 
     /// Companies per status for the filter's search and assignee (its status is ignored).

@@ -28,6 +28,10 @@ use sea_orm::{
 
 use crate::Store;
 
+/// Around the lookups of [`Store::with_generic_plans`].
+pub(crate) const GENERIC_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
+pub(crate) const DEFAULT_PLANS: &str = "SET LOCAL plan_cache_mode = DEFAULT";
+
 /// The session setting the row-level security policies read.
 pub const ORGANIZATION_SETTING: &str = "spendlens.organization_id";
 /// Its value on the store's own pool: every organization.
@@ -129,6 +133,25 @@ impl Store {
             ],
             vec!["COMMIT".to_owned()],
         )
+    }
+
+    /// Runs `statement` with PostgreSQL's generic plan, when this store is an
+    /// organization's transaction on PostgreSQL (elsewhere it just runs it): for a
+    /// statement whose best plan does not depend on its values, so that each connection
+    /// plans it once instead of on every call. The setting is `LOCAL` and put back
+    /// afterwards, so the statements around it still get plans for their own values.
+    pub(crate) async fn with_generic_plans<T, F>(&self, statement: F) -> Result<T, DbErr>
+    where
+        F: Future<Output = Result<T, DbErr>>,
+    {
+        let scoped = matches!(self.db, Db::Scoped(_)) && self.backend() == DbBackend::Postgres;
+        if !scoped {
+            return statement.await;
+        }
+        self.db.execute_unprepared(GENERIC_PLANS).await?;
+        let result = statement.await?;
+        self.db.execute_unprepared(DEFAULT_PLANS).await?;
+        Ok(result)
     }
 
     /// Commits (or rolls back) a scope made by [`Store::scoped`]; a no-op for an
