@@ -32,21 +32,8 @@ impl Store {
         if self.backend() != DbBackend::Postgres {
             return;
         }
-        let pool = self.pool.get_postgres_connection_pool().clone();
         loop {
-            let mut listener = match PgListener::connect_with(&pool).await {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot LISTEN for jobs; polling meanwhile");
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                    continue;
-                }
-            };
-            if let Err(err) = listener.listen(CHANNEL).await {
-                tracing::warn!(error = %err, "cannot LISTEN for jobs; polling meanwhile");
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                continue;
-            }
+            let mut listener = self.listener(CHANNEL, Duration::from_secs(2)).await;
             loop {
                 match listener.recv().await {
                     Ok(_) => worker.notify_one(),
@@ -56,6 +43,29 @@ impl Store {
                         worker.notify_one();
                         break;
                     }
+                }
+            }
+        }
+    }
+}
+
+impl Store {
+    /// A connection listening on `channel` (PostgreSQL), retrying every `pause` until
+    /// the database lets it. Whatever the caller does while it waits (poll, answer
+    /// from the database) must not depend on notifications.
+    async fn listener(&self, channel: &str, pause: Duration) -> PgListener {
+        let pool = self.pool.get_postgres_connection_pool().clone();
+        loop {
+            let listening = async {
+                let mut listener = PgListener::connect_with(&pool).await?;
+                listener.listen(channel).await?;
+                Ok::<_, sea_orm::sqlx::Error>(listener)
+            };
+            match listening.await {
+                Ok(listener) => return listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, channel, "cannot LISTEN; retrying");
+                    tokio::time::sleep(pause).await;
                 }
             }
         }
@@ -86,21 +96,8 @@ impl Store {
         if self.backend() != DbBackend::Postgres {
             return;
         }
-        let pool = self.pool.get_postgres_connection_pool().clone();
         loop {
-            let mut listener = match PgListener::connect_with(&pool).await {
-                Ok(listener) => listener,
-                Err(err) => {
-                    tracing::warn!(error = %err, "cannot LISTEN for status changes; retrying");
-                    tokio::time::sleep(Duration::from_secs(1)).await;
-                    continue;
-                }
-            };
-            if let Err(err) = listener.listen(STATUS_CHANNEL).await {
-                tracing::warn!(error = %err, "cannot LISTEN for status changes; retrying");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
+            let mut listener = self.listener(STATUS_CHANNEL, Duration::from_secs(1)).await;
             if !signal(StatusSignal::Listening) {
                 return;
             }
