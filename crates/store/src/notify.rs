@@ -1,6 +1,11 @@
-//! Low-latency pick-up on PostgreSQL: `NOTIFY` when a job is queued, `LISTEN` in
-//! workers. Polling stays the fallback (and the only way on SQLite), so a lost
-//! notification only delays a job until the next poll.
+//! PostgreSQL's notifications, two channels:
+//! - `spendlens_jobs`: low-latency pick-up. `NOTIFY` when a job is queued, `LISTEN` in
+//!   workers. Polling stays the fallback (and the only way on SQLite), so a lost
+//!   notification only delays a job until the next poll.
+//! - `spendlens_statuses`: sent by triggers whenever a polled status changes; `serve`
+//!   follows it to keep unchanged status answers in memory
+//!   (`crates/server/src/status_cache.rs`). Here a lost notification would be a stale
+//!   answer, so a lost connection is reported ([`StatusSignal::Lost`]), never hidden.
 
 use std::{sync::Arc, time::Duration};
 
