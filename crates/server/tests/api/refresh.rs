@@ -379,24 +379,12 @@ async fn the_batch_status_endpoint_answers_304_until_something_changes() {
         .collect();
     assert_eq!(ids, [b.to_string(), a.to_string()], "in the order asked");
 
-    let again = app
-        .client
-        .get(app.url(&path))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let again = poll(&app, &path, &etag).await;
     assert_eq!(again.status(), 304);
     assert!(again.bytes().await.unwrap().is_empty());
 
     refresh(&app, a).await;
-    let changed = app
-        .client
-        .get(app.url(&path))
-        .header("if-none-match", &etag)
-        .send()
-        .await
-        .unwrap();
+    let changed = poll(&app, &path, &etag).await;
     assert_eq!(changed.status(), 200);
     let body: Value = changed.json().await.unwrap();
     assert_eq!(body["items"][1]["refresh"]["state"], "queued");
@@ -432,6 +420,16 @@ async fn polls_from_memory(app: &TestApp) -> u64 {
         .map_or(0, |n| n.trim().parse().unwrap())
 }
 
+/// The status poll at `path`, sent with `If-None-Match: etag`.
+async fn poll(app: &TestApp, path: &str, etag: &str) -> reqwest::Response {
+    app.client
+        .get(app.url(path))
+        .header("if-none-match", etag)
+        .send()
+        .await
+        .unwrap()
+}
+
 /// Polls with `etag` until the answer changes (or `within` passes), returning it.
 async fn poll_until_changed(
     app: &TestApp,
@@ -441,13 +439,7 @@ async fn poll_until_changed(
 ) -> reqwest::Response {
     let deadline = std::time::Instant::now() + within;
     loop {
-        let answer = app
-            .client
-            .get(app.url(path))
-            .header("if-none-match", etag)
-            .send()
-            .await
-            .unwrap();
+        let answer = poll(app, path, etag).await;
         if answer.status() != 304 || std::time::Instant::now() > deadline {
             return answer;
         }
@@ -476,13 +468,7 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
         assert_eq!(answer.status(), 200);
         let etag = answer.headers()["etag"].to_str().unwrap().to_owned();
         let before = polls_from_memory(&app).await;
-        let again = app
-            .client
-            .get(app.url(&path))
-            .header("if-none-match", &etag)
-            .send()
-            .await
-            .unwrap();
+        let again = poll(&app, &path, &etag).await;
         assert_eq!(again.status(), 304);
         if !postgres || polls_from_memory(&app).await > before {
             break etag;
@@ -537,13 +523,7 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
     let before = polls_from_memory(&app).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while postgres && polls_from_memory(&app).await < before + 2 {
-        let again = app
-            .client
-            .get(app.url(&path))
-            .header("if-none-match", &etag)
-            .send()
-            .await
-            .unwrap();
+        let again = poll(&app, &path, &etag).await;
         assert_eq!(again.status(), 304);
         assert!(
             std::time::Instant::now() < deadline,
