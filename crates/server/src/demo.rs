@@ -2,8 +2,8 @@
 
 use chrono::{Duration, SubsecRound, Utc};
 use domain::{
-    CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress, ErrorCode,
-    OrganizationId, RefreshSchedule, StatusError, UserId,
+    CompanyName, ContactName, DataType, Description, EmailAddress, ErrorCode, OrganizationId,
+    RefreshSchedule, StatusError, StatusEvent, UserId,
 };
 use providers::{SandboxBooks, SandboxProvider};
 use store::{CompanyWrite, Store, StoredReport};
@@ -284,12 +284,11 @@ async fn seed(store: &Store, org: OrganizationId, password: &str) -> anyhow::Res
             Start::NotRequested => {}
             Start::Requested { days_ago } => {
                 store
-                    .set_company_status(
+                    .seed_company_status(
                         org,
                         id,
-                        Some(DataStatus::Requested),
-                        Some(now - Duration::days(days_ago)),
-                        None,
+                        &[StatusEvent::InformationRequested],
+                        now - Duration::days(days_ago),
                         None,
                     )
                     .await?;
@@ -297,17 +296,19 @@ async fn seed(store: &Store, org: OrganizationId, password: &str) -> anyhow::Res
             Start::Available { hours_ago } => {
                 let at = now - Duration::hours(hours_ago);
                 store
-                    .set_company_status(
+                    .seed_company_status(
                         org,
                         id,
-                        Some(DataStatus::Available),
-                        Some(at),
-                        None,
+                        &[
+                            StatusEvent::InformationRequested,
+                            StatusEvent::RefreshSucceeded,
+                        ],
+                        at,
                         Some(SandboxProvider::PLATFORM),
                     )
                     .await?;
                 store
-                    .put_reports(id, sample_reports(id, name, data_types, at), at)
+                    .put_reports(org, id, sample_reports(id, name, data_types, at), at)
                     .await?;
             }
             Start::Failed {
@@ -317,12 +318,14 @@ async fn seed(store: &Store, org: OrganizationId, password: &str) -> anyhow::Res
             } => {
                 let at = now - Duration::hours(hours_ago);
                 store
-                    .set_company_status(
+                    .seed_company_status(
                         org,
                         id,
-                        Some(DataStatus::Error),
-                        Some(at),
-                        Some(StatusError::new(code)),
+                        &[
+                            StatusEvent::InformationRequested,
+                            StatusEvent::RefreshFailed(StatusError::new(code)),
+                        ],
+                        at,
                         connected.then_some(SandboxProvider::PLATFORM),
                     )
                     .await?;
@@ -330,6 +333,7 @@ async fn seed(store: &Store, org: OrganizationId, password: &str) -> anyhow::Res
                     // It had data before the refresh that failed: keep showing it.
                     store
                         .put_reports(
+                            org,
                             id,
                             sample_reports(id, name, data_types, at - Duration::days(1)),
                             at - Duration::days(1),

@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use crate::{
     NewEmail, Store,
+    emails::queued_email,
     entities::{account_tokens, api_keys, organizations, sessions, users},
     now,
-    requests::queued_email,
 };
 
 /// The kinds of one-time account link.

@@ -14,8 +14,11 @@ use uuid::Uuid;
 use crate::{
     CompanyFilter, Store,
     companies::filtered,
-    entities::{companies, refresh_batch_jobs, refresh_batches, refresh_jobs},
-    jobs::{ACTIVE_STATES, new_job},
+    entities::{
+        companies, refresh_batch_jobs, refresh_batches,
+        refresh_jobs::{self, ACTIVE_STATES},
+    },
+    jobs::new_job,
     now,
 };
 

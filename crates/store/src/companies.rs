@@ -16,8 +16,11 @@ use uuid::Uuid;
 
 use crate::{
     Store,
-    entities::{companies, company_assignees, refresh_jobs, users},
-    jobs::ACTIVE_STATES,
+    entities::{
+        companies, company_assignees,
+        refresh_jobs::{self, ACTIVE_STATES},
+        users,
+    },
     now,
 };
 
@@ -437,27 +440,6 @@ impl Store {
         Ok(self.with_details(vec![row]).await?.pop())
     }
 
-    /// The companies with these ids that belong to the organization, in the order asked.
-    pub async fn companies_by_ids(
-        &self,
-        organization: OrganizationId,
-        ids: &[CompanyId],
-    ) -> Result<Vec<CompanyRecord>, sea_orm::DbErr> {
-        let rows = companies::Entity::find()
-            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
-            .filter(companies::Column::Id.is_in(ids.iter().map(CompanyId::as_uuid)))
-            .all(&self.db)
-            .await?;
-        let mut records = self.with_details(rows).await?;
-        let position: HashMap<Uuid, usize> = ids
-            .iter()
-            .enumerate()
-            .map(|(i, id)| (id.as_uuid(), i))
-            .collect();
-        records.sort_by_key(|r| position.get(&r.company.id).copied());
-        Ok(records)
-    }
-
     /// The companies' statuses and active refreshes, in the order asked, in one
     /// statement (the poller's hot path: no assignees, no users).
     pub async fn company_statuses(
@@ -693,39 +675,6 @@ impl Store {
             Some(unknown) => Err(WriteError::UnknownAssignee(*unknown)),
             None => Ok(()),
         }
-    }
-
-    /// Sets a company's status fields directly. Used to build demo data and test
-    /// fixtures; the product's own transitions go through the refresh path.
-    pub async fn set_company_status(
-        &self,
-        organization: OrganizationId,
-        id: CompanyId,
-        status: Option<DataStatus>,
-        at: Option<DateTime<Utc>>,
-        error: Option<StatusError>,
-        platform: Option<&str>,
-    ) -> Result<bool, sea_orm::DbErr> {
-        let result = companies::Entity::update_many()
-            .col_expr(
-                companies::Column::Status,
-                Expr::val(status.map(|s| s.as_str())),
-            )
-            .col_expr(companies::Column::StatusUpdatedAt, Expr::val(at))
-            .col_expr(
-                companies::Column::ErrorCode,
-                Expr::val(error.as_ref().map(|e| e.code.as_str())),
-            )
-            .col_expr(
-                companies::Column::ErrorMessage,
-                Expr::val(error.map(|e| e.message)),
-            )
-            .col_expr(companies::Column::Platform, Expr::val(platform))
-            .filter(companies::Column::Id.eq(id.as_uuid()))
-            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected > 0)
     }
 }
 

@@ -6,7 +6,7 @@ use chrono::Duration;
 use domain::OrganizationId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use crate::{Store, entities::idempotency_keys, jobs::is_unique_violation, now};
+use crate::{Store, entities::idempotency_keys, now, sql::is_unique_violation};
 
 const IN_PROGRESS: &str = "in_progress";
 const DONE: &str = "done";

@@ -8,7 +8,7 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::{
     CompanyId, DataType, ErrorCode, OrganizationId, RefreshJobId, RefreshState, RefreshTrigger,
-    ReportKind, StatusError, StatusEvent, UserId,
+    StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, sea_query::Expr,
@@ -16,18 +16,18 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    Store,
+    AuditActor, AuditRecord, Store,
     companies::{requested_types, stored_error},
-    entities::{companies, refresh_jobs},
+    company_status::{apply_event, apply_event_from},
+    entities::{
+        companies,
+        refresh_jobs::{self, ACTIVE_STATES},
+    },
     now,
     queue::{Queue, claim_statement},
-    requests::{apply_event, apply_event_from},
+    reports::{StoredReport, add_snapshots},
+    sql::{is_foreign_key_violation, is_unique_violation},
 };
-
-pub(crate) const ACTIVE_STATES: [&str; 2] = [
-    RefreshState::Queued.as_str(),
-    RefreshState::Running.as_str(),
-];
 
 /// Why a refresh cannot be queued.
 #[derive(Debug, thiserror::Error)]
@@ -56,13 +56,6 @@ impl ClaimedJob {
     pub fn data_types(&self) -> Vec<DataType> {
         requested_types(&self.company)
     }
-}
-
-/// A report a finished job stores.
-#[derive(Debug, Clone)]
-pub struct StoredReport {
-    pub kind: ReportKind,
-    pub payload: serde_json::Value,
 }
 
 /// Why a worker could not record a job's outcome.
@@ -158,11 +151,13 @@ impl Store {
     /// The company's refreshes, newest first.
     pub async fn refresh_history(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
         limit: u64,
     ) -> Result<Vec<refresh_jobs::Model>, sea_orm::DbErr> {
         use sea_orm::QuerySelect;
         refresh_jobs::Entity::find()
+            .filter(refresh_jobs::Column::OrganizationId.eq(organization.as_uuid()))
             .filter(refresh_jobs::Column::CompanyId.eq(company.as_uuid()))
             .order_by_desc(refresh_jobs::Column::RequestedAt)
             .limit(limit)
@@ -286,8 +281,7 @@ impl Store {
         {
             return Err(FinishError::LeaseLost);
         }
-        crate::reports::add_snapshots(&txn, claimed.company.id, fetched, at, self.report_retention)
-            .await?;
+        add_snapshots(&txn, claimed.company.id, fetched, at, self.report_retention).await?;
         apply_event_from(
             &txn,
             &claimed.company,
@@ -418,9 +412,9 @@ impl Store {
             }
             crate::audit::append(
                 &txn,
-                crate::AuditRecord {
+                AuditRecord {
                     organization: OrganizationId::from_uuid(job.organization_id),
-                    actor: crate::AuditActor::System,
+                    actor: AuditActor::System,
                     action: "refresh.failed",
                     company: Some(CompanyId::from_uuid(job.company_id)),
                     target: None,
@@ -484,10 +478,10 @@ fn refresh_outcome(
     claimed: &ClaimedJob,
     action: &'static str,
     error: Option<&StatusError>,
-) -> crate::AuditRecord {
-    crate::AuditRecord {
+) -> AuditRecord {
+    AuditRecord {
         organization: OrganizationId::from_uuid(claimed.company.organization_id),
-        actor: crate::AuditActor::System,
+        actor: AuditActor::System,
         action,
         company: Some(CompanyId::from_uuid(claimed.company.id)),
         target: None,
@@ -560,18 +554,4 @@ async fn finish(
         .exec(txn)
         .await?;
     Ok(result.rows_affected == 1)
-}
-
-pub(crate) fn is_foreign_key_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::ForeignKeyConstraintViolation(_))
-    )
-}
-
-pub(crate) fn is_unique_violation(err: &sea_orm::DbErr) -> bool {
-    matches!(
-        err.sql_err(),
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-    )
 }

@@ -14,10 +14,15 @@ mod accounts;
 mod audit;
 mod batches;
 mod companies;
+mod company_status;
+mod dispatch;
+mod emails;
 pub mod entities;
 mod events;
 mod idempotency;
 mod jobs;
+#[cfg(test)]
+mod module_graph;
 mod notifications;
 mod notify;
 mod organizations;
@@ -27,6 +32,7 @@ mod reports;
 mod requests;
 mod schedules;
 mod scope;
+mod sql;
 mod stats;
 mod time;
 mod webhooks;
@@ -44,17 +50,16 @@ pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
     StatusCounts, WriteError,
 };
-pub use events::{Dispatched, NotificationContent, PendingNotification, event_state, message_id};
+pub use dispatch::{Dispatched, NotificationContent, PendingNotification};
+pub use emails::{ClaimedEmail, NewEmail, email_state};
+pub use events::{event_state, message_id};
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
-pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, StoredReport, job_error};
+pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, job_error};
 pub use notify::StatusSignal;
 pub use rate_limits::RateLimit;
-pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion};
-pub use requests::{
-    ClaimedEmail, ConsentRefused, ConsentView, NewEmail, email_state, status as request_status,
-};
+pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion, StoredReport};
+pub use requests::{ConsentRefused, ConsentView};
 pub use scope::{ALL_ORGANIZATIONS, ORGANIZATION_SETTING, ScopeError};
-pub use sea_orm::DbErr as DatabaseError;
 pub use stats::{QueueHealth, QueueStats};
 pub use time::now;
 pub use webhooks::{

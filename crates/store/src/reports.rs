@@ -3,17 +3,25 @@
 //! versions per company and report are kept, and any of them can be read.
 
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, ReportKind};
+use domain::{CompanyId, OrganizationId, ReportKind};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+    sea_query::{Expr, Query},
 };
 use uuid::Uuid;
 
 use crate::{
-    Store, StoredReport,
+    Store,
     entities::{companies, reports},
 };
+
+/// A report a finished job stores.
+#[derive(Debug, Clone)]
+pub struct StoredReport {
+    pub kind: ReportKind,
+    pub payload: serde_json::Value,
+}
 
 /// How many versions of each report a company keeps by default.
 pub const DEFAULT_RETENTION: u32 = 12;
@@ -84,6 +92,23 @@ pub(crate) async fn add_snapshots(
     Ok(())
 }
 
+/// The reports of `company`, when it is the organization's (reports carry no
+/// organization of their own).
+fn of_company(organization: OrganizationId, company: CompanyId) -> Condition {
+    Condition::all()
+        .add(reports::Column::CompanyId.eq(company.as_uuid()))
+        .add(
+            reports::Column::CompanyId.in_subquery(
+                Query::select()
+                    .column(companies::Column::Id)
+                    .from(companies::Entity)
+                    .and_where(companies::Column::Id.eq(company.as_uuid()))
+                    .and_where(companies::Column::OrganizationId.eq(organization.as_uuid()))
+                    .to_owned(),
+            ),
+        )
+}
+
 fn parse(row: reports::Model) -> Result<Option<ReportVersion>, sea_orm::DbErr> {
     let Ok(kind) = row.kind.parse() else {
         return Ok(None);
@@ -104,13 +129,14 @@ impl Store {
     /// report order, with how many versions are kept.
     pub async fn reports(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
     ) -> Result<Vec<(ReportKind, DateTime<Utc>, u64)>, sea_orm::DbErr> {
         let rows: Vec<(String, DateTime<Utc>)> = reports::Entity::find()
             .select_only()
             .column(reports::Column::Kind)
             .column(reports::Column::UpdatedAt)
-            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(of_company(organization, company))
             .into_tuple()
             .all(&self.db)
             .await?;
@@ -133,12 +159,13 @@ impl Store {
     /// One report as stored text: the newest version, or the version `snapshot`.
     pub async fn report_text(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
         kind: ReportKind,
         snapshot: Option<Uuid>,
     ) -> Result<Option<ReportText>, sea_orm::DbErr> {
         let mut query = reports::Entity::find()
-            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(of_company(organization, company))
             .filter(reports::Column::Kind.eq(kind.as_str()));
         if let Some(snapshot) = snapshot {
             query = query.filter(reports::Column::Id.eq(snapshot));
@@ -160,12 +187,13 @@ impl Store {
     /// same refresh's, for reports fetched together).
     pub async fn report_text_at(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
         kind: ReportKind,
         at: DateTime<Utc>,
     ) -> Result<Option<ReportText>, sea_orm::DbErr> {
         let row = reports::Entity::find()
-            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(of_company(organization, company))
             .filter(reports::Column::Kind.eq(kind.as_str()))
             .filter(reports::Column::UpdatedAt.lte(at))
             .order_by_desc(reports::Column::UpdatedAt)
@@ -183,6 +211,7 @@ impl Store {
     /// The kept versions of a report, newest first, without their payloads.
     pub async fn report_snapshots(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
         kind: ReportKind,
     ) -> Result<Vec<(Uuid, DateTime<Utc>)>, sea_orm::DbErr> {
@@ -190,7 +219,7 @@ impl Store {
             .select_only()
             .column(reports::Column::Id)
             .column(reports::Column::UpdatedAt)
-            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(of_company(organization, company))
             .filter(reports::Column::Kind.eq(kind.as_str()))
             .order_by_desc(reports::Column::UpdatedAt)
             .order_by_desc(reports::Column::Id)
@@ -202,11 +231,12 @@ impl Store {
     /// The two newest versions of a report (newest first), for what changed.
     pub async fn latest_two(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
         kind: ReportKind,
     ) -> Result<Vec<ReportVersion>, sea_orm::DbErr> {
         let rows = reports::Entity::find()
-            .filter(reports::Column::CompanyId.eq(company.as_uuid()))
+            .filter(of_company(organization, company))
             .filter(reports::Column::Kind.eq(kind.as_str()))
             .order_by_desc(reports::Column::UpdatedAt)
             .order_by_desc(reports::Column::Id)
@@ -223,12 +253,23 @@ impl Store {
     }
 
     /// Stores reports for a company directly, outside any job (demo data, fixtures).
+    /// False (and nothing stored) when the company is not the organization's.
     pub async fn put_reports(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
         fetched: Vec<StoredReport>,
         at: DateTime<Utc>,
-    ) -> Result<(), sea_orm::DbErr> {
+    ) -> Result<bool, sea_orm::DbErr> {
+        let updated = companies::Entity::update_many()
+            .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
+            .filter(companies::Column::Id.eq(company.as_uuid()))
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .exec(&self.db)
+            .await?;
+        if updated.rows_affected == 0 {
+            return Ok(false);
+        }
         add_snapshots(
             &self.db,
             company.as_uuid(),
@@ -237,11 +278,6 @@ impl Store {
             self.report_retention,
         )
         .await?;
-        companies::Entity::update_many()
-            .col_expr(companies::Column::DataUpdatedAt, Expr::val(at))
-            .filter(companies::Column::Id.eq(company.as_uuid()))
-            .exec(&self.db)
-            .await?;
-        Ok(())
+        Ok(true)
     }
 }

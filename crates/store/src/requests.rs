@@ -1,55 +1,34 @@
-//! Information requests (consent links) and the outgoing email queue.
+//! Information requests (consent links): sending one, the customer's answer, expiry.
 //!
-//! A request and the email that carries its link are written in one transaction with
-//! the company's move to `requested`; the email is then sent by a mail worker, which
-//! claims rows with a lease exactly as refresh workers claim jobs. Only a SHA-256 hash
-//! of a link's token is stored.
+//! A request and the email that carries its link (`emails.rs`) are written in one
+//! transaction with the company's move to `requested`. Only a SHA-256 hash of a link's
+//! token is stored.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use domain::{
-    CompanyId, DataStatus, DataType, ErrorCode, OrganizationId, RefreshTrigger, StatusError,
-    StatusEvent, UserId, transition,
+    CompanyId, DataType, ErrorCode, OrganizationId, RefreshTrigger, StatusError, StatusEvent,
+    UserId,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    TransactionTrait, UpdateMany, sea_query::Expr,
+    TransactionTrait, sea_query::Expr,
 };
 use uuid::Uuid;
 
 use crate::{
-    Store,
-    entities::{companies, information_requests, organizations, outgoing_emails, refresh_jobs},
-    jobs::{ACTIVE_STATES, is_foreign_key_violation, new_job},
+    NewEmail, Store,
+    company_status::apply_event,
+    emails::queued_email,
+    entities::{
+        companies,
+        information_requests::{self, status},
+        organizations,
+        refresh_jobs::{self, ACTIVE_STATES},
+    },
+    jobs::new_job,
     now,
-    queue::{Queue, claim_statement},
+    sql::is_foreign_key_violation,
 };
-
-/// `information_requests.status` values.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const GRANTED: &str = "granted";
-    pub const DECLINED: &str = "declined";
-    pub const EXPIRED: &str = "expired";
-    pub const SUPERSEDED: &str = "superseded";
-}
-
-/// `outgoing_emails.state` values.
-pub mod email_state {
-    pub const QUEUED: &str = "queued";
-    pub const SENDING: &str = "sending";
-    pub const SENT: &str = "sent";
-    pub const FAILED: &str = "failed";
-}
-
-/// An email to queue with a request.
-#[derive(Debug, Clone)]
-pub struct NewEmail {
-    pub from: String,
-    pub to: String,
-    pub subject: String,
-    pub html: String,
-    pub text: String,
-}
 
 /// A consent link as found by its token, with what the consent screen shows.
 #[derive(Debug, Clone)]
@@ -89,9 +68,6 @@ pub enum ConsentRefused {
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }
-
-/// An email a mail worker holds the lease of.
-pub type ClaimedEmail = outgoing_emails::Model;
 
 impl Store {
     /// Creates an information request for the company: supersedes its earlier pending
@@ -364,135 +340,16 @@ impl Store {
     /// The company's information requests, newest first.
     pub async fn information_requests(
         &self,
+        organization: OrganizationId,
         company: CompanyId,
     ) -> Result<Vec<information_requests::Model>, sea_orm::DbErr> {
         information_requests::Entity::find()
+            .filter(information_requests::Column::OrganizationId.eq(organization.as_uuid()))
             .filter(information_requests::Column::CompanyId.eq(company.as_uuid()))
             .order_by_desc(information_requests::Column::CreatedAt)
             .all(&self.db)
             .await
     }
-
-    /// The emails queued for a company, oldest first.
-    pub async fn emails_for_company(
-        &self,
-        company: CompanyId,
-    ) -> Result<Vec<outgoing_emails::Model>, sea_orm::DbErr> {
-        outgoing_emails::Entity::find()
-            .filter(outgoing_emails::Column::CompanyId.eq(company.as_uuid()))
-            .order_by_asc(outgoing_emails::Column::CreatedAt)
-            .all(&self.db)
-            .await
-    }
-
-    /// Claims the oldest email due for sending (or whose sender's lease expired).
-    pub async fn claim_next_email(
-        &self,
-        owner: &str,
-        lease: Duration,
-    ) -> Result<Option<ClaimedEmail>, sea_orm::DbErr> {
-        let at = now();
-        let expires = at + lease;
-        let statement = claim_statement(
-            self.backend(),
-            &Queue {
-                table: "outgoing_emails",
-                active_state: email_state::SENDING,
-                stamps_start: false,
-                max_attempts: None,
-            },
-            owner,
-            at,
-            expires,
-            1,
-        );
-        outgoing_emails::Entity::find()
-            .from_raw_sql(statement)
-            .one(&self.db)
-            .await
-    }
-
-    /// The email was accepted by the mail server.
-    pub async fn email_sent(&self, email: Uuid, owner: &str) -> Result<bool, sea_orm::DbErr> {
-        let at = now();
-        let result = held_email_update(email, owner, email_state::SENT)
-            .col_expr(outgoing_emails::Column::SentAt, Expr::val(at))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected == 1)
-    }
-
-    /// Sending failed for now: try again at `run_at`.
-    pub async fn email_retry(
-        &self,
-        email: Uuid,
-        owner: &str,
-        run_at: DateTime<Utc>,
-        error: &str,
-    ) -> Result<bool, sea_orm::DbErr> {
-        let result = held_email_update(email, owner, email_state::QUEUED)
-            .col_expr(outgoing_emails::Column::RunAt, Expr::val(run_at))
-            .col_expr(outgoing_emails::Column::LastError, Expr::val(error))
-            .exec(&self.db)
-            .await?;
-        Ok(result.rows_affected == 1)
-    }
-
-    /// Sending failed for good: the email is given up and, if its request is still the
-    /// company's pending one, the company shows `email_undeliverable`.
-    pub async fn email_failed(
-        &self,
-        email: &ClaimedEmail,
-        owner: &str,
-        error: &str,
-    ) -> Result<bool, sea_orm::DbErr> {
-        let at = now();
-        let txn = self.db.begin().await?;
-        let result = held_email_update(email.id, owner, email_state::FAILED)
-            .col_expr(outgoing_emails::Column::LastError, Expr::val(error))
-            .exec(&txn)
-            .await?;
-        if result.rows_affected != 1 {
-            txn.rollback().await?;
-            return Ok(false);
-        }
-        if let (Some(request), Some(company)) = (email.information_request_id, email.company_id) {
-            let still_pending = information_requests::Entity::find_by_id(request)
-                .filter(information_requests::Column::Status.eq(status::PENDING))
-                .one(&txn)
-                .await?
-                .is_some();
-            if still_pending {
-                let error = StatusError::new(ErrorCode::EmailUndeliverable);
-                apply_event(
-                    &txn,
-                    company,
-                    StatusEvent::AuthorizationAbandoned(error),
-                    at,
-                )
-                .await?;
-            }
-        }
-        txn.commit().await?;
-        Ok(true)
-    }
-}
-
-/// An update of an email this worker holds the lease of: moves it to `state` and
-/// gives the lease up. It changes nothing once another worker holds the email.
-fn held_email_update(email: Uuid, owner: &str, state: &str) -> UpdateMany<outgoing_emails::Entity> {
-    outgoing_emails::Entity::update_many()
-        .col_expr(outgoing_emails::Column::State, Expr::val(state))
-        .col_expr(
-            outgoing_emails::Column::LeaseOwner,
-            Expr::val(None::<String>),
-        )
-        .col_expr(
-            outgoing_emails::Column::LeaseExpiresAt,
-            Expr::val(None::<DateTime<Utc>>),
-        )
-        .filter(outgoing_emails::Column::Id.eq(email))
-        .filter(outgoing_emails::Column::LeaseOwner.eq(owner))
 }
 
 /// Moves a pending request to `to`. False when it was not pending any more.
@@ -512,118 +369,4 @@ async fn resolve(
         .exec(txn)
         .await?;
     Ok(result.rows_affected == 1)
-}
-
-/// Applies `event` to the company's status through the domain's state machine, when it
-/// allows it; an event that does not apply any more (the company moved on) changes
-/// nothing. Every status change goes through here.
-pub(crate) async fn apply_event(
-    txn: &impl sea_orm::ConnectionTrait,
-    company: Uuid,
-    event: StatusEvent,
-    at: DateTime<Utc>,
-) -> Result<bool, sea_orm::DbErr> {
-    apply_event_with(txn, company, event, at, |_| {}).await
-}
-
-/// [`apply_event`], also setting what `also` sets on the company in the same `UPDATE`.
-/// `also` is applied only when the transition is allowed.
-pub(crate) async fn apply_event_with(
-    txn: &impl sea_orm::ConnectionTrait,
-    company: Uuid,
-    event: StatusEvent,
-    at: DateTime<Utc>,
-    also: impl FnOnce(&mut companies::ActiveModel),
-) -> Result<bool, sea_orm::DbErr> {
-    let Some(row) = companies::Entity::find_by_id(company).one(txn).await? else {
-        return Ok(false);
-    };
-    let from: Option<DataStatus> = row.status.as_deref().and_then(|s| s.parse().ok());
-    let Ok((status, error)) = transition(from, event) else {
-        return Ok(false);
-    };
-    crate::events::status_changed(txn, &row, status, error.as_ref(), at).await?;
-    let mut active: companies::ActiveModel = row.into();
-    active.status = Set(Some(status.as_str().to_owned()));
-    active.status_updated_at = Set(Some(at));
-    active.error_code = Set(error.as_ref().map(|e| e.code.as_str().to_owned()));
-    active.error_message = Set(error.map(|e| e.message));
-    also(&mut active);
-    active.update(txn).await?;
-    Ok(true)
-}
-
-/// [`apply_event_with`] for a company the caller read earlier (a claimed job's company):
-/// while its status is still the one read, one conditional `UPDATE … RETURNING` instead
-/// of a read and then an update — a round trip less on every finished refresh. When the
-/// status moved on in between, the read-then-update path decides on the current one.
-pub(crate) async fn apply_event_from(
-    txn: &impl sea_orm::ConnectionTrait,
-    known: &companies::Model,
-    event: StatusEvent,
-    at: DateTime<Utc>,
-    also: impl Fn(&mut companies::ActiveModel),
-) -> Result<bool, sea_orm::DbErr> {
-    let from: Option<DataStatus> = known.status.as_deref().and_then(|s| s.parse().ok());
-    if let Ok((status, error)) = transition(from, event.clone()) {
-        let mut active = companies::ActiveModel {
-            status: Set(Some(status.as_str().to_owned())),
-            status_updated_at: Set(Some(at)),
-            error_code: Set(error.as_ref().map(|e| e.code.as_str().to_owned())),
-            error_message: Set(error.as_ref().map(|e| e.message.clone())),
-            ..Default::default()
-        };
-        also(&mut active);
-        let unchanged = |column: companies::Column, value: &Option<String>| match value {
-            Some(value) => column.eq(value.as_str()),
-            None => column.is_null(),
-        };
-        let updated = companies::Entity::update_many()
-            .set(active)
-            .filter(companies::Column::Id.eq(known.id))
-            .filter(unchanged(companies::Column::Status, &known.status))
-            .filter(unchanged(companies::Column::ErrorCode, &known.error_code))
-            .exec_with_returning(txn)
-            .await?;
-        if let Some(row) = updated.into_iter().next() {
-            // The event describes the change from the status the update matched.
-            let before = companies::Model {
-                status: known.status.clone(),
-                error_code: known.error_code.clone(),
-                ..row
-            };
-            crate::events::status_changed(txn, &before, status, error.as_ref(), at).await?;
-            return Ok(true);
-        }
-    }
-    apply_event_with(txn, known.id, event, at, also).await
-}
-
-/// An email row for the mail worker to send, queued at `at`.
-pub(crate) fn queued_email(
-    organization: OrganizationId,
-    company: Option<Uuid>,
-    information_request: Option<Uuid>,
-    email: NewEmail,
-    at: DateTime<Utc>,
-) -> outgoing_emails::ActiveModel {
-    outgoing_emails::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(organization.as_uuid()),
-        company_id: Set(company),
-        information_request_id: Set(information_request),
-        from_address: Set(email.from),
-        to_address: Set(email.to),
-        subject: Set(email.subject),
-        html: Set(email.html),
-        text: Set(email.text),
-        state: Set(email_state::QUEUED.to_owned()),
-        attempts: Set(0),
-        run_at: Set(at),
-        lease_owner: Set(None),
-        lease_expires_at: Set(None),
-        last_error: Set(None),
-        created_at: Set(at),
-        sent_at: Set(None),
-    }
 }

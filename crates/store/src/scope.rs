@@ -21,9 +21,9 @@ use std::{future::Future, pin::Pin, sync::Arc};
 
 use domain::OrganizationId;
 use sea_orm::{
-    AccessMode, ActiveModelBehavior, ActiveModelTrait, ConnectionTrait, DatabaseConnection,
-    DatabaseTransaction, DbBackend, DbErr, EntityTrait, ExecResult, IntoActiveModel,
-    IsolationLevel, QueryResult, Statement, TransactionError, TransactionOptions, TransactionTrait,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ExecResult, IsolationLevel, QueryResult, Statement, TransactionError, TransactionOptions,
+    TransactionTrait,
 };
 
 use crate::Store;
@@ -75,34 +75,6 @@ impl Store {
             db: Db::Scoped(Arc::new(txn)),
             ..self.clone()
         })
-    }
-
-    /// Inserts `row`; inside a scope in a savepoint, so a constraint violation (which
-    /// the caller retries or reports) does not abort the request's transaction.
-    pub(crate) async fn insert_guarded<A>(
-        &self,
-        row: A,
-    ) -> Result<<A::Entity as EntityTrait>::Model, DbErr>
-    where
-        A: ActiveModelTrait + ActiveModelBehavior + Send,
-        <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
-    {
-        match &self.db {
-            Db::Pool(pool) => row.insert(pool).await,
-            Db::Scoped(txn) => {
-                let savepoint = txn.begin().await?;
-                match row.insert(&savepoint).await {
-                    Ok(inserted) => {
-                        savepoint.commit().await?;
-                        Ok(inserted)
-                    }
-                    Err(err) => {
-                        savepoint.rollback().await?;
-                        Err(err)
-                    }
-                }
-            }
-        }
     }
 
     /// The PostgreSQL role this store connects as, when it skips row-level security (a

@@ -15,7 +15,7 @@ use uuid::Uuid;
 use crate::{
     AuditActor, AuditRecord, Store,
     entities::{events, webhook_attempts, webhook_deliveries, webhook_endpoints},
-    events::{message_id, new_delivery},
+    events::message_id,
     now,
     queue::{Queue, claim_statement},
 };
@@ -614,5 +614,31 @@ impl Store {
             .into_tuple()
             .all(&self.db)
             .await
+    }
+}
+
+/// A delivery of `event` to `endpoint`, due at `at`.
+pub(crate) fn new_delivery(
+    endpoint: &webhook_endpoints::Model,
+    event: &events::Model,
+    replay_of: Option<Uuid>,
+    at: DateTime<Utc>,
+) -> webhook_deliveries::ActiveModel {
+    webhook_deliveries::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(endpoint.organization_id),
+        endpoint_id: Set(endpoint.id),
+        event_id: Set(event.id),
+        event_type: Set(event.event_type.clone()),
+        state: Set(delivery_state::QUEUED.to_owned()),
+        attempts: Set(0),
+        run_at: Set(at),
+        lease_owner: Set(None),
+        lease_expires_at: Set(None),
+        last_status: Set(None),
+        last_error: Set(None),
+        replay_of: Set(replay_of),
+        created_at: Set(at),
+        finished_at: Set(None),
     }
 }

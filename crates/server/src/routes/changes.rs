@@ -44,11 +44,11 @@ pub async fn get(
     }
     let bills = tenant
         .store()
-        .latest_two(company, ReportKind::Bills)
+        .latest_two(tenant.0, company, ReportKind::Bills)
         .await?;
     let suppliers = tenant
         .store()
-        .latest_two(company, ReportKind::Suppliers)
+        .latest_two(tenant.0, company, ReportKind::Suppliers)
         .await?;
     let (Some(new_bills), Some(old_bills), Some(new_suppliers), Some(old_suppliers)) = (
         bills.first(),

@@ -132,7 +132,10 @@ pub async fn history(
     if tenant.store().company(tenant.0, company).await?.is_none() {
         return Err(ApiError::NotFound("company"));
     }
-    let jobs = tenant.store().refresh_history(company, 50).await?;
+    let jobs = tenant
+        .store()
+        .refresh_history(tenant.0, company, 50)
+        .await?;
     Ok(web::Json(
         jobs.into_iter().map(views::refresh_job).collect(),
     ))

@@ -35,7 +35,7 @@ pub async fn list(
     }
     let stored: BTreeMap<ReportKind, (DateTime<Utc>, u64)> = tenant
         .store()
-        .reports(company)
+        .reports(tenant.0, company)
         .await?
         .into_iter()
         .map(|(kind, updated_at, versions)| (kind, (updated_at, versions)))
@@ -119,7 +119,7 @@ pub async fn get(
     let sources = kind.sources();
     let version = tenant
         .store()
-        .report_text(company, sources[0], snapshot)
+        .report_text(tenant.0, company, sources[0], snapshot)
         .await?
         .ok_or(ApiError::NotFound(if snapshot.is_some() {
             "report snapshot"
@@ -130,7 +130,7 @@ pub async fn get(
     for &source in &sources[1..] {
         if let Some(other) = tenant
             .store()
-            .report_text_at(company, source, version.updated_at)
+            .report_text_at(tenant.0, company, source, version.updated_at)
             .await?
         {
             others.push((source, other.text));
@@ -271,7 +271,7 @@ pub async fn snapshots(
     }
     let items = tenant
         .store()
-        .report_snapshots(company, kind.sources()[0])
+        .report_snapshots(tenant.0, company, kind.sources()[0])
         .await?
         .into_iter()
         .map(|(id, updated_at)| ReportSnapshot {

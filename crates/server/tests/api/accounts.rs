@@ -3,6 +3,7 @@
 
 use std::{process::Command, time::Duration};
 
+use domain::StatusEvent;
 use reqwest::Method;
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
@@ -473,12 +474,11 @@ async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
         .unwrap();
     let id: domain::CompanyId = company["id"].as_str().unwrap().parse().unwrap();
     app.store
-        .set_company_status(
+        .seed_company_status(
             app.organization,
             id,
-            Some(domain::DataStatus::Requested),
-            Some(store::now()),
-            None,
+            &[StatusEvent::InformationRequested],
+            store::now(),
             Some("sandbox"),
         )
         .await

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use domain::StatusEvent;
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -243,12 +244,11 @@ async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
         .await
         .unwrap();
     app.store
-        .set_company_status(
+        .seed_company_status(
             organization,
             company.id(),
-            Some(domain::DataStatus::Requested),
-            Some(store::now()),
-            None,
+            &[StatusEvent::InformationRequested],
+            store::now(),
             Some("sandbox"),
         )
         .await

@@ -52,7 +52,11 @@ async fn a_batch_refreshes_each_company_once_and_reports_progress() {
         ]
     );
     assert_eq!(
-        app.store.refresh_history(b, 10).await.unwrap().len(),
+        app.store
+            .refresh_history(app.organization, b, 10)
+            .await
+            .unwrap()
+            .len(),
         1,
         "B kept its one job"
     );

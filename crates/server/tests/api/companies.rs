@@ -1,6 +1,6 @@
 //! Adding, listing, editing and deleting companies, and every way to get it wrong.
 
-use domain::CompanyId;
+use domain::{CompanyId, StatusEvent};
 use serde_json::{Value, json};
 
 use crate::helpers::{assert_problem, spawn_app};
@@ -250,12 +250,14 @@ async fn the_list_searches_filters_sorts_and_pages_without_gaps() {
     for (index, hours) in [(2usize, 5i64), (3, 1)] {
         let id: CompanyId = ids[index].parse().unwrap();
         app.store
-            .set_company_status(
+            .seed_company_status(
                 app.organization,
                 id,
-                Some(domain::DataStatus::Available),
-                Some(store::now() - chrono::Duration::hours(hours)),
-                None,
+                &[
+                    StatusEvent::InformationRequested,
+                    StatusEvent::RefreshSucceeded,
+                ],
+                store::now() - chrono::Duration::hours(hours),
                 Some("sandbox"),
             )
             .await
@@ -483,11 +485,19 @@ async fn deleting_a_company_removes_all_its_data() {
     assert_eq!(response.status(), 204);
     assert_problem(app.get(&format!("/api/v1/companies/{id}")).await, 404).await;
     assert!(
-        app.store.reports(id).await.unwrap().is_empty(),
+        app.store
+            .reports(app.organization, id)
+            .await
+            .unwrap()
+            .is_empty(),
         "reports are gone"
     );
     assert!(
-        app.store.refresh_history(id, 10).await.unwrap().is_empty(),
+        app.store
+            .refresh_history(app.organization, id, 10)
+            .await
+            .unwrap()
+            .is_empty(),
         "jobs are gone"
     );
 }
@@ -578,29 +588,33 @@ async fn users_and_counts_per_status_feed_the_filters() {
 #[tokio::test]
 async fn status_sorts_in_the_order_of_the_journey() {
     let app = spawn_app().await;
-    let statuses = [
-        ("A Errored", Some(domain::DataStatus::Error)),
-        ("B Available", Some(domain::DataStatus::Available)),
-        ("C Requested", Some(domain::DataStatus::Requested)),
-        ("D Never asked", None),
+    let failed = StatusEvent::RefreshFailed(domain::StatusError::new(
+        domain::ErrorCode::ProviderUnavailable,
+    ));
+    let histories: [(&str, &[StatusEvent]); 4] = [
+        ("A Errored", &[StatusEvent::InformationRequested, failed]),
+        (
+            "B Available",
+            &[
+                StatusEvent::InformationRequested,
+                StatusEvent::RefreshSucceeded,
+            ],
+        ),
+        ("C Requested", &[StatusEvent::InformationRequested]),
+        ("D Never asked", &[]),
     ];
-    for (name, status) in statuses {
+    for (name, history) in histories {
         let id: CompanyId = app.create_company(name, &["financials"]).await["id"]
             .as_str()
             .unwrap()
             .parse()
             .unwrap();
-        app.store
-            .set_company_status(
-                app.organization,
-                id,
-                status,
-                status.map(|_| store::now()),
-                None,
-                None,
-            )
-            .await
-            .unwrap();
+        assert!(
+            app.store
+                .seed_company_status(app.organization, id, history, store::now(), None)
+                .await
+                .unwrap()
+        );
     }
     let names = |page: Value| -> Vec<String> {
         page["items"]

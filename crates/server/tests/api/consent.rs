@@ -264,7 +264,7 @@ async fn exiting_without_granting_shows_customer_declined() {
     let company_id: CompanyId = id.parse().unwrap();
     assert!(
         app.store
-            .emails_for_company(company_id)
+            .emails_for_company(app.organization, company_id)
             .await
             .unwrap()
             .is_empty(),
@@ -470,14 +470,14 @@ async fn the_preview_shows_the_email_and_changes_nothing() {
     let company_id: CompanyId = id.parse().unwrap();
     assert!(
         app.store
-            .emails_for_company(company_id)
+            .emails_for_company(app.organization, company_id)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         app.store
-            .information_requests(company_id)
+            .information_requests(app.organization, company_id)
             .await
             .unwrap()
             .is_empty()
@@ -516,7 +516,11 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
     let (_, outcome) = worker.run_once().await.unwrap().expect("queued");
     assert!(matches!(outcome, EmailOutcome::Retrying(_)), "{outcome:?}");
     let company_id: CompanyId = id.parse().unwrap();
-    let email = &app.store.emails_for_company(company_id).await.unwrap()[0];
+    let email = &app
+        .store
+        .emails_for_company(app.organization, company_id)
+        .await
+        .unwrap()[0];
     assert_eq!(email.state, "queued");
     assert!(email.last_error.is_some());
 
@@ -533,7 +537,11 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
         "one email for one request"
     );
     assert_eq!(
-        app.store.emails_for_company(company_id).await.unwrap()[0].state,
+        app.store
+            .emails_for_company(app.organization, company_id)
+            .await
+            .unwrap()[0]
+            .state,
         "sent"
     );
     assert_eq!(company_json(&app, id).await["status"], "requested");

@@ -1,6 +1,6 @@
 use std::{net::TcpListener, path::PathBuf, time::Duration};
 
-use domain::{CompanyId, DataStatus, OrganizationId};
+use domain::{CompanyId, OrganizationId, StatusEvent};
 use providers::SandboxConfig;
 use refresh::{Worker, WorkerConfig};
 use serde_json::{Value, json};
@@ -378,13 +378,12 @@ impl TestApp {
         let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
         assert!(
             self.store
-                .set_company_status(
+                .seed_company_status(
                     self.organization,
                     id,
-                    Some(DataStatus::Requested),
-                    Some(store::now()),
-                    None,
-                    Some("sandbox"),
+                    &[StatusEvent::InformationRequested],
+                    store::now(),
+                    Some("sandbox")
                 )
                 .await
                 .unwrap()

@@ -115,7 +115,14 @@ async fn a_retried_refresh_replays_the_first_job_even_after_it_finished() {
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
     let replay: Value = replay.json().await.unwrap();
     assert_eq!(replay, first, "the stored first response, not a new job");
-    assert_eq!(app.store.refresh_history(id, 10).await.unwrap().len(), 1);
+    assert_eq!(
+        app.store
+            .refresh_history(app.organization, id, 10)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
     // The same key on another company is another request.
     let other = app.connected_company("Other Ltd", &["financials"]).await;
     let mismatch = app

@@ -162,7 +162,11 @@ async fn a_refresh_in_progress_is_shared_by_every_caller() {
     job_ids.dedup();
     assert_eq!(job_ids.len(), 1, "every caller got the same job");
     assert_eq!(
-        app.store.refresh_history(id, 100).await.unwrap().len(),
+        app.store
+            .refresh_history(app.organization, id, 100)
+            .await
+            .unwrap()
+            .len(),
         1,
         "one row"
     );
@@ -198,7 +202,13 @@ async fn without_access_there_is_nothing_to_refresh() {
             .contains("Send an information request")
     );
     let id: CompanyId = id.parse().unwrap();
-    assert!(app.store.refresh_history(id, 10).await.unwrap().is_empty());
+    assert!(
+        app.store
+            .refresh_history(app.organization, id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -655,12 +665,19 @@ async fn a_finished_refresh_applies_to_the_status_of_the_moment_not_the_one_clai
     // While the job runs, the company leaves every status (its record is reset): a
     // refresh that succeeds may not make it `available` from there (the state machine
     // refuses), whatever the status was when the job was claimed.
-    assert!(
-        app.store
-            .set_company_status(app.organization, id, None, None, None, Some("sandbox"))
-            .await
-            .unwrap()
-    );
+    use sea_orm::ConnectionTrait;
+    app.store
+        .connection()
+        .execute_raw(sea_orm::Statement::from_sql_and_values(
+            app.store.backend(),
+            match app.store.backend() {
+                sea_orm::DbBackend::Postgres => "UPDATE companies SET status = NULL, status_updated_at = NULL, error_code = NULL, error_message = NULL WHERE id = $1",
+                _ => "UPDATE companies SET status = NULL, status_updated_at = NULL, error_code = NULL, error_message = NULL WHERE id = ?1",
+            },
+            [id.as_uuid().into()],
+        ))
+        .await
+        .unwrap();
     app.store
         .finish_job_succeeded(&claimed[0], owner, Vec::new())
         .await

@@ -18,6 +18,7 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
     for (days_ago, revenue) in [(3, 100.0), (2, 200.0), (1, 300.0)] {
         app.store
             .put_reports(
+                app.organization,
                 id,
                 vec![StoredReport {
                     kind: ReportKind::ProfitAndLoss,
@@ -149,6 +150,7 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
     let earlier = store::now() - Duration::days(7);
     app.store
         .put_reports(
+            app.organization,
             id,
             version(
                 json!([{"id": "s1", "supplierName": "s1 plc"}, {"id": "s2", "supplierName": "s2 plc"}]),
@@ -160,6 +162,7 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
         .unwrap();
     app.store
         .put_reports(
+            app.organization,
             id,
             version(
                 json!([{"id": "s2", "supplierName": "s2 plc"}, {"id": "s3", "supplierName": "s3 plc"}]),
@@ -624,6 +627,7 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
     let week_ago = today - Duration::days(7);
     app.store
         .put_reports(
+            app.organization,
             id,
             version(json!([bill("b1", "s1", 100.0, 100.0, 45)]), json!([])),
             week_ago,
@@ -632,6 +636,7 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
         .unwrap();
     app.store
         .put_reports(
+            app.organization,
             id,
             version(
                 json!([bill("b1", "s1", 100.0, 40.0, 45), bill("b2", "s2", 500.0, 500.0, -10)]),

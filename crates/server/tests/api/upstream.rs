@@ -1,6 +1,6 @@
 //! The refresh path with the `http` provider against an upstream on loopback (wiremock).
 
-use domain::{CompanyId, DataStatus};
+use domain::{CompanyId, StatusEvent};
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
@@ -31,12 +31,11 @@ async fn connected_to_upstream(app: &TestApp, name: &str) -> CompanyId {
     let company = app.create_company(name, &["spend_detail"]).await;
     let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
     app.store
-        .set_company_status(
+        .seed_company_status(
             app.organization,
             id,
-            Some(DataStatus::Requested),
-            Some(store::now()),
-            None,
+            &[StatusEvent::InformationRequested],
+            store::now(),
             Some("http"),
         )
         .await

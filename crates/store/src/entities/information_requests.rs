@@ -24,3 +24,12 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// `status` values.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const GRANTED: &str = "granted";
+    pub const DECLINED: &str = "declined";
+    pub const EXPIRED: &str = "expired";
+    pub const SUPERSEDED: &str = "superseded";
+}

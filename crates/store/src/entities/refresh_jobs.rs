@@ -27,3 +27,10 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+/// The `state`s of a job that is not finished: at most one such job per company (the
+/// unique partial index `refresh_jobs_one_active_per_company`).
+pub const ACTIVE_STATES: [&str; 2] = [
+    domain::RefreshState::Queued.as_str(),
+    domain::RefreshState::Running.as_str(),
+];
