@@ -19,4 +19,6 @@ pub mod secrets;
 pub mod spa;
 pub mod startup;
 pub mod status_cache;
+#[cfg(test)]
+mod status_trigger_columns;
 pub mod views;
