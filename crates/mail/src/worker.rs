@@ -2,7 +2,6 @@
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
 use rand::Rng;
 use store::{ClaimedEmail, Store};
 use tokio::sync::Notify;
@@ -96,7 +95,7 @@ impl MailWorker {
                     }
                 } else {
                     let delay = backoff(self.config.retry_base, attempts);
-                    let run_at = Utc::now() + chrono::Duration::from_std(delay)?;
+                    let run_at = self.store.now() + chrono::Duration::from_std(delay)?;
                     if self
                         .store
                         .email_retry(email.id, &self.owner, run_at, &error.message)

@@ -16,7 +16,6 @@ mod notifications;
 
 use std::{sync::Arc, time::Duration};
 
-use chrono::Utc;
 use store::{AttemptOutcome, AttemptRecord, ClaimedDelivery, DisablePolicy, Dispatched, Store};
 use tokio::sync::Notify;
 use uuid::Uuid;
@@ -187,7 +186,7 @@ impl OutboxWorker {
                 },
             );
         }
-        let now = Utc::now();
+        let now = self.store.now();
         let mut secrets = vec![Secret::parse(&endpoint.secret)?];
         if let (Some(previous), Some(until)) = (
             &endpoint.previous_secret,
@@ -219,7 +218,7 @@ impl OutboxWorker {
         } else {
             match self.config.schedule.delay_after(attempt) {
                 Some(delay) => {
-                    AttemptOutcome::RetryAt(store::now() + chrono::Duration::from_std(delay)?)
+                    AttemptOutcome::RetryAt(self.store.now() + chrono::Duration::from_std(delay)?)
                 }
                 None => AttemptOutcome::GaveUp,
             }
@@ -230,7 +229,7 @@ impl OutboxWorker {
                 claimed,
                 &self.owner,
                 AttemptRecord {
-                    at: store::now(),
+                    at: self.store.now(),
                     url: endpoint.url.clone(),
                     response_status: sent.status,
                     duration_ms: i64::try_from(sent.duration.as_millis()).unwrap_or(i64::MAX),
@@ -267,7 +266,7 @@ impl OutboxWorker {
 
     /// Deletes events (and their delivery logs) past the retention.
     pub async fn prune(&self) -> anyhow::Result<u64> {
-        let before = store::now() - chrono::Duration::from_std(self.config.retention)?;
+        let before = self.store.now() - chrono::Duration::from_std(self.config.retention)?;
         Ok(self.store.prune_events(before).await?)
     }
 

@@ -10,7 +10,6 @@
 
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
-use chrono::Utc;
 use domain::{ErrorCode, RefreshJobId, StatusError};
 use providers::{FetchError, FetchRequest, Pacer, Provider, Retry};
 use rand::Rng;
@@ -213,7 +212,7 @@ impl Worker {
     /// and retries or fails jobs that overran their deadline or lost their worker on the
     /// last attempt. Safe to run in any number of workers at once.
     pub async fn maintain(&self) -> anyhow::Result<Maintenance> {
-        let at = Utc::now();
+        let at = self.store.now();
         let reaped = self
             .store
             .reap_overdue_jobs(
@@ -344,7 +343,7 @@ impl Worker {
             for job in held.values() {
                 if let Err(err) = self
                     .store
-                    .release_job(*job, &self.owner, store::now(), None)
+                    .release_job(*job, &self.owner, self.store.now(), None)
                     .await
                 {
                     tracing::warn!(job = %job, error = %err, "cannot release job; its lease will expire");
@@ -430,7 +429,7 @@ impl Worker {
         let attempts = u32::try_from(claimed.job.attempts).unwrap_or(u32::MAX);
         if error.retry == Retry::Transient && attempts < self.config.max_attempts {
             let delay = backoff(self.config.retry_base, attempts);
-            let run_at = Utc::now() + chrono::Duration::from_std(delay)?;
+            let run_at = self.store.now() + chrono::Duration::from_std(delay)?;
             let released = self
                 .store
                 .release_job(claimed.id(), &self.owner, run_at, Some(&status_error))
@@ -461,7 +460,7 @@ impl Worker {
                 format!("The accounting platform \"{platform}\" is not configured on this server."),
             )
         })?;
-        let as_of = Utc::now();
+        let as_of = self.store.now();
         let mut stored = Vec::new();
         for data_type in claimed.data_types() {
             let reports = provider

@@ -376,7 +376,7 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
 /// Checks the request's credentials and the caller's rate limit, without opening the
 /// organization's transaction.
 async fn identify(req: &HttpRequest, state: &AppState) -> Result<Identified, ApiError> {
-    let now = store::now();
+    let now = state.store.now();
     let bearer = req
         .headers()
         .get(header::AUTHORIZATION)

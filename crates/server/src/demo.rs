@@ -1,6 +1,6 @@
 //! The organization a server acts for, and the demo portfolio of the embedded default.
 
-use chrono::{Duration, SubsecRound, Utc};
+use chrono::{Duration, Utc};
 use domain::{
     CompanyName, ContactName, DataType, Description, EmailAddress, ErrorCode, OrganizationId,
     RefreshSchedule, StatusError, StatusEvent, UserId,
@@ -258,7 +258,7 @@ async fn seed(store: &Store, org: OrganizationId, password: &str) -> anyhow::Res
             .await?;
         users.push(UserId::from_uuid(user.id));
     }
-    let now = Utc::now().trunc_subsecs(6);
+    let now = store.now();
     for (index, (name, contact, email, data_types, start)) in COMPANIES.iter().enumerate() {
         let record = store
             .create_company(

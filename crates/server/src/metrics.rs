@@ -186,7 +186,7 @@ pub async fn track(
 pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let stats = state
         .store
-        .queue_stats(store::now())
+        .queue_stats(state.store.now())
         .await
         .map_err(|e| ApiError::Unavailable(format!("The database does not answer: {e}")))?;
     let m = &state.metrics;

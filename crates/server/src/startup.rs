@@ -117,7 +117,7 @@ impl AppState {
     pub fn freshness(&self) -> views::Freshness {
         views::Freshness {
             max_age: self.stale_after,
-            now: store::now(),
+            now: self.store.now(),
         }
     }
 

@@ -41,7 +41,7 @@ fn changed(value: Value) -> Value {
         Value::ChronoDateTimeUtc(Some(at)) => {
             Value::ChronoDateTimeUtc(Some(at + chrono::Duration::seconds(1)))
         }
-        Value::ChronoDateTimeUtc(None) => Value::ChronoDateTimeUtc(Some(store::now())),
+        Value::ChronoDateTimeUtc(None) => Value::ChronoDateTimeUtc(Some(chrono::Utc::now())),
         Value::Int(n) => Value::Int(Some(n.unwrap_or(0) + 1)),
         Value::Bool(b) => Value::Bool(Some(!b.unwrap_or(false))),
         other => panic!("teach this test to change a {other:?}"),
@@ -51,7 +51,7 @@ fn changed(value: Value) -> Value {
 /// A record in which every column that a poll can show has a value: an error, an
 /// active refresh that failed an attempt.
 fn record() -> CompanyRecord {
-    let at = store::now();
+    let at = chrono::Utc::now();
     let company = companies::Model {
         id: uuid::Uuid::now_v7(),
         organization_id: uuid::Uuid::now_v7(),

@@ -123,7 +123,8 @@ pub fn audit_event(event: audit_events::Model) -> AuditEvent {
     }
 }
 
-pub fn webhook_endpoint(endpoint: webhook_endpoints::Model) -> WebhookEndpoint {
+/// `now`: rotations over by then are not shown.
+pub fn webhook_endpoint(endpoint: webhook_endpoints::Model, now: DateTime<Utc>) -> WebhookEndpoint {
     let event_types = store::endpoint_event_types(&endpoint);
     WebhookEndpoint {
         id: endpoint.id.to_string(),
@@ -137,7 +138,7 @@ pub fn webhook_endpoint(endpoint: webhook_endpoints::Model) -> WebhookEndpoint {
         // A rotation that is over is not shown.
         previous_secret_expires_at: endpoint
             .previous_secret_expires_at
-            .filter(|until| *until > store::now()),
+            .filter(|until| *until > now),
         created_at: endpoint.created_at,
         updated_at: endpoint.updated_at,
     }

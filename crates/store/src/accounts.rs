@@ -17,7 +17,6 @@ use crate::{
     NewEmail, Store,
     emails::queued_email,
     entities::{account_tokens, api_keys, organizations, sessions, users},
-    now,
 };
 
 /// The kinds of one-time account link.
@@ -137,7 +136,7 @@ impl Store {
         user: &users::Model,
         new: NewSession,
     ) -> Result<sessions::Model, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         let session = sessions::ActiveModel {
             id: Set(Uuid::now_v7()),
@@ -220,7 +219,7 @@ impl Store {
             prefix: Set(prefix.to_owned()),
             key_hash: Set(key_hash.to_owned()),
             created_by: Set(created_by.map(|u| u.as_uuid())),
-            created_at: Set(now()),
+            created_at: Set(self.now()),
             last_used_at: Set(None),
             revoked_at: Set(None),
         }
@@ -273,7 +272,7 @@ impl Store {
         organization: OrganizationId,
         id: Uuid,
     ) -> Result<Option<api_keys::Model>, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         api_keys::Entity::update_many()
             .col_expr(api_keys::Column::RevokedAt, Expr::val(at))
             .filter(api_keys::Column::Id.eq(id))
@@ -297,7 +296,7 @@ impl Store {
         expires_at: DateTime<Utc>,
         email: NewEmail,
     ) -> Result<account_tokens::Model, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         account_tokens::Entity::delete_many()
             .filter(account_tokens::Column::UserId.eq(user.id))
@@ -344,7 +343,7 @@ impl Store {
         if token.used_at.is_some() {
             return Err(TokenRefused::Used);
         }
-        if token.expires_at <= now() {
+        if token.expires_at <= self.now() {
             return Err(TokenRefused::Expired);
         }
         let user = self
@@ -373,7 +372,7 @@ impl Store {
         name: Option<&str>,
     ) -> Result<users::Model, TokenRefused> {
         let link = self.account_link(token_hash, kind).await?;
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         let used = account_tokens::Entity::update_many()
             .col_expr(account_tokens::Column::UsedAt, Expr::val(at))

@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{Store, entities::audit_events, now};
+use crate::{Store, entities::audit_events};
 
 /// Who acted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,16 +68,18 @@ pub struct AuditFilter {
     pub limit: u64,
 }
 
-/// Appends `record` on `db` (a connection or the transaction of the change it records).
+/// Appends `record`, which happened at `at`, on `db` (a connection or the transaction of
+/// the change it records).
 pub(crate) async fn append(
     db: &impl ConnectionTrait,
     record: AuditRecord,
+    at: DateTime<Utc>,
 ) -> Result<(), sea_orm::DbErr> {
     let (kind, actor_id, label) = record.actor.parts();
     audit_events::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(record.organization.as_uuid()),
-        at: Set(now()),
+        at: Set(at),
         actor_kind: Set(kind.to_owned()),
         actor_id: Set(actor_id),
         actor_label: Set(label.chars().take(254).collect()),
@@ -99,7 +101,7 @@ impl Store {
     /// request's changes to commit.
     pub async fn record_audit(&self, record: AuditRecord) -> Result<(), sea_orm::DbErr> {
         let txn = self.db.begin().await?;
-        append(&txn, record).await?;
+        append(&txn, record, self.now()).await?;
         txn.commit().await
     }
 

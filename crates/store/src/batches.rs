@@ -19,7 +19,6 @@ use crate::{
         refresh_jobs::{self, ACTIVE_STATES},
     },
     jobs::new_job,
-    now,
 };
 
 /// The filter matches more companies than one batch may refresh (how many it matches).
@@ -190,7 +189,7 @@ impl Store {
         refresh_batches::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(organization.as_uuid()),
-            created_at: Set(now()),
+            created_at: Set(self.now()),
         }
         .insert(&self.db)
         .await
@@ -216,6 +215,7 @@ impl Store {
                     CompanyId::from_uuid(*company),
                     RefreshTrigger::Bulk,
                     None,
+                    self.now(),
                 )
             })
             .collect();

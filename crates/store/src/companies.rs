@@ -21,7 +21,6 @@ use crate::{
         refresh_jobs::{self, ACTIVE_STATES},
         users,
     },
-    now,
 };
 
 /// A company with what the API shows beside it.
@@ -562,7 +561,7 @@ impl Store {
         write: CompanyWrite,
     ) -> Result<CompanyRecord, WriteError> {
         self.check_assignees(organization, &write.assignees).await?;
-        let at = now();
+        let at = self.now();
         let id = Uuid::now_v7();
         let schedule = write.schedule.unwrap_or_default();
         let txn = self.db.begin().await?;
@@ -615,7 +614,7 @@ impl Store {
         active.contact_email = Set(write.contact_email.into());
         active.requests_financials = Set(write.data_types.contains(&DataType::Financials));
         active.requests_spend_detail = Set(write.data_types.contains(&DataType::SpendDetail));
-        let at = now();
+        let at = self.now();
         if let Some(schedule) = write.schedule {
             active.refresh_schedule = Set(schedule.as_str().to_owned());
             active.next_refresh_at = Set(schedule.after(at));

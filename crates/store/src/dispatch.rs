@@ -21,7 +21,6 @@ use crate::{
         webhook_endpoints,
     },
     events::event_state,
-    now,
     queue::{Queue, claim_statement},
     webhooks::{delivery_state, new_delivery, subscribes},
 };
@@ -69,7 +68,7 @@ impl Store {
         limit: u32,
         compose: impl Fn(&PendingNotification<'_>) -> NotificationContent,
     ) -> Result<Dispatched, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let statement = claim_statement(
             self.backend(),
             &Queue {

@@ -15,7 +15,6 @@ use crate::{
     Store,
     company_status::apply_event,
     entities::{information_requests, outgoing_emails},
-    now,
     queue::{Queue, claim_statement},
 };
 
@@ -55,7 +54,7 @@ impl Store {
         owner: &str,
         lease: Duration,
     ) -> Result<Option<ClaimedEmail>, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let expires = at + lease;
         let statement = claim_statement(
             self.backend(),
@@ -78,7 +77,7 @@ impl Store {
 
     /// The email was accepted by the mail server.
     pub async fn email_sent(&self, email: Uuid, owner: &str) -> Result<bool, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let result = held_email_update(email, owner, email_state::SENT)
             .col_expr(outgoing_emails::Column::SentAt, Expr::val(at))
             .exec(&self.db)
@@ -110,7 +109,7 @@ impl Store {
         owner: &str,
         error: &str,
     ) -> Result<bool, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         let result = held_email_update(email.id, owner, email_state::FAILED)
             .col_expr(outgoing_emails::Column::LastError, Expr::val(error))

@@ -6,7 +6,7 @@ use chrono::Duration;
 use domain::OrganizationId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
 
-use crate::{Store, entities::idempotency_keys, now, sql::is_unique_violation};
+use crate::{Store, entities::idempotency_keys, sql::is_unique_violation};
 
 const IN_PROGRESS: &str = "in_progress";
 const DONE: &str = "done";
@@ -56,7 +56,7 @@ impl Store {
                     response_status: Set(None),
                     response_body: Set(None),
                     response_location: Set(None),
-                    created_at: Set(now()),
+                    created_at: Set(self.now()),
                 })
                 .await;
             match inserted {
@@ -67,7 +67,7 @@ impl Store {
             let Some(existing) = self.idempotency_row(organization, key).await? else {
                 continue;
             };
-            if existing.created_at < now() - idempotency_window() {
+            if existing.created_at < self.now() - idempotency_window() {
                 // Expired: forget it and take the key afresh.
                 self.forget_idempotent(organization, key).await?;
                 continue;

@@ -23,7 +23,6 @@ use crate::{
         companies,
         refresh_jobs::{self, ACTIVE_STATES},
     },
-    now,
     queue::{Queue, claim_statement},
     reports::{StoredReport, add_snapshots},
     sql::{is_foreign_key_violation, is_unique_violation},
@@ -107,7 +106,13 @@ impl Store {
                 return Ok((job, false));
             }
             let inserted = self
-                .insert_guarded(new_job(organization, company, trigger, requested_by))
+                .insert_guarded(new_job(
+                    organization,
+                    company,
+                    trigger,
+                    requested_by,
+                    self.now(),
+                ))
                 .await;
             match inserted {
                 Ok(job) => {
@@ -193,7 +198,7 @@ impl Store {
         max_attempts: u32,
         limit: u32,
     ) -> Result<Vec<ClaimedJob>, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let expires = at + lease;
         let statement = claim_statement(
             self.backend(),
@@ -249,7 +254,7 @@ impl Store {
         let result = refresh_jobs::Entity::update_many()
             .col_expr(
                 refresh_jobs::Column::LeaseExpiresAt,
-                Expr::val(now() + lease),
+                Expr::val(self.now() + lease),
             )
             .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
             .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
@@ -267,7 +272,7 @@ impl Store {
         owner: &str,
         fetched: Vec<StoredReport>,
     ) -> Result<DateTime<Utc>, FinishError> {
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         if !finish(
             &txn,
@@ -290,7 +295,12 @@ impl Store {
             |company| company.data_updated_at = Set(Some(at)),
         )
         .await?;
-        crate::audit::append(&txn, refresh_outcome(claimed, "refresh.succeeded", None)).await?;
+        crate::audit::append(
+            &txn,
+            refresh_outcome(claimed, "refresh.succeeded", None),
+            at,
+        )
+        .await?;
         crate::events::refresh_finished(&txn, &claimed.job, Some(&claimed.company.name), None, at)
             .await?;
         txn.commit().await?;
@@ -305,7 +315,7 @@ impl Store {
         owner: &str,
         error: StatusError,
     ) -> Result<(), FinishError> {
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         if !finish(
             &txn,
@@ -326,6 +336,7 @@ impl Store {
         crate::audit::append(
             &txn,
             refresh_outcome(claimed, "refresh.failed", Some(&error)),
+            at,
         )
         .await?;
         crate::events::refresh_finished(
@@ -426,6 +437,7 @@ impl Store {
                         "by": "watchdog",
                     })),
                 },
+                self.now(),
             )
             .await?;
             crate::events::refresh_finished(&txn, &job, None, Some(&error), at).await?;
@@ -500,8 +512,8 @@ pub(crate) fn new_job(
     company: CompanyId,
     trigger: RefreshTrigger,
     requested_by: Option<UserId>,
+    at: DateTime<Utc>,
 ) -> refresh_jobs::ActiveModel {
-    let at = now();
     refresh_jobs::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(organization.as_uuid()),

@@ -61,7 +61,7 @@ pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion, StoredReport};
 pub use requests::{ConsentRefused, ConsentView};
 pub use scope::{ALL_ORGANIZATIONS, ORGANIZATION_SETTING, ScopeError};
 pub use stats::{QueueHealth, QueueStats};
-pub use time::now;
+pub use time::Clock;
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, ClaimedDelivery, DeliveryRecord, DisablePolicy,
     NewWebhookEndpoint, RecordedAttempt, ReplayRefused, WebhookEndpointChanges, delivery_state,
@@ -78,6 +78,8 @@ pub struct Store {
     pool: DatabaseConnection,
     /// Versions kept of each report of a company.
     report_retention: u32,
+    /// Where "now" comes from.
+    clock: Clock,
 }
 
 impl Store {
@@ -135,6 +137,7 @@ impl Store {
             db: Db::Pool(db.clone()),
             pool: db,
             report_retention: reports::DEFAULT_RETENTION,
+            clock: Clock::system(),
         })
     }
 
@@ -142,6 +145,23 @@ impl Store {
     pub fn with_report_retention(mut self, versions: u32) -> Self {
         self.report_retention = versions.max(1);
         self
+    }
+
+    /// Read the time from `clock` (tests: an adjustable one) instead of the system's.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The current time, as this store and the workers using it read it (at the
+    /// precision both backends store: microseconds).
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+
+    /// The clock [`Store::now`] reads.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Applies every migration not applied yet.

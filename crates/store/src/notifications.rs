@@ -13,7 +13,6 @@ use uuid::Uuid;
 use crate::{
     Store,
     entities::{notification_preferences, notifications},
-    now,
 };
 
 impl Store {
@@ -76,7 +75,7 @@ impl Store {
     ) -> Result<Option<notifications::Model>, sea_orm::DbErr> {
         use notifications::Column;
         notifications::Entity::update_many()
-            .col_expr(Column::ReadAt, Expr::val(now()))
+            .col_expr(Column::ReadAt, Expr::val(self.now()))
             .filter(Column::Id.eq(id))
             .filter(Column::OrganizationId.eq(organization.as_uuid()))
             .filter(Column::UserId.eq(user.as_uuid()))
@@ -100,7 +99,7 @@ impl Store {
     ) -> Result<u64, sea_orm::DbErr> {
         use notifications::Column;
         let mut update = notifications::Entity::update_many()
-            .col_expr(Column::ReadAt, Expr::val(now()))
+            .col_expr(Column::ReadAt, Expr::val(self.now()))
             .filter(Column::OrganizationId.eq(organization.as_uuid()))
             .filter(Column::UserId.eq(user.as_uuid()))
             .filter(Column::ReadAt.is_null());
@@ -127,7 +126,7 @@ impl Store {
         notification_preferences::Entity::insert(notification_preferences::ActiveModel {
             user_id: Set(user.as_uuid()),
             email: Set(email),
-            updated_at: Set(now()),
+            updated_at: Set(self.now()),
         })
         .on_conflict(
             OnConflict::column(notification_preferences::Column::UserId)

@@ -7,7 +7,6 @@ use uuid::Uuid;
 use crate::{
     Store,
     entities::{organizations, users},
-    now,
 };
 
 impl Store {
@@ -39,7 +38,7 @@ impl Store {
             id: Set(Uuid::now_v7()),
             slug: Set(slug.to_owned()),
             name: Set(name.to_owned()),
-            created_at: Set(now()),
+            created_at: Set(self.now()),
         }
         .insert(&self.db)
         .await
@@ -58,7 +57,7 @@ impl Store {
             email: Set(email.as_str().to_owned()),
             name: Set(name.to_owned()),
             role: Set(role.to_owned()),
-            created_at: Set(now()),
+            created_at: Set(self.now()),
             password_hash: Set(None),
             active: Set(true),
             last_sign_in_at: Set(None),

@@ -26,7 +26,6 @@ use crate::{
         refresh_jobs::{self, ACTIVE_STATES},
     },
     jobs::new_job,
-    now,
     sql::is_foreign_key_violation,
 };
 
@@ -117,7 +116,7 @@ impl Store {
         let Some(row) = self.company_row(organization, company).await? else {
             return Ok(None);
         };
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         information_requests::Entity::update_many()
             .col_expr(
@@ -178,7 +177,7 @@ impl Store {
             .ok_or(ConsentRefused::NotFound)?;
         let organization = view.organization.name.clone();
         match view.request.status.as_str() {
-            status::PENDING if view.request.expires_at <= now() => {
+            status::PENDING if view.request.expires_at <= self.now() => {
                 self.expire_request(&view.request).await?;
                 Err(ConsentRefused::Expired {
                     organization,
@@ -226,7 +225,7 @@ impl Store {
         platform: &str,
     ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
         let view = self.usable_consent(token_hash).await?;
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         if !resolve(&txn, view.request.id, status::GRANTED, Some(platform), at).await? {
             txn.rollback().await?;
@@ -253,6 +252,7 @@ impl Store {
                     CompanyId::from_uuid(view.company.id),
                     RefreshTrigger::Consent,
                     None,
+                    at,
                 )
                 .insert(&txn)
                 .await?,
@@ -269,7 +269,7 @@ impl Store {
     /// shows `customer_declined`.
     pub async fn decline_consent(&self, token_hash: &str) -> Result<ConsentView, ConsentRefused> {
         let view = self.usable_consent(token_hash).await?;
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         if !resolve(&txn, view.request.id, status::DECLINED, None, at).await? {
             txn.rollback().await?;
@@ -302,7 +302,7 @@ impl Store {
     pub async fn expire_information_requests(&self, limit: u64) -> Result<usize, sea_orm::DbErr> {
         let due = information_requests::Entity::find()
             .filter(information_requests::Column::Status.eq(status::PENDING))
-            .filter(information_requests::Column::ExpiresAt.lte(now()))
+            .filter(information_requests::Column::ExpiresAt.lte(self.now()))
             .order_by_asc(information_requests::Column::ExpiresAt)
             .limit(limit)
             .all(&self.db)
@@ -320,7 +320,7 @@ impl Store {
         &self,
         request: &information_requests::Model,
     ) -> Result<bool, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let txn = self.db.begin().await?;
         if !resolve(&txn, request.id, status::EXPIRED, None, at).await? {
             txn.rollback().await?;

@@ -62,6 +62,7 @@ impl Store {
                     CompanyId::from_uuid(company.id),
                     RefreshTrigger::Schedule,
                     None,
+                    self.now(),
                 ))
                 .on_conflict(OnConflict::new().do_nothing().to_owned())
                 .exec_without_returning(&txn)

@@ -16,7 +16,6 @@ use crate::{
     AuditActor, AuditRecord, Store,
     entities::{events, webhook_attempts, webhook_deliveries, webhook_endpoints},
     events::message_id,
-    now,
     queue::{Queue, claim_statement},
 };
 
@@ -149,7 +148,7 @@ impl Store {
         organization: OrganizationId,
         endpoint: NewWebhookEndpoint,
     ) -> Result<webhook_endpoints::Model, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         webhook_endpoints::ActiveModel {
             id: Set(Uuid::now_v7()),
             organization_id: Set(organization.as_uuid()),
@@ -203,7 +202,7 @@ impl Store {
         let Some(row) = self.webhook_endpoint(organization, id).await? else {
             return Ok(None);
         };
-        let at = now();
+        let at = self.now();
         let mut active: webhook_endpoints::ActiveModel = row.clone().into();
         if let Some(url) = changes.url {
             active.url = Set(url);
@@ -267,7 +266,7 @@ impl Store {
         active.previous_secret = Set(Some(row.secret));
         active.previous_secret_expires_at = Set(Some(keep_old_until));
         active.secret = Set(secret);
-        active.updated_at = Set(now());
+        active.updated_at = Set(self.now());
         Ok(Some(active.update(&self.db).await?))
     }
 
@@ -348,9 +347,11 @@ impl Store {
             .one(&self.db)
             .await?
             .ok_or(ReplayRefused::NotFound)?;
-        Ok(new_delivery(&endpoint, &event, Some(original.id), now())
-            .insert(&self.db)
-            .await?)
+        Ok(
+            new_delivery(&endpoint, &event, Some(original.id), self.now())
+                .insert(&self.db)
+                .await?,
+        )
     }
 
     /// Claims up to `limit` deliveries that are due (or whose sender's lease expired).
@@ -360,7 +361,7 @@ impl Store {
         lease: Duration,
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, sea_orm::DbErr> {
-        let at = now();
+        let at = self.now();
         let statement = claim_statement(
             self.backend(),
             &Queue {
@@ -570,6 +571,7 @@ impl Store {
                             "reason": reason,
                         })),
                     },
+                    self.now(),
                 )
                 .await?;
                 disabled = Some(reason);
@@ -592,7 +594,7 @@ impl Store {
         use webhook_deliveries::Column as D;
         let result = webhook_deliveries::Entity::update_many()
             .col_expr(D::State, Expr::val(delivery_state::FAILED))
-            .col_expr(D::FinishedAt, Expr::val(now()))
+            .col_expr(D::FinishedAt, Expr::val(self.now()))
             .col_expr(D::LastError, Expr::val(reason))
             .col_expr(D::LeaseOwner, Expr::val(None::<String>))
             .col_expr(D::LeaseExpiresAt, Expr::val(None::<DateTime<Utc>>))

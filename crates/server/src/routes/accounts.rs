@@ -91,12 +91,12 @@ async fn send_account_link(
         Some(_) => (
             token_kind::INVITE,
             "invitations",
-            store::now() + chrono::Duration::days(INVITATION_DAYS),
+            store.now() + chrono::Duration::days(INVITATION_DAYS),
         ),
         None => (
             token_kind::RESET,
             "reset-password",
-            store::now() + chrono::Duration::minutes(RESET_MINUTES),
+            store.now() + chrono::Duration::minutes(RESET_MINUTES),
         ),
     };
     let link = format!("{}/{path}/{token}", state.public_url);
@@ -519,7 +519,7 @@ pub async fn start_session(
             NewSession {
                 token_hash: secrets::token_hash(&token),
                 csrf_token: secrets::new_token(),
-                expires_at: store::now() + state.auth.absolute,
+                expires_at: state.store.now() + state.auth.absolute,
                 ip: auth::client_ip(req),
                 user_agent: req
                     .headers()

@@ -126,7 +126,7 @@ pub async fn list(admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpRes
             header::CONTENT_DISPOSITION,
             format!(
                 "attachment; filename=\"audit-events-{}.csv\"",
-                store::now().format("%Y-%m-%d")
+                admin.store().now().format("%Y-%m-%d")
             ),
         ))
         .body(body))

@@ -41,7 +41,7 @@ const STALLED_AFTER_SECONDS: f64 = 60.0;
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<web::Json<Readiness>, ApiError> {
     let started = std::time::Instant::now();
-    let at = store::now();
+    let at = state.store.now();
     let health = match tokio::time::timeout(
         std::time::Duration::from_secs(3),
         state.store.queue_health(at),

@@ -60,7 +60,7 @@ pub async fn create(
         .map_or("Your relationship manager", |u| u.name.as_str())
         .to_owned();
     let data_types = record.data_types();
-    let expires_at = store::now() + state.link_ttl;
+    let expires_at = state.store.now() + state.link_ttl;
     let render = |link: &str| {
         InformationRequestEmail {
             organization: &organization,

@@ -74,7 +74,10 @@ pub async fn list(admin: Admin) -> Result<web::Json<WebhookEndpointList>, ApiErr
         .webhook_endpoints(admin.0.organization)
         .await?;
     Ok(web::Json(WebhookEndpointList {
-        items: endpoints.into_iter().map(views::webhook_endpoint).collect(),
+        items: endpoints
+            .into_iter()
+            .map(|endpoint| views::webhook_endpoint(endpoint, admin.store().now()))
+            .collect(),
     }))
 }
 
@@ -139,7 +142,7 @@ pub async fn create(
             format!("/api/v1/webhook-endpoints/{}", endpoint.id),
         ))
         .json(CreatedWebhookEndpoint {
-            webhook_endpoint: views::webhook_endpoint(endpoint),
+            webhook_endpoint: views::webhook_endpoint(endpoint, caller.store.now()),
             secret,
         }))
 }
@@ -165,7 +168,10 @@ pub async fn get(
         .webhook_endpoint(admin.0.organization, id.into_inner())
         .await?
         .ok_or(ApiError::NotFound("webhook endpoint"))?;
-    Ok(web::Json(views::webhook_endpoint(endpoint)))
+    Ok(web::Json(views::webhook_endpoint(
+        endpoint,
+        admin.store().now(),
+    )))
 }
 
 /// Change a webhook endpoint (admins only): its URL (checked as on creation), its
@@ -238,7 +244,10 @@ pub async fn update(
             ..caller.audit("webhook_endpoint.updated")
         })
         .await?;
-    Ok(web::Json(views::webhook_endpoint(endpoint)))
+    Ok(web::Json(views::webhook_endpoint(
+        endpoint,
+        caller.store.now(),
+    )))
 }
 
 /// Delete a webhook endpoint (admins only), with its delivery log; nothing more is
@@ -294,7 +303,7 @@ pub async fn rotate_secret(
 ) -> Result<web::Json<RotatedWebhookSecret>, ApiError> {
     let Admin(caller) = admin;
     let secret = Secret::generate();
-    let until = store::now() + ROTATION_OVERLAP;
+    let until = caller.store.now() + ROTATION_OVERLAP;
     let endpoint = caller
         .store
         .rotate_webhook_secret(caller.organization, id.into_inner(), secret.clone(), until)

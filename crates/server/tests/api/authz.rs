@@ -248,7 +248,7 @@ async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
             organization,
             company.id(),
             &[StatusEvent::InformationRequested],
-            store::now(),
+            app.store.now(),
             Some("sandbox"),
         )
         .await
@@ -313,7 +313,7 @@ async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
             company.id(),
             "link",
             &server::secrets::token_hash(&link),
-            store::now() + chrono::Duration::days(1),
+            app.store.now() + chrono::Duration::days(1),
             None,
             Some(domain::UserId::from_uuid(user.id)),
         )

@@ -191,7 +191,7 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
     // Released for a retry: back to queued.
     assert!(
         app.store
-            .release_job(claimed[2].id(), owner, store::now(), None)
+            .release_job(claimed[2].id(), owner, app.store.now(), None)
             .await
             .unwrap()
     );

@@ -257,7 +257,7 @@ async fn the_list_searches_filters_sorts_and_pages_without_gaps() {
                     StatusEvent::InformationRequested,
                     StatusEvent::RefreshSucceeded,
                 ],
-                store::now() - chrono::Duration::hours(hours),
+                app.store.now() - chrono::Duration::hours(hours),
                 Some("sandbox"),
             )
             .await
@@ -611,7 +611,7 @@ async fn status_sorts_in_the_order_of_the_journey() {
             .unwrap();
         assert!(
             app.store
-                .seed_company_status(app.organization, id, history, store::now(), None)
+                .seed_company_status(app.organization, id, history, app.store.now(), None)
                 .await
                 .unwrap()
         );

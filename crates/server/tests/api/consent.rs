@@ -394,7 +394,7 @@ async fn unknown_malformed_and_tampered_tokens_change_nothing() {
 
 #[tokio::test]
 async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
-    let app = spawn_app_with(|s| s.link_ttl = chrono::Duration::milliseconds(300)).await;
+    let app = spawn_app_with(|s| s.link_ttl = chrono::Duration::hours(1)).await;
     let opened = app
         .create_company("Larkspur Software Ltd", &["spend_detail"])
         .await;
@@ -405,7 +405,7 @@ async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
     for company in [&opened, &swept] {
         tokens.push(app.link_token(company["id"].as_str().unwrap()).await);
     }
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.advance_clock(chrono::Duration::minutes(61));
 
     // Opened after expiry: refused, and the company shows why.
     let problem = assert_problem(
@@ -619,7 +619,7 @@ async fn an_email_whose_sender_died_mid_send_is_sent_by_another_worker() {
     // A worker claims the email and dies before sending it (process killed).
     let claimed = app
         .store
-        .claim_next_email("dead-worker", chrono::Duration::milliseconds(300))
+        .claim_next_email("dead-worker", chrono::Duration::seconds(60))
         .await
         .unwrap()
         .expect("queued");
@@ -628,7 +628,7 @@ async fn an_email_whose_sender_died_mid_send_is_sent_by_another_worker() {
         worker.run_once().await.unwrap().is_none(),
         "still leased to the dead worker"
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.advance_clock(chrono::Duration::seconds(61));
     let (email, outcome) = worker.run_once().await.unwrap().expect("the lease expired");
     assert_eq!(email, claimed.id);
     assert_eq!(outcome, EmailOutcome::Sent);

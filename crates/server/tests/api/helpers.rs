@@ -158,6 +158,8 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     customize(&mut settings);
     let http = settings.http.clone();
     let (store, organization) = startup::prepare(&settings).await.expect("database ready");
+    // Tests move time forward (`TestApp::advance_clock`) instead of sleeping.
+    let store = store.with_clock(store::Clock::adjustable());
     let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
     let app = Application::build_with(settings, store.clone(), listener).expect("app builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -200,6 +202,12 @@ pub async fn api_key_for(store: &Store, organization: OrganizationId, name: &str
 }
 
 impl TestApp {
+    /// Moves the app's clock (the store's, which its workers share) forward by `by`,
+    /// as if that much time had passed.
+    pub fn advance_clock(&self, by: chrono::Duration) {
+        self.store.clock().advance(by);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }
@@ -382,7 +390,7 @@ impl TestApp {
                     self.organization,
                     id,
                     &[StatusEvent::InformationRequested],
-                    store::now(),
+                    self.store.now(),
                     Some("sandbox")
                 )
                 .await

@@ -40,7 +40,7 @@ async fn readiness_reports_a_stalled_queue_until_a_worker_drains_it() {
     refresh_jobs::Entity::update_many()
         .col_expr(
             refresh_jobs::Column::RunAt,
-            Expr::val(store::now() - chrono::Duration::minutes(2)),
+            Expr::val(app.store.now() - chrono::Duration::minutes(2)),
         )
         .filter(refresh_jobs::Column::CompanyId.eq(company.as_uuid()))
         .exec(app.store.connection())

@@ -328,7 +328,7 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
     refresh(&app, id).await;
     let dead = app
         .store
-        .claim_next_job("dead-worker", chrono::Duration::milliseconds(300), 3)
+        .claim_next_job("dead-worker", chrono::Duration::seconds(60), 3)
         .await
         .unwrap()
         .expect("claimed");
@@ -336,7 +336,7 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
         app.instant_worker().run_once().await.unwrap().is_none(),
         "leased to someone else"
     );
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.advance_clock(chrono::Duration::seconds(61));
     let (job, outcome) = app
         .instant_worker()
         .run_once()

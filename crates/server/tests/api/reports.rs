@@ -24,7 +24,7 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
                     kind: ReportKind::ProfitAndLoss,
                     payload: json!({ "revenue": revenue }),
                 }],
-                store::now() - Duration::days(days_ago),
+                app.store.now() - Duration::days(days_ago),
             )
             .await
             .unwrap();
@@ -147,7 +147,7 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
         ]
     };
     let bill = |supplier: &str, due: f64, due_date: &str| json!({"supplierRef": {"id": supplier, "supplierName": format!("{supplier} plc")}, "amountDue": due, "dueDate": due_date});
-    let earlier = store::now() - Duration::days(7);
+    let earlier = app.store.now() - Duration::days(7);
     app.store
         .put_reports(
             app.organization,
@@ -168,7 +168,7 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
                 json!([{"id": "s2", "supplierName": "s2 plc"}, {"id": "s3", "supplierName": "s3 plc"}]),
                 json!([bill("s2", 400.0, "2999-01-01"), bill("s3", 75.5, "2000-01-01")]),
             ),
-            store::now(),
+            app.store.now(),
         )
         .await
         .unwrap();
@@ -616,7 +616,7 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
             },
         ]
     };
-    let today = store::now();
+    let today = app.store.now();
     let bill = |id: &str, supplier: &str, total: f64, due: f64, days_late: i64| {
         let due_date = (today - Duration::days(days_late)).date_naive().to_string();
         json!({"id": id, "supplierRef": {"id": supplier, "supplierName": if supplier == "s1" {"Alpha Ltd"} else {"Beta plc"}},

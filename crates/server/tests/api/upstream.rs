@@ -35,7 +35,7 @@ async fn connected_to_upstream(app: &TestApp, name: &str) -> CompanyId {
             app.organization,
             id,
             &[StatusEvent::InformationRequested],
-            store::now(),
+            app.store.now(),
             Some("http"),
         )
         .await

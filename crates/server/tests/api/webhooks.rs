@@ -329,7 +329,7 @@ async fn a_failed_delivery_is_retried_on_the_schedule_with_the_same_id_until_it_
     // Not due yet.
     assert!(worker.deliver_once().await.unwrap().is_empty());
 
-    tokio::time::sleep(Duration::from_millis(2100)).await;
+    app.advance_clock(chrono::Duration::milliseconds(2100));
     let second = worker.deliver_once().await.unwrap();
     assert_eq!(second[0].1, outbox::DeliveryOutcome::Delivered);
 
