@@ -11,6 +11,7 @@ mod events;
 mod ids;
 mod names;
 mod refresh;
+mod retry;
 mod status;
 
 pub use accounts::{PASSWORD_LENGTH, Role, password_problem};
@@ -23,6 +24,7 @@ pub use names::{
     TEXT_PATTERN,
 };
 pub use refresh::{RefreshSchedule, RefreshState, RefreshTrigger, is_stale};
+pub use retry::{MAX_RETRY_DELAY, retry_delay};
 pub use status::{
     DataStatus, ErrorCode, InvalidTransition, Remedy, StatusError, StatusEvent, transition,
 };

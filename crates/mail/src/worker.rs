@@ -14,7 +14,8 @@ use crate::Transport;
 pub struct MailConfig {
     /// Attempts before an email is given up.
     pub max_attempts: u32,
-    /// The first retry's delay; each next one doubles (with jitter), up to an hour.
+    /// The first retry's delay; each next one doubles, with jitter, up to an hour
+    /// (`domain::retry_delay`).
     pub retry_base: Duration,
     pub poll_interval: Duration,
     pub lease: Duration,
@@ -95,7 +96,8 @@ impl MailWorker {
                         EmailOutcome::LeaseLost
                     }
                 } else {
-                    let delay = backoff(self.config.retry_base, attempts);
+                    let delay =
+                        domain::retry_delay(self.config.retry_base, attempts, rand::rng().random());
                     let run_at = Utc::now() + chrono::Duration::from_std(delay)?;
                     if self
                         .store
@@ -151,16 +153,4 @@ impl MailWorker {
         }
         tracing::info!("mail worker stopped");
     }
-}
-
-/// Exponential backoff with jitter, capped at an hour.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let ceiling = base
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(Duration::from_secs(3600));
-    let low = ceiling / 2;
-    if ceiling.is_zero() {
-        return Duration::ZERO;
-    }
-    rand::rng().random_range(low..=ceiling)
 }

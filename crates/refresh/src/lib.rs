@@ -35,7 +35,7 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Attempts before a transient failure becomes final.
     pub max_attempts: u32,
-    /// The first retry's delay; each next one doubles, with jitter.
+    /// The first retry's delay; each next one doubles, with jitter (`domain::retry_delay`).
     pub retry_base: Duration,
     /// How long a single attempt may take before it counts as timed out.
     pub attempt_timeout: Duration,
@@ -429,7 +429,7 @@ impl Worker {
         let status_error = error.status_error();
         let attempts = u32::try_from(claimed.job.attempts).unwrap_or(u32::MAX);
         if error.retry == Retry::Transient && attempts < self.config.max_attempts {
-            let delay = backoff(self.config.retry_base, attempts);
+            let delay = domain::retry_delay(self.config.retry_base, attempts, rand::rng().random());
             let run_at = Utc::now() + chrono::Duration::from_std(delay)?;
             let released = self
                 .store
@@ -501,16 +501,6 @@ impl Worker {
     }
 }
 
-/// Exponential backoff with full jitter: up to `base × 2^(attempt-1)`, at least `base/2`.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let ceiling = base.saturating_mul(1 << attempt.saturating_sub(1).min(16));
-    let low = base / 2;
-    if ceiling <= low {
-        return low;
-    }
-    rand::rng().random_range(low..=ceiling)
-}
-
 fn hostname() -> String {
     std::env::var("HOSTNAME")
         .ok()
@@ -521,19 +511,4 @@ fn hostname() -> String {
                 .map(|h| h.trim().to_owned())
         })
         .unwrap_or_else(|| "worker".to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_stays_bounded() {
-        let base = Duration::from_secs(2);
-        for attempt in 1..=20 {
-            let delay = backoff(base, attempt);
-            assert!(delay >= Duration::from_secs(1));
-            assert!(delay <= base * (1 << (attempt - 1).min(16)));
-        }
-    }
 }
