@@ -1,4 +1,4 @@
-//! Sends queued emails; expires consent links whose time is up.
+//! Sends queued emails, retrying with backoff.
 
 use std::{sync::Arc, time::Duration};
 
@@ -124,15 +124,12 @@ impl MailWorker {
         Ok(outcome)
     }
 
-    /// Sends emails and expires links until `shutdown` turns true.
+    /// Sends emails until `shutdown` turns true.
     pub async fn run(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(outbox = self.transport.is_outbox(), "mail worker started");
         loop {
             if *shutdown.borrow() {
                 break;
-            }
-            if let Err(err) = self.store.expire_information_requests(100).await {
-                tracing::warn!(error = %err, "cannot expire information requests");
             }
             let mut busy = false;
             match self.run_once().await {

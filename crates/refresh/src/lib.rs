@@ -1,5 +1,7 @@
 //! The refresh worker: claims queued refresh jobs, fetches each requested data type
-//! from the company's provider, and records the outcome.
+//! from the company's provider, and records the outcome. Its sweeps also queue due
+//! scheduled refreshes, reap overdue jobs, and expire the consent links (the way to a
+//! company's first refresh) that nobody used in time.
 //!
 //! Architecture invariants:
 //! - The database is the only thing workers share. Any number of workers, in any
@@ -235,6 +237,18 @@ impl Worker {
         })
     }
 
+    /// Expires pending consent links past their expiry, at most 100 a call: their
+    /// companies show `link_expired`. A link opened late is refused by the consent
+    /// handler itself; this is for the ones nobody opened. Safe to run in any number of
+    /// workers at once.
+    pub async fn expire_links(&self) -> anyhow::Result<usize> {
+        let expired = self.store.expire_information_requests(100).await?;
+        if expired > 0 {
+            tracing::info!(expired, "information request links expired");
+        }
+        Ok(expired)
+    }
+
     /// Runs jobs until `shutdown` turns true: stops claiming, lets running jobs finish
     /// for up to `grace`, then puts the rest back in the queue.
     pub async fn run(
@@ -261,9 +275,21 @@ impl Worker {
         let slot_freed = Arc::new(Notify::new());
         let max_tasks = concurrency.saturating_mul(2) + waiting;
         let mut next_maintenance = tokio::time::Instant::now();
+        let mut next_link_sweep = next_maintenance;
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            // Once a poll: an unopened link shows expired within a poll of its time.
+            let now = tokio::time::Instant::now();
+            if now >= next_link_sweep {
+                next_link_sweep = now + self.config.poll_interval;
+                if let Err(err) = self.expire_links().await {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "cannot expire information requests"
+                    );
+                }
             }
             if tokio::time::Instant::now() >= next_maintenance {
                 next_maintenance += self.config.maintenance_interval;
