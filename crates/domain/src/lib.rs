@@ -18,7 +18,7 @@ pub use accounts::{PASSWORD_LENGTH, Role, password_problem};
 pub use data::UnknownName;
 pub use data::{DataType, ReportKind};
 pub use events::EventType;
-pub use ids::{CompanyId, OrganizationId, RefreshJobId, ReportId, UserId};
+pub use ids::{CompanyId, OrganizationId, RefreshJobId, UserId};
 pub use names::{
     CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN, ParseError,
     TEXT_PATTERN,
