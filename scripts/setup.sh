@@ -4,13 +4,14 @@
 # Everything comes from crates.io, npm, PyPI or Debian: nothing is downloaded at build time.
 #
 #   scripts/setup.sh run    # Rust target, trunk, wasm-bindgen, wasm-opt
-#   scripts/setup.sh test   # the same, plus nextest, Chromium, playwright-core, the Python
-#                           # test tools (scripts/requirements-test.txt), PostgreSQL
+#   scripts/setup.sh test   # the same, plus nextest, cargo-deny, Chromium, playwright-core,
+#                           # the Python test tools (scripts/requirements-test.txt), PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 purpose="${1:-run}"
 TRUNK_VERSION=0.21.14
+CARGO_DENY_VERSION=0.20.2
 CACHE="${SPENDLENS_CACHE:-$HOME/.cache/spendlens}"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -49,6 +50,13 @@ fi
 if ! command -v cargo-nextest >/dev/null; then
   say "Installing cargo-nextest"
   cargo install cargo-nextest --locked
+fi
+
+# For the dependency policy check (deny.toml); about 7 minutes on 2 cores, once
+# (docs/benchmarks.md).
+if ! cargo deny --version 2>/dev/null | grep -q "$CARGO_DENY_VERSION"; then
+  say "Installing cargo-deny $CARGO_DENY_VERSION (about 7 minutes, once)"
+  cargo install cargo-deny --version "$CARGO_DENY_VERSION" --locked
 fi
 
 if [ ! -x /usr/bin/chromium ]; then

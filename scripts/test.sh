@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test of Spendlens, as CI does:
-#   formatting, clippy, the wire-types dependency check, the Rust tests on SQLite and
+#   formatting, clippy, the wire-types dependency check, the dependency policy
+#   (cargo-deny: licences, bans, sources), the Rust tests on SQLite and
 #   on PostgreSQL (a fresh database per test), the WASM build, the browser e2e test in
 #   headless Chromium, schemathesis against the served OpenAPI document, and a Python
 #   client generated from api-spec/openapi.json (openapi-python-client) used as an
@@ -39,6 +40,12 @@ if [ -n "$forbidden" ]; then
 fi
 cargo check -p domain -p api-types --target wasm32-unknown-unknown --quiet
 ok "api-types depends on no sea-orm, actix, tokio, sqlx, reqwest or lettre"
+
+# Advisories are left out: they need the RustSec database from the network, and this
+# check runs offline (`cargo deny check advisories` by hand).
+step "Dependency policy (cargo deny: licences, bans, sources; deny.toml)"
+cargo deny --offline check --hide-inclusion-graph licenses bans sources
+ok "cargo deny: licences, bans, sources"
 
 step "Rust tests on SQLite"
 SPENDLENS_TEST_DATABASE=sqlite cargo nextest run --workspace --exclude frontend --no-fail-fast

@@ -67,10 +67,6 @@ id_type!(
     /// One refresh of one company's data: a row in the job queue.
     RefreshJobId
 );
-id_type!(
-    /// One stored report of one company.
-    ReportId
-);
 
 #[cfg(test)]
 mod tests {

@@ -11,18 +11,20 @@ mod events;
 mod ids;
 mod names;
 mod refresh;
+mod retry;
 mod status;
 
 pub use accounts::{PASSWORD_LENGTH, Role, password_problem};
 pub use data::UnknownName;
 pub use data::{DataType, ReportKind};
 pub use events::EventType;
-pub use ids::{CompanyId, OrganizationId, RefreshJobId, ReportId, UserId};
+pub use ids::{CompanyId, OrganizationId, RefreshJobId, UserId};
 pub use names::{
     CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN, ParseError,
     TEXT_PATTERN,
 };
 pub use refresh::{RefreshSchedule, RefreshState, RefreshTrigger, is_stale};
+pub use retry::{MAX_RETRY_DELAY, retry_delay};
 pub use status::{
     DataStatus, ErrorCode, InvalidTransition, Remedy, StatusError, StatusEvent, transition,
 };

@@ -7,7 +7,6 @@
 //!   local outbox for the embedded default.
 //! - [`MailWorker`]: sends the emails queued in the database, retrying with backoff; an
 //!   email that finally cannot be delivered marks its company `email_undeliverable`.
-//!   It also expires information request links whose time is up.
 //!
 //! Architecture invariant: an email is only ever sent from a queued row, which was
 //! written in the same transaction as the change that asked for it; so a crash or a

@@ -1,4 +1,4 @@
-//! Sends queued emails; expires consent links whose time is up.
+//! Sends queued emails, retrying with backoff.
 
 use std::{sync::Arc, time::Duration};
 
@@ -13,7 +13,8 @@ use crate::Transport;
 pub struct MailConfig {
     /// Attempts before an email is given up.
     pub max_attempts: u32,
-    /// The first retry's delay; each next one doubles (with jitter), up to an hour.
+    /// The first retry's delay; each next one doubles, with jitter, up to an hour
+    /// (`domain::retry_delay`).
     pub retry_base: Duration,
     pub poll_interval: Duration,
     pub lease: Duration,
@@ -94,7 +95,8 @@ impl MailWorker {
                         EmailOutcome::LeaseLost
                     }
                 } else {
-                    let delay = backoff(self.config.retry_base, attempts);
+                    let delay =
+                        domain::retry_delay(self.config.retry_base, attempts, rand::rng().random());
                     let run_at = self.store.now() + chrono::Duration::from_std(delay)?;
                     if self
                         .store
@@ -121,15 +123,12 @@ impl MailWorker {
         Ok(outcome)
     }
 
-    /// Sends emails and expires links until `shutdown` turns true.
+    /// Sends emails until `shutdown` turns true.
     pub async fn run(self: Arc<Self>, mut shutdown: tokio::sync::watch::Receiver<bool>) {
         tracing::info!(outbox = self.transport.is_outbox(), "mail worker started");
         loop {
             if *shutdown.borrow() {
                 break;
-            }
-            if let Err(err) = self.store.expire_information_requests(100).await {
-                tracing::warn!(error = %err, "cannot expire information requests");
             }
             let mut busy = false;
             match self.run_once().await {
@@ -150,16 +149,4 @@ impl MailWorker {
         }
         tracing::info!("mail worker stopped");
     }
-}
-
-/// Exponential backoff with jitter, capped at an hour.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let ceiling = base
-        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
-        .min(Duration::from_secs(3600));
-    let low = ceiling / 2;
-    if ceiling.is_zero() {
-        return Duration::ZERO;
-    }
-    rand::rng().random_range(low..=ceiling)
 }

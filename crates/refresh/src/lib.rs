@@ -1,5 +1,7 @@
 //! The refresh worker: claims queued refresh jobs, fetches each requested data type
-//! from the company's provider, and records the outcome.
+//! from the company's provider, and records the outcome. Its sweeps also queue due
+//! scheduled refreshes, reap overdue jobs, and expire the consent links (the way to a
+//! company's first refresh) that nobody used in time.
 //!
 //! Architecture invariants:
 //! - The database is the only thing workers share. Any number of workers, in any
@@ -34,7 +36,7 @@ pub struct WorkerConfig {
     pub concurrency: usize,
     /// Attempts before a transient failure becomes final.
     pub max_attempts: u32,
-    /// The first retry's delay; each next one doubles, with jitter.
+    /// The first retry's delay; each next one doubles, with jitter (`domain::retry_delay`).
     pub retry_base: Duration,
     /// How long a single attempt may take before it counts as timed out.
     pub attempt_timeout: Duration,
@@ -234,6 +236,18 @@ impl Worker {
         })
     }
 
+    /// Expires pending consent links past their expiry, at most 100 a call: their
+    /// companies show `link_expired`. A link opened late is refused by the consent
+    /// handler itself; this is for the ones nobody opened. Safe to run in any number of
+    /// workers at once.
+    pub async fn expire_links(&self) -> anyhow::Result<usize> {
+        let expired = self.store.expire_information_requests(100).await?;
+        if expired > 0 {
+            tracing::info!(expired, "information request links expired");
+        }
+        Ok(expired)
+    }
+
     /// Runs jobs until `shutdown` turns true: stops claiming, lets running jobs finish
     /// for up to `grace`, then puts the rest back in the queue.
     pub async fn run(
@@ -260,9 +274,21 @@ impl Worker {
         let slot_freed = Arc::new(Notify::new());
         let max_tasks = concurrency.saturating_mul(2) + waiting;
         let mut next_maintenance = tokio::time::Instant::now();
+        let mut next_link_sweep = next_maintenance;
         loop {
             if *shutdown.borrow() {
                 break;
+            }
+            // Once a poll: an unopened link shows expired within a poll of its time.
+            let now = tokio::time::Instant::now();
+            if now >= next_link_sweep {
+                next_link_sweep = now + self.config.poll_interval;
+                if let Err(err) = self.expire_links().await {
+                    tracing::warn!(
+                        error = format!("{err:#}"),
+                        "cannot expire information requests"
+                    );
+                }
             }
             if tokio::time::Instant::now() >= next_maintenance {
                 next_maintenance += self.config.maintenance_interval;
@@ -428,7 +454,7 @@ impl Worker {
         let status_error = error.status_error();
         let attempts = u32::try_from(claimed.job.attempts).unwrap_or(u32::MAX);
         if error.retry == Retry::Transient && attempts < self.config.max_attempts {
-            let delay = backoff(self.config.retry_base, attempts);
+            let delay = domain::retry_delay(self.config.retry_base, attempts, rand::rng().random());
             let run_at = self.store.now() + chrono::Duration::from_std(delay)?;
             let released = self
                 .store
@@ -500,16 +526,6 @@ impl Worker {
     }
 }
 
-/// Exponential backoff with full jitter: up to `base × 2^(attempt-1)`, at least `base/2`.
-fn backoff(base: Duration, attempt: u32) -> Duration {
-    let ceiling = base.saturating_mul(1 << attempt.saturating_sub(1).min(16));
-    let low = base / 2;
-    if ceiling <= low {
-        return low;
-    }
-    rand::rng().random_range(low..=ceiling)
-}
-
 fn hostname() -> String {
     std::env::var("HOSTNAME")
         .ok()
@@ -520,19 +536,4 @@ fn hostname() -> String {
                 .map(|h| h.trim().to_owned())
         })
         .unwrap_or_else(|| "worker".to_owned())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_stays_bounded() {
-        let base = Duration::from_secs(2);
-        for attempt in 1..=20 {
-            let delay = backoff(base, attempt);
-            assert!(delay >= Duration::from_secs(1));
-            assert!(delay <= base * (1 << (attempt - 1).min(16)));
-        }
-    }
 }

@@ -1,7 +1,7 @@
 //! Serves the built single-page app, with `index.html` for every unknown path so deep
 //! links (`/connect/…`, `/companies/…`) load the app, which then routes itself.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use actix_files::{Files, NamedFile};
 use actix_web::{
@@ -46,9 +46,4 @@ fn not_built(index: &Path) -> HttpResponse {
          <p>The API's documentation is at <a href=\"/api/docs/\">/api/docs/</a>.</p>",
             index.display()
         ))
-}
-
-/// The default static directory, relative to the working directory.
-pub fn default_dir() -> PathBuf {
-    PathBuf::from("frontend/dist")
 }

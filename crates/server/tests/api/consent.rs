@@ -427,8 +427,8 @@ async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
     )
     .await;
 
-    // Never opened: the mail worker's sweep expires it.
-    assert_eq!(app.store.expire_information_requests(100).await.unwrap(), 1);
+    // Never opened: the refresh worker's sweep expires it.
+    assert_eq!(app.instant_worker().expire_links().await.unwrap(), 1);
     let company = company_json(&app, swept["id"].as_str().unwrap()).await;
     assert_eq!(company["error"]["code"], "link_expired");
 }
