@@ -69,19 +69,12 @@ pub struct Session {
 pub struct NewUser {
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 254,
-            pattern = r"^ *[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+ *$"
-        )
+        schema(max_length = 254, pattern = "EMAIL_PATTERN")
     )]
     pub email: String,
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 200, pattern = "LINE_PATTERN")
     )]
     pub name: String,
     pub role: Role,
@@ -129,11 +122,7 @@ pub struct InvitationAcceptance {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 200, pattern = "LINE_PATTERN")
     )]
     pub name: Option<String>,
 }

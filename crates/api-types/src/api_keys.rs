@@ -37,11 +37,7 @@ pub struct NewApiKey {
     /// What it is for (e.g. "Loan origination system").
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 200, pattern = "LINE_PATTERN")
     )]
     pub name: String,
 }

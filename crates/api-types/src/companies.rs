@@ -74,39 +74,25 @@ pub struct NewCompany {
     /// 1 to 200 characters, one line.
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 200, pattern = "LINE_PATTERN")
     )]
     pub name: String,
     /// Up to 2,000 characters.
     #[serde(default)]
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 2000,
-            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-        )
+        schema(max_length = 2000, pattern = "TEXT_PATTERN")
     )]
     pub description: String,
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 200, pattern = "LINE_PATTERN")
     )]
     pub contact_name: String,
     /// Where information requests are sent.
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 254,
-            pattern = r"^ *[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+ *$"
-        )
+        schema(max_length = 254, pattern = "EMAIL_PATTERN")
     )]
     pub contact_email: String,
     /// Users of the organization responsible for the company.
@@ -129,39 +115,25 @@ pub struct CompanyUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 200, pattern = "LINE_PATTERN")
     )]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 2000,
-            pattern = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
-        )
+        schema(max_length = 2000, pattern = "TEXT_PATTERN")
     )]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            min_length = 1,
-            max_length = 200,
-            pattern = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$"
-        )
+        schema(min_length = 1, max_length = 200, pattern = "LINE_PATTERN")
     )]
     pub contact_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(
         feature = "openapi",
-        schema(
-            max_length = 254,
-            pattern = r"^ *[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+ *$"
-        )
+        schema(max_length = 254, pattern = "EMAIL_PATTERN")
     )]
     pub contact_email: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

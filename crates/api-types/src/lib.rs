@@ -22,6 +22,7 @@ mod consent;
 mod health;
 mod information_requests;
 mod notifications;
+pub mod patterns;
 mod problems;
 mod refreshes;
 mod reports;

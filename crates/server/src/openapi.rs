@@ -177,6 +177,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts()
         .1;
     document_auth_answers(&mut doc);
+    api_types::patterns::resolve(&mut doc);
     doc
 }
 
