@@ -9,7 +9,7 @@ use crate::data::UnknownName;
 
 /// Declares `AuditAction` from `Variant = "name"` pairs, so each name is written once.
 macro_rules! audit_actions {
-    ($($(#[$doc:meta])* $variant:ident = $name:literal,)*) => {
+    ($($(#[$doc:meta])* $variant:ident = $name:tt,)*) => {
         /// Something done that the audit log records: a dotted verb, e.g.
         /// `company.created`.
         #[derive(
