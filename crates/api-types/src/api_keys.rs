@@ -1,6 +1,7 @@
 //! API keys for integrators.
 
 use chrono::{DateTime, Utc};
+use domain::ApiKeyId;
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -10,7 +11,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ApiKey {
-    pub id: String,
+    pub id: ApiKeyId,
     pub name: String,
     /// The key's first characters, to tell keys apart.
     pub prefix: String,

@@ -1,7 +1,7 @@
 //! The audit log: its entries, and how to filter and export them.
 
 use chrono::{DateTime, Utc};
-use domain::CompanyId;
+use domain::{AuditAction, AuditEventId, CompanyId};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct AuditEvent {
-    pub id: String,
+    pub id: AuditEventId,
     #[serde(with = "crate::timestamp")]
     pub at: DateTime<Utc>,
     /// `user`, `api_key`, `customer` or `system`.
@@ -20,6 +20,7 @@ pub struct AuditEvent {
     /// The user's email, the key's name, the customer's email, or "Spendlens".
     pub actor: String,
     /// E.g. `company.created`, `refresh.requested`, `report.downloaded`.
+    // Text, not `AuditAction`: the log keeps whatever was written, and must still read.
     pub action: String,
     pub company_id: Option<CompanyId>,
     pub target: Option<String>,
@@ -48,8 +49,7 @@ pub struct AuditQuery {
     #[cfg_attr(feature = "openapi", param(format = Uuid))]
     pub actor_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(max_length = 64))]
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     /// From this time (inclusive).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[serde(with = "crate::timestamp::option")]

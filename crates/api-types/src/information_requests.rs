@@ -1,7 +1,7 @@
 //! Information requests: asking a company's contact for access to its data.
 
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, DataType};
+use domain::{CompanyId, DataType, InformationRequestId};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -52,7 +52,7 @@ pub enum InformationRequestStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct InformationRequest {
-    pub id: String,
+    pub id: InformationRequestId,
     pub company_id: CompanyId,
     pub delivery: Delivery,
     pub status: InformationRequestStatus,

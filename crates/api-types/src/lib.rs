@@ -9,8 +9,10 @@
 //! silently ignored value.
 
 pub use domain::{
-    CompanyId, DataStatus, DataType, ErrorCode, RefreshJobId, RefreshSchedule, RefreshState,
-    RefreshTrigger, ReportKind, Role, StatusError, UserId,
+    ApiKeyId, AuditAction, AuditEventId, CompanyId, DataStatus, DataType, ErrorCode,
+    InformationRequestId, NotificationId, RefreshBatchId, RefreshJobId, RefreshSchedule,
+    RefreshState, RefreshTrigger, ReportId, ReportKind, Role, StatusError, UserId,
+    WebhookDeliveryId, WebhookEndpointId,
 };
 
 mod accounts;

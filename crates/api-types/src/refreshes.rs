@@ -1,7 +1,9 @@
 //! Refreshes of a company's data: one job, and bulk refreshes (batches).
 
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, RefreshJobId, RefreshState, RefreshTrigger, StatusError, UserId};
+use domain::{
+    CompanyId, RefreshBatchId, RefreshJobId, RefreshState, RefreshTrigger, StatusError, UserId,
+};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -89,7 +91,7 @@ pub struct BatchFilter {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct RefreshBatch {
-    pub id: String,
+    pub id: RefreshBatchId,
     #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
     /// Refresh jobs followed (companies already refreshing joined with their job).

@@ -1,7 +1,7 @@
 //! A company's reports, their kept versions (snapshots) and downloads.
 
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, DataType, ReportKind};
+use domain::{CompanyId, DataType, ReportId, ReportKind};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -65,7 +65,7 @@ pub struct ReportSnapshotList {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ReportSnapshot {
-    pub id: String,
+    pub id: ReportId,
     /// When this version's data was fetched.
     #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,

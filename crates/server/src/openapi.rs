@@ -39,6 +39,7 @@ use utoipa_actix_web::AppExt;
         api_types::StatusFilter,
         api_types::CompanySort,
         api_types::AuditFormat,
+        api_types::AuditAction,
         api_types::ReportFormat
     )),
     modifiers(&Security),
