@@ -14,10 +14,11 @@ use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
     CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery,
     EmailPreview, FieldError, InformationRequest, NewCompany, NewInformationRequest,
-    NewRefreshBatch, Problem, RefreshBatch, RefreshJob, ReportList, StatusFilter, UserList,
+    NewRefreshBatch, Problem, ProblemKind, RefreshBatch, RefreshJob, ReportList, StatusFilter,
+    UserList,
 };
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, ReportKind, UserId};
+use domain::{ApiKeyId, CompanyId, RefreshBatchId, ReportKind, UserId};
 use gloo_net::http::{Request, RequestBuilder};
 use serde::{
     Deserialize, Serialize,
@@ -28,8 +29,6 @@ use web_sys::RequestCache;
 use crate::decode;
 
 const API_BASE: &str = "/api/v1";
-/// The prefix of every problem `type` the API answers; the rest is the slug.
-const PROBLEM_TYPE_BASE: &str = "https://spendlens.dev/problems/";
 
 /// Why a call failed, in a form the portal can show to a person.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,11 +59,10 @@ impl ApiError {
         }
     }
 
-    /// The problem's slug (`link-expired` for `https://spendlens.dev/problems/link-expired`),
-    /// when the API answered a problem of its own.
-    pub fn problem_slug(&self) -> Option<&str> {
+    /// The kind of problem, when the API answered a problem of its own.
+    pub fn problem_kind(&self) -> Option<ProblemKind> {
         match self {
-            ApiError::Problem(problem) => problem.problem_type.strip_prefix(PROBLEM_TYPE_BASE),
+            ApiError::Problem(problem) => problem.kind(),
             _ => None,
         }
     }
@@ -176,8 +174,7 @@ pub async fn create_api_key(key: &NewApiKey) -> Result<CreatedApiKey, ApiError> 
 }
 
 /// `DELETE /api-keys/{id}` (admins): the key stops working at once.
-pub async fn revoke_api_key(id: &str) -> Result<(), ApiError> {
-    let id = String::from(js_sys::encode_uri_component(id));
+pub async fn revoke_api_key(id: ApiKeyId) -> Result<(), ApiError> {
     let request = Request::delete(&format!("{API_BASE}/api-keys/{id}"));
     exchange(accept_json(request).build()).await.map(|_| ())
 }
@@ -498,8 +495,7 @@ pub async fn create_refresh_batch(batch: &NewRefreshBatch) -> Result<RefreshBatc
 }
 
 /// `GET /refresh-batches/{id}`: how far a bulk refresh is.
-pub async fn get_refresh_batch(id: &str) -> Result<RefreshBatch, ApiError> {
-    let id = String::from(js_sys::encode_uri_component(id));
+pub async fn get_refresh_batch(id: RefreshBatchId) -> Result<RefreshBatch, ApiError> {
     let request =
         Request::get(&format!("{API_BASE}/refresh-batches/{id}")).cache(RequestCache::NoStore);
     call(request).await

@@ -1,7 +1,7 @@
 //! A person's notifications (the bell) and how they want them.
 
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, EventType};
+use domain::{CompanyId, EventType, NotificationId};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -12,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Notification {
-    pub id: String,
+    pub id: NotificationId,
     /// `refresh.succeeded`, `refresh.failed`, `consent.granted` or `consent.declined`.
     pub event_type: EventType,
     /// The company it is about (it may have been deleted since; `company_name` stays).

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 pub use domain::EventType;
+use domain::{WebhookDeliveryId, WebhookEndpointId};
 use serde::{Deserialize, Serialize};
 
 #[cfg(feature = "openapi")]
@@ -11,7 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct WebhookEndpoint {
-    pub id: String,
+    pub id: WebhookEndpointId,
     pub url: String,
     pub description: String,
     /// The event types sent to it; empty: every type.
@@ -117,7 +118,7 @@ pub enum WebhookDeliveryState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct WebhookDelivery {
-    pub id: String,
+    pub id: WebhookDeliveryId,
     /// The message's `webhook-id`: the same on every attempt and replay.
     pub message_id: String,
     pub event_type: EventType,
@@ -129,7 +130,7 @@ pub struct WebhookDelivery {
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
     /// The delivery this one replays.
-    pub replay_of: Option<String>,
+    pub replay_of: Option<WebhookDeliveryId>,
     #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
     #[serde(default, with = "crate::timestamp::option")]

@@ -67,6 +67,38 @@ id_type!(
     /// One refresh of one company's data: a row in the job queue.
     RefreshJobId
 );
+id_type!(
+    /// One stored report of one company: a report's snapshot (one per successful refresh).
+    ReportId
+);
+id_type!(
+    /// A bulk refresh: the refresh jobs it started, followed together.
+    RefreshBatchId
+);
+id_type!(
+    /// One information request (one link) sent to a company's contact.
+    InformationRequestId
+);
+id_type!(
+    /// An API key of an organization.
+    ApiKeyId
+);
+id_type!(
+    /// One entry of the audit log (UUIDv7: ordered as written).
+    AuditEventId
+);
+id_type!(
+    /// One notification of one person.
+    NotificationId
+);
+id_type!(
+    /// Where an organization's webhook events are sent.
+    WebhookEndpointId
+);
+id_type!(
+    /// One event sent (or to be sent) to one webhook endpoint.
+    WebhookDeliveryId
+);
 
 #[cfg(test)]
 mod tests {

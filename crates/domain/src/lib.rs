@@ -6,6 +6,7 @@
 //! construction.
 
 mod accounts;
+mod audit;
 mod data;
 mod events;
 mod ids;
@@ -15,10 +16,14 @@ mod retry;
 mod status;
 
 pub use accounts::{PASSWORD_LENGTH, Role, password_problem};
+pub use audit::AuditAction;
 pub use data::UnknownName;
 pub use data::{DataType, ReportKind};
 pub use events::EventType;
-pub use ids::{CompanyId, OrganizationId, RefreshJobId, UserId};
+pub use ids::{
+    ApiKeyId, AuditEventId, CompanyId, InformationRequestId, NotificationId, OrganizationId,
+    RefreshBatchId, RefreshJobId, ReportId, UserId, WebhookDeliveryId, WebhookEndpointId,
+};
 pub use names::{
     CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN, ParseError,
     TEXT_PATTERN,

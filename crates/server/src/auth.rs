@@ -308,11 +308,11 @@ impl Caller {
     }
 
     /// An audit entry of this caller's.
-    pub fn audit(&self, action: &'static str) -> AuditRecord {
+    pub fn audit(&self, action: domain::AuditAction) -> AuditRecord {
         AuditRecord {
             organization: self.organization,
             actor: self.actor(),
-            action,
+            action: action.as_str(),
             company: None,
             target: None,
             ip: self.ip.clone(),
@@ -321,7 +321,11 @@ impl Caller {
     }
 
     /// An audit entry of this caller's about one company.
-    pub fn audit_company(&self, action: &'static str, company: domain::CompanyId) -> AuditRecord {
+    pub fn audit_company(
+        &self,
+        action: domain::AuditAction,
+        company: domain::CompanyId,
+    ) -> AuditRecord {
         AuditRecord {
             company: Some(company),
             ..self.audit(action)
@@ -351,7 +355,7 @@ fn state(req: &HttpRequest) -> Result<web::Data<AppState>, ApiError> {
 
 fn unauthorized(detail: &str) -> ApiError {
     ApiError::Unauthorized {
-        slug: "unauthorized",
+        kind: api_types::ProblemKind::Unauthorized,
         detail: detail.to_owned(),
     }
 }
@@ -420,7 +424,7 @@ async fn identify(req: &HttpRequest, state: &AppState) -> Result<Identified, Api
                 .unwrap_or_default();
             if !secrets::constant_time_eq(sent, &session.csrf_token) {
                 return Err(ApiError::Forbidden {
-                    slug: "csrf",
+                    kind: api_types::ProblemKind::Csrf,
                     detail: "Missing or wrong X-CSRF-Token header: send the csrf_token of GET /api/v1/session with every change.".to_owned(),
                 });
             }
@@ -542,7 +546,7 @@ impl FromRequest for Admin {
                 Ok(Admin(caller))
             } else {
                 Err(ApiError::Forbidden {
-                    slug: "forbidden",
+                    kind: api_types::ProblemKind::Forbidden,
                     detail: "Only an organization admin may do this.".to_owned(),
                 })
             }

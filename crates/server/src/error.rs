@@ -11,7 +11,7 @@ use actix_web::{
     http::{StatusCode, header},
     middleware::ErrorHandlerResponse,
 };
-use api_types::{FieldError, Problem};
+use api_types::{FieldError, Problem, ProblemKind};
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -34,28 +34,28 @@ pub enum ApiError {
     #[error("{detail}")]
     UnknownReference { field: &'static str, detail: String },
     /// 404 or 410 with its own problem type: a consent link that cannot be used
-    /// (unknown, expired, used, replaced). The customer's page tells them apart by `slug`.
+    /// (unknown, expired, used, replaced). The customer's page tells them apart by `kind`.
     #[error("{detail}")]
     Refused {
         status: StatusCode,
-        slug: &'static str,
+        kind: ProblemKind,
         title: &'static str,
         detail: String,
     },
     /// 409: the resource is not in a state that allows this; the detail says what to do.
     #[error("{detail}")]
     Conflict {
-        slug: &'static str,
+        kind: ProblemKind,
         title: &'static str,
         detail: String,
     },
     /// 401: no valid credentials (no session, an expired one, an unknown or revoked key,
     /// or a wrong email and password).
     #[error("{detail}")]
-    Unauthorized { slug: &'static str, detail: String },
+    Unauthorized { kind: ProblemKind, detail: String },
     /// 403: signed in, but not allowed (the role, or a missing CSRF token).
     #[error("{detail}")]
-    Forbidden { slug: &'static str, detail: String },
+    Forbidden { kind: ProblemKind, detail: String },
     /// 429: too many requests; try again after `retry_after` seconds.
     #[error("too many requests")]
     TooManyRequests { retry_after: u64, detail: String },
@@ -89,12 +89,15 @@ impl ApiError {
 
     fn problem(&self) -> Problem {
         let status = self.status_code().as_u16();
-        let (slug, title, detail, errors) = match self {
-            ApiError::BadRequest { title, detail } => {
-                ("bad-request", *title, Some(detail.clone()), vec![])
-            }
+        let (kind, title, detail, errors) = match self {
+            ApiError::BadRequest { title, detail } => (
+                ProblemKind::BadRequest,
+                *title,
+                Some(detail.clone()),
+                vec![],
+            ),
             ApiError::Validation(errors) => (
-                "validation",
+                ProblemKind::Validation,
                 "Some fields are not valid",
                 Some(
                     errors
@@ -106,13 +109,13 @@ impl ApiError {
                 errors.clone(),
             ),
             ApiError::NotFound(what) => (
-                "not-found",
+                ProblemKind::NotFound,
                 "Not found",
                 Some(format!("No {what} with this id exists.")),
                 vec![],
             ),
             ApiError::UnknownReference { field, detail } => (
-                "unknown-reference",
+                ProblemKind::UnknownReference,
                 "Not found",
                 Some(detail.clone()),
                 vec![FieldError {
@@ -121,36 +124,36 @@ impl ApiError {
                 }],
             ),
             ApiError::Conflict {
-                slug,
+                kind,
                 title,
                 detail,
             }
             | ApiError::Refused {
-                slug,
+                kind,
                 title,
                 detail,
                 ..
-            } => (*slug, *title, Some(detail.clone()), vec![]),
-            ApiError::Unauthorized { slug, detail } => {
-                (*slug, "Sign-in required", Some(detail.clone()), vec![])
+            } => (*kind, *title, Some(detail.clone()), vec![]),
+            ApiError::Unauthorized { kind, detail } => {
+                (*kind, "Sign-in required", Some(detail.clone()), vec![])
             }
-            ApiError::Forbidden { slug, detail } => {
-                (*slug, "Not allowed", Some(detail.clone()), vec![])
+            ApiError::Forbidden { kind, detail } => {
+                (*kind, "Not allowed", Some(detail.clone()), vec![])
             }
             ApiError::TooManyRequests { detail, .. } => (
-                "too-many-requests",
+                ProblemKind::TooManyRequests,
                 "Too many requests",
                 Some(detail.clone()),
                 vec![],
             ),
             ApiError::PayloadTooLarge { limit } => (
-                "payload-too-large",
+                ProblemKind::PayloadTooLarge,
                 "Request body too large",
                 Some(format!("The request body must be at most {limit} bytes.")),
                 vec![],
             ),
             ApiError::UnsupportedMediaType => (
-                "unsupported-media-type",
+                ProblemKind::UnsupportedMediaType,
                 "Unsupported media type",
                 Some(
                     "Send the request body as JSON with Content-Type: application/json.".to_owned(),
@@ -158,13 +161,13 @@ impl ApiError {
                 vec![],
             ),
             ApiError::Unavailable(detail) => (
-                "unavailable",
+                ProblemKind::Unavailable,
                 "Service unavailable",
                 Some(detail.clone()),
                 vec![],
             ),
             ApiError::Internal(_) => (
-                "internal",
+                ProblemKind::Internal,
                 "Internal server error",
                 Some(
                     "Something went wrong on our side. It has been logged; try again later."
@@ -174,18 +177,13 @@ impl ApiError {
             ),
         };
         Problem {
-            problem_type: problem_type(slug),
+            problem_type: kind.type_uri(),
             title: title.to_owned(),
             status,
             detail,
             errors,
         }
     }
-}
-
-/// The URI that names a kind of problem.
-pub fn problem_type(slug: &str) -> String {
-    format!("https://spendlens.dev/problems/{slug}")
 }
 
 impl ResponseError for ApiError {
@@ -250,13 +248,13 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
-    let (slug, detail) = match status {
+    let (kind, detail) = match status {
         StatusCode::NOT_FOUND => (
-            "not-found",
+            ProblemKind::NotFound,
             format!("There is nothing at {}.", res.request().path()),
         ),
         StatusCode::METHOD_NOT_ALLOWED => (
-            "method-not-allowed",
+            ProblemKind::MethodNotAllowed,
             format!(
                 "{} is not allowed on {}.",
                 res.request().method(),
@@ -264,12 +262,12 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
             ),
         ),
         _ => (
-            "http",
+            ProblemKind::Http,
             status.canonical_reason().unwrap_or("Error").to_owned(),
         ),
     };
     let problem = Problem {
-        problem_type: problem_type(slug),
+        problem_type: kind.type_uri(),
         title: status.canonical_reason().unwrap_or("Error").to_owned(),
         status: status.as_u16(),
         detail: Some(detail),

@@ -98,7 +98,7 @@ where
     match state.store.begin_idempotent(organization, &key, endpoint, &hash).await? {
         IdempotencyBegin::Replay(stored) => Ok(respond(stored.status, stored.body, stored.location, true)),
         IdempotencyBegin::InFlight => Err(ApiError::Conflict {
-            slug: "idempotency-in-flight",
+            kind: api_types::ProblemKind::IdempotencyInFlight,
             title: "A request with this Idempotency-Key is in progress",
             detail: "The first request sent with this Idempotency-Key has not finished yet. Retry in a moment to get its response.".to_owned(),
         }),

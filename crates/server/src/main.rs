@@ -588,7 +588,7 @@ async fn org_create(
         .record_audit(store::AuditRecord {
             organization: org_id,
             actor: store::AuditActor::System,
-            action: "organization.created",
+            action: domain::AuditAction::OrganizationCreated.as_str(),
             company: None,
             target: Some(admin.email.clone()),
             ip: None,
@@ -630,7 +630,7 @@ async fn api_key_create(database: DatabaseArgs, org: String, name: String) -> an
         .record_audit(store::AuditRecord {
             organization: org_id,
             actor: store::AuditActor::System,
-            action: "api_key.created",
+            action: domain::AuditAction::ApiKeyCreated.as_str(),
             company: None,
             target: Some(stored.name.clone()),
             ip: None,

@@ -39,6 +39,7 @@ use utoipa_actix_web::AppExt;
         api_types::StatusFilter,
         api_types::CompanySort,
         api_types::AuditFormat,
+        api_types::AuditAction,
         api_types::ReportFormat
     )),
     modifiers(&Security),
@@ -177,6 +178,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         .split_for_parts()
         .1;
     document_auth_answers(&mut doc);
+    api_types::patterns::resolve(&mut doc);
     doc
 }
 

@@ -5,7 +5,10 @@ use api_types::{
     WebhookAttempt, WebhookDelivery, WebhookDeliveryState, WebhookEndpoint,
 };
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, RefreshJobId, UserId};
+use domain::{
+    ApiKeyId, AuditEventId, CompanyId, NotificationId, RefreshJobId, UserId, WebhookDeliveryId,
+    WebhookEndpointId,
+};
 use store::{
     CompanyRecord,
     entities::{api_keys, audit_events, notifications, refresh_jobs, users, webhook_endpoints},
@@ -99,7 +102,7 @@ pub fn user(user: users::Model) -> UserSummary {
 
 pub fn api_key(key: api_keys::Model) -> ApiKey {
     ApiKey {
-        id: key.id.to_string(),
+        id: ApiKeyId::from_uuid(key.id),
         name: key.name,
         prefix: key.prefix,
         created_at: key.created_at,
@@ -110,7 +113,7 @@ pub fn api_key(key: api_keys::Model) -> ApiKey {
 
 pub fn audit_event(event: audit_events::Model) -> AuditEvent {
     AuditEvent {
-        id: event.id.to_string(),
+        id: AuditEventId::from_uuid(event.id),
         at: event.at,
         actor_kind: event.actor_kind,
         actor_id: event.actor_id.map(|id| id.to_string()),
@@ -127,7 +130,7 @@ pub fn audit_event(event: audit_events::Model) -> AuditEvent {
 pub fn webhook_endpoint(endpoint: webhook_endpoints::Model, now: DateTime<Utc>) -> WebhookEndpoint {
     let event_types = store::endpoint_event_types(&endpoint);
     WebhookEndpoint {
-        id: endpoint.id.to_string(),
+        id: WebhookEndpointId::from_uuid(endpoint.id),
         url: endpoint.url,
         description: endpoint.description,
         event_types,
@@ -153,7 +156,7 @@ pub fn webhook_delivery(record: store::DeliveryRecord) -> WebhookDelivery {
         _ => WebhookDeliveryState::Queued,
     };
     WebhookDelivery {
-        id: delivery.id.to_string(),
+        id: WebhookDeliveryId::from_uuid(delivery.id),
         message_id: store::message_id(delivery.event_id),
         // Rows are only ever written from the enum; an unknown value is a bug.
         event_type: delivery
@@ -164,7 +167,7 @@ pub fn webhook_delivery(record: store::DeliveryRecord) -> WebhookDelivery {
         next_attempt_at: (state == WebhookDeliveryState::Queued).then_some(delivery.run_at),
         last_status: delivery.last_status.and_then(|s| u16::try_from(s).ok()),
         last_error: delivery.last_error,
-        replay_of: delivery.replay_of.map(|id| id.to_string()),
+        replay_of: delivery.replay_of.map(WebhookDeliveryId::from_uuid),
         created_at: delivery.created_at,
         finished_at: delivery.finished_at,
         attempts: attempts
@@ -184,7 +187,7 @@ pub fn webhook_delivery(record: store::DeliveryRecord) -> WebhookDelivery {
 
 pub fn notification(notification: notifications::Model) -> Notification {
     Notification {
-        id: notification.id.to_string(),
+        id: NotificationId::from_uuid(notification.id),
         event_type: notification
             .event_type
             .parse()

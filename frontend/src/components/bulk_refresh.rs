@@ -46,7 +46,7 @@ pub fn follow_batch(
     on_done: Callback<RefreshBatch>,
 ) {
     let Some(Some(id)) =
-        shown.try_with_untracked(|shown| shown.as_ref().map(|bulk| bulk.progress.id.clone()))
+        shown.try_with_untracked(|shown| shown.as_ref().map(|bulk| bulk.progress.id))
     else {
         return;
     };
@@ -64,7 +64,7 @@ pub fn follow_batch(
                 wait = HIDDEN_RECHECK;
                 continue;
             }
-            match api::get_refresh_batch(&id).await {
+            match api::get_refresh_batch(id).await {
                 Ok(progress) => {
                     let done = progress.done;
                     let _ = shown.try_update(|shown| {

@@ -3,7 +3,7 @@
 //! lets the person choose a password (and, when invited, their name), and signs them
 //! in with the session the API answers.
 
-use api_types::AccountLinkInfo;
+use api_types::{AccountLinkInfo, ProblemKind};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 
 use super::sign_in::{AuthFrame, AuthHeading};
@@ -36,10 +36,10 @@ enum LinkFailure {
 
 impl LinkFailure {
     fn from_error(err: &ApiError) -> Option<Self> {
-        match err.problem_slug() {
-            Some("account-link-expired") => Some(LinkFailure::Expired),
-            Some("account-link-used") => Some(LinkFailure::Used),
-            Some("account-link-not-found") => Some(LinkFailure::Invalid),
+        match err.problem_kind() {
+            Some(ProblemKind::AccountLinkExpired) => Some(LinkFailure::Expired),
+            Some(ProblemKind::AccountLinkUsed) => Some(LinkFailure::Used),
+            Some(ProblemKind::AccountLinkNotFound) => Some(LinkFailure::Invalid),
             _ => None,
         }
     }

@@ -5,7 +5,7 @@
 //! addresses sees an "Admins only" page, and so does an admin whose role was taken
 //! away meanwhile (the API answers `403`).
 
-use api_types::{ApiKey, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate};
+use api_types::{ApiKey, AuditAction, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate};
 use domain::{Role, UserId};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use wasm_bindgen::JsValue;
@@ -558,17 +558,16 @@ fn ApiKeysSection() -> impl IntoView {
 
     let revoke_dialog = move || {
         revoking.get().map(|key| {
-            let (id, key_name) = key.with_untracked(|key| (key.id.clone(), key.name.clone()));
+            let (id, key_name) = key.with_untracked(|key| (key.id, key.name.clone()));
             view! {
                 <ConfirmDialog
                     title=format!("Revoke {key_name}?")
                     text="Every integration using this key is refused from now on. This can't be undone: create a new key to connect again.".to_owned()
                     confirm="Revoke key"
                     on_confirm=Callback::new(move |()| {
-                        let id = id.clone();
                         let key_name = key_name.clone();
                         spawn_local(async move {
-                            match api::revoke_api_key(&id).await {
+                            match api::revoke_api_key(id).await {
                                 Ok(()) => {
                                     notices.confirm(format!("{key_name} is revoked"));
                                     // The list again: it has the time of revocation.
@@ -728,31 +727,6 @@ fn KeyRowView(
 
 // Audit log ------------------------------------------------------------------------
 
-/// The actions the audit log records, for its filter.
-const AUDIT_ACTIONS: [&str; 21] = [
-    "api_key.created",
-    "api_key.revoked",
-    "company.created",
-    "company.deleted",
-    "company.updated",
-    "consent.declined",
-    "consent.granted",
-    "information_request.link_created",
-    "information_request.sent",
-    "organization.created",
-    "refresh.failed",
-    "refresh.requested",
-    "refresh.succeeded",
-    "refresh_batch.created",
-    "report.downloaded",
-    "user.invited",
-    "user.joined",
-    "user.password_reset",
-    "user.signed_in",
-    "user.signed_out",
-    "user.updated",
-];
-
 #[component]
 fn AuditSection() -> impl IntoView {
     let notices = expect_context::<Notices>();
@@ -807,9 +781,9 @@ fn AuditSection() -> impl IntoView {
         let value = Some(value).filter(|value| !value.is_empty());
         filters.update(|filters| apply(filters, value));
     };
-    let action_options = AUDIT_ACTIONS
-        .into_iter()
-        .map(|action| view! { <option value=action>{action}</option> })
+    let action_options = AuditAction::ALL
+        .iter()
+        .map(|action| view! { <option value=action.as_str()>{action.as_str()}</option> })
         .collect_view();
 
     view! {

@@ -4,7 +4,7 @@
 //!
 //! The token in the path is the only credential; every call is scoped to it.
 
-use api_types::{ConsentRequest, RequestedData};
+use api_types::{ConsentRequest, ProblemKind, RequestedData};
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::reactive::effect;
@@ -112,11 +112,11 @@ fn link_failure_text(
 /// How the page reads a failed call: a problem with the link itself, or Spendlens
 /// having trouble (worth trying again).
 fn stage_for_error(err: &ApiError, organization: Option<String>) -> Stage {
-    let failure = match err.problem_slug() {
-        Some("link-expired") => LinkFailure::Expired,
-        Some("link-used") => LinkFailure::Used,
-        Some("link-superseded") => LinkFailure::Superseded,
-        Some("link-not-found") => LinkFailure::Invalid,
+    let failure = match err.problem_kind() {
+        Some(ProblemKind::LinkExpired) => LinkFailure::Expired,
+        Some(ProblemKind::LinkUsed) => LinkFailure::Used,
+        Some(ProblemKind::LinkSuperseded) => LinkFailure::Superseded,
+        Some(ProblemKind::LinkNotFound) => LinkFailure::Invalid,
         _ if is_server_trouble(err) => {
             return Stage::Unavailable {
                 message: err.message(),
@@ -143,8 +143,13 @@ fn is_server_trouble(err: &ApiError) -> bool {
 /// meanwhile), as opposed to one worth retrying on the same screen.
 fn ends_the_link(err: &ApiError) -> bool {
     matches!(
-        err.problem_slug(),
-        Some("link-expired" | "link-used" | "link-superseded" | "link-not-found")
+        err.problem_kind(),
+        Some(
+            ProblemKind::LinkExpired
+                | ProblemKind::LinkUsed
+                | ProblemKind::LinkSuperseded
+                | ProblemKind::LinkNotFound
+        )
     )
 }
 

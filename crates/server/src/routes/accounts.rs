@@ -3,9 +3,9 @@
 use actix_web::{HttpRequest, HttpResponse, get, patch, post, web};
 use api_types::{
     AccountLinkInfo, InvitationAcceptance, NewPassword, NewUser, OrganizationSummary,
-    PasswordResetRequest, Problem, Session, UserSummary, UserUpdate,
+    PasswordResetRequest, Problem, ProblemKind, Session, UserSummary, UserUpdate,
 };
-use domain::{ContactName, EmailAddress, UserId};
+use domain::{AuditAction, ContactName, EmailAddress, UserId};
 use mail::AccountLinkEmail;
 use store::{
     AccountLink, AuditRecord, NewEmail, NewSession, Store, TokenRefused, UserChangeRefused,
@@ -34,22 +34,22 @@ fn password_field(password: &str) -> Result<(), ApiError> {
 }
 
 fn link_refused(err: TokenRefused) -> ApiError {
-    let (status, slug, title, detail) = match err {
+    let (status, kind, title, detail) = match err {
         TokenRefused::NotFound => (
             actix_web::http::StatusCode::NOT_FOUND,
-            "account-link-not-found",
+            ProblemKind::AccountLinkNotFound,
             "Link not found",
             "This link is not valid. Ask your organization's admin for a new invitation, or ask for a new password reset.",
         ),
         TokenRefused::Expired => (
             actix_web::http::StatusCode::GONE,
-            "account-link-expired",
+            ProblemKind::AccountLinkExpired,
             "Link expired",
             "This link has expired. Ask your organization's admin for a new invitation, or ask for a new password reset.",
         ),
         TokenRefused::Used => (
             actix_web::http::StatusCode::GONE,
-            "account-link-used",
+            ProblemKind::AccountLinkUsed,
             "Link already used",
             "This link was already used. Sign in, or ask for a new password reset.",
         ),
@@ -57,7 +57,7 @@ fn link_refused(err: TokenRefused) -> ApiError {
     };
     ApiError::Refused {
         status,
-        slug,
+        kind,
         title,
         detail: detail.to_owned(),
     }
@@ -184,7 +184,7 @@ pub async fn invite(
         .is_some()
     {
         return Err(ApiError::Conflict {
-            slug: "user-exists",
+            kind: ProblemKind::UserExists,
             title: "Already a user",
             detail: format!("{} is already a user of this organization.", email.as_str()),
         });
@@ -207,7 +207,7 @@ pub async fn invite(
         .record_audit(AuditRecord {
             target: Some(user.email.clone()),
             detail: Some(serde_json::json!({ "role": new.role })),
-            ..caller.audit("user.invited")
+            ..caller.audit(AuditAction::UserInvited)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -253,7 +253,7 @@ pub async fn update(
         .map_err(|err| match err {
             UserChangeRefused::NotFound => ApiError::NotFound("user"),
             UserChangeRefused::LastAdmin => ApiError::Conflict {
-                slug: "last-admin",
+                kind: ProblemKind::LastAdmin,
                 title: "The last admin",
                 detail: "The organization needs at least one active admin: make someone else an admin first.".to_owned(),
             },
@@ -264,7 +264,7 @@ pub async fn update(
         .record_audit(AuditRecord {
             target: Some(user.email.clone()),
             detail: Some(serde_json::to_value(&change).unwrap_or_default()),
-            ..caller.audit("user.updated")
+            ..caller.audit(AuditAction::UserUpdated)
         })
         .await?;
     Ok(web::Json(views::user(user)))
@@ -329,7 +329,7 @@ pub async fn accept_invitation(
         token_kind::INVITE,
         acceptance.password,
         name,
-        "user.joined",
+        AuditAction::UserJoined,
     )
     .await
 }
@@ -435,7 +435,7 @@ pub async fn reset(
         token_kind::RESET,
         body.0.password,
         None,
-        "user.password_reset",
+        AuditAction::UserPasswordReset,
     )
     .await
 }
@@ -463,7 +463,7 @@ async fn redeem(
     kind: &str,
     password: String,
     name: Option<&str>,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<HttpResponse, ApiError> {
     password_field(&password)?;
     let hash = secrets::hash_password(password).await?;
@@ -480,7 +480,7 @@ pub(crate) async fn audit_user(
     state: &AppState,
     user: &users::Model,
     req: &HttpRequest,
-    action: &'static str,
+    action: AuditAction,
 ) -> Result<(), ApiError> {
     state
         .store
@@ -490,7 +490,7 @@ pub(crate) async fn audit_user(
                 id: user.id,
                 email: user.email.clone(),
             },
-            action,
+            action: action.as_str(),
             company: None,
             target: None,
             ip: auth::client_ip(req),

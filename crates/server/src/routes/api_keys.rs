@@ -3,7 +3,7 @@
 
 use actix_web::{HttpResponse, delete, get, post, web};
 use api_types::{ApiKeyList, CreatedApiKey, NewApiKey, Problem};
-use domain::ContactName;
+use domain::{AuditAction, ContactName};
 use store::AuditRecord;
 use uuid::Uuid;
 
@@ -79,7 +79,7 @@ pub async fn create(admin: Admin, body: Json<NewApiKey>) -> Result<HttpResponse,
         .record_audit(AuditRecord {
             target: Some(stored.name.clone()),
             detail: Some(serde_json::json!({ "api_key_id": stored.id, "prefix": stored.prefix })),
-            ..caller.audit("api_key.created")
+            ..caller.audit(AuditAction::ApiKeyCreated)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -123,7 +123,7 @@ pub async fn revoke(
         .record_audit(AuditRecord {
             target: Some(key.name.clone()),
             detail: Some(serde_json::json!({ "api_key_id": key.id, "prefix": key.prefix })),
-            ..caller.audit("api_key.revoked")
+            ..caller.audit(AuditAction::ApiKeyRevoked)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

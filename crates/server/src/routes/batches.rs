@@ -5,7 +5,7 @@ use api_types::{
     NewRefreshBatch, Problem, RefreshBatch, RefreshCompanies, RefreshFilter, SkippedCompany,
     StatusFilter,
 };
-use domain::DataStatus;
+use domain::{AuditAction, DataStatus};
 use store::{BatchProgress, CompanyFilter, Skipped, TooMany};
 use uuid::Uuid;
 
@@ -27,7 +27,7 @@ fn batch_json(
     skipped_count: u64,
 ) -> RefreshBatch {
     RefreshBatch {
-        id: batch.id.to_string(),
+        id: domain::RefreshBatchId::from_uuid(batch.id),
         created_at: batch.created_at,
         total: progress.total,
         queued: progress.queued,
@@ -96,7 +96,7 @@ pub async fn create(
             tenant.store(),
             store::AuditRecord {
                 detail: Some(serde_json::json!({ "batch_id": batch.id, "skipped": skips.count })),
-                ..tenant.1.audit("refresh_batch.created")
+                ..tenant.1.audit(AuditAction::RefreshBatchCreated)
             },
         )
         .await;

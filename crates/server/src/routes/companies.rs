@@ -6,8 +6,8 @@ use api_types::{
     CompanyUpdate, FieldError, NewCompany, Problem, StatusFilter,
 };
 use domain::{
-    CompanyId, CompanyName, ContactName, DataStatus, DataType, Description, EmailAddress,
-    RefreshSchedule, UserId,
+    AuditAction, CompanyId, CompanyName, ContactName, DataStatus, DataType, Description,
+    EmailAddress, RefreshSchedule, UserId,
 };
 use store::{CompanyFilter, CompanySortKey, CompanyWrite, WriteError};
 
@@ -190,7 +190,9 @@ pub async fn create(
                     tenant.store(),
                     store::AuditRecord {
                         target: Some(company.name.clone()),
-                        ..tenant.1.audit_company("company.created", company.id)
+                        ..tenant
+                            .1
+                            .audit_company(AuditAction::CompanyCreated, company.id)
                     },
                 )
                 .await;
@@ -298,7 +300,7 @@ pub async fn update(
             store::AuditRecord {
                 target: Some(record.company.name.clone()),
                 detail: serde_json::to_value(&change_log).ok(),
-                ..tenant.1.audit_company("company.updated", id)
+                ..tenant.1.audit_company(AuditAction::CompanyUpdated, id)
             },
         )
         .await;
@@ -333,7 +335,7 @@ pub async fn delete(
                 tenant.store(),
                 store::AuditRecord {
                     target: name,
-                    ..tenant.1.audit_company("company.deleted", id)
+                    ..tenant.1.audit_company(AuditAction::CompanyDeleted, id)
                 },
             )
             .await;

@@ -3,8 +3,9 @@
 use actix_web::{HttpRequest, get, http::StatusCode, post, web};
 use api_types::{
     ConsentGrant, ConsentOutcome, ConsentRequest, InformationRequestStatus, Platform, Problem,
-    RequestedData,
+    ProblemKind, RequestedData,
 };
+use domain::AuditAction;
 use store::{ConsentRefused, ConsentView};
 
 use crate::{error::ApiError, extract::Json, secrets::token_hash, startup::AppState};
@@ -21,7 +22,7 @@ fn parse_token(token: &str) -> Result<&str, ApiError> {
 fn not_found() -> ApiError {
     ApiError::Refused {
         status: StatusCode::NOT_FOUND,
-        slug: "link-not-found",
+        kind: ProblemKind::LinkNotFound,
         title: "This link is not valid",
         detail: "This link is not valid. Check that it was copied completely, or ask your \
                  relationship manager for a new one."
@@ -37,7 +38,7 @@ fn refused(err: ConsentRefused) -> ApiError {
             expired_at,
         } => ApiError::Refused {
             status: StatusCode::GONE,
-            slug: "link-expired",
+            kind: ProblemKind::LinkExpired,
             title: "This link has expired",
             detail: format!(
                 "This link expired on {}. Ask {organization} for a new one.",
@@ -46,7 +47,7 @@ fn refused(err: ConsentRefused) -> ApiError {
         },
         ConsentRefused::Used { organization } => ApiError::Refused {
             status: StatusCode::GONE,
-            slug: "link-used",
+            kind: ProblemKind::LinkUsed,
             title: "This link has already been used",
             detail: format!(
                 "This link has already been used. If you want to change what you shared, ask {organization} for a new link."
@@ -54,7 +55,7 @@ fn refused(err: ConsentRefused) -> ApiError {
         },
         ConsentRefused::Superseded { organization } => ApiError::Refused {
             status: StatusCode::GONE,
-            slug: "link-superseded",
+            kind: ProblemKind::LinkSuperseded,
             title: "This link has been replaced",
             detail: format!(
                 "{organization} sent a newer link that replaces this one. Use the link in the most recent email."
@@ -167,7 +168,7 @@ pub async fn grant(
     state
         .audit(
             &state.store,
-            customer_audit(&req, &view, "consent.granted", Some(platform)),
+            customer_audit(&req, &view, AuditAction::ConsentGranted, Some(platform)),
         )
         .await;
     Ok(web::Json(ConsentOutcome {
@@ -200,7 +201,7 @@ pub async fn decline(
     state
         .audit(
             &state.store,
-            customer_audit(&req, &view, "consent.declined", None),
+            customer_audit(&req, &view, AuditAction::ConsentDeclined, None),
         )
         .await;
     Ok(web::Json(ConsentOutcome {
@@ -213,7 +214,7 @@ pub async fn decline(
 fn customer_audit(
     req: &HttpRequest,
     view: &store::ConsentView,
-    action: &'static str,
+    action: AuditAction,
     platform: Option<&str>,
 ) -> store::AuditRecord {
     store::AuditRecord {
@@ -221,7 +222,7 @@ fn customer_audit(
         actor: store::AuditActor::Customer {
             email: view.company.contact_email.clone(),
         },
-        action,
+        action: action.as_str(),
         company: Some(domain::CompanyId::from_uuid(view.company.id)),
         target: None,
         ip: crate::auth::client_ip(req),

@@ -5,7 +5,7 @@ use api_types::{
     Delivery, EmailPreview, InformationRequest, InformationRequestStatus, NewInformationRequest,
     Problem,
 };
-use domain::{CompanyId, OrganizationId};
+use domain::{AuditAction, CompanyId, OrganizationId};
 use mail::InformationRequestEmail;
 use store::{NewEmail, Store};
 
@@ -131,8 +131,8 @@ pub async fn create(
                 detail: Some(serde_json::json!({ "delivery": delivery, "request_id": created.id })),
                 ..tenant.1.audit_company(
                     match request.delivery {
-                        Delivery::Email => "information_request.sent",
-                        Delivery::Link => "information_request.link_created",
+                        Delivery::Email => AuditAction::InformationRequestSent,
+                        Delivery::Link => AuditAction::InformationRequestLinkCreated,
                     },
                     company_id,
                 )
@@ -147,7 +147,7 @@ pub async fn create(
         }
     }
     Ok(HttpResponse::Created().json(InformationRequest {
-        id: created.id.to_string(),
+        id: domain::InformationRequestId::from_uuid(created.id),
         company_id,
         delivery: request.delivery,
         status: InformationRequestStatus::Pending,

@@ -5,16 +5,16 @@
 use actix_web::{get, post, put, web};
 use api_types::{
     MarkNotificationsRead, Notification, NotificationPage, NotificationPreferences,
-    NotificationQuery, NotificationsMarked, Problem, UnreadCount,
+    NotificationQuery, NotificationsMarked, Problem, ProblemKind, UnreadCount,
 };
-use domain::UserId;
+use domain::{AuditAction, UserId};
 use uuid::Uuid;
 
 use crate::{auth::Caller, error::ApiError, extract::Json, views};
 
 fn person(caller: &Caller) -> Result<UserId, ApiError> {
     caller.user_id().ok_or_else(|| ApiError::Forbidden {
-        slug: "forbidden",
+        kind: ProblemKind::Forbidden,
         detail: "Notifications belong to people: sign in with email and password.".to_owned(),
     })
 }
@@ -183,7 +183,7 @@ pub async fn set_preferences(
         .store
         .record_audit(store::AuditRecord {
             detail: Some(serde_json::json!({ "email": body.0.email })),
-            ..caller.audit("notification_preferences.updated")
+            ..caller.audit(AuditAction::NotificationPreferencesUpdated)
         })
         .await?;
     Ok(web::Json(body.0))

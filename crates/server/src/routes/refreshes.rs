@@ -1,8 +1,8 @@
 //! Refresh data: queue a refresh, follow it, see a company's history.
 
 use actix_web::{HttpResponse, get, http::StatusCode, post, web};
-use api_types::{Problem, RefreshJob};
-use domain::{CompanyId, RefreshJobId, RefreshTrigger};
+use api_types::{Problem, ProblemKind, RefreshJob};
+use domain::{AuditAction, CompanyId, RefreshJobId, RefreshTrigger};
 use store::RefreshRefused;
 
 use crate::{
@@ -58,7 +58,7 @@ pub async fn request(
             .map_err(|err| match err {
                 RefreshRefused::NotFound => ApiError::NotFound("company"),
                 RefreshRefused::NoAccess => ApiError::Conflict {
-                    slug: "no-access",
+                    kind: ProblemKind::NoAccess,
                     title: "The customer has not granted access",
                     detail: "There is no data to refresh because the customer has not granted \
                              access to their accounting data. Send an information request instead."
@@ -76,7 +76,9 @@ pub async fn request(
                     detail: Some(
                         serde_json::json!({ "refresh_id": job.id, "joined_active": !created }),
                     ),
-                    ..tenant.1.audit_company("refresh.requested", company)
+                    ..tenant
+                        .1
+                        .audit_company(AuditAction::RefreshRequested, company)
                 },
             )
             .await;

@@ -8,7 +8,7 @@ use api_types::{
     ReportSnapshotList,
 };
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, ReportKind};
+use domain::{AuditAction, CompanyId, ReportKind};
 
 use crate::{error::ApiError, extract::Tenant, startup::AppState};
 
@@ -148,7 +148,9 @@ pub async fn get(
                     "format": format,
                     "sheet": sheet,
                 })),
-                ..tenant.1.audit_company("report.downloaded", company)
+                ..tenant
+                    .1
+                    .audit_company(AuditAction::ReportDownloaded, company)
             },
         )
         .await;
@@ -275,7 +277,7 @@ pub async fn snapshots(
         .await?
         .into_iter()
         .map(|(id, updated_at)| ReportSnapshot {
-            id: id.to_string(),
+            id: domain::ReportId::from_uuid(id),
             updated_at,
             href: format!("/api/v1/companies/{company}/reports/{kind}?snapshot={id}"),
         })

@@ -1,7 +1,8 @@
 //! Signing in and out with email and password.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use api_types::{OrganizationSummary, Problem, Session, SignIn};
+use api_types::{OrganizationSummary, Problem, ProblemKind, Session, SignIn};
+use domain::AuditAction;
 use store::{RateLimit, entities::users};
 
 use crate::{
@@ -94,11 +95,11 @@ pub async fn sign_in(
     }
     let Some(user) = signed_in else {
         return Err(ApiError::Unauthorized {
-            slug: "invalid-credentials",
+            kind: ProblemKind::InvalidCredentials,
             detail: "The email address or the password is not right.".to_owned(),
         });
     };
-    accounts::audit_user(&state, &user, &req, "user.signed_in").await?;
+    accounts::audit_user(&state, &user, &req, AuditAction::UserSignedIn).await?;
     accounts::start_session(&req, &state, user).await
 }
 
@@ -122,7 +123,7 @@ pub async fn get(caller: Caller) -> Result<web::Json<Session>, ApiError> {
     } = caller.principal
     else {
         return Err(ApiError::Forbidden {
-            slug: "forbidden",
+            kind: ProblemKind::Forbidden,
             detail: "API keys have no session; sign in with email and password.".to_owned(),
         });
     };
@@ -159,14 +160,14 @@ pub async fn sign_out(
 ) -> Result<HttpResponse, ApiError> {
     let Principal::User { session, .. } = &caller.principal else {
         return Err(ApiError::Forbidden {
-            slug: "forbidden",
+            kind: ProblemKind::Forbidden,
             detail: "API keys have no session to end; revoke the key instead.".to_owned(),
         });
     };
     caller.store.end_session(*session).await?;
     caller
         .store
-        .record_audit(caller.audit("user.signed_out"))
+        .record_audit(caller.audit(AuditAction::UserSignedOut))
         .await?;
     Ok(HttpResponse::NoContent()
         .cookie(auth::cleared_cookie(&state.auth))

@@ -3,10 +3,11 @@
 
 use actix_web::{HttpResponse, delete, get, http::header, patch, post, web};
 use api_types::{
-    CreatedWebhookEndpoint, EventType, NewWebhookEndpoint, Problem, RotatedWebhookSecret,
-    WebhookDeliveryPage, WebhookDeliveryQuery, WebhookEndpoint, WebhookEndpointList,
-    WebhookEndpointUpdate,
+    CreatedWebhookEndpoint, EventType, NewWebhookEndpoint, Problem, ProblemKind,
+    RotatedWebhookSecret, WebhookDeliveryPage, WebhookDeliveryQuery, WebhookEndpoint,
+    WebhookEndpointList, WebhookEndpointUpdate,
 };
+use domain::AuditAction;
 use store::{AuditRecord, ReplayRefused, WebhookEndpointChanges};
 use uuid::Uuid;
 use webhooks::{
@@ -133,7 +134,7 @@ pub async fn create(
                 "webhook_endpoint_id": endpoint.id,
                 "event_types": types,
             })),
-            ..caller.audit("webhook_endpoint.created")
+            ..caller.audit(AuditAction::WebhookEndpointCreated)
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -241,7 +242,7 @@ pub async fn update(
                 "event_types": store::endpoint_event_types(&endpoint),
                 "enabled": endpoint.enabled,
             })),
-            ..caller.audit("webhook_endpoint.updated")
+            ..caller.audit(AuditAction::WebhookEndpointUpdated)
         })
         .await?;
     Ok(web::Json(views::webhook_endpoint(
@@ -275,7 +276,7 @@ pub async fn delete(admin: Admin, id: web::Path<Uuid>) -> Result<HttpResponse, A
         .record_audit(AuditRecord {
             target: Some(endpoint.url.clone()),
             detail: Some(serde_json::json!({ "webhook_endpoint_id": endpoint.id })),
-            ..caller.audit("webhook_endpoint.deleted")
+            ..caller.audit(AuditAction::WebhookEndpointDeleted)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -317,7 +318,7 @@ pub async fn rotate_secret(
                 "webhook_endpoint_id": endpoint.id,
                 "previous_secret_expires_at": until,
             })),
-            ..caller.audit("webhook_endpoint.secret_rotated")
+            ..caller.audit(AuditAction::WebhookEndpointSecretRotated)
         })
         .await?;
     Ok(web::Json(RotatedWebhookSecret {
@@ -398,7 +399,7 @@ pub async fn replay(
         .map_err(|refused| match refused {
             ReplayRefused::NotFound => ApiError::NotFound("webhook delivery"),
             ReplayRefused::EndpointDisabled => ApiError::Conflict {
-                slug: "webhook-endpoint-disabled",
+                kind: ProblemKind::WebhookEndpointDisabled,
                 title: "The endpoint is disabled",
                 detail: "Enable the endpoint (PATCH it with `enabled: true`), then replay."
                     .to_owned(),
@@ -414,7 +415,7 @@ pub async fn replay(
                 "delivery_id": delivery,
                 "replay_id": replayed.id,
             })),
-            ..caller.audit("webhook_delivery.replayed")
+            ..caller.audit(AuditAction::WebhookDeliveryReplayed)
         })
         .await?;
     Ok(
