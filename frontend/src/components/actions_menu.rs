@@ -1,12 +1,11 @@
 //! A row's ⋮ menu, following the WAI-ARIA menu button pattern.
 //!
-//! The trigger opens a `role="menu"`; arrow keys, Home and End move between the
-//! `role="menuitem"` entries, Enter or Space activates one, Escape or a click outside
-//! closes the menu and returns focus to the trigger. Tab closes it and moves on.
+//! The trigger opens a `role="menu"` of `role="menuitem"` entries; Enter or Space
+//! activates one. The keyboard and closing are [`Popup`]'s.
 
-use leptos::{ev::KeyboardEvent, html, prelude::*};
+use leptos::prelude::*;
 
-use super::popover::{close_on_outside_click, elements_in, focus};
+use super::popover::{MENU_ITEMS, Popup, PopupKind};
 use crate::reactive::memo;
 
 /// One entry of the menu. The list is built by the page, so entries can be added
@@ -17,16 +16,6 @@ pub struct MenuAction {
     pub on_select: Callback<()>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Target {
-    First,
-    Last,
-    Next,
-    Previous,
-}
-
-const ITEM_SELECTOR: &str = "[role=menuitem]";
-
 #[component]
 pub fn ActionsMenu(
     /// Names the trigger: "Actions for {company_name}".
@@ -35,100 +24,9 @@ pub fn ActionsMenu(
     menu_id: String,
     actions: Vec<MenuAction>,
 ) -> impl IntoView {
-    let open = RwSignal::new(false);
+    let popup = Popup::new(PopupKind::Menu, MENU_ITEMS);
+    let open = popup.open;
     let shown = memo(move || open.get());
-    let container = NodeRef::<html::Div>::new();
-    let trigger = NodeRef::<html::Button>::new();
-    let menu = NodeRef::<html::Div>::new();
-    close_on_outside_click(container, trigger, open);
-
-    let move_focus = move |target: Target| {
-        let Some(menu) = menu.get_untracked() else {
-            return;
-        };
-        let items = elements_in(&menu, ITEM_SELECTOR);
-        if items.is_empty() {
-            return;
-        }
-        let last = items.len() - 1;
-        let active = document().active_element();
-        let current = items.iter().position(|item| {
-            let item: &web_sys::Element = item;
-            Some(item) == active.as_ref()
-        });
-        let index = match (target, current) {
-            (Target::First, _) | (Target::Next, None) => 0,
-            (Target::Last, _) | (Target::Previous, None) => last,
-            (Target::Next, Some(index)) => {
-                if index == last {
-                    0
-                } else {
-                    index + 1
-                }
-            }
-            (Target::Previous, Some(index)) => {
-                if index == 0 {
-                    last
-                } else {
-                    index - 1
-                }
-            }
-        };
-        let _ = items[index].focus();
-    };
-    let open_at = move |target: Target| {
-        open.set(true);
-        // The menu is mounted by the time the next frame is drawn.
-        request_animation_frame(move || move_focus(target));
-    };
-    let close_and_return = move || {
-        open.set(false);
-        focus(trigger);
-    };
-
-    let on_trigger_click = move |_| {
-        if open.get_untracked() {
-            open.set(false);
-        } else {
-            open_at(Target::First);
-        }
-    };
-    let on_trigger_keydown = move |event: KeyboardEvent| match event.key().as_str() {
-        "ArrowDown" => {
-            event.prevent_default();
-            open_at(Target::First);
-        }
-        "ArrowUp" => {
-            event.prevent_default();
-            open_at(Target::Last);
-        }
-        "Escape" if open.get_untracked() => {
-            event.prevent_default();
-            open.set(false);
-        }
-        _ => {}
-    };
-    let on_menu_keydown = move |event: KeyboardEvent| {
-        let target = match event.key().as_str() {
-            "ArrowDown" => Target::Next,
-            "ArrowUp" => Target::Previous,
-            "Home" => Target::First,
-            "End" => Target::Last,
-            "Escape" => {
-                event.prevent_default();
-                event.stop_propagation();
-                close_and_return();
-                return;
-            }
-            "Tab" => {
-                open.set(false);
-                return;
-            }
-            _ => return,
-        };
-        event.prevent_default();
-        move_focus(target);
-    };
 
     let label = format!("Actions for {company_name}");
     let controls = {
@@ -136,17 +34,16 @@ pub fn ActionsMenu(
         move || open.get().then(|| menu_id.clone())
     };
     view! {
-        <div class="popup" node_ref=container>
+        <div class="popup" node_ref=popup.container on:keydown=move |event| popup.on_keydown(event)>
             <button
                 type="button"
                 class="icon-button icon-button--kebab"
-                node_ref=trigger
+                node_ref=popup.trigger
                 aria-label=label.clone()
                 aria-haspopup="menu"
                 aria-expanded=move || open.get().to_string()
                 aria-controls=controls
-                on:click=on_trigger_click
-                on:keydown=on_trigger_keydown
+                on:click=move |_| popup.toggle()
             >
                 <span aria-hidden="true">"⋮"</span>
             </button>
@@ -157,8 +54,7 @@ pub fn ActionsMenu(
                     role="menu"
                     id=menu_id.clone()
                     aria-label=label.clone()
-                    node_ref=menu
-                    on:keydown=on_menu_keydown
+                    node_ref=popup.panel
                 >
                     {actions
                         .iter()
@@ -171,7 +67,7 @@ pub fn ActionsMenu(
                                     role="menuitem"
                                     tabindex="-1"
                                     on:click=move |_| {
-                                        close_and_return();
+                                        popup.close_and_return();
                                         on_select.run(());
                                     }
                                 >

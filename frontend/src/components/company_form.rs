@@ -8,7 +8,10 @@ use api_types::{Company, CompanyUpdate, FieldError, NewCompany, UserSummary};
 use domain::{DataType, RefreshSchedule, UserId};
 use leptos::{prelude::*, task::spawn_local};
 
-use super::dialog::{DialogHandle, ModalDialog};
+use super::{
+    dialog::{DialogHandle, ModalDialog},
+    field::{Field, FieldMessage, error_for},
+};
 use crate::api;
 use crate::reactive::memo;
 
@@ -171,17 +174,6 @@ fn CompanyForm(
         });
     };
 
-    let error_for = move |field: &'static str| {
-        Signal::derive(move || {
-            errors.with(|errors| {
-                errors
-                    .iter()
-                    .find(|error| error.field == field)
-                    .map(|error| error.message.clone())
-            })
-        })
-    };
-
     view! {
         <header class="dialog__header">
             <h2 id=TITLE_ID class="dialog__title" tabindex="-1">
@@ -203,41 +195,31 @@ fn CompanyForm(
                 save(AfterSave::Close);
             }
         >
-            <TextField id="company-name" label="Company name" value=name error=error_for("name") />
-            <div class="form__field">
-                <label class="field__label" for="company-description">
-                    "Description"
-                    <span class="form__optional">" (optional)"</span>
-                </label>
-                <textarea
-                    id="company-description"
-                    class="field__input form__textarea"
-                    rows="3"
-                    aria-invalid=move || error_for("description").get().is_some().then_some("true")
-                    aria-describedby=move || {
-                        error_for("description").get().is_some().then_some("company-description-error")
-                    }
-                    prop:value=move || description.get()
-                    on:input=move |event| description.set(event_target_value(&event))
-                ></textarea>
-                <FieldMessage id="company-description-error" message=error_for("description") />
-            </div>
-            <TextField
+            <Field id="company-name" label="Company name" value=name error=error_for(errors, "name") />
+            <Field
+                id="company-description"
+                label="Description"
+                optional=true
+                rows=3
+                value=description
+                error=error_for(errors, "description")
+            />
+            <Field
                 id="company-contact-name"
                 label="Contact name"
                 value=contact_name
-                error=error_for("contact_name")
+                error=error_for(errors, "contact_name")
             />
-            <TextField
+            <Field
                 id="company-contact-email"
                 label="Contact email"
                 value=contact_email
-                error=error_for("contact_email")
+                error=error_for(errors, "contact_email")
                 input_type="email"
             />
             <fieldset
                 class="form__group"
-                aria-describedby=move || error_for("assignee_ids").get().is_some().then_some("company-assignees-error")
+                aria-describedby=move || error_for(errors, "assignee_ids").get().is_some().then_some("company-assignees-error")
             >
                 <legend class="field__label">"Assigned users"</legend>
                 {move || {
@@ -253,11 +235,11 @@ fn CompanyForm(
                         .collect_view()
                         .into_any()
                 }}
-                <FieldMessage id="company-assignees-error" message=error_for("assignee_ids") />
+                <FieldMessage id="company-assignees-error" message=error_for(errors, "assignee_ids") />
             </fieldset>
             <fieldset
                 class="form__group"
-                aria-describedby=move || error_for("data_types").get().is_some().then_some("company-data-types-error")
+                aria-describedby=move || error_for(errors, "data_types").get().is_some().then_some("company-data-types-error")
             >
                 <legend class="field__label">"Data to request"</legend>
                 {[DataType::Financials, DataType::SpendDetail]
@@ -284,7 +266,7 @@ fn CompanyForm(
                         }
                     })
                     .collect_view()}
-                <FieldMessage id="company-data-types-error" message=error_for("data_types") />
+                <FieldMessage id="company-data-types-error" message=error_for(errors, "data_types") />
             </fieldset>
             <label class="field">
                 <span class="field__label">"Scheduled refresh"</span>
@@ -301,7 +283,7 @@ fn CompanyForm(
                     <option value="weekly">"Every week"</option>
                     <option value="monthly">"Every month"</option>
                 </select>
-                <FieldMessage id="company-refresh-schedule-error" message=error_for("refresh_schedule") />
+                <FieldMessage id="company-refresh-schedule-error" message=error_for(errors, "refresh_schedule") />
             </label>
             {move || {
                 failure
@@ -354,47 +336,6 @@ fn CompanyForm(
                     .into_any()
             }}
         </footer>
-    }
-}
-
-#[component]
-pub fn TextField(
-    id: &'static str,
-    label: &'static str,
-    value: RwSignal<String>,
-    error: Signal<Option<String>>,
-    #[prop(default = "text")] input_type: &'static str,
-) -> impl IntoView {
-    let error_id = format!("{id}-error");
-    let described_by = {
-        let error_id = error_id.clone();
-        move || error.get().is_some().then(|| error_id.clone())
-    };
-    view! {
-        <div class="form__field">
-            <label class="field__label" for=id>
-                {label}
-            </label>
-            <input
-                id=id
-                type=input_type
-                class="field__input"
-                aria-invalid=move || error.get().is_some().then_some("true")
-                aria-describedby=described_by
-                prop:value=move || value.get()
-                on:input=move |event| value.set(event_target_value(&event))
-            />
-            <FieldMessage id=error_id message=error />
-        </div>
-    }
-}
-
-#[component]
-fn FieldMessage(#[prop(into)] id: String, message: Signal<Option<String>>) -> impl IntoView {
-    move || {
-        message
-            .get()
-            .map(|message| view! { <p id=id.clone() class="form__error">{message}</p> })
     }
 }
 

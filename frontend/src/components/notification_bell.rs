@@ -3,24 +3,19 @@
 //! the newest of them in a panel with "Mark all as read".
 //!
 //! The count is polled every few seconds while the tab is visible (one cheap request);
-//! the panel reloads when it opens. Escape or a click outside closes it and focus
-//! returns to the bell.
+//! the panel reloads when it opens. The keyboard and closing are [`Popup`]'s; Escape
+//! closes it wherever focus is.
 
 use std::time::Duration;
 
 use api_types::Notification;
 use gloo_timers::future::sleep;
-use leptos::{
-    ev::{self, KeyboardEvent},
-    html,
-    prelude::*,
-    task::spawn_local,
-};
+use leptos::{prelude::*, task::spawn_local};
 use web_sys::VisibilityState;
 
 use super::{
     local_time::LocalTime,
-    popover::{close_on_outside_click, focus},
+    popover::{Popup, PopupKind},
 };
 use crate::api;
 
@@ -31,11 +26,6 @@ const PANEL_ID: &str = "notifications-panel";
 pub fn NotificationBell() -> impl IntoView {
     let unread = RwSignal::new(0_u64);
     let items = RwSignal::new(None::<Result<Vec<Notification>, String>>);
-    let open = RwSignal::new(false);
-    let container = NodeRef::<html::Div>::new();
-    let trigger = NodeRef::<html::Button>::new();
-    close_on_outside_click(container, trigger, open);
-
     let load = move || {
         spawn_local(async move {
             match api::notifications().await {
@@ -75,39 +65,25 @@ pub fn NotificationBell() -> impl IntoView {
             }
         });
     };
-    let toggle = move |_| {
-        if open.get_untracked() {
-            open.set(false);
-        } else {
-            open.set(true);
-            load();
-        }
-    };
-    // Escape closes the panel wherever focus is (after "Mark all as read" disables
-    // itself, focus may have left the panel).
-    let escape = window_event_listener(ev::keydown, move |event: KeyboardEvent| {
-        if event.key() == "Escape" && open.try_get_untracked().unwrap_or(false) {
-            event.prevent_default();
-            open.set(false);
-            focus(trigger);
-        }
-    });
-    on_cleanup(move || escape.remove());
+    let popup = Popup::new(PopupKind::Panel, "button:not(:disabled), a[href]")
+        .with_on_open(Callback::new(move |()| load()));
+    popup.close_on_escape_anywhere();
+    let open = popup.open;
     let label = move || match unread.get() {
         0 => "Notifications".to_owned(),
         n => format!("Notifications, {n} unread"),
     };
 
     view! {
-        <div class="bell popup" node_ref=container>
+        <div class="bell popup" node_ref=popup.container on:keydown=move |event| popup.on_keydown(event)>
             <button
                 type="button"
                 class="bell__trigger"
-                node_ref=trigger
+                node_ref=popup.trigger
                 aria-label=label
                 aria-expanded=move || open.get().to_string()
                 aria-controls=move || open.get().then_some(PANEL_ID)
-                on:click=toggle
+                on:click=move |_| popup.toggle()
             >
                 <svg class="bell__icon" viewBox="0 0 24 24" width="18" height="18" aria-hidden="true">
                     <path
@@ -120,7 +96,13 @@ pub fn NotificationBell() -> impl IntoView {
                 })}
             </button>
             {move || open.get().then(|| view! {
-                <div class="popup__panel bell__panel" id=PANEL_ID role="region" aria-label="Notifications">
+                <div
+                    class="popup__panel bell__panel"
+                    id=PANEL_ID
+                    role="region"
+                    aria-label="Notifications"
+                    node_ref=popup.panel
+                >
                     <div class="bell__head">
                         <p class="bell__heading">"Notifications"</p>
                         <button

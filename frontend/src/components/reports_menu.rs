@@ -2,30 +2,24 @@
 //! time, each a link that downloads the JSON report.
 //!
 //! The list is fetched every time the panel opens, so it is current after a refresh.
+//! The keyboard and closing are [`Popup`]'s.
 
 use api_types::Report;
 use domain::CompanyId;
-use leptos::{ev::KeyboardEvent, html, prelude::*, task::spawn_local};
+use leptos::{prelude::*, task::spawn_local};
 
 use super::{
     icons::DownloadIcon,
     local_time::LocalTime,
-    popover::{close_on_outside_click, elements_in, focus},
+    popover::{Popup, PopupKind},
 };
 use crate::api;
 use crate::reactive::memo;
 
 #[component]
 pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView {
-    let open = RwSignal::new(false);
-    let shown = memo(move || open.get());
     let reports = RwSignal::new(None::<Result<Vec<Report>, String>>);
-    let container = NodeRef::<html::Div>::new();
-    let trigger = NodeRef::<html::Button>::new();
-    let panel = NodeRef::<html::Div>::new();
-    close_on_outside_click(container, trigger, open);
-
-    let load = move || {
+    let load = Callback::new(move |()| {
         reports.set(None);
         spawn_local(async move {
             let loaded = api::list_reports(company_id)
@@ -35,48 +29,10 @@ pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView
             // The row may be gone by the time the answer arrives.
             let _ = reports.try_set(Some(loaded));
         });
-    };
-    let on_trigger_click = move |_| {
-        if open.get_untracked() {
-            open.set(false);
-        } else {
-            open.set(true);
-            load();
-        }
-    };
-    let on_keydown = move |event: KeyboardEvent| {
-        let key = event.key();
-        match key.as_str() {
-            "Escape" if open.get_untracked() => {
-                event.prevent_default();
-                open.set(false);
-                focus(trigger);
-            }
-            "ArrowDown" | "ArrowUp" if open.get_untracked() => {
-                let Some(panel) = panel.get_untracked() else {
-                    return;
-                };
-                let links = elements_in(&panel, "a");
-                if links.is_empty() {
-                    return;
-                }
-                event.prevent_default();
-                let active = document().active_element();
-                let current = links.iter().position(|link| {
-                    let link: &web_sys::Element = link;
-                    Some(link) == active.as_ref()
-                });
-                let index = match (key.as_str(), current) {
-                    ("ArrowDown", None) => 0,
-                    ("ArrowDown", Some(index)) => (index + 1) % links.len(),
-                    (_, None) | (_, Some(0)) => links.len() - 1,
-                    (_, Some(index)) => index - 1,
-                };
-                let _ = links[index].focus();
-            }
-            _ => {}
-        }
-    };
+    });
+    let popup = Popup::new(PopupKind::Panel, "a").with_on_open(load);
+    let open = popup.open;
+    let shown = memo(move || open.get());
 
     let panel_id = format!("reports-{company_id}");
     let controls = {
@@ -85,15 +41,15 @@ pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView
     };
     let label = format!("Reports for {company_name}");
     view! {
-        <div class="popup" node_ref=container on:keydown=on_keydown>
+        <div class="popup" node_ref=popup.container on:keydown=move |event| popup.on_keydown(event)>
             <button
                 type="button"
                 class="icon-button"
-                node_ref=trigger
+                node_ref=popup.trigger
                 aria-label=label.clone()
                 aria-expanded=move || open.get().to_string()
                 aria-controls=controls
-                on:click=on_trigger_click
+                on:click=move |_| popup.toggle()
             >
                 <DownloadIcon />
             </button>
@@ -104,7 +60,7 @@ pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView
                     id=panel_id.clone()
                     role="group"
                     aria-label=label.clone()
-                    node_ref=panel
+                    node_ref=popup.panel
                 >
                     <p class="reports__heading">"Reports"</p>
                     {move || match reports.get() {

@@ -1,20 +1,17 @@
 //! The top bar's account menu: who is signed in, in which organization and role,
 //! the admin pages (for admins), and Sign out.
 //!
-//! The WAI-ARIA menu button pattern, as the rows' ⋮ menu: the trigger opens a
-//! `role="menu"` and focus moves to its first item; arrow keys, Home and End move
-//! between items; Escape or a click outside closes it and focus returns to the
-//! trigger; Tab closes it and moves on. Who is signed in is shown above the menu
-//! (not as menu items: nothing there can be chosen) and describes it.
+//! The WAI-ARIA menu button pattern, as the rows' ⋮ menu (the keyboard and closing are
+//! [`Popup`]'s). Who is signed in is shown above the menu (not as menu items: nothing
+//! there can be chosen) and describes it.
 
 use api_types::Session;
 use domain::Role;
-use leptos::{ev::KeyboardEvent, html, prelude::*, task::spawn_local};
+use leptos::{prelude::*, task::spawn_local};
 
-use super::popover::{close_on_outside_click, elements_in, focus};
+use super::popover::{MENU_ITEMS, Popup, PopupKind};
 use crate::{pages::admin::AdminSection, session::SessionContext};
 
-const ITEM_SELECTOR: &str = "[role=menuitem]";
 const MENU_ID: &str = "account-menu";
 
 /// How a role reads to a person.
@@ -31,52 +28,10 @@ pub fn UserMenu(session: Session) -> impl IntoView {
     let Session {
         user, organization, ..
     } = session;
-    let open = RwSignal::new(false);
+    let popup = Popup::new(PopupKind::Menu, MENU_ITEMS);
+    let open = popup.open;
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let container = NodeRef::<html::Div>::new();
-    let trigger = NodeRef::<html::Button>::new();
-    let menu = NodeRef::<html::Div>::new();
-    close_on_outside_click(container, trigger, open);
-
-    // `step` moves from the focused item: 0 to the first, -1 to the last (from
-    // nowhere), +1/-1 to the next/previous, wrapping.
-    let move_focus = move |step: isize, absolute: bool| {
-        let Some(menu) = menu.get_untracked() else {
-            return;
-        };
-        let items = elements_in(&menu, ITEM_SELECTOR);
-        let Some(last) = items.len().checked_sub(1) else {
-            return;
-        };
-        let active = document().active_element();
-        let current = items.iter().position(|item| {
-            let item: &web_sys::Element = item;
-            Some(item) == active.as_ref()
-        });
-        let index = match (absolute, current) {
-            (true, _) | (false, None) => {
-                if step < 0 {
-                    last
-                } else {
-                    0
-                }
-            }
-            (false, Some(index)) => {
-                let count = items.len() as isize;
-                ((index as isize + step).rem_euclid(count)) as usize
-            }
-        };
-        let _ = items[index].focus();
-    };
-    let open_at = move |step: isize| {
-        open.set(true);
-        request_animation_frame(move || move_focus(step, true));
-    };
-    let close_and_return = move || {
-        open.set(false);
-        focus(trigger);
-    };
     let sign_out = move || {
         busy.set(true);
         failure.set(None);
@@ -89,43 +44,6 @@ pub fn UserMenu(session: Session) -> impl IntoView {
         });
     };
 
-    let on_trigger_keydown = move |event: KeyboardEvent| match event.key().as_str() {
-        "ArrowDown" => {
-            event.prevent_default();
-            open_at(0);
-        }
-        "ArrowUp" => {
-            event.prevent_default();
-            open_at(-1);
-        }
-        "Escape" if open.get_untracked() => {
-            event.prevent_default();
-            open.set(false);
-        }
-        _ => {}
-    };
-    let on_menu_keydown = move |event: KeyboardEvent| {
-        let (step, absolute) = match event.key().as_str() {
-            "ArrowDown" => (1, false),
-            "ArrowUp" => (-1, false),
-            "Home" => (0, true),
-            "End" => (-1, true),
-            "Escape" => {
-                event.prevent_default();
-                event.stop_propagation();
-                close_and_return();
-                return;
-            }
-            "Tab" => {
-                open.set(false);
-                return;
-            }
-            _ => return,
-        };
-        event.prevent_default();
-        move_focus(step, absolute);
-    };
-
     let name = user.name;
     let initials = initials(&name);
     let label = format!("{name}: account");
@@ -135,18 +53,21 @@ pub fn UserMenu(session: Session) -> impl IntoView {
     let email = user.email;
     let organization = organization.name;
     view! {
-        <div class="usermenu popup" node_ref=container>
+        <div
+            class="usermenu popup"
+            node_ref=popup.container
+            on:keydown=move |event| popup.on_keydown(event)
+        >
             <span class="usermenu__org">{organization.clone()}</span>
             <button
                 type="button"
                 class="usermenu__trigger"
-                node_ref=trigger
+                node_ref=popup.trigger
                 aria-label=label.clone()
                 aria-haspopup="menu"
                 aria-expanded=move || open.get().to_string()
                 aria-controls=move || open.get().then_some(MENU_ID)
-                on:click=move |_| if open.get_untracked() { open.set(false) } else { open_at(0) }
-                on:keydown=on_trigger_keydown
+                on:click=move |_| popup.toggle()
             >
                 <span class="usermenu__avatar" aria-hidden="true">{initials}</span>
                 <span class="usermenu__name">{name.clone()}</span>
@@ -170,8 +91,7 @@ pub fn UserMenu(session: Session) -> impl IntoView {
                         id=MENU_ID
                         aria-label=label.clone()
                         aria-describedby="account-menu-who"
-                        node_ref=menu
-                        on:keydown=on_menu_keydown
+                        node_ref=popup.panel
                     >
                         {is_admin.then(|| {
                             AdminSection::ALL

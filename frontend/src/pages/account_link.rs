@@ -11,6 +11,7 @@ use crate::nav::use_location;
 use crate::reactive::effect;
 use crate::{
     api::{self, AccountLink, ApiError},
+    components::field::Field,
     session::{SIGN_IN, SessionContext},
 };
 
@@ -283,10 +284,16 @@ fn PasswordForm(
             organization.name
         )
     };
-    let error_of = move |pick: fn(&FieldErrors) -> Option<String>| move || errors.with(pick);
+    let error_of =
+        move |pick: fn(&FieldErrors) -> Option<String>| Signal::derive(move || errors.with(pick));
     let name_error = error_of(|errors| errors.name.clone());
     let password_error = error_of(|errors| errors.password.clone());
     let confirm_error = error_of(|errors| errors.confirm.clone());
+    let password_label = if invitation {
+        "Password"
+    } else {
+        "New password"
+    };
     view! {
         <div class="org">
             <span class="org__monogram" aria-hidden="true">
@@ -297,87 +304,48 @@ fn PasswordForm(
         <AuthHeading text=choose_title(link).to_owned() />
         <p class="auth__lead">{lead}</p>
         <form class="auth__form" novalidate=true on:submit=submit>
-            <div class="form__field">
-                <label class="field__label" for="account-email">"Email"</label>
-                <input
-                    id="account-email"
-                    class="field__input"
-                    type="email"
-                    name="username"
-                    autocomplete="username"
-                    readonly=true
-                    prop:value=email
-                />
-            </div>
+            <Field
+                id="account-email"
+                label="Email"
+                value=RwSignal::new(email)
+                input_type="email"
+                name="username"
+                autocomplete="username"
+                readonly=true
+            />
             {invitation.then(|| view! {
-                <div class="form__field">
-                    <label class="field__label" for="account-name">
-                        "Your name " <span class="form__optional">"(optional)"</span>
-                    </label>
-                    <input
-                        id="account-name"
-                        class="field__input"
-                        type="text"
-                        name="name"
-                        autocomplete="name"
-                        aria-invalid=move || name_error().is_some().then_some("true")
-                        aria-describedby=move || name_error().is_some().then_some("account-name-error")
-                        prop:value=name
-                        on:input=move |event| name.set(event_target_value(&event))
-                    />
-                    {move || name_error().map(|message| view! {
-                        <p class="form__error" id="account-name-error">{message}</p>
-                    })}
-                </div>
+                <Field
+                    id="account-name"
+                    label="Your name"
+                    optional=true
+                    value=name
+                    error=name_error
+                    name="name"
+                    autocomplete="name"
+                />
             })}
-            <div class="form__field">
-                <label class="field__label" for="account-password">
-                    {if invitation { "Password" } else { "New password" }}
-                </label>
-                <input
-                    id="account-password"
-                    class="field__input"
-                    type="password"
-                    name="password"
-                    autocomplete="new-password"
-                    minlength=MIN_PASSWORD_CHARS
-                    required=true
-                    aria-invalid=move || password_error().is_some().then_some("true")
-                    aria-describedby=move || {
-                        if password_error().is_some() {
-                            "account-password-hint account-password-error"
-                        } else {
-                            "account-password-hint"
-                        }
-                    }
-                    prop:value=password
-                    on:input=move |event| password.set(event_target_value(&event))
-                />
-                <p class="form__hint" id="account-password-hint">
-                    {format!("At least {MIN_PASSWORD_CHARS} characters. A few unrelated words make a strong one.")}
-                </p>
-                {move || password_error().map(|message| view! {
-                    <p class="form__error" id="account-password-error">{message}</p>
-                })}
-            </div>
-            <div class="form__field">
-                <label class="field__label" for="account-confirm">"Confirm password"</label>
-                <input
-                    id="account-confirm"
-                    class="field__input"
-                    type="password"
-                    name="confirm"
-                    autocomplete="new-password"
-                    required=true
-                    aria-invalid=move || confirm_error().is_some().then_some("true")
-                    aria-describedby=move || confirm_error().is_some().then_some("account-confirm-error")
-                    prop:value=confirm
-                    on:input=move |event| confirm.set(event_target_value(&event))
-                />
-                {move || confirm_error().map(|message| view! {
-                    <p class="form__error" id="account-confirm-error">{message}</p>
-                })}
-            </div>
+            <Field
+                id="account-password"
+                label=password_label
+                value=password
+                error=password_error
+                hint=format!("At least {MIN_PASSWORD_CHARS} characters. A few unrelated words make a strong one.")
+                input_type="password"
+                name="password"
+                autocomplete="new-password"
+                minlength=MIN_PASSWORD_CHARS
+                required=true
+            />
+            <Field
+                id="account-confirm"
+                label="Confirm password"
+                value=confirm
+                error=confirm_error
+                input_type="password"
+                name="confirm"
+                autocomplete="new-password"
+                required=true
+            />
             <div class="auth__alert-slot" role="alert">
                 {move || failure.get().map(|message| view! {
                     <div class="inline-alert">

@@ -9,7 +9,7 @@ use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 use crate::reactive::{effect, memo};
 use crate::{
     api::{self, SignInRefusal},
-    components::icons::BrandMark,
+    components::{field::Field, icons::BrandMark},
     session::{SIGN_IN, SessionContext, SessionState},
 };
 
@@ -108,6 +108,7 @@ fn SignInForm() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
+    let failed = Signal::derive(move || failure.with(Option::is_some));
 
     let submit = move |event: SubmitEvent| {
         event.prevent_default();
@@ -146,37 +147,27 @@ fn SignInForm() -> impl IntoView {
             </div>
         })}
         <form class="auth__form" novalidate=true on:submit=submit>
-            <div class="form__field">
-                <label class="field__label" for="sign-in-email">"Email"</label>
-                <input
-                    id="sign-in-email"
-                    class="field__input"
-                    type="email"
-                    name="email"
-                    autocomplete="username"
-                    spellcheck="false"
-                    required=true
-                    aria-invalid=move || failure.with(Option::is_some).then_some("true")
-                    aria-describedby=move || failure.with(Option::is_some).then_some("sign-in-error")
-                    prop:value=email
-                    on:input=move |event| email.set(event_target_value(&event))
-                />
-            </div>
-            <div class="form__field">
-                <label class="field__label" for="sign-in-password">"Password"</label>
-                <input
-                    id="sign-in-password"
-                    class="field__input"
-                    type="password"
-                    name="password"
-                    autocomplete="current-password"
-                    required=true
-                    aria-invalid=move || failure.with(Option::is_some).then_some("true")
-                    aria-describedby=move || failure.with(Option::is_some).then_some("sign-in-error")
-                    prop:value=password
-                    on:input=move |event| password.set(event_target_value(&event))
-                />
-            </div>
+            <Field
+                id="sign-in-email"
+                label="Email"
+                value=email
+                shared_error=("sign-in-error", failed)
+                input_type="email"
+                name="email"
+                autocomplete="username"
+                no_spellcheck=true
+                required=true
+            />
+            <Field
+                id="sign-in-password"
+                label="Password"
+                value=password
+                shared_error=("sign-in-error", failed)
+                input_type="password"
+                name="password"
+                autocomplete="current-password"
+                required=true
+            />
             <div class="auth__alert-slot" role="alert" id="sign-in-error">
                 {move || failure.get().map(|message| view! {
                     <div class="inline-alert">
@@ -225,6 +216,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
+    let failed = Signal::derive(move || failure.with(Option::is_some));
     let sent_to = RwSignal::new(None::<String>);
 
     let submit = move |event: SubmitEvent| {
@@ -286,22 +278,17 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                         "Enter the email address you sign in with, and we'll email you a link to choose a new password."
                     </p>
                     <form class="auth__form" novalidate=true on:submit=submit>
-                        <div class="form__field">
-                            <label class="field__label" for="reset-email">"Email"</label>
-                            <input
-                                id="reset-email"
-                                class="field__input"
-                                type="email"
-                                name="email"
-                                autocomplete="email"
-                                spellcheck="false"
-                                required=true
-                                aria-invalid=move || failure.with(Option::is_some).then_some("true")
-                                aria-describedby=move || failure.with(Option::is_some).then_some("reset-error")
-                                prop:value=email
-                                on:input=move |event| email.set(event_target_value(&event))
-                            />
-                        </div>
+                        <Field
+                            id="reset-email"
+                            label="Email"
+                            value=email
+                            shared_error=("reset-error", failed)
+                            input_type="email"
+                            name="email"
+                            autocomplete="email"
+                            no_spellcheck=true
+                            required=true
+                        />
                         <div class="auth__alert-slot" role="alert" id="reset-error">
                             {move || failure.get().map(|message| view! {
                                 <div class="inline-alert">

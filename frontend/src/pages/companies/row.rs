@@ -1,0 +1,117 @@
+//! One company's row: its details, status, reports and ⋮ menu.
+
+use domain::DataType;
+use leptos::prelude::*;
+
+use super::selection::Selection;
+use crate::components::{
+    actions_menu::{ActionsMenu, MenuAction},
+    reports_menu::ReportsMenu,
+    status::StatusCell,
+};
+use crate::live_status::CompanyRow;
+
+/// What the ⋮ menu of a row can do; the page owns the doing.
+#[derive(Clone, Copy)]
+pub(super) struct RowActions {
+    pub refresh: Callback<CompanyRow>,
+    pub request_information: Callback<CompanyRow>,
+    pub copy_link: Callback<CompanyRow>,
+    pub edit: Callback<CompanyRow>,
+    pub delete: Callback<CompanyRow>,
+}
+
+#[component]
+pub(super) fn CompanyRowView(
+    row: CompanyRow,
+    actions: RowActions,
+    selection: Selection,
+    rows: RwSignal<Vec<CompanyRow>>,
+) -> impl IntoView {
+    let company = &row.company;
+    let id = company.id;
+    let item = |label: &'static str, action: Callback<CompanyRow>| MenuAction {
+        label,
+        on_select: Callback::new({
+            let row = row.clone();
+            move |()| action.run(row.clone())
+        }),
+    };
+    let actions = vec![
+        item("Refresh data", actions.refresh),
+        item("Request information", actions.request_information),
+        item("Copy link", actions.copy_link),
+        item("Edit company details", actions.edit),
+        item("Delete company", actions.delete),
+    ];
+    let company_href = format!("/companies/{}", company.id);
+    let company_name = company.name.clone();
+    view! {
+        <tr>
+            <td class="table__select">
+                <input
+                    type="checkbox"
+                    class="checkbox"
+                    aria-label=format!("Select {}", company.name)
+                    prop:checked=move || selection.contains(id)
+                    on:change=move |event| selection.set(id, event_target_checked(&event), rows)
+                />
+            </td>
+            <td>
+                <div class="company">
+                    <a href=company_href class="company__name">
+                        {company_name}
+                    </a>
+                </div>
+            </td>
+            <td>
+                <div class="contact">
+                    <span class="contact__name">{company.contact.name.clone()}</span>
+                    <a class="contact__email" href=format!("mailto:{}", company.contact.email)>
+                        {company.contact.email.clone()}
+                    </a>
+                </div>
+            </td>
+            <td>
+                {if company.assignees.is_empty() {
+                    view! { <span class="muted">"Nobody"</span> }.into_any()
+                } else {
+                    company
+                        .assignees
+                        .iter()
+                        .map(|user| user.name.clone())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                        .into_any()
+                }}
+            </td>
+            <td>
+                <ul class="tags">
+                    {company
+                        .data_types
+                        .iter()
+                        .map(|data_type: &DataType| view! { <li class="tag">{data_type.label()}</li> })
+                        .collect_view()}
+                </ul>
+                {company.stale.then(|| view! {
+                    <span class="stale" title="The data is older than the organization's freshness limit">
+                        "Data out of date"
+                    </span>
+                })}
+            </td>
+            <td>
+                <StatusCell status=row.live.clone() />
+            </td>
+            <td>
+                <ReportsMenu company_id=company.id company_name=company.name.clone() />
+            </td>
+            <td class="table__actions">
+                <ActionsMenu
+                    company_name=company.name.clone()
+                    menu_id=format!("actions-{}", company.id)
+                    actions
+                />
+            </td>
+        </tr>
+    }
+}
