@@ -37,8 +37,6 @@ use crate::{error::ApiError, secrets, startup::AppState};
 
 pub const SESSION_COOKIE: &str = "spendlens_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Every API key starts with this, so a leaked one is easy to recognise.
-pub const API_KEY_PREFIX: &str = "slk_";
 
 /// How sessions and limits behave (from configuration).
 #[derive(Debug, Clone)]
@@ -387,7 +385,7 @@ async fn identify(req: &HttpRequest, state: &AppState) -> Result<Identified, Api
             .strip_prefix("Bearer ")
             .or_else(|| authorization.strip_prefix("bearer "))
             .map(str::trim)
-            .filter(|k| k.starts_with(API_KEY_PREFIX))
+            .filter(|k| k.starts_with(secrets::API_KEY_PREFIX))
             .ok_or_else(|| unauthorized("Send an API key as `Authorization: Bearer slk_…`."))?;
         let hash = secrets::token_hash(key);
         let key = match state.keys.get(&hash) {

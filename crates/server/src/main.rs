@@ -616,7 +616,7 @@ async fn api_key_create(database: DatabaseArgs, org: String, name: String) -> an
         .await?
         .ok_or_else(|| anyhow::anyhow!("no organization with the slug {org:?}"))?;
     let org_id = domain::OrganizationId::from_uuid(organization.id);
-    let (key, prefix) = server::routes::api_keys::new_api_key();
+    let (key, prefix) = server::secrets::new_api_key();
     let stored = store
         .create_api_key(
             org_id,
