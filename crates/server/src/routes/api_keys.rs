@@ -7,7 +7,7 @@ use domain::ContactName;
 use store::AuditRecord;
 use uuid::Uuid;
 
-use crate::{auth::Admin, error::ApiError, extract::Json, secrets, startup::AppState, views};
+use crate::{auth::Admin, error::ApiError, extract::Json, secrets, state::AppState, views};
 
 /// The organization's API keys (admins only), newest first.
 #[utoipa::path(
