@@ -1,6 +1,6 @@
-//! Building and running the server: database, organization, worker, HTTP.
+//! Building and running the server: database, organization, in-process workers, HTTP.
 
-use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::TcpListener, path::PathBuf, sync::Arc};
 
 use actix_web::{
     App, HttpResponse, HttpServer,
@@ -9,12 +9,11 @@ use actix_web::{
     web,
 };
 use domain::OrganizationId;
-use mail::{MailConfig, MailWorker, Transport};
-use outbox::{OutboxConfig, OutboxWorker};
+use mail::{MailConfig, Transport};
+use outbox::OutboxConfig;
 use providers::{HttpConfig, HttpProvider, SandboxConfig, SandboxProvider};
-use refresh::{DatabasePacer, Providers, Worker, WorkerConfig};
+use refresh::{DatabasePacer, Providers, WorkerConfig};
 use store::{RateLimit, Store};
-use tokio::sync::watch;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
@@ -29,9 +28,10 @@ use crate::{
     request_scope, routes, spa,
     state::AppState,
     status_cache,
+    workers::{WorkerSettings, Workers, spawn_workers},
 };
 
-/// Everything `serve` needs, from flags and environment (see `main.rs`).
+/// Everything `serve` needs, from flags and environment (see `cli.rs`).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
@@ -129,7 +129,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, Organization
 pub struct Application {
     port: u16,
     server: Server,
-    workers: Option<(watch::Sender<bool>, Vec<tokio::task::JoinHandle<()>>)>,
+    workers: Option<Workers>,
 }
 
 impl Application {
@@ -151,25 +151,21 @@ impl Application {
             Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
         let outbox = transport.is_outbox();
         let workers = if settings.run_worker {
-            let mail = MailWorker::new(store.clone(), transport, settings.mail.clone());
-            let outbox = OutboxWorker::new(
-                store.clone(),
-                OutboxConfig {
+            let workers = WorkerSettings {
+                refresh: settings.worker.clone(),
+                mail: settings.mail.clone(),
+                outbox: OutboxConfig {
                     mail_from: settings.mail_from.clone(),
                     public_url: Some(settings.public_url.clone()),
                     ..settings.outbox.clone()
                 },
-            )?
-            .with_mail_waker(mail.waker());
-            Some((
-                Arc::new(Worker::new(
-                    store.clone(),
-                    providers.clone(),
-                    settings.worker.clone(),
-                )),
-                Arc::new(mail),
-                Arc::new(outbox),
-            ))
+            };
+            Some(spawn_workers(
+                &store,
+                providers.clone(),
+                transport,
+                workers,
+            )?)
         } else {
             None
         };
@@ -178,9 +174,9 @@ impl Application {
         let (statuses, status_listener) = status_cache::spawn(&store);
         let state = web::Data::new(AppState {
             store,
-            waker: workers.as_ref().map(|(w, _, _)| w.waker()),
-            mail_waker: workers.as_ref().map(|(_, m, _)| m.waker()),
-            outbox_waker: workers.as_ref().map(|(_, _, o)| o.waker()),
+            waker: workers.as_ref().map(|w| w.refresh_waker.clone()),
+            mail_waker: workers.as_ref().map(|w| w.mail_waker.clone()),
+            outbox_waker: workers.as_ref().map(|w| w.outbox_waker.clone()),
             webhooks_allow_private: settings.outbox.sender.allow_private,
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
             mail_from: settings.mail_from.clone(),
@@ -235,15 +231,6 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        let workers = workers.map(|(refresh, mail, outbox)| {
-            let (stop, stopped) = watch::channel(false);
-            let handles = vec![
-                tokio::spawn(refresh.run(stopped.clone(), Duration::from_secs(20))),
-                tokio::spawn(mail.run(stopped.clone())),
-                tokio::spawn(outbox.run(stopped)),
-            ];
-            (stop, handles)
-        });
         Ok(Self {
             port,
             server,
@@ -258,11 +245,10 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then stops the worker gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
-        if let Some((stop, handles)) = self.workers {
-            let _ = stop.send(true);
-            for handle in handles {
-                let _ = handle.await;
-            }
+        if let Some(workers) = self.workers
+            && let Err(err) = workers.stop().await
+        {
+            tracing::error!(error = %err, "a worker did not stop cleanly");
         }
         result.map_err(Into::into)
     }
