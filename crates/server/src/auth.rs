@@ -7,38 +7,29 @@
 //! organization; [`Tenant`] hands handlers that organization, so every store query is
 //! scoped to it, and [`Admin`] refuses other roles with 403.
 //!
-//! Each caller is rate-limited (governor, per process): 429 with `Retry-After`, and the
-//! `RateLimit-*` headers on every authenticated answer.
+//! Each caller is rate-limited ([`crate::rate_limit`]); the organization's transaction
+//! opened here is ended by [`crate::request_scope`].
 
-use std::{future::Future, num::NonZeroU32, pin::Pin, sync::Arc, time::Duration};
+use std::{future::Future, pin::Pin};
 
 use actix_web::{
     FromRequest, HttpMessage, HttpRequest,
     cookie::{Cookie, SameSite, time::Duration as CookieDuration},
-    dev::{Payload, ServiceRequest, ServiceResponse},
+    dev::Payload,
     http::{Method, header},
-    middleware::Next,
     web,
 };
 use domain::{OrganizationId, Role, UserId};
-use governor::{
-    Quota, RateLimiter,
-    clock::{Clock, DefaultClock},
-    middleware::StateInformationMiddleware,
-    state::keyed::DefaultKeyedStateStore,
-};
 use store::{
     AuditActor, AuditRecord, Store,
     entities::{api_keys, users},
 };
 use uuid::Uuid;
 
-use crate::{error::ApiError, secrets, startup::AppState};
+use crate::{error::ApiError, secrets, state::AppState};
 
 pub const SESSION_COOKIE: &str = "spendlens_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-/// Every API key starts with this, so a leaked one is easy to recognise.
-pub const API_KEY_PREFIX: &str = "slk_";
 
 /// How sessions and limits behave (from configuration).
 #[derive(Debug, Clone)]
@@ -67,124 +58,6 @@ impl Default for AuthSettings {
     }
 }
 
-type Limiter =
-    RateLimiter<String, DefaultKeyedStateStore<String>, DefaultClock, StateInformationMiddleware>;
-
-/// The per-caller request limiter.
-pub struct CallerLimits {
-    limiter: Limiter,
-    per_minute: u32,
-}
-
-impl CallerLimits {
-    pub fn new(per_minute: u32) -> Self {
-        let per_minute = per_minute.max(1);
-        let quota = Quota::per_minute(NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN));
-        Self {
-            limiter: RateLimiter::keyed(quota).with_middleware::<StateInformationMiddleware>(),
-            per_minute,
-        }
-    }
-
-    fn check(&self, key: String) -> Result<RateLimitState, ApiError> {
-        match self.limiter.check_key(&key) {
-            Ok(snapshot) => Ok(RateLimitState {
-                limit: self.per_minute,
-                remaining: snapshot.remaining_burst_capacity(),
-            }),
-            Err(not_until) => {
-                let wait = not_until.wait_time_from(DefaultClock::default().now());
-                Err(ApiError::TooManyRequests {
-                    retry_after: wait.as_secs().max(1),
-                    detail: format!(
-                        "More than {} requests a minute. Slow down and try again in {} s.",
-                        self.per_minute,
-                        wait.as_secs().max(1)
-                    ),
-                })
-            }
-        }
-    }
-
-    /// Forgets callers idle long enough to be back at a full bucket.
-    pub fn forget_idle(&self) {
-        self.limiter.retain_recent();
-    }
-}
-
-/// API keys recently found valid, by hash, for a few seconds: an integrator's every
-/// request would otherwise read `api_keys`. Revoking a key drops it here at once; other
-/// replicas stop accepting it within [`KeyCache::TTL`].
-#[derive(Default)]
-pub struct KeyCache {
-    keys:
-        std::sync::Mutex<std::collections::HashMap<String, (api_keys::Model, std::time::Instant)>>,
-}
-
-impl KeyCache {
-    pub const TTL: Duration = Duration::from_secs(5);
-    /// Entries kept at most (a flood of distinct keys cannot grow it without bound).
-    const CAPACITY: usize = 10_000;
-
-    fn get(&self, hash: &str) -> Option<api_keys::Model> {
-        let keys = self.keys.lock().ok()?;
-        let (key, at) = keys.get(hash)?;
-        (at.elapsed() < Self::TTL).then(|| key.clone())
-    }
-
-    fn put(&self, hash: String, key: api_keys::Model) {
-        if let Ok(mut keys) = self.keys.lock() {
-            if keys.len() >= Self::CAPACITY {
-                keys.retain(|_, (_, at)| at.elapsed() < Self::TTL);
-            }
-            if keys.len() < Self::CAPACITY {
-                keys.insert(hash, (key, std::time::Instant::now()));
-            }
-        }
-    }
-
-    /// Forgets a key at once (it was revoked).
-    pub fn forget(&self, hash: &str) {
-        if let Ok(mut keys) = self.keys.lock() {
-            keys.remove(hash);
-        }
-    }
-}
-
-/// What the `RateLimit-*` headers of an answer say.
-#[derive(Debug, Clone, Copy)]
-struct RateLimitState {
-    limit: u32,
-    remaining: u32,
-}
-
-/// Adds `RateLimit-Limit`, `RateLimit-Remaining` and `RateLimit-Reset` to answers of
-/// authenticated requests.
-pub async fn rate_limit_headers(
-    req: ServiceRequest,
-    next: Next<impl actix_web::body::MessageBody>,
-) -> Result<ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
-    let mut res = next.call(req).await?;
-    let state = res.request().extensions().get::<RateLimitState>().copied();
-    if let Some(state) = state {
-        let headers = res.headers_mut();
-        headers.insert(
-            header::HeaderName::from_static("ratelimit-limit"),
-            header::HeaderValue::from(state.limit),
-        );
-        headers.insert(
-            header::HeaderName::from_static("ratelimit-remaining"),
-            header::HeaderValue::from(state.remaining),
-        );
-        // The bucket refills fully within the minute.
-        headers.insert(
-            header::HeaderName::from_static("ratelimit-reset"),
-            header::HeaderValue::from(60u32),
-        );
-    }
-    Ok(res)
-}
-
 /// Who is calling.
 #[derive(Debug, Clone)]
 pub enum Principal {
@@ -206,69 +79,9 @@ pub struct Caller {
     pub principal: Principal,
     pub ip: Option<String>,
     /// The store acting for `organization` alone: on PostgreSQL one transaction with
-    /// row-level security set to it, committed by [`end_scope`] after the handler.
+    /// row-level security set to it, committed by
+    /// [`end_scope`](crate::request_scope::end_scope) after the handler.
     pub store: Store,
-}
-
-/// The request's organization-scoped store, for [`end_scope`].
-struct Scope(Store);
-
-/// Ends the transaction of an authenticated request's scoped store: commits it unless
-/// the answer is a 5xx (then rolls it back). A commit that fails turns the answer into
-/// a 500 problem, since what the answer reports did not happen.
-pub async fn end_scope(
-    req: ServiceRequest,
-    next: Next<impl actix_web::body::MessageBody>,
-) -> Result<
-    ServiceResponse<actix_web::body::EitherBody<impl actix_web::body::MessageBody>>,
-    actix_web::Error,
-> {
-    let res = next.call(req).await?;
-    let (organization, scope) = {
-        let mut extensions = res.request().extensions_mut();
-        // The cached caller holds a copy of the scoped store: drop it first.
-        let caller = extensions.remove::<Caller>();
-        (caller.map(|c| c.organization), extensions.remove::<Scope>())
-    };
-    let Some(Scope(store)) = scope else {
-        return Ok(res.map_into_left_body());
-    };
-    let commit = !res.status().is_server_error();
-    match store.end_scope(commit).await {
-        Ok(()) => {
-            // What the handler queued is visible only now: wake the in-process workers
-            // (the handler's own wake-ups may have come too early for them).
-            let changed = !matches!(
-                *res.request().method(),
-                Method::GET | Method::HEAD | Method::OPTIONS
-            );
-            if commit
-                && changed
-                && let Some(state) = res.request().app_data::<web::Data<AppState>>()
-            {
-                // This process's own polls see the change at once; the others (and
-                // this one again) hear of it from the database's notification.
-                if let Some(organization) = organization {
-                    state.statuses.changed(Some(organization));
-                }
-                state.wake_workers();
-                state.wake_mail();
-                state.wake_outbox();
-            }
-            Ok(res.map_into_left_body())
-        }
-        Err(err) => {
-            tracing::error!(error = %err, commit, "cannot end the request's transaction");
-            if !commit {
-                return Ok(res.map_into_left_body());
-            }
-            let (req, _) = res.into_parts();
-            let answer = actix_web::ResponseError::error_response(&ApiError::Internal(
-                anyhow::anyhow!("cannot commit the request's transaction: {err}"),
-            ));
-            Ok(ServiceResponse::new(req, answer).map_into_right_body())
-        }
-    }
 }
 
 impl Caller {
@@ -368,7 +181,6 @@ async fn authenticate(req: HttpRequest) -> Result<Caller, ApiError> {
         principal,
     } = identify(&req, &state).await?;
     let store = state.store.scoped(organization).await?;
-    req.extensions_mut().insert(Scope(store.clone()));
     Ok(Caller {
         organization,
         principal,
@@ -391,7 +203,7 @@ async fn identify(req: &HttpRequest, state: &AppState) -> Result<Identified, Api
             .strip_prefix("Bearer ")
             .or_else(|| authorization.strip_prefix("bearer "))
             .map(str::trim)
-            .filter(|k| k.starts_with(API_KEY_PREFIX))
+            .filter(|k| k.starts_with(secrets::API_KEY_PREFIX))
             .ok_or_else(|| unauthorized("Send an API key as `Authorization: Bearer slk_…`."))?;
         let hash = secrets::token_hash(key);
         let key = match state.keys.get(&hash) {
@@ -570,14 +382,4 @@ pub fn cleared_cookie(settings: &AuthSettings) -> Cookie<'static> {
     let mut cookie = session_cookie("", settings);
     cookie.make_removal();
     cookie
-}
-
-/// Forgets idle callers' rate-limit state now and then, so memory stays bounded.
-pub fn spawn_limit_sweeper(limits: Arc<CallerLimits>) {
-    tokio::spawn(async move {
-        loop {
-            tokio::time::sleep(Duration::from_secs(60)).await;
-            limits.forget_idle();
-        }
-    });
 }

@@ -14,7 +14,7 @@ use actix_web::{
 use sha2::{Digest, Sha256};
 use store::{IdempotencyBegin, StoredResponse};
 
-use crate::{auth::Tenant, error::ApiError, startup::AppState};
+use crate::{auth::Tenant, error::ApiError, state::AppState};
 
 pub const HEADER: &str = "Idempotency-Key";
 

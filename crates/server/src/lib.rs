@@ -1,5 +1,5 @@
 //! The `spendlens` server: HTTP API, OpenAPI document, SPA hosting and the
-//! in-process refresh worker, wired together.
+//! background workers, wired together.
 //!
 //! Architecture invariant: only this crate knows HTTP. Handlers parse requests into
 //! domain types, call the store, and map results to `api-types`; every failure goes
@@ -12,13 +12,19 @@ pub mod error;
 pub mod extract;
 pub mod fallback;
 pub mod idempotency;
+pub mod key_cache;
 pub mod metrics;
 pub mod openapi;
+pub mod provisioning;
+pub mod rate_limit;
+pub mod request_scope;
 pub mod routes;
 pub mod secrets;
 pub mod spa;
 pub mod startup;
+pub mod state;
 pub mod status_cache;
 #[cfg(test)]
 mod status_trigger_columns;
 pub mod views;
+pub mod workers;

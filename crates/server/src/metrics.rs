@@ -19,7 +19,7 @@ use prometheus::{
     TextEncoder,
 };
 
-use crate::{error::ApiError, startup::AppState};
+use crate::{error::ApiError, state::AppState};
 
 pub struct Metrics {
     registry: Registry,

@@ -8,11 +8,21 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 
+/// Every API key starts with this, so a leaked one is easy to recognise.
+pub const API_KEY_PREFIX: &str = "slk_";
+
 /// 256 random bits, URL-safe: 43 characters.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A new API key and its prefix (shown in lists): `slk_` and 256 random bits.
+pub fn new_api_key() -> (String, String) {
+    let key = format!("{API_KEY_PREFIX}{}", new_token());
+    let prefix = key.chars().take(API_KEY_PREFIX.len() + 6).collect();
+    (key, prefix)
 }
 
 /// What is stored instead of a token: its SHA-256, hex. A 256-bit random token needs

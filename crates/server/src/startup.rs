@@ -1,6 +1,6 @@
-//! Building and running the server: database, organization, worker, HTTP.
+//! Building and running the server: database, organization, in-process workers, HTTP.
 
-use std::{net::TcpListener, path::PathBuf, sync::Arc, time::Duration};
+use std::{net::TcpListener, path::PathBuf, sync::Arc};
 
 use actix_web::{
     App, HttpResponse, HttpServer,
@@ -9,26 +9,29 @@ use actix_web::{
     web,
 };
 use domain::OrganizationId;
-use mail::{MailConfig, MailWorker, Transport};
-use outbox::{OutboxConfig, OutboxWorker};
+use mail::{MailConfig, Transport};
+use outbox::OutboxConfig;
 use providers::{HttpConfig, HttpProvider, SandboxConfig, SandboxProvider};
-use refresh::{DatabasePacer, Providers, Worker, WorkerConfig};
+use refresh::{DatabasePacer, Providers, WorkerConfig};
 use store::{RateLimit, Store};
-use tokio::sync::{Notify, watch};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::{self, AuthSettings, CallerLimits},
+    auth::AuthSettings,
     demo, error, extract, fallback,
     fallback::KnownRoutes,
-    metrics, openapi, routes, spa,
-    status_cache::{self, StatusCache},
-    views,
+    key_cache::KeyCache,
+    metrics, openapi,
+    rate_limit::{self, CallerLimits},
+    request_scope, routes, spa,
+    state::AppState,
+    status_cache,
+    workers::{WorkerSettings, Workers, spawn_workers},
 };
 
-/// Everything `serve` needs, from flags and environment (see `main.rs`).
+/// Everything `serve` needs, from flags and environment (see `cli.rs`).
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub database_url: String,
@@ -68,76 +71,6 @@ pub struct Settings {
     /// Webhooks and notifications: retries, the SSRF guard, retention. Its `mail_from`
     /// and `public_url` are taken from the settings above.
     pub outbox: OutboxConfig,
-}
-
-/// What handlers share.
-pub struct AppState {
-    pub store: Store,
-    /// Wakes the in-process worker after an enqueue; `None` with `--no-worker`.
-    pub waker: Option<Arc<Notify>>,
-    /// Wakes the in-process mail worker after an email is queued.
-    pub mail_waker: Option<Arc<Notify>>,
-    /// Wakes the in-process outbox worker after a webhook delivery is queued.
-    pub outbox_waker: Option<Arc<Notify>>,
-    /// Webhook endpoints may be on private, loopback and link-local addresses
-    /// (`SPENDLENS_WEBHOOKS_ALLOW_PRIVATE`).
-    pub webhooks_allow_private: bool,
-    pub public_url: String,
-    pub mail_from: String,
-    pub link_ttl: chrono::Duration,
-    /// Emails go to a local outbox (no SMTP server configured).
-    pub outbox: bool,
-    /// The platforms a customer can connect (the configured providers).
-    pub platforms: Vec<&'static str>,
-    /// Data older than this is flagged `stale`.
-    pub stale_after: chrono::Duration,
-    pub auth: AuthSettings,
-    /// Requests per minute per caller.
-    pub limits: Arc<CallerLimits>,
-    pub metrics: Arc<metrics::Metrics>,
-    /// API keys found valid in the last few seconds.
-    pub keys: auth::KeyCache,
-    /// Unchanged answers of the status poll (PostgreSQL).
-    pub statuses: Arc<StatusCache>,
-    /// Follows the database's status notifications for `statuses`.
-    pub _status_listener: status_cache::Listening,
-}
-
-impl AppState {
-    /// Appends to the audit log through `store` — the request's scoped store, so the
-    /// entry commits with the change it records. The change stands even if this fails;
-    /// the failure is logged as an error for operators.
-    pub async fn audit(&self, store: &Store, record: store::AuditRecord) {
-        let action = record.action;
-        if let Err(err) = store.record_audit(record).await {
-            tracing::error!(action, error = %err, "cannot write the audit log");
-        }
-    }
-
-    pub fn freshness(&self) -> views::Freshness {
-        views::Freshness {
-            max_age: self.stale_after,
-            now: self.store.now(),
-        }
-    }
-
-    pub fn wake_workers(&self) {
-        if let Some(waker) = &self.waker {
-            waker.notify_one();
-        }
-    }
-
-    pub fn wake_mail(&self) {
-        if let Some(waker) = &self.mail_waker {
-            waker.notify_one();
-        }
-    }
-
-    pub fn wake_outbox(&self) {
-        if let Some(waker) = &self.outbox_waker {
-            waker.notify_one();
-        }
-    }
 }
 
 /// The `http` upstream's settings, and the rate limit every process shares for it.
@@ -196,7 +129,7 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, Organization
 pub struct Application {
     port: u16,
     server: Server,
-    workers: Option<(watch::Sender<bool>, Vec<tokio::task::JoinHandle<()>>)>,
+    workers: Option<Workers>,
 }
 
 impl Application {
@@ -218,36 +151,32 @@ impl Application {
             Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
         let outbox = transport.is_outbox();
         let workers = if settings.run_worker {
-            let mail = MailWorker::new(store.clone(), transport, settings.mail.clone());
-            let outbox = OutboxWorker::new(
-                store.clone(),
-                OutboxConfig {
+            let workers = WorkerSettings {
+                refresh: settings.worker.clone(),
+                mail: settings.mail.clone(),
+                outbox: OutboxConfig {
                     mail_from: settings.mail_from.clone(),
                     public_url: Some(settings.public_url.clone()),
                     ..settings.outbox.clone()
                 },
-            )?
-            .with_mail_waker(mail.waker());
-            Some((
-                Arc::new(Worker::new(
-                    store.clone(),
-                    providers.clone(),
-                    settings.worker.clone(),
-                )),
-                Arc::new(mail),
-                Arc::new(outbox),
-            ))
+            };
+            Some(spawn_workers(
+                &store,
+                providers.clone(),
+                transport,
+                workers,
+            )?)
         } else {
             None
         };
         let limits = Arc::new(CallerLimits::new(settings.auth.requests_per_minute));
-        auth::spawn_limit_sweeper(limits.clone());
+        rate_limit::spawn_limit_sweeper(limits.clone());
         let (statuses, status_listener) = status_cache::spawn(&store);
         let state = web::Data::new(AppState {
             store,
-            waker: workers.as_ref().map(|(w, _, _)| w.waker()),
-            mail_waker: workers.as_ref().map(|(_, m, _)| m.waker()),
-            outbox_waker: workers.as_ref().map(|(_, _, o)| o.waker()),
+            waker: workers.as_ref().map(|w| w.refresh_waker.clone()),
+            mail_waker: workers.as_ref().map(|w| w.mail_waker.clone()),
+            outbox_waker: workers.as_ref().map(|w| w.outbox_waker.clone()),
             webhooks_allow_private: settings.outbox.sender.allow_private,
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
             mail_from: settings.mail_from.clone(),
@@ -258,7 +187,7 @@ impl Application {
             auth: settings.auth.clone(),
             limits,
             metrics: Arc::new(metrics::Metrics::new()),
-            keys: auth::KeyCache::default(),
+            keys: KeyCache::default(),
             statuses,
             _status_listener: status_listener,
         });
@@ -293,8 +222,8 @@ impl Application {
                 .service(spa::service(&static_dir))
                 // Innermost: the request's organization transaction ends as soon as the
                 // handler has answered.
-                .wrap(from_fn(auth::end_scope))
-                .wrap(from_fn(auth::rate_limit_headers))
+                .wrap(from_fn(request_scope::end_scope))
+                .wrap(from_fn(rate_limit::rate_limit_headers))
                 .wrap(from_fn(metrics::track))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
                 .wrap(TracingLogger::default())
@@ -302,15 +231,6 @@ impl Application {
         .listen(listener)?
         .shutdown_timeout(30)
         .run();
-        let workers = workers.map(|(refresh, mail, outbox)| {
-            let (stop, stopped) = watch::channel(false);
-            let handles = vec![
-                tokio::spawn(refresh.run(stopped.clone(), Duration::from_secs(20))),
-                tokio::spawn(mail.run(stopped.clone())),
-                tokio::spawn(outbox.run(stopped)),
-            ];
-            (stop, handles)
-        });
         Ok(Self {
             port,
             server,
@@ -325,11 +245,10 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then stops the worker gracefully.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         let result = self.server.await;
-        if let Some((stop, handles)) = self.workers {
-            let _ = stop.send(true);
-            for handle in handles {
-                let _ = handle.await;
-            }
+        if let Some(workers) = self.workers
+            && let Err(err) = workers.stop().await
+        {
+            tracing::error!(error = %err, "a worker did not stop cleanly");
         }
         result.map_err(Into::into)
     }

@@ -16,7 +16,7 @@
 //!   that died without a word.
 //!
 //! A write this process answers marks its organization changed as soon as it commits
-//! (`auth::end_scope`), so the caller's next poll here never waits for the
+//! (`request_scope::end_scope`), so the caller's next poll here never waits for the
 //! notification. On SQLite nothing is kept: every poll reads the database.
 
 use std::{

@@ -17,7 +17,7 @@ use crate::{
     error::ApiError,
     extract::Json,
     secrets,
-    startup::AppState,
+    state::AppState,
     views,
 };
 

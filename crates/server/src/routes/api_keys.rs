@@ -7,21 +7,7 @@ use domain::{AuditAction, ContactName};
 use store::AuditRecord;
 use uuid::Uuid;
 
-use crate::{
-    auth::{API_KEY_PREFIX, Admin},
-    error::ApiError,
-    extract::Json,
-    secrets,
-    startup::AppState,
-    views,
-};
-
-/// A new key's secret: the prefix and 256 random bits.
-pub fn new_api_key() -> (String, String) {
-    let key = format!("{API_KEY_PREFIX}{}", secrets::new_token());
-    let prefix = key.chars().take(API_KEY_PREFIX.len() + 6).collect();
-    (key, prefix)
-}
+use crate::{auth::Admin, error::ApiError, extract::Json, secrets, state::AppState, views};
 
 /// The organization's API keys (admins only), newest first.
 #[utoipa::path(
@@ -63,7 +49,7 @@ pub async fn create(admin: Admin, body: Json<NewApiKey>) -> Result<HttpResponse,
     let Admin(caller) = admin;
     let name =
         ContactName::parse(&body.0.name).map_err(|e| ApiError::field("name", e.to_string()))?;
-    let (key, prefix) = new_api_key();
+    let (key, prefix) = secrets::new_api_key();
     let stored = caller
         .store
         .create_api_key(

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::{
     error::ApiError,
     extract::{Json, Tenant},
-    startup::AppState,
+    state::AppState,
 };
 
 /// The most companies one batch refreshes by filter.

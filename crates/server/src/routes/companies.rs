@@ -15,7 +15,7 @@ use crate::{
     error::ApiError,
     extract::{Json, Tenant},
     idempotency::{self, Answer, IdempotencyKey},
-    startup::AppState,
+    state::AppState,
     views,
 };
 

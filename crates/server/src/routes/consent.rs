@@ -8,7 +8,7 @@ use api_types::{
 use domain::AuditAction;
 use store::{ConsentRefused, ConsentView};
 
-use crate::{error::ApiError, extract::Json, secrets::token_hash, startup::AppState};
+use crate::{error::ApiError, extract::Json, secrets::token_hash, state::AppState};
 
 /// The token as it appears in the link: 43 URL-safe base64 characters.
 fn parse_token(token: &str) -> Result<&str, ApiError> {

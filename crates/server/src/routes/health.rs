@@ -3,7 +3,7 @@
 use actix_web::{get, web};
 use api_types::{Health, Problem, QueueHealth, Readiness};
 
-use crate::{error::ApiError, startup::AppState};
+use crate::{error::ApiError, state::AppState};
 
 /// Liveness: the process is up and serving HTTP.
 #[utoipa::path(

@@ -13,7 +13,7 @@ use crate::{
     error::ApiError,
     extract::{Json, Tenant},
     secrets::{new_token, token_hash},
-    startup::AppState,
+    state::AppState,
 };
 
 /// Ask the company's contact for access to its accounting data.

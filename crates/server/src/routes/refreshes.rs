@@ -9,7 +9,7 @@ use crate::{
     error::ApiError,
     extract::Tenant,
     idempotency::{self, Answer, IdempotencyKey},
-    startup::AppState,
+    state::AppState,
     views,
 };
 

@@ -10,7 +10,7 @@ use api_types::{
 use chrono::{DateTime, Utc};
 use domain::{AuditAction, CompanyId, ReportKind};
 
-use crate::{error::ApiError, extract::Tenant, startup::AppState};
+use crate::{error::ApiError, extract::Tenant, state::AppState};
 
 /// List a company's reports, each with the time its data was last fetched. The spend
 /// analysis and the accounts payable ageing are made from the stored spend detail and

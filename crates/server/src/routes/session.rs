@@ -11,7 +11,7 @@ use crate::{
     extract::Json,
     routes::accounts,
     secrets,
-    startup::AppState,
+    state::AppState,
     views,
 };
 

@@ -5,7 +5,7 @@ use api_types::{CompanyStatusList, CompanyStatusQuery, Problem};
 use domain::{CompanyId, OrganizationId};
 use sha2::{Digest, Sha256};
 
-use crate::{auth::Identified, error::ApiError, startup::AppState, status_cache::Answer, views};
+use crate::{auth::Identified, error::ApiError, state::AppState, status_cache::Answer, views};
 
 const MAX_IDS: usize = 200;
 

@@ -15,7 +15,7 @@ use webhooks::{
     ssrf::{check_endpoint_url, parse_endpoint_url},
 };
 
-use crate::{auth::Admin, error::ApiError, extract::Json, startup::AppState, views};
+use crate::{auth::Admin, error::ApiError, extract::Json, state::AppState, views};
 
 /// How long messages keep a signature with the previous secret after a rotation.
 pub const ROTATION_OVERLAP: chrono::Duration = chrono::Duration::hours(24);

@@ -187,7 +187,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 
 /// Makes an API key for `organization` as `spendlens api-key create` does.
 pub async fn api_key_for(store: &Store, organization: OrganizationId, name: &str) -> String {
-    let (key, prefix) = server::routes::api_keys::new_api_key();
+    let (key, prefix) = server::secrets::new_api_key();
     store
         .create_api_key(
             organization,
