@@ -326,8 +326,10 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
         .unwrap();
     assert_eq!(reset.status(), 200);
     // The old password and the old session are gone; the new password works.
-    let old = app.try_sign_in(&email, &password).await;
-    assert_problem(old, 401).await;
+    app.public_api()
+        .sign_in(&email, &password)
+        .problem(401)
+        .await;
     let response = app
         .as_user(&old_session, Method::GET, "/api/v1/companies")
         .send()
@@ -351,7 +353,7 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
     let (email, password, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let rm_id = rm.session["user"]["id"].as_str().unwrap().to_owned();
+    let rm_id = rm.session.user.id;
     let changed = app
         .as_user(&admin, Method::PATCH, &format!("/api/v1/users/{rm_id}"))
         .json(&json!({"active": false}))
@@ -366,10 +368,12 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
         .await
         .unwrap();
     assert_problem(response, 401).await;
-    let again = app.try_sign_in(&email, &password).await;
-    assert_problem(again, 401).await;
+    app.public_api()
+        .sign_in(&email, &password)
+        .problem(401)
+        .await;
 
-    let admin_id = admin.session["user"]["id"].as_str().unwrap().to_owned();
+    let admin_id = admin.session.user.id;
     for change in [
         json!({"active": false}),
         json!({"role": "relationship_manager"}),
@@ -614,8 +618,8 @@ async fn the_cli_creates_an_organization_and_an_api_key() {
         .expect("the one-time password")
         .to_owned();
     let session = app.sign_in("boss@northern.example", &password).await;
-    assert_eq!(session.session["organization"]["slug"], "northern-bank");
-    assert_eq!(session.session["user"]["role"], "admin");
+    assert_eq!(session.session.organization.slug, "northern-bank");
+    assert_eq!(session.session.user.role, domain::Role::Admin);
 
     let output = Command::new(env!("CARGO_BIN_EXE_spendlens"))
         .args([

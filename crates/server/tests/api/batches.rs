@@ -1,6 +1,6 @@
 //! Bulk refresh: POST /refresh-batches and its progress.
 
-use domain::CompanyId;
+use domain::DataType;
 use serde_json::{Value, json};
 
 use crate::helpers::{assert_problem, spawn_app};
@@ -8,10 +8,16 @@ use crate::helpers::{assert_problem, spawn_app};
 #[tokio::test]
 async fn a_batch_refreshes_each_company_once_and_reports_progress() {
     let app = spawn_app().await;
-    let a = app.connected_company("A Ltd", &["financials"]).await;
-    let b = app.connected_company("B Ltd", &["spend_detail"]).await;
-    let never = app.create_company("Never Asked Ltd", &["financials"]).await;
-    let never: CompanyId = never["id"].as_str().unwrap().parse().unwrap();
+    let a = app
+        .connected_company("A Ltd", &[DataType::Financials])
+        .await;
+    let b = app
+        .connected_company("B Ltd", &[DataType::SpendDetail])
+        .await;
+    let never = app
+        .create_company("Never Asked Ltd", &[DataType::Financials])
+        .await
+        .id;
     // B is already refreshing: it joins the batch with that job.
     let running: Value = app
         .post_json(&format!("/api/v1/companies/{b}/refresh"), &json!({}))
@@ -132,7 +138,7 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
         "Count Three Ltd",
         "Count Four Ltd",
     ] {
-        ids.push(app.connected_company(name, &["financials"]).await);
+        ids.push(app.connected_company(name, &[DataType::Financials]).await);
     }
     // The fourth is refreshing already: its job joins the batch while running.
     app.post_json(&format!("/api/v1/companies/{}/refresh", ids[3]), &json!({}))
@@ -215,7 +221,7 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
 async fn a_batch_by_filter_refreshes_what_the_list_shows() {
     let app = spawn_app().await;
     for name in ["Filter One Ltd", "Filter Two Ltd", "Other Co"] {
-        app.connected_company(name, &["financials"]).await;
+        app.connected_company(name, &[DataType::Financials]).await;
     }
     let batch: Value = app
         .post_json(

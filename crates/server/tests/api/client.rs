@@ -12,8 +12,8 @@ use api_types::{
     CreatedWebhookEndpoint, EmailPreview, Health, InformationRequest, InvitationAcceptance,
     MarkNotificationsRead, NewApiKey, NewCompany, NewInformationRequest, NewPassword,
     NewRefreshBatch, NewUser, NewWebhookEndpoint, Notification, NotificationPage,
-    NotificationPreferences, NotificationQuery, NotificationsMarked, PasswordResetRequest,
-    Problem, Readiness, RefreshBatch, RefreshJob, ReportDocument, ReportList, ReportQuery,
+    NotificationPreferences, NotificationQuery, NotificationsMarked, PasswordResetRequest, Problem,
+    Readiness, RefreshBatch, RefreshJob, ReportDocument, ReportList, ReportQuery,
     ReportSnapshotList, Session, SignIn, UnreadCount, UserList, UserSummary, UserUpdate,
     WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
     WebhookEndpointUpdate,
@@ -211,7 +211,12 @@ impl Api<'_> {
     }
 
     /// A report as JSON (or, with `format`, a file: read it with [`Call::send`]).
-    pub fn report(&self, id: CompanyId, kind: ReportKind, query: &ReportQuery) -> Call<ReportDocument> {
+    pub fn report(
+        &self,
+        id: CompanyId,
+        kind: ReportKind,
+        query: &ReportQuery,
+    ) -> Call<ReportDocument> {
         let path = format!("/api/v1/companies/{id}/reports/{kind}");
         self.get(&with_query(&path, query))
     }
@@ -232,7 +237,10 @@ impl Api<'_> {
         id: CompanyId,
         request: &NewInformationRequest,
     ) -> Call<InformationRequest> {
-        self.post(&format!("/api/v1/companies/{id}/information-requests"), request)
+        self.post(
+            &format!("/api/v1/companies/{id}/information-requests"),
+            request,
+        )
     }
 
     pub fn preview_information_request(&self, id: CompanyId) -> Call<EmailPreview> {
@@ -240,7 +248,10 @@ impl Api<'_> {
             preview: true,
             ..NewInformationRequest::default()
         };
-        self.post(&format!("/api/v1/companies/{id}/information-requests"), &preview)
+        self.post(
+            &format!("/api/v1/companies/{id}/information-requests"),
+            &preview,
+        )
     }
 
     pub fn consent(&self, token: &str) -> Call<ConsentRequest> {
@@ -288,7 +299,11 @@ impl Api<'_> {
         self.get(&format!("/api/v1/invitations/{token}"))
     }
 
-    pub fn accept_invitation(&self, token: &str, acceptance: &InvitationAcceptance) -> Call<Session> {
+    pub fn accept_invitation(
+        &self,
+        token: &str,
+        acceptance: &InvitationAcceptance,
+    ) -> Call<Session> {
         self.post(&format!("/api/v1/invitations/{token}"), acceptance)
     }
 
@@ -386,7 +401,10 @@ impl Api<'_> {
         self.request(Method::POST, &format!("/api/v1/notifications/{id}/read"))
     }
 
-    pub fn mark_notifications_read(&self, until: &MarkNotificationsRead) -> Call<NotificationsMarked> {
+    pub fn mark_notifications_read(
+        &self,
+        until: &MarkNotificationsRead,
+    ) -> Call<NotificationsMarked> {
         self.post("/api/v1/notifications/read", until)
     }
 
@@ -453,7 +471,6 @@ impl<T> Call<T> {
 }
 
 impl<T: DeserializeOwned> Call<T> {
-
     /// Sends it, whatever the answer.
     pub async fn send(self) -> Answer<T> {
         let response = self.request.send().await.expect("the request is sent");

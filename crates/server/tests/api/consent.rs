@@ -7,7 +7,7 @@ use std::{
     time::Duration,
 };
 
-use domain::CompanyId;
+use domain::{CompanyId, DataType};
 use mail::{EmailOutcome, MailConfig, MailWorker, Transport};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
 use serde_json::{Value, json};
@@ -246,9 +246,9 @@ async fn the_emailed_link_leads_through_consent_to_available_data() {
 async fn exiting_without_granting_shows_customer_declined() {
     let app = spawn_app().await;
     let company = app
-        .create_company("Northgate Recruitment", &["financials"])
+        .create_company("Northgate Recruitment", &[DataType::Financials])
         .await;
-    let id = company["id"].as_str().unwrap();
+    let id = &company.id.to_string();
     let response = app
         .post_json(
             &format!("/api/v1/companies/{id}/information-requests"),
@@ -313,11 +313,10 @@ async fn exiting_without_granting_shows_customer_declined() {
 async fn a_new_request_replaces_the_previous_link() {
     let app = spawn_app().await;
     let company = app
-        .create_company("Kingsway Motors", &["spend_detail"])
+        .create_company("Kingsway Motors", &[DataType::SpendDetail])
         .await;
-    let id = company["id"].as_str().unwrap();
-    let first = app.link_token(id).await;
-    let second = app.link_token(id).await;
+    let first = app.link_token(company.id).await;
+    let second = app.link_token(company.id).await;
     let old = assert_problem(app.get(&format!("/api/v1/consent/{first}")).await, 410).await;
     assert!(old["type"].as_str().unwrap().ends_with("/link-superseded"));
     assert_eq!(
@@ -330,10 +329,10 @@ async fn a_new_request_replaces_the_previous_link() {
 async fn unknown_malformed_and_tampered_tokens_change_nothing() {
     let app = spawn_app().await;
     let company = app
-        .create_company("Juniper Health Clinics", &["financials"])
+        .create_company("Juniper Health Clinics", &[DataType::Financials])
         .await;
-    let id = company["id"].as_str().unwrap();
-    let token = app.link_token(id).await;
+    let id = &company.id.to_string();
+    let token = app.link_token(company.id).await;
     let mut tampered = token.clone().into_bytes();
     tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
     let tampered = String::from_utf8(tampered).unwrap();
@@ -396,14 +395,14 @@ async fn unknown_malformed_and_tampered_tokens_change_nothing() {
 async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
     let app = spawn_app_with(|s| s.link_ttl = chrono::Duration::milliseconds(300)).await;
     let opened = app
-        .create_company("Larkspur Software Ltd", &["spend_detail"])
+        .create_company("Larkspur Software Ltd", &[DataType::SpendDetail])
         .await;
     let swept = app
-        .create_company("Millbrook Dairy Farms", &["financials"])
+        .create_company("Millbrook Dairy Farms", &[DataType::Financials])
         .await;
     let mut tokens = Vec::new();
     for company in [&opened, &swept] {
-        tokens.push(app.link_token(company["id"].as_str().unwrap()).await);
+        tokens.push(app.link_token(company.id).await);
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
 
@@ -414,7 +413,7 @@ async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
     )
     .await;
     assert!(problem["type"].as_str().unwrap().ends_with("/link-expired"));
-    let company = company_json(&app, opened["id"].as_str().unwrap()).await;
+    let company = company_json(&app, &opened.id.to_string()).await;
     assert_eq!(company["status"], "error");
     assert_eq!(company["error"]["code"], "link_expired");
     assert_problem(
@@ -429,7 +428,7 @@ async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
 
     // Never opened: the mail worker's sweep expires it.
     assert_eq!(app.store.expire_information_requests(100).await.unwrap(), 1);
-    let company = company_json(&app, swept["id"].as_str().unwrap()).await;
+    let company = company_json(&app, &swept.id.to_string()).await;
     assert_eq!(company["error"]["code"], "link_expired");
 }
 
@@ -504,9 +503,9 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
         .port();
     let app = spawn_app().await;
     let company = app
-        .create_company("Harbourside Hotels Ltd", &["financials"])
+        .create_company("Harbourside Hotels Ltd", &[DataType::Financials])
         .await;
-    let id = company["id"].as_str().unwrap();
+    let id = &company.id.to_string();
     app.post_json(
         &format!("/api/v1/companies/{id}/information-requests"),
         &json!({}),
@@ -546,9 +545,9 @@ async fn an_email_the_server_refuses_marks_the_company_undeliverable() {
     start_smtp(listener, true);
     let app = spawn_app().await;
     let company = app
-        .create_company("Oakridge Builders Merchants", &["spend_detail"])
+        .create_company("Oakridge Builders Merchants", &[DataType::SpendDetail])
         .await;
-    let id = company["id"].as_str().unwrap();
+    let id = &company.id.to_string();
     app.post_json(
         &format!("/api/v1/companies/{id}/information-requests"),
         &json!({}),
@@ -570,9 +569,9 @@ async fn without_smtp_emails_land_in_the_outbox() {
     let outbox = tempfile::tempdir().unwrap();
     let app = spawn_app().await;
     let company = app
-        .create_company("Quayside Seafoods", &["financials"])
+        .create_company("Quayside Seafoods", &[DataType::Financials])
         .await;
-    let id = company["id"].as_str().unwrap();
+    let id = &company.id.to_string();
     app.post_json(
         &format!("/api/v1/companies/{id}/information-requests"),
         &json!({}),
@@ -600,9 +599,9 @@ async fn an_email_whose_sender_died_mid_send_is_sent_by_another_worker() {
     let received = start_smtp(listener, false);
     let app = spawn_app().await;
     let company = app
-        .create_company("Greyfriars Printing Co", &["financials"])
+        .create_company("Greyfriars Printing Co", &[DataType::Financials])
         .await;
-    let id = company["id"].as_str().unwrap();
+    let id = &company.id.to_string();
     app.post_json(
         &format!("/api/v1/companies/{id}/information-requests"),
         &json!({}),

@@ -1,10 +1,13 @@
 use std::{net::TcpListener, path::PathBuf, time::Duration};
 
-use domain::{CompanyId, DataStatus, OrganizationId};
+use api_types::{Company, Delivery, NewCompany, NewInformationRequest, Session};
+use domain::{CompanyId, DataStatus, DataType, OrganizationId};
 use providers::SandboxConfig;
 use refresh::{Worker, WorkerConfig};
-use serde_json::{Value, json};
+use serde_json::Value;
 use server::startup::{self, Application, Settings};
+
+use crate::client::token_of;
 use store::Store;
 
 pub struct TestApp {
@@ -25,7 +28,7 @@ pub struct TestApp {
 pub struct SignedIn {
     pub cookie: String,
     pub csrf: String,
-    pub session: Value,
+    pub session: Session,
 }
 
 enum TestDatabase {
@@ -239,16 +242,6 @@ impl TestApp {
         (email, password)
     }
 
-    /// A sign-in attempt through the API, whatever its answer.
-    pub async fn try_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.anonymous()
-            .post(self.url("/api/v1/session"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap()
-    }
-
     /// A new user of this organization (`role`), signed in: their email, password and
     /// session.
     pub async fn signed_in_user(&self, name: &str, role: &str) -> (String, String, SignedIn) {
@@ -259,18 +252,14 @@ impl TestApp {
 
     /// Signs in through the API; panics unless it works.
     pub async fn sign_in(&self, email: &str, password: &str) -> SignedIn {
-        let response = self.try_sign_in(email, password).await;
-        assert_eq!(response.status(), 200, "sign-in as {email}");
-        let cookie = response
-            .cookies()
-            .find(|c| c.name() == "spendlens_session")
-            .expect("a session cookie")
-            .value()
-            .to_owned();
-        let session: Value = response.json().await.unwrap();
+        let answer = self.public_api().sign_in(email, password).send().await;
+        let cookie = answer
+            .cookie("spendlens_session")
+            .expect("a session cookie");
+        let session = answer.expect(200).await;
         SignedIn {
             cookie,
-            csrf: session["csrf_token"].as_str().unwrap().to_owned(),
+            csrf: session.csrf_token.clone(),
             session,
         }
     }
@@ -336,46 +325,31 @@ impl TestApp {
             .expect("request")
     }
 
-    /// Adds a company through the API and answers its JSON.
-    pub async fn create_company(&self, name: &str, data_types: &[&str]) -> Value {
-        let response = self
-            .post_json(
-                "/api/v1/companies",
-                &json!({
-                    "name": name,
-                    "contact_name": "Jane Doe",
-                    "contact_email": "jane@example.com",
-                    "data_types": data_types,
-                }),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        response.json().await.unwrap()
+    /// Adds a company through the API.
+    pub async fn create_company(&self, name: &str, data_types: &[DataType]) -> Company {
+        self.api()
+            .create_company(&new_company(name, data_types))
+            .expect(201)
+            .await
     }
 
     /// Creates a "Copy link" information request and answers the link's token.
-    pub async fn link_token(&self, company: &str) -> String {
-        let response = self
-            .post_json(
-                &format!("/api/v1/companies/{company}/information-requests"),
-                &json!({"delivery": "link"}),
-            )
+    pub async fn link_token(&self, company: CompanyId) -> String {
+        let link = NewInformationRequest {
+            delivery: Delivery::Link,
+            ..NewInformationRequest::default()
+        };
+        let request = self
+            .api()
+            .request_information(company, &link)
+            .expect(201)
             .await;
-        assert_eq!(response.status(), 201);
-        let request: Value = response.json().await.unwrap();
-        request["link"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_owned()
+        token_of(&request.link.expect("a Copy link request answers its link"))
     }
 
     /// A company whose customer granted access (the consent journey is its own issue).
-    pub async fn connected_company(&self, name: &str, data_types: &[&str]) -> CompanyId {
-        let company = self.create_company(name, data_types).await;
-        let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
+    pub async fn connected_company(&self, name: &str, data_types: &[DataType]) -> CompanyId {
+        let id = self.create_company(name, data_types).await.id;
         assert!(
             self.store
                 .set_company_status(
@@ -390,6 +364,19 @@ impl TestApp {
                 .unwrap()
         );
         id
+    }
+}
+
+/// A company to add, with Jane Doe as its contact.
+pub fn new_company(name: &str, data_types: &[DataType]) -> NewCompany {
+    NewCompany {
+        name: name.to_owned(),
+        description: String::new(),
+        contact_name: "Jane Doe".to_owned(),
+        contact_email: "jane@example.com".to_owned(),
+        assignee_ids: Vec::new(),
+        data_types: data_types.to_vec(),
+        refresh_schedule: None,
     }
 }
 

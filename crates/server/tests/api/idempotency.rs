@@ -1,5 +1,6 @@
 //! `Idempotency-Key` on POST /companies and POST …/refresh (Stripe's semantics).
 
+use domain::DataType;
 use serde_json::{Value, json};
 
 use crate::helpers::{assert_problem, spawn_app};
@@ -100,7 +101,7 @@ async fn a_request_still_in_flight_under_the_key_is_409() {
 async fn a_retried_refresh_replays_the_first_job_even_after_it_finished() {
     let app = spawn_app().await;
     let id = app
-        .connected_company("Refresh Once Ltd", &["financials"])
+        .connected_company("Refresh Once Ltd", &[DataType::Financials])
         .await;
     let send = || {
         app.client
@@ -117,7 +118,9 @@ async fn a_retried_refresh_replays_the_first_job_even_after_it_finished() {
     assert_eq!(replay, first, "the stored first response, not a new job");
     assert_eq!(app.store.refresh_history(id, 10).await.unwrap().len(), 1);
     // The same key on another company is another request.
-    let other = app.connected_company("Other Ltd", &["financials"]).await;
+    let other = app
+        .connected_company("Other Ltd", &[DataType::Financials])
+        .await;
     let mismatch = app
         .client
         .post(app.url(&format!("/api/v1/companies/{other}/refresh")))

@@ -2,6 +2,7 @@
 //! information request, hears how it ended — in the portal's bell, and by email when
 //! they asked for it.
 
+use domain::DataType;
 use std::time::Duration;
 
 use mail::{MailConfig, MailWorker, Transport};
@@ -42,7 +43,7 @@ async fn a_refresh_the_rm_triggered_fails_and_their_bell_says_so_until_read() {
         .await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     let company = app
-        .connected_company("Hackney Hardware", &["financials"])
+        .connected_company("Hackney Hardware", &[DataType::Financials])
         .await;
     refresh_as(&app, &rm, company).await;
     let failing = app.worker(
@@ -156,14 +157,16 @@ async fn refreshes_that_complete_notify_by_email_when_the_rm_asked_and_mark_all_
     );
 
     let first = app
-        .connected_company("Islington Ink", &["financials"])
+        .connected_company("Islington Ink", &[DataType::Financials])
         .await;
-    let second = app.connected_company("Kew Kitchens", &["financials"]).await;
+    let second = app
+        .connected_company("Kew Kitchens", &[DataType::Financials])
+        .await;
     refresh_as(&app, &rm, first).await;
     refresh_as(&app, &rm, second).await;
     // A refresh through an API key has nobody to notify.
     let third = app
-        .connected_company("Lambeth Lamps", &["financials"])
+        .connected_company("Lambeth Lamps", &[DataType::Financials])
         .await;
     app.post_json(&format!("/api/v1/companies/{third}/refresh"), &json!({}))
         .await;
@@ -234,15 +237,12 @@ async fn the_rm_who_sent_an_information_request_hears_the_customers_answer() {
         .await;
     let mut tokens = Vec::new();
     for name in ["Mayfair Mills", "Notting Hill Nurseries"] {
-        let company = app.create_company(name, &["financials"]).await;
+        let company = app.create_company(name, &[DataType::Financials]).await;
         let response = app
             .as_user(
                 &rm,
                 Method::POST,
-                &format!(
-                    "/api/v1/companies/{}/information-requests",
-                    company["id"].as_str().unwrap()
-                ),
+                &format!("/api/v1/companies/{}/information-requests", company.id),
             )
             .json(&json!({"delivery": "link"}))
             .send()

@@ -1,6 +1,7 @@
 //! Health checks, the OpenAPI document, the docs page, the SPA fallback, and the
 //! problem answers the framework itself would otherwise give.
 
+use domain::DataType;
 use serde_json::Value;
 
 use crate::helpers::{assert_problem, spawn_app};
@@ -24,7 +25,9 @@ async fn readiness_reports_a_stalled_queue_until_a_worker_drains_it() {
     use store::entities::refresh_jobs;
 
     let app = spawn_app().await;
-    let company = app.connected_company("Stalled Ltd", &["financials"]).await;
+    let company = app
+        .connected_company("Stalled Ltd", &[DataType::Financials])
+        .await;
     let ready: Value = app.get("/readyz").await.json().await.unwrap();
     assert_eq!(ready["status"], "ok");
     assert_eq!(ready["queue"]["status"], "ok");
@@ -190,7 +193,9 @@ async fn wrong_methods_are_problems() {
 #[tokio::test]
 async fn metrics_show_requests_by_route_and_the_queues_from_the_database() {
     let app = crate::helpers::spawn_app().await;
-    let id = app.connected_company("Measured Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Measured Ltd", &[DataType::Financials])
+        .await;
     app.post_json(
         &format!("/api/v1/companies/{id}/refresh"),
         &serde_json::json!({}),

@@ -1,5 +1,6 @@
 //! Real `spendlens worker` processes sharing the test database with the API.
 
+use domain::DataType;
 use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
@@ -68,7 +69,7 @@ fn worker_command(database_url: &str, latency_ms: u64, concurrency: u32) -> Comm
 async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() {
     let app = spawn_app().await;
     let id = app
-        .connected_company("Killed Mid-Job Ltd", &["financials"])
+        .connected_company("Killed Mid-Job Ltd", &[DataType::Financials])
         .await;
     let job: Value = app
         .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
@@ -137,7 +138,9 @@ async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() 
 #[tokio::test]
 async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
     let app = spawn_app().await;
-    let id = app.connected_company("Graceful Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Graceful Ltd", &[DataType::Financials])
+        .await;
     let job: Value = app
         .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
         .await
@@ -161,7 +164,9 @@ async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
         .unwrap();
     assert!(signalled.success());
     // A second job queued after the signal is left for others.
-    let other = app.connected_company("Later Ltd", &["financials"]).await;
+    let other = app
+        .connected_company("Later Ltd", &[DataType::Financials])
+        .await;
     app.post_json(&format!("/api/v1/companies/{other}/refresh"), &json!({}))
         .await;
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -196,7 +201,9 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
         return;
     }
     let app = spawn_app().await;
-    let id = app.connected_company("Notified Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Notified Ltd", &[DataType::Financials])
+        .await;
     let mut worker = Killed(
         worker_command(&app.database_url, 0, 8)
             .env("SPENDLENS_WORKER_POLL_MS", "60000")
@@ -262,7 +269,7 @@ async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
     let mut ids = Vec::new();
     for i in 0..30 {
         ids.push(
-            app.connected_company(&format!("Outage {i:02} Ltd"), &["financials"])
+            app.connected_company(&format!("Outage {i:02} Ltd"), &[DataType::Financials])
                 .await
                 .to_string(),
         );

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::CompanyId;
+use domain::{CompanyId, DataType};
 use providers::SandboxConfig;
 use refresh::{Outcome, WorkerConfig};
 use serde_json::{Value, json};
@@ -26,7 +26,9 @@ fn time(value: &Value) -> DateTime<Utc> {
 #[tokio::test]
 async fn refresh_fetches_the_requested_data_and_makes_the_company_available() {
     let app = spawn_app().await;
-    let id = app.connected_company("Acme Ltd", &["spend_detail"]).await;
+    let id = app
+        .connected_company("Acme Ltd", &[DataType::SpendDetail])
+        .await;
     let before: Value = app
         .get(&format!("/api/v1/companies/{id}"))
         .await
@@ -150,7 +152,9 @@ async fn refresh_fetches_the_requested_data_and_makes_the_company_available() {
 #[tokio::test]
 async fn a_refresh_in_progress_is_shared_by_every_caller() {
     let app = spawn_app().await;
-    let id = app.connected_company("Busy Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Busy Ltd", &[DataType::Financials])
+        .await;
     let calls = (0..24).map(|_| refresh(&app, id));
     let responses = futures::future::join_all(calls).await;
     let mut job_ids = Vec::new();
@@ -183,8 +187,10 @@ async fn a_refresh_in_progress_is_shared_by_every_caller() {
 #[tokio::test]
 async fn without_access_there_is_nothing_to_refresh() {
     let app = spawn_app().await;
-    let company = app.create_company("Never Asked Ltd", &["financials"]).await;
-    let id = company["id"].as_str().unwrap();
+    let company = app
+        .create_company("Never Asked Ltd", &[DataType::Financials])
+        .await;
+    let id = &company.id.to_string();
     let problem = assert_problem(
         app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
             .await,
@@ -204,7 +210,9 @@ async fn without_access_there_is_nothing_to_refresh() {
 #[tokio::test]
 async fn a_failed_refresh_shows_an_error_and_keeps_the_last_good_reports() {
     let app = spawn_app().await;
-    let id = app.connected_company("Flaky Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Flaky Ltd", &[DataType::Financials])
+        .await;
     refresh(&app, id).await;
     app.instant_worker()
         .run_once()
@@ -314,7 +322,9 @@ async fn a_failed_refresh_shows_an_error_and_keeps_the_last_good_reports() {
 #[tokio::test]
 async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
     let app = spawn_app().await;
-    let id = app.connected_company("Orphan Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Orphan Ltd", &[DataType::Financials])
+        .await;
     refresh(&app, id).await;
     let dead = app
         .store
@@ -364,8 +374,12 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
 #[tokio::test]
 async fn the_batch_status_endpoint_answers_304_until_something_changes() {
     let app = spawn_app().await;
-    let a = app.connected_company("A Ltd", &["financials"]).await;
-    let b = app.connected_company("B Ltd", &["financials"]).await;
+    let a = app
+        .connected_company("A Ltd", &[DataType::Financials])
+        .await;
+    let b = app
+        .connected_company("B Ltd", &[DataType::Financials])
+        .await;
     let path = format!("/api/v1/company-statuses?ids={b},{a}");
     let first = app.get(&path).await;
     assert_eq!(first.status(), 200);
@@ -457,7 +471,9 @@ async fn poll_until_changed(
 async fn a_status_poll_sees_changes_made_by_other_processes() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
-    let a = app.connected_company("A Ltd", &["financials"]).await;
+    let a = app
+        .connected_company("A Ltd", &[DataType::Financials])
+        .await;
     let path = format!("/api/v1/company-statuses?ids={a}");
     let postgres = crate::helpers::backend() == "postgres";
     // The server starts listening in the background: on PostgreSQL, unchanged polls
@@ -541,7 +557,7 @@ async fn the_in_process_worker_picks_up_a_refresh_by_itself() {
     })
     .await;
     let id = app
-        .connected_company("Live Ltd", &["financials", "spend_detail"])
+        .connected_company("Live Ltd", &[DataType::Financials, DataType::SpendDetail])
         .await;
     refresh(&app, id).await;
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
@@ -616,7 +632,7 @@ async fn several_jobs_are_claimed_at_once_oldest_first_each_once() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let id = app
-            .connected_company(&format!("Batch {i} Ltd"), &["financials"])
+            .connected_company(&format!("Batch {i} Ltd"), &[DataType::Financials])
             .await;
         refresh(&app, id).await;
         ids.push(id);
@@ -642,7 +658,9 @@ async fn several_jobs_are_claimed_at_once_oldest_first_each_once() {
 #[tokio::test]
 async fn a_finished_refresh_applies_to_the_status_of_the_moment_not_the_one_claimed() {
     let app = spawn_app().await;
-    let id = app.connected_company("Moved On Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Moved On Ltd", &[DataType::Financials])
+        .await;
     app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
         .await;
     let owner = "finishing-worker";

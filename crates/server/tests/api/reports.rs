@@ -2,7 +2,7 @@
 //! retention, and any kept snapshot downloads with its own figures.
 
 use chrono::{Duration, Utc};
-use domain::ReportKind;
+use domain::{DataType, ReportKind};
 use serde_json::{Value, json};
 use store::StoredReport;
 
@@ -12,7 +12,7 @@ use crate::helpers::{assert_problem, spawn_app_with};
 async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figures() {
     let app = spawn_app_with(|s| s.report_snapshots = 2).await;
     let id = app
-        .connected_company("Versioned Ltd", &["financials"])
+        .connected_company("Versioned Ltd", &[DataType::Financials])
         .await;
     let now = Utc::now();
     for (days_ago, revenue) in [(3, 100.0), (2, 200.0), (1, 300.0)] {
@@ -71,7 +71,9 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
     );
 
     // A snapshot of another report, an unknown one, or not an id at all.
-    let other = app.connected_company("Other Ltd", &["financials"]).await;
+    let other = app
+        .connected_company("Other Ltd", &[DataType::Financials])
+        .await;
     let path = format!(
         "/api/v1/companies/{other}/reports/profit_and_loss?snapshot={}",
         older["id"].as_str().unwrap()
@@ -123,7 +125,7 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
 async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
     let app = crate::helpers::spawn_app().await;
     let id = app
-        .connected_company("Changing Ltd", &["spend_detail"])
+        .connected_company("Changing Ltd", &[DataType::SpendDetail])
         .await;
     let none: Value = app
         .get(&format!("/api/v1/companies/{id}/changes"))
@@ -209,7 +211,7 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
 async fn reports_download_as_csv_and_xlsx_files() {
     let app = crate::helpers::spawn_app().await;
     let id = app
-        .connected_company("Files & Co Ltd", &["spend_detail"])
+        .connected_company("Files & Co Ltd", &[DataType::SpendDetail])
         .await;
     app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
         .await;
@@ -340,7 +342,7 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
     let app = crate::helpers::spawn_app().await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     let id = app
-        .connected_company("Ledger & Sons", &["spend_detail"])
+        .connected_company("Ledger & Sons", &[DataType::SpendDetail])
         .await;
     app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
         .await;
@@ -592,7 +594,7 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
 async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
     let app = crate::helpers::spawn_app().await;
     let id = app
-        .connected_company("History Ltd", &["spend_detail"])
+        .connected_company("History Ltd", &[DataType::SpendDetail])
         .await;
     let version = |bills: Value, payments: Value| {
         vec![

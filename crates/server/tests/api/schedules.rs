@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use domain::CompanyId;
+use domain::{CompanyId, DataType};
 use providers::SandboxConfig;
 use refresh::WorkerConfig;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
@@ -76,14 +76,16 @@ async fn a_new_company_can_be_given_a_schedule_and_it_shows_its_next_run() {
     assert!(next <= Utc::now() + chrono::Duration::days(7));
 
     // Without a schedule: off, nothing planned, not stale (no data yet).
-    let plain = app.create_company("Plain Ltd", &["financials"]).await;
-    assert_eq!(plain["refresh_schedule"], "off");
-    assert_eq!(plain["next_refresh_at"], Value::Null);
-    assert_eq!(plain["stale"], false);
-    assert_eq!(plain["data_updated_at"], Value::Null);
+    let plain = app
+        .create_company("Plain Ltd", &[DataType::Financials])
+        .await;
+    assert_eq!(plain.refresh_schedule, domain::RefreshSchedule::Off);
+    assert_eq!(plain.next_refresh_at, None);
+    assert!(!plain.stale);
+    assert_eq!(plain.data_updated_at, None);
 
     // Monthly from now, then off again.
-    let id = plain["id"].as_str().unwrap();
+    let id = &plain.id.to_string();
     let monthly: Value = app
         .patch_json(
             &format!("/api/v1/companies/{id}"),
@@ -131,7 +133,7 @@ async fn a_new_company_can_be_given_a_schedule_and_it_shows_its_next_run() {
 async fn a_due_schedule_queues_one_refresh_and_moves_to_the_next_run() {
     let app = spawn_app().await;
     let id = app
-        .connected_company("Scheduled Ltd", &["financials"])
+        .connected_company("Scheduled Ltd", &[DataType::Financials])
         .await;
     app.patch_json(
         &format!("/api/v1/companies/{id}"),
@@ -180,9 +182,9 @@ async fn a_due_schedule_queues_one_refresh_and_moves_to_the_next_run() {
 async fn a_due_schedule_without_access_queues_nothing_but_moves_on() {
     let app = spawn_app().await;
     let created = app
-        .create_company("Not Connected Ltd", &["financials"])
+        .create_company("Not Connected Ltd", &[DataType::Financials])
         .await;
-    let id: CompanyId = created["id"].as_str().unwrap().parse().unwrap();
+    let id = created.id;
     app.patch_json(
         &format!("/api/v1/companies/{id}"),
         &json!({"refresh_schedule": "monthly"}),
@@ -200,7 +202,7 @@ async fn a_due_schedule_without_access_queues_nothing_but_moves_on() {
 async fn data_older_than_the_freshness_limit_is_flagged_stale_until_refreshed() {
     let app = spawn_app().await;
     let id = app
-        .connected_company("Old Books Ltd", &["financials"])
+        .connected_company("Old Books Ltd", &[DataType::Financials])
         .await;
     app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
         .await;
@@ -260,7 +262,9 @@ fn watchdog(app: &TestApp, deadline: Duration) -> refresh::Worker {
 #[tokio::test]
 async fn the_watchdog_retries_then_fails_a_job_that_overruns_its_deadline() {
     let app = spawn_app().await;
-    let id = app.connected_company("Hung Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Hung Ltd", &[DataType::Financials])
+        .await;
     app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
         .await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
@@ -314,7 +318,9 @@ async fn the_watchdog_retries_then_fails_a_job_that_overruns_its_deadline() {
 #[tokio::test]
 async fn a_job_abandoned_on_its_last_attempt_is_failed_not_retried_forever() {
     let app = spawn_app().await;
-    let id = app.connected_company("Poison Ltd", &["financials"]).await;
+    let id = app
+        .connected_company("Poison Ltd", &[DataType::Financials])
+        .await;
     app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
         .await;
     let lease = chrono::Duration::milliseconds(100);

@@ -2,6 +2,7 @@
 //! forgets its organization filter still sees only the scoped organization's rows.
 //! (SQLite has no row-level security; there these tests only say so.)
 
+use domain::DataType;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, Set, Statement,
 };
@@ -78,7 +79,7 @@ async fn a_query_without_its_organization_filter_sees_only_the_scoped_organizati
     }
     let app = spawn_app().await;
     let ours = app
-        .connected_company("Our Client Ltd", &["financials"])
+        .connected_company("Our Client Ltd", &[DataType::Financials])
         .await;
     // A refresh gives the company reports (a table that follows its company).
     let queued = app
@@ -189,7 +190,8 @@ async fn a_connection_that_never_chose_an_organization_sees_no_tenant_rows() {
         return;
     }
     let app = spawn_app().await;
-    app.create_company("Hidden Ltd", &["financials"]).await;
+    app.create_company("Hidden Ltd", &[DataType::Financials])
+        .await;
     // Anything connecting as the portal's role without the store (a reporting tool, a
     // psql session) sees nothing until it says which organization it acts for.
     let raw = Database::connect(&app.database_url).await.unwrap();

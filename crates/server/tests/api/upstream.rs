@@ -1,6 +1,6 @@
 //! The refresh path with the `http` provider against an upstream on loopback (wiremock).
 
-use domain::{CompanyId, DataStatus};
+use domain::{CompanyId, DataStatus, DataType};
 use serde_json::{Value, json};
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
@@ -28,8 +28,7 @@ async fn app_with_upstream(server: &MockServer) -> TestApp {
 }
 
 async fn connected_to_upstream(app: &TestApp, name: &str) -> CompanyId {
-    let company = app.create_company(name, &["spend_detail"]).await;
-    let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
+    let id = app.create_company(name, &[DataType::SpendDetail]).await.id;
     app.store
         .set_company_status(
             app.organization,
@@ -72,7 +71,7 @@ async fn the_consent_screen_offers_the_upstream_and_a_refresh_reads_it() {
     let id = connected_to_upstream(&app, "Upstream Ltd").await;
     upstream_lists(&server, id).await;
 
-    let token = app.link_token(&id.to_string()).await;
+    let token = app.link_token(id).await;
     let consent: Value = app
         .get(&format!("/api/v1/consent/{token}"))
         .await

@@ -5,7 +5,7 @@
 
 use std::{io::Write, path::PathBuf, process::Command, time::Duration};
 
-use domain::CompanyId;
+use domain::{CompanyId, DataType};
 use outbox::{OutboxConfig, OutboxWorker};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -140,7 +140,7 @@ async fn admin_get(app: &TestApp, admin: &SignedIn, path: &str) -> Value {
 /// A connected company refreshed through the API and the worker: its status changes
 /// to Available and the refresh succeeds (two events).
 async fn refreshed_company(app: &TestApp, name: &str) -> CompanyId {
-    let id = app.connected_company(name, &["financials"]).await;
+    let id = app.connected_company(name, &[DataType::Financials]).await;
     refresh_again(app, id).await;
     id
 }
