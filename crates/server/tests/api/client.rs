@@ -431,6 +431,18 @@ impl Api<'_> {
     }
 }
 
+/// What a problem says, for tests to search.
+pub trait Says {
+    /// The problem's `detail` (empty without one).
+    fn detail_text(&self) -> &str;
+}
+
+impl Says for Problem {
+    fn detail_text(&self) -> &str {
+        self.detail.as_deref().unwrap_or_default()
+    }
+}
+
 /// Checks `response` is an RFC 9457 problem with `status`, and decodes it.
 pub async fn assert_problem(response: Response, status: u16) -> Problem {
     let actual = response.status().as_u16();
@@ -534,6 +546,11 @@ impl<T: DeserializeOwned> Answer<T> {
     /// The body as it came, for checks of the wire itself.
     pub async fn text(self) -> String {
         self.response.text().await.unwrap()
+    }
+
+    /// The body of a file download.
+    pub async fn bytes(self) -> Vec<u8> {
+        self.response.bytes().await.unwrap().to_vec()
     }
 
     /// Decodes a successful (2xx) answer.

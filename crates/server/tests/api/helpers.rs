@@ -282,6 +282,20 @@ impl TestApp {
         request
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .anonymous()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
+        response.text().await.unwrap()
+    }
+
     /// A worker over this app's database whose sandbox behaves as `sandbox` says.
     pub fn worker(&self, sandbox: SandboxConfig, config: WorkerConfig) -> Worker {
         let providers =
@@ -299,6 +313,8 @@ impl TestApp {
         )
     }
 
+    /// A raw GET with the suite's API key, for checks of the wire itself (pages,
+    /// documents, headers); the API's answers are read through [`TestApp::api`].
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -347,22 +363,58 @@ impl TestApp {
         token_of(&request.link.expect("a Copy link request answers its link"))
     }
 
+    /// Another organization, "other-bank".
+    pub async fn other_organization(&self) -> OrganizationId {
+        let other = self
+            .store
+            .create_organization("other-bank", "Other Bank")
+            .await
+            .unwrap();
+        OrganizationId::from_uuid(other.id)
+    }
+
+    /// A company of `organization` written straight to the store, as that
+    /// organization's own people would have added it.
+    pub async fn company_of(&self, organization: OrganizationId, name: &str) -> CompanyId {
+        let company = store::CompanyWrite {
+            name: domain::CompanyName::parse(name).unwrap(),
+            description: domain::Description::default(),
+            contact_name: domain::ContactName::parse("Eve").unwrap(),
+            contact_email: domain::EmailAddress::parse("eve@other.example").unwrap(),
+            assignees: vec![],
+            data_types: vec![DataType::Financials],
+            schedule: None,
+        };
+        let company = self.store.create_company(organization, company).await;
+        company.unwrap().id()
+    }
+
+    /// Marks `company` as connected to `platform`, as the customer's grant does.
+    pub async fn grant_access(
+        &self,
+        organization: OrganizationId,
+        company: CompanyId,
+        platform: &str,
+    ) {
+        let connected = self
+            .store
+            .set_company_status(
+                organization,
+                company,
+                Some(DataStatus::Requested),
+                Some(store::now()),
+                None,
+                Some(platform),
+            )
+            .await
+            .unwrap();
+        assert!(connected, "{company} was not found");
+    }
+
     /// A company whose customer granted access (the consent journey is its own issue).
     pub async fn connected_company(&self, name: &str, data_types: &[DataType]) -> CompanyId {
         let id = self.create_company(name, data_types).await.id;
-        assert!(
-            self.store
-                .set_company_status(
-                    self.organization,
-                    id,
-                    Some(DataStatus::Requested),
-                    Some(store::now()),
-                    None,
-                    Some("sandbox"),
-                )
-                .await
-                .unwrap()
-        );
+        self.grant_access(self.organization, id, "sandbox").await;
         id
     }
 }
@@ -378,6 +430,11 @@ pub fn new_company(name: &str, data_types: &[DataType]) -> NewCompany {
         data_types: data_types.to_vec(),
         refresh_schedule: None,
     }
+}
+
+/// The reason a company is in `error`, if it is.
+pub fn error_code(company: &Company) -> Option<domain::ErrorCode> {
+    company.error.as_ref().map(|e| e.code)
 }
 
 /// Asserts a response is an RFC 9457 problem with `status`, and answers its body.
