@@ -1,13 +1,14 @@
 //! Real `spendlens worker` processes sharing the test database with the API.
 
-use domain::DataType;
 use std::{
     process::{Child, Command, Stdio},
     time::{Duration, Instant},
 };
 
-use serde_json::{Value, json};
+use api_types::{CompanyCountsQuery, NewRefreshBatch, RefreshCompanies};
+use domain::{DataStatus, DataType::Financials, RefreshState};
 
+use crate::client::Says;
 use crate::helpers::spawn_app;
 
 /// A child process that is killed when dropped, so a failing test leaves none behind.
@@ -69,22 +70,16 @@ fn worker_command(database_url: &str, latency_ms: u64, concurrency: u32) -> Comm
 async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() {
     let app = spawn_app().await;
     let id = app
-        .connected_company("Killed Mid-Job Ltd", &[DataType::Financials])
+        .connected_company("Killed Mid-Job Ltd", &[Financials])
         .await;
-    let job: Value = app
-        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let job_path = format!("/api/v1/refreshes/{}", job["id"].as_str().unwrap());
+    let api = app.api();
+    let job = api.refresh(id).expect(202).await.id;
 
     // A slow worker claims it...
     let mut doomed = worker_process(&app.database_url, 60_000);
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let current: Value = app.get(&job_path).await.json().await.unwrap();
-        if current["state"] == "running" {
+        if api.refresh_job(job).ok().await.state == RefreshState::Running {
             break;
         }
         assert!(
@@ -100,37 +95,23 @@ async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() 
     let mut rescuer = worker_process(&app.database_url, 0);
     let deadline = Instant::now() + Duration::from_secs(30);
     let company = loop {
-        let company: Value = app
-            .get(&format!("/api/v1/companies/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if company["status"] == "available" {
+        let company = api.company(id).ok().await;
+        if company.status == Some(DataStatus::Available) {
             break company;
         }
         assert!(
             Instant::now() < deadline,
-            "the job was not taken over: {company}"
+            "the job was not taken over: {company:?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
     rescuer.kill().ok();
     rescuer.wait().ok();
-    assert_eq!(company["refresh"], Value::Null);
-    let finished: Value = app.get(&job_path).await.json().await.unwrap();
-    assert_eq!(finished["state"], "succeeded");
-    assert_eq!(
-        finished["attempts"], 2,
-        "one lost run, one duplicate at most"
-    );
-    let history: Value = app
-        .get(&format!("/api/v1/companies/{id}/refreshes"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(history.as_array().unwrap().len(), 1, "still one refresh");
+    assert_eq!(company.refresh, None);
+    let finished = api.refresh_job(job).ok().await;
+    assert_eq!(finished.state, RefreshState::Succeeded);
+    assert_eq!(finished.attempts, 2, "one lost run, one duplicate at most");
+    assert_eq!(api.refreshes(id).ok().await.len(), 1, "still one refresh");
 }
 
 /// SIGTERM stops a worker gracefully: it claims nothing more, finishes the job it runs,
@@ -138,20 +119,13 @@ async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() 
 #[tokio::test]
 async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
     let app = spawn_app().await;
-    let id = app
-        .connected_company("Graceful Ltd", &[DataType::Financials])
-        .await;
-    let job: Value = app
-        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let job_path = format!("/api/v1/refreshes/{}", job["id"].as_str().unwrap());
+    let id = app.connected_company("Graceful Ltd", &[Financials]).await;
+    let api = app.api();
+    let job = api.refresh(id).expect(202).await.id;
     // One job at a time: while it runs, the worker cannot claim the second job.
     let mut worker = worker_process_with(&app.database_url, 2_000, 1);
     let deadline = Instant::now() + Duration::from_secs(20);
-    while app.get(&job_path).await.json::<Value>().await.unwrap()["state"] != "running" {
+    while api.refresh_job(job).ok().await.state != RefreshState::Running {
         assert!(
             Instant::now() < deadline,
             "the worker never claimed the job"
@@ -164,11 +138,8 @@ async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
         .unwrap();
     assert!(signalled.success());
     // A second job queued after the signal is left for others.
-    let other = app
-        .connected_company("Later Ltd", &[DataType::Financials])
-        .await;
-    app.post_json(&format!("/api/v1/companies/{other}/refresh"), &json!({}))
-        .await;
+    let other = app.connected_company("Later Ltd", &[Financials]).await;
+    api.refresh(other).expect(202).await;
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = worker.try_wait().unwrap() {
@@ -178,16 +149,14 @@ async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     assert!(status.success(), "{status:?}");
-    let finished: Value = app.get(&job_path).await.json().await.unwrap();
-    assert_eq!(finished["state"], "succeeded");
-    let later: Value = app
-        .get(&format!("/api/v1/companies/{other}"))
-        .await
-        .json()
-        .await
-        .unwrap();
     assert_eq!(
-        later["refresh"]["state"], "queued",
+        api.refresh_job(job).ok().await.state,
+        RefreshState::Succeeded
+    );
+    let later = api.company(other).ok().await;
+    assert_eq!(
+        later.refresh.map(|r| r.state),
+        Some(RefreshState::Queued),
         "not claimed after SIGTERM"
     );
 }
@@ -201,9 +170,7 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
         return;
     }
     let app = spawn_app().await;
-    let id = app
-        .connected_company("Notified Ltd", &[DataType::Financials])
-        .await;
+    let id = app.connected_company("Notified Ltd", &[Financials]).await;
     let mut worker = Killed(
         worker_command(&app.database_url, 0, 8)
             .env("SPENDLENS_WORKER_POLL_MS", "60000")
@@ -232,21 +199,15 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let queued = Instant::now();
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    app.api().refresh(id).expect(202).await;
     loop {
-        let company: Value = app
-            .get(&format!("/api/v1/companies/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if company["status"] == "available" {
+        let company = app.api().company(id).ok().await;
+        if company.status == Some(DataStatus::Available) {
             break;
         }
         assert!(
             queued.elapsed() < Duration::from_secs(10),
-            "not woken by NOTIFY: {company}"
+            "not woken by NOTIFY: {company:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -266,22 +227,17 @@ async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
         return;
     }
     let app = spawn_app().await;
+    let api = app.api();
     let mut ids = Vec::new();
     for i in 0..30 {
         ids.push(
-            app.connected_company(&format!("Outage {i:02} Ltd"), &[DataType::Financials])
-                .await
-                .to_string(),
+            app.connected_company(&format!("Outage {i:02} Ltd"), &[Financials])
+                .await,
         );
     }
-    let batch: Value = app
-        .post_json("/api/v1/refresh-batches", &json!({"company_ids": ids}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(batch["total"], 30);
-    let batch_path = format!("/api/v1/refresh-batches/{}", batch["id"].as_str().unwrap());
+    let all = NewRefreshBatch::Companies(RefreshCompanies { company_ids: ids });
+    let batch = api.create_refresh_batch(&all).ok().await;
+    assert_eq!(batch.total, 30);
     let _workers = [
         worker_process_with(&app.database_url, 400, 3),
         worker_process_with(&app.database_url, 400, 3),
@@ -289,13 +245,13 @@ async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
     // Let the drain get going.
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let progress: Value = app.get(&batch_path).await.json().await.unwrap();
-        if progress["succeeded"].as_u64().unwrap() >= 3 {
+        let progress = api.refresh_batch(&batch.id).ok().await;
+        if progress.succeeded >= 3 {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the drain never started: {progress}"
+            "the drain never started: {progress:?}"
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -320,13 +276,10 @@ async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let ready = app.get("/readyz").await;
+        let ready = api.readiness().send().await;
         if ready.status() == 503 {
-            let problem: Value = ready.json().await.unwrap();
-            assert!(
-                problem["detail"].as_str().unwrap().contains("database"),
-                "{problem}"
-            );
+            let problem = ready.problem(503).await;
+            assert!(problem.detail_text().contains("database"), "{problem:?}");
             break;
         }
         assert!(
@@ -342,33 +295,31 @@ async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
         .unwrap();
 
     let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/readyz").await.status() != 200 {
+    while api.readiness().send().await.status() != 200 {
         assert!(Instant::now() < deadline, "/readyz never recovered");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Jobs whose outcome could not be written are taken over when their 5 s lease ends.
     let deadline = Instant::now() + Duration::from_secs(90);
     let done = loop {
-        let response = app.get(&batch_path).await;
+        let response = api.refresh_batch(&batch.id).send().await;
         if response.status() == 200 {
-            let progress: Value = response.json().await.unwrap();
-            if progress["done"] == true {
+            let progress = response.expect(200).await;
+            if progress.done {
                 break progress;
             }
             assert!(
                 Instant::now() < deadline,
-                "the drain did not finish: {progress}"
+                "the drain did not finish: {progress:?}"
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(done["succeeded"], 30, "every job finished: {done}");
-    assert_eq!(done["failed"], 0, "{done}");
-    let available: Value = app
-        .get("/api/v1/company-counts")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(available["available"], 30, "{available}");
+    assert_eq!(done.succeeded, 30, "every job finished: {done:?}");
+    assert_eq!(done.failed, 0, "{done:?}");
+    let counts = api
+        .company_counts(&CompanyCountsQuery::default())
+        .ok()
+        .await;
+    assert_eq!(counts.available, 30, "{counts:?}");
 }
