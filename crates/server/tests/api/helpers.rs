@@ -4,7 +4,6 @@ use api_types::{Company, Delivery, NewCompany, NewInformationRequest, Session};
 use domain::{CompanyId, DataStatus, DataType, OrganizationId};
 use providers::SandboxConfig;
 use refresh::{Worker, WorkerConfig};
-use serde_json::Value;
 use server::startup::{self, Application, Settings};
 
 use crate::client::token_of;
@@ -323,24 +322,6 @@ impl TestApp {
             .expect("request")
     }
 
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    pub async fn patch_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .patch(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
-    }
-
     /// Adds a company through the API.
     pub async fn create_company(&self, name: &str, data_types: &[DataType]) -> Company {
         self.api()
@@ -435,23 +416,4 @@ pub fn new_company(name: &str, data_types: &[DataType]) -> NewCompany {
 /// The reason a company is in `error`, if it is.
 pub fn error_code(company: &Company) -> Option<domain::ErrorCode> {
     company.error.as_ref().map(|e| e.code)
-}
-
-/// Asserts a response is an RFC 9457 problem with `status`, and answers its body.
-pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    assert_eq!(content_type, "application/problem+json");
-    let body: Value = response.json().await.expect("problem body is JSON");
-    assert_eq!(body["status"], status);
-    assert!(
-        body["type"].as_str().unwrap().starts_with("https://"),
-        "{body}"
-    );
-    assert!(!body["title"].as_str().unwrap().is_empty(), "{body}");
-    body
 }
