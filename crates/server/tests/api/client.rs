@@ -516,6 +516,12 @@ pub struct Answer<T> {
     answer: PhantomData<fn() -> T>,
 }
 
+impl<T> std::fmt::Debug for Answer<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.what, self.response.status())
+    }
+}
+
 impl<T: DeserializeOwned> Answer<T> {
     pub fn status(&self) -> u16 {
         self.response.status().as_u16()

@@ -417,3 +417,40 @@ pub fn new_company(name: &str, data_types: &[DataType]) -> NewCompany {
 pub fn error_code(company: &Company) -> Option<domain::ErrorCode> {
     company.error.as_ref().map(|e| e.code)
 }
+
+/// Fetches with `fetch` every `every` until `done` holds for the answer, and answers it;
+/// fails once `within` has passed, saying what it waited for and the last answer. For
+/// waiting on other processes and background work.
+pub async fn wait_for<T: std::fmt::Debug, F: std::future::Future<Output = T>>(
+    what: &str,
+    within: Duration,
+    every: Duration,
+    mut fetch: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let answer = fetch().await;
+        if done(&answer) {
+            return answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {within:?} for {what}: {answer:?}"
+        );
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Waits until a worker somewhere (`by`) has made `company` Available, and answers it.
+pub async fn available(app: &TestApp, company: CompanyId, by: &str, within: Duration) -> Company {
+    let api = app.api();
+    wait_for(
+        by,
+        within,
+        Duration::from_millis(50),
+        || api.company(company).ok(),
+        |company| company.status == Some(DataStatus::Available),
+    )
+    .await
+}

@@ -13,7 +13,7 @@ use refresh::{Outcome, WorkerConfig};
 
 use crate::{
     client::{Answer, Says},
-    helpers::{TestApp, spawn_app},
+    helpers::{TestApp, available, spawn_app, wait_for},
 };
 
 #[tokio::test]
@@ -306,14 +306,14 @@ async fn poll_until_changed(
     etag: &str,
     within: Duration,
 ) -> Answer<CompanyStatusList> {
-    let deadline = std::time::Instant::now() + within;
-    loop {
-        let answer = poll(app, ids, etag).await;
-        if answer.status() != 304 || std::time::Instant::now() > deadline {
-            return answer;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_for(
+        "the change to be seen",
+        within,
+        Duration::from_millis(20),
+        || poll(app, ids, etag),
+        |answer| answer.status() != 304,
+    )
+    .await
 }
 
 /// On PostgreSQL an unchanged poll is answered from the server's memory, and a change
@@ -330,23 +330,24 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
     let postgres = crate::helpers::backend() == "postgres";
     // The server starts listening in the background: on PostgreSQL, unchanged polls
     // soon come from memory.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let etag = loop {
+    let app = &app;
+    // An unchanged poll after a first one: the ETag, and whether it came from memory.
+    let unchanged_poll = || async move {
         let answer = app.api().company_statuses(&[a]).send().await;
-        assert_eq!(answer.status(), 200);
         let etag = answer.header("etag").to_owned();
-        let before = polls_from_memory(&app).await;
-        let again = poll(&app, &[a], &etag).await;
-        assert_eq!(again.status(), 304);
-        if !postgres || polls_from_memory(&app).await > before {
-            break etag;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "unchanged polls never came from memory"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        answer.expect(200).await;
+        let before = polls_from_memory(app).await;
+        assert_eq!(poll(app, &[a], &etag).await.status(), 304);
+        (etag, polls_from_memory(app).await > before)
     };
+    let (etag, _) = wait_for(
+        "unchanged polls to come from memory",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        unchanged_poll,
+        |(_, from_memory)| !postgres || *from_memory,
+    )
+    .await;
 
     // Another process queues a refresh: the next polls see it.
     let started = std::time::Instant::now();
@@ -354,7 +355,7 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
         .request_refresh(app.organization, a, domain::RefreshTrigger::Manual, None)
         .await
         .unwrap();
-    let changed = poll_until_changed(&app, &[a], &etag, Duration::from_secs(5)).await;
+    let changed = poll_until_changed(app, &[a], &etag, Duration::from_secs(5)).await;
     assert_eq!(changed.status(), 200, "the change was never seen");
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -382,7 +383,7 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
     // A worker (sharing the database, not this server) runs the refresh.
     let started = std::time::Instant::now();
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let changed = poll_until_changed(&app, &[a], &etag, Duration::from_secs(5)).await;
+    let changed = poll_until_changed(app, &[a], &etag, Duration::from_secs(5)).await;
     assert_eq!(changed.status(), 200, "the change was never seen");
     assert!(started.elapsed() < Duration::from_secs(3));
     let etag = changed.header("etag").to_owned();
@@ -391,16 +392,21 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
     assert_eq!(body.items[0].status, Some(DataStatus::Available));
 
     // And once the connection is back, unchanged polls come from memory again.
-    let before = polls_from_memory(&app).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while postgres && polls_from_memory(&app).await < before + 2 {
-        let again = poll(&app, &[a], &etag).await;
-        assert_eq!(again.status(), 304);
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the notifications never came back"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let before = polls_from_memory(app).await;
+    let etag = etag.as_str();
+    let unchanged_polls = || async move {
+        assert_eq!(poll(app, &[a], etag).await.status(), 304);
+        polls_from_memory(app).await
+    };
+    if postgres {
+        wait_for(
+            "the notifications to come back",
+            Duration::from_secs(10),
+            Duration::from_millis(50),
+            unchanged_polls,
+            |from_memory| *from_memory >= before + 2,
+        )
+        .await;
     }
 }
 
@@ -415,19 +421,14 @@ async fn the_in_process_worker_picks_up_a_refresh_by_itself() {
         .connected_company("Live Ltd", &[Financials, SpendDetail])
         .await;
     app.api().refresh(id).expect(202).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let company = app.api().company(id).ok().await;
-        if company.status == Some(DataStatus::Available) {
-            assert_eq!(company.refresh, None);
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not refreshed in time: {company:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let company = available(
+        &app,
+        id,
+        "the in-process worker to refresh the company",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(company.refresh, None);
 }
 
 #[tokio::test]
