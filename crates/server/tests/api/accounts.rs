@@ -3,13 +3,16 @@
 
 use std::process::Command;
 
-use domain::StatusEvent;
-use reqwest::Method;
+use api_types::{
+    AuditFormat, AuditQuery, CompanyListQuery, InvitationAcceptance, NewCompany, NewUser,
+    ReportQuery, UserUpdate,
+};
+use domain::{DataType::Financials, ReportKind, Role};
 use sea_orm::{EntityTrait, QueryOrder};
-use serde_json::{Value, json};
 use store::entities::outgoing_emails;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::client::Says;
+use crate::helpers::{TestApp, new_company, spawn_app, spawn_app_with};
 
 /// The link in the newest queued email whose path starts with `prefix`.
 async fn emailed_link(app: &TestApp, prefix: &str) -> (String, String) {
@@ -41,18 +44,13 @@ async fn a_person_signs_in_gets_a_safe_cookie_and_signs_out() {
     let (email, password) = app
         .user_with_password("Rita Manager", "relationship_manager")
         .await;
-    let response = app
-        .anonymous()
-        .post(app.url("/api/v1/session"))
-        .json(&json!({"email": email.to_uppercase(), "password": password}))
+    let answer = app
+        .public_api()
+        .sign_in(&email.to_uppercase(), &password)
         .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let set_cookie = response.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .to_owned();
+        .await;
+    assert_eq!(answer.status(), 200);
+    let set_cookie = answer.header("set-cookie").to_owned();
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(set_cookie.contains(flag), "{set_cookie}");
     }
@@ -60,41 +58,25 @@ async fn a_person_signs_in_gets_a_safe_cookie_and_signs_out() {
         !set_cookie.contains("Secure"),
         "plain http in tests: {set_cookie}"
     );
-    let session: Value = response.json().await.unwrap();
-    assert_eq!(session["user"]["email"], email);
-    assert_eq!(session["user"]["role"], "relationship_manager");
-    assert_eq!(session["organization"]["slug"], "test-bank");
+    let session = answer.expect(200).await;
+    assert_eq!(session.user.email, email);
+    assert_eq!(session.user.role, Role::RelationshipManager);
+    assert_eq!(session.organization.slug, "test-bank");
     let signed_in = app.sign_in(&email, &password).await;
+    let api = app.api_as(&signed_in);
 
-    let me = app
-        .as_user(&signed_in, Method::GET, "/api/v1/session")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(me.status(), 200);
-    assert!(me.headers().contains_key("ratelimit-remaining"));
-    let me: Value = me.json().await.unwrap();
-    assert_eq!(me["csrf_token"], signed_in.csrf);
-    assert!(me["user"]["last_sign_in_at"].is_string());
+    let me = api.session().send().await;
+    assert!(me.has_header("ratelimit-remaining"));
+    let me = me.expect(200).await;
+    assert_eq!(me.csrf_token, signed_in.csrf);
+    assert!(me.user.last_sign_in_at.is_some());
 
-    let out = app
-        .as_user(&signed_in, Method::DELETE, "/api/v1/session")
-        .send()
-        .await
-        .unwrap();
+    let out = api.sign_out().send().await;
     assert_eq!(out.status(), 204);
-    assert!(
-        out.headers()["set-cookie"]
-            .to_str()
-            .unwrap()
-            .contains("Max-Age=0")
-    );
-    let after = app
-        .as_user(&signed_in, Method::GET, "/api/v1/companies")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(after, 401).await;
+    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    api.companies(&CompanyListQuery::default())
+        .problem(401)
+        .await;
 }
 
 #[tokio::test]
@@ -103,57 +85,39 @@ async fn wrong_passwords_and_unknown_addresses_get_the_same_401_then_429() {
     let (email, password) = app
         .user_with_password("Rita Manager", "relationship_manager")
         .await;
-    let attempt = |email: String, password: String| {
-        let client = app.anonymous();
-        let url = app.url("/api/v1/session");
-        async move {
-            client
-                .post(url)
-                .json(&json!({"email": email, "password": password}))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let unknown = assert_problem(
-        attempt("nobody@bank.example".into(), password.clone()).await,
-        401,
-    )
-    .await;
-    let wrong = assert_problem(
-        attempt(email.clone(), "not the password at all".into()).await,
-        401,
-    )
-    .await;
+    let public = app.public_api();
+    let unknown = public
+        .sign_in("nobody@bank.example", &password)
+        .problem(401)
+        .await;
+    let wrong = public
+        .sign_in(&email, "not the password at all")
+        .problem(401)
+        .await;
     assert_eq!(
-        unknown["detail"], wrong["detail"],
+        unknown.detail, wrong.detail,
         "nothing tells which was wrong"
     );
     assert_eq!(
-        wrong["type"],
+        wrong.problem_type,
         "https://spendlens.dev/problems/invalid-credentials"
     );
     // Five attempts a minute per address: the 6th is refused, even with the right password.
     for _ in 0..4 {
-        assert_problem(
-            attempt(email.clone(), "still wrong, still wrong".into()).await,
-            401,
-        )
-        .await;
+        public
+            .sign_in(&email, "still wrong, still wrong")
+            .problem(401)
+            .await;
     }
-    let limited = attempt(email.clone(), password.clone()).await;
+    let limited = public.sign_in(&email, &password).send().await;
     assert_eq!(limited.status(), 429);
-    let retry: u64 = limited.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let retry: u64 = limited.header("retry-after").parse().unwrap();
     assert!((1..=60).contains(&retry));
     // Another address is not affected.
     let (other, other_password) = app
         .user_with_password("Ola Other", "relationship_manager")
         .await;
-    assert_eq!(attempt(other, other_password).await.status(), 200);
+    public.sign_in(&other, &other_password).expect(200).await;
 }
 
 #[tokio::test]
@@ -165,18 +129,9 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
     app.advance_clock(chrono::Duration::minutes(31));
-    let response = app
-        .as_user(&idle, Method::GET, "/api/v1/companies")
-        .send()
-        .await
-        .unwrap();
-    let problem = assert_problem(response, 401).await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("session has ended")
-    );
+    let everything = CompanyListQuery::default();
+    let problem = app.api_as(&idle).companies(&everything).problem(401).await;
+    assert!(problem.detail_text().contains("session has ended"));
 
     let app = spawn_app_with(|s| {
         s.auth.absolute = chrono::Duration::hours(2);
@@ -186,97 +141,63 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
         .user_with_password("Rita Manager", "relationship_manager")
         .await;
     let busy = app.sign_in(&email, &password).await;
-    // Busy all along (never idle)...
+    let api = app.api_as(&busy);
+    // Busy all along (never idle: a request every 25 minutes)...
     for _ in 0..4 {
         app.advance_clock(chrono::Duration::minutes(25));
-        let response = app
-            .as_user(&busy, Method::GET, "/api/v1/companies")
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
+        api.companies(&everything).expect(200).await;
     }
-    // ...and still signed out at the absolute end.
+    // ...and still signed out at the absolute end (2 hours).
     app.advance_clock(chrono::Duration::minutes(25));
-    let response = app
-        .as_user(&busy, Method::GET, "/api/v1/companies")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 401).await;
+    api.companies(&everything).problem(401).await;
 }
 
 #[tokio::test]
 async fn an_admin_invites_a_user_who_sets_a_password_through_the_emailed_link() {
     let app = spawn_app().await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
-    let invited = app
-        .as_user(&admin, Method::POST, "/api/v1/users")
-        .json(&json!({"email": "nina.new@bank.example", "name": "Nina New", "role": "relationship_manager"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(invited.status(), 201);
-    let invited: Value = invited.json().await.unwrap();
-    assert_eq!(invited["invitation_pending"], true);
+    let (api, public) = (app.api_as(&admin), app.public_api());
+    let nina = NewUser {
+        email: "nina.new@bank.example".to_owned(),
+        name: "Nina New".to_owned(),
+        role: Role::RelationshipManager,
+    };
+    let invited = api.invite_user(&nina).expect(201).await;
+    assert!(invited.invitation_pending);
     let (to, token) = emailed_link(&app, "http://portal.test/invitations/").await;
     assert!(to.contains("nina.new@bank.example"), "{to}");
     assert_eq!(token.len(), 43);
 
     // The same address again is a conflict; nothing more is sent.
     let emails = email_count(&app).await;
-    let again = app
-        .as_user(&admin, Method::POST, "/api/v1/users")
-        .json(&json!({"email": "Nina.New@bank.example", "name": "Nina", "role": "admin"}))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(again, 409).await;
+    let again = NewUser {
+        email: "Nina.New@bank.example".to_owned(),
+        name: "Nina".to_owned(),
+        role: Role::Admin,
+    };
+    api.invite_user(&again).problem(409).await;
     assert_eq!(email_count(&app).await, emails);
 
-    let info: Value = app
-        .anonymous()
-        .get(app.url(&format!("/api/v1/invitations/{token}")))
+    let info = public.invitation(&token).ok().await;
+    assert_eq!(info.email, "nina.new@bank.example");
+    assert_eq!(info.organization.slug, "test-bank");
+    let accept = |password: &str, name: Option<&str>| {
+        let acceptance = InvitationAcceptance {
+            password: password.to_owned(),
+            name: name.map(str::to_owned),
+        };
+        public.accept_invitation(&token, &acceptance)
+    };
+    let problem = accept("short", None).problem(422).await;
+    assert_eq!(problem.errors[0].field, "password");
+    let accepted = accept("a password Nina chose", Some("Nina Newton"))
         .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(info["email"], "nina.new@bank.example");
-    assert_eq!(info["organization"]["slug"], "test-bank");
-    let short = app
-        .anonymous()
-        .post(app.url(&format!("/api/v1/invitations/{token}")))
-        .json(&json!({"password": "short"}))
-        .send()
-        .await
-        .unwrap();
-    let problem = assert_problem(short, 422).await;
-    assert_eq!(problem["errors"][0]["field"], "password");
-    let accepted = app
-        .anonymous()
-        .post(app.url(&format!("/api/v1/invitations/{token}")))
-        .json(&json!({"password": "a password Nina chose", "name": "Nina Newton"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(accepted.status(), 200);
-    assert!(
-        accepted.headers().contains_key("set-cookie"),
-        "signed in at once"
-    );
-    let session: Value = accepted.json().await.unwrap();
-    assert_eq!(session["user"]["name"], "Nina Newton");
-    assert_eq!(session["user"]["invitation_pending"], false);
-    let reused = app
-        .anonymous()
-        .post(app.url(&format!("/api/v1/invitations/{token}")))
-        .json(&json!({"password": "another password entirely"}))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(reused, 410).await;
+        .await;
+    assert!(accepted.has_header("set-cookie"), "signed in at once");
+    let session = accepted.expect(200).await;
+    assert_eq!(session.user.name, "Nina Newton");
+    assert!(!session.user.invitation_pending);
+    accept("another password entirely", None).problem(410).await;
     app.sign_in("nina.new@bank.example", "a password Nina chose")
         .await;
 }
@@ -287,60 +208,33 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
     let (email, password, old_session) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
+    let public = app.public_api();
     let before = email_count(&app).await;
-    let unknown = app
-        .anonymous()
-        .post(app.url("/api/v1/password-resets"))
-        .json(&json!({"email": "nobody@bank.example"}))
+    let unknown = public
+        .request_password_reset("nobody@bank.example")
         .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(unknown.status(), 202, "no hint whether the address exists");
     assert_eq!(email_count(&app).await, before, "and no email");
-    let asked = app
-        .anonymous()
-        .post(app.url("/api/v1/password-resets"))
-        .json(&json!({"email": email}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(asked.status(), 202);
+    public.request_password_reset(&email).expect(202).await;
     let (_, token) = emailed_link(&app, "http://portal.test/reset-password/").await;
-    let info: Value = app
-        .anonymous()
-        .get(app.url(&format!("/api/v1/password-resets/{token}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(info["email"], email);
-    let reset = app
-        .anonymous()
-        .post(app.url(&format!("/api/v1/password-resets/{token}")))
-        .json(&json!({"password": "a brand new password"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(reset.status(), 200);
+    let info = public.password_reset(&token).ok().await;
+    assert_eq!(info.email, email);
+    public
+        .reset_password(&token, "a brand new password")
+        .expect(200)
+        .await;
     // The old password and the old session are gone; the new password works.
-    let old = app.try_sign_in(&email, &password).await;
-    assert_problem(old, 401).await;
-    let response = app
-        .as_user(&old_session, Method::GET, "/api/v1/companies")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 401).await;
+    public.sign_in(&email, &password).problem(401).await;
+    app.api_as(&old_session)
+        .companies(&CompanyListQuery::default())
+        .problem(401)
+        .await;
     app.sign_in(&email, "a brand new password").await;
-    let tampered = app
-        .anonymous()
-        .get(app.url(&format!("/api/v1/password-resets/{}x", &token[..42])))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(tampered, 404).await;
+    public
+        .password_reset(&format!("{}x", &token[..42]))
+        .problem(404)
+        .await;
 }
 
 #[tokio::test]
@@ -350,37 +244,38 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
     let (email, password, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let rm_id = rm.session["user"]["id"].as_str().unwrap().to_owned();
-    let changed = app
-        .as_user(&admin, Method::PATCH, &format!("/api/v1/users/{rm_id}"))
-        .json(&json!({"active": false}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(changed.status(), 200);
-    assert_eq!(changed.json::<Value>().await.unwrap()["active"], false);
-    let response = app
-        .as_user(&rm, Method::GET, "/api/v1/companies")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 401).await;
-    let again = app.try_sign_in(&email, &password).await;
-    assert_problem(again, 401).await;
+    let api = app.api_as(&admin);
+    let deactivate = UserUpdate {
+        active: Some(false),
+        ..UserUpdate::default()
+    };
+    let changed = api
+        .update_user(rm.session.user.id, &deactivate)
+        .expect(200)
+        .await;
+    assert!(!changed.active);
+    app.api_as(&rm)
+        .companies(&CompanyListQuery::default())
+        .problem(401)
+        .await;
+    app.public_api()
+        .sign_in(&email, &password)
+        .problem(401)
+        .await;
 
-    let admin_id = admin.session["user"]["id"].as_str().unwrap().to_owned();
-    for change in [
-        json!({"active": false}),
-        json!({"role": "relationship_manager"}),
-    ] {
-        let refused = app
-            .as_user(&admin, Method::PATCH, &format!("/api/v1/users/{admin_id}"))
-            .json(&change)
-            .send()
-            .await
-            .unwrap();
-        let problem = assert_problem(refused, 409).await;
-        assert_eq!(problem["type"], "https://spendlens.dev/problems/last-admin");
+    let demote = UserUpdate {
+        role: Some(Role::RelationshipManager),
+        ..UserUpdate::default()
+    };
+    for change in [deactivate, demote] {
+        let problem = api
+            .update_user(admin.session.user.id, &change)
+            .problem(409)
+            .await;
+        assert_eq!(
+            problem.problem_type,
+            "https://spendlens.dev/problems/last-admin"
+        );
     }
 }
 
@@ -388,46 +283,29 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
 async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
     let app = spawn_app().await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
-    let created = app
-        .as_user(&admin, Method::POST, "/api/v1/api-keys")
-        .json(&json!({"name": "Loan origination system"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let created: Value = created.json().await.unwrap();
-    let key = created["key"].as_str().unwrap().to_owned();
+    let api = app.api_as(&admin);
+    let created = api
+        .create_api_key("Loan origination system")
+        .expect(201)
+        .await;
+    let key = created.key;
     assert!(key.starts_with("slk_") && key.len() > 40, "{key}");
-    let prefix = created["api_key"]["prefix"].as_str().unwrap();
-    assert!(key.starts_with(prefix));
+    assert!(key.starts_with(&created.api_key.prefix));
 
-    let used = app
-        .anonymous()
-        .get(app.url("/api/v1/companies"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(used.status(), 200);
-    let listed: Value = app
-        .as_user(&admin, Method::GET, "/api/v1/api-keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert!(
-        !listed.to_string().contains(&key),
-        "the secret is never listed"
-    );
-    let ours = listed["items"]
-        .as_array()
-        .unwrap()
+    let everything = CompanyListQuery::default();
+    app.api_with_key(&key)
+        .companies(&everything)
+        .expect(200)
+        .await;
+    let listed = api.api_keys().send().await.text().await;
+    assert!(!listed.contains(&key), "the secret is never listed");
+    let listed = api.api_keys().ok().await;
+    let ours = listed
+        .items
         .iter()
-        .find(|k| k["id"] == created["api_key"]["id"])
+        .find(|k| k.id == created.api_key.id)
         .unwrap();
-    assert!(ours["last_used_at"].is_string());
+    assert!(ours.last_used_at.is_some());
     // Only the hash is stored.
     let stored = app.store.api_keys(app.organization).await.unwrap();
     assert!(
@@ -436,21 +314,11 @@ async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
             .all(|k| k.key_hash != key && k.key_hash.len() == 64)
     );
 
-    let id = created["api_key"]["id"].as_str().unwrap();
-    let revoked = app
-        .as_user(&admin, Method::DELETE, &format!("/api/v1/api-keys/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(revoked.status(), 204);
-    let refused = app
-        .anonymous()
-        .get(app.url("/api/v1/companies"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
-    assert_problem(refused, 401).await;
+    api.revoke_api_key(&created.api_key.id).expect(204).await;
+    app.api_with_key(&key)
+        .companies(&everything)
+        .problem(401)
+        .await;
 }
 
 #[tokio::test]
@@ -461,55 +329,35 @@ async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
     let (email, _, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let company: Value = app
-        .as_user(&rm, Method::POST, "/api/v1/companies")
-        .json(&json!({"name": "Audited Ltd", "contact_name": "Al", "contact_email": "al@audited.example", "data_types": ["financials"]}))
-        .send()
+    let audited = NewCompany {
+        contact_name: "Al".to_owned(),
+        contact_email: "al@audited.example".to_owned(),
+        ..new_company("Audited Ltd", &[Financials])
+    };
+    let id = app
+        .api_as(&rm)
+        .create_company(&audited)
+        .expect(201)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let id: domain::CompanyId = company["id"].as_str().unwrap().parse().unwrap();
-    app.store
-        .seed_company_status(
-            app.organization,
-            id,
-            &[StatusEvent::InformationRequested],
-            app.store.now(),
-            Some("sandbox"),
-        )
-        .await
-        .unwrap();
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+        .id;
+    app.grant_access(app.organization, id, "sandbox").await;
+    app.api().refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    app.get(&format!("/api/v1/companies/{id}/reports/profit_and_loss"))
+    app.api()
+        .report(id, ReportKind::ProfitAndLoss, &ReportQuery::default())
+        .ok()
         .await;
 
-    let page: Value = app
-        .as_user(
-            &admin,
-            Method::GET,
-            &format!("/api/v1/audit-events?company_id={id}"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let actions: Vec<(&str, &str, &str)> = page["items"]
-        .as_array()
-        .unwrap()
+    let api = app.api_as(&admin);
+    let of_company = AuditQuery {
+        company_id: Some(id),
+        ..AuditQuery::default()
+    };
+    let page = api.audit_events(&of_company).ok().await;
+    let actions: Vec<(&str, &str, &str)> = page
+        .items
         .iter()
-        .map(|e| {
-            (
-                e["action"].as_str().unwrap(),
-                e["actor_kind"].as_str().unwrap(),
-                e["actor"].as_str().unwrap(),
-            )
-        })
+        .map(|e| (e.action.as_str(), e.actor_kind.as_str(), e.actor.as_str()))
         .collect();
     assert_eq!(
         actions,
@@ -521,28 +369,18 @@ async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
         ],
         "newest first"
     );
-    assert_eq!(page["items"][3]["ip"], "127.0.0.1");
-    assert_eq!(page["items"][0]["target"], "profit_and_loss");
+    assert_eq!(page.items[3].ip.as_deref(), Some("127.0.0.1"));
+    assert_eq!(page.items[0].target.as_deref(), Some("profit_and_loss"));
 
-    let csv = app
-        .as_user(&admin, Method::GET, "/api/v1/audit-events?format=csv")
-        .send()
-        .await
-        .unwrap();
+    let as_csv = AuditQuery {
+        format: Some(AuditFormat::Csv),
+        ..AuditQuery::default()
+    };
+    let csv = api.audit_events(&as_csv).send().await;
     assert_eq!(csv.status(), 200);
-    assert!(
-        csv.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/csv")
-    );
-    assert!(
-        csv.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .contains("audit-events-")
-    );
-    let text = csv.text().await.unwrap();
+    assert!(csv.header("content-type").starts_with("text/csv"));
+    assert!(csv.header("content-disposition").contains("audit-events-"));
+    let text = csv.text().await;
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert!(
@@ -555,29 +393,25 @@ async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
 #[tokio::test]
 async fn a_caller_over_the_rate_limit_gets_429_with_retry_after() {
     let app = spawn_app_with(|s| s.auth.requests_per_minute = 5).await;
+    let everything = CompanyListQuery::default();
     for remaining in (0..5).rev() {
-        let response = app.get("/api/v1/companies").await;
+        let response = app.api().companies(&everything).send().await;
         assert_eq!(response.status(), 200);
-        assert_eq!(response.headers()["ratelimit-limit"], "5");
+        assert_eq!(response.header("ratelimit-limit"), "5");
         assert_eq!(
-            response.headers()["ratelimit-remaining"],
-            remaining.to_string().as_str()
+            response.header("ratelimit-remaining"),
+            remaining.to_string()
         );
     }
-    let limited = app.get("/api/v1/companies").await;
-    assert_eq!(limited.status(), 429);
-    assert!(limited.headers().contains_key("retry-after"));
-    assert_problem(limited, 429).await;
+    let limited = app.api().companies(&everything).send().await;
+    assert!(limited.has_header("retry-after"));
+    limited.problem(429).await;
     // Another key is another bucket.
     let other = crate::helpers::api_key_for(&app.store, app.organization, "Other").await;
-    let response = app
-        .anonymous()
-        .get(app.url("/api/v1/companies"))
-        .bearer_auth(other)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
+    app.api_with_key(&other)
+        .companies(&everything)
+        .expect(200)
+        .await;
 }
 
 /// The admin commands: `org create` makes an organization whose admin can sign in with
@@ -612,8 +446,8 @@ async fn the_cli_creates_an_organization_and_an_api_key() {
         .expect("the one-time password")
         .to_owned();
     let session = app.sign_in("boss@northern.example", &password).await;
-    assert_eq!(session.session["organization"]["slug"], "northern-bank");
-    assert_eq!(session.session["user"]["role"], "admin");
+    assert_eq!(session.session.organization.slug, "northern-bank");
+    assert_eq!(session.session.user.role, Role::Admin);
 
     let output = Command::new(env!("CARGO_BIN_EXE_spendlens"))
         .args([
@@ -635,19 +469,13 @@ async fn the_cli_creates_an_organization_and_an_api_key() {
     );
     let key = String::from_utf8(output.stdout).unwrap().trim().to_owned();
     assert!(key.starts_with("slk_"));
-    let companies: Value = app
-        .anonymous()
-        .get(app.url("/api/v1/companies"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        companies["items"],
-        json!([]),
+    let companies = app
+        .api_with_key(&key)
+        .companies(&CompanyListQuery::default())
+        .ok()
+        .await;
+    assert!(
+        companies.items.is_empty(),
         "a new organization sees none of test-bank's"
     );
 

@@ -6,11 +6,15 @@
 
 use std::collections::BTreeSet;
 
-use domain::StatusEvent;
+use api_types::{CompanyListQuery, NewCompany, NewRefreshBatch, RefreshCompanies};
+use domain::{CompanyId, DataType};
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, api_key_for, assert_problem, spawn_app};
+use crate::{
+    client::{Says, assert_problem},
+    helpers::{TestApp, api_key_for, new_company, spawn_app},
+};
 
 /// Who may call an operation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -228,44 +232,17 @@ impl Ids {
 /// notification of the user's (the customer granted the request they sent).
 async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
     let company = app
-        .store
-        .create_company(
-            organization,
-            store::CompanyWrite {
-                name: domain::CompanyName::parse("Someone Else's Client Ltd").unwrap(),
-                description: domain::Description::default(),
-                contact_name: domain::ContactName::parse("Eve").unwrap(),
-                contact_email: domain::EmailAddress::parse("eve@else.example").unwrap(),
-                assignees: vec![],
-                data_types: vec![domain::DataType::Financials],
-                schedule: None,
-            },
-        )
-        .await
-        .unwrap();
-    app.store
-        .seed_company_status(
-            organization,
-            company.id(),
-            &[StatusEvent::InformationRequested],
-            app.store.now(),
-            Some("sandbox"),
-        )
-        .await
-        .unwrap();
+        .company_of(organization, "Someone Else's Client Ltd")
+        .await;
+    app.grant_access(organization, company, "sandbox").await;
     let (job, _) = app
         .store
-        .request_refresh(
-            organization,
-            company.id(),
-            domain::RefreshTrigger::Manual,
-            None,
-        )
+        .request_refresh(organization, company, domain::RefreshTrigger::Manual, None)
         .await
         .unwrap();
     let (batch, _) = app
         .store
-        .create_refresh_batch(organization, &[company.id()])
+        .create_refresh_batch(organization, &[company])
         .await
         .unwrap();
     let user = app
@@ -310,7 +287,7 @@ async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
     app.store
         .create_information_request(
             organization,
-            company.id(),
+            company,
             "link",
             &server::secrets::token_hash(&link),
             app.store.now() + chrono::Duration::days(1),
@@ -347,7 +324,7 @@ async fn things_of(app: &TestApp, organization: domain::OrganizationId) -> Ids {
         .await
         .unwrap();
     Ids {
-        company: company.id().to_string(),
+        company: company.to_string(),
         refresh: job.id.to_string(),
         batch: batch.id.to_string(),
         user: user.id.to_string(),
@@ -438,12 +415,7 @@ async fn without_valid_credentials_every_protected_operation_answers_401() {
 async fn another_organizations_ids_answer_404_and_nothing_changes() {
     let app = spawn_app().await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
-    let other = app
-        .store
-        .create_organization("other-bank", "Other Bank")
-        .await
-        .unwrap();
-    let other = domain::OrganizationId::from_uuid(other.id);
+    let other = app.other_organization().await;
     let theirs = things_of(&app, other).await;
     let mut checked = 0;
     for operation in operations() {
@@ -460,8 +432,8 @@ async fn another_organizations_ids_answer_404_and_nothing_changes() {
             .await;
             let problem = assert_problem(by_session, 404).await;
             assert!(
-                !problem.to_string().contains("Someone Else"),
-                "{}: the answer leaks the other organization's data: {problem}",
+                !format!("{problem:?}").contains("Someone Else"),
+                "{}: the answer leaks the other organization's data: {problem:?}",
                 operation.id
             );
             if operation.access == Access::Member {
@@ -479,26 +451,25 @@ async fn another_organizations_ids_answer_404_and_nothing_changes() {
     assert!(checked >= 12, "only {checked} operations take an id");
 
     // Lists never show the other organization's rows, and statuses leave its ids out.
-    let listed: Value = app.get("/api/v1/companies").await.json().await.unwrap();
-    assert!(!listed.to_string().contains(&theirs.company));
-    let statuses: Value = app
-        .get(&format!("/api/v1/company-statuses?ids={}", theirs.company))
+    let api = app.api();
+    let their_company: CompanyId = theirs.company.parse().unwrap();
+    let listed = api
+        .companies(&CompanyListQuery::default())
+        .send()
         .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(statuses["items"], json!([]));
-    let users: Value = app.get("/api/v1/users").await.json().await.unwrap();
-    assert!(!users.to_string().contains(&theirs.user));
-    let batch = app
-        .post_json(
-            "/api/v1/refresh-batches",
-            &json!({"company_ids": [theirs.company]}),
-        )
+        .text()
         .await;
-    let batch: Value = batch.json().await.unwrap();
-    assert_eq!(batch["total"], 0);
-    assert_eq!(batch["skipped"][0]["reason"], "not_found");
+    assert!(!listed.contains(&theirs.company));
+    let statuses = api.company_statuses(&[their_company]).ok().await;
+    assert!(statuses.items.is_empty());
+    let users = api.users().send().await.text().await;
+    assert!(!users.contains(&theirs.user));
+    let theirs_only = NewRefreshBatch::Companies(RefreshCompanies {
+        company_ids: vec![their_company],
+    });
+    let batch = api.create_refresh_batch(&theirs_only).ok().await;
+    assert_eq!(batch.total, 0);
+    assert_eq!(batch.skipped[0].reason, "not_found");
 
     // Nothing of theirs changed: the company is still there with its name, the key works.
     let company = app
@@ -576,7 +547,11 @@ async fn cookie_changes_without_the_csrf_token_are_refused() {
     let (_, _, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let body = json!({"name":"CSRF Ltd","contact_name":"Cy","contact_email":"cy@csrf.example","data_types":["financials"]});
+    let body = NewCompany {
+        contact_name: "Cy".to_owned(),
+        contact_email: "cy@csrf.example".to_owned(),
+        ..new_company("CSRF Ltd", &[DataType::Financials])
+    };
     for token in [None, Some("wrong")] {
         let mut request = app
             .anonymous()
@@ -587,22 +562,10 @@ async fn cookie_changes_without_the_csrf_token_are_refused() {
             request = request.header("x-csrf-token", token);
         }
         let problem = assert_problem(request.send().await.unwrap(), 403).await;
-        assert!(problem["detail"].as_str().unwrap().contains("X-CSRF-Token"));
+        assert!(problem.detail_text().contains("X-CSRF-Token"));
     }
-    let listed: Value = app
-        .as_user(&rm, Method::GET, "/api/v1/companies")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["items"], json!([]), "nothing was created");
-    let created = app
-        .as_user(&rm, Method::POST, "/api/v1/companies")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
+    let as_rm = app.api_as(&rm);
+    let listed = as_rm.companies(&CompanyListQuery::default()).ok().await;
+    assert!(listed.items.is_empty(), "nothing was created");
+    as_rm.create_company(&body).expect(201).await;
 }

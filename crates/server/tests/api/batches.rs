@@ -1,56 +1,49 @@
 //! Bulk refresh: POST /refresh-batches and its progress.
 
-use domain::CompanyId;
-use serde_json::{Value, json};
+use api_types::{BatchFilter, NewRefreshBatch, RefreshBatch, RefreshCompanies, RefreshFilter};
+use domain::{
+    CompanyId, DataStatus,
+    DataType::{Financials, SpendDetail},
+};
+use serde_json::json;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{TestApp, spawn_app};
+
+fn companies(ids: &[CompanyId]) -> NewRefreshBatch {
+    NewRefreshBatch::Companies(RefreshCompanies {
+        company_ids: ids.to_vec(),
+    })
+}
 
 #[tokio::test]
 async fn a_batch_refreshes_each_company_once_and_reports_progress() {
     let app = spawn_app().await;
-    let a = app.connected_company("A Ltd", &["financials"]).await;
-    let b = app.connected_company("B Ltd", &["spend_detail"]).await;
-    let never = app.create_company("Never Asked Ltd", &["financials"]).await;
-    let never: CompanyId = never["id"].as_str().unwrap().parse().unwrap();
+    let api = app.api();
+    let a = app.connected_company("A Ltd", &[Financials]).await;
+    let b = app.connected_company("B Ltd", &[SpendDetail]).await;
+    let never = app
+        .create_company("Never Asked Ltd", &[Financials])
+        .await
+        .id;
     // B is already refreshing: it joins the batch with that job.
-    let running: Value = app
-        .post_json(&format!("/api/v1/companies/{b}/refresh"), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let unknown = uuid::Uuid::now_v7();
+    let running = api.refresh(b).expect(202).await;
+    let unknown = CompanyId::from_uuid(uuid::Uuid::now_v7());
 
-    let response = app
-        .post_json(
-            "/api/v1/refresh-batches",
-            &json!({"company_ids": [a, b, a, never, unknown]}),
-        )
+    let answer = api
+        .create_refresh_batch(&companies(&[a, b, a, never, unknown]))
+        .send()
         .await;
-    assert_eq!(response.status(), 202);
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let batch: Value = response.json().await.unwrap();
-    assert_eq!(batch["total"], 2);
-    assert_eq!(batch["queued"], 2);
-    assert_eq!(batch["done"], false);
-    let skipped: Vec<(String, String)> = batch["skipped"]
-        .as_array()
-        .unwrap()
+    let location = answer.header("location").to_owned();
+    let batch = answer.expect(202).await;
+    assert_eq!(batch.total, 2);
+    assert_eq!(batch.queued, 2);
+    assert!(!batch.done);
+    let skipped: Vec<(CompanyId, &str)> = batch
+        .skipped
         .iter()
-        .map(|s| {
-            (
-                s["company_id"].as_str().unwrap().to_owned(),
-                s["reason"].as_str().unwrap().to_owned(),
-            )
-        })
+        .map(|s| (s.company_id, s.reason.as_str()))
         .collect();
-    assert_eq!(
-        skipped,
-        [
-            (never.to_string(), "no_access".to_owned()),
-            (unknown.to_string(), "not_found".to_owned())
-        ]
-    );
+    assert_eq!(skipped, [(never, "no_access"), (unknown, "not_found")]);
     assert_eq!(
         app.store
             .refresh_history(app.organization, b, 10)
@@ -60,39 +53,37 @@ async fn a_batch_refreshes_each_company_once_and_reports_progress() {
         1,
         "B kept its one job"
     );
-    let b_now: Value = app
-        .get(&format!("/api/v1/companies/{b}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(b_now["refresh"]["id"], running["id"]);
+    let b_now = api.company(b).ok().await;
+    assert_eq!(b_now.refresh.map(|r| r.id), Some(running.id));
 
     let worker = app.instant_worker();
     while worker.run_once().await.unwrap().is_some() {}
-    let finished: Value = app.get(&location).await.json().await.unwrap();
-    assert_eq!(
-        (finished["succeeded"].clone(), finished["done"].clone()),
-        (json!(2), json!(true))
-    );
-    assert_eq!(finished["skipped"], json!([]));
+    let finished: RefreshBatch = api.get(&location).ok().await;
+    assert_eq!((finished.succeeded, finished.done), (2, true));
+    assert!(finished.skipped.is_empty());
     for id in [a, b] {
-        let company: Value = app
-            .get(&format!("/api/v1/companies/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(company["status"], "available");
+        let company = api.company(id).ok().await;
+        assert_eq!(company.status, Some(DataStatus::Available));
     }
 }
 
+/// A batch's jobs by state.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Progress {
+    queued: u64,
+    running: u64,
+    succeeded: u64,
+    failed: u64,
+    cancelled: u64,
+    total: u64,
+}
+
 /// The progress a batch answers with, next to a count of its jobs by state.
-async fn progress_and_recount(app: &crate::helpers::TestApp, location: &str) -> (Value, Value) {
+async fn progress_and_recount(app: &TestApp, location: &str) -> (Progress, Progress) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Query};
     use store::entities::{refresh_batch_jobs, refresh_jobs};
-    let batch: Value = app.get(location).await.json().await.unwrap();
-    let id: uuid::Uuid = batch["id"].as_str().unwrap().parse().unwrap();
+    let batch: RefreshBatch = app.api().get(location).ok().await;
+    let id = batch.id.as_uuid();
     let rows: Vec<(String, i64)> = refresh_jobs::Entity::find()
         .select_only()
         .column(refresh_jobs::Column::State)
@@ -111,18 +102,27 @@ async fn progress_and_recount(app: &crate::helpers::TestApp, location: &str) -> 
         .all(app.store.connection())
         .await
         .unwrap();
-    let mut recount =
-        json!({"queued": 0, "running": 0, "succeeded": 0, "failed": 0, "cancelled": 0});
-    let mut total = 0;
+    let mut recount = Progress::default();
     for (state, count) in rows {
-        recount[state.as_str()] = json!(count);
-        total += count;
+        let count = u64::try_from(count).unwrap();
+        *match state.as_str() {
+            "queued" => &mut recount.queued,
+            "running" => &mut recount.running,
+            "succeeded" => &mut recount.succeeded,
+            "failed" => &mut recount.failed,
+            "cancelled" => &mut recount.cancelled,
+            other => panic!("a job in state {other}"),
+        } = count;
+        recount.total += count;
     }
-    recount["total"] = json!(total);
-    let answered = json!({
-        "queued": batch["queued"], "running": batch["running"], "succeeded": batch["succeeded"],
-        "failed": batch["failed"], "cancelled": batch["cancelled"], "total": batch["total"],
-    });
+    let answered = Progress {
+        queued: batch.queued,
+        running: batch.running,
+        succeeded: batch.succeeded,
+        failed: batch.failed,
+        cancelled: batch.cancelled,
+        total: batch.total,
+    };
     (answered, recount)
 }
 
@@ -136,11 +136,10 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
         "Count Three Ltd",
         "Count Four Ltd",
     ] {
-        ids.push(app.connected_company(name, &["financials"]).await);
+        ids.push(app.connected_company(name, &[Financials]).await);
     }
     // The fourth is refreshing already: its job joins the batch while running.
-    app.post_json(&format!("/api/v1/companies/{}/refresh", ids[3]), &json!({}))
-        .await;
+    app.api().refresh(ids[3]).expect(202).await;
     let owner = "counting-worker";
     let lease = chrono::Duration::seconds(60);
     let early = app
@@ -149,17 +148,16 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
         .await
         .unwrap();
     assert_eq!(early.len(), 1);
-    let response = app
-        .post_json("/api/v1/refresh-batches", &json!({"company_ids": ids}))
+    let answer = app
+        .api()
+        .create_refresh_batch(&companies(&ids))
+        .send()
         .await;
-    assert_eq!(response.status(), 202);
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let location = answer.header("location").to_owned();
+    answer.expect(202).await;
     let (answered, recount) = progress_and_recount(&app, &location).await;
     assert_eq!(answered, recount);
-    assert_eq!(
-        (answered["queued"].clone(), answered["running"].clone()),
-        (json!(3), json!(1))
-    );
+    assert_eq!((answered.queued, answered.running), (3, 1));
 
     // Claimed (queued → running), then each ends its own way.
     let claimed = app
@@ -169,10 +167,7 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
         .unwrap();
     assert_eq!(claimed.len(), 3);
     let (answered, recount) = progress_and_recount(&app, &location).await;
-    assert_eq!(
-        (answered.clone(), answered["running"].clone()),
-        (recount, json!(4))
-    );
+    assert_eq!((answered.clone(), answered.running), (recount, 4));
     app.store
         .finish_job_succeeded(&claimed[0], owner, Vec::new())
         .await
@@ -203,67 +198,55 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
     assert_eq!(answered, recount);
     assert_eq!(
         answered,
-        json!({"queued": 1, "running": 0, "succeeded": 2, "failed": 1, "cancelled": 0, "total": 4})
+        Progress {
+            queued: 1,
+            running: 0,
+            succeeded: 2,
+            failed: 1,
+            cancelled: 0,
+            total: 4
+        }
     );
     // The retry runs to its end: the batch is done.
     let worker = app.instant_worker();
     while worker.run_once().await.unwrap().is_some() {}
     let (answered, recount) = progress_and_recount(&app, &location).await;
-    assert_eq!(
-        (answered["succeeded"].clone(), answered),
-        (json!(3), recount)
-    );
+    assert_eq!((answered.succeeded, answered), (3, recount));
 }
 
 #[tokio::test]
 async fn a_batch_by_filter_refreshes_what_the_list_shows() {
     let app = spawn_app().await;
     for name in ["Filter One Ltd", "Filter Two Ltd", "Other Co"] {
-        app.connected_company(name, &["financials"]).await;
+        app.connected_company(name, &[Financials]).await;
     }
-    let batch: Value = app
-        .post_json(
-            "/api/v1/refresh-batches",
-            &json!({"filter": {"q": "filter"}}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(batch["total"], 2);
+    let by_filter = NewRefreshBatch::Filter(RefreshFilter {
+        filter: BatchFilter {
+            q: Some("filter".to_owned()),
+            ..BatchFilter::default()
+        },
+    });
+    let batch = app.api().create_refresh_batch(&by_filter).ok().await;
+    assert_eq!(batch.total, 2);
 }
 
 #[tokio::test]
 async fn batch_requests_must_say_what_to_refresh() {
     let app = spawn_app().await;
-    assert_problem(
-        app.post_json("/api/v1/refresh-batches", &json!({})).await,
-        422,
-    )
-    .await;
-    assert_problem(
-        app.post_json(
-            "/api/v1/refresh-batches",
-            &json!({"company_ids": [], "filter": {}}),
-        )
-        .await,
-        422,
-    )
-    .await;
-    assert_problem(
-        app.post_json(
-            "/api/v1/refresh-batches",
-            &json!({"filter": {"colour": "red"}}),
-        )
-        .await,
-        422,
-    )
-    .await;
-    assert_problem(
-        app.get(&format!("/api/v1/refresh-batches/{}", uuid::Uuid::now_v7()))
-            .await,
-        404,
-    )
-    .await;
-    assert_problem(app.get("/api/v1/refresh-batches/nope").await, 404).await;
+    let api = app.api();
+    for body in [
+        json!({}),
+        json!({"company_ids": [], "filter": {}}),
+        json!({"filter": {"colour": "red"}}),
+    ] {
+        api.post::<RefreshBatch>("/api/v1/refresh-batches", &body)
+            .problem(422)
+            .await;
+    }
+    api.refresh_batch(&domain::RefreshBatchId::from_uuid(uuid::Uuid::now_v7()))
+        .problem(404)
+        .await;
+    api.get::<RefreshBatch>("/api/v1/refresh-batches/nope")
+        .problem(404)
+        .await;
 }

@@ -1,49 +1,51 @@
 //! Adding, listing, editing and deleting companies, and every way to get it wrong.
 
-use domain::{CompanyId, StatusEvent};
-use serde_json::{Value, json};
+use api_types::{
+    Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
+    CompanyUpdate, Contact, Delivery, NewCompany, NewInformationRequest, StatusFilter,
+};
+use domain::{
+    CompanyId,
+    DataType::{Financials, SpendDetail},
+    RefreshJobId, StatusEvent, UserId,
+};
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::{
+    client::assert_problem,
+    helpers::{TestApp, new_company, spawn_app},
+};
 
 #[tokio::test]
 async fn a_new_company_has_no_status_until_information_is_requested() {
     let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/api/v1/companies",
-            &json!({
-                "name": "  Acme Ltd ",
-                "description": "Wholesale stationery",
-                "contact_name": "Jane Doe",
-                "contact_email": "jane@acme.example",
-                "data_types": ["spend_detail", "financials", "financials"],
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let company: Value = response.json().await.unwrap();
+    let acme = NewCompany {
+        description: "Wholesale stationery".to_owned(),
+        contact_email: "jane@acme.example".to_owned(),
+        ..new_company("  Acme Ltd ", &[SpendDetail, Financials, Financials])
+    };
+    let answer = app.api().create_company(&acme).send().await;
+    let location = answer.header("location").to_owned();
+    let company = answer.expect(201).await;
+    assert_eq!(location, format!("/api/v1/companies/{}", company.id));
+    assert_eq!(company.name, "Acme Ltd");
     assert_eq!(
-        location,
-        format!("/api/v1/companies/{}", company["id"].as_str().unwrap())
+        company.contact,
+        Contact {
+            name: "Jane Doe".to_owned(),
+            email: "jane@acme.example".to_owned()
+        }
     );
-    assert_eq!(company["name"], "Acme Ltd");
-    assert_eq!(
-        company["contact"],
-        json!({"name": "Jane Doe", "email": "jane@acme.example"})
-    );
-    assert_eq!(company["data_types"], json!(["financials", "spend_detail"]));
-    assert_eq!(company["status"], Value::Null);
-    assert_eq!(company["status_updated_at"], Value::Null);
-    assert_eq!(company["error"], Value::Null);
-    assert_eq!(company["refresh"], Value::Null);
+    assert_eq!(company.data_types, [Financials, SpendDetail]);
+    assert_eq!(company.status, None);
+    assert_eq!(company.status_updated_at, None);
+    assert_eq!(company.error, None);
+    assert_eq!(company.refresh, None);
 
-    let fetched: Value = app.get(&location).await.json().await.unwrap();
+    let fetched: Company = app.api().get(&location).ok().await;
     assert_eq!(fetched, company);
-    let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
     let row = app
         .store
-        .company(app.organization, id)
+        .company(app.organization, company.id)
         .await
         .unwrap()
         .unwrap();
@@ -54,27 +56,15 @@ async fn a_new_company_has_no_status_until_information_is_requested() {
 #[tokio::test]
 async fn invalid_fields_are_listed_one_by_one_and_nothing_is_saved() {
     let app = spawn_app().await;
-    let response = app
-        .post_json(
-            "/api/v1/companies",
-            &json!({
-                "name": "   ",
-                "contact_name": "Jane",
-                "contact_email": "not-an-email",
-                "data_types": [],
-            }),
-        )
-        .await;
-    let problem = assert_problem(response, 422).await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let invalid = NewCompany {
+        contact_name: "Jane".to_owned(),
+        contact_email: "not-an-email".to_owned(),
+        ..new_company("   ", &[])
+    };
+    let problem = app.api().create_company(&invalid).problem(422).await;
+    let fields: Vec<&str> = problem.errors.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["name", "contact_email", "data_types"]);
-    let page: Value = app.get("/api/v1/companies").await.json().await.unwrap();
-    assert_eq!(page["items"], json!([]));
+    assert!(list(&app, &CompanyListQuery::default()).await.is_empty());
 }
 
 #[tokio::test]
@@ -98,7 +88,7 @@ async fn unreadable_bodies_are_problems() {
         422,
     )
     .await;
-    assert_eq!(wrong_type["errors"][0]["field"], "name");
+    assert_eq!(wrong_type.errors[0].field, "name");
     let unknown = assert_problem(
         send(r#"{"name": "A", "nmae": "B", "contact_name": "a", "contact_email": "a@b.co", "data_types": []}"#, "application/json")
             .await
@@ -106,12 +96,7 @@ async fn unreadable_bodies_are_problems() {
         422,
     )
     .await;
-    assert!(
-        unknown["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("unknown field `nmae`")
-    );
+    assert!(unknown.errors[0].message.contains("unknown field `nmae`"));
     let bad_enum = assert_problem(
         send(r#"{"name": "A", "contact_name": "a", "contact_email": "a@b.co", "data_types": ["everything"]}"#, "application/json")
             .await
@@ -119,7 +104,7 @@ async fn unreadable_bodies_are_problems() {
         422,
     )
     .await;
-    assert_eq!(bad_enum["errors"][0]["field"], "data_types[0]");
+    assert_eq!(bad_enum.errors[0].field, "data_types[0]");
     assert_problem(
         send("name=A", "application/x-www-form-urlencoded")
             .await
@@ -138,96 +123,65 @@ async fn unreadable_bodies_are_problems() {
         .await
         .unwrap();
     assert_problem(response, 413).await;
-    let page: Value = app.get("/api/v1/companies").await.json().await.unwrap();
-    assert_eq!(page["items"], json!([]), "nothing was saved");
+    assert!(
+        list(&app, &CompanyListQuery::default()).await.is_empty(),
+        "nothing was saved"
+    );
 }
 
 #[tokio::test]
 async fn unknown_and_malformed_ids_are_404_problems() {
     let app = spawn_app().await;
-    let unknown = uuid::Uuid::now_v7();
-    for path in [
-        format!("/api/v1/companies/{unknown}"),
-        "/api/v1/companies/not-an-id".to_owned(),
-        format!("/api/v1/refreshes/{unknown}"),
-        format!("/api/v1/companies/{unknown}/reports"),
-    ] {
-        assert_problem(app.get(&path).await, 404).await;
-    }
-    let response = app
-        .client
-        .delete(app.url(&format!("/api/v1/companies/{unknown}")))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(response, 404).await;
-    let response = app
-        .post_json(&format!("/api/v1/companies/{unknown}/refresh"), &json!({}))
+    let unknown = CompanyId::from_uuid(uuid::Uuid::now_v7());
+    let api = app.api();
+    api.company(unknown).problem(404).await;
+    api.get::<Company>("/api/v1/companies/not-an-id")
+        .problem(404)
         .await;
-    assert_problem(response, 404).await;
+    api.refresh_job(RefreshJobId::from_uuid(unknown.as_uuid()))
+        .problem(404)
+        .await;
+    api.reports(unknown).problem(404).await;
+    api.delete_company(unknown).problem(404).await;
+    api.refresh(unknown).problem(404).await;
 }
 
 #[tokio::test]
 async fn another_organizations_companies_do_not_exist_for_us() {
     let app = spawn_app().await;
-    let other = app
-        .store
-        .create_organization("other-bank", "Other Bank")
-        .await
-        .unwrap();
-    let other = domain::OrganizationId::from_uuid(other.id);
-    let theirs = app
-        .store
-        .create_company(
-            other,
-            store::CompanyWrite {
-                name: domain::CompanyName::parse("Secret Client Ltd").unwrap(),
-                description: domain::Description::default(),
-                contact_name: domain::ContactName::parse("Eve").unwrap(),
-                contact_email: domain::EmailAddress::parse("eve@secret.example").unwrap(),
-                assignees: vec![],
-                data_types: vec![domain::DataType::Financials],
-                schedule: None,
-            },
-        )
-        .await
-        .unwrap();
-    let path = format!("/api/v1/companies/{}", theirs.id());
-    assert_problem(app.get(&path).await, 404).await;
-    assert_problem(
-        app.patch_json(&path, &json!({"name": "Mine now"})).await,
-        404,
-    )
-    .await;
-    assert_problem(app.client.delete(app.url(&path)).send().await.unwrap(), 404).await;
-    assert_problem(
-        app.post_json(&format!("{path}/refresh"), &json!({})).await,
-        404,
-    )
-    .await;
-    let statuses: Value = app
-        .get(&format!("/api/v1/company-statuses?ids={}", theirs.id()))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(statuses["items"], json!([]));
-    let page: Value = app.get("/api/v1/companies").await.json().await.unwrap();
-    assert_eq!(page["items"], json!([]));
+    let other = app.other_organization().await;
+    let theirs = app.company_of(other, "Secret Client Ltd").await;
+    let api = app.api();
+    api.company(theirs).problem(404).await;
+    let rename = CompanyUpdate {
+        name: Some("Mine now".to_owned()),
+        ..CompanyUpdate::default()
+    };
+    api.update_company(theirs, &rename).problem(404).await;
+    api.delete_company(theirs).problem(404).await;
+    api.refresh(theirs).problem(404).await;
+    let statuses = api.company_statuses(&[theirs]).ok().await;
+    assert!(statuses.items.is_empty());
+    assert!(list(&app, &CompanyListQuery::default()).await.is_empty());
     assert!(
-        app.store
-            .company(other, theirs.id())
-            .await
-            .unwrap()
-            .is_some(),
+        app.store.company(other, theirs).await.unwrap().is_some(),
         "still there"
     );
+}
+
+/// The names of the companies on the page `query` asks for.
+async fn names(app: &TestApp, query: &CompanyListQuery) -> Vec<String> {
+    list(app, query).await.into_iter().map(|c| c.name).collect()
+}
+
+async fn list(app: &TestApp, query: &CompanyListQuery) -> Vec<Company> {
+    app.api().companies(query).ok().await.items
 }
 
 #[tokio::test]
 async fn the_list_searches_filters_sorts_and_pages_without_gaps() {
     let app = spawn_app().await;
-    let names = [
+    let names_added = [
         "Zenith Ltd",
         "alpha Foods",
         "Bravo Builders",
@@ -238,21 +192,15 @@ async fn the_list_searches_filters_sorts_and_pages_without_gaps() {
         "Golf Garden 100%",
     ];
     let mut ids = Vec::new();
-    for name in names {
-        ids.push(
-            app.create_company(name, &["financials"]).await["id"]
-                .as_str()
-                .unwrap()
-                .to_owned(),
-        );
+    for name in names_added {
+        ids.push(app.create_company(name, &[Financials]).await.id);
     }
     // Two connected, one of them with an older status time.
     for (index, hours) in [(2usize, 5i64), (3, 1)] {
-        let id: CompanyId = ids[index].parse().unwrap();
         app.store
             .seed_company_status(
                 app.organization,
-                id,
+                ids[index],
                 &[
                     StatusEvent::InformationRequested,
                     StatusEvent::RefreshSucceeded,
@@ -266,39 +214,40 @@ async fn the_list_searches_filters_sorts_and_pages_without_gaps() {
 
     // Every page of 3, following next_cursor, covers all 8 once, in name order.
     for sort in [
-        "name",
-        "-name",
-        "status",
-        "-status",
-        "status_updated_at",
-        "-status_updated_at",
+        CompanySort::NameAsc,
+        CompanySort::NameDesc,
+        CompanySort::StatusAsc,
+        CompanySort::StatusDesc,
+        CompanySort::StatusUpdatedAtAsc,
+        CompanySort::StatusUpdatedAtDesc,
     ] {
         let mut seen = Vec::new();
-        let mut cursor: Option<String> = None;
+        let mut cursor = None;
         loop {
-            let mut path = format!("/api/v1/companies?limit=3&sort={sort}");
-            if let Some(c) = &cursor {
-                path.push_str(&format!("&cursor={c}"));
-            }
-            let page: Value = app.get(&path).await.json().await.unwrap();
-            let items = page["items"].as_array().unwrap();
-            assert!(items.len() <= 3);
-            seen.extend(items.iter().map(|c| c["name"].as_str().unwrap().to_owned()));
-            match page["next_cursor"].as_str() {
-                Some(next) => cursor = Some(next.to_owned()),
+            let query = CompanyListQuery {
+                limit: Some(3),
+                sort: Some(sort),
+                cursor,
+                ..CompanyListQuery::default()
+            };
+            let page = app.api().companies(&query).ok().await;
+            assert!(page.items.len() <= 3);
+            seen.extend(page.items.into_iter().map(|c| c.name));
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
                 None => break,
             }
         }
         let mut unique = seen.clone();
         unique.sort();
         unique.dedup();
-        assert_eq!(unique.len(), names.len(), "sort {sort}: {seen:?}");
-        if sort == "name" {
+        assert_eq!(unique.len(), names_added.len(), "sort {sort:?}: {seen:?}");
+        if sort == CompanySort::NameAsc {
             let mut expected = seen.clone();
             expected.sort();
             assert_eq!(seen, expected);
         }
-        if sort == "-status_updated_at" {
+        if sort == CompanySort::StatusUpdatedAtDesc {
             assert_eq!(
                 &seen[..2],
                 ["Charlie Cafe", "Bravo Builders"],
@@ -307,76 +256,63 @@ async fn the_list_searches_filters_sorts_and_pages_without_gaps() {
         }
     }
 
-    let names_of = |page: &Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap().to_owned())
-            .collect()
+    let search = |q: &str| CompanyListQuery {
+        q: Some(q.to_owned()),
+        ..CompanyListQuery::default()
     };
-    let found: Value = app
-        .get("/api/v1/companies?q=ALPHA")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(names_of(&found), ["alpha Foods"]);
-    let literal: Value = app
-        .get("/api/v1/companies?q=100%25")
-        .await
-        .json()
-        .await
-        .unwrap();
+    assert_eq!(names(&app, &search("ALPHA")).await, ["alpha Foods"]);
     assert_eq!(
-        names_of(&literal),
+        names(&app, &search("100%")).await,
         ["Golf Garden 100%"],
         "% is matched literally"
     );
-    let available: Value = app
-        .get("/api/v1/companies?status=available")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(names_of(&available), ["Bravo Builders", "Charlie Cafe"]);
-    let never: Value = app
-        .get("/api/v1/companies?status=not_requested&limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(names_of(&never).len(), 6);
+    let with_status = |status| CompanyListQuery {
+        status: Some(status),
+        limit: Some(200),
+        ..CompanyListQuery::default()
+    };
+    assert_eq!(
+        names(&app, &with_status(StatusFilter::Available)).await,
+        ["Bravo Builders", "Charlie Cafe"]
+    );
+    assert_eq!(
+        names(&app, &with_status(StatusFilter::NotRequested))
+            .await
+            .len(),
+        6
+    );
 
-    assert_problem(app.get("/api/v1/companies?limit=0").await, 400).await;
-    assert_problem(app.get("/api/v1/companies?limit=201").await, 400).await;
-    assert_problem(app.get("/api/v1/companies?status=sleeping").await, 400).await;
-    assert_problem(app.get("/api/v1/companies?sort=size").await, 400).await;
-    assert_problem(app.get("/api/v1/companies?cursor=nonsense").await, 400).await;
+    for query in [
+        "limit=0",
+        "limit=201",
+        "status=sleeping",
+        "sort=size",
+        "cursor=nonsense",
+    ] {
+        app.api()
+            .get::<CompanyPage>(&format!("/api/v1/companies?{query}"))
+            .problem(400)
+            .await;
+    }
     // A cursor is the last company of a page; once that company is deleted it is stale.
-    let first: Value = app
-        .get("/api/v1/companies?limit=1")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let cursor = first["next_cursor"].as_str().unwrap().to_owned();
-    let continued = app
-        .get(&format!("/api/v1/companies?sort=status&cursor={cursor}"))
-        .await;
+    let first = CompanyListQuery {
+        limit: Some(1),
+        ..CompanyListQuery::default()
+    };
+    let cursor = app.api().companies(&first).ok().await.next_cursor;
+    let continued = CompanyListQuery {
+        sort: Some(CompanySort::StatusAsc),
+        cursor,
+        ..CompanyListQuery::default()
+    };
+    let continued = app.api().companies(&continued).send().await;
     assert_eq!(continued.status(), 200, "a cursor works with any sort");
-    let deleted = app
-        .client
-        .delete(app.url(&format!("/api/v1/companies/{cursor}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(deleted.status(), 204);
-    assert_problem(
-        app.get(&format!("/api/v1/companies?cursor={cursor}")).await,
-        404,
-    )
-    .await;
+    app.api().delete_company(cursor.unwrap()).expect(204).await;
+    let stale = CompanyListQuery {
+        cursor,
+        ..CompanyListQuery::default()
+    };
+    app.api().companies(&stale).problem(404).await;
 }
 
 #[tokio::test]
@@ -393,97 +329,77 @@ async fn assignees_filter_the_list_and_must_belong_to_the_organization() {
         )
         .await
         .unwrap();
-    let response = app
-        .post_json(
-            "/api/v1/companies",
-            &json!({"name": "Assigned Ltd", "contact_name": "A", "contact_email": "a@a.example",
-                    "data_types": ["financials"], "assignee_ids": [rm.id]}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let company: Value = response.json().await.unwrap();
-    assert_eq!(company["assignees"][0]["name"], "Robin Manager");
-    app.create_company("Unassigned Ltd", &["financials"]).await;
-    let mine: Value = app
-        .get(&format!("/api/v1/companies?assignee={}", rm.id))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["items"].as_array().unwrap().len(), 1);
-    assert_eq!(mine["items"][0]["name"], "Assigned Ltd");
+    let rm = UserId::from_uuid(rm.id);
+    let assigned = NewCompany {
+        assignee_ids: vec![rm],
+        ..new_company("Assigned Ltd", &[Financials])
+    };
+    let company = app.api().create_company(&assigned).expect(201).await;
+    assert_eq!(company.assignees[0].name, "Robin Manager");
+    app.create_company("Unassigned Ltd", &[Financials]).await;
+    let mine = CompanyListQuery {
+        assignee: Some(rm),
+        ..CompanyListQuery::default()
+    };
+    assert_eq!(names(&app, &mine).await, ["Assigned Ltd"]);
 
-    let stranger = uuid::Uuid::now_v7();
-    let response = app
-        .post_json(
-            "/api/v1/companies",
-            &json!({"name": "X", "contact_name": "A", "contact_email": "a@a.example",
-                    "data_types": ["financials"], "assignee_ids": [stranger]}),
-        )
-        .await;
-    let problem = assert_problem(response, 404).await;
-    assert_eq!(problem["errors"][0]["field"], "assignee_ids");
+    let stranger = NewCompany {
+        assignee_ids: vec![UserId::from_uuid(uuid::Uuid::now_v7())],
+        ..new_company("X", &[Financials])
+    };
+    let problem = app.api().create_company(&stranger).problem(404).await;
+    assert_eq!(problem.errors[0].field, "assignee_ids");
 }
 
 #[tokio::test]
 async fn editing_changes_only_the_fields_sent() {
     let app = spawn_app().await;
-    let company = app.create_company("Before Ltd", &["financials"]).await;
-    let path = format!("/api/v1/companies/{}", company["id"].as_str().unwrap());
-    let response = app
-        .patch_json(
-            &path,
-            &json!({"name": "After Ltd", "data_types": ["spend_detail"]}),
-        )
+    let company = app.create_company("Before Ltd", &[Financials]).await;
+    let change = CompanyUpdate {
+        name: Some("After Ltd".to_owned()),
+        data_types: Some(vec![SpendDetail]),
+        ..CompanyUpdate::default()
+    };
+    let updated = app
+        .api()
+        .update_company(company.id, &change)
+        .expect(200)
         .await;
-    assert_eq!(response.status(), 200);
-    let updated: Value = response.json().await.unwrap();
-    assert_eq!(updated["name"], "After Ltd");
-    assert_eq!(updated["data_types"], json!(["spend_detail"]));
-    assert_eq!(updated["contact"], company["contact"]);
-    let problem = assert_problem(
-        app.patch_json(&path, &json!({"contact_email": "nope"}))
-            .await,
-        422,
-    )
-    .await;
-    assert_eq!(problem["errors"][0]["field"], "contact_email");
-    let unchanged: Value = app.get(&path).await.json().await.unwrap();
-    assert_eq!(unchanged["contact"], company["contact"]);
+    assert_eq!(updated.name, "After Ltd");
+    assert_eq!(updated.data_types, [SpendDetail]);
+    assert_eq!(updated.contact, company.contact);
+    let invalid = CompanyUpdate {
+        contact_email: Some("nope".to_owned()),
+        ..CompanyUpdate::default()
+    };
+    let problem = app
+        .api()
+        .update_company(company.id, &invalid)
+        .problem(422)
+        .await;
+    assert_eq!(problem.errors[0].field, "contact_email");
+    let unchanged = app.api().company(company.id).ok().await;
+    assert_eq!(unchanged.contact, company.contact);
 }
 
 #[tokio::test]
 async fn deleting_a_company_removes_all_its_data() {
     let app = spawn_app().await;
     let id = app
-        .connected_company("Doomed Ltd", &["financials", "spend_detail"])
+        .connected_company("Doomed Ltd", &[Financials, SpendDetail])
         .await;
-    let response = app
-        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
-    assert_eq!(response.status(), 202);
+    app.api().refresh(id).expect(202).await;
     app.instant_worker()
         .run_once()
         .await
         .unwrap()
         .expect("a job ran");
-    let reports: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let reports = app.api().reports(id).ok().await;
     // Five fetched, and the spend analysis and ageing made from the spend detail.
-    assert_eq!(reports["items"].as_array().unwrap().len(), 7);
+    assert_eq!(reports.items.len(), 7);
 
-    let response = app
-        .client
-        .delete(app.url(&format!("/api/v1/companies/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 204);
-    assert_problem(app.get(&format!("/api/v1/companies/{id}")).await, 404).await;
+    app.api().delete_company(id).expect(204).await;
+    app.api().company(id).problem(404).await;
     assert!(
         app.store
             .reports(app.organization, id)
@@ -506,26 +422,28 @@ async fn deleting_a_company_removes_all_its_data() {
 #[tokio::test]
 async fn writes_racing_a_delete_never_fail_with_500() {
     let app = spawn_app().await;
+    let api = app.api();
+    let change = CompanyUpdate {
+        contact_name: Some("Someone Else".to_owned()),
+        assignee_ids: Some(vec![]),
+        ..CompanyUpdate::default()
+    };
+    let link = NewInformationRequest {
+        delivery: Delivery::Link,
+        ..NewInformationRequest::default()
+    };
     for round in 0..15 {
         let id = app
-            .connected_company(&format!("Racing {round} Ltd"), &["financials"])
+            .connected_company(&format!("Racing {round} Ltd"), &[Financials])
             .await;
-        let path = format!("/api/v1/companies/{id}");
-        let refresh_path = format!("{path}/refresh");
-        let request_path = format!("{path}/information-requests");
-        let patch_body = json!({"contact_name": "Someone Else", "assignee_ids": []});
-        let link_body = json!({"delivery": "link"});
-        let empty = json!({});
-        let delete_url = app.url(&path);
         let (patched, refreshed, requested, deleted) = tokio::join!(
-            app.patch_json(&path, &patch_body),
-            app.post_json(&refresh_path, &empty),
-            app.post_json(&request_path, &link_body),
-            app.client.delete(&delete_url).send(),
+            api.update_company(id, &change).send(),
+            api.refresh(id).send(),
+            api.request_information(id, &link).send(),
+            api.delete_company(id).send(),
         );
-        assert_eq!(deleted.unwrap().status(), 204);
-        for response in [patched, refreshed, requested] {
-            let status = response.status().as_u16();
+        assert_eq!(deleted.status(), 204);
+        for status in [patched.status(), refreshed.status(), requested.status()] {
             assert!(
                 [200, 201, 202, 404].contains(&status),
                 "round {round}: {status}"
@@ -541,48 +459,45 @@ async fn users_and_counts_per_status_feed_the_filters() {
         s.sample_data = true;
     })
     .await;
-    let users: Value = app.get("/api/v1/users").await.json().await.unwrap();
-    let names: Vec<&str> = users["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|u| u["name"].as_str().unwrap())
-        .collect();
-    assert_eq!(names, ["Alex Morgan", "Dana Admin", "Sam Patel"]);
+    let users = app.api().users().ok().await.items;
+    let user_names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+    assert_eq!(user_names, ["Alex Morgan", "Dana Admin", "Sam Patel"]);
 
-    let counts: Value = app
-        .get("/api/v1/company-counts")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let api = app.api();
     assert_eq!(
-        counts,
-        json!({"total": 20, "not_requested": 4, "requested": 5, "available": 8, "error": 3})
+        api.company_counts(&CompanyCountsQuery::default())
+            .ok()
+            .await,
+        CompanyCounts {
+            total: 20,
+            not_requested: 4,
+            requested: 5,
+            available: 8,
+            error: 3
+        }
     );
-    let alex = users["items"][0]["id"].as_str().unwrap();
-    let mine: Value = app
-        .get(&format!("/api/v1/company-counts?assignee={alex}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let listed: Value = app
-        .get(&format!("/api/v1/companies?assignee={alex}&limit=200"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(mine["total"], listed["items"].as_array().unwrap().len());
-    let searched: Value = app
-        .get("/api/v1/company-counts?q=bakery")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(searched["total"], 1);
-    assert_eq!(searched["available"], 1);
-    assert_problem(app.get("/api/v1/company-counts?assignee=nope").await, 400).await;
+    let alex = users[0].id;
+    let assigned = CompanyCountsQuery {
+        assignee: Some(alex),
+        ..CompanyCountsQuery::default()
+    };
+    let mine = api.company_counts(&assigned).ok().await;
+    let listed = CompanyListQuery {
+        assignee: Some(alex),
+        limit: Some(200),
+        ..CompanyListQuery::default()
+    };
+    assert_eq!(mine.total, list(&app, &listed).await.len() as u64);
+    let bakery = CompanyCountsQuery {
+        q: Some("bakery".to_owned()),
+        ..CompanyCountsQuery::default()
+    };
+    let searched = api.company_counts(&bakery).ok().await;
+    assert_eq!((searched.total, searched.available), (1, 1));
+    app.api()
+        .get::<CompanyCounts>("/api/v1/company-counts?assignee=nope")
+        .problem(400)
+        .await;
 }
 
 #[tokio::test]
@@ -604,11 +519,7 @@ async fn status_sorts_in_the_order_of_the_journey() {
         ("D Never asked", &[]),
     ];
     for (name, history) in histories {
-        let id: CompanyId = app.create_company(name, &["financials"]).await["id"]
-            .as_str()
-            .unwrap()
-            .parse()
-            .unwrap();
+        let id = app.create_company(name, &[Financials]).await.id;
         assert!(
             app.store
                 .seed_company_status(app.organization, id, history, app.store.now(), None)
@@ -616,44 +527,28 @@ async fn status_sorts_in_the_order_of_the_journey() {
                 .unwrap()
         );
     }
-    let names = |page: Value| -> Vec<String> {
-        page["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|c| c["name"].as_str().unwrap().to_owned())
-            .collect()
+    let ascending = CompanyListQuery {
+        sort: Some(CompanySort::StatusAsc),
+        ..CompanyListQuery::default()
     };
-    let ascending = names(
-        app.get("/api/v1/companies?sort=status")
-            .await
-            .json()
-            .await
-            .unwrap(),
-    );
     assert_eq!(
-        ascending,
+        names(&app, &ascending).await,
         ["D Never asked", "C Requested", "B Available", "A Errored"]
     );
-    let page: Value = app
-        .get("/api/v1/companies?sort=-status&limit=2")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
-    let mut descending = names(page);
-    descending.extend(names(
-        app.get(&format!(
-            "/api/v1/companies?sort=-status&limit=2&cursor={cursor}"
-        ))
-        .await
-        .json()
-        .await
-        .unwrap(),
-    ));
+    let descending = CompanyListQuery {
+        sort: Some(CompanySort::StatusDesc),
+        limit: Some(2),
+        ..CompanyListQuery::default()
+    };
+    let page = app.api().companies(&descending).ok().await;
+    let next = CompanyListQuery {
+        cursor: page.next_cursor,
+        ..descending
+    };
+    let mut seen: Vec<String> = page.items.into_iter().map(|c| c.name).collect();
+    seen.extend(names(&app, &next).await);
     assert_eq!(
-        descending,
+        seen,
         ["A Errored", "B Available", "C Requested", "D Never asked"]
     );
 }

@@ -7,12 +7,20 @@ use std::{
     time::Duration,
 };
 
-use domain::CompanyId;
+use api_types::{
+    Company, Delivery, InformationRequest, InformationRequestStatus, NewCompany,
+    NewInformationRequest,
+};
+use domain::{
+    CompanyId, DataStatus,
+    DataType::{Financials, SpendDetail},
+    ErrorCode, RefreshTrigger, UserId,
+};
 use mail::{EmailOutcome, MailConfig, MailWorker, Transport};
 use mailin_embedded::{Handler, Response, Server, SslConfig, response};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, error_code, new_company, spawn_app, spawn_app_with};
 
 /// An SMTP server on loopback that keeps what it receives (or refuses recipients).
 #[derive(Clone)]
@@ -98,15 +106,7 @@ fn token_in(message: &str) -> String {
     unfolded[start..start + 43].to_owned()
 }
 
-async fn company_json(app: &TestApp, id: &str) -> Value {
-    app.get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
-async fn assigned_company(app: &TestApp, name: &str) -> Value {
+async fn assigned_company(app: &TestApp, name: &str) -> Company {
     let email = domain::EmailAddress::parse("alex.morgan@bank.example").unwrap();
     let rm = app
         .store
@@ -118,15 +118,21 @@ async fn assigned_company(app: &TestApp, name: &str) -> Value {
         )
         .await
         .unwrap();
-    let response = app
-        .post_json(
-            "/api/v1/companies",
-            &json!({"name": name, "contact_name": "Priya Shah", "contact_email": "priya@client.example",
-                    "data_types": ["financials", "spend_detail"], "assignee_ids": [rm.id]}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    response.json().await.unwrap()
+    let company = NewCompany {
+        contact_name: "Priya Shah".to_owned(),
+        contact_email: "priya@client.example".to_owned(),
+        assignee_ids: vec![UserId::from_uuid(rm.id)],
+        ..new_company(name, &[Financials, SpendDetail])
+    };
+    app.api().create_company(&company).expect(201).await
+}
+
+/// Emails the company's contact a link, as "Request information" does.
+async fn email_request(app: &TestApp, id: CompanyId) -> InformationRequest {
+    app.api()
+        .request_information(id, &NewInformationRequest::default())
+        .expect(201)
+        .await
 }
 
 #[tokio::test]
@@ -135,24 +141,16 @@ async fn the_emailed_link_leads_through_consent_to_available_data() {
     let port = listener.local_addr().unwrap().port();
     let received = start_smtp(listener, false);
     let app = spawn_app().await;
-    let company = assigned_company(&app, "Aldgate Bakery Ltd").await;
-    let id = company["id"].as_str().unwrap();
+    let (api, customer) = (app.api(), app.public_api());
+    let id = assigned_company(&app, "Aldgate Bakery Ltd").await.id;
 
-    let response = app
-        .post_json(
-            &format!("/api/v1/companies/{id}/information-requests"),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let request: Value = response.json().await.unwrap();
-    assert_eq!(request["status"], "pending");
+    let request = email_request(&app, id).await;
+    assert_eq!(request.status, InformationRequestStatus::Pending);
+    assert_eq!(request.link, None, "an emailed link is only in the email");
     assert_eq!(
-        request["link"],
-        Value::Null,
-        "an emailed link is only in the email"
+        api.company(id).ok().await.status,
+        Some(DataStatus::Requested)
     );
-    assert_eq!(company_json(&app, id).await["status"], "requested");
 
     let (_, outcome) = mail_worker(&app, port)
         .run_once()
@@ -176,163 +174,116 @@ async fn the_emailed_link_leads_through_consent_to_available_data() {
     }
     let token = token_in(message);
 
-    let consent: Value = app
-        .get(&format!("/api/v1/consent/{token}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(consent["organization_name"], "test-bank");
-    assert_eq!(consent["company_name"], "Aldgate Bakery Ltd");
-    assert_eq!(consent["requested_data"][0]["label"], "Financials");
-    assert_eq!(consent["requested_data"][1]["contents"][0], "Suppliers");
-    assert_eq!(consent["platforms"][0]["id"], "sandbox");
+    let consent = customer.consent(&token).ok().await;
+    assert_eq!(consent.organization_name, "test-bank");
+    assert_eq!(consent.company_name, "Aldgate Bakery Ltd");
+    assert_eq!(consent.requested_data[0].label, "Financials");
+    assert_eq!(consent.requested_data[1].contents[0], "Suppliers");
+    assert_eq!(consent.platforms[0].id, "sandbox");
 
-    let granted = app
-        .post_json(
-            &format!("/api/v1/consent/{token}/grant"),
-            &json!({"platform": "sandbox"}),
-        )
-        .await;
-    assert_eq!(granted.status(), 200);
-    let granted: Value = granted.json().await.unwrap();
-    assert_eq!(granted["status"], "granted");
+    let granted = customer.grant_consent(&token, "sandbox").expect(200).await;
+    assert_eq!(granted.status, InformationRequestStatus::Granted);
 
     // The first fetch was queued by the grant itself.
-    let during = company_json(&app, id).await;
-    assert_eq!(during["refresh"]["trigger"], "consent");
-    assert_eq!(during["platform"], "sandbox");
+    let during = api.company(id).ok().await;
+    assert_eq!(
+        during.refresh.map(|r| r.trigger),
+        Some(RefreshTrigger::Consent)
+    );
+    assert_eq!(during.platform.as_deref(), Some("sandbox"));
     app.instant_worker()
         .run_once()
         .await
         .unwrap()
         .expect("the first fetch ran");
-    let after = company_json(&app, id).await;
-    assert_eq!(after["status"], "available");
-    let reports: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after = api.company(id).ok().await;
+    assert_eq!(after.status, Some(DataStatus::Available));
     // Five fetched, and the spend analysis and ageing made from the spend detail.
-    assert_eq!(reports["items"].as_array().unwrap().len(), 7);
+    assert_eq!(api.reports(id).ok().await.items.len(), 7);
 
     // The link is spent: every use is refused and nothing changes.
-    let again = assert_problem(app.get(&format!("/api/v1/consent/{token}")).await, 410).await;
-    assert!(again["type"].as_str().unwrap().ends_with("/link-used"));
-    assert_problem(
-        app.post_json(
-            &format!("/api/v1/consent/{token}/grant"),
-            &json!({"platform": "sandbox"}),
-        )
-        .await,
-        410,
-    )
-    .await;
-    assert_problem(
-        app.client
-            .post(app.url(&format!("/api/v1/consent/{token}/decline")))
-            .send()
-            .await
-            .unwrap(),
-        410,
-    )
-    .await;
-    assert_eq!(company_json(&app, id).await["status"], "available");
+    let again = customer.consent(&token).problem(410).await;
+    assert!(again.problem_type.ends_with("/link-used"));
+    customer.grant_consent(&token, "sandbox").problem(410).await;
+    customer.decline_consent(&token).problem(410).await;
+    assert_eq!(
+        api.company(id).ok().await.status,
+        Some(DataStatus::Available)
+    );
 }
 
 #[tokio::test]
 async fn exiting_without_granting_shows_customer_declined() {
     let app = spawn_app().await;
-    let company = app
-        .create_company("Northgate Recruitment", &["financials"])
-        .await;
-    let id = company["id"].as_str().unwrap();
-    let response = app
-        .post_json(
-            &format!("/api/v1/companies/{id}/information-requests"),
-            &json!({"delivery": "link"}),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let request: Value = response.json().await.unwrap();
-    let link = request["link"].as_str().unwrap();
+    let (api, customer) = (app.api(), app.public_api());
+    let id = app
+        .create_company("Northgate Recruitment", &[Financials])
+        .await
+        .id;
+    let link = NewInformationRequest {
+        delivery: Delivery::Link,
+        ..NewInformationRequest::default()
+    };
+    let request = api.request_information(id, &link).expect(201).await;
+    let link = request.link.expect("a Copy link request answers its link");
     assert!(link.starts_with("http://portal.test/connect/"));
     let token = &link["http://portal.test/connect/".len()..];
-    assert_eq!(company_json(&app, id).await["status"], "requested");
-    let company_id: CompanyId = id.parse().unwrap();
+    assert_eq!(
+        api.company(id).ok().await.status,
+        Some(DataStatus::Requested)
+    );
     assert!(
         app.store
-            .emails_for_company(app.organization, company_id)
+            .emails_for_company(app.organization, id)
             .await
             .unwrap()
             .is_empty(),
         "Copy link sends nothing"
     );
 
-    let declined = app
-        .client
-        .post(app.url(&format!("/api/v1/consent/{token}/decline")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(declined.status(), 200);
-    let after = company_json(&app, id).await;
-    assert_eq!(after["status"], "error");
-    assert_eq!(after["error"]["code"], "customer_declined");
+    customer.decline_consent(token).expect(200).await;
+    let after = api.company(id).ok().await;
+    assert_eq!(after.status, Some(DataStatus::Error));
+    let error = after.error.expect("an error");
+    assert_eq!(error.code, ErrorCode::CustomerDeclined);
     assert_eq!(
-        after["error"]["message"],
+        error.message,
         "The customer exited the authorization without granting access. Send a new request."
     );
-    assert_eq!(after["refresh"], Value::Null);
-    assert_problem(
-        app.post_json(
-            &format!("/api/v1/consent/{token}/grant"),
-            &json!({"platform": "sandbox"}),
-        )
-        .await,
-        410,
-    )
-    .await;
+    assert_eq!(after.refresh, None);
+    customer.grant_consent(token, "sandbox").problem(410).await;
     assert_eq!(
-        company_json(&app, id).await["platform"],
-        Value::Null,
+        api.company(id).ok().await.platform,
+        None,
         "nothing was connected"
     );
     // Refresh has nothing to fetch: the remedy is a new request.
-    assert_problem(
-        app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-            .await,
-        409,
-    )
-    .await;
+    api.refresh(id).problem(409).await;
 }
 
 #[tokio::test]
 async fn a_new_request_replaces_the_previous_link() {
     let app = spawn_app().await;
-    let company = app
-        .create_company("Kingsway Motors", &["spend_detail"])
-        .await;
-    let id = company["id"].as_str().unwrap();
+    let id = app
+        .create_company("Kingsway Motors", &[SpendDetail])
+        .await
+        .id;
     let first = app.link_token(id).await;
     let second = app.link_token(id).await;
-    let old = assert_problem(app.get(&format!("/api/v1/consent/{first}")).await, 410).await;
-    assert!(old["type"].as_str().unwrap().ends_with("/link-superseded"));
-    assert_eq!(
-        app.get(&format!("/api/v1/consent/{second}")).await.status(),
-        200
-    );
+    let customer = app.public_api();
+    let old = customer.consent(&first).problem(410).await;
+    assert!(old.problem_type.ends_with("/link-superseded"));
+    customer.consent(&second).expect(200).await;
 }
 
 #[tokio::test]
 async fn unknown_malformed_and_tampered_tokens_change_nothing() {
     let app = spawn_app().await;
-    let company = app
-        .create_company("Juniper Health Clinics", &["financials"])
-        .await;
-    let id = company["id"].as_str().unwrap();
+    let customer = app.public_api();
+    let id = app
+        .create_company("Juniper Health Clinics", &[Financials])
+        .await
+        .id;
     let token = app.link_token(id).await;
     let mut tampered = token.clone().into_bytes();
     tampered[10] = if tampered[10] == b'A' { b'B' } else { b'A' };
@@ -343,155 +294,94 @@ async fn unknown_malformed_and_tampered_tokens_change_nothing() {
         &"x".repeat(43),
         &format!("{token}x"),
     ] {
-        let problem = assert_problem(app.get(&format!("/api/v1/consent/{bad}")).await, 404).await;
+        let problem = customer.consent(bad).problem(404).await;
         assert!(
-            problem["type"]
-                .as_str()
-                .unwrap()
-                .ends_with("/link-not-found"),
-            "{problem}"
+            problem.problem_type.ends_with("/link-not-found"),
+            "{problem:?}"
         );
-        assert_problem(
-            app.post_json(
-                &format!("/api/v1/consent/{bad}/grant"),
-                &json!({"platform": "sandbox"}),
-            )
-            .await,
-            404,
-        )
-        .await;
-        assert_problem(
-            app.client
-                .post(app.url(&format!("/api/v1/consent/{bad}/decline")))
-                .send()
-                .await
-                .unwrap(),
-            404,
-        )
-        .await;
+        customer.grant_consent(bad, "sandbox").problem(404).await;
+        customer.decline_consent(bad).problem(404).await;
     }
-    let problem = assert_problem(
-        app.post_json(
-            &format!("/api/v1/consent/{token}/grant"),
-            &json!({"platform": "excel"}),
-        )
-        .await,
-        422,
-    )
-    .await;
-    assert_eq!(problem["errors"][0]["field"], "platform");
+    let problem = customer.grant_consent(&token, "excel").problem(422).await;
+    assert_eq!(problem.errors[0].field, "platform");
     assert_eq!(
-        company_json(&app, id).await["status"],
-        "requested",
+        app.api().company(id).ok().await.status,
+        Some(DataStatus::Requested),
         "nothing changed"
     );
-    assert_eq!(
-        app.get(&format!("/api/v1/consent/{token}")).await.status(),
-        200,
-        "the real link still works"
-    );
+    let still = customer.consent(&token).send().await;
+    assert_eq!(still.status(), 200, "the real link still works");
 }
 
 #[tokio::test]
 async fn an_expired_link_is_refused_and_the_company_shows_link_expired() {
-    let app = spawn_app_with(|s| s.link_ttl = chrono::Duration::hours(1)).await;
+    let app = spawn_app_with(|s| s.link_ttl = chrono::Duration::milliseconds(300)).await;
+    let (api, customer) = (app.api(), app.public_api());
     let opened = app
-        .create_company("Larkspur Software Ltd", &["spend_detail"])
-        .await;
+        .create_company("Larkspur Software Ltd", &[SpendDetail])
+        .await
+        .id;
     let swept = app
-        .create_company("Millbrook Dairy Farms", &["financials"])
-        .await;
+        .create_company("Millbrook Dairy Farms", &[Financials])
+        .await
+        .id;
     let mut tokens = Vec::new();
-    for company in [&opened, &swept] {
-        tokens.push(app.link_token(company["id"].as_str().unwrap()).await);
+    for company in [opened, swept] {
+        tokens.push(app.link_token(company).await);
     }
     app.advance_clock(chrono::Duration::minutes(61));
 
     // Opened after expiry: refused, and the company shows why.
-    let problem = assert_problem(
-        app.get(&format!("/api/v1/consent/{}", tokens[0])).await,
-        410,
-    )
-    .await;
-    assert!(problem["type"].as_str().unwrap().ends_with("/link-expired"));
-    let company = company_json(&app, opened["id"].as_str().unwrap()).await;
-    assert_eq!(company["status"], "error");
-    assert_eq!(company["error"]["code"], "link_expired");
-    assert_problem(
-        app.post_json(
-            &format!("/api/v1/consent/{}/grant", tokens[0]),
-            &json!({"platform": "sandbox"}),
-        )
-        .await,
-        410,
-    )
-    .await;
+    let problem = customer.consent(&tokens[0]).problem(410).await;
+    assert!(problem.problem_type.ends_with("/link-expired"));
+    let company = api.company(opened).ok().await;
+    assert_eq!(company.status, Some(DataStatus::Error));
+    assert_eq!(error_code(&company), Some(ErrorCode::LinkExpired));
+    customer
+        .grant_consent(&tokens[0], "sandbox")
+        .problem(410)
+        .await;
 
     // Never opened: the refresh worker's sweep expires it.
     assert_eq!(app.instant_worker().expire_links().await.unwrap(), 1);
-    let company = company_json(&app, swept["id"].as_str().unwrap()).await;
-    assert_eq!(company["error"]["code"], "link_expired");
+    let company = api.company(swept).ok().await;
+    assert_eq!(error_code(&company), Some(ErrorCode::LinkExpired));
 }
 
 #[tokio::test]
 async fn the_preview_shows_the_email_and_changes_nothing() {
     let app = spawn_app().await;
-    let company = assigned_company(&app, "Foxglove <Garden> Centres").await;
-    let id = company["id"].as_str().unwrap();
-    let response = app
-        .post_json(
-            &format!("/api/v1/companies/{id}/information-requests"),
-            &json!({"preview": true}),
-        )
-        .await;
-    assert_eq!(response.status(), 200);
-    let preview: Value = response.json().await.unwrap();
-    assert_eq!(preview["to"], "priya@client.example");
-    assert_eq!(preview["from"], "Demo Bank <no-reply@bank.example>");
-    assert!(
-        preview["subject"]
-            .as_str()
-            .unwrap()
-            .contains("Foxglove <Garden> Centres")
-    );
-    assert!(
-        preview["html"]
-            .as_str()
-            .unwrap()
-            .contains("Foxglove &lt;Garden&gt; Centres")
-    );
-    assert!(
-        preview["text"]
-            .as_str()
-            .unwrap()
-            .contains("Alex Morgan at test-bank")
-    );
-    assert_eq!(company_json(&app, id).await["status"], Value::Null);
-    let company_id: CompanyId = id.parse().unwrap();
+    let api = app.api();
+    let id = assigned_company(&app, "Foxglove <Garden> Centres").await.id;
+    let preview = api.preview_information_request(id).expect(200).await;
+    assert_eq!(preview.to, "priya@client.example");
+    assert_eq!(preview.from, "Demo Bank <no-reply@bank.example>");
+    assert!(preview.subject.contains("Foxglove <Garden> Centres"));
+    assert!(preview.html.contains("Foxglove &lt;Garden&gt; Centres"));
+    assert!(preview.text.contains("Alex Morgan at test-bank"));
+    assert_eq!(api.company(id).ok().await.status, None);
     assert!(
         app.store
-            .emails_for_company(app.organization, company_id)
+            .emails_for_company(app.organization, id)
             .await
             .unwrap()
             .is_empty()
     );
     assert!(
         app.store
-            .information_requests(app.organization, company_id)
+            .information_requests(app.organization, id)
             .await
             .unwrap()
             .is_empty()
     );
-    let problem = assert_problem(
-        app.post_json(
+    let problem = api
+        .post::<InformationRequest>(
             &format!("/api/v1/companies/{id}/information-requests"),
             &json!({"delivery": "fax"}),
         )
-        .await,
-        422,
-    )
-    .await;
-    assert_eq!(problem["errors"][0]["field"], "delivery");
+        .problem(422)
+        .await;
+    assert_eq!(problem.errors[0].field, "delivery");
 }
 
 #[tokio::test]
@@ -503,22 +393,17 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
         .unwrap()
         .port();
     let app = spawn_app().await;
-    let company = app
-        .create_company("Harbourside Hotels Ltd", &["financials"])
-        .await;
-    let id = company["id"].as_str().unwrap();
-    app.post_json(
-        &format!("/api/v1/companies/{id}/information-requests"),
-        &json!({}),
-    )
-    .await;
+    let id = app
+        .create_company("Harbourside Hotels Ltd", &[Financials])
+        .await
+        .id;
+    email_request(&app, id).await;
     let worker = mail_worker(&app, port);
     let (_, outcome) = worker.run_once().await.unwrap().expect("queued");
     assert!(matches!(outcome, EmailOutcome::Retrying(_)), "{outcome:?}");
-    let company_id: CompanyId = id.parse().unwrap();
     let email = &app
         .store
-        .emails_for_company(app.organization, company_id)
+        .emails_for_company(app.organization, id)
         .await
         .unwrap()[0];
     assert_eq!(email.state, "queued");
@@ -538,13 +423,16 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
     );
     assert_eq!(
         app.store
-            .emails_for_company(app.organization, company_id)
+            .emails_for_company(app.organization, id)
             .await
             .unwrap()[0]
             .state,
         "sent"
     );
-    assert_eq!(company_json(&app, id).await["status"], "requested");
+    assert_eq!(
+        app.api().company(id).ok().await.status,
+        Some(DataStatus::Requested)
+    );
 }
 
 #[tokio::test]
@@ -553,39 +441,31 @@ async fn an_email_the_server_refuses_marks_the_company_undeliverable() {
     let port = listener.local_addr().unwrap().port();
     start_smtp(listener, true);
     let app = spawn_app().await;
-    let company = app
-        .create_company("Oakridge Builders Merchants", &["spend_detail"])
-        .await;
-    let id = company["id"].as_str().unwrap();
-    app.post_json(
-        &format!("/api/v1/companies/{id}/information-requests"),
-        &json!({}),
-    )
-    .await;
+    let id = app
+        .create_company("Oakridge Builders Merchants", &[SpendDetail])
+        .await
+        .id;
+    email_request(&app, id).await;
     let (_, outcome) = mail_worker(&app, port)
         .run_once()
         .await
         .unwrap()
         .expect("queued");
     assert!(matches!(outcome, EmailOutcome::Failed(_)), "{outcome:?}");
-    let after = company_json(&app, id).await;
-    assert_eq!(after["status"], "error");
-    assert_eq!(after["error"]["code"], "email_undeliverable");
+    let after = app.api().company(id).ok().await;
+    assert_eq!(after.status, Some(DataStatus::Error));
+    assert_eq!(error_code(&after), Some(ErrorCode::EmailUndeliverable));
 }
 
 #[tokio::test]
 async fn without_smtp_emails_land_in_the_outbox() {
     let outbox = tempfile::tempdir().unwrap();
     let app = spawn_app().await;
-    let company = app
-        .create_company("Quayside Seafoods", &["financials"])
-        .await;
-    let id = company["id"].as_str().unwrap();
-    app.post_json(
-        &format!("/api/v1/companies/{id}/information-requests"),
-        &json!({}),
-    )
-    .await;
+    let id = app
+        .create_company("Quayside Seafoods", &[Financials])
+        .await
+        .id;
+    email_request(&app, id).await;
     let worker = MailWorker::new(
         app.store.clone(),
         Transport::from_config(None, outbox.path().to_owned()).unwrap(),
@@ -607,15 +487,11 @@ async fn an_email_whose_sender_died_mid_send_is_sent_by_another_worker() {
     let port = listener.local_addr().unwrap().port();
     let received = start_smtp(listener, false);
     let app = spawn_app().await;
-    let company = app
-        .create_company("Greyfriars Printing Co", &["financials"])
-        .await;
-    let id = company["id"].as_str().unwrap();
-    app.post_json(
-        &format!("/api/v1/companies/{id}/information-requests"),
-        &json!({}),
-    )
-    .await;
+    let id = app
+        .create_company("Greyfriars Printing Co", &[Financials])
+        .await
+        .id;
+    email_request(&app, id).await;
     // A worker claims the email and dies before sending it (process killed).
     let claimed = app
         .store

@@ -1,10 +1,12 @@
 use std::{net::TcpListener, path::PathBuf, time::Duration};
 
-use domain::{CompanyId, OrganizationId, StatusEvent};
+use api_types::{Company, Delivery, NewCompany, NewInformationRequest, Session};
+use domain::{CompanyId, DataStatus, DataType, OrganizationId, StatusEvent};
 use providers::SandboxConfig;
 use refresh::{Worker, WorkerConfig};
-use serde_json::{Value, json};
 use server::startup::{self, Application, Settings};
+
+use crate::client::token_of;
 use store::Store;
 
 pub struct TestApp {
@@ -25,7 +27,7 @@ pub struct TestApp {
 pub struct SignedIn {
     pub cookie: String,
     pub csrf: String,
-    pub session: Value,
+    pub session: Session,
 }
 
 enum TestDatabase {
@@ -247,16 +249,6 @@ impl TestApp {
         (email, password)
     }
 
-    /// A sign-in attempt through the API, whatever its answer.
-    pub async fn try_sign_in(&self, email: &str, password: &str) -> reqwest::Response {
-        self.anonymous()
-            .post(self.url("/api/v1/session"))
-            .json(&json!({"email": email, "password": password}))
-            .send()
-            .await
-            .unwrap()
-    }
-
     /// A new user of this organization (`role`), signed in: their email, password and
     /// session.
     pub async fn signed_in_user(&self, name: &str, role: &str) -> (String, String, SignedIn) {
@@ -267,18 +259,14 @@ impl TestApp {
 
     /// Signs in through the API; panics unless it works.
     pub async fn sign_in(&self, email: &str, password: &str) -> SignedIn {
-        let response = self.try_sign_in(email, password).await;
-        assert_eq!(response.status(), 200, "sign-in as {email}");
-        let cookie = response
-            .cookies()
-            .find(|c| c.name() == "spendlens_session")
-            .expect("a session cookie")
-            .value()
-            .to_owned();
-        let session: Value = response.json().await.unwrap();
+        let answer = self.public_api().sign_in(email, password).send().await;
+        let cookie = answer
+            .cookie("spendlens_session")
+            .expect("a session cookie");
+        let session = answer.expect(200).await;
         SignedIn {
             cookie,
-            csrf: session["csrf_token"].as_str().unwrap().to_owned(),
+            csrf: session.csrf_token.clone(),
             session,
         }
     }
@@ -301,6 +289,20 @@ impl TestApp {
         request
     }
 
+    /// The Prometheus text of `/metrics`.
+    pub async fn metrics(&self) -> String {
+        let response = self
+            .anonymous()
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        let content_type = response.headers()["content-type"].to_str().unwrap();
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
+        response.text().await.unwrap()
+    }
+
     /// A worker over this app's database whose sandbox behaves as `sandbox` says.
     pub fn worker(&self, sandbox: SandboxConfig, config: WorkerConfig) -> Worker {
         let providers =
@@ -318,6 +320,8 @@ impl TestApp {
         )
     }
 
+    /// A raw GET with the suite's API key, for checks of the wire itself (pages,
+    /// documents, headers); the API's answers are read through [`TestApp::api`].
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(self.url(path))
@@ -326,95 +330,134 @@ impl TestApp {
             .expect("request")
     }
 
-    pub async fn post_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .post(self.url(path))
-            .json(body)
-            .send()
+    /// Adds a company through the API.
+    pub async fn create_company(&self, name: &str, data_types: &[DataType]) -> Company {
+        self.api()
+            .create_company(&new_company(name, data_types))
+            .expect(201)
             .await
-            .expect("request")
-    }
-
-    pub async fn patch_json(&self, path: &str, body: &Value) -> reqwest::Response {
-        self.client
-            .patch(self.url(path))
-            .json(body)
-            .send()
-            .await
-            .expect("request")
-    }
-
-    /// Adds a company through the API and answers its JSON.
-    pub async fn create_company(&self, name: &str, data_types: &[&str]) -> Value {
-        let response = self
-            .post_json(
-                "/api/v1/companies",
-                &json!({
-                    "name": name,
-                    "contact_name": "Jane Doe",
-                    "contact_email": "jane@example.com",
-                    "data_types": data_types,
-                }),
-            )
-            .await;
-        assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-        response.json().await.unwrap()
     }
 
     /// Creates a "Copy link" information request and answers the link's token.
-    pub async fn link_token(&self, company: &str) -> String {
-        let response = self
-            .post_json(
-                &format!("/api/v1/companies/{company}/information-requests"),
-                &json!({"delivery": "link"}),
-            )
+    pub async fn link_token(&self, company: CompanyId) -> String {
+        let link = NewInformationRequest {
+            delivery: Delivery::Link,
+            ..NewInformationRequest::default()
+        };
+        let request = self
+            .api()
+            .request_information(company, &link)
+            .expect(201)
             .await;
-        assert_eq!(response.status(), 201);
-        let request: Value = response.json().await.unwrap();
-        request["link"]
-            .as_str()
-            .unwrap()
-            .rsplit('/')
-            .next()
-            .unwrap()
-            .to_owned()
+        token_of(&request.link.expect("a Copy link request answers its link"))
+    }
+
+    /// Another organization, "other-bank".
+    pub async fn other_organization(&self) -> OrganizationId {
+        let other = self
+            .store
+            .create_organization("other-bank", "Other Bank")
+            .await
+            .unwrap();
+        OrganizationId::from_uuid(other.id)
+    }
+
+    /// A company of `organization` written straight to the store, as that
+    /// organization's own people would have added it.
+    pub async fn company_of(&self, organization: OrganizationId, name: &str) -> CompanyId {
+        let company = store::CompanyWrite {
+            name: domain::CompanyName::parse(name).unwrap(),
+            description: domain::Description::default(),
+            contact_name: domain::ContactName::parse("Eve").unwrap(),
+            contact_email: domain::EmailAddress::parse("eve@other.example").unwrap(),
+            assignees: vec![],
+            data_types: vec![DataType::Financials],
+            schedule: None,
+        };
+        let company = self.store.create_company(organization, company).await;
+        company.unwrap().id()
+    }
+
+    /// Marks `company` as connected to `platform`, as the customer's grant does.
+    pub async fn grant_access(
+        &self,
+        organization: OrganizationId,
+        company: CompanyId,
+        platform: &str,
+    ) {
+        let connected = self
+            .store
+            .seed_company_status(
+                organization,
+                company,
+                &[StatusEvent::InformationRequested],
+                self.store.now(),
+                Some(platform),
+            )
+            .await
+            .unwrap();
+        assert!(connected, "{company} was not found");
     }
 
     /// A company whose customer granted access (the consent journey is its own issue).
-    pub async fn connected_company(&self, name: &str, data_types: &[&str]) -> CompanyId {
-        let company = self.create_company(name, data_types).await;
-        let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
-        assert!(
-            self.store
-                .seed_company_status(
-                    self.organization,
-                    id,
-                    &[StatusEvent::InformationRequested],
-                    self.store.now(),
-                    Some("sandbox")
-                )
-                .await
-                .unwrap()
-        );
+    pub async fn connected_company(&self, name: &str, data_types: &[DataType]) -> CompanyId {
+        let id = self.create_company(name, data_types).await.id;
+        self.grant_access(self.organization, id, "sandbox").await;
         id
     }
 }
 
-/// Asserts a response is an RFC 9457 problem with `status`, and answers its body.
-pub async fn assert_problem(response: reqwest::Response, status: u16) -> Value {
-    assert_eq!(response.status().as_u16(), status);
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    assert_eq!(content_type, "application/problem+json");
-    let body: Value = response.json().await.expect("problem body is JSON");
-    assert_eq!(body["status"], status);
-    assert!(
-        body["type"].as_str().unwrap().starts_with("https://"),
-        "{body}"
-    );
-    assert!(!body["title"].as_str().unwrap().is_empty(), "{body}");
-    body
+/// A company to add, with Jane Doe as its contact.
+pub fn new_company(name: &str, data_types: &[DataType]) -> NewCompany {
+    NewCompany {
+        name: name.to_owned(),
+        description: String::new(),
+        contact_name: "Jane Doe".to_owned(),
+        contact_email: "jane@example.com".to_owned(),
+        assignee_ids: Vec::new(),
+        data_types: data_types.to_vec(),
+        refresh_schedule: None,
+    }
+}
+
+/// The reason a company is in `error`, if it is.
+pub fn error_code(company: &Company) -> Option<domain::ErrorCode> {
+    company.error.as_ref().map(|e| e.code)
+}
+
+/// Fetches with `fetch` every `every` until `done` holds for the answer, and answers it;
+/// fails once `within` has passed, saying what it waited for and the last answer. For
+/// waiting on other processes and background work.
+pub async fn wait_for<T: std::fmt::Debug, F: std::future::Future<Output = T>>(
+    what: &str,
+    within: Duration,
+    every: Duration,
+    mut fetch: impl FnMut() -> F,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let answer = fetch().await;
+        if done(&answer) {
+            return answer;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "waited {within:?} for {what}: {answer:?}"
+        );
+        tokio::time::sleep(every).await;
+    }
+}
+
+/// Waits until a worker somewhere (`by`) has made `company` Available, and answers it.
+pub async fn available(app: &TestApp, company: CompanyId, by: &str, within: Duration) -> Company {
+    let api = app.api();
+    wait_for(
+        by,
+        within,
+        Duration::from_millis(50),
+        || api.company(company).ok(),
+        |company| company.status == Some(DataStatus::Available),
+    )
+    .await
 }

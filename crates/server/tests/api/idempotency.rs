@@ -1,71 +1,64 @@
 //! `Idempotency-Key` on POST /companies and POST …/refresh (Stripe's semantics).
 
-use serde_json::{Value, json};
+use api_types::{CompanyListQuery, NewCompany};
+use domain::DataType::Financials;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::{
+    client::{Answer, Call},
+    helpers::{new_company, spawn_app},
+};
 
-fn new_company(name: &str) -> Value {
-    json!({"name": name, "contact_name": "Jane Doe", "contact_email": "jane@example.com", "data_types": ["financials"]})
+/// `call` sent with `Idempotency-Key: key`.
+async fn with_key<T: serde::de::DeserializeOwned>(call: Call<T>, key: &str) -> Answer<T> {
+    call.header("Idempotency-Key", key).send().await
 }
 
 #[tokio::test]
 async fn a_retried_create_is_answered_from_the_first_response_and_creates_one_company() {
     let app = spawn_app().await;
-    let send = |body: Value, key: &'static str| {
-        app.client
-            .post(app.url("/api/v1/companies"))
-            .header("Idempotency-Key", key)
-            .json(&body)
-            .send()
-    };
-    let first = send(new_company("Once Ltd"), "key-1").await.unwrap();
+    let api = app.api();
+    let create = |name: &str| api.create_company(&new_company(name, &[Financials]));
+    let first = with_key(create("Once Ltd"), "key-1").await;
     assert_eq!(first.status(), 201);
-    let location = first.headers()["location"].to_str().unwrap().to_owned();
-    assert!(first.headers().get("idempotent-replayed").is_none());
-    let first: Value = first.json().await.unwrap();
+    let location = first.header("location").to_owned();
+    assert!(!first.has_header("idempotent-replayed"));
+    let first = first.expect(201).await;
 
-    let again = send(new_company("Once Ltd"), "key-1").await.unwrap();
+    let again = with_key(create("Once Ltd"), "key-1").await;
     assert_eq!(again.status(), 201);
-    assert_eq!(again.headers()["idempotent-replayed"], "true");
-    assert_eq!(again.headers()["location"].to_str().unwrap(), location);
-    let again: Value = again.json().await.unwrap();
-    assert_eq!(again, first);
-    let page: Value = app.get("/api/v1/companies").await.json().await.unwrap();
-    assert_eq!(page["items"].as_array().unwrap().len(), 1, "one company");
+    assert_eq!(again.header("idempotent-replayed"), "true");
+    assert_eq!(again.header("location"), location);
+    assert_eq!(again.expect(201).await, first);
+    let page = api.companies(&CompanyListQuery::default()).ok().await;
+    assert_eq!(page.items.len(), 1, "one company");
 
-    let other = assert_problem(send(new_company("Twice Ltd"), "key-1").await.unwrap(), 422).await;
-    assert_eq!(other["errors"][0]["field"], "Idempotency-Key");
+    let other = with_key(create("Twice Ltd"), "key-1")
+        .await
+        .problem(422)
+        .await;
+    assert_eq!(other.errors[0].field, "Idempotency-Key");
 
     // A request that failed did nothing: its key can be used again.
-    let invalid = send(json!({"name": "", "contact_name": "J", "contact_email": "j@x.co", "data_types": ["financials"]}), "key-2").await.unwrap();
-    assert_problem(invalid, 422).await;
-    assert_eq!(
-        send(new_company("Later Ltd"), "key-2")
-            .await
-            .unwrap()
-            .status(),
-        201
-    );
+    let invalid = NewCompany {
+        contact_name: "J".to_owned(),
+        contact_email: "j@x.co".to_owned(),
+        ..new_company("", &[Financials])
+    };
+    with_key(api.create_company(&invalid), "key-2")
+        .await
+        .problem(422)
+        .await;
+    assert_eq!(with_key(create("Later Ltd"), "key-2").await.status(), 201);
 
     // Keys are validated.
-    let bad = app
-        .client
-        .post(app.url("/api/v1/companies"))
-        .header("Idempotency-Key", "has space")
-        .json(&new_company("X"))
-        .send()
-        .await
-        .unwrap();
-    assert_problem(bad, 400).await;
+    with_key(create("X"), "has space").await.problem(400).await;
 }
 
 #[tokio::test]
 async fn a_request_still_in_flight_under_the_key_is_409() {
     let app = spawn_app().await;
-    let request = serde_json::to_vec(
-        &serde_json::from_value::<api_types::NewCompany>(new_company("Slow Ltd")).unwrap(),
-    )
-    .unwrap();
+    let slow = new_company("Slow Ltd", &[Financials]);
+    let request = serde_json::to_vec(&slow).unwrap();
     let hash: String = {
         use sha2::{Digest, Sha256};
         Sha256::digest(&request)
@@ -85,36 +78,29 @@ async fn a_request_still_in_flight_under_the_key_is_409() {
         .await
         .unwrap();
     assert_eq!(begun, store::IdempotencyBegin::Proceed);
-    let second = app
-        .client
-        .post(app.url("/api/v1/companies"))
-        .header("Idempotency-Key", "key-slow")
-        .json(&new_company("Slow Ltd"))
-        .send()
+    with_key(app.api().create_company(&slow), "key-slow")
         .await
-        .unwrap();
-    assert_problem(second, 409).await;
+        .problem(409)
+        .await;
 }
 
 #[tokio::test]
 async fn a_retried_refresh_replays_the_first_job_even_after_it_finished() {
     let app = spawn_app().await;
+    let api = app.api();
     let id = app
-        .connected_company("Refresh Once Ltd", &["financials"])
+        .connected_company("Refresh Once Ltd", &[Financials])
         .await;
-    let send = || {
-        app.client
-            .post(app.url(&format!("/api/v1/companies/{id}/refresh")))
-            .header("Idempotency-Key", "refresh-key")
-            .send()
-    };
-    let first: Value = send().await.unwrap().json().await.unwrap();
+    let first = with_key(api.refresh(id), "refresh-key").await.ok().await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let replay = send().await.unwrap();
+    let replay = with_key(api.refresh(id), "refresh-key").await;
     assert_eq!(replay.status(), 202);
-    assert_eq!(replay.headers()["idempotent-replayed"], "true");
-    let replay: Value = replay.json().await.unwrap();
-    assert_eq!(replay, first, "the stored first response, not a new job");
+    assert_eq!(replay.header("idempotent-replayed"), "true");
+    assert_eq!(
+        replay.expect(202).await,
+        first,
+        "the stored first response, not a new job"
+    );
     assert_eq!(
         app.store
             .refresh_history(app.organization, id, 10)
@@ -124,13 +110,9 @@ async fn a_retried_refresh_replays_the_first_job_even_after_it_finished() {
         1
     );
     // The same key on another company is another request.
-    let other = app.connected_company("Other Ltd", &["financials"]).await;
-    let mismatch = app
-        .client
-        .post(app.url(&format!("/api/v1/companies/{other}/refresh")))
-        .header("Idempotency-Key", "refresh-key")
-        .send()
+    let other = app.connected_company("Other Ltd", &[Financials]).await;
+    with_key(api.refresh(other), "refresh-key")
         .await
-        .unwrap();
-    assert_problem(mismatch, 422).await;
+        .problem(422)
+        .await;
 }

@@ -8,6 +8,7 @@
 mod accounts;
 mod authz;
 mod batches;
+mod client;
 mod companies;
 mod config;
 mod consent;

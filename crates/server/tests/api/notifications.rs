@@ -4,35 +4,16 @@
 
 use std::time::Duration;
 
+use api_types::{
+    Delivery, MarkNotificationsRead, NewInformationRequest, NotificationPreferences,
+    NotificationQuery, NotificationsMarked, UnreadCount,
+};
+use domain::{DataType::Financials, EventType};
 use mail::{MailConfig, MailWorker, Transport};
 use providers::SandboxConfig;
 use refresh::WorkerConfig;
-use reqwest::Method;
-use serde_json::{Value, json};
 
-use crate::{
-    helpers::{SignedIn, TestApp, assert_problem, spawn_app},
-    webhooks::outbox_worker,
-};
-
-async fn get_as(app: &TestApp, user: &SignedIn, path: &str) -> Value {
-    let response = app.as_user(user, Method::GET, path).send().await.unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
-}
-
-async fn refresh_as(app: &TestApp, user: &SignedIn, company: domain::CompanyId) {
-    let response = app
-        .as_user(
-            user,
-            Method::POST,
-            &format!("/api/v1/companies/{company}/refresh"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 202);
-}
+use crate::{client::token_of, helpers::spawn_app, webhooks::outbox_worker};
 
 #[tokio::test]
 async fn a_refresh_the_rm_triggered_fails_and_their_bell_says_so_until_read() {
@@ -42,9 +23,9 @@ async fn a_refresh_the_rm_triggered_fails_and_their_bell_says_so_until_read() {
         .await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
     let company = app
-        .connected_company("Hackney Hardware", &["financials"])
+        .connected_company("Hackney Hardware", &[Financials])
         .await;
-    refresh_as(&app, &rm, company).await;
+    app.api_as(&rm).refresh(company).expect(202).await;
     let failing = app.worker(
         SandboxConfig {
             latency: Duration::ZERO,
@@ -63,74 +44,38 @@ async fn a_refresh_the_rm_triggered_fails_and_their_bell_says_so_until_read() {
     let dispatched = outbox_worker(&app, |_| {}).dispatch_once().await.unwrap();
     assert_eq!(dispatched.notifications, 1);
 
-    let page = get_as(&app, &rm, "/api/v1/notifications").await;
-    assert_eq!(page["unread_count"], 1);
-    let items = page["items"].as_array().unwrap();
-    assert_eq!(items.len(), 1);
-    let note = &items[0];
-    assert_eq!(note["event_type"], "refresh.failed");
-    assert_eq!(note["company_id"], company.to_string());
-    assert_eq!(note["company_name"], "Hackney Hardware");
-    assert_eq!(note["title"], "Refresh of Hackney Hardware failed");
-    let company_json: Value = app
-        .get(&format!("/api/v1/companies/{company}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let error = company_json["error"]["message"].as_str().unwrap();
-    assert!(
-        note["message"].as_str().unwrap().starts_with(error),
-        "{note}"
-    );
-    assert_eq!(note["read_at"], Value::Null);
+    let (as_rm, as_admin) = (app.api_as(&rm), app.api_as(&admin));
+    let all = NotificationQuery::default();
+    let page = as_rm.notifications(&all).ok().await;
+    assert_eq!(page.unread_count, 1);
+    assert_eq!(page.items.len(), 1);
+    let note = &page.items[0];
+    assert_eq!(note.event_type, EventType::RefreshFailed);
+    assert_eq!(note.company_id, Some(company));
+    assert_eq!(note.company_name, "Hackney Hardware");
+    assert_eq!(note.title, "Refresh of Hackney Hardware failed");
+    let error = app.api().company(company).ok().await.error.unwrap();
+    assert!(note.message.starts_with(&error.message), "{note:?}");
+    assert_eq!(note.read_at, None);
     assert_eq!(
-        get_as(&app, &rm, "/api/v1/notifications/unread-count").await,
-        json!({"unread_count": 1})
+        as_rm.unread_count().ok().await,
+        UnreadCount { unread_count: 1 }
     );
     // Nobody else is notified: not the admin, and an API key has no bell.
-    assert_eq!(
-        get_as(&app, &admin, "/api/v1/notifications").await["items"],
-        json!([])
-    );
-    assert_problem(app.get("/api/v1/notifications").await, 403).await;
+    assert!(as_admin.notifications(&all).ok().await.items.is_empty());
+    app.api().notifications(&all).problem(403).await;
     // Another person cannot mark it read.
-    let id = note["id"].as_str().unwrap();
-    let by_admin = app
-        .as_user(
-            &admin,
-            Method::POST,
-            &format!("/api/v1/notifications/{id}/read"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_problem(by_admin, 404).await;
+    as_admin.mark_notification_read(&note.id).problem(404).await;
 
-    let read = app
-        .as_user(
-            &rm,
-            Method::POST,
-            &format!("/api/v1/notifications/{id}/read"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(read.status(), 200);
-    let read: Value = read.json().await.unwrap();
-    assert!(read["read_at"].is_string());
-    assert_eq!(
-        get_as(&app, &rm, "/api/v1/notifications/unread-count").await["unread_count"],
-        0
-    );
-    assert_eq!(
-        get_as(&app, &rm, "/api/v1/notifications?unread=true").await["items"],
-        json!([])
-    );
-    assert_eq!(
-        get_as(&app, &rm, "/api/v1/notifications").await["items"][0]["id"],
-        id
-    );
+    let read = as_rm.mark_notification_read(&note.id).expect(200).await;
+    assert!(read.read_at.is_some());
+    assert_eq!(as_rm.unread_count().ok().await.unread_count, 0);
+    let unread = NotificationQuery {
+        unread: Some(true),
+        ..NotificationQuery::default()
+    };
+    assert!(as_rm.notifications(&unread).ok().await.items.is_empty());
+    assert_eq!(as_rm.notifications(&all).ok().await.items[0].id, note.id);
 }
 
 #[tokio::test]
@@ -139,46 +84,35 @@ async fn refreshes_that_complete_notify_by_email_when_the_rm_asked_and_mark_all_
     let (email, _, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
+    let as_rm = app.api_as(&rm);
     assert_eq!(
-        get_as(&app, &rm, "/api/v1/notification-preferences").await,
-        json!({"email": false})
+        as_rm.notification_preferences().ok().await,
+        NotificationPreferences { email: false }
     );
-    let set = app
-        .as_user(&rm, Method::PUT, "/api/v1/notification-preferences")
-        .json(&json!({"email": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(set.status(), 200);
-    assert_eq!(
-        get_as(&app, &rm, "/api/v1/notification-preferences").await,
-        json!({"email": true})
-    );
+    let by_email = NotificationPreferences { email: true };
+    as_rm
+        .set_notification_preferences(&by_email)
+        .expect(200)
+        .await;
+    assert_eq!(as_rm.notification_preferences().ok().await, by_email);
 
-    let first = app
-        .connected_company("Islington Ink", &["financials"])
-        .await;
-    let second = app.connected_company("Kew Kitchens", &["financials"]).await;
-    refresh_as(&app, &rm, first).await;
-    refresh_as(&app, &rm, second).await;
+    let first = app.connected_company("Islington Ink", &[Financials]).await;
+    let second = app.connected_company("Kew Kitchens", &[Financials]).await;
+    as_rm.refresh(first).expect(202).await;
+    as_rm.refresh(second).expect(202).await;
     // A refresh through an API key has nobody to notify.
-    let third = app
-        .connected_company("Lambeth Lamps", &["financials"])
-        .await;
-    app.post_json(&format!("/api/v1/companies/{third}/refresh"), &json!({}))
-        .await;
+    let third = app.connected_company("Lambeth Lamps", &[Financials]).await;
+    app.api().refresh(third).expect(202).await;
     let worker = app.instant_worker();
     while worker.run_once().await.unwrap().is_some() {}
     outbox_worker(&app, |_| {}).drain().await.unwrap();
 
-    let page = get_as(&app, &rm, "/api/v1/notifications").await;
-    assert_eq!(page["unread_count"], 2);
-    let titles: Vec<&str> = page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|n| n["title"].as_str().unwrap())
-        .collect();
+    let page = as_rm
+        .notifications(&NotificationQuery::default())
+        .ok()
+        .await;
+    assert_eq!(page.unread_count, 2);
+    let titles: Vec<&str> = page.items.iter().map(|n| n.title.as_str()).collect();
     assert_eq!(
         titles,
         [
@@ -212,17 +146,15 @@ async fn refreshes_that_complete_notify_by_email_when_the_rm_asked_and_mark_all_
     }
 
     // Mark all read: only those up to what the person saw.
-    let newest_seen = page["items"][0]["created_at"].clone();
-    let marked = app
-        .as_user(&rm, Method::POST, "/api/v1/notifications/read")
-        .json(&json!({"until": newest_seen}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(marked.status(), 200);
+    let until_seen = MarkNotificationsRead {
+        until: Some(page.items[0].created_at),
+    };
     assert_eq!(
-        marked.json::<Value>().await.unwrap(),
-        json!({"marked": 2, "unread_count": 0})
+        as_rm.mark_notifications_read(&until_seen).expect(200).await,
+        NotificationsMarked {
+            marked: 2,
+            unread_count: 0
+        }
     );
 }
 
@@ -232,75 +164,43 @@ async fn the_rm_who_sent_an_information_request_hears_the_customers_answer() {
     let (_, _, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
+    let link = NewInformationRequest {
+        delivery: Delivery::Link,
+        ..NewInformationRequest::default()
+    };
     let mut tokens = Vec::new();
     for name in ["Mayfair Mills", "Notting Hill Nurseries"] {
-        let company = app.create_company(name, &["financials"]).await;
-        let response = app
-            .as_user(
-                &rm,
-                Method::POST,
-                &format!(
-                    "/api/v1/companies/{}/information-requests",
-                    company["id"].as_str().unwrap()
-                ),
-            )
-            .json(&json!({"delivery": "link"}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 201);
-        let request: Value = response.json().await.unwrap();
-        tokens.push(
-            request["link"]
-                .as_str()
-                .unwrap()
-                .rsplit('/')
-                .next()
-                .unwrap()
-                .to_owned(),
-        );
+        let company = app.create_company(name, &[Financials]).await;
+        let request = app
+            .api_as(&rm)
+            .request_information(company.id, &link)
+            .expect(201)
+            .await;
+        tokens.push(token_of(&request.link.unwrap()));
     }
-    let granted = app
-        .anonymous()
-        .post(app.url(&format!("/api/v1/consent/{}/grant", tokens[0])))
-        .json(&json!({"platform": "sandbox"}))
-        .send()
-        .await
-        .unwrap();
-    assert!(granted.status().is_success(), "{}", granted.status());
-    let declined = app
-        .anonymous()
-        .post(app.url(&format!("/api/v1/consent/{}/decline", tokens[1])))
-        .json(&json!({}))
-        .send()
-        .await
-        .unwrap();
-    assert!(declined.status().is_success(), "{}", declined.status());
+    let customer = app.public_api();
+    customer.grant_consent(&tokens[0], "sandbox").ok().await;
+    customer.decline_consent(&tokens[1]).ok().await;
     outbox_worker(&app, |_| {}).dispatch_once().await.unwrap();
 
-    let page = get_as(&app, &rm, "/api/v1/notifications").await;
-    let items = page["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "{page}");
-    assert_eq!(items[0]["event_type"], "consent.declined");
+    let page = app
+        .api_as(&rm)
+        .notifications(&NotificationQuery::default())
+        .ok()
+        .await;
+    let items = &page.items;
+    assert_eq!(items.len(), 2, "{page:?}");
+    assert_eq!(items[0].event_type, EventType::ConsentDeclined);
     assert_eq!(
-        items[0]["title"],
+        items[0].title,
         "Notting Hill Nurseries declined the information request"
     );
     assert!(
-        items[0]["message"]
-            .as_str()
-            .unwrap()
+        items[0]
+            .message
             .contains("Jane Doe left without granting access")
     );
-    assert_eq!(items[1]["event_type"], "consent.granted");
-    assert_eq!(
-        items[1]["title"],
-        "Mayfair Mills granted access to its data"
-    );
-    assert!(
-        items[1]["message"]
-            .as_str()
-            .unwrap()
-            .contains("connected sandbox")
-    );
+    assert_eq!(items[1].event_type, EventType::ConsentGranted);
+    assert_eq!(items[1].title, "Mayfair Mills granted access to its data");
+    assert!(items[1].message.contains("connected sandbox"));
 }

@@ -1,19 +1,19 @@
 //! Health checks, the OpenAPI document, the docs page, the SPA fallback, and the
 //! problem answers the framework itself would otherwise give.
 
+use domain::DataType::Financials;
 use serde_json::Value;
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::{
+    client::{Says, assert_problem},
+    helpers::spawn_app,
+};
 
 #[tokio::test]
 async fn health_and_readiness_answer_ok() {
     let app = spawn_app().await;
-    for path in ["/healthz", "/readyz"] {
-        let response = app.get(path).await;
-        assert_eq!(response.status(), 200, "{path}");
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["status"], "ok");
-    }
+    assert_eq!(app.api().health().expect(200).await.status, "ok");
+    assert_eq!(app.api().readiness().expect(200).await.status, "ok");
 }
 
 /// `/readyz` tells an operator when refreshes wait and no worker takes them — while the
@@ -24,18 +24,13 @@ async fn readiness_reports_a_stalled_queue_until_a_worker_drains_it() {
     use store::entities::refresh_jobs;
 
     let app = spawn_app().await;
-    let company = app.connected_company("Stalled Ltd", &["financials"]).await;
-    let ready: Value = app.get("/readyz").await.json().await.unwrap();
-    assert_eq!(ready["status"], "ok");
-    assert_eq!(ready["queue"]["status"], "ok");
+    let api = app.api();
+    let company = app.connected_company("Stalled Ltd", &[Financials]).await;
+    let ready = api.readiness().ok().await;
+    assert_eq!(ready.status, "ok");
+    assert_eq!(ready.queue.status, "ok");
 
-    let response = app
-        .post_json(
-            &format!("/api/v1/companies/{company}/refresh"),
-            &serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(response.status(), 202);
+    api.refresh(company).expect(202).await;
     // Due two minutes ago, and no worker has taken it.
     refresh_jobs::Entity::update_many()
         .col_expr(
@@ -46,31 +41,33 @@ async fn readiness_reports_a_stalled_queue_until_a_worker_drains_it() {
         .exec(app.store.connection())
         .await
         .unwrap();
-    let response = app.get("/readyz").await;
+    let response = api.readiness().send().await;
     assert_eq!(
         response.status(),
         200,
         "a stalled queue does not fail readiness"
     );
-    let ready: Value = response.json().await.unwrap();
-    assert_eq!(ready["status"], "degraded");
-    assert_eq!(ready["queue"]["status"], "stalled");
-    assert!(ready["queue"]["oldest_due_seconds"].as_f64().unwrap() >= 119.0);
+    let ready = response.expect(200).await;
+    assert_eq!(ready.status, "degraded");
+    assert_eq!(ready.queue.status, "stalled");
+    assert!(ready.queue.oldest_due_seconds >= 119.0);
     assert!(
-        ready["queue"]["detail"]
-            .as_str()
+        ready
+            .queue
+            .detail
+            .as_deref()
             .unwrap()
             .contains("spendlens worker"),
-        "{ready}"
+        "{ready:?}"
     );
 
     // A worker takes it, and the queue is healthy again.
     app.instant_worker().run_once().await.unwrap().unwrap();
-    let ready: Value = app.get("/readyz").await.json().await.unwrap();
-    assert_eq!(ready["status"], "ok");
-    assert_eq!(ready["queue"]["status"], "ok");
-    assert_eq!(ready["queue"]["oldest_due_seconds"], 0.0);
-    assert_eq!(ready["queue"]["expired_leases"], 0);
+    let ready = api.readiness().ok().await;
+    assert_eq!(ready.status, "ok");
+    assert_eq!(ready.queue.status, "ok");
+    assert_eq!(ready.queue.oldest_due_seconds, 0.0);
+    assert_eq!(ready.queue.expired_leases, 0);
 }
 
 /// The committed document is the one the code generates. On drift this rewrites the
@@ -153,12 +150,7 @@ async fn deep_links_serve_the_web_app_but_api_paths_never_do() {
         );
     }
     let body = assert_problem(app.get("/api/v1/no-such-thing").await, 404).await;
-    assert!(
-        body["detail"]
-            .as_str()
-            .unwrap()
-            .contains("/api/v1/no-such-thing")
-    );
+    assert!(body.detail_text().contains("/api/v1/no-such-thing"));
     assert_problem(app.get("/api/nothing-here").await, 404).await;
 }
 
@@ -173,7 +165,7 @@ async fn wrong_methods_are_problems() {
         .unwrap();
     let allow = response.headers()["allow"].to_str().unwrap().to_owned();
     let body = assert_problem(response, 405).await;
-    assert!(body["detail"].as_str().unwrap().contains("PUT"));
+    assert!(body.detail_text().contains("PUT"));
     assert_eq!(allow, "GET, POST, HEAD");
     let response = app
         .client
@@ -190,47 +182,22 @@ async fn wrong_methods_are_problems() {
 #[tokio::test]
 async fn metrics_show_requests_by_route_and_the_queues_from_the_database() {
     let app = crate::helpers::spawn_app().await;
-    let id = app.connected_company("Measured Ltd", &["financials"]).await;
-    app.post_json(
-        &format!("/api/v1/companies/{id}/refresh"),
-        &serde_json::json!({}),
-    )
-    .await;
-    let queued = app
-        .anonymous()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(queued.status(), 200);
-    assert!(
-        queued.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/plain")
-    );
-    let text = queued.text().await.unwrap();
+    let id = app.connected_company("Measured Ltd", &[Financials]).await;
+    app.api().refresh(id).expect(202).await;
+    let text = app.metrics().await;
     assert!(
         text.contains("spendlens_refresh_jobs{state=\"queued\"} 1"),
         "{text}"
     );
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let answered = app.get(&format!("/api/v1/companies/{id}")).await;
-    let request_id = answered.headers()["x-request-id"].to_str().unwrap();
+    let answered = app.api().company(id).send().await;
+    let request_id = answered.header("x-request-id");
     assert_eq!(
         request_id.len(),
         36,
         "a UUID to quote to support: {request_id}"
     );
-    let text = app
-        .anonymous()
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.metrics().await;
     assert!(
         text.contains("spendlens_refresh_jobs{state=\"succeeded\"} 1"),
         "{text}"

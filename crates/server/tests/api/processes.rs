@@ -2,12 +2,16 @@
 
 use std::{
     process::{Child, Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
-use serde_json::{Value, json};
+use api_types::{CompanyCountsQuery, NewRefreshBatch, RefreshCompanies};
+use domain::{DataType::Financials, RefreshJobId, RefreshState};
 
-use crate::helpers::spawn_app;
+use crate::{
+    client::{Api, Says},
+    helpers::{available, spawn_app, wait_for},
+};
 
 /// A child process that is killed when dropped, so a failing test leaves none behind.
 struct Killed(Child);
@@ -62,74 +66,51 @@ fn worker_command(database_url: &str, latency_ms: u64, concurrency: u32) -> Comm
     command
 }
 
+/// Waits until a worker has claimed `job`.
+async fn running(api: &Api<'_>, job: RefreshJobId) {
+    wait_for(
+        "a worker to claim the job",
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        || api.refresh_job(job).ok(),
+        |job| job.state == RefreshState::Running,
+    )
+    .await;
+}
+
 /// A worker killed with SIGKILL mid-job loses nothing: once its lease expires another
 /// worker runs the job, and the company ends Available.
 #[tokio::test]
 async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() {
     let app = spawn_app().await;
     let id = app
-        .connected_company("Killed Mid-Job Ltd", &["financials"])
+        .connected_company("Killed Mid-Job Ltd", &[Financials])
         .await;
-    let job: Value = app
-        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let job_path = format!("/api/v1/refreshes/{}", job["id"].as_str().unwrap());
+    let api = app.api();
+    let job = api.refresh(id).expect(202).await.id;
 
     // A slow worker claims it...
     let mut doomed = worker_process(&app.database_url, 60_000);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let current: Value = app.get(&job_path).await.json().await.unwrap();
-        if current["state"] == "running" {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the worker never claimed the job"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    running(&api, job).await;
     // ...and dies without a word.
     doomed.kill().expect("SIGKILL");
     doomed.wait().unwrap();
 
     let mut rescuer = worker_process(&app.database_url, 0);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let company = loop {
-        let company: Value = app
-            .get(&format!("/api/v1/companies/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if company["status"] == "available" {
-            break company;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the job was not taken over: {company}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    };
+    let company = available(
+        &app,
+        id,
+        "another worker to take the job over",
+        Duration::from_secs(30),
+    )
+    .await;
     rescuer.kill().ok();
     rescuer.wait().ok();
-    assert_eq!(company["refresh"], Value::Null);
-    let finished: Value = app.get(&job_path).await.json().await.unwrap();
-    assert_eq!(finished["state"], "succeeded");
-    assert_eq!(
-        finished["attempts"], 2,
-        "one lost run, one duplicate at most"
-    );
-    let history: Value = app
-        .get(&format!("/api/v1/companies/{id}/refreshes"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(history.as_array().unwrap().len(), 1, "still one refresh");
+    assert_eq!(company.refresh, None);
+    let finished = api.refresh_job(job).ok().await;
+    assert_eq!(finished.state, RefreshState::Succeeded);
+    assert_eq!(finished.attempts, 2, "one lost run, one duplicate at most");
+    assert_eq!(api.refreshes(id).ok().await.len(), 1, "still one refresh");
 }
 
 /// SIGTERM stops a worker gracefully: it claims nothing more, finishes the job it runs,
@@ -137,52 +118,37 @@ async fn a_killed_worker_s_job_is_finished_by_another_after_its_lease_expires() 
 #[tokio::test]
 async fn sigterm_lets_a_worker_finish_its_job_and_exit() {
     let app = spawn_app().await;
-    let id = app.connected_company("Graceful Ltd", &["financials"]).await;
-    let job: Value = app
-        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let job_path = format!("/api/v1/refreshes/{}", job["id"].as_str().unwrap());
+    let id = app.connected_company("Graceful Ltd", &[Financials]).await;
+    let api = app.api();
+    let job = api.refresh(id).expect(202).await.id;
     // One job at a time: while it runs, the worker cannot claim the second job.
     let mut worker = worker_process_with(&app.database_url, 2_000, 1);
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while app.get(&job_path).await.json::<Value>().await.unwrap()["state"] != "running" {
-        assert!(
-            Instant::now() < deadline,
-            "the worker never claimed the job"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    running(&api, job).await;
     let signalled = Command::new("kill")
         .args(["-TERM", &worker.id().to_string()])
         .status()
         .unwrap();
     assert!(signalled.success());
     // A second job queued after the signal is left for others.
-    let other = app.connected_company("Later Ltd", &["financials"]).await;
-    app.post_json(&format!("/api/v1/companies/{other}/refresh"), &json!({}))
-        .await;
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let status = loop {
-        if let Some(status) = worker.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the worker did not exit");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
-    assert!(status.success(), "{status:?}");
-    let finished: Value = app.get(&job_path).await.json().await.unwrap();
-    assert_eq!(finished["state"], "succeeded");
-    let later: Value = app
-        .get(&format!("/api/v1/companies/{other}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let other = app.connected_company("Later Ltd", &[Financials]).await;
+    api.refresh(other).expect(202).await;
+    let status = wait_for(
+        "the worker to exit",
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        || std::future::ready(worker.try_wait().unwrap()),
+        Option::is_some,
+    )
+    .await;
+    assert!(status.unwrap().success(), "{status:?}");
     assert_eq!(
-        later["refresh"]["state"], "queued",
+        api.refresh_job(job).ok().await.state,
+        RefreshState::Succeeded
+    );
+    let later = api.company(other).ok().await;
+    assert_eq!(
+        later.refresh.map(|r| r.state),
+        Some(RefreshState::Queued),
         "not claimed after SIGTERM"
     );
 }
@@ -196,7 +162,7 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
         return;
     }
     let app = spawn_app().await;
-    let id = app.connected_company("Notified Ltd", &["financials"]).await;
+    let id = app.connected_company("Notified Ltd", &[Financials]).await;
     let mut worker = Killed(
         worker_command(&app.database_url, 0, 8)
             .env("SPENDLENS_WORKER_POLL_MS", "60000")
@@ -204,8 +170,8 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
             .expect("the spendlens binary starts"),
     );
     // Wait until the worker LISTENs (its first claim found nothing).
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
+    let app = &app;
+    let listening = || async move {
         use sea_orm::{ConnectionTrait, Statement};
         let row = app
             .store
@@ -218,31 +184,25 @@ async fn on_postgres_notify_wakes_an_idle_worker_at_once() {
             .await
             .unwrap()
             .unwrap();
-        if row.try_get::<i64>("", "n").unwrap() > 0 {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the worker never listened");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let queued = Instant::now();
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
-    loop {
-        let company: Value = app
-            .get(&format!("/api/v1/companies/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if company["status"] == "available" {
-            break;
-        }
-        assert!(
-            queued.elapsed() < Duration::from_secs(10),
-            "not woken by NOTIFY: {company}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        row.try_get::<i64>("", "n").unwrap()
+    };
+    wait_for(
+        "the worker to listen",
+        Duration::from_secs(20),
+        Duration::from_millis(100),
+        listening,
+        |listeners| *listeners > 0,
+    )
+    .await;
+    let api = app.api();
+    api.refresh(id).expect(202).await;
+    available(
+        app,
+        id,
+        "NOTIFY to wake the worker",
+        Duration::from_secs(10),
+    )
+    .await;
     worker.kill().ok();
     worker.wait().ok();
 }
@@ -259,39 +219,30 @@ async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
         return;
     }
     let app = spawn_app().await;
+    let api = app.api();
     let mut ids = Vec::new();
     for i in 0..30 {
         ids.push(
-            app.connected_company(&format!("Outage {i:02} Ltd"), &["financials"])
-                .await
-                .to_string(),
+            app.connected_company(&format!("Outage {i:02} Ltd"), &[Financials])
+                .await,
         );
     }
-    let batch: Value = app
-        .post_json("/api/v1/refresh-batches", &json!({"company_ids": ids}))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(batch["total"], 30);
-    let batch_path = format!("/api/v1/refresh-batches/{}", batch["id"].as_str().unwrap());
+    let all = NewRefreshBatch::Companies(RefreshCompanies { company_ids: ids });
+    let batch = api.create_refresh_batch(&all).ok().await;
+    assert_eq!(batch.total, 30);
     let _workers = [
         worker_process_with(&app.database_url, 400, 3),
         worker_process_with(&app.database_url, 400, 3),
     ];
     // Let the drain get going.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let progress: Value = app.get(&batch_path).await.json().await.unwrap();
-        if progress["succeeded"].as_u64().unwrap() >= 3 {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the drain never started: {progress}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_for(
+        "the drain to start",
+        Duration::from_secs(20),
+        Duration::from_millis(50),
+        || api.refresh_batch(&batch.id).ok(),
+        |progress| progress.succeeded >= 3,
+    )
+    .await;
 
     // The outage: refuse new connections to this database, drop every existing one.
     let name = app.database_url.rsplit('/').next().unwrap().to_owned();
@@ -311,57 +262,55 @@ async fn every_job_finishes_when_postgres_drops_all_connections_mid_drain() {
         ))
         .await
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let ready = app.get("/readyz").await;
-        if ready.status() == 503 {
-            let problem: Value = ready.json().await.unwrap();
-            assert!(
-                problem["detail"].as_str().unwrap().contains("database"),
-                "{problem}"
-            );
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "/readyz never noticed the outage"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let ready = wait_for(
+        "/readyz to notice the outage",
+        Duration::from_secs(15),
+        Duration::from_millis(100),
+        || api.readiness().send(),
+        |ready| ready.status() == 503,
+    )
+    .await;
+    let problem = ready.problem(503).await;
+    assert!(problem.detail_text().contains("database"), "{problem:?}");
     tokio::time::sleep(Duration::from_secs(2)).await;
     admin
         .execute_unprepared(&format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
         .await
         .unwrap();
 
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while app.get("/readyz").await.status() != 200 {
-        assert!(Instant::now() < deadline, "/readyz never recovered");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_for(
+        "/readyz to recover",
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || api.readiness().send(),
+        |ready| ready.status() == 200,
+    )
+    .await;
     // Jobs whose outcome could not be written are taken over when their 5 s lease ends.
-    let deadline = Instant::now() + Duration::from_secs(90);
-    let done = loop {
-        let response = app.get(&batch_path).await;
-        if response.status() == 200 {
-            let progress: Value = response.json().await.unwrap();
-            if progress["done"] == true {
-                break progress;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the drain did not finish: {progress}"
-            );
+    let (api, batch) = (&api, &batch.id);
+    let progress = || async move {
+        let answer = api.refresh_batch(batch).send().await;
+        // The API may still be reconnecting.
+        if answer.status() == 200 {
+            Some(answer.expect(200).await)
+        } else {
+            None
         }
-        tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    assert_eq!(done["succeeded"], 30, "every job finished: {done}");
-    assert_eq!(done["failed"], 0, "{done}");
-    let available: Value = app
-        .get("/api/v1/company-counts")
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(available["available"], 30, "{available}");
+    let done = wait_for(
+        "every job of the batch to finish",
+        Duration::from_secs(90),
+        Duration::from_millis(200),
+        progress,
+        |progress| progress.as_ref().is_some_and(|p| p.done),
+    )
+    .await
+    .unwrap();
+    assert_eq!(done.succeeded, 30, "every job finished: {done:?}");
+    assert_eq!(done.failed, 0, "{done:?}");
+    let counts = api
+        .company_counts(&CompanyCountsQuery::default())
+        .ok()
+        .await;
+    assert_eq!(counts.available, 30, "{counts:?}");
 }

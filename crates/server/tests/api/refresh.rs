@@ -2,58 +2,38 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use domain::CompanyId;
+use api_types::{CompanyListQuery, CompanyStatusList, ReportQuery};
+use domain::{
+    CompanyId, DataStatus,
+    DataType::{Financials, SpendDetail},
+    ErrorCode, RefreshState, ReportKind,
+};
 use providers::SandboxConfig;
 use refresh::{Outcome, WorkerConfig};
-use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
-
-async fn refresh(app: &TestApp, id: CompanyId) -> reqwest::Response {
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await
-}
-
-fn time(value: &Value) -> DateTime<Utc> {
-    value
-        .as_str()
-        .expect("a timestamp")
-        .parse()
-        .expect("RFC 3339")
-}
+use crate::{
+    client::{Answer, Says},
+    helpers::{TestApp, available, spawn_app, wait_for},
+};
 
 #[tokio::test]
 async fn refresh_fetches_the_requested_data_and_makes_the_company_available() {
     let app = spawn_app().await;
-    let id = app.connected_company("Acme Ltd", &["spend_detail"]).await;
-    let before: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let api = app.api();
+    let id = app.connected_company("Acme Ltd", &[SpendDetail]).await;
+    let before = api.company(id).ok().await;
 
-    let response = refresh(&app, id).await;
-    assert_eq!(response.status(), 202);
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
-    let job: Value = response.json().await.unwrap();
-    assert_eq!(job["state"], "queued");
-    assert_eq!(job["company_id"], id.to_string());
-    assert_eq!(
-        location,
-        format!("/api/v1/refreshes/{}", job["id"].as_str().unwrap())
-    );
+    let answer = api.refresh(id).send().await;
+    let location = answer.header("location").to_owned();
+    let job = answer.expect(202).await;
+    assert_eq!(job.state, RefreshState::Queued);
+    assert_eq!(job.company_id, id);
+    assert_eq!(location, format!("/api/v1/refreshes/{}", job.id));
 
     // The row shows the refresh in progress, beside the unchanged status.
-    let during: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(during["refresh"]["id"], job["id"]);
-    assert_eq!(during["status"], "requested");
+    let during = api.company(id).ok().await;
+    assert_eq!(during.refresh.map(|r| r.id), Some(job.id));
+    assert_eq!(during.status, Some(DataStatus::Requested));
 
     let (ran, outcome) = app
         .instant_worker()
@@ -61,104 +41,70 @@ async fn refresh_fetches_the_requested_data_and_makes_the_company_available() {
         .await
         .unwrap()
         .expect("one job");
-    assert_eq!(ran.to_string(), job["id"].as_str().unwrap());
+    assert_eq!(ran, job.id);
     assert_eq!(outcome, Outcome::Succeeded);
     assert!(
         app.instant_worker().run_once().await.unwrap().is_none(),
         "queue drained"
     );
 
-    let after: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(after["status"], "available");
-    assert_eq!(after["refresh"], Value::Null);
-    assert_eq!(after["error"], Value::Null);
-    assert!(time(&after["status_updated_at"]) > time(&before["status_updated_at"]));
+    let after = api.company(id).ok().await;
+    assert_eq!(after.status, Some(DataStatus::Available));
+    assert_eq!(after.refresh, None);
+    assert_eq!(after.error, None);
+    assert!(after.status_updated_at.unwrap() > before.status_updated_at.unwrap());
 
-    let finished: Value = app.get(&location).await.json().await.unwrap();
-    assert_eq!(finished["state"], "succeeded");
-    assert_eq!(finished["attempts"], 1);
-    assert!(finished["finished_at"].is_string());
+    let finished: api_types::RefreshJob = api.get(&location).ok().await;
+    assert_eq!(finished.state, RefreshState::Succeeded);
+    assert_eq!(finished.attempts, 1);
+    assert!(finished.finished_at.is_some());
 
     // Only spend detail was requested: only its reports, each with its own time.
-    let reports: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let kinds: Vec<&str> = reports["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["kind"].as_str().unwrap())
-        .collect();
+    let reports = api.reports(id).ok().await.items;
+    let kinds: Vec<ReportKind> = reports.iter().map(|r| r.kind).collect();
     assert_eq!(
         kinds,
         [
-            "suppliers",
-            "bills",
-            "bill_payments",
-            "spend_analysis",
-            "aged_payables"
+            ReportKind::Suppliers,
+            ReportKind::Bills,
+            ReportKind::BillPayments,
+            ReportKind::SpendAnalysis,
+            ReportKind::AgedPayables
         ]
     );
-    for report in reports["items"].as_array().unwrap() {
-        assert_eq!(report["updated_at"], after["status_updated_at"]);
-        let download = app.get(report["href"].as_str().unwrap()).await;
-        assert_eq!(download.status(), 200);
-        assert!(
-            download.headers()["content-disposition"]
-                .to_str()
-                .unwrap()
-                .contains("acme-ltd-")
-        );
-        let document: Value = download.json().await.unwrap();
+    for report in &reports {
+        assert_eq!(Some(report.updated_at), after.status_updated_at);
+        let download = api.download(&report.href).send().await;
+        assert!(download.header("content-disposition").contains("acme-ltd-"));
+        let document = download.expect(200).await;
         // Fetched reports hold the platform's rows; derived ones their sheets' rows.
-        let rows = match document["data"].get("sheets") {
+        let rows = match document.data.get("sheets") {
             Some(sheets) => &sheets[0]["rows"],
-            None => &document["data"]["results"],
+            None => &document.data["results"],
         };
-        assert!(!rows.as_array().unwrap().is_empty(), "{}", report["kind"]);
+        assert!(!rows.as_array().unwrap().is_empty(), "{}", report.kind);
     }
-    assert_problem(
-        app.get(&format!("/api/v1/companies/{id}/reports/profit_and_loss"))
-            .await,
-        404,
-    )
-    .await;
-    assert_problem(
-        app.get(&format!("/api/v1/companies/{id}/reports/everything"))
-            .await,
-        404,
-    )
-    .await;
+    api.report(id, ReportKind::ProfitAndLoss, &ReportQuery::default())
+        .problem(404)
+        .await;
+    api.get::<()>(&format!("/api/v1/companies/{id}/reports/everything"))
+        .problem(404)
+        .await;
 
-    let history: Value = app
-        .get(&format!("/api/v1/companies/{id}/refreshes"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(history.as_array().unwrap().len(), 1);
+    assert_eq!(api.refreshes(id).ok().await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_refresh_in_progress_is_shared_by_every_caller() {
     let app = spawn_app().await;
-    let id = app.connected_company("Busy Ltd", &["financials"]).await;
-    let calls = (0..24).map(|_| refresh(&app, id));
-    let responses = futures::future::join_all(calls).await;
-    let mut job_ids = Vec::new();
-    for response in responses {
-        assert_eq!(response.status(), 202);
-        let job: Value = response.json().await.unwrap();
-        job_ids.push(job["id"].as_str().unwrap().to_owned());
-    }
+    let api = app.api();
+    let id = app.connected_company("Busy Ltd", &[Financials]).await;
+    let calls = (0..24).map(|_| api.refresh(id).expect(202));
+    let mut job_ids: Vec<_> = futures::future::join_all(calls)
+        .await
+        .into_iter()
+        .map(|job| job.id)
+        .collect();
     job_ids.dedup();
     assert_eq!(job_ids.len(), 1, "every caller got the same job");
     assert_eq!(
@@ -176,32 +122,23 @@ async fn a_refresh_in_progress_is_shared_by_every_caller() {
         .await
         .unwrap()
         .expect("job ran");
-    let next: Value = refresh(&app, id).await.json().await.unwrap();
-    assert_ne!(
-        next["id"].as_str().unwrap(),
-        job_ids[0],
-        "a finished refresh is not reused"
-    );
+    let next = api.refresh(id).ok().await;
+    assert_ne!(next.id, job_ids[0], "a finished refresh is not reused");
 }
 
 #[tokio::test]
 async fn without_access_there_is_nothing_to_refresh() {
     let app = spawn_app().await;
-    let company = app.create_company("Never Asked Ltd", &["financials"]).await;
-    let id = company["id"].as_str().unwrap();
-    let problem = assert_problem(
-        app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-            .await,
-        409,
-    )
-    .await;
+    let id = app
+        .create_company("Never Asked Ltd", &[Financials])
+        .await
+        .id;
+    let problem = app.api().refresh(id).problem(409).await;
     assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
+        problem
+            .detail_text()
             .contains("Send an information request")
     );
-    let id: CompanyId = id.parse().unwrap();
     assert!(
         app.store
             .refresh_history(app.organization, id, 10)
@@ -214,25 +151,17 @@ async fn without_access_there_is_nothing_to_refresh() {
 #[tokio::test]
 async fn a_failed_refresh_shows_an_error_and_keeps_the_last_good_reports() {
     let app = spawn_app().await;
-    let id = app.connected_company("Flaky Ltd", &["financials"]).await;
-    refresh(&app, id).await;
+    let api = app.api();
+    let id = app.connected_company("Flaky Ltd", &[Financials]).await;
+    api.refresh(id).expect(202).await;
     app.instant_worker()
         .run_once()
         .await
         .unwrap()
         .expect("job ran");
-    let good: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let good_pl: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/profit_and_loss"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let profit_and_loss = || api.report(id, ReportKind::ProfitAndLoss, &ReportQuery::default());
+    let good = api.reports(id).ok().await;
+    let good_pl = profit_and_loss().ok().await;
 
     let failing = app.worker(
         SandboxConfig {
@@ -245,87 +174,55 @@ async fn a_failed_refresh_shows_an_error_and_keeps_the_last_good_reports() {
             ..WorkerConfig::default()
         },
     );
-    let job: Value = refresh(&app, id).await.json().await.unwrap();
+    let job = api.refresh(id).ok().await;
     // First attempt: transient, queued again; the company still shows it running.
     let (_, first) = failing.run_once().await.unwrap().expect("attempt 1");
     assert!(matches!(first, Outcome::Retrying(_)), "{first:?}");
-    let during: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(during["refresh"]["id"], job["id"]);
-    assert_eq!(during["status"], "available");
+    let during = api.company(id).ok().await;
+    assert_eq!(during.refresh.map(|r| r.id), Some(job.id));
+    assert_eq!(during.status, Some(DataStatus::Available));
     // Second attempt: out of attempts, final.
     let (_, second) = failing.run_once().await.unwrap().expect("attempt 2");
     assert!(matches!(second, Outcome::Failed(_)), "{second:?}");
 
-    let after: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(after["status"], "error");
-    assert_eq!(after["error"]["code"], "provider_unavailable");
-    assert!(
-        after["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("Try Refresh data again")
+    let after = api.company(id).ok().await;
+    assert_eq!(after.status, Some(DataStatus::Error));
+    let error = after.error.expect("an error");
+    assert_eq!(error.code, ErrorCode::ProviderUnavailable);
+    assert!(error.message.contains("Try Refresh data again"));
+    assert_eq!(after.refresh, None);
+    let failed = api.refresh_job(job.id).ok().await;
+    assert_eq!(failed.state, RefreshState::Failed);
+    assert_eq!(failed.attempts, 2);
+    assert_eq!(
+        failed.error.map(|e| e.code),
+        Some(ErrorCode::ProviderUnavailable)
     );
-    assert_eq!(after["refresh"], Value::Null);
-    let failed: Value = app
-        .get(&format!(
-            "/api/v1/refreshes/{}",
-            job["id"].as_str().unwrap()
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(failed["state"], "failed");
-    assert_eq!(failed["attempts"], 2);
-    assert_eq!(failed["error"]["code"], "provider_unavailable");
 
-    let kept: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(kept, good, "reports and their timestamps are untouched");
-    let kept_pl: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/profit_and_loss"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(kept_pl, good_pl);
+    assert_eq!(
+        api.reports(id).ok().await,
+        good,
+        "reports and their timestamps are untouched"
+    );
+    assert_eq!(profit_and_loss().ok().await, good_pl);
 
     // Refresh data is the remedy, and it works.
-    refresh(&app, id).await;
+    api.refresh(id).expect(202).await;
     app.instant_worker()
         .run_once()
         .await
         .unwrap()
         .expect("job ran");
-    let recovered: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(recovered["status"], "available");
-    assert_eq!(recovered["error"], Value::Null);
+    let recovered = api.company(id).ok().await;
+    assert_eq!(recovered.status, Some(DataStatus::Available));
+    assert_eq!(recovered.error, None);
 }
 
 #[tokio::test]
 async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
     let app = spawn_app().await;
-    let id = app.connected_company("Orphan Ltd", &["financials"]).await;
-    refresh(&app, id).await;
+    let id = app.connected_company("Orphan Ltd", &[Financials]).await;
+    app.api().refresh(id).expect(202).await;
     let dead = app
         .store
         .claim_next_job("dead-worker", chrono::Duration::seconds(60), 3)
@@ -355,106 +252,78 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
         )
         .await;
     assert!(matches!(late, Err(store::FinishError::LeaseLost)));
-    let company: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(company["status"], "available");
-    let finished: Value = app
-        .get(&format!("/api/v1/refreshes/{job}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(finished["attempts"], 2);
+    let company = app.api().company(id).ok().await;
+    assert_eq!(company.status, Some(DataStatus::Available));
+    assert_eq!(app.api().refresh_job(job).ok().await.attempts, 2);
 }
 
 #[tokio::test]
 async fn the_batch_status_endpoint_answers_304_until_something_changes() {
     let app = spawn_app().await;
-    let a = app.connected_company("A Ltd", &["financials"]).await;
-    let b = app.connected_company("B Ltd", &["financials"]).await;
-    let path = format!("/api/v1/company-statuses?ids={b},{a}");
-    let first = app.get(&path).await;
-    assert_eq!(first.status(), 200);
-    let etag = first.headers()["etag"].to_str().unwrap().to_owned();
-    let body: Value = first.json().await.unwrap();
-    let ids: Vec<&str> = body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, [b.to_string(), a.to_string()], "in the order asked");
+    let a = app.connected_company("A Ltd", &[Financials]).await;
+    let b = app.connected_company("B Ltd", &[Financials]).await;
+    let first = app.api().company_statuses(&[b, a]).send().await;
+    let etag = first.header("etag").to_owned();
+    let body = first.expect(200).await;
+    let ids: Vec<CompanyId> = body.items.iter().map(|s| s.id).collect();
+    assert_eq!(ids, [b, a], "in the order asked");
 
-    let again = poll(&app, &path, &etag).await;
+    let again = poll(&app, &[b, a], &etag).await;
     assert_eq!(again.status(), 304);
-    assert!(again.bytes().await.unwrap().is_empty());
+    assert!(again.text().await.is_empty());
 
-    refresh(&app, a).await;
-    let changed = poll(&app, &path, &etag).await;
-    assert_eq!(changed.status(), 200);
-    let body: Value = changed.json().await.unwrap();
-    assert_eq!(body["items"][1]["refresh"]["state"], "queued");
+    app.api().refresh(a).expect(202).await;
+    let changed = poll(&app, &[b, a], &etag).await.expect(200).await;
+    assert_eq!(
+        changed.items[1].refresh.as_ref().map(|r| r.state),
+        Some(RefreshState::Queued)
+    );
 
-    assert_problem(app.get("/api/v1/company-statuses?ids=nope").await, 400).await;
-    assert_problem(app.get("/api/v1/company-statuses?ids=").await, 400).await;
-    assert_problem(app.get("/api/v1/company-statuses").await, 400).await;
-    let too_many = (0..201)
-        .map(|_| uuid::Uuid::now_v7().to_string())
-        .collect::<Vec<_>>()
-        .join(",");
-    assert_problem(
-        app.get(&format!("/api/v1/company-statuses?ids={too_many}"))
-            .await,
-        400,
-    )
-    .await;
+    for query in ["?ids=nope", "?ids=", ""] {
+        app.api()
+            .get::<CompanyStatusList>(&format!("/api/v1/company-statuses{query}"))
+            .problem(400)
+            .await;
+    }
+    let too_many: Vec<CompanyId> = (0..201)
+        .map(|_| CompanyId::from_uuid(uuid::Uuid::now_v7()))
+        .collect();
+    app.api().company_statuses(&too_many).problem(400).await;
 }
 
 /// Status polls answered from this process's memory so far (`/metrics`).
 async fn polls_from_memory(app: &TestApp) -> u64 {
-    let text = app
-        .anonymous()
-        .get(app.url("/metrics"))
-        .send()
+    app.metrics()
         .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
+        .lines()
         .find_map(|l| l.strip_prefix("spendlens_status_polls_total{source=\"memory\"} "))
         .map_or(0, |n| n.trim().parse().unwrap())
 }
 
-/// The status poll at `path`, sent with `If-None-Match: etag`.
-async fn poll(app: &TestApp, path: &str, etag: &str) -> reqwest::Response {
-    app.client
-        .get(app.url(path))
+/// The status poll of `ids`, sent with `If-None-Match: etag`.
+async fn poll(app: &TestApp, ids: &[CompanyId], etag: &str) -> Answer<CompanyStatusList> {
+    app.api()
+        .company_statuses(ids)
         .header("if-none-match", etag)
         .send()
         .await
-        .unwrap()
 }
 
 /// Polls with `etag` until the answer changes (or `within` passes), returning it.
 async fn poll_until_changed(
     app: &TestApp,
-    path: &str,
+    ids: &[CompanyId],
     etag: &str,
     within: Duration,
-) -> reqwest::Response {
-    let deadline = std::time::Instant::now() + within;
-    loop {
-        let answer = poll(app, path, etag).await;
-        if answer.status() != 304 || std::time::Instant::now() > deadline {
-            return answer;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+) -> Answer<CompanyStatusList> {
+    wait_for(
+        "the change to be seen",
+        within,
+        Duration::from_millis(20),
+        || poll(app, ids, etag),
+        |answer| answer.status() != 304,
+    )
+    .await
 }
 
 /// On PostgreSQL an unchanged poll is answered from the server's memory, and a change
@@ -467,28 +336,28 @@ async fn poll_until_changed(
 async fn a_status_poll_sees_changes_made_by_other_processes() {
     use sea_orm::ConnectionTrait;
     let app = spawn_app().await;
-    let a = app.connected_company("A Ltd", &["financials"]).await;
-    let path = format!("/api/v1/company-statuses?ids={a}");
+    let a = app.connected_company("A Ltd", &[Financials]).await;
     let postgres = crate::helpers::backend() == "postgres";
     // The server starts listening in the background: on PostgreSQL, unchanged polls
     // soon come from memory.
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let etag = loop {
-        let answer = app.get(&path).await;
-        assert_eq!(answer.status(), 200);
-        let etag = answer.headers()["etag"].to_str().unwrap().to_owned();
-        let before = polls_from_memory(&app).await;
-        let again = poll(&app, &path, &etag).await;
-        assert_eq!(again.status(), 304);
-        if !postgres || polls_from_memory(&app).await > before {
-            break etag;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "unchanged polls never came from memory"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let app = &app;
+    // An unchanged poll after a first one: the ETag, and whether it came from memory.
+    let unchanged_poll = || async move {
+        let answer = app.api().company_statuses(&[a]).send().await;
+        let etag = answer.header("etag").to_owned();
+        answer.expect(200).await;
+        let before = polls_from_memory(app).await;
+        assert_eq!(poll(app, &[a], &etag).await.status(), 304);
+        (etag, polls_from_memory(app).await > before)
     };
+    let (etag, _) = wait_for(
+        "unchanged polls to come from memory",
+        Duration::from_secs(10),
+        Duration::from_millis(50),
+        unchanged_poll,
+        |(_, from_memory)| !postgres || *from_memory,
+    )
+    .await;
 
     // Another process queues a refresh: the next polls see it.
     let started = std::time::Instant::now();
@@ -496,16 +365,19 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
         .request_refresh(app.organization, a, domain::RefreshTrigger::Manual, None)
         .await
         .unwrap();
-    let changed = poll_until_changed(&app, &path, &etag, Duration::from_secs(5)).await;
+    let changed = poll_until_changed(app, &[a], &etag, Duration::from_secs(5)).await;
     assert_eq!(changed.status(), 200, "the change was never seen");
     assert!(
         started.elapsed() < Duration::from_secs(3),
         "the change took {:?} to be seen",
         started.elapsed()
     );
-    let etag = changed.headers()["etag"].to_str().unwrap().to_owned();
-    let body: Value = changed.json().await.unwrap();
-    assert_eq!(body["items"][0]["refresh"]["state"], "queued");
+    let etag = changed.header("etag").to_owned();
+    let body = changed.expect(200).await;
+    assert_eq!(
+        body.items[0].refresh.as_ref().map(|r| r.state),
+        Some(RefreshState::Queued)
+    );
 
     // The notification connection is cut; a change made meanwhile is still seen.
     if postgres {
@@ -521,25 +393,30 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
     // A worker (sharing the database, not this server) runs the refresh.
     let started = std::time::Instant::now();
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let changed = poll_until_changed(&app, &path, &etag, Duration::from_secs(5)).await;
+    let changed = poll_until_changed(app, &[a], &etag, Duration::from_secs(5)).await;
     assert_eq!(changed.status(), 200, "the change was never seen");
     assert!(started.elapsed() < Duration::from_secs(3));
-    let etag = changed.headers()["etag"].to_str().unwrap().to_owned();
-    let body: Value = changed.json().await.unwrap();
-    assert_eq!(body["items"][0]["refresh"], Value::Null);
-    assert_eq!(body["items"][0]["status"], "available");
+    let etag = changed.header("etag").to_owned();
+    let body = changed.expect(200).await;
+    assert_eq!(body.items[0].refresh, None);
+    assert_eq!(body.items[0].status, Some(DataStatus::Available));
 
     // And once the connection is back, unchanged polls come from memory again.
-    let before = polls_from_memory(&app).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    while postgres && polls_from_memory(&app).await < before + 2 {
-        let again = poll(&app, &path, &etag).await;
-        assert_eq!(again.status(), 304);
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the notifications never came back"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    let before = polls_from_memory(app).await;
+    let etag = etag.as_str();
+    let unchanged_polls = || async move {
+        assert_eq!(poll(app, &[a], etag).await.status(), 304);
+        polls_from_memory(app).await
+    };
+    if postgres {
+        wait_for(
+            "the notifications to come back",
+            Duration::from_secs(10),
+            Duration::from_millis(50),
+            unchanged_polls,
+            |from_memory| *from_memory >= before + 2,
+        )
+        .await;
     }
 }
 
@@ -551,27 +428,17 @@ async fn the_in_process_worker_picks_up_a_refresh_by_itself() {
     })
     .await;
     let id = app
-        .connected_company("Live Ltd", &["financials", "spend_detail"])
+        .connected_company("Live Ltd", &[Financials, SpendDetail])
         .await;
-    refresh(&app, id).await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let company: Value = app
-            .get(&format!("/api/v1/companies/{id}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        if company["status"] == "available" {
-            assert_eq!(company["refresh"], Value::Null);
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "not refreshed in time: {company}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    app.api().refresh(id).expect(202).await;
+    let company = available(
+        &app,
+        id,
+        "the in-process worker to refresh the company",
+        Duration::from_secs(20),
+    )
+    .await;
+    assert_eq!(company.refresh, None);
 }
 
 #[tokio::test]
@@ -581,40 +448,29 @@ async fn the_demo_organization_has_companies_in_every_status() {
         s.sample_data = true;
     })
     .await;
-    let page: Value = app
-        .get("/api/v1/companies?limit=200")
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items = page["items"].as_array().unwrap();
+    let all = CompanyListQuery {
+        limit: Some(200),
+        ..CompanyListQuery::default()
+    };
+    let items = app.api().companies(&all).ok().await.items;
     assert_eq!(items.len(), 20);
     for status in [
-        Value::Null,
-        json!("requested"),
-        json!("available"),
-        json!("error"),
+        None,
+        Some(DataStatus::Requested),
+        Some(DataStatus::Available),
+        Some(DataStatus::Error),
     ] {
         assert!(
-            items.iter().any(|c| c["status"] == status),
-            "no company with status {status}"
+            items.iter().any(|c| c.status == status),
+            "no company with status {status:?}"
         );
     }
-    for company in items.iter().filter(|c| c["status"] == "available") {
-        let reports: Value = app
-            .get(&format!(
-                "/api/v1/companies/{}/reports",
-                company["id"].as_str().unwrap()
-            ))
-            .await
-            .json()
-            .await
-            .unwrap();
-        assert!(
-            !reports["items"].as_array().unwrap().is_empty(),
-            "{} has no reports",
-            company["name"]
-        );
+    for company in items
+        .iter()
+        .filter(|c| c.status == Some(DataStatus::Available))
+    {
+        let reports = app.api().reports(company.id).ok().await;
+        assert!(!reports.items.is_empty(), "{} has no reports", company.name);
     }
 }
 
@@ -626,9 +482,9 @@ async fn several_jobs_are_claimed_at_once_oldest_first_each_once() {
     let mut ids = Vec::new();
     for i in 0..5 {
         let id = app
-            .connected_company(&format!("Batch {i} Ltd"), &["financials"])
+            .connected_company(&format!("Batch {i} Ltd"), &[Financials])
             .await;
-        refresh(&app, id).await;
+        app.api().refresh(id).expect(202).await;
         ids.push(id);
     }
     let lease = chrono::Duration::minutes(1);
@@ -652,9 +508,8 @@ async fn several_jobs_are_claimed_at_once_oldest_first_each_once() {
 #[tokio::test]
 async fn a_finished_refresh_applies_to_the_status_of_the_moment_not_the_one_claimed() {
     let app = spawn_app().await;
-    let id = app.connected_company("Moved On Ltd", &["financials"]).await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    let id = app.connected_company("Moved On Ltd", &[Financials]).await;
+    app.api().refresh(id).expect(202).await;
     let owner = "finishing-worker";
     let claimed = app
         .store
@@ -682,11 +537,6 @@ async fn a_finished_refresh_applies_to_the_status_of_the_moment_not_the_one_clai
         .finish_job_succeeded(&claimed[0], owner, Vec::new())
         .await
         .unwrap();
-    let company: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(company["status"], Value::Null, "{company}");
+    let company = app.api().company(id).ok().await;
+    assert_eq!(company.status, None, "{company:?}");
 }

@@ -1,19 +1,46 @@
 //! Report versions: every successful refresh keeps a snapshot of each report, up to the
 //! retention, and any kept snapshot downloads with its own figures.
 
+use api_types::{
+    AmountChange, AuditAction, AuditQuery, ReportDocument, ReportFormat, ReportQuery,
+    SupplierChange,
+};
 use chrono::{Duration, Utc};
-use domain::ReportKind;
+use domain::{
+    DataType::{Financials, SpendDetail},
+    ReportKind::{self, *},
+};
 use serde_json::{Value, json};
 use store::StoredReport;
 
-use crate::helpers::{assert_problem, spawn_app_with};
+use crate::{
+    client::{Answer, Says},
+    helpers::{spawn_app, spawn_app_with},
+};
+
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// A report as a file in `format` (of one `sheet`, or all).
+fn file(format: ReportFormat, sheet: Option<&str>) -> ReportQuery {
+    ReportQuery {
+        format: Some(format),
+        sheet: sheet.map(str::to_owned),
+        ..ReportQuery::default()
+    }
+}
+
+fn snapshot(id: &domain::ReportId) -> ReportQuery {
+    ReportQuery {
+        snapshot: Some(id.to_string()),
+        ..ReportQuery::default()
+    }
+}
 
 #[tokio::test]
 async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figures() {
     let app = spawn_app_with(|s| s.report_snapshots = 2).await;
-    let id = app
-        .connected_company("Versioned Ltd", &["financials"])
-        .await;
+    let api = app.api();
+    let id = app.connected_company("Versioned Ltd", &[Financials]).await;
     let now = Utc::now();
     for (days_ago, revenue) in [(3, 100.0), (2, 200.0), (1, 300.0)] {
         app.store
@@ -29,111 +56,63 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
             .await
             .unwrap();
     }
-    let listed: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed["items"][0]["snapshots"], 2, "retention 2: {listed}");
-    let snapshots: Value = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/profit_and_loss/snapshots"
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items = snapshots["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2, "the oldest was dropped: {snapshots}");
+    let listed = api.reports(id).ok().await;
+    assert_eq!(listed.items[0].snapshots, 2, "retention 2: {listed:?}");
+    let snapshots = api.report_snapshots(id, ProfitAndLoss).ok().await;
+    let items = &snapshots.items;
+    assert_eq!(items.len(), 2, "the oldest was dropped: {snapshots:?}");
     let older = &items[1];
-    let older_doc: Value = app
-        .get(older["href"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let older_doc = api.download(&older.href).ok().await;
     assert_eq!(
-        older_doc["data"]["revenue"], 200.0,
+        older_doc.data["revenue"], 200.0,
         "the older snapshot's own figures"
     );
-    assert_eq!(older_doc["snapshot_id"], older["id"]);
-    assert_eq!(older_doc["updated_at"], older["updated_at"]);
-    let newest: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/profit_and_loss"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(newest["data"]["revenue"], 300.0);
-    assert!(newest["updated_at"].as_str().unwrap() > older["updated_at"].as_str().unwrap());
-    assert!(
-        chrono::DateTime::parse_from_rfc3339(newest["updated_at"].as_str().unwrap()).unwrap() < now
-    );
+    assert_eq!(older_doc.snapshot_id, older.id.to_string());
+    assert_eq!(older_doc.updated_at, older.updated_at);
+    let newest = api
+        .report(id, ProfitAndLoss, &ReportQuery::default())
+        .ok()
+        .await;
+    assert_eq!(newest.data["revenue"], 300.0);
+    assert!(newest.updated_at > older.updated_at);
+    assert!(newest.updated_at < now);
 
     // A snapshot of another report, an unknown one, or not an id at all.
-    let other = app.connected_company("Other Ltd", &["financials"]).await;
-    let path = format!(
-        "/api/v1/companies/{other}/reports/profit_and_loss?snapshot={}",
-        older["id"].as_str().unwrap()
-    );
-    assert_problem(app.get(&path).await, 404).await;
-    let path = format!(
-        "/api/v1/companies/{id}/reports/balance_sheet?snapshot={}",
-        older["id"].as_str().unwrap()
-    );
-    assert_problem(app.get(&path).await, 404).await;
-    let path = format!("/api/v1/companies/{id}/reports/profit_and_loss?snapshot=yesterday");
-    assert_problem(app.get(&path).await, 400).await;
+    let other = app.connected_company("Other Ltd", &[Financials]).await;
+    api.report(other, ProfitAndLoss, &snapshot(&older.id))
+        .problem(404)
+        .await;
+    api.report(id, BalanceSheet, &snapshot(&older.id))
+        .problem(404)
+        .await;
+    let yesterday = ReportQuery {
+        snapshot: Some("yesterday".to_owned()),
+        ..ReportQuery::default()
+    };
+    api.report(id, ProfitAndLoss, &yesterday).problem(400).await;
 
     // A real refresh adds one more version (still within the retention of 2).
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    api.refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let snapshots: Value = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/profit_and_loss/snapshots"
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items = snapshots["items"].as_array().unwrap();
+    let items = api.report_snapshots(id, ProfitAndLoss).ok().await.items;
     assert_eq!(items.len(), 2);
-    let newest: Value = app
-        .get(items[0]["href"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let newest = api.download(&items[0].href).ok().await;
     assert!(
-        newest["data"].get("revenue").is_none(),
+        newest.data.get("revenue").is_none(),
         "the sandbox's books now"
     );
-    let kept: Value = app
-        .get(items[1]["href"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(kept["data"]["revenue"], 300.0);
+    let kept = api.download(&items[1].href).ok().await;
+    assert_eq!(kept.data["revenue"], 300.0);
 }
 
 /// What changed since the last refresh, through the API, from two kept versions.
 #[tokio::test]
 async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
-    let app = crate::helpers::spawn_app().await;
-    let id = app
-        .connected_company("Changing Ltd", &["spend_detail"])
-        .await;
-    let none: Value = app
-        .get(&format!("/api/v1/companies/{id}/changes"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(none["since"], Value::Null);
-    assert_eq!(none["biggest_movers"], json!([]));
+    let app = spawn_app().await;
+    let id = app.connected_company("Changing Ltd", &[SpendDetail]).await;
+    let none = app.api().changes(id).ok().await;
+    assert_eq!(none.since, None);
+    assert!(none.biggest_movers.is_empty());
     let version = |suppliers: Value, bills: Value| {
         vec![
             StoredReport {
@@ -172,114 +151,99 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
         )
         .await
         .unwrap();
-    let changes: Value = app
-        .get(&format!("/api/v1/companies/{id}/changes"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(changes["currency"], "GBP");
+    let changes = app.api().changes(id).ok().await;
+    let supplier = |id: &str| SupplierChange {
+        id: id.to_owned(),
+        name: format!("{id} plc"),
+    };
+    assert_eq!(changes.currency.as_deref(), Some("GBP"));
+    assert_eq!(changes.new_suppliers, [supplier("s3")]);
+    assert_eq!(changes.gone_suppliers, [supplier("s1")]);
     assert_eq!(
-        changes["new_suppliers"],
-        json!([{"id": "s3", "name": "s3 plc"}])
+        changes.accounts_payable,
+        Some(AmountChange {
+            before: 1250.0,
+            after: 475.5,
+            change: -774.5
+        })
     );
     assert_eq!(
-        changes["gone_suppliers"],
-        json!([{"id": "s1", "name": "s1 plc"}])
+        changes.overdue,
+        Some(AmountChange {
+            before: 1000.0,
+            after: 75.5,
+            change: -924.5
+        })
     );
-    assert_eq!(
-        changes["accounts_payable"],
-        json!({"before": 1250.0, "after": 475.5, "change": -774.5})
-    );
-    assert_eq!(
-        changes["overdue"],
-        json!({"before": 1000.0, "after": 75.5, "change": -924.5})
-    );
-    assert_eq!(changes["biggest_movers"][0]["id"], "s1");
-    assert_eq!(
-        changes["biggest_movers"][0]["outstanding"]["change"],
-        -1000.0
-    );
-    assert_eq!(changes["biggest_movers"][1]["id"], "s2");
-    assert_eq!(changes["biggest_movers"][2]["id"], "s3");
-    let since = chrono::DateTime::parse_from_rfc3339(changes["since"].as_str().unwrap()).unwrap();
-    assert!((since.with_timezone(&Utc) - earlier).num_seconds().abs() < 1);
+    let movers: Vec<&str> = changes
+        .biggest_movers
+        .iter()
+        .map(|m| m.id.as_str())
+        .collect();
+    assert_eq!(movers[..3], ["s1", "s2", "s3"]);
+    assert_eq!(changes.biggest_movers[0].outstanding.change, -1000.0);
+    let since = changes.since.expect("two versions compared");
+    assert!((since - earlier).num_seconds().abs() < 1);
 }
 
 /// `?format=csv` and `?format=xlsx` download files named after the company, report and
 /// date, with the right content type; an unknown format is a 400.
 #[tokio::test]
 async fn reports_download_as_csv_and_xlsx_files() {
-    let app = crate::helpers::spawn_app().await;
+    let app = spawn_app().await;
+    let api = app.api();
     let id = app
-        .connected_company("Files & Co Ltd", &["spend_detail"])
+        .connected_company("Files & Co Ltd", &[SpendDetail])
         .await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    api.refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
     let today = Utc::now().format("%Y-%m-%d").to_string();
 
-    let csv = app
-        .get(&format!("/api/v1/companies/{id}/reports/bills?format=csv"))
+    let csv = api
+        .report(id, Bills, &file(ReportFormat::Csv, None))
+        .send()
         .await;
     assert_eq!(csv.status(), 200);
-    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
     assert_eq!(
-        csv.headers()["content-disposition"],
-        format!("attachment; filename=\"files-co-ltd-bills-{today}.csv\"").as_str()
+        csv.header("content-disposition"),
+        format!("attachment; filename=\"files-co-ltd-bills-{today}.csv\"")
     );
-    let text = csv.text().await.unwrap();
+    let text = csv.text().await;
     assert!(
         text.starts_with("Bill id,Reference,Supplier,Issue date,Due date,"),
         "{text}"
     );
     assert!(text.lines().count() > 10);
 
-    let xlsx = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/suppliers?format=xlsx"
-        ))
+    let xlsx = api
+        .report(id, Suppliers, &file(ReportFormat::Xlsx, None))
+        .send()
         .await;
     assert_eq!(xlsx.status(), 200);
-    assert_eq!(
-        xlsx.headers()["content-type"],
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
-    assert!(
-        xlsx.headers()["content-disposition"]
-            .to_str()
-            .unwrap()
-            .ends_with(".xlsx\"")
-    );
-    let bytes = xlsx.bytes().await.unwrap();
+    assert_eq!(xlsx.header("content-type"), XLSX);
+    assert!(xlsx.header("content-disposition").ends_with(".xlsx\""));
+    let bytes = xlsx.bytes().await;
     assert_eq!(&bytes[..2], b"PK", "a zip container");
 
-    let json: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/bills?format=json"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(json["kind"], "bills");
-    assert_problem(
-        app.get(&format!("/api/v1/companies/{id}/reports/bills?format=pdf"))
-            .await,
-        400,
-    )
-    .await;
+    let json = api
+        .report(id, Bills, &file(ReportFormat::Json, None))
+        .ok()
+        .await;
+    assert_eq!(json.kind, Bills);
+    api.get::<ReportDocument>(&format!("/api/v1/companies/{id}/reports/bills?format=pdf"))
+        .problem(400)
+        .await;
 }
 
 type Rows = Vec<Vec<calamine::Data>>;
 
 /// The sheets of an xlsx download, by name, in order, read with calamine.
-async fn workbook(response: reqwest::Response) -> Vec<(String, Rows)> {
+async fn workbook(download: Answer<ReportDocument>) -> Vec<(String, Rows)> {
     use calamine::Reader;
-    assert_eq!(response.status(), 200);
-    assert_eq!(
-        response.headers()["content-type"],
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
-    let bytes = response.bytes().await.unwrap().to_vec();
+    assert_eq!(download.status(), 200);
+    assert_eq!(download.header("content-type"), XLSX);
+    let bytes = download.bytes().await;
     let mut book: calamine::Xlsx<_> =
         calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
     book.sheet_names()
@@ -340,58 +304,36 @@ fn close(a: f64, b: f64) -> bool {
 /// the audit log.
 #[tokio::test]
 async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
-    let app = crate::helpers::spawn_app().await;
+    let app = spawn_app().await;
+    let api = app.api();
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
-    let id = app
-        .connected_company("Ledger & Sons", &["spend_detail"])
-        .await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    let id = app.connected_company("Ledger & Sons", &[SpendDetail]).await;
+    api.refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
 
-    let listed: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items = listed["items"].as_array().unwrap();
-    let kinds: Vec<&str> = items.iter().map(|i| i["kind"].as_str().unwrap()).collect();
+    let items = api.reports(id).ok().await.items;
+    let kinds: Vec<ReportKind> = items.iter().map(|i| i.kind).collect();
     assert_eq!(
         kinds,
-        [
-            "suppliers",
-            "bills",
-            "bill_payments",
-            "spend_analysis",
-            "aged_payables"
-        ]
+        [Suppliers, Bills, BillPayments, SpendAnalysis, AgedPayables]
     );
-    let item = |kind: &str| items.iter().find(|i| i["kind"] == kind).unwrap().clone();
-    for derived in ["spend_analysis", "aged_payables"] {
-        assert_eq!(item(derived)["updated_at"], item("bills")["updated_at"]);
-        assert_eq!(item(derived)["snapshots"], 1);
-        assert_eq!(item(derived)["data_type"], "spend_detail");
+    let item = |kind: ReportKind| items.iter().find(|i| i.kind == kind).unwrap().clone();
+    for derived in [SpendAnalysis, AgedPayables] {
+        assert_eq!(item(derived).updated_at, item(Bills).updated_at);
+        assert_eq!(item(derived).snapshots, 1);
+        assert_eq!(item(derived).data_type, SpendDetail);
     }
-    assert_eq!(item("spend_analysis")["title"], "Spend analysis");
-    assert_eq!(item("aged_payables")["title"], "Accounts payable ageing");
-    assert_eq!(item("suppliers")["title"], "Supplier list");
+    assert_eq!(item(SpendAnalysis).title, "Spend analysis");
+    assert_eq!(item(AgedPayables).title, "Accounts payable ageing");
+    assert_eq!(item(Suppliers).title, "Supplier list");
 
     // The figures to reconcile with, as the API serves the stored data.
-    let bills: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/bills"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let bills = bills["data"]["results"].as_array().unwrap().clone();
-    let payments: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/bill_payments"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let payments = payments["data"]["results"].as_array().unwrap().clone();
+    let results = |kind| {
+        let call = api.report(id, kind, &ReportQuery::default());
+        async move { call.ok().await.data["results"].as_array().unwrap().clone() }
+    };
+    let bills = results(Bills).await;
+    let payments = results(BillPayments).await;
     let billed: f64 = bills
         .iter()
         .map(|b| b["totalAmount"].as_f64().unwrap())
@@ -403,15 +345,14 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
         .sum();
     assert!(bills.len() > 20 && payable > 0.0);
 
-    let response = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/spend_analysis?format=xlsx"
-        ))
+    let response = api
+        .report(id, SpendAnalysis, &file(ReportFormat::Xlsx, None))
+        .send()
         .await;
-    let date = item("bills")["updated_at"].as_str().unwrap()[..10].to_owned();
+    let date = item(Bills).updated_at.date_naive().to_string();
     assert_eq!(
-        response.headers()["content-disposition"],
-        format!("attachment; filename=\"ledger-sons-spend-analysis-{date}.xlsx\"").as_str()
+        response.header("content-disposition"),
+        format!("attachment; filename=\"ledger-sons-spend-analysis-{date}.xlsx\"")
     );
     let book = workbook(response).await;
     let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
@@ -452,10 +393,9 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
     assert_eq!(cell_text(&customer[1][1]), "Ledger & Sons");
 
     // The ageing: bills by supplier add up to accounts payable, as /changes says too.
-    let response = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/aged_payables?format=xlsx"
-        ))
+    let response = api
+        .report(id, AgedPayables, &file(ReportFormat::Xlsx, None))
+        .send()
         .await;
     let book = workbook(response).await;
     let ageing = sheet(&book, "Accounts payable ageing");
@@ -467,76 +407,58 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
     assert!(close(by_supplier, payable));
 
     // CSV: one sheet at a time; JSON: every sheet as tables.
-    let problem = crate::helpers::assert_problem(
-        app.get(&format!(
-            "/api/v1/companies/{id}/reports/spend_analysis?format=csv"
-        ))
-        .await,
-        400,
-    )
-    .await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("supplier_analysis"),
-        "{problem}"
-    );
-    crate::helpers::assert_problem(
-        app.get(&format!(
-            "/api/v1/companies/{id}/reports/aged_payables?format=xlsx&sheet=bills"
-        ))
-        .await,
-        404,
-    )
-    .await;
-    let csv = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/spend_analysis?format=csv&sheet=bills"
-        ))
+    let problem = api
+        .report(id, SpendAnalysis, &file(ReportFormat::Csv, None))
+        .problem(400)
         .await;
-    assert_eq!(csv.headers()["content-type"], "text/csv; charset=utf-8");
-    assert_eq!(
-        csv.headers()["content-disposition"],
-        format!("attachment; filename=\"ledger-sons-spend-analysis-bills-{date}.csv\"").as_str()
+    assert!(
+        problem.detail_text().contains("supplier_analysis"),
+        "{problem:?}"
     );
-    let text = csv.text().await.unwrap();
+    api.report(id, AgedPayables, &file(ReportFormat::Xlsx, Some("bills")))
+        .problem(404)
+        .await;
+    let csv = api
+        .report(id, SpendAnalysis, &file(ReportFormat::Csv, Some("bills")))
+        .send()
+        .await;
+    assert_eq!(csv.header("content-type"), "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.header("content-disposition"),
+        format!("attachment; filename=\"ledger-sons-spend-analysis-bills-{date}.csv\"")
+    );
+    let text = csv.text().await;
     assert_eq!(
         text.lines().count(),
         bills.len() + 1,
         "header and one line per bill"
     );
-    let csv = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/aged_payables?format=csv"
-        ))
+    let csv = api
+        .report(id, AgedPayables, &file(ReportFormat::Csv, None))
+        .send()
         .await
         .text()
-        .await
-        .unwrap();
+        .await;
     assert!(
         csv.starts_with("Supplier id,Supplier,Open bills,Current,1–30 days,"),
         "{csv}"
     );
-    let json: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/spend_analysis"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(json["kind"], "spend_analysis");
-    assert_eq!(json["updated_at"], item("bills")["updated_at"]);
-    let sheets = json["data"]["sheets"].as_array().unwrap();
+    let json = api
+        .report(id, SpendAnalysis, &ReportQuery::default())
+        .ok()
+        .await;
+    assert_eq!(json.kind, SpendAnalysis);
+    assert_eq!(json.updated_at, item(Bills).updated_at);
+    let sheets = json.data["sheets"].as_array().unwrap();
     assert_eq!(sheets.len(), 7);
     assert_eq!(sheets[4]["rows"].as_array().unwrap().len(), bills.len());
     assert!(close(sheets[3]["totals"][5].as_f64().unwrap(), billed));
 
     // The supplier list: contacts and each supplier's bills, spend and balance.
     let book = workbook(
-        app.get(&format!(
-            "/api/v1/companies/{id}/reports/suppliers?format=xlsx"
-        ))
-        .await,
+        api.report(id, Suppliers, &file(ReportFormat::Xlsx, None))
+            .send()
+            .await,
     )
     .await;
     let list = sheet(&book, "Supplier list");
@@ -545,46 +467,35 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
     assert_eq!(total(list, "Bills") as usize, bills.len());
     assert!(cell_text(&list[1][2]).contains(' '), "a contact name");
 
-    let page: Value = app
-        .as_user(
-            &admin,
-            reqwest::Method::GET,
-            &format!("/api/v1/audit-events?company_id={id}&action=report.downloaded"),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let downloads: Vec<(String, String, Value)> = page["items"]
-        .as_array()
-        .unwrap()
+    let downloaded = AuditQuery {
+        company_id: Some(id),
+        action: Some(AuditAction::ReportDownloaded),
+        ..AuditQuery::default()
+    };
+    let page = app.api_as(&admin).audit_events(&downloaded).ok().await;
+    let downloads: Vec<(String, String, Value)> = page
+        .items
         .iter()
         .map(|e| {
+            let detail = e.detail.as_ref().unwrap();
             (
-                e["target"].as_str().unwrap().to_owned(),
-                e["detail"]["format"].as_str().unwrap().to_owned(),
-                e["detail"]["sheet"].clone(),
+                e.target.clone().unwrap(),
+                detail["format"].as_str().unwrap().to_owned(),
+                detail["sheet"].clone(),
             )
         })
         .collect();
     assert!(downloads.contains(&("spend_analysis".into(), "csv".into(), json!("bills"))));
     assert!(downloads.contains(&("aged_payables".into(), "xlsx".into(), Value::Null)));
-    let bills_snapshot: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/bills/snapshots"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let spend_download = page["items"]
-        .as_array()
-        .unwrap()
+    let bills_snapshot = api.report_snapshots(id, Bills).ok().await;
+    let spend_download = page
+        .items
         .iter()
-        .find(|e| e["target"] == "spend_analysis")
+        .find(|e| e.target.as_deref() == Some("spend_analysis"))
         .unwrap();
     assert_eq!(
-        spend_download["detail"]["snapshot_id"], bills_snapshot["items"][0]["id"],
+        spend_download.detail.as_ref().unwrap()["snapshot_id"],
+        bills_snapshot.items[0].id.to_string(),
         "the version downloaded is the bills' of that refresh"
     );
 }
@@ -593,10 +504,9 @@ async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
 /// snapshot carry the older figures, and the newest carry the newest.
 #[tokio::test]
 async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
-    let app = crate::helpers::spawn_app().await;
-    let id = app
-        .connected_company("History Ltd", &["spend_detail"])
-        .await;
+    let app = spawn_app().await;
+    let api = app.api();
+    let id = app.connected_company("History Ltd", &[SpendDetail]).await;
     let version = |bills: Value, payments: Value| {
         vec![
             StoredReport {
@@ -647,17 +557,9 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
         .await
         .unwrap();
 
-    let snapshots: Value = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/aged_payables/snapshots"
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let items = snapshots["items"].as_array().unwrap();
+    let items = api.report_snapshots(id, AgedPayables).ok().await.items;
     assert_eq!(items.len(), 2);
-    let older = items[1]["href"].as_str().unwrap().to_owned();
+    let older = items[1].href.clone();
     assert!(
         older.contains("/reports/aged_payables?snapshot="),
         "{older}"
@@ -672,24 +574,22 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
         )
     };
     // A week ago b1 was 38 days late; today it is 45, still 31–60.
-    let old = ageing(workbook(app.get(&format!("{older}&format=xlsx")).await).await);
-    assert_eq!(old, (0.0, 100.0, 100.0));
-    let new = ageing(
-        workbook(
-            app.get(&format!(
-                "/api/v1/companies/{id}/reports/aged_payables?format=xlsx"
-            ))
-            .await,
-        )
-        .await,
-    );
-    assert_eq!(new, (500.0, 40.0, 540.0));
+    let older_xlsx = api
+        .get::<ReportDocument>(&format!("{older}&format=xlsx"))
+        .send()
+        .await;
+    assert_eq!(ageing(workbook(older_xlsx).await), (0.0, 100.0, 100.0));
+    let newest_xlsx = api
+        .report(id, AgedPayables, &file(ReportFormat::Xlsx, None))
+        .send()
+        .await;
+    assert_eq!(ageing(workbook(newest_xlsx).await), (500.0, 40.0, 540.0));
 
     // The spend analysis of the older snapshot: that refresh's bills and payments.
     let older_spend = older.replace("aged_payables", "spend_analysis");
-    let old: Value = app.get(&older_spend).await.json().await.unwrap();
-    assert_eq!(old["updated_at"], items[1]["updated_at"]);
-    let customer = &old["data"]["sheets"][0]["rows"];
+    let old = api.download(&older_spend).ok().await;
+    assert_eq!(old.updated_at, items[1].updated_at);
+    let customer = &old.data["sheets"][0]["rows"];
     let figure = |rows: &Value, name: &str| {
         rows.as_array()
             .unwrap()
@@ -702,48 +602,30 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
     assert_eq!(figure(customer, "Bills amount"), 100.0);
     assert_eq!(figure(customer, "Payments amount"), 0.0);
     assert_eq!(figure(customer, "Accounts payable"), 100.0);
-    let new: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/spend_analysis"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let customer = &new["data"]["sheets"][0]["rows"];
+    let new = api
+        .report(id, SpendAnalysis, &ReportQuery::default())
+        .ok()
+        .await;
+    let customer = &new.data["sheets"][0]["rows"];
     assert_eq!(figure(customer, "Bills amount"), 600.0);
     assert_eq!(figure(customer, "Payments amount"), 60.0);
     assert_eq!(figure(customer, "Accounts payable"), 540.0);
     assert_eq!(figure(customer, "Overdue"), 40.0);
 
     // The supplier list's older snapshot reads the bills of its own refresh.
-    let suppliers: Value = app
-        .get(&format!(
-            "/api/v1/companies/{id}/reports/suppliers/snapshots"
-        ))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let csv = app
-        .get(&format!(
-            "{}&format=csv",
-            suppliers["items"][1]["href"].as_str().unwrap()
-        ))
+    let suppliers = api.report_snapshots(id, Suppliers).ok().await.items;
+    let csv = api
+        .get::<ReportDocument>(&format!("{}&format=csv", suppliers[1].href))
+        .send()
         .await
         .text()
-        .await
-        .unwrap();
+        .await;
     let alpha = csv.lines().find(|l| l.starts_with("s1,")).unwrap();
     assert!(alpha.contains("Ann,ann@alpha.example"), "{alpha}");
     assert!(alpha.ends_with(",1,100,100,100,2026-01-05"), "{alpha}");
 
     // A snapshot id of another report is not a version of this one.
-    let supplier_snapshot = suppliers["items"][0]["id"].as_str().unwrap();
-    assert_problem(
-        app.get(&format!(
-            "/api/v1/companies/{id}/reports/aged_payables?snapshot={supplier_snapshot}"
-        ))
-        .await,
-        404,
-    )
-    .await;
+    api.report(id, AgedPayables, &snapshot(&suppliers[0].id))
+        .problem(404)
+        .await;
 }

@@ -3,31 +3,20 @@
 
 use std::time::Duration;
 
+use api_types::{Company, CompanyListQuery, CompanyUpdate, NewCompany};
 use chrono::{DateTime, Utc};
-use domain::CompanyId;
+use domain::{
+    CompanyId, DataStatus, DataType::Financials, ErrorCode, RefreshSchedule, RefreshState,
+    RefreshTrigger,
+};
 use providers::SandboxConfig;
 use refresh::WorkerConfig;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-use serde_json::{Value, json};
+use serde_json::json;
 use store::entities::{companies, refresh_jobs};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app};
-
-fn time(value: &Value) -> DateTime<Utc> {
-    value
-        .as_str()
-        .expect("a timestamp")
-        .parse()
-        .expect("RFC 3339")
-}
-
-async fn company(app: &TestApp, id: CompanyId) -> Value {
-    app.get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
+use crate::client::Says;
+use crate::helpers::{TestApp, error_code, new_company, spawn_app};
 
 /// Moves a company's clock-driven columns, as time passing would.
 async fn set_company_time(
@@ -55,89 +44,72 @@ async fn jobs_of(app: &TestApp, id: CompanyId) -> Vec<refresh_jobs::Model> {
 #[tokio::test]
 async fn a_new_company_can_be_given_a_schedule_and_it_shows_its_next_run() {
     let app = spawn_app().await;
+    let api = app.api();
     let before = Utc::now();
-    let response = app
-        .post_json(
-            "/api/v1/companies",
-            &json!({
-                "name": "Weekly Ltd",
-                "contact_name": "Wes",
-                "contact_email": "wes@weekly.example",
-                "data_types": ["financials"],
-                "refresh_schedule": "weekly",
-            }),
-        )
-        .await;
-    assert_eq!(response.status(), 201);
-    let created: Value = response.json().await.unwrap();
-    assert_eq!(created["refresh_schedule"], "weekly");
-    let next = time(&created["next_refresh_at"]);
+    let weekly = NewCompany {
+        contact_name: "Wes".to_owned(),
+        contact_email: "wes@weekly.example".to_owned(),
+        refresh_schedule: Some(RefreshSchedule::Weekly),
+        ..new_company("Weekly Ltd", &[Financials])
+    };
+    let created = api.create_company(&weekly).expect(201).await;
+    assert_eq!(created.refresh_schedule, RefreshSchedule::Weekly);
+    let next = created.next_refresh_at.expect("a next run");
     assert!(next >= before + chrono::Duration::days(7));
     assert!(next <= Utc::now() + chrono::Duration::days(7));
 
     // Without a schedule: off, nothing planned, not stale (no data yet).
-    let plain = app.create_company("Plain Ltd", &["financials"]).await;
-    assert_eq!(plain["refresh_schedule"], "off");
-    assert_eq!(plain["next_refresh_at"], Value::Null);
-    assert_eq!(plain["stale"], false);
-    assert_eq!(plain["data_updated_at"], Value::Null);
+    let plain = app.create_company("Plain Ltd", &[Financials]).await;
+    assert_eq!(plain.refresh_schedule, RefreshSchedule::Off);
+    assert_eq!(plain.next_refresh_at, None);
+    assert!(!plain.stale);
+    assert_eq!(plain.data_updated_at, None);
 
     // Monthly from now, then off again.
-    let id = plain["id"].as_str().unwrap();
-    let monthly: Value = app
-        .patch_json(
-            &format!("/api/v1/companies/{id}"),
-            &json!({"refresh_schedule": "monthly"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(monthly["refresh_schedule"], "monthly");
-    assert!(time(&monthly["next_refresh_at"]) > Utc::now() + chrono::Duration::days(27));
-    let off: Value = app
-        .patch_json(
-            &format!("/api/v1/companies/{id}"),
-            &json!({"refresh_schedule": "off"}),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(off["next_refresh_at"], Value::Null);
+    let id = plain.id;
+    let monthly = api
+        .update_company(id, &schedule(RefreshSchedule::Monthly))
+        .ok()
+        .await;
+    assert_eq!(monthly.refresh_schedule, RefreshSchedule::Monthly);
+    assert!(monthly.next_refresh_at.unwrap() > Utc::now() + chrono::Duration::days(27));
+    let off = api
+        .update_company(id, &schedule(RefreshSchedule::Off))
+        .ok()
+        .await;
+    assert_eq!(off.next_refresh_at, None);
 
     // An unknown schedule is refused and changes nothing.
-    let problem = assert_problem(
-        app.patch_json(
+    let problem = api
+        .patch::<Company>(
             &format!("/api/v1/companies/{id}"),
             &json!({"refresh_schedule": "daily"}),
         )
-        .await,
-        422,
-    )
-    .await;
+        .problem(422)
+        .await;
     assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("refresh_schedule"),
-        "{problem}"
+        problem.detail_text().contains("refresh_schedule"),
+        "{problem:?}"
     );
-    let unchanged = company(&app, id.parse().unwrap()).await;
-    assert_eq!(unchanged["refresh_schedule"], "off");
+    let unchanged = api.company(id).ok().await;
+    assert_eq!(unchanged.refresh_schedule, RefreshSchedule::Off);
+}
+
+fn schedule(schedule: RefreshSchedule) -> CompanyUpdate {
+    CompanyUpdate {
+        refresh_schedule: Some(schedule),
+        ..CompanyUpdate::default()
+    }
 }
 
 #[tokio::test]
 async fn a_due_schedule_queues_one_refresh_and_moves_to_the_next_run() {
     let app = spawn_app().await;
-    let id = app
-        .connected_company("Scheduled Ltd", &["financials"])
+    let api = app.api();
+    let id = app.connected_company("Scheduled Ltd", &[Financials]).await;
+    api.update_company(id, &schedule(RefreshSchedule::Weekly))
+        .expect(200)
         .await;
-    app.patch_json(
-        &format!("/api/v1/companies/{id}"),
-        &json!({"refresh_schedule": "weekly"}),
-    )
-    .await;
     // The run came due an hour ago (the worker was down, say).
     let due = Utc::now() - chrono::Duration::hours(1);
     set_company_time(&app, id, companies::Column::NextRefreshAt, due).await;
@@ -146,10 +118,11 @@ async fn a_due_schedule_queues_one_refresh_and_moves_to_the_next_run() {
     let (a, b) = (app.instant_worker(), app.instant_worker());
     let (first, second) = tokio::join!(a.maintain(), b.maintain());
     assert_eq!(first.unwrap().scheduled + second.unwrap().scheduled, 1);
-    let queued = company(&app, id).await;
-    assert_eq!(queued["refresh"]["state"], "queued");
-    assert_eq!(queued["refresh"]["trigger"], "schedule");
-    let next = time(&queued["next_refresh_at"]);
+    let queued = api.company(id).ok().await;
+    let job = queued.refresh.expect("a refresh");
+    assert_eq!(job.state, RefreshState::Queued);
+    assert_eq!(job.trigger, RefreshTrigger::Schedule);
+    let next = queued.next_refresh_at.unwrap();
     let expected = due + chrono::Duration::days(7);
     assert!(
         (next - expected).num_seconds().abs() < 1,
@@ -163,58 +136,44 @@ async fn a_due_schedule_queues_one_refresh_and_moves_to_the_next_run() {
         .await
         .unwrap()
         .expect("the scheduled job runs");
-    let done = company(&app, id).await;
-    assert_eq!(done["status"], "available");
-    assert_eq!(done["refresh"], Value::Null);
-    let history: Value = app
-        .get(&format!("/api/v1/companies/{id}/refreshes"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(history[0]["trigger"], "schedule");
-    assert_eq!(history[0]["state"], "succeeded");
+    let done = api.company(id).ok().await;
+    assert_eq!(done.status, Some(DataStatus::Available));
+    assert_eq!(done.refresh, None);
+    let history = api.refreshes(id).ok().await;
+    assert_eq!(history[0].trigger, RefreshTrigger::Schedule);
+    assert_eq!(history[0].state, RefreshState::Succeeded);
 }
 
 #[tokio::test]
 async fn a_due_schedule_without_access_queues_nothing_but_moves_on() {
     let app = spawn_app().await;
-    let created = app
-        .create_company("Not Connected Ltd", &["financials"])
+    let id = app
+        .create_company("Not Connected Ltd", &[Financials])
+        .await
+        .id;
+    app.api()
+        .update_company(id, &schedule(RefreshSchedule::Monthly))
+        .expect(200)
         .await;
-    let id: CompanyId = created["id"].as_str().unwrap().parse().unwrap();
-    app.patch_json(
-        &format!("/api/v1/companies/{id}"),
-        &json!({"refresh_schedule": "monthly"}),
-    )
-    .await;
     let due = Utc::now() - chrono::Duration::minutes(5);
     set_company_time(&app, id, companies::Column::NextRefreshAt, due).await;
     assert_eq!(app.instant_worker().maintain().await.unwrap().scheduled, 0);
     assert!(jobs_of(&app, id).await.is_empty());
-    let after = company(&app, id).await;
-    assert!(time(&after["next_refresh_at"]) > Utc::now() + chrono::Duration::days(27));
+    let after = app.api().company(id).ok().await;
+    assert!(after.next_refresh_at.unwrap() > Utc::now() + chrono::Duration::days(27));
 }
 
 #[tokio::test]
 async fn data_older_than_the_freshness_limit_is_flagged_stale_until_refreshed() {
     let app = spawn_app().await;
-    let id = app
-        .connected_company("Old Books Ltd", &["financials"])
-        .await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    let api = app.api();
+    let id = app.connected_company("Old Books Ltd", &[Financials]).await;
+    api.refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let fresh = company(&app, id).await;
-    assert_eq!(fresh["stale"], false);
-    let updated = time(&fresh["data_updated_at"]);
-    let reports: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(time(&reports["items"][0]["updated_at"]), updated);
+    let fresh = api.company(id).ok().await;
+    assert!(!fresh.stale);
+    let updated = fresh.data_updated_at.unwrap();
+    assert_eq!(api.reports(id).ok().await.items[0].updated_at, updated);
 
     // 31 days later (the test server's limit is 30 days).
     set_company_time(
@@ -224,21 +183,14 @@ async fn data_older_than_the_freshness_limit_is_flagged_stale_until_refreshed() 
         Utc::now() - chrono::Duration::days(31),
     )
     .await;
-    assert_eq!(company(&app, id).await["stale"], true);
-    let listed: Value = app.get("/api/v1/companies").await.json().await.unwrap();
-    let row = listed["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == id.to_string())
-        .unwrap()
-        .clone();
-    assert_eq!(row["stale"], true);
+    assert!(api.company(id).ok().await.stale);
+    let listed = api.companies(&CompanyListQuery::default()).ok().await;
+    let row = listed.items.iter().find(|c| c.id == id).unwrap();
+    assert!(row.stale);
 
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    api.refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    assert_eq!(company(&app, id).await["stale"], false);
+    assert!(!api.company(id).ok().await.stale);
 }
 
 fn watchdog(app: &TestApp, deadline: Duration) -> refresh::Worker {
@@ -260,14 +212,12 @@ fn watchdog(app: &TestApp, deadline: Duration) -> refresh::Worker {
 #[tokio::test]
 async fn the_watchdog_retries_then_fails_a_job_that_overruns_its_deadline() {
     let app = spawn_app().await;
-    let id = app.connected_company("Hung Ltd", &["financials"]).await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    let api = app.api();
+    let id = app.connected_company("Hung Ltd", &[Financials]).await;
+    api.refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let good = company(&app, id).await;
-    let good_update = good["status_updated_at"].clone();
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    let good_update = api.company(id).ok().await.status_updated_at;
+    api.refresh(id).expect(202).await;
 
     let deadline = Duration::from_secs(60);
     let max_attempts = WorkerConfig::default().max_attempts;
@@ -285,28 +235,28 @@ async fn the_watchdog_retries_then_fails_a_job_that_overruns_its_deadline() {
             chrono::Duration::from_std(deadline).unwrap() + chrono::Duration::seconds(1),
         );
         assert_eq!(watchdog(&app, deadline).maintain().await.unwrap().reaped, 1);
-        let job = app.get(&format!("/api/v1/refreshes/{}", hung.job.id)).await;
-        let job: Value = job.json().await.unwrap();
-        assert_eq!(job["error"]["code"], "timed_out", "{job}");
+        let job = api.refresh_job(hung.id()).ok().await;
+        assert_eq!(
+            job.error.as_ref().map(|e| e.code),
+            Some(ErrorCode::TimedOut),
+            "{job:?}"
+        );
         if attempt < max_attempts {
-            assert_eq!(job["state"], "queued", "retried: {job}");
-            assert_eq!(company(&app, id).await["status"], "available");
+            assert_eq!(job.state, RefreshState::Queued, "retried: {job:?}");
+            let company = api.company(id).ok().await;
+            assert_eq!(company.status, Some(DataStatus::Available));
         } else {
-            assert_eq!(job["state"], "failed", "{job}");
+            assert_eq!(job.state, RefreshState::Failed, "{job:?}");
         }
     }
-    let failed = company(&app, id).await;
-    assert_eq!(failed["status"], "error");
-    assert_eq!(failed["error"]["code"], "timed_out");
-    assert_eq!(failed["refresh"], Value::Null);
-    let reports: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let failed = api.company(id).ok().await;
+    assert_eq!(failed.status, Some(DataStatus::Error));
+    assert_eq!(error_code(&failed), Some(ErrorCode::TimedOut));
+    assert_eq!(failed.refresh, None);
+    let reports = api.reports(id).ok().await;
     assert_eq!(
-        reports["items"][0]["updated_at"], good_update,
+        Some(reports.items[0].updated_at),
+        good_update,
         "last good reports kept"
     );
 }
@@ -316,10 +266,9 @@ async fn the_watchdog_retries_then_fails_a_job_that_overruns_its_deadline() {
 #[tokio::test]
 async fn a_job_abandoned_on_its_last_attempt_is_failed_not_retried_forever() {
     let app = spawn_app().await;
-    let id = app.connected_company("Poison Ltd", &["financials"]).await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
-    let lease = chrono::Duration::seconds(60);
+    let id = app.connected_company("Poison Ltd", &[Financials]).await;
+    app.api().refresh(id).expect(202).await;
+    let lease = chrono::Duration::milliseconds(100);
     for _ in 0..3 {
         app.store
             .claim_next_job("dying-worker", lease, 3)
@@ -337,15 +286,10 @@ async fn a_job_abandoned_on_its_last_attempt_is_failed_not_retried_forever() {
         "not taken over a fourth time"
     );
     assert_eq!(app.instant_worker().maintain().await.unwrap().reaped, 1);
-    let failed = company(&app, id).await;
-    assert_eq!(failed["status"], "error");
-    assert_eq!(failed["error"]["code"], "timed_out");
-    assert!(
-        failed["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("interrupted"),
-        "{failed}"
-    );
-    assert_eq!(failed["refresh"], Value::Null);
+    let failed = app.api().company(id).ok().await;
+    assert_eq!(failed.status, Some(DataStatus::Error));
+    assert_eq!(failed.refresh, None);
+    let error = failed.error.expect("an error");
+    assert_eq!(error.code, ErrorCode::TimedOut);
+    assert!(error.message.contains("interrupted"), "{error:?}");
 }

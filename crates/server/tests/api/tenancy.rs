@@ -2,10 +2,11 @@
 //! forgets its organization filter still sees only the scoped organization's rows.
 //! (SQLite has no row-level security; there these tests only say so.)
 
+use api_types::CompanyListQuery;
+use domain::DataType;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, Database, EntityTrait, PaginatorTrait, Set, Statement,
 };
-use serde_json::json;
 use store::entities::{companies, company_assignees, reports, users};
 
 use crate::helpers::{backend, spawn_app};
@@ -78,40 +79,17 @@ async fn a_query_without_its_organization_filter_sees_only_the_scoped_organizati
     }
     let app = spawn_app().await;
     let ours = app
-        .connected_company("Our Client Ltd", &["financials"])
+        .connected_company("Our Client Ltd", &[DataType::Financials])
         .await;
     // A refresh gives the company reports (a table that follows its company).
-    let queued = app
-        .post_json(&format!("/api/v1/companies/{ours}/refresh"), &json!({}))
-        .await;
-    assert_eq!(queued.status(), 202);
+    app.api().refresh(ours).expect(202).await;
     app.instant_worker()
         .run_once()
         .await
         .unwrap()
         .expect("the refresh runs");
-    let other = app
-        .store
-        .create_organization("other-bank", "Other Bank")
-        .await
-        .unwrap();
-    let other_id = domain::OrganizationId::from_uuid(other.id);
-    let theirs = app
-        .store
-        .create_company(
-            other_id,
-            store::CompanyWrite {
-                name: domain::CompanyName::parse("Their Client Ltd").unwrap(),
-                description: domain::Description::default(),
-                contact_name: domain::ContactName::parse("Eve").unwrap(),
-                contact_email: domain::EmailAddress::parse("eve@their.example").unwrap(),
-                assignees: vec![],
-                data_types: vec![domain::DataType::Financials],
-                schedule: None,
-            },
-        )
-        .await
-        .unwrap();
+    let other_id = app.other_organization().await;
+    let theirs = app.company_of(other_id, "Their Client Ltd").await;
 
     // The pool acts for every organization (workers, sign-in).
     assert_eq!(
@@ -164,23 +142,12 @@ async fn a_query_without_its_organization_filter_sees_only_the_scoped_organizati
     scoped.end_scope(false).await.unwrap();
 
     // Our scope, through the API, still sees our company and its reports, and not theirs.
-    let list: serde_json::Value = app.get("/api/v1/companies").await.json().await.unwrap();
-    let names: Vec<&str> = list["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c["name"].as_str().unwrap())
-        .collect();
+    let api = app.api();
+    let list = api.companies(&CompanyListQuery::default()).ok().await;
+    let names: Vec<&str> = list.items.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(names, ["Our Client Ltd"]);
-    let reports: serde_json::Value = app
-        .get(&format!("/api/v1/companies/{ours}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert!(!reports["items"].as_array().unwrap().is_empty());
-    let path = format!("/api/v1/companies/{}", theirs.id());
-    assert_eq!(app.get(&path).await.status(), 404);
+    assert!(!api.reports(ours).ok().await.items.is_empty());
+    api.company(theirs).problem(404).await;
 }
 
 #[tokio::test]
@@ -189,7 +156,8 @@ async fn a_connection_that_never_chose_an_organization_sees_no_tenant_rows() {
         return;
     }
     let app = spawn_app().await;
-    app.create_company("Hidden Ltd", &["financials"]).await;
+    app.create_company("Hidden Ltd", &[DataType::Financials])
+        .await;
     // Anything connecting as the portal's role without the store (a reporting tool, a
     // psql session) sees nothing until it says which organization it acts for.
     let raw = Database::connect(&app.database_url).await.unwrap();

@@ -1,12 +1,14 @@
 //! The refresh path with the `http` provider against an upstream on loopback (wiremock).
 
-use domain::{CompanyId, StatusEvent};
-use serde_json::{Value, json};
+use api_types::ReportQuery;
+use domain::{CompanyId, DataStatus, DataType, ErrorCode, ReportKind};
+use serde_json::json;
 use wiremock::{
     Mock, MockServer, ResponseTemplate,
     matchers::{method, path},
 };
 
+use crate::client::Says;
 use crate::helpers::{TestApp, spawn_app_with};
 
 async fn app_with_upstream(server: &MockServer) -> TestApp {
@@ -28,18 +30,8 @@ async fn app_with_upstream(server: &MockServer) -> TestApp {
 }
 
 async fn connected_to_upstream(app: &TestApp, name: &str) -> CompanyId {
-    let company = app.create_company(name, &["spend_detail"]).await;
-    let id: CompanyId = company["id"].as_str().unwrap().parse().unwrap();
-    app.store
-        .seed_company_status(
-            app.organization,
-            id,
-            &[StatusEvent::InformationRequested],
-            app.store.now(),
-            Some("http"),
-        )
-        .await
-        .unwrap();
+    let id = app.create_company(name, &[DataType::SpendDetail]).await.id;
+    app.grant_access(app.organization, id, "http").await;
     id
 }
 
@@ -71,47 +63,26 @@ async fn the_consent_screen_offers_the_upstream_and_a_refresh_reads_it() {
     let id = connected_to_upstream(&app, "Upstream Ltd").await;
     upstream_lists(&server, id).await;
 
-    let token = app.link_token(&id.to_string()).await;
-    let consent: Value = app
-        .get(&format!("/api/v1/consent/{token}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let platforms: Vec<&str> = consent["platforms"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["id"].as_str().unwrap())
-        .collect();
+    let token = app.link_token(id).await;
+    let customer = app.public_api();
+    let consent = customer.consent(&token).ok().await;
+    let platforms: Vec<&str> = consent.platforms.iter().map(|p| p.id.as_str()).collect();
     assert_eq!(platforms, ["http", "sandbox"]);
-    let granted = app
-        .post_json(
-            &format!("/api/v1/consent/{token}/grant"),
-            &json!({"platform": "http"}),
-        )
-        .await;
-    assert_eq!(granted.status(), 200);
+    customer.grant_consent(&token, "http").expect(200).await;
 
     app.instant_worker()
         .run_once()
         .await
         .unwrap()
         .expect("the first fetch ran");
-    let company: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(company["status"], "available", "{company}");
-    let bills: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports/bills"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(bills["data"]["results"][0]["id"], "bills-1");
+    let company = app.api().company(id).ok().await;
+    assert_eq!(company.status, Some(DataStatus::Available), "{company:?}");
+    let bills = app
+        .api()
+        .report(id, ReportKind::Bills, &ReportQuery::default())
+        .ok()
+        .await;
+    assert_eq!(bills.data["results"][0]["id"], "bills-1");
 }
 
 #[tokio::test]
@@ -120,17 +91,12 @@ async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports()
     let app = app_with_upstream(&server).await;
     let id = connected_to_upstream(&app, "Revoked Ltd").await;
     upstream_lists(&server, id).await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    let api = app.api();
+    api.refresh(id).expect(202).await;
     app.instant_worker().run_once().await.unwrap().expect("ran");
-    let good: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let good = api.reports(id).ok().await;
     // The three fetched, and the spend analysis and ageing made from them.
-    assert_eq!(good["items"].as_array().unwrap().len(), 5);
+    assert_eq!(good.items.len(), 5);
 
     server.reset().await;
     Mock::given(method("GET"))
@@ -142,41 +108,26 @@ async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports()
         )
         .mount(&server)
         .await;
-    app.post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
+    api.refresh(id).expect(202).await;
     let (_, outcome) = app.instant_worker().run_once().await.unwrap().expect("ran");
     assert!(
         matches!(outcome, refresh::Outcome::Failed(_)),
         "permanent: no retry ({outcome:?})"
     );
-    let company: Value = app
-        .get(&format!("/api/v1/companies/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(company["status"], "error");
-    assert_eq!(company["error"]["code"], "access_revoked");
+    let company = api.company(id).ok().await;
+    assert_eq!(company.status, Some(DataStatus::Error));
+    let error = company.error.expect("an error");
+    assert_eq!(error.code, ErrorCode::AccessRevoked);
     assert_eq!(
-        company["error"]["message"],
+        error.message,
         "The customer revoked access. Send a new information request."
     );
-    let kept: Value = app
-        .get(&format!("/api/v1/companies/{id}/reports"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(kept, good);
+    assert_eq!(api.reports(id).ok().await, good);
     // With access gone, Refresh data is refused and says what to do instead.
-    let refused = app
-        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
-    let problem = crate::helpers::assert_problem(refused, 409).await;
+    let problem = api.refresh(id).problem(409).await;
     assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
+        problem
+            .detail_text()
             .contains("Send an information request")
     );
 }

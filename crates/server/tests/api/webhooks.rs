@@ -5,9 +5,12 @@
 
 use std::{io::Write, path::PathBuf, process::Command, time::Duration};
 
-use domain::CompanyId;
+use api_types::{
+    AuditAction, AuditEvent, AuditQuery, NewWebhookEndpoint, WebhookDeliveryState,
+    WebhookEndpointUpdate,
+};
+use domain::{CompanyId, DataType::Financials, EventType};
 use outbox::{OutboxConfig, OutboxWorker};
-use reqwest::Method;
 use serde_json::{Value, json};
 use webhooks::RetrySchedule;
 use wiremock::{
@@ -15,7 +18,7 @@ use wiremock::{
     matchers::{method, path},
 };
 
-use crate::helpers::{SignedIn, TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{SignedIn, TestApp, spawn_app, spawn_app_with};
 
 /// The project's venv (`scripts/setup.sh test`), or `SPENDLENS_TEST_PYTHON`.
 fn python() -> PathBuf {
@@ -120,41 +123,55 @@ async fn app_allowing_loopback() -> (TestApp, SignedIn) {
     (app, admin)
 }
 
-async fn create_endpoint(app: &TestApp, admin: &SignedIn, body: Value) -> Value {
-    let response = app
-        .as_user(admin, Method::POST, "/api/v1/webhook-endpoints")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 201, "{}", response.text().await.unwrap());
-    response.json().await.unwrap()
+/// An endpoint at `url` for `event_types` (every type when empty).
+fn endpoint_at(url: &str, event_types: &[EventType]) -> NewWebhookEndpoint {
+    NewWebhookEndpoint {
+        url: url.to_owned(),
+        description: String::new(),
+        event_types: event_types.to_vec(),
+    }
 }
 
-async fn admin_get(app: &TestApp, admin: &SignedIn, path: &str) -> Value {
-    let response = app.as_user(admin, Method::GET, path).send().await.unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
+/// An admin adds an endpoint for `event_types` on `receiver`: its id and secret.
+async fn subscribe(
+    app: &TestApp,
+    admin: &SignedIn,
+    receiver: &MockServer,
+    event_types: &[EventType],
+) -> (domain::WebhookEndpointId, String) {
+    let endpoint = endpoint_at(&format!("{}/hooks", receiver.uri()), event_types);
+    let created = app
+        .api_as(admin)
+        .create_webhook_endpoint(&endpoint)
+        .expect(201)
+        .await;
+    (created.webhook_endpoint.id, created.secret)
 }
 
 /// A connected company refreshed through the API and the worker: its status changes
 /// to Available and the refresh succeeds (two events).
 async fn refreshed_company(app: &TestApp, name: &str) -> CompanyId {
-    let id = app.connected_company(name, &["financials"]).await;
+    let id = app.connected_company(name, &[Financials]).await;
     refresh_again(app, id).await;
     id
 }
 
 async fn refresh_again(app: &TestApp, id: CompanyId) {
-    let response = app
-        .post_json(&format!("/api/v1/companies/{id}/refresh"), &json!({}))
-        .await;
-    assert_eq!(response.status(), 202);
+    app.api().refresh(id).expect(202).await;
     app.instant_worker()
         .run_once()
         .await
         .unwrap()
         .expect("a job");
+}
+
+/// The audit entries of `action`, newest first, as the admin reads them.
+async fn audited(app: &TestApp, admin: &SignedIn, action: AuditAction) -> Vec<AuditEvent> {
+    let query = AuditQuery {
+        action: Some(action),
+        ..AuditQuery::default()
+    };
+    app.api_as(admin).audit_events(&query).ok().await.items
 }
 
 async fn receiver(status: u16) -> MockServer {
@@ -170,32 +187,28 @@ async fn receiver(status: u16) -> MockServer {
 #[tokio::test]
 async fn events_arrive_signed_as_the_standard_says_and_the_reference_library_verifies_them() {
     let (app, admin) = app_allowing_loopback().await;
+    let api = app.api_as(&admin);
     let receiver = receiver(200).await;
-    let created = create_endpoint(
-        &app,
-        &admin,
-        json!({"url": format!("{}/hooks", receiver.uri()), "description": "Loan system"}),
-    )
-    .await;
-    let secret = created["secret"].as_str().unwrap().to_owned();
+    let loan_system = NewWebhookEndpoint {
+        description: "Loan system".to_owned(),
+        ..endpoint_at(&format!("{}/hooks", receiver.uri()), &[])
+    };
+    let created = api.create_webhook_endpoint(&loan_system).expect(201).await;
+    let secret = created.secret;
     assert!(secret.starts_with("whsec_"), "{secret}");
-    let endpoint = created["webhook_endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(created["webhook_endpoint"]["event_types"], json!([]));
-    assert_eq!(created["webhook_endpoint"]["enabled"], true);
+    let endpoint = created.webhook_endpoint.id;
+    assert!(created.webhook_endpoint.event_types.is_empty());
+    assert!(created.webhook_endpoint.enabled);
     // The secret is shown once: never again.
-    for path in [
-        "/api/v1/webhook-endpoints".to_owned(),
-        format!("/api/v1/webhook-endpoints/{endpoint}"),
+    for shown in [
+        api.webhook_endpoints().send().await.text().await,
+        api.webhook_endpoint(&endpoint).send().await.text().await,
     ] {
-        let listed = admin_get(&app, &admin, &path).await;
         assert!(
-            !listed.to_string().contains(&secret[6..]),
-            "{path} shows the secret"
+            !shown.contains(&secret[6..]),
+            "the secret is shown: {shown}"
         );
-        assert!(listed.to_string().contains("Loan system"));
+        assert!(shown.contains("Loan system"));
     }
 
     let company = refreshed_company(&app, "Aldgate Bakery Ltd").await;
@@ -234,34 +247,26 @@ async fn events_arrive_signed_as_the_standard_says_and_the_reference_library_ver
     types.sort();
     assert_eq!(types, ["company.status_changed", "refresh.succeeded"]);
 
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}/deliveries"),
-    )
-    .await;
-    let items = log["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2);
-    for delivery in items {
-        assert_eq!(delivery["state"], "succeeded");
-        assert_eq!(delivery["last_status"], 200);
-        assert!(delivery["message_id"].as_str().unwrap().starts_with("msg_"));
-        let attempts = delivery["attempts"].as_array().unwrap();
+    let log = api.webhook_deliveries(&endpoint).ok().await;
+    assert_eq!(log.items.len(), 2);
+    for delivery in &log.items {
+        assert_eq!(delivery.state, WebhookDeliveryState::Succeeded);
+        assert_eq!(delivery.last_status, Some(200));
+        assert!(delivery.message_id.starts_with("msg_"));
+        let attempts = &delivery.attempts;
         assert_eq!(attempts.len(), 1);
-        assert_eq!(attempts[0]["attempt"], 1);
-        assert_eq!(attempts[0]["response_status"], 200);
-        assert_eq!(attempts[0]["response_body"], "thanks");
-        assert!(attempts[0]["duration_ms"].is_u64());
+        assert_eq!(attempts[0].attempt, 1);
+        assert_eq!(attempts[0].response_status, Some(200));
+        assert_eq!(attempts[0].response_body.as_deref(), Some("thanks"));
     }
 
-    let audit = admin_get(
-        &app,
-        &admin,
-        "/api/v1/audit-events?action=webhook_endpoint.created",
-    )
-    .await;
-    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    assert_eq!(
+        audited(&app, &admin, AuditAction::WebhookEndpointCreated)
+            .await
+            .len(),
+        1
+    );
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("spendlens_webhook_deliveries{state=\"succeeded\"} 2"),
         "{metrics}"
@@ -283,17 +288,9 @@ async fn a_failed_delivery_is_retried_on_the_schedule_with_the_same_id_until_it_
         .with_priority(2)
         .mount(&receiver)
         .await;
-    let created = create_endpoint(
-        &app,
-        &admin,
-        json!({"url": format!("{}/hooks", receiver.uri()), "event_types": ["refresh.succeeded"]}),
-    )
-    .await;
-    let secret = created["secret"].as_str().unwrap().to_owned();
-    let endpoint = created["webhook_endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let api = app.api_as(&admin);
+    let (endpoint, secret) =
+        subscribe(&app, &admin, &receiver, &[EventType::RefreshSucceeded]).await;
     refreshed_company(&app, "Borough Market Traders").await;
     let worker = outbox_worker(&app, |config| config.schedule = seconds(&[0, 2, 2]));
 
@@ -304,28 +301,18 @@ async fn a_failed_delivery_is_retried_on_the_schedule_with_the_same_id_until_it_
         matches!(first[..], [(_, outbox::DeliveryOutcome::Retrying(_))]),
         "{first:?}"
     );
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}/deliveries"),
-    )
-    .await;
-    let delivery = &log["items"][0];
-    assert_eq!(delivery["state"], "queued");
-    assert_eq!(delivery["last_status"], 500);
-    let failed_at: chrono::DateTime<chrono::Utc> = delivery["attempts"][0]["at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    let next: chrono::DateTime<chrono::Utc> = delivery["next_attempt_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let log = api.webhook_deliveries(&endpoint).ok().await;
+    let delivery = &log.items[0];
+    assert_eq!(delivery.state, WebhookDeliveryState::Queued);
+    assert_eq!(delivery.last_status, Some(500));
+    let failed_at = delivery.attempts[0].at;
+    let next = delivery.next_attempt_at.expect("a next attempt");
     let wait = (next - failed_at).num_milliseconds();
     assert!((1500..=2500).contains(&wait), "{wait} ms");
-    assert_eq!(delivery["attempts"][0]["response_body"], "database down");
+    assert_eq!(
+        delivery.attempts[0].response_body.as_deref(),
+        Some("database down")
+    );
     // Not due yet.
     assert!(worker.deliver_once().await.unwrap().is_empty());
 
@@ -349,32 +336,20 @@ async fn a_failed_delivery_is_retried_on_the_schedule_with_the_same_id_until_it_
             verify_independently(&secret, &signed_headers(request), &body(request)).unwrap();
         assert_eq!(payload["type"], "refresh.succeeded");
     }
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}/deliveries"),
-    )
-    .await;
-    assert_eq!(log["items"].as_array().unwrap().len(), 1);
-    let delivery = &log["items"][0];
-    assert_eq!(delivery["state"], "succeeded");
-    assert_eq!(delivery["next_attempt_at"], Value::Null);
-    let statuses: Vec<&Value> = delivery["attempts"]
-        .as_array()
-        .unwrap()
+    let log = api.webhook_deliveries(&endpoint).ok().await;
+    assert_eq!(log.items.len(), 1);
+    let delivery = &log.items[0];
+    assert_eq!(delivery.state, WebhookDeliveryState::Succeeded);
+    assert_eq!(delivery.next_attempt_at, None);
+    let statuses: Vec<Option<u16>> = delivery
+        .attempts
         .iter()
-        .map(|a| &a["response_status"])
+        .map(|a| a.response_status)
         .collect();
-    assert_eq!(statuses, [&json!(500), &json!(204)]);
-    let endpoint: Value = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}"),
-    )
-    .await;
+    assert_eq!(statuses, [Some(500), Some(204)]);
+    let endpoint = api.webhook_endpoint(&endpoint).ok().await;
     assert_eq!(
-        endpoint["failing_since"],
-        Value::Null,
+        endpoint.failing_since, None,
         "a success ends the failing streak"
     );
 }
@@ -382,17 +357,9 @@ async fn a_failed_delivery_is_retried_on_the_schedule_with_the_same_id_until_it_
 #[tokio::test]
 async fn gone_disables_the_endpoint_with_its_reason_until_an_admin_enables_it() {
     let (app, admin) = app_allowing_loopback().await;
+    let api = app.api_as(&admin);
     let receiver = receiver(410).await;
-    let created = create_endpoint(
-        &app,
-        &admin,
-        json!({"url": format!("{}/hooks", receiver.uri()), "event_types": ["refresh.succeeded"]}),
-    )
-    .await;
-    let endpoint = created["webhook_endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (endpoint, _) = subscribe(&app, &admin, &receiver, &[EventType::RefreshSucceeded]).await;
     let company = refreshed_company(&app, "Camden Lock Supplies").await;
     let worker = outbox_worker(&app, |_| {});
     let outcomes = worker.drain().await.unwrap();
@@ -406,97 +373,53 @@ async fn gone_disables_the_endpoint_with_its_reason_until_an_admin_enables_it() 
         "410 is not retried"
     );
 
-    let disabled = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}"),
-    )
-    .await;
-    assert_eq!(disabled["enabled"], false);
+    let disabled = api.webhook_endpoint(&endpoint).ok().await;
+    assert!(!disabled.enabled);
     assert!(
-        disabled["disabled_reason"]
-            .as_str()
+        disabled
+            .disabled_reason
+            .as_deref()
             .unwrap()
             .contains("410 Gone"),
-        "{disabled}"
+        "{disabled:?}"
     );
-    assert!(disabled["disabled_at"].is_string());
-    let audit = admin_get(
-        &app,
-        &admin,
-        "/api/v1/audit-events?action=webhook_endpoint.disabled",
-    )
-    .await;
-    assert_eq!(audit["items"][0]["actor_kind"], "system");
+    assert!(disabled.disabled_at.is_some());
+    let audit = audited(&app, &admin, AuditAction::WebhookEndpointDisabled).await;
+    assert_eq!(audit[0].actor_kind, "system");
 
     // Nothing more is sent to it, and replaying is refused while it is disabled.
     refresh_again(&app, company).await;
     worker.drain().await.unwrap();
     assert_eq!(receiver.received_requests().await.unwrap().len(), 1);
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}/deliveries"),
-    )
-    .await;
-    let delivery = log["items"][0]["id"].as_str().unwrap();
-    let replay = app
-        .as_user(
-            &admin,
-            Method::POST,
-            &format!("/api/v1/webhook-endpoints/{endpoint}/deliveries/{delivery}/replay"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_problem(replay, 409).await;
+    let log = api.webhook_deliveries(&endpoint).ok().await;
+    api.replay_webhook_delivery(&endpoint, &log.items[0].id)
+        .problem(409)
+        .await;
 
-    let enabled = app
-        .as_user(
-            &admin,
-            Method::PATCH,
-            &format!("/api/v1/webhook-endpoints/{endpoint}"),
-        )
-        .json(&json!({"enabled": true}))
-        .send()
-        .await
-        .unwrap();
-    let enabled: Value = enabled.json().await.unwrap();
-    assert_eq!(enabled["enabled"], true);
-    assert_eq!(enabled["disabled_reason"], Value::Null);
+    let enable = WebhookEndpointUpdate {
+        enabled: Some(true),
+        ..WebhookEndpointUpdate::default()
+    };
+    let enabled = api.update_webhook_endpoint(&endpoint, &enable).ok().await;
+    assert!(enabled.enabled);
+    assert_eq!(enabled.disabled_reason, None);
 }
 
 #[tokio::test]
 async fn an_endpoint_whose_messages_keep_failing_is_disabled() {
     let (app, admin) = app_allowing_loopback().await;
+    let api = app.api_as(&admin);
     let receiver = receiver(503).await;
-    let created = create_endpoint(
-        &app,
-        &admin,
-        json!({"url": format!("{}/hooks", receiver.uri()), "event_types": ["refresh.succeeded"]}),
-    )
-    .await;
-    let endpoint = created["webhook_endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (endpoint, _) = subscribe(&app, &admin, &receiver, &[EventType::RefreshSucceeded]).await;
     let worker = outbox_worker(&app, |config| {
         config.schedule = seconds(&[0, 0]);
         config.disable.failed_deliveries = 2;
     });
     let company = refreshed_company(&app, "Deptford Tiles").await;
     worker.drain().await.unwrap();
-    let after_one = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}"),
-    )
-    .await;
-    assert_eq!(
-        after_one["enabled"], true,
-        "one failed message is not enough"
-    );
-    assert!(after_one["failing_since"].is_string());
+    let after_one = api.webhook_endpoint(&endpoint).ok().await;
+    assert!(after_one.enabled, "one failed message is not enough");
+    assert!(after_one.failing_since.is_some());
 
     refresh_again(&app, company).await;
     worker.drain().await.unwrap();
@@ -505,27 +428,16 @@ async fn an_endpoint_whose_messages_keep_failing_is_disabled() {
         4,
         "2 messages × 2 attempts"
     );
-    let disabled = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}"),
-    )
-    .await;
-    assert_eq!(disabled["enabled"], false);
-    let reason = disabled["disabled_reason"].as_str().unwrap();
+    let disabled = api.webhook_endpoint(&endpoint).ok().await;
+    assert!(!disabled.enabled);
+    let reason = disabled.disabled_reason.unwrap();
     assert!(reason.contains("2 messages in a row"), "{reason}");
     assert!(reason.contains("HTTP 503"), "{reason}");
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}/deliveries"),
-    )
-    .await;
-    for delivery in log["items"].as_array().unwrap() {
-        assert_eq!(delivery["state"], "failed");
-        assert_eq!(delivery["attempts"].as_array().unwrap().len(), 2);
+    for delivery in api.webhook_deliveries(&endpoint).ok().await.items {
+        assert_eq!(delivery.state, WebhookDeliveryState::Failed);
+        assert_eq!(delivery.attempts.len(), 2);
     }
-    let metrics = app.get("/metrics").await.text().await.unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics.contains("spendlens_webhook_deliveries{state=\"failed\"} 2"),
         "{metrics}"
@@ -535,125 +447,70 @@ async fn an_endpoint_whose_messages_keep_failing_is_disabled() {
 #[tokio::test]
 async fn a_replay_sends_the_same_message_again_as_a_new_delivery() {
     let (app, admin) = app_allowing_loopback().await;
+    let api = app.api_as(&admin);
     let receiver = receiver(200).await;
-    let created = create_endpoint(
-        &app,
-        &admin,
-        json!({"url": format!("{}/hooks", receiver.uri()), "event_types": ["refresh.succeeded"]}),
-    )
-    .await;
-    let secret = created["secret"].as_str().unwrap().to_owned();
-    let endpoint = created["webhook_endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (endpoint, secret) =
+        subscribe(&app, &admin, &receiver, &[EventType::RefreshSucceeded]).await;
     refreshed_company(&app, "Erith Joinery").await;
     let worker = outbox_worker(&app, |_| {});
     worker.drain().await.unwrap();
-    let deliveries = format!("/api/v1/webhook-endpoints/{endpoint}/deliveries");
-    let original = admin_get(&app, &admin, &deliveries).await["items"][0].clone();
+    let original = api.webhook_deliveries(&endpoint).ok().await.items[0].clone();
 
-    let replayed = app
-        .as_user(
-            &admin,
-            Method::POST,
-            &format!("{deliveries}/{}/replay", original["id"].as_str().unwrap()),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(replayed.status(), 202);
-    let replayed: Value = replayed.json().await.unwrap();
-    assert_eq!(replayed["state"], "queued");
-    assert_eq!(replayed["replay_of"], original["id"]);
-    assert_eq!(replayed["message_id"], original["message_id"]);
+    let replayed = api
+        .replay_webhook_delivery(&endpoint, &original.id)
+        .expect(202)
+        .await;
+    assert_eq!(replayed.state, WebhookDeliveryState::Queued);
+    assert_eq!(replayed.replay_of.as_ref(), Some(&original.id));
+    assert_eq!(replayed.message_id, original.message_id);
     worker.drain().await.unwrap();
 
     let received = receiver.received_requests().await.unwrap();
     assert_eq!(received.len(), 2);
-    assert_eq!(
-        header(&received[1], "webhook-id"),
-        original["message_id"].as_str().unwrap()
-    );
+    assert_eq!(header(&received[1], "webhook-id"), original.message_id);
     assert_eq!(body(&received[0]), body(&received[1]));
     verify_independently(&secret, &signed_headers(&received[1]), &body(&received[1])).unwrap();
-    let log = admin_get(&app, &admin, &deliveries).await;
-    let items = log["items"].as_array().unwrap();
+    let items = api.webhook_deliveries(&endpoint).ok().await.items;
     assert_eq!(items.len(), 2);
-    assert_eq!(items[0]["id"], replayed["id"]);
-    assert_eq!(items[0]["state"], "succeeded");
-    let audit = admin_get(
-        &app,
-        &admin,
-        "/api/v1/audit-events?action=webhook_delivery.replayed",
-    )
-    .await;
-    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+    assert_eq!(items[0].id, replayed.id);
+    assert_eq!(items[0].state, WebhookDeliveryState::Succeeded);
+    assert_eq!(
+        audited(&app, &admin, AuditAction::WebhookDeliveryReplayed)
+            .await
+            .len(),
+        1
+    );
 
     // Another endpoint's delivery, or an unknown one, is not found.
-    let unknown = app
-        .as_user(
-            &admin,
-            Method::POST,
-            &format!("{deliveries}/{}/replay", uuid::Uuid::now_v7()),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_problem(unknown, 404).await;
+    api.replay_webhook_delivery(
+        &endpoint,
+        &domain::WebhookDeliveryId::from_uuid(uuid::Uuid::now_v7()),
+    )
+    .problem(404)
+    .await;
 }
 
 #[tokio::test]
 async fn during_a_rotation_messages_carry_a_signature_for_each_secret() {
     let (app, admin) = app_allowing_loopback().await;
+    let api = app.api_as(&admin);
     let receiver = receiver(200).await;
-    let created = create_endpoint(
-        &app,
-        &admin,
-        json!({"url": format!("{}/hooks", receiver.uri()), "event_types": ["refresh.succeeded"]}),
-    )
-    .await;
-    let old = created["secret"].as_str().unwrap().to_owned();
-    let endpoint = created["webhook_endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let rotated = app
-        .as_user(
-            &admin,
-            Method::POST,
-            &format!("/api/v1/webhook-endpoints/{endpoint}/rotate-secret"),
-        )
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(rotated.status(), 200);
-    let rotated: Value = rotated.json().await.unwrap();
-    let new = rotated["secret"].as_str().unwrap().to_owned();
+    let (endpoint, old) = subscribe(&app, &admin, &receiver, &[EventType::RefreshSucceeded]).await;
+    let rotated = api.rotate_webhook_secret(&endpoint).expect(200).await;
+    let new = rotated.secret;
     assert!(new.starts_with("whsec_"));
     assert_ne!(new, old);
-    let until: chrono::DateTime<chrono::Utc> = rotated["previous_secret_expires_at"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let until = rotated.previous_secret_expires_at;
     assert!(
         (until - chrono::Utc::now() - chrono::Duration::hours(24))
             .num_seconds()
             .abs()
             < 60
     );
-    let shown = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}"),
-    )
-    .await;
-    assert_eq!(
-        shown["previous_secret_expires_at"],
-        rotated["previous_secret_expires_at"]
-    );
-    assert!(!shown.to_string().contains(&new[6..]));
+    let shown = api.webhook_endpoint(&endpoint).ok().await;
+    assert_eq!(shown.previous_secret_expires_at, Some(until));
+    let shown = api.webhook_endpoint(&endpoint).send().await.text().await;
+    assert!(!shown.contains(&new[6..]));
 
     refreshed_company(&app, "Fulham Fabrics").await;
     outbox_worker(&app, |_| {}).drain().await.unwrap();
@@ -678,19 +535,19 @@ async fn during_a_rotation_messages_carry_a_signature_for_each_secret() {
     // A receiver holding either secret accepts the message as sent.
     verify_independently(&new, &headers, &body).unwrap();
     verify_independently(&old, &headers, &body).unwrap();
-    let audit = admin_get(
-        &app,
-        &admin,
-        "/api/v1/audit-events?action=webhook_endpoint.secret_rotated",
-    )
-    .await;
-    assert_eq!(audit["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        audited(&app, &admin, AuditAction::WebhookEndpointSecretRotated)
+            .await
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
 async fn endpoints_on_private_addresses_are_refused_unless_allowed() {
     let app = spawn_app().await;
     let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let api = app.api_as(&admin);
     for (url, says) in [
         ("https://127.0.0.1/hooks", "127.0.0.1 is a loopback address"),
         ("https://10.1.2.3/hooks", "a private address"),
@@ -707,52 +564,34 @@ async fn endpoints_on_private_addresses_are_refused_unless_allowed() {
         ("http://1.1.1.1/hooks", "must start with https://"),
         ("not a url", "is not a valid URL"),
     ] {
-        let response = app
-            .as_user(&admin, Method::POST, "/api/v1/webhook-endpoints")
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .unwrap();
-        let problem = assert_problem(response, 422).await;
-        assert_eq!(problem["errors"][0]["field"], "url", "{url}");
-        let message = problem["errors"][0]["message"].as_str().unwrap();
+        let problem = api
+            .create_webhook_endpoint(&endpoint_at(url, &[]))
+            .problem(422)
+            .await;
+        assert_eq!(problem.errors[0].field, "url", "{url}");
+        let message = &problem.errors[0].message;
         assert!(message.contains(says), "{url}: {message}");
     }
-    assert_eq!(
-        admin_get(&app, &admin, "/api/v1/webhook-endpoints").await["items"],
-        json!([])
-    );
+    assert!(api.webhook_endpoints().ok().await.items.is_empty());
 
     // A change of URL is checked the same way.
-    let created = create_endpoint(&app, &admin, json!({"url": "https://1.1.1.1/hooks"})).await;
-    let endpoint = created["webhook_endpoint"]["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let moved = app
-        .as_user(
-            &admin,
-            Method::PATCH,
-            &format!("/api/v1/webhook-endpoints/{endpoint}"),
-        )
-        .json(&json!({"url": "https://localhost:9/hooks"}))
-        .send()
+    let endpoint = api
+        .create_webhook_endpoint(&endpoint_at("https://1.1.1.1/hooks", &[]))
+        .expect(201)
         .await
-        .unwrap();
-    let problem = assert_problem(moved, 422).await;
-    assert!(
-        problem["errors"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("loopback")
-    );
-    let kept = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{endpoint}"),
-    )
-    .await;
-    assert_eq!(kept["url"], "https://1.1.1.1/hooks");
+        .webhook_endpoint
+        .id;
+    let moved = WebhookEndpointUpdate {
+        url: Some("https://localhost:9/hooks".to_owned()),
+        ..WebhookEndpointUpdate::default()
+    };
+    let problem = api
+        .update_webhook_endpoint(&endpoint, &moved)
+        .problem(422)
+        .await;
+    assert!(problem.errors[0].message.contains("loopback"));
+    let kept = api.webhook_endpoint(&endpoint).ok().await;
+    assert_eq!(kept.url, "https://1.1.1.1/hooks");
 }
 
 /// A name that resolved to a public address when the endpoint was saved may resolve to
@@ -791,15 +630,14 @@ async fn deliveries_check_the_address_again_and_send_nothing_to_a_private_one() 
         "{outcomes:?}"
     );
     assert!(receiver.received_requests().await.unwrap().is_empty());
-    let log = admin_get(
-        &app,
-        &admin,
-        &format!("/api/v1/webhook-endpoints/{}/deliveries", endpoint.id),
-    )
-    .await;
-    let attempt = &log["items"][0]["attempts"][0];
-    assert_eq!(attempt["response_status"], Value::Null);
-    let error = attempt["error"].as_str().unwrap();
+    let log = app
+        .api_as(&admin)
+        .webhook_deliveries(&domain::WebhookEndpointId::from_uuid(endpoint.id))
+        .ok()
+        .await;
+    let attempt = &log.items[0].attempts[0];
+    assert_eq!(attempt.response_status, None);
+    let error = attempt.error.as_deref().unwrap();
     assert!(
         error.contains("Refused") && error.contains("loopback"),
         "{error}"
@@ -812,21 +650,14 @@ async fn relationship_managers_and_api_keys_cannot_manage_webhooks() {
     let (_, _, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
-    let body = json!({"url": "https://1.1.1.1/hooks"});
-    let by_rm = app
-        .as_user(&rm, Method::POST, "/api/v1/webhook-endpoints")
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    assert_problem(by_rm, 403).await;
-    assert_problem(app.post_json("/api/v1/webhook-endpoints", &body).await, 403).await;
-    let listed = app
-        .as_user(&rm, Method::GET, "/api/v1/webhook-endpoints")
-        .send()
-        .await
-        .unwrap();
-    assert_problem(listed, 403).await;
+    let endpoint = endpoint_at("https://1.1.1.1/hooks", &[]);
+    let as_rm = app.api_as(&rm);
+    as_rm.create_webhook_endpoint(&endpoint).problem(403).await;
+    app.api()
+        .create_webhook_endpoint(&endpoint)
+        .problem(403)
+        .await;
+    as_rm.webhook_endpoints().problem(403).await;
     assert!(
         app.store
             .webhook_endpoints(app.organization)
