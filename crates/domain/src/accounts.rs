@@ -1,10 +1,6 @@
 //! Who may do what: the roles of an organization's users.
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
-
-use crate::data::UnknownName;
 
 /// A user's role in their organization.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -35,22 +31,7 @@ impl Role {
     }
 }
 
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Role {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(Role);
 
 /// The shortest and longest passwords accepted.
 pub const PASSWORD_LENGTH: std::ops::RangeInclusive<usize> = 12..=256;

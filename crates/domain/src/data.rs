@@ -1,7 +1,5 @@
 //! What an organization can request from a client, and the reports it yields.
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
 
 /// A kind of data an organization requests from a client company.
@@ -60,22 +58,7 @@ impl DataType {
     }
 }
 
-impl fmt::Display for DataType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DataType {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DataType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(DataType);
 
 /// One report of a company, with its own update time: either stored as fetched, or
 /// derived from the stored spend detail of the same refresh when downloaded.
@@ -166,22 +149,7 @@ impl ReportKind {
     }
 }
 
-impl fmt::Display for ReportKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ReportKind {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ReportKind::ALL
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(ReportKind);
 
 /// A stored name that matches no variant: the database and the code disagree.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,11 +1,7 @@
 //! What happens to a company that others want to hear about: the events sent to
 //! webhook endpoints, and the ones that notify the relationship manager who caused them.
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
-
-use crate::data::UnknownName;
 
 /// A kind of event, as named in a webhook's `type` and an endpoint's filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -65,22 +61,7 @@ impl EventType {
     }
 }
 
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for EventType {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        EventType::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(EventType);
 
 #[cfg(test)]
 mod tests {

@@ -5,6 +5,29 @@
 //! are parsed into these types once, at the edge; past the edge they are valid by
 //! construction.
 
+/// `Display` and `FromStr` for an enum by the names its `as_str` gives (`ALL` lists
+/// every value): what is written is what reads back.
+macro_rules! named {
+    ($name:ty) => {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = $crate::UnknownName;
+
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::ALL
+                    .into_iter()
+                    .find(|value| value.as_str() == s)
+                    .ok_or_else(|| $crate::UnknownName(s.to_owned()))
+            }
+        }
+    };
+}
+
 mod accounts;
 mod audit;
 mod data;

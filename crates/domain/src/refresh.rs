@@ -1,11 +1,7 @@
 //! The life of one refresh job.
 
-use std::{fmt, str::FromStr};
-
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-
-use crate::data::UnknownName;
 
 /// Where a refresh is in its life: `queued → running → succeeded | failed | cancelled`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -44,22 +40,7 @@ impl RefreshState {
     }
 }
 
-impl fmt::Display for RefreshState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RefreshState {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RefreshState::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(RefreshState);
 
 /// What started a refresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,16 +75,7 @@ impl RefreshTrigger {
     }
 }
 
-impl FromStr for RefreshTrigger {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RefreshTrigger::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(RefreshTrigger);
 
 /// How often a company's data is refreshed without anyone asking.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -154,22 +126,7 @@ impl RefreshSchedule {
     }
 }
 
-impl fmt::Display for RefreshSchedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for RefreshSchedule {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RefreshSchedule::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(RefreshSchedule);
 
 /// Whether data last updated at `updated_at` is older than `max_age` at `now`.
 pub fn is_stale(updated_at: DateTime<Utc>, now: DateTime<Utc>, max_age: chrono::Duration) -> bool {

@@ -3,11 +3,7 @@
 //! A company starts with no status ("Not requested"). Every change of status goes
 //! through [`transition`], so the rules live in one place and are tested here.
 
-use std::{fmt, str::FromStr};
-
 use serde::{Deserialize, Serialize};
-
-use crate::data::UnknownName;
 
 /// The state of a company's information, as the Status column shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -46,22 +42,7 @@ impl DataStatus {
     }
 }
 
-impl fmt::Display for DataStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for DataStatus {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        DataStatus::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(DataStatus);
 
 /// Why a company is in `Error`: a stable machine code for integrators, with a default
 /// message a person can act on.
@@ -181,22 +162,7 @@ impl Remedy {
     }
 }
 
-impl fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ErrorCode {
-    type Err = UnknownName;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ErrorCode::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| UnknownName(s.to_owned()))
-    }
-}
+named!(ErrorCode);
 
 /// The error a company carries while its status is `Error`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
