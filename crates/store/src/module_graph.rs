@@ -67,6 +67,10 @@ fn uses(
                     '}' if depth == 0 => break,
                     '}' => depth -= 1,
                     ',' if depth == 0 => {
+                        if !segment.is_empty() {
+                            note(&segment);
+                            segment.clear();
+                        }
                         item_start = true;
                         continue;
                     }
@@ -144,6 +148,12 @@ fn the_graph_is_read_from_the_sources() {
         graph["jobs"].contains("audit"),
         "AuditRecord is audit's: {graph:?}"
     );
+    // A name right after another in a list (`Store, AuditRecord`) counts too.
+    let lib = std::fs::read_to_string(format!("{SOURCES}/lib.rs")).unwrap();
+    let modules = modules(&lib);
+    let names = reexports(&lib, &modules);
+    let used = uses("use crate::{jobs, reports, emails::x};", &modules, &names);
+    assert_eq!(used.len(), 3, "{used:?}");
 }
 
 #[test]

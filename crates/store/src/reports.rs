@@ -164,23 +164,10 @@ impl Store {
         kind: ReportKind,
         snapshot: Option<Uuid>,
     ) -> Result<Option<ReportText>, sea_orm::DbErr> {
-        let mut query = reports::Entity::find()
-            .filter(of_company(organization, company))
-            .filter(reports::Column::Kind.eq(kind.as_str()));
-        if let Some(snapshot) = snapshot {
-            query = query.filter(reports::Column::Id.eq(snapshot));
-        }
-        let row = query
-            .order_by_desc(reports::Column::UpdatedAt)
-            .order_by_desc(reports::Column::Id)
-            .one(&self.db)
-            .await?;
-        Ok(row.map(|row| ReportText {
-            id: row.id,
-            kind,
-            updated_at: row.updated_at,
-            text: row.payload,
-        }))
+        let version = snapshot.map_or_else(Condition::all, |snapshot| {
+            Condition::all().add(reports::Column::Id.eq(snapshot))
+        });
+        self.newest_text(organization, company, kind, version).await
     }
 
     /// The version of a report that was current at `at`: the newest not after it (the
@@ -192,10 +179,22 @@ impl Store {
         kind: ReportKind,
         at: DateTime<Utc>,
     ) -> Result<Option<ReportText>, sea_orm::DbErr> {
+        let version = Condition::all().add(reports::Column::UpdatedAt.lte(at));
+        self.newest_text(organization, company, kind, version).await
+    }
+
+    /// The newest version of a report among those `version` allows, as stored text.
+    async fn newest_text(
+        &self,
+        organization: OrganizationId,
+        company: CompanyId,
+        kind: ReportKind,
+        version: Condition,
+    ) -> Result<Option<ReportText>, sea_orm::DbErr> {
         let row = reports::Entity::find()
             .filter(of_company(organization, company))
             .filter(reports::Column::Kind.eq(kind.as_str()))
-            .filter(reports::Column::UpdatedAt.lte(at))
+            .filter(version)
             .order_by_desc(reports::Column::UpdatedAt)
             .order_by_desc(reports::Column::Id)
             .one(&self.db)
