@@ -287,7 +287,41 @@ mod tests {
         assert_eq!(name.as_str(), "Acme");
     }
 
+    /// Whether `pattern` (as Rust's regex reads it) and `parse` agree on `raw`, within
+    /// the length the schema's `maxLength` checks apart.
+    fn agree(pattern: &str, parse: impl Fn(&str) -> bool, raw: &str, max: usize) -> bool {
+        raw.chars().count() > max || regex::Regex::new(pattern).unwrap().is_match(raw) == parse(raw)
+    }
+
+    // Spaces (ASCII and not), the line breaks and tab, C0 and C1 controls, letters.
+    const LINE_CHARS: &str =
+        "[ a\\té\\n\\r\\x00\\x1F\\x7F\\x{85}\\x{9F}\\x{A0}\\x{2003}\\x{3000}]{0,8}";
+
     proptest! {
+        // ARCHITECTURE.md: the patterns accept exactly what the parsers accept.
+        #[test]
+        fn line_pattern_accepts_what_names_parse(raw in LINE_CHARS) {
+            prop_assert!(agree(LINE_PATTERN, |r| CompanyName::parse(r).is_ok(), &raw, CompanyName::MAX_CHARS));
+            prop_assert!(agree(LINE_PATTERN, |r| ContactName::parse(r).is_ok(), &raw, ContactName::MAX_CHARS));
+        }
+
+        #[test]
+        fn text_pattern_accepts_what_descriptions_parse(raw in LINE_CHARS) {
+            prop_assert!(agree(TEXT_PATTERN, |r| Description::parse(r).is_ok(), &raw, Description::MAX_CHARS));
+        }
+
+        #[test]
+        fn email_pattern_accepts_what_emails_parse(
+            raw in prop_oneof![
+                "[ a-zA-Z0-9._%+'@é-]{0,16}",
+                " ?[a-z'+-]{0,3}(\\.[a-z_%-]{0,3}){0,2}@[a-z0-9-]{0,4}(\\.[a-z0-9-]{0,4}){0,3} ?",
+                // Domain labels around their 63-character limit.
+                "a@[a-z]{1,2}[a-z0-9-]{59,63}[a-z]\\.[a-z]{1,3}",
+            ]
+        ) {
+            prop_assert!(agree(EMAIL_PATTERN, |r| EmailAddress::parse(r).is_ok(), &raw, EmailAddress::MAX_CHARS));
+        }
+
         #[test]
         fn a_parsed_company_name_always_parses_again_to_itself(raw in "\\PC{0,250}") {
             if let Ok(name) = CompanyName::parse(&raw) {

@@ -26,37 +26,11 @@ use store::{
 };
 use uuid::Uuid;
 
+pub use crate::config::AuthSettings;
 use crate::{error::ApiError, secrets, state::AppState};
 
 pub const SESSION_COOKIE: &str = "spendlens_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
-
-/// How sessions and limits behave (from configuration).
-#[derive(Debug, Clone)]
-pub struct AuthSettings {
-    /// A session unused this long ends.
-    pub idle: chrono::Duration,
-    /// A session ends this long after sign-in, whatever the activity.
-    pub absolute: chrono::Duration,
-    /// Mark the cookie `Secure` (the portal is served over HTTPS).
-    pub secure_cookies: bool,
-    /// Requests per minute per user or API key, per process.
-    pub requests_per_minute: u32,
-    /// Sign-in attempts per email address per minute (all processes together).
-    pub sign_ins_per_minute: u32,
-}
-
-impl Default for AuthSettings {
-    fn default() -> Self {
-        Self {
-            idle: chrono::Duration::minutes(30),
-            absolute: chrono::Duration::hours(12),
-            secure_cookies: false,
-            requests_per_minute: 600,
-            sign_ins_per_minute: 5,
-        }
-    }
-}
 
 /// Who is calling.
 #[derive(Debug, Clone)]

@@ -10,8 +10,7 @@ use outbox::OutboxConfig;
 use providers::{HttpConfig, SandboxConfig};
 use refresh::WorkerConfig;
 use server::{
-    auth::AuthSettings,
-    config,
+    config::{self, AuthSettings},
     startup::{Settings, Upstream},
     workers::WorkerSettings,
 };

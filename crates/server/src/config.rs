@@ -10,6 +10,8 @@
 //! parser whichever source it comes from, and a bad one is refused at start with the
 //! flag, the environment variable and the allowed range in the message. An unknown key
 //! in the file is an error too (a typo must not silently fall back to a default).
+//!
+//! [`AuthSettings`] lives here, below both `auth` and `state`, which read it.
 
 use std::{
     collections::BTreeMap,
@@ -226,6 +228,33 @@ pub fn parse_http_url(text: &str) -> Result<String, String> {
         return Err("must name a host, e.g. https://portal.example.com".to_owned());
     }
     Ok(text.trim_end_matches('/').to_owned())
+}
+
+/// How sessions and limits behave (from configuration).
+#[derive(Debug, Clone)]
+pub struct AuthSettings {
+    /// A session unused this long ends.
+    pub idle: chrono::Duration,
+    /// A session ends this long after sign-in, whatever the activity.
+    pub absolute: chrono::Duration,
+    /// Mark the cookie `Secure` (the portal is served over HTTPS).
+    pub secure_cookies: bool,
+    /// Requests per minute per user or API key, per process.
+    pub requests_per_minute: u32,
+    /// Sign-in attempts per email address per minute (all processes together).
+    pub sign_ins_per_minute: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            idle: chrono::Duration::minutes(30),
+            absolute: chrono::Duration::hours(12),
+            secure_cookies: false,
+            requests_per_minute: 600,
+            sign_ins_per_minute: 5,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -14,6 +14,8 @@ pub mod fallback;
 pub mod idempotency;
 pub mod key_cache;
 pub mod metrics;
+#[cfg(test)]
+mod module_graph;
 pub mod openapi;
 pub mod provisioning;
 pub mod rate_limit;

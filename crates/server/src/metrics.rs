@@ -6,10 +6,9 @@
 use std::time::Instant;
 
 use actix_web::{
-    HttpMessage, HttpResponse,
+    HttpMessage,
     body::MessageBody,
     dev::{ServiceRequest, ServiceResponse},
-    get,
     http::header,
     middleware::Next,
     web,
@@ -18,8 +17,9 @@ use prometheus::{
     Encoder, GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts, Registry,
     TextEncoder,
 };
+use store::Store;
 
-use crate::{error::ApiError, state::AppState};
+use crate::error::ApiError;
 
 pub struct Metrics {
     registry: Registry,
@@ -120,6 +120,48 @@ impl Metrics {
         }
     }
 
+    /// The metrics in the text exposition format, the queues read from `store` now.
+    pub async fn render(&self, store: &Store) -> Result<Vec<u8>, ApiError> {
+        let stats = store
+            .queue_stats(store.now())
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("The database does not answer: {e}")))?;
+        self.jobs.reset();
+        for (job_state, n) in &stats.jobs {
+            self.jobs.with_label_values(&[job_state.as_str()]).set(*n);
+        }
+        self.oldest_due
+            .with_label_values(&[] as &[&str])
+            .set(stats.oldest_due_seconds);
+        self.outcomes.reset();
+        for (platform, job_state, n) in &stats.outcomes {
+            self.outcomes
+                .with_label_values(&[platform.as_str(), job_state.as_str()])
+                .set(*n);
+        }
+        self.emails.reset();
+        for (email_state, n) in &stats.emails {
+            self.emails
+                .with_label_values(&[email_state.as_str()])
+                .set(*n);
+        }
+        let deliveries = store
+            .webhook_delivery_counts()
+            .await
+            .map_err(|e| ApiError::Unavailable(format!("The database does not answer: {e}")))?;
+        self.webhooks.reset();
+        for (delivery_state, n) in &deliveries {
+            self.webhooks
+                .with_label_values(&[delivery_state.as_str()])
+                .set(*n);
+        }
+        let mut body = Vec::new();
+        TextEncoder::new()
+            .encode(&self.registry.gather(), &mut body)
+            .map_err(|e| ApiError::Internal(e.into()))?;
+        Ok(body)
+    }
+
     fn observe(&self, method: &str, route: &str, status: u16, seconds: f64) {
         self.http
             .with_label_values(&[method, route, &status.to_string()])
@@ -142,9 +184,7 @@ pub async fn track(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = Instant::now();
     let method = req.method().to_string();
-    let recorder = req
-        .app_data::<web::Data<AppState>>()
-        .map(|s| s.metrics.clone());
+    let recorder = req.app_data::<web::Data<Metrics>>().cloned();
     let request_id = req
         .extensions()
         .get::<tracing_actix_web::RequestId>()
@@ -170,62 +210,4 @@ pub async fn track(
         );
     }
     Ok(res)
-}
-
-/// Prometheus metrics (text exposition format).
-#[utoipa::path(
-    operation_id = "metrics",
-    tag = "operations",
-    security(()),
-    responses(
-        (status = 200, description = "The metrics", body = String, content_type = "text/plain"),
-        (status = 503, description = "The database does not answer", body = api_types::Problem, content_type = "application/problem+json"),
-    )
-)]
-#[get("/metrics")]
-pub async fn scrape(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let stats = state
-        .store
-        .queue_stats(state.store.now())
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("The database does not answer: {e}")))?;
-    let m = &state.metrics;
-    m.jobs.reset();
-    for (job_state, n) in &stats.jobs {
-        m.jobs.with_label_values(&[job_state.as_str()]).set(*n);
-    }
-    m.oldest_due
-        .with_label_values(&[] as &[&str])
-        .set(stats.oldest_due_seconds);
-    m.outcomes.reset();
-    for (platform, job_state, n) in &stats.outcomes {
-        m.outcomes
-            .with_label_values(&[platform.as_str(), job_state.as_str()])
-            .set(*n);
-    }
-    m.emails.reset();
-    for (email_state, n) in &stats.emails {
-        m.emails.with_label_values(&[email_state.as_str()]).set(*n);
-    }
-    let deliveries = state
-        .store
-        .webhook_delivery_counts()
-        .await
-        .map_err(|e| ApiError::Unavailable(format!("The database does not answer: {e}")))?;
-    m.webhooks.reset();
-    for (delivery_state, n) in &deliveries {
-        m.webhooks
-            .with_label_values(&[delivery_state.as_str()])
-            .set(*n);
-    }
-    let mut body = Vec::new();
-    TextEncoder::new()
-        .encode(&m.registry.gather(), &mut body)
-        .map_err(|e| ApiError::Internal(e.into()))?;
-    Ok(HttpResponse::Ok()
-        .insert_header((
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        ))
-        .body(body))
 }

@@ -190,3 +190,46 @@ pub fn pretty_json() -> String {
     text.push('\n');
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    /// ARCHITECTURE.md's rule for `api-types`, checked: request bodies deny unknown
+    /// fields. serde's `deny_unknown_fields` is `additionalProperties: false` in the
+    /// document, so every JSON body's schema (each branch of a `oneOf`) must say so.
+    #[test]
+    fn every_request_body_denies_unknown_fields() {
+        let doc = serde_json::to_value(super::document()).unwrap();
+        let schemas = &doc["components"]["schemas"];
+        let mut checked = 0;
+        let mut open = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let Some(content) = operation["requestBody"]["content"].as_object() else {
+                    continue;
+                };
+                let mut pending: Vec<&Value> = content.values().map(|m| &m["schema"]).collect();
+                while let Some(schema) = pending.pop() {
+                    let schema = match schema["$ref"].as_str() {
+                        Some(name) => &schemas[name.trim_start_matches("#/components/schemas/")],
+                        None => schema,
+                    };
+                    if let Some(branches) = schema["oneOf"].as_array() {
+                        pending.extend(branches);
+                        continue;
+                    }
+                    checked += 1;
+                    if schema["additionalProperties"] != Value::Bool(false) {
+                        open.push(format!("{method} {path}"));
+                    }
+                }
+            }
+        }
+        assert!(checked >= 10, "only {checked} request bodies found");
+        assert!(
+            open.is_empty(),
+            "request bodies that accept unknown fields (add #[serde(deny_unknown_fields)]): {open:#?}"
+        );
+    }
+}

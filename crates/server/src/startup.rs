@@ -19,7 +19,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
-    auth::AuthSettings,
+    config::AuthSettings,
     demo, error, extract, fallback,
     fallback::KnownRoutes,
     key_cache::KeyCache,
@@ -172,6 +172,7 @@ impl Application {
         let limits = Arc::new(CallerLimits::new(settings.auth.requests_per_minute));
         rate_limit::spawn_limit_sweeper(limits.clone());
         let (statuses, status_listener) = status_cache::spawn(&store);
+        let metrics = Arc::new(metrics::Metrics::new());
         let state = web::Data::new(AppState {
             store,
             waker: workers.as_ref().map(|w| w.refresh_waker.clone()),
@@ -186,7 +187,7 @@ impl Application {
             stale_after: settings.stale_after,
             auth: settings.auth.clone(),
             limits,
-            metrics: Arc::new(metrics::Metrics::new()),
+            metrics: metrics.clone(),
             keys: KeyCache::default(),
             statuses,
             _status_listener: status_listener,
@@ -200,6 +201,8 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
+                // `metrics::track` reads it apart from the state, which it sits below.
+                .app_data(web::Data::from(metrics.clone()))
                 .app_data(known_routes.clone())
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))

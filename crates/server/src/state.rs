@@ -7,7 +7,7 @@ use store::Store;
 use tokio::sync::Notify;
 
 use crate::{
-    auth::AuthSettings,
+    config::AuthSettings,
     key_cache::KeyCache,
     metrics,
     rate_limit::CallerLimits,

@@ -9,6 +9,7 @@ pub mod companies;
 pub mod consent;
 pub mod health;
 pub mod information_requests;
+pub mod metrics;
 pub mod notifications;
 pub mod refreshes;
 pub mod reports;
@@ -75,7 +76,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
 pub fn all(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
     cfg.service(health::healthz)
         .service(health::readyz)
-        .service(crate::metrics::scrape)
+        .service(metrics::scrape)
         .service(
             utoipa_actix_web::scope("/api/v1")
                 .configure(api_v1)
