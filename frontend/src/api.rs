@@ -9,7 +9,9 @@ use std::{cell::RefCell, rc::Rc};
 use api_types::{
     AccountLinkInfo, InvitationAcceptance, NewPassword, PasswordResetRequest, Session, SignIn,
 };
-use api_types::{ApiKeyList, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate};
+use api_types::{
+    ApiKeyList, AuditAction, CreatedApiKey, NewApiKey, NewUser, UserSummary, UserUpdate,
+};
 use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
     CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery,
@@ -183,7 +185,7 @@ pub async fn revoke_api_key(id: ApiKeyId) -> Result<(), ApiError> {
 /// RFC 3339 instants, written by the browser's `Date`).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AuditFilters {
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub actor_id: Option<String>,
     pub since: Option<String>,
     pub until: Option<String>,
@@ -192,13 +194,16 @@ pub struct AuditFilters {
 impl AuditFilters {
     fn params(&self) -> Vec<(&'static str, String)> {
         [
-            ("action", &self.action),
-            ("actor_id", &self.actor_id),
-            ("since", &self.since),
-            ("until", &self.until),
+            (
+                "action",
+                self.action.map(|action| action.as_str().to_owned()),
+            ),
+            ("actor_id", self.actor_id.clone()),
+            ("since", self.since.clone()),
+            ("until", self.until.clone()),
         ]
         .into_iter()
-        .filter_map(|(name, value)| value.clone().map(|value| (name, value)))
+        .filter_map(|(name, value)| value.map(|value| (name, value)))
         .collect()
     }
 

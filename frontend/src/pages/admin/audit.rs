@@ -76,7 +76,7 @@ pub(super) fn AuditSection() -> impl IntoView {
                 <span class="field__label">"Action"</span>
                 <select
                     class="field__input"
-                    on:change=move |event| set_filter(|f, v| f.action = v, event_target_value(&event))
+                    on:change=move |event| set_filter(|f, v| f.action = v.and_then(|v| v.parse().ok()), event_target_value(&event))
                 >
                     <option value="">"All actions"</option>
                     {action_options}
