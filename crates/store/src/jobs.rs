@@ -7,8 +7,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    CompanyId, DataType, ErrorCode, OrganizationId, RefreshJobId, RefreshTrigger, StatusError,
-    StatusEvent, UserId,
+    AuditAction, CompanyId, DataType, ErrorCode, OrganizationId, RefreshJobId, RefreshTrigger,
+    StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
     ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, sea_query::Expr,
@@ -289,7 +289,7 @@ impl Store {
         .await?;
         crate::audit::append(
             &txn,
-            refresh_outcome(claimed, "refresh.succeeded", None),
+            refresh_outcome(claimed, AuditAction::RefreshSucceeded, None),
             at,
         )
         .await?;
@@ -327,7 +327,7 @@ impl Store {
         );
         crate::audit::append(
             &txn,
-            refresh_outcome(claimed, "refresh.failed", Some(&error)),
+            refresh_outcome(claimed, AuditAction::RefreshFailed, Some(&error)),
             at,
         )
         .await?;
@@ -418,7 +418,7 @@ impl Store {
                 AuditRecord {
                     organization: OrganizationId::from_uuid(job.organization_id),
                     actor: AuditActor::System,
-                    action: "refresh.failed",
+                    action: AuditAction::RefreshFailed,
                     company: Some(CompanyId::from_uuid(job.company_id)),
                     target: None,
                     ip: None,
@@ -477,7 +477,7 @@ impl Store {
 /// The audit entry a worker writes with a job's outcome, in the same transaction.
 fn refresh_outcome(
     claimed: &ClaimedJob,
-    action: &'static str,
+    action: AuditAction,
     error: Option<&StatusError>,
 ) -> AuditRecord {
     AuditRecord {

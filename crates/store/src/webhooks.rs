@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::{EventType, OrganizationId};
+use domain::{AuditAction, EventType, OrganizationId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
@@ -558,7 +558,7 @@ impl Store {
                     AuditRecord {
                         organization: OrganizationId::from_uuid(row.organization_id),
                         actor: AuditActor::System,
-                        action: "webhook_endpoint.disabled",
+                        action: AuditAction::WebhookEndpointDisabled,
                         company: None,
                         target: Some(row.url.clone()),
                         ip: None,
