@@ -130,7 +130,7 @@ mod tests {
             subject: "Über uns: a subject with non-ASCII".to_owned(),
             html: "<p>Hello</p>".to_owned(),
             text: "Hello".to_owned(),
-            state: "sending".to_owned(),
+            state: store::EmailState::Sending,
             attempts: 1,
             run_at: Utc::now(),
             lease_owner: None,

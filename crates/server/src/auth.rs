@@ -99,7 +99,7 @@ impl Caller {
         AuditRecord {
             organization: self.organization,
             actor: self.actor(),
-            action: action.as_str(),
+            action,
             company: None,
             target: None,
             ip: self.ip.clone(),

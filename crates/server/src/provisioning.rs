@@ -53,7 +53,7 @@ pub async fn create_organization(
         .record_audit(AuditRecord {
             organization: org_id,
             actor: AuditActor::System,
-            action: domain::AuditAction::OrganizationCreated.as_str(),
+            action: domain::AuditAction::OrganizationCreated,
             company: None,
             target: Some(admin.email.clone()),
             ip: None,
@@ -99,7 +99,7 @@ pub async fn create_api_key(
         .record_audit(AuditRecord {
             organization: org_id,
             actor: AuditActor::System,
-            action: domain::AuditAction::ApiKeyCreated.as_str(),
+            action: domain::AuditAction::ApiKeyCreated,
             company: None,
             target: Some(stored.name.clone()),
             ip: None,

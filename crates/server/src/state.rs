@@ -55,7 +55,7 @@ impl AppState {
     pub async fn audit(&self, store: &Store, record: store::AuditRecord) {
         let action = record.action;
         if let Err(err) = store.record_audit(record).await {
-            tracing::error!(action, error = %err, "cannot write the audit log");
+            tracing::error!(action = action.as_str(), error = %err, "cannot write the audit log");
         }
     }
 

@@ -3,9 +3,9 @@
 //! status trigger (migration `m20261201_000013`), or a change to it would never reach
 //! the cached answers.
 
-use sea_orm::{Iterable, ModelTrait, Value};
+use sea_orm::{ActiveEnum, Iterable, ModelTrait, Value};
 use store::{
-    CompanyRecord,
+    CompanyRecord, JobState,
     entities::{companies, refresh_jobs},
 };
 
@@ -35,7 +35,17 @@ fn watched(trigger: &str) -> Vec<String> {
 /// Another value of the same type as `value`.
 fn changed(value: Value) -> Value {
     match value {
-        Value::String(Some(s)) => Value::String(Some(format!("{s}-changed"))),
+        // A state column takes only its enum's values: another one.
+        Value::String(Some(s)) => match JobState::try_from_value(&s) {
+            Ok(state) => Value::String(Some(
+                JobState::iter()
+                    .find(|&other| other != state)
+                    .unwrap()
+                    .as_str()
+                    .to_owned(),
+            )),
+            Err(_) => Value::String(Some(format!("{s}-changed"))),
+        },
         Value::String(None) => Value::String(Some("changed".to_owned())),
         Value::Uuid(_) => Value::Uuid(Some(uuid::Uuid::now_v7())),
         Value::ChronoDateTimeUtc(Some(at)) => {
@@ -76,7 +86,7 @@ fn record() -> CompanyRecord {
         id: uuid::Uuid::now_v7(),
         organization_id: company.organization_id,
         company_id: company.id,
-        state: domain::RefreshState::Running.as_str().into(),
+        state: JobState::Running,
         trigger: domain::RefreshTrigger::Manual.as_str().into(),
         requested_by: None,
         requested_at: at,

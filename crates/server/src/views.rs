@@ -10,7 +10,7 @@ use domain::{
     WebhookEndpointId,
 };
 use store::{
-    CompanyRecord,
+    CompanyRecord, DeliveryState,
     entities::{api_keys, audit_events, notifications, refresh_jobs, users, webhook_endpoints},
 };
 
@@ -72,7 +72,7 @@ pub fn refresh_job(job: refresh_jobs::Model) -> RefreshJob {
         id: RefreshJobId::from_uuid(job.id),
         company_id: CompanyId::from_uuid(job.company_id),
         // Rows are only ever written from these enums; an unknown value is a bug.
-        state: job.state.parse().unwrap_or(domain::RefreshState::Failed),
+        state: job.state.into(),
         trigger: job
             .trigger
             .parse()
@@ -149,11 +149,11 @@ pub fn webhook_endpoint(endpoint: webhook_endpoints::Model, now: DateTime<Utc>) 
 
 pub fn webhook_delivery(record: store::DeliveryRecord) -> WebhookDelivery {
     let store::DeliveryRecord { delivery, attempts } = record;
-    let state = match delivery.state.as_str() {
-        store::delivery_state::SENDING => WebhookDeliveryState::Sending,
-        store::delivery_state::SUCCEEDED => WebhookDeliveryState::Succeeded,
-        store::delivery_state::FAILED => WebhookDeliveryState::Failed,
-        _ => WebhookDeliveryState::Queued,
+    let state = match delivery.state {
+        DeliveryState::Queued => WebhookDeliveryState::Queued,
+        DeliveryState::Sending => WebhookDeliveryState::Sending,
+        DeliveryState::Succeeded => WebhookDeliveryState::Succeeded,
+        DeliveryState::Failed => WebhookDeliveryState::Failed,
     };
     WebhookDelivery {
         id: WebhookDeliveryId::from_uuid(delivery.id),

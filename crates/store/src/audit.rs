@@ -2,7 +2,7 @@
 //! did what, to which company, when, and from which address.
 
 use chrono::{DateTime, Utc};
-use domain::{CompanyId, OrganizationId};
+use domain::{AuditAction, CompanyId, OrganizationId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect, Set, TransactionTrait,
@@ -46,8 +46,7 @@ impl Actor {
 pub struct AuditRecord {
     pub organization: OrganizationId,
     pub actor: Actor,
-    /// A dotted verb, e.g. `company.created`, `report.downloaded`.
-    pub action: &'static str,
+    pub action: AuditAction,
     pub company: Option<CompanyId>,
     /// What else was acted on (a user's email, an API key's name, a report kind).
     pub target: Option<String>,
@@ -60,7 +59,7 @@ pub struct AuditRecord {
 pub struct AuditFilter {
     pub company: Option<CompanyId>,
     pub actor: Option<Uuid>,
-    pub action: Option<String>,
+    pub action: Option<AuditAction>,
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     /// Continue after this entry (the last one of the previous page).
@@ -83,7 +82,7 @@ pub(crate) async fn append(
         actor_kind: Set(kind.to_owned()),
         actor_id: Set(actor_id),
         actor_label: Set(label.chars().take(254).collect()),
-        action: Set(record.action.to_owned()),
+        action: Set(record.action.as_str().to_owned()),
         company_id: Set(record.company.map(|c| c.as_uuid())),
         target: Set(record.target),
         ip: Set(record.ip.map(|ip| ip.chars().take(64).collect())),

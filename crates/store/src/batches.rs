@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use domain::{CompanyId, OrganizationId, RefreshState, RefreshTrigger};
+use domain::{CompanyId, OrganizationId, RefreshTrigger};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
     QueryOrder, QuerySelect, Set,
@@ -16,7 +16,7 @@ use crate::{
     companies::filtered,
     entities::{
         companies, refresh_batch_jobs, refresh_batches,
-        refresh_jobs::{self, ACTIVE_STATES},
+        refresh_jobs::{self, ACTIVE_STATES, JobState},
     },
     jobs::new_job,
 };
@@ -234,10 +234,8 @@ impl Store {
             .on_conflict(OnConflict::new().do_nothing().to_owned())
             .exec_with_returning_keys(&self.db)
             .await?;
-        let mut links: Vec<(Uuid, String)> = made
-            .iter()
-            .map(|id| (*id, RefreshState::Queued.as_str().to_owned()))
-            .collect();
+        let mut links: Vec<(Uuid, JobState)> =
+            made.iter().map(|id| (*id, JobState::Queued)).collect();
         if made.len() < companies.len() {
             // The rest already had an active job (the index refused a second): it joins,
             // marked `batched` so that the database copies its next states to the link.
@@ -303,7 +301,7 @@ impl Store {
             return Ok(None);
         };
         // The links carry their jobs' states (kept by triggers): one index-only count.
-        let rows: Vec<(String, i64)> = refresh_batch_jobs::Entity::find()
+        let rows: Vec<(JobState, i64)> = refresh_batch_jobs::Entity::find()
             .select_only()
             .column(refresh_batch_jobs::Column::State)
             .column_as(refresh_batch_jobs::Column::JobId.count(), "count")
@@ -316,12 +314,12 @@ impl Store {
         for (state, count) in rows {
             let count = u64::try_from(count).unwrap_or(0);
             progress.total += count;
-            match state.parse::<RefreshState>() {
-                Ok(RefreshState::Queued) => progress.queued += count,
-                Ok(RefreshState::Running) => progress.running += count,
-                Ok(RefreshState::Succeeded) => progress.succeeded += count,
-                Ok(RefreshState::Failed) => progress.failed += count,
-                Ok(RefreshState::Cancelled) | Err(_) => progress.cancelled += count,
+            match state {
+                JobState::Queued => progress.queued += count,
+                JobState::Running => progress.running += count,
+                JobState::Succeeded => progress.succeeded += count,
+                JobState::Failed => progress.failed += count,
+                JobState::Cancelled => progress.cancelled += count,
             }
         }
         Ok(Some((batch, progress)))

@@ -17,12 +17,13 @@ use crate::{
     NewEmail, Store,
     emails::queued_email,
     entities::{
-        events, notification_preferences, notifications, organizations, users, webhook_deliveries,
+        events::{self, EventState},
+        notification_preferences, notifications, organizations, users,
+        webhook_deliveries::{self, DeliveryState},
         webhook_endpoints,
     },
-    events::event_state,
     queue::{Queue, claim_statement},
-    webhooks::{delivery_state, new_delivery, subscribes},
+    webhooks::{new_delivery, subscribes},
 };
 
 /// A notification about to be written: what the worker needs to word it.
@@ -73,7 +74,8 @@ impl Store {
             self.backend(),
             &Queue {
                 table: "events",
-                active_state: event_state::DISPATCHING,
+                queued_state: EventState::Queued.as_str(),
+                active_state: EventState::Dispatching.as_str(),
                 stamps_start: false,
                 max_attempts: None,
             },
@@ -204,14 +206,14 @@ impl Store {
         };
         let txn = self.db.begin().await?;
         let marked = events::Entity::update_many()
-            .col_expr(events::Column::State, Expr::val(event_state::DISPATCHED))
+            .col_expr(events::Column::State, Expr::val(EventState::Dispatched))
             .col_expr(events::Column::LeaseOwner, Expr::val(None::<String>))
             .col_expr(
                 events::Column::LeaseExpiresAt,
                 Expr::val(None::<DateTime<Utc>>),
             )
             .filter(events::Column::Id.is_in(claimed.iter().map(|e| e.id)))
-            .filter(events::Column::State.eq(event_state::DISPATCHING))
+            .filter(events::Column::State.eq(EventState::Dispatching))
             .filter(events::Column::LeaseOwner.eq(owner))
             .exec(&txn)
             .await?;
@@ -254,9 +256,9 @@ impl Store {
                     "DELETE FROM events WHERE state = '{dispatched}' AND occurred_at < {p} \
                      AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d \
                        WHERE d.event_id = events.id AND d.state IN ('{queued}', '{sending}'))",
-                    dispatched = event_state::DISPATCHED,
-                    queued = delivery_state::QUEUED,
-                    sending = delivery_state::SENDING,
+                    dispatched = EventState::Dispatched.as_str(),
+                    queued = DeliveryState::Queued.as_str(),
+                    sending = DeliveryState::Sending.as_str(),
                 ),
                 [before.into()],
             ))

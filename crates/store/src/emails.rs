@@ -14,11 +14,12 @@ use uuid::Uuid;
 use crate::{
     Store,
     company_status::apply_event,
-    entities::{information_requests, outgoing_emails},
+    entities::{
+        information_requests::{self, RequestStatus},
+        outgoing_emails::{self, EmailState},
+    },
     queue::{Queue, claim_statement},
 };
-
-pub use outgoing_emails::state as email_state;
 
 /// An email to queue with a request.
 #[derive(Debug, Clone)]
@@ -60,7 +61,8 @@ impl Store {
             self.backend(),
             &Queue {
                 table: "outgoing_emails",
-                active_state: email_state::SENDING,
+                queued_state: EmailState::Queued.as_str(),
+                active_state: EmailState::Sending.as_str(),
                 stamps_start: false,
                 max_attempts: None,
             },
@@ -78,7 +80,7 @@ impl Store {
     /// The email was accepted by the mail server.
     pub async fn email_sent(&self, email: Uuid, owner: &str) -> Result<bool, sea_orm::DbErr> {
         let at = self.now();
-        let result = held_email_update(email, owner, email_state::SENT)
+        let result = held_email_update(email, owner, EmailState::Sent)
             .col_expr(outgoing_emails::Column::SentAt, Expr::val(at))
             .exec(&self.db)
             .await?;
@@ -93,7 +95,7 @@ impl Store {
         run_at: DateTime<Utc>,
         error: &str,
     ) -> Result<bool, sea_orm::DbErr> {
-        let result = held_email_update(email, owner, email_state::QUEUED)
+        let result = held_email_update(email, owner, EmailState::Queued)
             .col_expr(outgoing_emails::Column::RunAt, Expr::val(run_at))
             .col_expr(outgoing_emails::Column::LastError, Expr::val(error))
             .exec(&self.db)
@@ -111,7 +113,7 @@ impl Store {
     ) -> Result<bool, sea_orm::DbErr> {
         let at = self.now();
         let txn = self.db.begin().await?;
-        let result = held_email_update(email.id, owner, email_state::FAILED)
+        let result = held_email_update(email.id, owner, EmailState::Failed)
             .col_expr(outgoing_emails::Column::LastError, Expr::val(error))
             .exec(&txn)
             .await?;
@@ -121,9 +123,7 @@ impl Store {
         }
         if let (Some(request), Some(company)) = (email.information_request_id, email.company_id) {
             let still_pending = information_requests::Entity::find_by_id(request)
-                .filter(
-                    information_requests::Column::Status.eq(information_requests::status::PENDING),
-                )
+                .filter(information_requests::Column::Status.eq(RequestStatus::Pending))
                 .one(&txn)
                 .await?
                 .is_some();
@@ -145,7 +145,11 @@ impl Store {
 
 /// An update of an email this worker holds the lease of: moves it to `state` and
 /// gives the lease up. It changes nothing once another worker holds the email.
-fn held_email_update(email: Uuid, owner: &str, state: &str) -> UpdateMany<outgoing_emails::Entity> {
+fn held_email_update(
+    email: Uuid,
+    owner: &str,
+    state: EmailState,
+) -> UpdateMany<outgoing_emails::Entity> {
     outgoing_emails::Entity::update_many()
         .col_expr(outgoing_emails::Column::State, Expr::val(state))
         .col_expr(
@@ -178,7 +182,7 @@ pub(crate) fn queued_email(
         subject: Set(email.subject),
         html: Set(email.html),
         text: Set(email.text),
-        state: Set(email_state::QUEUED.to_owned()),
+        state: Set(EmailState::Queued),
         attempts: Set(0),
         run_at: Set(at),
         lease_owner: Set(None),

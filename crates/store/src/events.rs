@@ -11,17 +11,11 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::entities::{companies, events, information_requests, refresh_jobs};
-
-/// `events.state` values.
-pub mod event_state {
-    /// Waiting to be fanned out.
-    pub const QUEUED: &str = "queued";
-    /// Claimed by a dispatcher.
-    pub const DISPATCHING: &str = "dispatching";
-    /// Its deliveries and notification exist.
-    pub const DISPATCHED: &str = "dispatched";
-}
+use crate::entities::{
+    companies,
+    events::{self, EventState},
+    information_requests, refresh_jobs,
+};
 
 /// The `webhook-id` of an event: the same for every endpoint, every retry and every
 /// replay, so a receiver can drop duplicates.
@@ -54,7 +48,7 @@ async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<(), sea_orm:
         recipient_id: Set(event.recipient),
         payload: Set(payload.to_string()),
         occurred_at: Set(event.at),
-        state: Set(event_state::QUEUED.to_owned()),
+        state: Set(EventState::Queued),
         attempts: Set(0),
         run_at: Set(event.at),
         lease_owner: Set(None),

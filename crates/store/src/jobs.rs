@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use domain::{
-    CompanyId, DataType, ErrorCode, OrganizationId, RefreshJobId, RefreshState, RefreshTrigger,
+    AuditAction, CompanyId, DataType, ErrorCode, OrganizationId, RefreshJobId, RefreshTrigger,
     StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
@@ -21,7 +21,7 @@ use crate::{
     company_status::{apply_event, apply_event_from},
     entities::{
         companies,
-        refresh_jobs::{self, ACTIVE_STATES},
+        refresh_jobs::{self, ACTIVE_STATES, JobState},
     },
     queue::{Queue, claim_statement},
     reports::{StoredReport, add_snapshots},
@@ -204,7 +204,8 @@ impl Store {
             self.backend(),
             &Queue {
                 table: "refresh_jobs",
-                active_state: RefreshState::Running.as_str(),
+                queued_state: JobState::Queued.as_str(),
+                active_state: JobState::Running.as_str(),
                 stamps_start: true,
                 max_attempts: Some(i32::try_from(max_attempts).unwrap_or(i32::MAX)),
             },
@@ -257,7 +258,7 @@ impl Store {
                 Expr::val(self.now() + lease),
             )
             .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
-            .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+            .filter(refresh_jobs::Column::State.eq(JobState::Running))
             .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
             .exec(&self.db)
             .await?;
@@ -274,16 +275,7 @@ impl Store {
     ) -> Result<DateTime<Utc>, FinishError> {
         let at = self.now();
         let txn = self.db.begin().await?;
-        if !finish(
-            &txn,
-            claimed.job.id,
-            owner,
-            RefreshState::Succeeded,
-            None,
-            at,
-        )
-        .await?
-        {
+        if !finish(&txn, claimed.job.id, owner, JobState::Succeeded, None, at).await? {
             return Err(FinishError::LeaseLost);
         }
         add_snapshots(&txn, claimed.company.id, fetched, at, self.report_retention).await?;
@@ -297,7 +289,7 @@ impl Store {
         .await?;
         crate::audit::append(
             &txn,
-            refresh_outcome(claimed, "refresh.succeeded", None),
+            refresh_outcome(claimed, AuditAction::RefreshSucceeded, None),
             at,
         )
         .await?;
@@ -321,7 +313,7 @@ impl Store {
             &txn,
             claimed.job.id,
             owner,
-            RefreshState::Failed,
+            JobState::Failed,
             Some(&error),
             at,
         )
@@ -335,7 +327,7 @@ impl Store {
         );
         crate::audit::append(
             &txn,
-            refresh_outcome(claimed, "refresh.failed", Some(&error)),
+            refresh_outcome(claimed, AuditAction::RefreshFailed, Some(&error)),
             at,
         )
         .await?;
@@ -383,7 +375,7 @@ impl Store {
         use sea_orm::Condition;
         let max_attempts = i32::try_from(max_attempts).unwrap_or(i32::MAX);
         let candidates = refresh_jobs::Entity::find()
-            .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+            .filter(refresh_jobs::Column::State.eq(JobState::Running))
             .filter(
                 Condition::any()
                     .add(refresh_jobs::Column::StartedAt.lt(at - deadline))
@@ -418,7 +410,7 @@ impl Store {
                 continue;
             }
             let txn = self.db.begin().await?;
-            if !finish(&txn, job.id, &owner, RefreshState::Failed, Some(&error), at).await? {
+            if !finish(&txn, job.id, &owner, JobState::Failed, Some(&error), at).await? {
                 continue;
             }
             crate::audit::append(
@@ -426,7 +418,7 @@ impl Store {
                 AuditRecord {
                     organization: OrganizationId::from_uuid(job.organization_id),
                     actor: AuditActor::System,
-                    action: "refresh.failed",
+                    action: AuditAction::RefreshFailed,
                     company: Some(CompanyId::from_uuid(job.company_id)),
                     target: None,
                     ip: None,
@@ -458,10 +450,7 @@ impl Store {
         error: Option<&StatusError>,
     ) -> Result<bool, sea_orm::DbErr> {
         let result = refresh_jobs::Entity::update_many()
-            .col_expr(
-                refresh_jobs::Column::State,
-                Expr::val(RefreshState::Queued.as_str()),
-            )
+            .col_expr(refresh_jobs::Column::State, Expr::val(JobState::Queued))
             .col_expr(refresh_jobs::Column::RunAt, Expr::val(run_at))
             .col_expr(refresh_jobs::Column::LeaseOwner, Expr::val(None::<String>))
             .col_expr(
@@ -477,7 +466,7 @@ impl Store {
                 Expr::val(error.map(|e| e.message.clone())),
             )
             .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
-            .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+            .filter(refresh_jobs::Column::State.eq(JobState::Running))
             .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
             .exec(&self.db)
             .await?;
@@ -488,7 +477,7 @@ impl Store {
 /// The audit entry a worker writes with a job's outcome, in the same transaction.
 fn refresh_outcome(
     claimed: &ClaimedJob,
-    action: &'static str,
+    action: AuditAction,
     error: Option<&StatusError>,
 ) -> AuditRecord {
     AuditRecord {
@@ -518,7 +507,7 @@ pub(crate) fn new_job(
         id: Set(Uuid::now_v7()),
         organization_id: Set(organization.as_uuid()),
         company_id: Set(company.as_uuid()),
-        state: Set(RefreshState::Queued.as_str().to_owned()),
+        state: Set(JobState::Queued),
         trigger: Set(trigger.as_str().to_owned()),
         requested_by: Set(requested_by.map(|u| u.as_uuid())),
         requested_at: Set(at),
@@ -540,12 +529,12 @@ async fn finish(
     txn: &impl sea_orm::ConnectionTrait,
     job: Uuid,
     owner: &str,
-    state: RefreshState,
+    state: JobState,
     error: Option<&StatusError>,
     at: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
     let result = refresh_jobs::Entity::update_many()
-        .col_expr(refresh_jobs::Column::State, Expr::val(state.as_str()))
+        .col_expr(refresh_jobs::Column::State, Expr::val(state))
         .col_expr(refresh_jobs::Column::FinishedAt, Expr::val(at))
         .col_expr(refresh_jobs::Column::LeaseOwner, Expr::val(None::<String>))
         .col_expr(
@@ -561,7 +550,7 @@ async fn finish(
             Expr::val(error.map(|e| e.message.clone())),
         )
         .filter(refresh_jobs::Column::Id.eq(job))
-        .filter(refresh_jobs::Column::State.eq(RefreshState::Running.as_str()))
+        .filter(refresh_jobs::Column::State.eq(JobState::Running))
         .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
         .exec(txn)
         .await?;

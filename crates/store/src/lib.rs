@@ -51,8 +51,12 @@ pub use companies::{
     StatusCounts, WriteError,
 };
 pub use dispatch::{Dispatched, NotificationContent, PendingNotification};
-pub use emails::{ClaimedEmail, NewEmail, email_state};
-pub use events::{event_state, message_id};
+pub use emails::{ClaimedEmail, NewEmail};
+pub use entities::{
+    events::EventState, information_requests::RequestStatus, outgoing_emails::EmailState,
+    refresh_jobs::JobState, webhook_deliveries::DeliveryState,
+};
+pub use events::message_id;
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, job_error};
 pub use notify::StatusSignal;
@@ -64,7 +68,7 @@ pub use stats::{QueueHealth, QueueStats};
 pub use time::Clock;
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, ClaimedDelivery, DeliveryRecord, DisablePolicy,
-    NewWebhookEndpoint, RecordedAttempt, ReplayRefused, WebhookEndpointChanges, delivery_state,
+    NewWebhookEndpoint, RecordedAttempt, ReplayRefused, WebhookEndpointChanges,
     endpoint_event_types,
 };
 

@@ -11,6 +11,8 @@ use sea_orm::{DbBackend, Statement};
 /// A queue table and the state a claimed row takes.
 pub(crate) struct Queue {
     pub table: &'static str,
+    /// The state of a row waiting its turn, and of a claimed row (its enum's `as_str`).
+    pub queued_state: &'static str,
     pub active_state: &'static str,
     /// Also set `started_at` to the claim time.
     pub stamps_start: bool,
@@ -44,6 +46,7 @@ pub(crate) fn claim_statement(
 ) -> Statement {
     let Queue {
         table,
+        queued_state,
         active_state,
         stamps_start,
         max_attempts,
@@ -80,7 +83,7 @@ pub(crate) fn claim_statement(
                UNION ALL \
                SELECT id FROM ( \
                  SELECT id FROM {table} \
-                 WHERE state = 'queued' AND run_at <= {at_p} \
+                 WHERE state = '{queued_state}' AND run_at <= {at_p} \
                  ORDER BY run_at LIMIT {limit}{lock}) AS due \
                LIMIT {limit}){async_commit} \
              RETURNING *"

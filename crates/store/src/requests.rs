@@ -21,7 +21,7 @@ use crate::{
     emails::queued_email,
     entities::{
         companies,
-        information_requests::{self, status},
+        information_requests::{self, RequestStatus},
         organizations,
         refresh_jobs::{self, ACTIVE_STATES},
     },
@@ -121,11 +121,11 @@ impl Store {
         information_requests::Entity::update_many()
             .col_expr(
                 information_requests::Column::Status,
-                Expr::val(status::SUPERSEDED),
+                Expr::val(RequestStatus::Superseded),
             )
             .col_expr(information_requests::Column::ResolvedAt, Expr::val(at))
             .filter(information_requests::Column::CompanyId.eq(company.as_uuid()))
-            .filter(information_requests::Column::Status.eq(status::PENDING))
+            .filter(information_requests::Column::Status.eq(RequestStatus::Pending))
             .exec(&txn)
             .await?;
         let request = information_requests::ActiveModel {
@@ -134,7 +134,7 @@ impl Store {
             company_id: Set(company.as_uuid()),
             token_hash: Set(token_hash.to_owned()),
             delivery: Set(delivery.to_owned()),
-            status: Set(status::PENDING.to_owned()),
+            status: Set(RequestStatus::Pending),
             requests_financials: Set(row.requests_financials),
             requests_spend_detail: Set(row.requests_spend_detail),
             platform: Set(None),
@@ -176,21 +176,23 @@ impl Store {
             .await?
             .ok_or(ConsentRefused::NotFound)?;
         let organization = view.organization.name.clone();
-        match view.request.status.as_str() {
-            status::PENDING if view.request.expires_at <= self.now() => {
+        match view.request.status {
+            RequestStatus::Pending if view.request.expires_at <= self.now() => {
                 self.expire_request(&view.request).await?;
                 Err(ConsentRefused::Expired {
                     organization,
                     expired_at: view.request.expires_at,
                 })
             }
-            status::PENDING => Ok(view),
-            status::EXPIRED => Err(ConsentRefused::Expired {
+            RequestStatus::Pending => Ok(view),
+            RequestStatus::Expired => Err(ConsentRefused::Expired {
                 organization,
                 expired_at: view.request.expires_at,
             }),
-            status::SUPERSEDED => Err(ConsentRefused::Superseded { organization }),
-            _ => Err(ConsentRefused::Used { organization }),
+            RequestStatus::Superseded => Err(ConsentRefused::Superseded { organization }),
+            RequestStatus::Granted | RequestStatus::Declined => {
+                Err(ConsentRefused::Used { organization })
+            }
         }
     }
 
@@ -227,7 +229,15 @@ impl Store {
         let view = self.usable_consent(token_hash).await?;
         let at = self.now();
         let txn = self.db.begin().await?;
-        if !resolve(&txn, view.request.id, status::GRANTED, Some(platform), at).await? {
+        if !resolve(
+            &txn,
+            view.request.id,
+            RequestStatus::Granted,
+            Some(platform),
+            at,
+        )
+        .await?
+        {
             txn.rollback().await?;
             return Err(self.refusal(token_hash).await);
         }
@@ -271,7 +281,7 @@ impl Store {
         let view = self.usable_consent(token_hash).await?;
         let at = self.now();
         let txn = self.db.begin().await?;
-        if !resolve(&txn, view.request.id, status::DECLINED, None, at).await? {
+        if !resolve(&txn, view.request.id, RequestStatus::Declined, None, at).await? {
             txn.rollback().await?;
             return Err(self.refusal(token_hash).await);
         }
@@ -301,7 +311,7 @@ impl Store {
     /// `link_expired`. Returns how many expired.
     pub async fn expire_information_requests(&self, limit: u64) -> Result<usize, sea_orm::DbErr> {
         let due = information_requests::Entity::find()
-            .filter(information_requests::Column::Status.eq(status::PENDING))
+            .filter(information_requests::Column::Status.eq(RequestStatus::Pending))
             .filter(information_requests::Column::ExpiresAt.lte(self.now()))
             .order_by_asc(information_requests::Column::ExpiresAt)
             .limit(limit)
@@ -322,7 +332,7 @@ impl Store {
     ) -> Result<bool, sea_orm::DbErr> {
         let at = self.now();
         let txn = self.db.begin().await?;
-        if !resolve(&txn, request.id, status::EXPIRED, None, at).await? {
+        if !resolve(&txn, request.id, RequestStatus::Expired, None, at).await? {
             txn.rollback().await?;
             return Ok(false);
         }
@@ -356,7 +366,7 @@ impl Store {
 async fn resolve(
     txn: &impl sea_orm::ConnectionTrait,
     request: Uuid,
-    to: &str,
+    to: RequestStatus,
     platform: Option<&str>,
     at: DateTime<Utc>,
 ) -> Result<bool, sea_orm::DbErr> {
@@ -365,7 +375,7 @@ async fn resolve(
         .col_expr(information_requests::Column::ResolvedAt, Expr::val(at))
         .col_expr(information_requests::Column::Platform, Expr::val(platform))
         .filter(information_requests::Column::Id.eq(request))
-        .filter(information_requests::Column::Status.eq(status::PENDING))
+        .filter(information_requests::Column::Status.eq(RequestStatus::Pending))
         .exec(txn)
         .await?;
     Ok(result.rows_affected == 1)

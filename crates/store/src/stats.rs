@@ -7,20 +7,24 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
 use crate::{
     Store,
-    entities::{companies, outgoing_emails, refresh_jobs},
+    entities::{
+        companies,
+        outgoing_emails::{self, EmailState},
+        refresh_jobs::{self, JobState},
+    },
 };
 
 /// What `/metrics` reports about the queues.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueueStats {
     /// Refresh jobs per state.
-    pub jobs: Vec<(String, i64)>,
+    pub jobs: Vec<(JobState, i64)>,
     /// Seconds the oldest due queued refresh job has waited (0 when none).
     pub oldest_due_seconds: f64,
     /// Finished refresh jobs per (platform, state).
-    pub outcomes: Vec<(String, String, i64)>,
+    pub outcomes: Vec<(String, JobState, i64)>,
     /// Emails per state.
-    pub emails: Vec<(String, i64)>,
+    pub emails: Vec<(EmailState, i64)>,
 }
 
 /// What `/readyz` reports about the refresh queue: two cheap probes over indexes,
@@ -41,7 +45,7 @@ impl Store {
         let oldest_due: Option<DateTime<Utc>> = refresh_jobs::Entity::find()
             .select_only()
             .column(refresh_jobs::Column::RunAt)
-            .filter(refresh_jobs::Column::State.eq("queued"))
+            .filter(refresh_jobs::Column::State.eq(JobState::Queued))
             .filter(refresh_jobs::Column::RunAt.lte(at))
             .order_by_asc(refresh_jobs::Column::RunAt)
             .limit(1)
@@ -53,7 +57,7 @@ impl Store {
         let leases: Vec<DateTime<Utc>> = refresh_jobs::Entity::find()
             .select_only()
             .column(refresh_jobs::Column::LeaseExpiresAt)
-            .filter(refresh_jobs::Column::State.eq("running"))
+            .filter(refresh_jobs::Column::State.eq(JobState::Running))
             .filter(refresh_jobs::Column::LeaseExpiresAt.is_not_null())
             .into_tuple()
             .all(&self.db)
@@ -67,7 +71,7 @@ impl Store {
     }
 
     pub async fn queue_stats(&self, at: DateTime<Utc>) -> Result<QueueStats, sea_orm::DbErr> {
-        let jobs: Vec<(String, i64)> = refresh_jobs::Entity::find()
+        let jobs: Vec<(JobState, i64)> = refresh_jobs::Entity::find()
             .select_only()
             .column(refresh_jobs::Column::State)
             .column_as(refresh_jobs::Column::Id.count(), "n")
@@ -78,13 +82,13 @@ impl Store {
         let oldest: Option<DateTime<Utc>> = refresh_jobs::Entity::find()
             .select_only()
             .column_as(refresh_jobs::Column::RunAt.min(), "oldest")
-            .filter(refresh_jobs::Column::State.eq("queued"))
+            .filter(refresh_jobs::Column::State.eq(JobState::Queued))
             .filter(refresh_jobs::Column::RunAt.lte(at))
             .into_tuple::<Option<DateTime<Utc>>>()
             .one(&self.db)
             .await?
             .flatten();
-        let outcomes: Vec<(Option<String>, String, i64)> = refresh_jobs::Entity::find()
+        let outcomes: Vec<(Option<String>, JobState, i64)> = refresh_jobs::Entity::find()
             .select_only()
             .column(companies::Column::Platform)
             .column(refresh_jobs::Column::State)
@@ -96,13 +100,17 @@ impl Store {
                     .to(companies::Column::Id)
                     .into(),
             )
-            .filter(refresh_jobs::Column::State.is_in(["succeeded", "failed", "cancelled"]))
+            .filter(refresh_jobs::Column::State.is_in([
+                JobState::Succeeded,
+                JobState::Failed,
+                JobState::Cancelled,
+            ]))
             .group_by(companies::Column::Platform)
             .group_by(refresh_jobs::Column::State)
             .into_tuple()
             .all(&self.db)
             .await?;
-        let emails: Vec<(String, i64)> = outgoing_emails::Entity::find()
+        let emails: Vec<(EmailState, i64)> = outgoing_emails::Entity::find()
             .select_only()
             .column(outgoing_emails::Column::State)
             .column_as(outgoing_emails::Column::Id.count(), "n")

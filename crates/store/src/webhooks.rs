@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use domain::{EventType, OrganizationId};
+use domain::{AuditAction, EventType, OrganizationId};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     TransactionTrait,
@@ -14,19 +14,14 @@ use uuid::Uuid;
 
 use crate::{
     AuditActor, AuditRecord, Store,
-    entities::{events, webhook_attempts, webhook_deliveries, webhook_endpoints},
+    entities::{
+        events, webhook_attempts,
+        webhook_deliveries::{self, DeliveryState},
+        webhook_endpoints,
+    },
     events::message_id,
     queue::{Queue, claim_statement},
 };
-
-/// `webhook_deliveries.state` values.
-pub mod delivery_state {
-    pub const QUEUED: &str = "queued";
-    pub const SENDING: &str = "sending";
-    pub const SUCCEEDED: &str = "succeeded";
-    /// Every attempt failed, the endpoint answered 410, or it was disabled.
-    pub const FAILED: &str = "failed";
-}
 
 /// The event types an endpoint subscribes to; empty means every type.
 pub fn endpoint_event_types(endpoint: &webhook_endpoints::Model) -> Vec<EventType> {
@@ -366,7 +361,8 @@ impl Store {
             self.backend(),
             &Queue {
                 table: "webhook_deliveries",
-                active_state: delivery_state::SENDING,
+                queued_state: DeliveryState::Queued.as_str(),
+                active_state: DeliveryState::Sending.as_str(),
                 stamps_start: false,
                 max_attempts: None,
             },
@@ -450,18 +446,18 @@ impl Store {
             .col_expr(D::LastError, Expr::val(last_error.clone()));
         update = match outcome {
             AttemptOutcome::Delivered => update
-                .col_expr(D::State, Expr::val(delivery_state::SUCCEEDED))
+                .col_expr(D::State, Expr::val(DeliveryState::Succeeded))
                 .col_expr(D::FinishedAt, Expr::val(at)),
             AttemptOutcome::Gone | AttemptOutcome::GaveUp => update
-                .col_expr(D::State, Expr::val(delivery_state::FAILED))
+                .col_expr(D::State, Expr::val(DeliveryState::Failed))
                 .col_expr(D::FinishedAt, Expr::val(at)),
             AttemptOutcome::RetryAt(run_at) => update
-                .col_expr(D::State, Expr::val(delivery_state::QUEUED))
+                .col_expr(D::State, Expr::val(DeliveryState::Queued))
                 .col_expr(D::RunAt, Expr::val(run_at)),
         };
         let result = update
             .filter(D::Id.eq(claimed.delivery.id))
-            .filter(D::State.eq(delivery_state::SENDING))
+            .filter(D::State.eq(DeliveryState::Sending))
             .filter(D::LeaseOwner.eq(owner))
             .exec(&txn)
             .await?;
@@ -562,7 +558,7 @@ impl Store {
                     AuditRecord {
                         organization: OrganizationId::from_uuid(row.organization_id),
                         actor: AuditActor::System,
-                        action: "webhook_endpoint.disabled",
+                        action: AuditAction::WebhookEndpointDisabled,
                         company: None,
                         target: Some(row.url.clone()),
                         ip: None,
@@ -593,13 +589,13 @@ impl Store {
     ) -> Result<bool, sea_orm::DbErr> {
         use webhook_deliveries::Column as D;
         let result = webhook_deliveries::Entity::update_many()
-            .col_expr(D::State, Expr::val(delivery_state::FAILED))
+            .col_expr(D::State, Expr::val(DeliveryState::Failed))
             .col_expr(D::FinishedAt, Expr::val(self.now()))
             .col_expr(D::LastError, Expr::val(reason))
             .col_expr(D::LeaseOwner, Expr::val(None::<String>))
             .col_expr(D::LeaseExpiresAt, Expr::val(None::<DateTime<Utc>>))
             .filter(D::Id.eq(claimed.delivery.id))
-            .filter(D::State.eq(delivery_state::SENDING))
+            .filter(D::State.eq(DeliveryState::Sending))
             .filter(D::LeaseOwner.eq(owner))
             .exec(&self.db)
             .await?;
@@ -607,7 +603,9 @@ impl Store {
     }
 
     /// Deliveries per state, all organizations (for `/metrics`).
-    pub async fn webhook_delivery_counts(&self) -> Result<Vec<(String, i64)>, sea_orm::DbErr> {
+    pub async fn webhook_delivery_counts(
+        &self,
+    ) -> Result<Vec<(DeliveryState, i64)>, sea_orm::DbErr> {
         webhook_deliveries::Entity::find()
             .select_only()
             .column(webhook_deliveries::Column::State)
@@ -632,7 +630,7 @@ pub(crate) fn new_delivery(
         endpoint_id: Set(endpoint.id),
         event_id: Set(event.id),
         event_type: Set(event.event_type.clone()),
-        state: Set(delivery_state::QUEUED.to_owned()),
+        state: Set(DeliveryState::Queued),
         attempts: Set(0),
         run_at: Set(at),
         lease_owner: Set(None),

@@ -490,7 +490,7 @@ pub(crate) async fn audit_user(
                 id: user.id,
                 email: user.email.clone(),
             },
-            action: action.as_str(),
+            action,
             company: None,
             target: None,
             ip: auth::client_ip(req),

@@ -222,7 +222,7 @@ fn customer_audit(
         actor: store::AuditActor::Customer {
             email: view.company.contact_email.clone(),
         },
-        action: action.as_str(),
+        action,
         company: Some(domain::CompanyId::from_uuid(view.company.id)),
         target: None,
         ip: crate::auth::client_ip(req),

@@ -81,10 +81,13 @@ struct Progress {
 /// The progress a batch answers with, next to a count of its jobs by state.
 async fn progress_and_recount(app: &TestApp, location: &str) -> (Progress, Progress) {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Query};
-    use store::entities::{refresh_batch_jobs, refresh_jobs};
+    use store::{
+        JobState,
+        entities::{refresh_batch_jobs, refresh_jobs},
+    };
     let batch: RefreshBatch = app.api().get(location).ok().await;
     let id = batch.id.as_uuid();
-    let rows: Vec<(String, i64)> = refresh_jobs::Entity::find()
+    let rows: Vec<(JobState, i64)> = refresh_jobs::Entity::find()
         .select_only()
         .column(refresh_jobs::Column::State)
         .column_as(refresh_jobs::Column::Id.count(), "count")
@@ -105,13 +108,12 @@ async fn progress_and_recount(app: &TestApp, location: &str) -> (Progress, Progr
     let mut recount = Progress::default();
     for (state, count) in rows {
         let count = u64::try_from(count).unwrap();
-        *match state.as_str() {
-            "queued" => &mut recount.queued,
-            "running" => &mut recount.running,
-            "succeeded" => &mut recount.succeeded,
-            "failed" => &mut recount.failed,
-            "cancelled" => &mut recount.cancelled,
-            other => panic!("a job in state {other}"),
+        *match state {
+            JobState::Queued => &mut recount.queued,
+            JobState::Running => &mut recount.running,
+            JobState::Succeeded => &mut recount.succeeded,
+            JobState::Failed => &mut recount.failed,
+            JobState::Cancelled => &mut recount.cancelled,
         } = count;
         recount.total += count;
     }

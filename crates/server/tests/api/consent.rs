@@ -406,7 +406,7 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
         .emails_for_company(app.organization, id)
         .await
         .unwrap()[0];
-    assert_eq!(email.state, "queued");
+    assert_eq!(email.state, store::EmailState::Queued);
     assert!(email.last_error.is_some());
 
     let received = start_smtp(TcpListener::bind(("127.0.0.1", port)).unwrap(), false);
@@ -427,7 +427,7 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
             .await
             .unwrap()[0]
             .state,
-        "sent"
+        store::EmailState::Sent
     );
     assert_eq!(
         app.api().company(id).ok().await.status,

@@ -15,7 +15,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub payload: String,
     pub occurred_at: DateTimeUtc,
-    pub state: String,
+    pub state: EventState,
     pub attempts: i32,
     pub run_at: DateTimeUtc,
     pub lease_owner: Option<String>,
@@ -26,3 +26,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+state_enum! {
+    /// An event's fan-out: `queued → dispatching → dispatched`.
+    pub enum EventState {
+        /// Waiting to be fanned out.
+        Queued = "queued",
+        /// Claimed by a dispatcher.
+        Dispatching = "dispatching",
+        /// Its deliveries and notification exist.
+        Dispatched = "dispatched",
+    }
+}

@@ -9,7 +9,7 @@ pub struct Model {
     pub company_id: Uuid,
     pub token_hash: String,
     pub delivery: String,
-    pub status: String,
+    pub status: RequestStatus,
     pub requests_financials: bool,
     pub requests_spend_detail: bool,
     pub platform: Option<String>,
@@ -25,11 +25,14 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// `status` values.
-pub mod status {
-    pub const PENDING: &str = "pending";
-    pub const GRANTED: &str = "granted";
-    pub const DECLINED: &str = "declined";
-    pub const EXPIRED: &str = "expired";
-    pub const SUPERSEDED: &str = "superseded";
+state_enum! {
+    /// Where a request's link is: open until the customer answers, it expires, or a
+    /// newer request for the company replaces it.
+    pub enum RequestStatus {
+        Pending = "pending",
+        Granted = "granted",
+        Declined = "declined",
+        Expired = "expired",
+        Superseded = "superseded",
+    }
 }

@@ -16,7 +16,7 @@ pub struct Model {
     pub html: String,
     #[sea_orm(column_type = "Text")]
     pub text: String,
-    pub state: String,
+    pub state: EmailState,
     pub attempts: i32,
     pub run_at: DateTimeUtc,
     pub lease_owner: Option<String>,
@@ -31,10 +31,13 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-/// `state` values.
-pub mod state {
-    pub const QUEUED: &str = "queued";
-    pub const SENDING: &str = "sending";
-    pub const SENT: &str = "sent";
-    pub const FAILED: &str = "failed";
+state_enum! {
+    /// An email's place in the queue: `queued → sending → sent | failed` (back to
+    /// `queued` to retry).
+    pub enum EmailState {
+        Queued = "queued",
+        Sending = "sending",
+        Sent = "sent",
+        Failed = "failed",
+    }
 }

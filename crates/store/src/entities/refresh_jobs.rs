@@ -1,3 +1,4 @@
+use domain::RefreshState;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,7 +8,7 @@ pub struct Model {
     pub id: Uuid,
     pub organization_id: Uuid,
     pub company_id: Uuid,
-    pub state: String,
+    pub state: JobState,
     pub trigger: String,
     pub requested_by: Option<Uuid>,
     pub requested_at: DateTimeUtc,
@@ -28,9 +29,61 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+state_enum! {
+    /// `domain::RefreshState` as the column stores it (also `refresh_batch_jobs.state`,
+    /// which the batch trigger copies from it). Defined here, not in `domain`, so that
+    /// `domain` stays free of sea-orm; the conversions both ways are total.
+    pub enum JobState {
+        Queued = "queued",
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+}
+
 /// The `state`s of a job that is not finished: at most one such job per company (the
 /// unique partial index `refresh_jobs_one_active_per_company`).
-pub const ACTIVE_STATES: [&str; 2] = [
-    domain::RefreshState::Queued.as_str(),
-    domain::RefreshState::Running.as_str(),
-];
+pub const ACTIVE_STATES: [JobState; 2] = [JobState::Queued, JobState::Running];
+
+impl From<RefreshState> for JobState {
+    fn from(state: RefreshState) -> Self {
+        match state {
+            RefreshState::Queued => JobState::Queued,
+            RefreshState::Running => JobState::Running,
+            RefreshState::Succeeded => JobState::Succeeded,
+            RefreshState::Failed => JobState::Failed,
+            RefreshState::Cancelled => JobState::Cancelled,
+        }
+    }
+}
+
+impl From<JobState> for RefreshState {
+    fn from(state: JobState) -> Self {
+        match state {
+            JobState::Queued => RefreshState::Queued,
+            JobState::Running => RefreshState::Running,
+            JobState::Succeeded => RefreshState::Succeeded,
+            JobState::Failed => RefreshState::Failed,
+            JobState::Cancelled => RefreshState::Cancelled,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use sea_orm::{ActiveEnum, Iterable};
+
+    use super::*;
+
+    #[test]
+    fn job_states_are_refresh_states_with_the_same_text() {
+        for state in RefreshState::ALL {
+            let stored = JobState::from(state);
+            assert_eq!(stored.as_str(), state.as_str());
+            assert_eq!(stored.to_value(), state.as_str());
+            assert_eq!(RefreshState::from(stored), state);
+        }
+        assert_eq!(JobState::iter().count(), RefreshState::ALL.len());
+    }
+}

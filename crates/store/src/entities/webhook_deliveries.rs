@@ -10,7 +10,7 @@ pub struct Model {
     pub endpoint_id: Uuid,
     pub event_id: Uuid,
     pub event_type: String,
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: i32,
     pub run_at: DateTimeUtc,
     pub lease_owner: Option<String>,
@@ -26,3 +26,15 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+state_enum! {
+    /// A delivery's place in the queue: `queued → sending → succeeded | failed` (back
+    /// to `queued` to retry).
+    pub enum DeliveryState {
+        Queued = "queued",
+        Sending = "sending",
+        Succeeded = "succeeded",
+        /// Every attempt failed, the endpoint answered 410, or it was disabled.
+        Failed = "failed",
+    }
+}
