@@ -22,8 +22,17 @@ use crate::{
         webhook_deliveries::{self, DeliveryState},
         webhook_endpoints,
     },
-    queue::{Queue, claim_statement},
+    queue::Queue,
     webhooks::{new_delivery, subscribes},
+};
+
+/// The event outbox as a queue: dispatchers claim recorded events.
+const EVENTS: Queue = Queue {
+    table: "events",
+    queued_state: EventState::Queued.as_str(),
+    active_state: EventState::Dispatching.as_str(),
+    stamps_start: false,
+    max_attempts: None,
 };
 
 /// A notification about to be written: what the worker needs to word it.
@@ -70,23 +79,8 @@ impl Store {
         compose: impl Fn(&PendingNotification<'_>) -> NotificationContent,
     ) -> Result<Dispatched, sea_orm::DbErr> {
         let at = self.now();
-        let statement = claim_statement(
-            self.backend(),
-            &Queue {
-                table: "events",
-                queued_state: EventState::Queued.as_str(),
-                active_state: EventState::Dispatching.as_str(),
-                stamps_start: false,
-                max_attempts: None,
-            },
-            owner,
-            at,
-            at + lease,
-            limit,
-        );
-        let mut claimed = events::Entity::find()
-            .from_raw_sql(statement)
-            .all(&self.db)
+        let mut claimed = self
+            .claim::<events::Entity>(&EVENTS, owner, at, lease, limit)
             .await?;
         if claimed.is_empty() {
             return Ok(Dispatched::default());

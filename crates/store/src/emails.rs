@@ -18,7 +18,16 @@ use crate::{
         information_requests::{self, RequestStatus},
         outgoing_emails::{self, EmailState},
     },
-    queue::{Queue, claim_statement},
+    queue::Queue,
+};
+
+/// The outgoing email queue: mail workers claim emails to send.
+const EMAILS: Queue = Queue {
+    table: "outgoing_emails",
+    queued_state: EmailState::Queued.as_str(),
+    active_state: EmailState::Sending.as_str(),
+    stamps_start: false,
+    max_attempts: None,
 };
 
 /// An email to queue with a request.
@@ -55,26 +64,10 @@ impl Store {
         owner: &str,
         lease: Duration,
     ) -> Result<Option<ClaimedEmail>, sea_orm::DbErr> {
-        let at = self.now();
-        let expires = at + lease;
-        let statement = claim_statement(
-            self.backend(),
-            &Queue {
-                table: "outgoing_emails",
-                queued_state: EmailState::Queued.as_str(),
-                active_state: EmailState::Sending.as_str(),
-                stamps_start: false,
-                max_attempts: None,
-            },
-            owner,
-            at,
-            expires,
-            1,
-        );
-        outgoing_emails::Entity::find()
-            .from_raw_sql(statement)
-            .one(&self.db)
-            .await
+        let claimed = self
+            .claim::<outgoing_emails::Entity>(&EMAILS, owner, self.now(), lease, 1)
+            .await?;
+        Ok(claimed.into_iter().next())
     }
 
     /// The email was accepted by the mail server.

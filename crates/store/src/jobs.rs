@@ -11,7 +11,8 @@ use domain::{
     StatusError, StatusEvent, UserId,
 };
 use sea_orm::{
-    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, sea_query::Expr,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set, TransactionTrait, UpdateMany,
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
@@ -449,25 +450,8 @@ impl Store {
         run_at: DateTime<Utc>,
         error: Option<&StatusError>,
     ) -> Result<bool, sea_orm::DbErr> {
-        let result = refresh_jobs::Entity::update_many()
-            .col_expr(refresh_jobs::Column::State, Expr::val(JobState::Queued))
+        let result = held_job_update(job.as_uuid(), owner, JobState::Queued, error)
             .col_expr(refresh_jobs::Column::RunAt, Expr::val(run_at))
-            .col_expr(refresh_jobs::Column::LeaseOwner, Expr::val(None::<String>))
-            .col_expr(
-                refresh_jobs::Column::LeaseExpiresAt,
-                Expr::val(None::<DateTime<Utc>>),
-            )
-            .col_expr(
-                refresh_jobs::Column::ErrorCode,
-                Expr::val(error.map(|e| e.code.as_str())),
-            )
-            .col_expr(
-                refresh_jobs::Column::ErrorMessage,
-                Expr::val(error.map(|e| e.message.clone())),
-            )
-            .filter(refresh_jobs::Column::Id.eq(job.as_uuid()))
-            .filter(refresh_jobs::Column::State.eq(JobState::Running))
-            .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
             .exec(&self.db)
             .await?;
         Ok(result.rows_affected == 1)
@@ -524,18 +508,16 @@ pub(crate) fn new_job(
     }
 }
 
-/// Moves a running job held by `owner` to its final state. False when not held.
-async fn finish(
-    txn: &impl sea_orm::ConnectionTrait,
+/// An update of a running job `owner` holds: moves it to `state` with `error` (or
+/// none) and gives the lease up. It changes nothing once another worker holds the job.
+fn held_job_update(
     job: Uuid,
     owner: &str,
     state: JobState,
     error: Option<&StatusError>,
-    at: DateTime<Utc>,
-) -> Result<bool, sea_orm::DbErr> {
-    let result = refresh_jobs::Entity::update_many()
+) -> UpdateMany<refresh_jobs::Entity> {
+    refresh_jobs::Entity::update_many()
         .col_expr(refresh_jobs::Column::State, Expr::val(state))
-        .col_expr(refresh_jobs::Column::FinishedAt, Expr::val(at))
         .col_expr(refresh_jobs::Column::LeaseOwner, Expr::val(None::<String>))
         .col_expr(
             refresh_jobs::Column::LeaseExpiresAt,
@@ -552,6 +534,19 @@ async fn finish(
         .filter(refresh_jobs::Column::Id.eq(job))
         .filter(refresh_jobs::Column::State.eq(JobState::Running))
         .filter(refresh_jobs::Column::LeaseOwner.eq(owner))
+}
+
+/// Moves a running job held by `owner` to its final state. False when not held.
+async fn finish(
+    txn: &impl sea_orm::ConnectionTrait,
+    job: Uuid,
+    owner: &str,
+    state: JobState,
+    error: Option<&StatusError>,
+    at: DateTime<Utc>,
+) -> Result<bool, sea_orm::DbErr> {
+    let result = held_job_update(job, owner, state, error)
+        .col_expr(refresh_jobs::Column::FinishedAt, Expr::val(at))
         .exec(txn)
         .await?;
     Ok(result.rows_affected == 1)

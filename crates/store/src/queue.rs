@@ -5,8 +5,10 @@
 //! active but its holder's lease expired (the holder died). Claiming moves it to the
 //! active state under a new lease in one statement.
 
-use chrono::{DateTime, Utc};
-use sea_orm::{DbBackend, Statement};
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{DbBackend, DbErr, EntityTrait, Statement};
+
+use crate::Store;
 
 /// A queue table and the state a claimed row takes.
 pub(crate) struct Queue {
@@ -90,4 +92,20 @@ pub(crate) fn claim_statement(
         ),
         [at.into(), owner.into(), expires.into()],
     )
+}
+
+impl Store {
+    /// Claims up to `limit` claimable rows of `queue` (entity `E`) for `owner`, leased
+    /// until `lease` after `at`.
+    pub(crate) async fn claim<E: EntityTrait>(
+        &self,
+        queue: &Queue,
+        owner: &str,
+        at: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<E::Model>, DbErr> {
+        let statement = claim_statement(self.backend(), queue, owner, at, at + lease, limit);
+        E::find().from_raw_sql(statement).all(&self.db).await
+    }
 }

@@ -84,88 +84,67 @@ impl Store {
         email: Option<NewEmail>,
         requested_by: Option<UserId>,
     ) -> Result<Option<information_requests::Model>, sea_orm::DbErr> {
-        match self
-            .insert_information_request(
-                organization,
-                company,
-                delivery,
-                token_hash,
-                expires_at,
-                email,
-                requested_by,
+        let inserted = async {
+            let Some(row) = self.company_row(organization, company).await? else {
+                return Ok(None);
+            };
+            let at = self.now();
+            let txn = self.db.begin().await?;
+            information_requests::Entity::update_many()
+                .col_expr(
+                    information_requests::Column::Status,
+                    Expr::val(RequestStatus::Superseded),
+                )
+                .col_expr(information_requests::Column::ResolvedAt, Expr::val(at))
+                .filter(information_requests::Column::CompanyId.eq(company.as_uuid()))
+                .filter(information_requests::Column::Status.eq(RequestStatus::Pending))
+                .exec(&txn)
+                .await?;
+            let request = information_requests::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                organization_id: Set(organization.as_uuid()),
+                company_id: Set(company.as_uuid()),
+                token_hash: Set(token_hash.to_owned()),
+                delivery: Set(delivery.to_owned()),
+                status: Set(RequestStatus::Pending),
+                requests_financials: Set(row.requests_financials),
+                requests_spend_detail: Set(row.requests_spend_detail),
+                platform: Set(None),
+                created_at: Set(at),
+                expires_at: Set(expires_at),
+                resolved_at: Set(None),
+                requested_by: Set(requested_by.map(|u| u.as_uuid())),
+            }
+            .insert(&txn)
+            .await?;
+            crate::events::information_request_sent(&txn, &request, &row).await?;
+            if let Some(email) = email {
+                queued_email(
+                    organization,
+                    Some(company.as_uuid()),
+                    Some(request.id),
+                    email,
+                    at,
+                )
+                .insert(&txn)
+                .await?;
+            }
+            apply_event(
+                &txn,
+                company.as_uuid(),
+                StatusEvent::InformationRequested,
+                at,
             )
-            .await
-        {
+            .await?;
+            txn.commit().await?;
+            Ok(Some(request))
+        }
+        .await;
+        match inserted {
             // The company was deleted since it was read.
             Err(err) if is_foreign_key_violation(&err) => Ok(None),
             other => other,
         }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn insert_information_request(
-        &self,
-        organization: OrganizationId,
-        company: CompanyId,
-        delivery: &str,
-        token_hash: &str,
-        expires_at: DateTime<Utc>,
-        email: Option<NewEmail>,
-        requested_by: Option<UserId>,
-    ) -> Result<Option<information_requests::Model>, sea_orm::DbErr> {
-        let Some(row) = self.company_row(organization, company).await? else {
-            return Ok(None);
-        };
-        let at = self.now();
-        let txn = self.db.begin().await?;
-        information_requests::Entity::update_many()
-            .col_expr(
-                information_requests::Column::Status,
-                Expr::val(RequestStatus::Superseded),
-            )
-            .col_expr(information_requests::Column::ResolvedAt, Expr::val(at))
-            .filter(information_requests::Column::CompanyId.eq(company.as_uuid()))
-            .filter(information_requests::Column::Status.eq(RequestStatus::Pending))
-            .exec(&txn)
-            .await?;
-        let request = information_requests::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            organization_id: Set(organization.as_uuid()),
-            company_id: Set(company.as_uuid()),
-            token_hash: Set(token_hash.to_owned()),
-            delivery: Set(delivery.to_owned()),
-            status: Set(RequestStatus::Pending),
-            requests_financials: Set(row.requests_financials),
-            requests_spend_detail: Set(row.requests_spend_detail),
-            platform: Set(None),
-            created_at: Set(at),
-            expires_at: Set(expires_at),
-            resolved_at: Set(None),
-            requested_by: Set(requested_by.map(|u| u.as_uuid())),
-        }
-        .insert(&txn)
-        .await?;
-        crate::events::information_request_sent(&txn, &request, &row).await?;
-        if let Some(email) = email {
-            queued_email(
-                organization,
-                Some(company.as_uuid()),
-                Some(request.id),
-                email,
-                at,
-            )
-            .insert(&txn)
-            .await?;
-        }
-        apply_event(
-            &txn,
-            company.as_uuid(),
-            StatusEvent::InformationRequested,
-            at,
-        )
-        .await?;
-        txn.commit().await?;
-        Ok(Some(request))
     }
 
     /// The consent link with this token hash, if it can still be used. A pending link

@@ -20,7 +20,16 @@ use crate::{
         webhook_endpoints,
     },
     events::message_id,
-    queue::{Queue, claim_statement},
+    queue::Queue,
+};
+
+/// Webhook deliveries as a queue: senders claim deliveries to attempt.
+const DELIVERIES: Queue = Queue {
+    table: "webhook_deliveries",
+    queued_state: DeliveryState::Queued.as_str(),
+    active_state: DeliveryState::Sending.as_str(),
+    stamps_start: false,
+    max_attempts: None,
 };
 
 /// The event types an endpoint subscribes to; empty means every type.
@@ -357,23 +366,8 @@ impl Store {
         limit: u32,
     ) -> Result<Vec<ClaimedDelivery>, sea_orm::DbErr> {
         let at = self.now();
-        let statement = claim_statement(
-            self.backend(),
-            &Queue {
-                table: "webhook_deliveries",
-                queued_state: DeliveryState::Queued.as_str(),
-                active_state: DeliveryState::Sending.as_str(),
-                stamps_start: false,
-                max_attempts: None,
-            },
-            owner,
-            at,
-            at + lease,
-            limit,
-        );
-        let deliveries = webhook_deliveries::Entity::find()
-            .from_raw_sql(statement)
-            .all(&self.db)
+        let deliveries = self
+            .claim::<webhook_deliveries::Entity>(&DELIVERIES, owner, at, lease, limit)
             .await?;
         if deliveries.is_empty() {
             return Ok(Vec::new());
