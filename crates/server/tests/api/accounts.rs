@@ -125,9 +125,7 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
     // The default idle limit (30 minutes); time moves by the app's clock, in steps far
     // above the real time the requests take.
     let app = spawn_app().await;
-    let (_, _, idle) = app
-        .signed_in_user("Rita Manager", "relationship_manager")
-        .await;
+    let idle = app.signed_in_manager().await;
     app.advance_clock(chrono::Duration::minutes(31));
     let everything = CompanyListQuery::default();
     let problem = app.api_as(&idle).companies(&everything).problem(401).await;
@@ -155,7 +153,7 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
 #[tokio::test]
 async fn an_admin_invites_a_user_who_sets_a_password_through_the_emailed_link() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let (api, public) = (app.api_as(&admin), app.public_api());
     let nina = NewUser {
         email: "nina.new@bank.example".to_owned(),
@@ -240,7 +238,7 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
 #[tokio::test]
 async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let (email, password, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
@@ -282,7 +280,7 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
 #[tokio::test]
 async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let api = app.api_as(&admin);
     let created = api
         .create_api_key("Loan origination system")
@@ -342,7 +340,7 @@ async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
         .id;
     app.grant_access(app.organization, id, "sandbox").await;
     app.api().refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     app.api()
         .report(id, ReportKind::ProfitAndLoss, &ReportQuery::default())
         .ok()

@@ -191,11 +191,7 @@ async fn the_emailed_link_leads_through_consent_to_available_data() {
         Some(RefreshTrigger::Consent)
     );
     assert_eq!(during.platform.as_deref(), Some("sandbox"));
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("the first fetch ran");
+    app.run_job().await;
     let after = api.company(id).ok().await;
     assert_eq!(after.status, Some(DataStatus::Available));
     // Five fetched, and the spend analysis and ageing made from the spend detail.

@@ -93,7 +93,7 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
 
     // A real refresh adds one more version (still within the retention of 2).
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let items = api.report_snapshots(id, ProfitAndLoss).ok().await.items;
     assert_eq!(items.len(), 2);
     let newest = api.download(&items[0].href).ok().await;
@@ -196,7 +196,7 @@ async fn reports_download_as_csv_and_xlsx_files() {
         .connected_company("Files & Co Ltd", &[SpendDetail])
         .await;
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let today = Utc::now().format("%Y-%m-%d").to_string();
 
     let csv = api
@@ -306,10 +306,10 @@ fn close(a: f64, b: f64) -> bool {
 async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
     let app = spawn_app().await;
     let api = app.api();
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let id = app.connected_company("Ledger & Sons", &[SpendDetail]).await;
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
 
     let items = api.reports(id).ok().await.items;
     let kinds: Vec<ReportKind> = items.iter().map(|i| i.kind).collect();
