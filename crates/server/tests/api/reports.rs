@@ -29,6 +29,14 @@ fn file(format: ReportFormat, sheet: Option<&str>) -> ReportQuery {
     }
 }
 
+/// A stored list report in GBP: `results` is its rows.
+fn listed(kind: ReportKind, results: Value) -> StoredReport {
+    StoredReport {
+        kind,
+        payload: json!({ "currency": "GBP", "results": results }),
+    }
+}
+
 fn snapshot(id: &domain::ReportId) -> ReportQuery {
     ReportQuery {
         snapshot: Some(id.to_string()),
@@ -115,14 +123,8 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
     assert!(none.biggest_movers.is_empty());
     let version = |suppliers: Value, bills: Value| {
         vec![
-            StoredReport {
-                kind: ReportKind::Suppliers,
-                payload: json!({ "currency": "GBP", "results": suppliers }),
-            },
-            StoredReport {
-                kind: ReportKind::Bills,
-                payload: json!({ "currency": "GBP", "results": bills }),
-            },
+            listed(ReportKind::Suppliers, suppliers),
+            listed(ReportKind::Bills, bills),
         ]
     };
     let bill = |supplier: &str, due: f64, due_date: &str| json!({"supplierRef": {"id": supplier, "supplierName": format!("{supplier} plc")}, "amountDue": due, "dueDate": due_date});
@@ -509,21 +511,15 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
     let id = app.connected_company("History Ltd", &[SpendDetail]).await;
     let version = |bills: Value, payments: Value| {
         vec![
-            StoredReport {
-                kind: ReportKind::Suppliers,
-                payload: json!({"currency": "GBP", "results": [
+            listed(
+                ReportKind::Suppliers,
+                json!([
                     {"id": "s1", "supplierName": "Alpha Ltd", "contactName": "Ann", "emailAddress": "ann@alpha.example"},
                     {"id": "s2", "supplierName": "Beta plc"}
-                ]}),
-            },
-            StoredReport {
-                kind: ReportKind::Bills,
-                payload: json!({"currency": "GBP", "results": bills}),
-            },
-            StoredReport {
-                kind: ReportKind::BillPayments,
-                payload: json!({"currency": "GBP", "results": payments}),
-            },
+                ]),
+            ),
+            listed(ReportKind::Bills, bills),
+            listed(ReportKind::BillPayments, payments),
         ]
     };
     let today = app.store.now();
