@@ -327,9 +327,7 @@ impl FromRequest for Tenant {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
+        from_caller(req, payload, |caller| {
             Ok(Tenant(caller.organization, caller))
         })
     }
@@ -351,9 +349,7 @@ impl FromRequest for Admin {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
+        from_caller(req, payload, |caller| {
             if caller.role() == Role::Admin {
                 Ok(Admin(caller))
             } else {
@@ -364,6 +360,16 @@ impl FromRequest for Admin {
             }
         })
     }
+}
+
+/// The extractors over [`Caller`]: authenticates, then `check` makes the extractor.
+fn from_caller<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    check: fn(Caller) -> Result<T, ApiError>,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let caller = Caller::from_request(req, payload);
+    Box::pin(async move { check(caller.await?) })
 }
 
 /// The session cookie for a new session.
