@@ -10,6 +10,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use super::{
     dialog::{DialogHandle, ModalDialog},
+    failure_alert::FailureAlert,
     field::{Field, FieldMessage, error_for},
 };
 use crate::api;
@@ -285,18 +286,7 @@ fn CompanyForm(
                 </select>
                 <FieldMessage id="company-refresh-schedule-error" message=error_for(errors, "refresh_schedule") />
             </label>
-            {move || {
-                failure
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <div class="inline-alert" role="alert">
-                                <p class="inline-alert__title">"The company was not saved."</p>
-                                <p>{message}</p>
-                            </div>
-                        }
-                    })
-            }}
+            <FailureAlert title="The company was not saved." failure />
         </form>
         <footer class="dialog__footer">
             <button type="button" class="button" on:click=move |_| dialog.close()>

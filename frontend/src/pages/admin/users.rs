@@ -11,6 +11,7 @@ use crate::{
     components::{
         confirm_dialog::{ConfirmDialog, Confirmation},
         dialog::{DialogHandle, ModalDialog},
+        failure_alert::FailureAlert,
         field::{Field, error_for},
         local_time::LocalTime,
         notices::Notices,
@@ -309,12 +310,7 @@ fn InviteForm(on_invited: Callback<UserSummary>) -> impl IntoView {
                     <option value="admin">"Admin"</option>
                 </select>
             </label>
-            {move || failure.get().map(|message| view! {
-                <div class="inline-alert" role="alert">
-                    <p class="inline-alert__title">"The invitation was not sent."</p>
-                    <p>{message}</p>
-                </div>
-            })}
+            <FailureAlert title="The invitation was not sent." failure />
         </form>
         <footer class="dialog__footer">
             <button type="button" class="button" on:click=move |_| dialog.close()>
