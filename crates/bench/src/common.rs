@@ -10,6 +10,7 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use store::Store;
 
 /// Where things are, from the command line.
 #[derive(Debug, Clone)]
@@ -175,6 +176,32 @@ pub struct Seed<'a> {
     pub all_available: bool,
     /// Users to spread the companies over (one assignee each); 0 for none.
     pub users: u64,
+}
+
+/// A scenario's database, migrated and seeded.
+pub struct Seeded {
+    pub bench: BenchDb,
+    /// The portal's store on it.
+    pub store: Store,
+    /// An owner's connection, for set-based SQL.
+    pub db: DatabaseConnection,
+    /// The seeded organization's id.
+    pub org: String,
+}
+
+/// Creates the scenario's database, migrates it and seeds it.
+pub async fn seeded_database(ctx: &Ctx, scenario: &str, seed: &Seed<'_>) -> anyhow::Result<Seeded> {
+    let bench = create_database(ctx, scenario).await?;
+    let store = Store::connect(&bench.url).await?;
+    store.migrate().await?;
+    let db = Database::connect(bench.admin_url.as_str()).await?;
+    let org = self::seed(&db, seed).await?;
+    Ok(Seeded {
+        bench,
+        store,
+        db,
+        org,
+    })
 }
 
 /// Creates the organization `bench` and its companies with set-based SQL. Returns the
@@ -442,18 +469,28 @@ pub async fn start_server(ctx: &Ctx, db: &BenchDb) -> anyhow::Result<(Proc, Api)
     ))
 }
 
-/// Starts `spendlens worker` processes and waits until each one LISTENs for jobs.
+/// Starts `spendlens worker` processes, each running `concurrency` jobs at once against
+/// a sandbox that never fails and takes `sandbox_latency_ms` a fetch, and waits until
+/// each one LISTENs for jobs.
 pub async fn start_workers(
     ctx: &Ctx,
     db: &BenchDb,
     count: usize,
-    env: &[(&str, String)],
+    concurrency: usize,
+    sandbox_latency_ms: u64,
 ) -> anyhow::Result<Vec<Proc>> {
+    let env = [
+        ("DATABASE_URL", db.url.clone()),
+        ("SPENDLENS_WORKER_CONCURRENCY", concurrency.to_string()),
+        (
+            "SPENDLENS_SANDBOX_LATENCY_MS",
+            sandbox_latency_ms.to_string(),
+        ),
+        ("SPENDLENS_SANDBOX_FAILURE_RATE", "0".into()),
+    ];
     let mut workers = Vec::new();
     for i in 0..count {
-        let mut all = vec![("DATABASE_URL", db.url.clone())];
-        all.extend(env.iter().cloned());
-        workers.push(Proc::spawn(ctx, &format!("worker{i}"), &["worker"], &all)?);
+        workers.push(Proc::spawn(ctx, &format!("worker{i}"), &["worker"], &env)?);
     }
     let admin = admin(ctx).await?;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -480,6 +517,25 @@ pub async fn start_workers(
     }
     admin.close().await?;
     Ok(workers)
+}
+
+/// pgbench's arguments common to every run: the connection, no vacuum, prepared
+/// statements, `clients` clients on at most two threads.
+pub fn pgbench_args(ctx: &Ctx, clients: usize) -> Vec<String> {
+    let mut args = ctx.pg_args();
+    args.extend(
+        [
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &clients.min(2).to_string(),
+        ]
+        .map(str::to_owned),
+    );
+    args
 }
 
 /// Runs a tool to completion, failing with its output when it fails.

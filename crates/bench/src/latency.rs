@@ -5,10 +5,9 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use store::Store;
 use tokio::time::MissedTickBehavior;
 
-use crate::common::{self, Ctx, Seed, float, floats, quantile, sorted, strings};
+use crate::common::{self, Ctx, Seed, Seeded, float, floats, quantile, sorted, strings};
 
 pub struct Options {
     pub rate: u64,
@@ -20,12 +19,14 @@ pub struct Options {
 
 pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
     let requests = options.rate * options.seconds;
-    let bench = common::create_database(ctx, "latency").await?;
-    let store = Store::connect(&bench.url).await?;
-    store.migrate().await?;
-    let db = sea_orm::Database::connect(bench.admin_url.as_str()).await?;
-    common::seed(
-        &db,
+    let Seeded {
+        bench,
+        store,
+        db,
+        org: _,
+    } = common::seeded_database(
+        ctx,
+        "latency",
         &Seed {
             companies: requests,
             platform: "sandbox",
@@ -40,17 +41,8 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
         ctx,
         &bench,
         options.workers,
-        &[
-            (
-                "SPENDLENS_WORKER_CONCURRENCY",
-                options.concurrency.to_string(),
-            ),
-            (
-                "SPENDLENS_SANDBOX_LATENCY_MS",
-                options.sandbox_latency_ms.to_string(),
-            ),
-            ("SPENDLENS_SANDBOX_FAILURE_RATE", "0".into()),
-        ],
+        options.concurrency,
+        options.sandbox_latency_ms,
     )
     .await?;
     // Let them settle into waiting.
