@@ -13,6 +13,27 @@ pub struct RenderedEmail {
     pub text: String,
 }
 
+impl RenderedEmail {
+    /// The `{name}.html` and `{name}.txt` templates, rendered with `ctx`.
+    fn from_templates(
+        env: &Environment<'_>,
+        name: &str,
+        subject: String,
+        ctx: &minijinja::Value,
+    ) -> Result<Self, minijinja::Error> {
+        Ok(RenderedEmail {
+            html: env.get_template(&format!("{name}.html"))?.render(ctx)?,
+            text: env.get_template(&format!("{name}.txt"))?.render(ctx)?,
+            subject,
+        })
+    }
+}
+
+/// A moment as the emails write it: "10 December 2026 at 09:30 UTC".
+fn long_date(at: DateTime<Utc>) -> String {
+    at.format("%-d %B %Y at %H:%M UTC").to_string()
+}
+
 /// What the information request email says.
 #[derive(Debug, Clone)]
 pub struct InformationRequestEmail<'a> {
@@ -82,7 +103,7 @@ impl InformationRequestEmail<'_> {
                 contents: t.contents(),
             })
             .collect();
-        let expires_at = self.expires_at.format("%-d %B %Y at %H:%M UTC").to_string();
+        let expires_at = long_date(self.expires_at);
         let subject = env
             .get_template("information_request.subject.txt")?
             .render(context! {
@@ -101,11 +122,7 @@ impl InformationRequestEmail<'_> {
             link => self.link,
             expires_at => expires_at,
         };
-        Ok(RenderedEmail {
-            html: env.get_template("information_request.html")?.render(&ctx)?,
-            text: env.get_template("information_request.txt")?.render(&ctx)?,
-            subject,
-        })
+        RenderedEmail::from_templates(&env, "information_request", subject, &ctx)
     }
 }
 
@@ -138,13 +155,9 @@ impl AccountLinkEmail<'_> {
             invitation => self.inviter.is_some(),
             inviter => self.inviter.unwrap_or_default(),
             link => self.link,
-            expires_at => self.expires_at.format("%-d %B %Y at %H:%M UTC").to_string(),
+            expires_at => long_date(self.expires_at),
         };
-        Ok(RenderedEmail {
-            html: env.get_template("account_link.html")?.render(&ctx)?,
-            text: env.get_template("account_link.txt")?.render(&ctx)?,
-            subject,
-        })
+        RenderedEmail::from_templates(&env, "account_link", subject, &ctx)
     }
 }
 
@@ -170,11 +183,7 @@ impl NotificationEmail<'_> {
             message => self.message,
             link => self.link,
         };
-        Ok(RenderedEmail {
-            html: env.get_template("notification.html")?.render(&ctx)?,
-            text: env.get_template("notification.txt")?.render(&ctx)?,
-            subject: self.title.to_owned(),
-        })
+        RenderedEmail::from_templates(&env, "notification", self.title.to_owned(), &ctx)
     }
 }
 
