@@ -1,7 +1,7 @@
 //! Sign-in, sessions, invitations, password resets, deactivation, API keys, the audit
 //! log and rate limits, through the API as a browser and an integrator use it.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use api_types::{
     AuditFormat, AuditQuery, CompanyListQuery, InvitationAcceptance, NewCompany, NewUser,
@@ -412,29 +412,41 @@ async fn a_caller_over_the_rate_limit_gets_429_with_retry_after() {
         .await;
 }
 
+/// Runs an admin command of the `spendlens` binary on the app's database.
+fn admin_command(app: &TestApp, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spendlens"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn assert_succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The admin commands: `org create` makes an organization whose admin can sign in with
 /// the printed password, and `api-key create` prints a key that works, once.
 #[tokio::test]
 async fn the_cli_creates_an_organization_and_an_api_key() {
     let app = spawn_app().await;
-    let output = Command::new(env!("CARGO_BIN_EXE_spendlens"))
-        .args([
+    let output = admin_command(
+        &app,
+        &[
             "org",
             "create",
             "--name",
             "Northern Bank",
             "--admin-email",
             "boss@northern.example",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
+    assert_succeeded(&output);
     let printed = String::from_utf8(output.stdout).unwrap();
     assert!(printed.contains("northern-bank"), "{printed}");
     let password = printed
@@ -447,24 +459,18 @@ async fn the_cli_creates_an_organization_and_an_api_key() {
     assert_eq!(session.session.organization.slug, "northern-bank");
     assert_eq!(session.session.user.role, Role::Admin);
 
-    let output = Command::new(env!("CARGO_BIN_EXE_spendlens"))
-        .args([
+    let output = admin_command(
+        &app,
+        &[
             "api-key",
             "create",
             "--org",
             "northern-bank",
             "--name",
             "Core banking",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
+    assert_succeeded(&output);
     let key = String::from_utf8(output.stdout).unwrap().trim().to_owned();
     assert!(key.starts_with("slk_"));
     let companies = app
@@ -477,12 +483,10 @@ async fn the_cli_creates_an_organization_and_an_api_key() {
         "a new organization sees none of test-bank's"
     );
 
-    let unknown = Command::new(env!("CARGO_BIN_EXE_spendlens"))
-        .args(["api-key", "create", "--org", "no-such-bank", "--name", "X"])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let unknown = admin_command(
+        &app,
+        &["api-key", "create", "--org", "no-such-bank", "--name", "X"],
+    );
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-bank"));
 }
