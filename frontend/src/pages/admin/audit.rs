@@ -98,26 +98,8 @@ pub(super) fn AuditSection() -> impl IntoView {
                     }}
                 </select>
             </label>
-            <label class="field">
-                <span class="field__label">"From"</span>
-                <input
-                    type="date"
-                    class="field__input"
-                    on:change=move |event| {
-                        set_filter(|f, v| f.since = v, day_start(&event_target_value(&event), 0));
-                    }
-                />
-            </label>
-            <label class="field">
-                <span class="field__label">"To"</span>
-                <input
-                    type="date"
-                    class="field__input"
-                    on:change=move |event| {
-                        set_filter(|f, v| f.until = v, day_start(&event_target_value(&event), 1));
-                    }
-                />
-            </label>
+            {date_filter("From", move |date| set_filter(|f, v| f.since = v, day_start(&date, 0)))}
+            {date_filter("To", move |date| set_filter(|f, v| f.until = v, day_start(&date, 1)))}
             <a
                 class="button"
                 href=move || filters.with(AuditFilters::csv_href)
@@ -179,6 +161,20 @@ fn audit_row(event: AuditEntry) -> impl IntoView {
             <td class="audit-detail">{event.detail}</td>
             <td>{event.ip.unwrap_or_default()}</td>
         </tr>
+    }
+}
+
+/// A date input of the filters; `changed` gets the chosen date, empty when cleared.
+fn date_filter(label: &'static str, changed: impl Fn(String) + 'static) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span class="field__label">{label}</span>
+            <input
+                type="date"
+                class="field__input"
+                on:change=move |event| changed(event_target_value(&event))
+            />
+        </label>
     }
 }
 
