@@ -19,9 +19,9 @@ use actix_web::{
     http::{Method, header},
     web,
 };
-use domain::{OrganizationId, Role, UserId};
+use domain::{CompanyId, OrganizationId, Role, UserId};
 use store::{
-    AuditActor, AuditRecord, Store,
+    AuditActor, AuditRecord, CompanyRecord, Store,
     entities::{api_keys, users},
 };
 use uuid::Uuid;
@@ -319,6 +319,14 @@ impl Tenant {
     /// The store acting for this organization alone (see [`Caller::store`]).
     pub fn store(&self) -> &Store {
         &self.1.store
+    }
+
+    /// One of this organization's companies; 404 when it has none of that id.
+    pub async fn company(&self, id: CompanyId) -> Result<CompanyRecord, ApiError> {
+        self.store()
+            .company(self.0, id)
+            .await?
+            .ok_or(ApiError::NotFound("company"))
     }
 }
 
