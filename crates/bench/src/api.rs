@@ -14,7 +14,7 @@ use sea_orm::DatabaseConnection;
 use serde_json::Value;
 use store::{CompanyFilter, CompanySortKey, Store};
 
-use crate::common::{self, Api, BenchDb, Ctx, Proc, Seed, Seeded, exec, strings};
+use crate::common::{self, Api, BenchDb, Ctx, Proc, Seed, exec, strings};
 
 pub struct Options {
     pub companies: u64,
@@ -32,12 +32,7 @@ pub struct Options {
 const LIST_QUERY: &str = "status=available&sort=name&limit=50";
 
 pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
-    let Seeded {
-        bench,
-        store,
-        db,
-        org,
-    } = common::seeded_database(
+    let (bench, store, db, org) = common::seeded_database(
         ctx,
         "api",
         &Seed {

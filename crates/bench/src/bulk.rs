@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
 
-use crate::common::{self, Ctx, Seed, Seeded, float, strings};
+use crate::common::{self, Ctx, Seed, float, strings};
 
 pub struct Options {
     pub companies: u64,
@@ -20,20 +20,10 @@ pub struct Options {
 const IDS_PER_BATCH: usize = 1000;
 
 pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
-    let Seeded {
-        bench,
-        store,
-        db,
-        org: _,
-    } = common::seeded_database(
+    let (bench, store, db, _) = common::seeded_database(
         ctx,
         "bulk",
-        &Seed {
-            companies: options.companies,
-            platform: "sandbox",
-            all_available: true,
-            users: 0,
-        },
+        &Seed::all_available(options.companies, "sandbox"),
     )
     .await?;
     let (mut server, api) = common::start_server(ctx, &bench).await?;

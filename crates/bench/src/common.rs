@@ -178,30 +178,32 @@ pub struct Seed<'a> {
     pub users: u64,
 }
 
-/// A scenario's database, migrated and seeded.
-pub struct Seeded {
-    pub bench: BenchDb,
-    /// The portal's store on it.
-    pub store: Store,
-    /// An owner's connection, for set-based SQL.
-    pub db: DatabaseConnection,
-    /// The seeded organization's id.
-    pub org: String,
-}
-
-/// Creates the scenario's database, migrates it and seeds it.
-pub async fn seeded_database(ctx: &Ctx, scenario: &str, seed: &Seed<'_>) -> anyhow::Result<Seeded> {
+/// Creates the scenario's database, migrates it and seeds it. Answers the database,
+/// the portal's store on it, an owner's connection (for set-based SQL) and the seeded
+/// organization's id.
+pub async fn seeded_database(
+    ctx: &Ctx,
+    scenario: &str,
+    seed: &Seed<'_>,
+) -> anyhow::Result<(BenchDb, Store, DatabaseConnection, String)> {
     let bench = create_database(ctx, scenario).await?;
     let store = Store::connect(&bench.url).await?;
     store.migrate().await?;
     let db = Database::connect(bench.admin_url.as_str()).await?;
     let org = self::seed(&db, seed).await?;
-    Ok(Seeded {
-        bench,
-        store,
-        db,
-        org,
-    })
+    Ok((bench, store, db, org))
+}
+
+impl<'a> Seed<'a> {
+    /// `companies` companies of `platform`, every one `available`, no users.
+    pub fn all_available(companies: u64, platform: &'a str) -> Self {
+        Seed {
+            companies,
+            platform,
+            all_available: true,
+            users: 0,
+        }
+    }
 }
 
 /// Creates the organization `bench` and its companies with set-based SQL. Returns the

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::bail;
 use tokio::time::MissedTickBehavior;
 
-use crate::common::{self, Ctx, Seed, Seeded, float, floats, quantile, sorted, strings};
+use crate::common::{self, Ctx, Seed, float, floats, quantile, sorted, strings};
 
 pub struct Options {
     pub rate: u64,
@@ -19,22 +19,8 @@ pub struct Options {
 
 pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
     let requests = options.rate * options.seconds;
-    let Seeded {
-        bench,
-        store,
-        db,
-        org: _,
-    } = common::seeded_database(
-        ctx,
-        "latency",
-        &Seed {
-            companies: requests,
-            platform: "sandbox",
-            all_available: true,
-            users: 0,
-        },
-    )
-    .await?;
+    let (bench, store, db, _) =
+        common::seeded_database(ctx, "latency", &Seed::all_available(requests, "sandbox")).await?;
     let (mut server, api) = common::start_server(ctx, &bench).await?;
     let base = &api.base;
     let mut workers = common::start_workers(

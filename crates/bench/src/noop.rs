@@ -9,7 +9,7 @@ use refresh::{Providers, Worker, WorkerConfig};
 use sea_orm::DatabaseConnection;
 use store::Store;
 
-use crate::common::{self, Ctx, Seed, Seeded, exec, float};
+use crate::common::{self, Ctx, Seed, exec, float};
 
 /// A provider that has nothing to fetch and says so at once.
 struct Noop;
@@ -132,22 +132,8 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
     let lcm = totals.iter().fold(1u64, |acc, &n| lcm(acc, n as u64));
     let jobs = options.jobs.div_ceil(lcm) * lcm;
 
-    let Seeded {
-        bench,
-        store,
-        db,
-        org,
-    } = common::seeded_database(
-        ctx,
-        "noop",
-        &Seed {
-            companies: jobs,
-            platform: "noop",
-            all_available: true,
-            users: 0,
-        },
-    )
-    .await?;
+    let (bench, store, db, org) =
+        common::seeded_database(ctx, "noop", &Seed::all_available(jobs, "noop")).await?;
 
     let mut lines = vec![
         format!("No-op jobs per second, {jobs} jobs per run (PostgreSQL)"),
