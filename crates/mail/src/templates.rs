@@ -53,38 +53,24 @@ struct Requested {
     contents: &'static [&'static str],
 }
 
+/// `(name, source)` of templates in `templates/`, compiled in.
+macro_rules! bundled {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     // `.html` templates are auto-escaped (minijinja's default by file name).
-    for (name, source) in [
-        (
-            "information_request.subject.txt",
-            include_str!("../templates/information_request.subject.txt"),
-        ),
-        (
-            "information_request.txt",
-            include_str!("../templates/information_request.txt"),
-        ),
-        (
-            "information_request.html",
-            include_str!("../templates/information_request.html"),
-        ),
-        (
-            "account_link.txt",
-            include_str!("../templates/account_link.txt"),
-        ),
-        (
-            "account_link.html",
-            include_str!("../templates/account_link.html"),
-        ),
-        (
-            "notification.txt",
-            include_str!("../templates/notification.txt"),
-        ),
-        (
-            "notification.html",
-            include_str!("../templates/notification.html"),
-        ),
+    for (name, source) in bundled![
+        "information_request.subject.txt",
+        "information_request.txt",
+        "information_request.html",
+        "account_link.txt",
+        "account_link.html",
+        "notification.txt",
+        "notification.html",
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
