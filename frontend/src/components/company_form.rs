@@ -175,6 +175,19 @@ fn CompanyForm(
         });
     };
 
+    let save_button = move |label: &'static str, class: &'static str, after: AfterSave| {
+        view! {
+            <button
+                type="button"
+                class=class
+                disabled=move || saving.get()
+                on:click=move |_| save(after)
+            >
+                {label}
+            </button>
+        }
+    };
+
     view! {
         <header class="dialog__header">
             <h2 id=TITLE_ID class="dialog__title" tabindex="-1">
@@ -293,37 +306,17 @@ fn CompanyForm(
                 "Cancel"
             </button>
             {if editing_id.is_none() {
-                view! {
-                    <button
-                        type="button"
-                        class="button"
-                        disabled=move || saving.get()
-                        on:click=move |_| save(AfterSave::Close)
-                    >
-                        "Save without sending"
-                    </button>
-                    <button
-                        type="button"
-                        class="button button--primary"
-                        disabled=move || saving.get()
-                        on:click=move |_| save(AfterSave::PreviewRequest)
-                    >
-                        "Save and preview request"
-                    </button>
-                }
+                (
+                    save_button("Save without sending", "button", AfterSave::Close),
+                    save_button(
+                        "Save and preview request",
+                        "button button--primary",
+                        AfterSave::PreviewRequest,
+                    ),
+                )
                     .into_any()
             } else {
-                view! {
-                    <button
-                        type="button"
-                        class="button button--primary"
-                        disabled=move || saving.get()
-                        on:click=move |_| save(AfterSave::Close)
-                    >
-                        "Save changes"
-                    </button>
-                }
-                    .into_any()
+                save_button("Save changes", "button button--primary", AfterSave::Close).into_any()
             }}
         </footer>
     }
