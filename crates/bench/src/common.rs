@@ -137,15 +137,23 @@ pub async fn exec(db: &DatabaseConnection, sql: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first column of every row, as f64.
-pub async fn floats(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Vec<f64>> {
+/// The first column of every row.
+async fn column<T: sea_orm::TryGetable>(
+    db: &DatabaseConnection,
+    sql: &str,
+) -> anyhow::Result<Vec<T>> {
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .with_context(|| format!("query failed: {sql}"))?;
     rows.iter()
-        .map(|r| r.try_get_by_index::<f64>(0).map_err(Into::into))
+        .map(|r| r.try_get_by_index::<T>(0).map_err(Into::into))
         .collect()
+}
+
+/// The first column of every row, as f64.
+pub async fn floats(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Vec<f64>> {
+    column(db, sql).await
 }
 
 pub async fn float(db: &DatabaseConnection, sql: &str) -> anyhow::Result<f64> {
@@ -157,13 +165,7 @@ pub async fn float(db: &DatabaseConnection, sql: &str) -> anyhow::Result<f64> {
 }
 
 pub async fn strings(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Vec<String>> {
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .with_context(|| format!("query failed: {sql}"))?;
-    rows.iter()
-        .map(|r| r.try_get_by_index::<String>(0).map_err(Into::into))
-        .collect()
+    column(db, sql).await
 }
 
 /// How the seeded companies look.
