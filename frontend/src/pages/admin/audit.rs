@@ -4,7 +4,7 @@ use api_types::{AuditAction, UserSummary};
 use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsValue;
 
-use super::load_failure;
+use super::{AdminTable, load_failure};
 use crate::reactive::effect;
 use crate::{
     api::{self, ApiError, AuditEntry, AuditFilters},
@@ -116,23 +116,9 @@ pub(super) fn AuditSection() -> impl IntoView {
             }
                 .into_any(),
             Some(Ok(events)) => view! {
-                <div class="table-card">
-                    <table class="table" aria-labelledby="admin-title">
-                        <thead>
-                            <tr>
-                                <th scope="col">"When"</th>
-                                <th scope="col">"Who"</th>
-                                <th scope="col">"Action"</th>
-                                <th scope="col">"Target"</th>
-                                <th scope="col">"Details"</th>
-                                <th scope="col">"Address"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {events.into_iter().map(audit_row).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <AdminTable columns=&["When", "Who", "Action", "Target", "Details", "Address"]>
+                    {events.into_iter().map(audit_row).collect_view()}
+                </AdminTable>
             }
                 .into_any(),
         }}
