@@ -9,7 +9,7 @@ use domain::{DataType, RefreshSchedule, UserId};
 use leptos::{prelude::*, task::spawn_local};
 
 use super::{
-    dialog::{DialogHandle, ModalDialog},
+    dialog::{DialogFooter, DialogHandle, ModalDialog},
     failure_alert::FailureAlert,
     field::{Field, FieldMessage, error_for},
 };
@@ -301,10 +301,7 @@ fn CompanyForm(
             </label>
             <FailureAlert title="The company was not saved." failure />
         </form>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             {if editing_id.is_none() {
                 (
                     save_button("Save without sending", "button", AfterSave::Close),
@@ -318,7 +315,7 @@ fn CompanyForm(
             } else {
                 save_button("Save changes", "button button--primary", AfterSave::Close).into_any()
             }}
-        </footer>
+        </DialogFooter>
     }
 }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::dialog::{DialogHandle, ModalDialog};
+use super::dialog::{DialogFooter, DialogHandle, ModalDialog};
 use super::failure_alert::FailureAlert;
 
 /// Handed to the confirm button's callback, to end the question either way.
@@ -82,10 +82,7 @@ fn ConfirmBody(
             <p>{text}</p>
             <FailureAlert title=failure_title failure />
         </div>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             <button
                 type="button"
                 class="button button--danger"
@@ -94,6 +91,6 @@ fn ConfirmBody(
             >
                 {confirm}
             </button>
-        </footer>
+        </DialogFooter>
     }
 }

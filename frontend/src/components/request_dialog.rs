@@ -3,7 +3,7 @@
 use api_types::{Company, Delivery, EmailPreview};
 use leptos::{prelude::*, task::spawn_local};
 
-use super::dialog::{DialogHandle, ModalDialog};
+use super::dialog::{DialogFooter, DialogHandle, ModalDialog};
 use super::failure_alert::FailureAlert;
 use crate::api;
 
@@ -107,10 +107,7 @@ fn RequestInformation(
                 })}
             <FailureAlert title="The request was not sent." failure=send_error />
         </div>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             <button
                 type="button"
                 class="button button--primary"
@@ -119,7 +116,7 @@ fn RequestInformation(
             >
                 "Send request"
             </button>
-        </footer>
+        </DialogFooter>
     }
 }
 

@@ -10,7 +10,7 @@ use crate::{
     api::{self, ApiError},
     components::{
         confirm_dialog::{ConfirmDialog, Confirmation},
-        dialog::{DialogHandle, ModalDialog},
+        dialog::{DialogFooter, DialogHandle, ModalDialog},
         failure_alert::FailureAlert,
         field::{Field, error_for},
         local_time::LocalTime,
@@ -298,10 +298,7 @@ fn InviteForm(on_invited: Callback<UserSummary>) -> impl IntoView {
             </label>
             <FailureAlert title="The invitation was not sent." failure />
         </form>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             <button
                 type="submit"
                 form="invite-form"
@@ -310,6 +307,6 @@ fn InviteForm(on_invited: Callback<UserSummary>) -> impl IntoView {
             >
                 "Send invitation"
             </button>
-        </footer>
+        </DialogFooter>
     }
 }
