@@ -181,6 +181,16 @@ fn expected(what: &dyn de::Expected) -> DecodeError {
     DecodeError(format!("invalid type: expected {what}"))
 }
 
+/// Methods that read their value as another method does: the wire has one integer
+/// kind (read as `u64`, then narrowed by serde), one float kind and one string kind.
+macro_rules! forward_to {
+    ($target:ident: $($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
+            self.$target(visitor)
+        }
+    )*};
+}
+
 impl<'de> Deserializer<'de> for Js {
     type Error = DecodeError;
 
@@ -311,45 +321,12 @@ impl<'de> Deserializer<'de> for Js {
         i128 u128 char bytes byte_buf unit_struct tuple tuple_struct
     }
 
-    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_u64(visitor)
+    forward_to! {
+        deserialize_u64: deserialize_u8 deserialize_u16 deserialize_u32
+            deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
     }
-
-    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_u64(visitor)
-    }
-
-    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_f64(visitor)
-    }
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_string(visitor)
-    }
-
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DecodeError> {
-        self.deserialize_string(visitor)
-    }
+    forward_to! { deserialize_f64: deserialize_f32 }
+    forward_to! { deserialize_string: deserialize_str deserialize_identifier }
 }
 
 struct Elements {

@@ -32,12 +32,9 @@ pub struct Options {
 const LIST_QUERY: &str = "status=available&sort=name&limit=50";
 
 pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
-    let bench = common::create_database(ctx, "api").await?;
-    let store = Store::connect(&bench.url).await?;
-    store.migrate().await?;
-    let db = sea_orm::Database::connect(bench.admin_url.as_str()).await?;
-    let org = common::seed(
-        &db,
+    let (bench, store, db, org) = common::seeded_database(
+        ctx,
+        "api",
         &Seed {
             companies: options.companies,
             platform: "sandbox",
@@ -121,21 +118,8 @@ fn pgbench(
     script: &std::path::Path,
     defines: &[String],
 ) -> anyhow::Result<f64> {
-    let mut args = ctx.pg_args();
-    args.extend(
-        [
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            &clients.min(2).to_string(),
-            "-T",
-            &seconds.to_string(),
-        ]
-        .map(str::to_owned),
-    );
+    let mut args = common::pgbench_args(ctx, clients);
+    args.extend(["-T", &seconds.to_string()].map(str::to_owned));
     for define in defines {
         args.extend(["-D".to_owned(), define.clone()]);
     }

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, bail};
 use serde_json::{Value, json};
-use store::Store;
 
 use crate::common::{self, Ctx, Seed, float, strings};
 
@@ -21,39 +20,16 @@ pub struct Options {
 const IDS_PER_BATCH: usize = 1000;
 
 pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
-    let bench = common::create_database(ctx, "bulk").await?;
-    let store = Store::connect(&bench.url).await?;
-    store.migrate().await?;
-    let db = sea_orm::Database::connect(bench.admin_url.as_str()).await?;
-    common::seed(
-        &db,
-        &Seed {
-            companies: options.companies,
-            platform: "sandbox",
-            all_available: true,
-            users: 0,
-        },
+    let (bench, store, db, _) = common::seeded_database(
+        ctx,
+        "bulk",
+        &Seed::all_available(options.companies, "sandbox"),
     )
     .await?;
     let (mut server, api) = common::start_server(ctx, &bench).await?;
     let base = &api.base;
-    let mut workers = common::start_workers(
-        ctx,
-        &bench,
-        1,
-        &[
-            (
-                "SPENDLENS_WORKER_CONCURRENCY",
-                options.concurrency.to_string(),
-            ),
-            (
-                "SPENDLENS_SANDBOX_LATENCY_MS",
-                options.latency_ms.to_string(),
-            ),
-            ("SPENDLENS_SANDBOX_FAILURE_RATE", "0".into()),
-        ],
-    )
-    .await?;
+    let mut workers =
+        common::start_workers(ctx, &bench, 1, options.concurrency, options.latency_ms).await?;
     let client = api.client(Duration::from_secs(900))?;
     let url = format!("{base}/api/v1/refresh-batches");
 

@@ -10,6 +10,7 @@ use std::{
 
 use anyhow::{Context as _, bail};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, Statement};
+use store::Store;
 
 /// Where things are, from the command line.
 #[derive(Debug, Clone)]
@@ -136,15 +137,23 @@ pub async fn exec(db: &DatabaseConnection, sql: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The first column of every row, as f64.
-pub async fn floats(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Vec<f64>> {
+/// The first column of every row.
+async fn column<T: sea_orm::TryGetable>(
+    db: &DatabaseConnection,
+    sql: &str,
+) -> anyhow::Result<Vec<T>> {
     let rows = db
         .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
         .await
         .with_context(|| format!("query failed: {sql}"))?;
     rows.iter()
-        .map(|r| r.try_get_by_index::<f64>(0).map_err(Into::into))
+        .map(|r| r.try_get_by_index::<T>(0).map_err(Into::into))
         .collect()
+}
+
+/// The first column of every row, as f64.
+pub async fn floats(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Vec<f64>> {
+    column(db, sql).await
 }
 
 pub async fn float(db: &DatabaseConnection, sql: &str) -> anyhow::Result<f64> {
@@ -156,13 +165,7 @@ pub async fn float(db: &DatabaseConnection, sql: &str) -> anyhow::Result<f64> {
 }
 
 pub async fn strings(db: &DatabaseConnection, sql: &str) -> anyhow::Result<Vec<String>> {
-    let rows = db
-        .query_all_raw(Statement::from_string(db.get_database_backend(), sql))
-        .await
-        .with_context(|| format!("query failed: {sql}"))?;
-    rows.iter()
-        .map(|r| r.try_get_by_index::<String>(0).map_err(Into::into))
-        .collect()
+    column(db, sql).await
 }
 
 /// How the seeded companies look.
@@ -175,6 +178,34 @@ pub struct Seed<'a> {
     pub all_available: bool,
     /// Users to spread the companies over (one assignee each); 0 for none.
     pub users: u64,
+}
+
+/// Creates the scenario's database, migrates it and seeds it. Answers the database,
+/// the portal's store on it, an owner's connection (for set-based SQL) and the seeded
+/// organization's id.
+pub async fn seeded_database(
+    ctx: &Ctx,
+    scenario: &str,
+    seed: &Seed<'_>,
+) -> anyhow::Result<(BenchDb, Store, DatabaseConnection, String)> {
+    let bench = create_database(ctx, scenario).await?;
+    let store = Store::connect(&bench.url).await?;
+    store.migrate().await?;
+    let db = Database::connect(bench.admin_url.as_str()).await?;
+    let org = self::seed(&db, seed).await?;
+    Ok((bench, store, db, org))
+}
+
+impl<'a> Seed<'a> {
+    /// `companies` companies of `platform`, every one `available`, no users.
+    pub fn all_available(companies: u64, platform: &'a str) -> Self {
+        Seed {
+            companies,
+            platform,
+            all_available: true,
+            users: 0,
+        }
+    }
 }
 
 /// Creates the organization `bench` and its companies with set-based SQL. Returns the
@@ -442,18 +473,28 @@ pub async fn start_server(ctx: &Ctx, db: &BenchDb) -> anyhow::Result<(Proc, Api)
     ))
 }
 
-/// Starts `spendlens worker` processes and waits until each one LISTENs for jobs.
+/// Starts `spendlens worker` processes, each running `concurrency` jobs at once against
+/// a sandbox that never fails and takes `sandbox_latency_ms` a fetch, and waits until
+/// each one LISTENs for jobs.
 pub async fn start_workers(
     ctx: &Ctx,
     db: &BenchDb,
     count: usize,
-    env: &[(&str, String)],
+    concurrency: usize,
+    sandbox_latency_ms: u64,
 ) -> anyhow::Result<Vec<Proc>> {
+    let env = [
+        ("DATABASE_URL", db.url.clone()),
+        ("SPENDLENS_WORKER_CONCURRENCY", concurrency.to_string()),
+        (
+            "SPENDLENS_SANDBOX_LATENCY_MS",
+            sandbox_latency_ms.to_string(),
+        ),
+        ("SPENDLENS_SANDBOX_FAILURE_RATE", "0".into()),
+    ];
     let mut workers = Vec::new();
     for i in 0..count {
-        let mut all = vec![("DATABASE_URL", db.url.clone())];
-        all.extend(env.iter().cloned());
-        workers.push(Proc::spawn(ctx, &format!("worker{i}"), &["worker"], &all)?);
+        workers.push(Proc::spawn(ctx, &format!("worker{i}"), &["worker"], &env)?);
     }
     let admin = admin(ctx).await?;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -480,6 +521,25 @@ pub async fn start_workers(
     }
     admin.close().await?;
     Ok(workers)
+}
+
+/// pgbench's arguments common to every run: the connection, no vacuum, prepared
+/// statements, `clients` clients on at most two threads.
+pub fn pgbench_args(ctx: &Ctx, clients: usize) -> Vec<String> {
+    let mut args = ctx.pg_args();
+    args.extend(
+        [
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            &clients.to_string(),
+            "-j",
+            &clients.min(2).to_string(),
+        ]
+        .map(str::to_owned),
+    );
+    args
 }
 
 /// Runs a tool to completion, failing with its output when it fails.

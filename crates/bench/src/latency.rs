@@ -5,7 +5,6 @@
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use store::Store;
 use tokio::time::MissedTickBehavior;
 
 use crate::common::{self, Ctx, Seed, float, floats, quantile, sorted, strings};
@@ -20,37 +19,16 @@ pub struct Options {
 
 pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
     let requests = options.rate * options.seconds;
-    let bench = common::create_database(ctx, "latency").await?;
-    let store = Store::connect(&bench.url).await?;
-    store.migrate().await?;
-    let db = sea_orm::Database::connect(bench.admin_url.as_str()).await?;
-    common::seed(
-        &db,
-        &Seed {
-            companies: requests,
-            platform: "sandbox",
-            all_available: true,
-            users: 0,
-        },
-    )
-    .await?;
+    let (bench, store, db, _) =
+        common::seeded_database(ctx, "latency", &Seed::all_available(requests, "sandbox")).await?;
     let (mut server, api) = common::start_server(ctx, &bench).await?;
     let base = &api.base;
     let mut workers = common::start_workers(
         ctx,
         &bench,
         options.workers,
-        &[
-            (
-                "SPENDLENS_WORKER_CONCURRENCY",
-                options.concurrency.to_string(),
-            ),
-            (
-                "SPENDLENS_SANDBOX_LATENCY_MS",
-                options.sandbox_latency_ms.to_string(),
-            ),
-            ("SPENDLENS_SANDBOX_FAILURE_RATE", "0".into()),
-        ],
+        options.concurrency,
+        options.sandbox_latency_ms,
     )
     .await?;
     // Let them settle into waiting.

@@ -110,16 +110,9 @@ async fn run_workers(
 }
 
 fn run_pgbench(ctx: &Ctx, database: &str, clients: usize, jobs: u64) -> anyhow::Result<f64> {
-    let mut args = ctx.pg_args();
+    let mut args = common::pgbench_args(ctx, clients);
     args.extend(
         [
-            "-n",
-            "-M",
-            "prepared",
-            "-c",
-            &clients.to_string(),
-            "-j",
-            &clients.min(2).to_string(),
             "-t",
             &(jobs / clients as u64).to_string(),
             "-f",
@@ -139,20 +132,8 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
     let lcm = totals.iter().fold(1u64, |acc, &n| lcm(acc, n as u64));
     let jobs = options.jobs.div_ceil(lcm) * lcm;
 
-    let bench = common::create_database(ctx, "noop").await?;
-    let store = Store::connect(&bench.url).await?;
-    store.migrate().await?;
-    let db = sea_orm::Database::connect(bench.admin_url.as_str()).await?;
-    let org = common::seed(
-        &db,
-        &Seed {
-            companies: jobs,
-            platform: "noop",
-            all_available: true,
-            users: 0,
-        },
-    )
-    .await?;
+    let (bench, store, db, org) =
+        common::seeded_database(ctx, "noop", &Seed::all_available(jobs, "noop")).await?;
 
     let mut lines = vec![
         format!("No-op jobs per second, {jobs} jobs per run (PostgreSQL)"),

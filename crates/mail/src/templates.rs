@@ -13,6 +13,27 @@ pub struct RenderedEmail {
     pub text: String,
 }
 
+impl RenderedEmail {
+    /// The `{name}.html` and `{name}.txt` templates, rendered with `ctx`.
+    fn from_templates(
+        env: &Environment<'_>,
+        name: &str,
+        subject: String,
+        ctx: &minijinja::Value,
+    ) -> Result<Self, minijinja::Error> {
+        Ok(RenderedEmail {
+            html: env.get_template(&format!("{name}.html"))?.render(ctx)?,
+            text: env.get_template(&format!("{name}.txt"))?.render(ctx)?,
+            subject,
+        })
+    }
+}
+
+/// A moment as the emails write it: "10 December 2026 at 09:30 UTC".
+fn long_date(at: DateTime<Utc>) -> String {
+    at.format("%-d %B %Y at %H:%M UTC").to_string()
+}
+
 /// What the information request email says.
 #[derive(Debug, Clone)]
 pub struct InformationRequestEmail<'a> {
@@ -32,38 +53,24 @@ struct Requested {
     contents: &'static [&'static str],
 }
 
+/// `(name, source)` of templates in `templates/`, compiled in.
+macro_rules! bundled {
+    ($($name:literal),* $(,)?) => {
+        [$(($name, include_str!(concat!("../templates/", $name)))),*]
+    };
+}
+
 fn environment() -> Environment<'static> {
     let mut env = Environment::new();
     // `.html` templates are auto-escaped (minijinja's default by file name).
-    for (name, source) in [
-        (
-            "information_request.subject.txt",
-            include_str!("../templates/information_request.subject.txt"),
-        ),
-        (
-            "information_request.txt",
-            include_str!("../templates/information_request.txt"),
-        ),
-        (
-            "information_request.html",
-            include_str!("../templates/information_request.html"),
-        ),
-        (
-            "account_link.txt",
-            include_str!("../templates/account_link.txt"),
-        ),
-        (
-            "account_link.html",
-            include_str!("../templates/account_link.html"),
-        ),
-        (
-            "notification.txt",
-            include_str!("../templates/notification.txt"),
-        ),
-        (
-            "notification.html",
-            include_str!("../templates/notification.html"),
-        ),
+    for (name, source) in bundled![
+        "information_request.subject.txt",
+        "information_request.txt",
+        "information_request.html",
+        "account_link.txt",
+        "account_link.html",
+        "notification.txt",
+        "notification.html",
     ] {
         env.add_template(name, source)
             .expect("the bundled templates parse");
@@ -82,7 +89,7 @@ impl InformationRequestEmail<'_> {
                 contents: t.contents(),
             })
             .collect();
-        let expires_at = self.expires_at.format("%-d %B %Y at %H:%M UTC").to_string();
+        let expires_at = long_date(self.expires_at);
         let subject = env
             .get_template("information_request.subject.txt")?
             .render(context! {
@@ -101,11 +108,7 @@ impl InformationRequestEmail<'_> {
             link => self.link,
             expires_at => expires_at,
         };
-        Ok(RenderedEmail {
-            html: env.get_template("information_request.html")?.render(&ctx)?,
-            text: env.get_template("information_request.txt")?.render(&ctx)?,
-            subject,
-        })
+        RenderedEmail::from_templates(&env, "information_request", subject, &ctx)
     }
 }
 
@@ -138,13 +141,9 @@ impl AccountLinkEmail<'_> {
             invitation => self.inviter.is_some(),
             inviter => self.inviter.unwrap_or_default(),
             link => self.link,
-            expires_at => self.expires_at.format("%-d %B %Y at %H:%M UTC").to_string(),
+            expires_at => long_date(self.expires_at),
         };
-        Ok(RenderedEmail {
-            html: env.get_template("account_link.html")?.render(&ctx)?,
-            text: env.get_template("account_link.txt")?.render(&ctx)?,
-            subject,
-        })
+        RenderedEmail::from_templates(&env, "account_link", subject, &ctx)
     }
 }
 
@@ -170,11 +169,7 @@ impl NotificationEmail<'_> {
             message => self.message,
             link => self.link,
         };
-        Ok(RenderedEmail {
-            html: env.get_template("notification.html")?.render(&ctx)?,
-            text: env.get_template("notification.txt")?.render(&ctx)?,
-            subject: self.title.to_owned(),
-        })
+        RenderedEmail::from_templates(&env, "notification", self.title.to_owned(), &ctx)
     }
 }
 

@@ -11,7 +11,7 @@ use providers::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 use wiremock::{
-    Mock, MockServer, ResponseTemplate,
+    Mock, MockBuilder, MockServer, ResponseTemplate,
     matchers::{header, method, path, query_param},
 };
 
@@ -50,9 +50,21 @@ async fn fetch_with(
         .await
 }
 
+/// A mock of GET `rest` under the company.
+fn get(rest: &str) -> MockBuilder {
+    Mock::given(method("GET")).and(path(company_path(rest)))
+}
+
+/// An upstream where the company is linked and `mock` answers.
+async fn linked_and(mock: Mock) -> MockServer {
+    let server = MockServer::start().await;
+    linked(&server).await;
+    mock.mount(&server).await;
+    server
+}
+
 async fn linked(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path(company_path("/connections")))
+    get("/connections")
         .and(header("authorization", "Basic test-key"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
             "results": [{"id": "c1", "platformName": "Xero", "status": "Linked"}]
@@ -66,8 +78,7 @@ fn line(name: &str, value: f64, items: &[(&str, f64)]) -> Value {
 }
 
 async fn financials(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/profitAndLoss")))
+    get("/data/financials/profitAndLoss")
         .and(query_param("periodLength", "1"))
         .and(query_param("periodsToCompare", "12"))
         .and(query_param("startMonth", "2025-12-01"))
@@ -87,8 +98,7 @@ async fn financials(server: &MockServer) {
 }
 
 async fn balance_sheet(server: &MockServer, response: ResponseTemplate) {
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/balanceSheet")))
+    get("/data/financials/balanceSheet")
         .respond_with(response)
         .mount(server)
         .await;
@@ -132,8 +142,7 @@ async fn paged_lists_are_followed_to_the_end() {
     let server = MockServer::start().await;
     linked(&server).await;
     for dataset in ["suppliers", "bills", "billPayments"] {
-        Mock::given(method("GET"))
-            .and(path(company_path(&format!("/data/{dataset}"))))
+        get(&format!("/data/{dataset}"))
             .and(query_param("page", "1"))
             .and(query_param("pageSize", "2"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
@@ -143,8 +152,7 @@ async fn paged_lists_are_followed_to_the_end() {
             })))
             .mount(&server)
             .await;
-        Mock::given(method("GET"))
-            .and(path(company_path(&format!("/data/{dataset}"))))
+        get(&format!("/data/{dataset}"))
             .and(query_param("page", "2"))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "results": [{"id": format!("{dataset}-3")}],
@@ -205,8 +213,7 @@ async fn refused_credentials_are_permanent_and_keep_the_correlation_id() {
 #[tokio::test]
 async fn a_deauthorized_connection_means_access_was_revoked() {
     let server = MockServer::start().await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/connections")))
+    get("/connections")
         .respond_with(ResponseTemplate::new(200).set_body_json(json!([
             {"id": "c1", "platformName": "Xero", "status": "Deauthorized"}
         ])))
@@ -238,8 +245,7 @@ async fn rate_limits_are_waited_out_as_retry_after_says() {
     let server = MockServer::start().await;
     linked(&server).await;
     financials(&server).await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/balanceSheet")))
+    get("/data/financials/balanceSheet")
         .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
         .up_to_n_times(1)
         .expect(1)
@@ -258,14 +264,12 @@ async fn rate_limits_are_waited_out_as_retry_after_says() {
 
 #[tokio::test]
 async fn a_retry_after_longer_than_allowed_ends_the_attempt_as_transient() {
-    let server = MockServer::start().await;
-    linked(&server).await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/profitAndLoss")))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
-        .expect(1)
-        .mount(&server)
-        .await;
+    let server = linked_and(
+        get("/data/financials/profitAndLoss")
+            .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+            .expect(1),
+    )
+    .await;
     assert_fails(
         fetch(&server, DataType::Financials).await,
         Retry::Transient,
@@ -275,14 +279,12 @@ async fn a_retry_after_longer_than_allowed_ends_the_attempt_as_transient() {
 
 #[tokio::test]
 async fn server_errors_are_retried_then_transient() {
-    let server = MockServer::start().await;
-    linked(&server).await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/profitAndLoss")))
-        .respond_with(ResponseTemplate::new(503))
-        .expect(3) // the first try and two retries
-        .mount(&server)
-        .await;
+    let server = linked_and(
+        get("/data/financials/profitAndLoss")
+            .respond_with(ResponseTemplate::new(503))
+            .expect(3), // the first try and two retries
+    )
+    .await;
     assert_fails(
         fetch(&server, DataType::Financials).await,
         Retry::Transient,
@@ -292,16 +294,13 @@ async fn server_errors_are_retried_then_transient() {
 
 #[tokio::test]
 async fn a_dataset_not_ready_is_transient() {
-    let server = MockServer::start().await;
-    linked(&server).await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/suppliers")))
-        .respond_with(
+    let server = linked_and(
+        get("/data/suppliers").respond_with(
             ResponseTemplate::new(409)
                 .set_body_json(json!({"statusCode": 409, "error": "Dataset not ready"})),
-        )
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     assert_fails(
         fetch(&server, DataType::SpendDetail).await,
         Retry::Transient,
@@ -311,17 +310,14 @@ async fn a_dataset_not_ready_is_transient() {
 
 #[tokio::test]
 async fn slow_answers_time_out() {
-    let server = MockServer::start().await;
-    linked(&server).await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/profitAndLoss")))
-        .respond_with(
+    let server = linked_and(
+        get("/data/financials/profitAndLoss").respond_with(
             ResponseTemplate::new(200)
                 .set_delay(Duration::from_secs(2))
                 .set_body_json(json!({"reports": []})),
-        )
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     assert_fails(
         fetch(&server, DataType::Financials).await,
         Retry::Transient,
@@ -331,26 +327,22 @@ async fn slow_answers_time_out() {
 
 #[tokio::test]
 async fn malformed_json_is_invalid_data() {
-    let server = MockServer::start().await;
-    linked(&server).await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/profitAndLoss")))
-        .respond_with(ResponseTemplate::new(200).set_body_string("{\"reports\": [oops"))
-        .mount(&server)
-        .await;
+    let server = linked_and(
+        get("/data/financials/profitAndLoss")
+            .respond_with(ResponseTemplate::new(200).set_body_string("{\"reports\": [oops")),
+    )
+    .await;
     assert_fails(
         fetch(&server, DataType::Financials).await,
         Retry::Transient,
         ErrorCode::InvalidData,
     );
     // Well-formed JSON of the wrong shape is refused too.
-    let server = MockServer::start().await;
-    linked(&server).await;
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/suppliers")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"rows": []})))
-        .mount(&server)
-        .await;
+    let server = linked_and(
+        get("/data/suppliers")
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"rows": []}))),
+    )
+    .await;
     assert_fails(
         fetch(&server, DataType::SpendDetail).await,
         Retry::Transient,
@@ -360,14 +352,12 @@ async fn malformed_json_is_invalid_data() {
 
 #[tokio::test]
 async fn oversized_answers_are_refused_without_being_stored() {
-    let server = MockServer::start().await;
-    linked(&server).await;
     let huge = json!({"reports": [], "padding": "x".repeat(100 * 1024)});
-    Mock::given(method("GET"))
-        .and(path(company_path("/data/financials/profitAndLoss")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(huge))
-        .mount(&server)
-        .await;
+    let server = linked_and(
+        get("/data/financials/profitAndLoss")
+            .respond_with(ResponseTemplate::new(200).set_body_json(huge)),
+    )
+    .await;
     let error = assert_fails(
         fetch(&server, DataType::Financials).await,
         Retry::Permanent,

@@ -14,7 +14,9 @@ use serde_json::Value;
 use crate::{
     source::{Bill, Payment, ReadError, Text, for_each_result},
     spend,
-    table::{Cell, Column, ColumnKind, ExportError, Sheet, Sink, TableFormat, cents, col, sink},
+    table::{
+        Cell, Column, ColumnKind, ExportError, Sheet, Sink, TableFormat, cents, col, sheet, sink,
+    },
 };
 
 use ColumnKind::{Date, Money, Text as TextCol};
@@ -99,17 +101,14 @@ pub(crate) const BILL_PAYMENTS: &[Column] = &[
     col("Bills", TextCol, 30.0),
 ];
 
-const fn one(id: &'static str, title: &'static str, columns: &'static [Column]) -> Sheet {
-    Sheet { id, title, columns }
-}
-
-pub(crate) const BILLS_SHEET: Sheet = one("bills", "Bills", BILLS);
-pub(crate) const BILL_PAYMENTS_SHEET: Sheet = one("bill_payments", "Bill payments", BILL_PAYMENTS);
+pub(crate) const BILLS_SHEET: Sheet = sheet("bills", "Bills", BILLS);
+pub(crate) const BILL_PAYMENTS_SHEET: Sheet =
+    sheet("bill_payments", "Bill payments", BILL_PAYMENTS);
 
 /// The sheets of a report kind, in order: one for most, seven for the spend analysis.
 pub fn sheets(kind: ReportKind) -> &'static [Sheet] {
-    const PL: &[Sheet] = &[one("profit_and_loss", "Profit and loss", PROFIT_AND_LOSS)];
-    const BS: &[Sheet] = &[one("balance_sheet", "Balance sheet", BALANCE_SHEET)];
+    const PL: &[Sheet] = &[sheet("profit_and_loss", "Profit and loss", PROFIT_AND_LOSS)];
+    const BS: &[Sheet] = &[sheet("balance_sheet", "Balance sheet", BALANCE_SHEET)];
     const BILLS_ONLY: &[Sheet] = &[BILLS_SHEET];
     const PAYMENTS_ONLY: &[Sheet] = &[BILL_PAYMENTS_SHEET];
     match kind {

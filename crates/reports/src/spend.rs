@@ -16,7 +16,7 @@ use chrono::{Datelike, NaiveDate};
 use crate::{
     export::{BILL_PAYMENTS_SHEET, BILLS_SHEET, Sources, bill_rows, payment_rows, read},
     source::{Bill, Payment, Supplier},
-    table::{Cell, Column, ColumnKind, ExportError, Sheet, Sink, cents, col},
+    table::{Cell, Column, ColumnKind, ExportError, Sheet, Sink, cents, col, sheet},
 };
 
 use ColumnKind::{Count, Date, Mixed, Money, Month, Percent, Text};
@@ -116,43 +116,32 @@ const EXPENSE_COLUMNS: &[Column] = &[
     col("Share of spend", Percent, 10.0),
 ];
 
-pub(crate) const SUPPLIER_LIST: &[Sheet] = &[Sheet {
-    id: "suppliers",
-    title: "Supplier list",
-    columns: SUPPLIER_LIST_COLUMNS,
-}];
+pub(crate) const SUPPLIER_LIST: &[Sheet] =
+    &[sheet("suppliers", "Supplier list", SUPPLIER_LIST_COLUMNS)];
 
-pub(crate) const AGED_PAYABLES: &[Sheet] = &[Sheet {
-    id: "aged_payables",
-    title: "Accounts payable ageing",
-    columns: AGED_PAYABLES_COLUMNS,
-}];
+pub(crate) const AGED_PAYABLES: &[Sheet] = &[sheet(
+    "aged_payables",
+    "Accounts payable ageing",
+    AGED_PAYABLES_COLUMNS,
+)];
 
-const CUSTOMER: Sheet = Sheet {
-    id: "customer",
-    title: "Customer",
-    columns: CUSTOMER_COLUMNS,
-};
-const ENTITY: Sheet = Sheet {
-    id: "entity_spend_breakdown",
-    title: "Entity spend breakdown",
-    columns: ENTITY_COLUMNS,
-};
-const METHODS: Sheet = Sheet {
-    id: "spend_by_payment_method",
-    title: "Spend by payment method",
-    columns: METHOD_COLUMNS,
-};
-const SUPPLIER_ANALYSIS: Sheet = Sheet {
-    id: "supplier_analysis",
-    title: "Supplier analysis",
-    columns: SUPPLIER_ANALYSIS_COLUMNS,
-};
-const EXPENSES: Sheet = Sheet {
-    id: "expenses",
-    title: "Expenses",
-    columns: EXPENSE_COLUMNS,
-};
+const CUSTOMER: Sheet = sheet("customer", "Customer", CUSTOMER_COLUMNS);
+const ENTITY: Sheet = sheet(
+    "entity_spend_breakdown",
+    "Entity spend breakdown",
+    ENTITY_COLUMNS,
+);
+const METHODS: Sheet = sheet(
+    "spend_by_payment_method",
+    "Spend by payment method",
+    METHOD_COLUMNS,
+);
+const SUPPLIER_ANALYSIS: Sheet = sheet(
+    "supplier_analysis",
+    "Supplier analysis",
+    SUPPLIER_ANALYSIS_COLUMNS,
+);
+const EXPENSES: Sheet = sheet("expenses", "Expenses", EXPENSE_COLUMNS);
 
 pub(crate) const SPEND_ANALYSIS: &[Sheet] = &[
     CUSTOMER,

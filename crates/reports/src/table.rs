@@ -56,6 +56,14 @@ pub struct Sheet {
     pub columns: &'static [Column],
 }
 
+pub(crate) const fn sheet(
+    id: &'static str,
+    title: &'static str,
+    columns: &'static [Column],
+) -> Sheet {
+    Sheet { id, title, columns }
+}
+
 /// One cell of a row.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell<'a> {

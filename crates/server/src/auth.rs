@@ -19,9 +19,9 @@ use actix_web::{
     http::{Method, header},
     web,
 };
-use domain::{OrganizationId, Role, UserId};
+use domain::{CompanyId, OrganizationId, Role, UserId};
 use store::{
-    AuditActor, AuditRecord, Store,
+    AuditActor, AuditRecord, CompanyRecord, Store,
     entities::{api_keys, users},
 };
 use uuid::Uuid;
@@ -294,6 +294,14 @@ impl Tenant {
     pub fn store(&self) -> &Store {
         &self.1.store
     }
+
+    /// One of this organization's companies; 404 when it has none of that id.
+    pub async fn company(&self, id: CompanyId) -> Result<CompanyRecord, ApiError> {
+        self.store()
+            .company(self.0, id)
+            .await?
+            .ok_or(ApiError::NotFound("company"))
+    }
 }
 
 impl FromRequest for Tenant {
@@ -301,9 +309,7 @@ impl FromRequest for Tenant {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
+        from_caller(req, payload, |caller| {
             Ok(Tenant(caller.organization, caller))
         })
     }
@@ -325,9 +331,7 @@ impl FromRequest for Admin {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let caller = Caller::from_request(req, payload);
-        Box::pin(async move {
-            let caller = caller.await?;
+        from_caller(req, payload, |caller| {
             if caller.role() == Role::Admin {
                 Ok(Admin(caller))
             } else {
@@ -338,6 +342,16 @@ impl FromRequest for Admin {
             }
         })
     }
+}
+
+/// The extractors over [`Caller`]: authenticates, then `check` makes the extractor.
+fn from_caller<T: 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    check: fn(Caller) -> Result<T, ApiError>,
+) -> Pin<Box<dyn Future<Output = Result<T, ApiError>>>> {
+    let caller = Caller::from_request(req, payload);
+    Box::pin(async move { check(caller.await?) })
 }
 
 /// The session cookie for a new session.

@@ -9,7 +9,8 @@ use domain::{DataType, RefreshSchedule, UserId};
 use leptos::{prelude::*, task::spawn_local};
 
 use super::{
-    dialog::{DialogHandle, ModalDialog},
+    dialog::{DialogFooter, DialogHandle, ModalDialog},
+    failure_alert::FailureAlert,
     field::{Field, FieldMessage, error_for},
 };
 use crate::api;
@@ -174,6 +175,19 @@ fn CompanyForm(
         });
     };
 
+    let save_button = move |label: &'static str, class: &'static str, after: AfterSave| {
+        view! {
+            <button
+                type="button"
+                class=class
+                disabled=move || saving.get()
+                on:click=move |_| save(after)
+            >
+                {label}
+            </button>
+        }
+    };
+
     view! {
         <header class="dialog__header">
             <h2 id=TITLE_ID class="dialog__title" tabindex="-1">
@@ -285,57 +299,23 @@ fn CompanyForm(
                 </select>
                 <FieldMessage id="company-refresh-schedule-error" message=error_for(errors, "refresh_schedule") />
             </label>
-            {move || {
-                failure
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <div class="inline-alert" role="alert">
-                                <p class="inline-alert__title">"The company was not saved."</p>
-                                <p>{message}</p>
-                            </div>
-                        }
-                    })
-            }}
+            <FailureAlert title="The company was not saved." failure />
         </form>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             {if editing_id.is_none() {
-                view! {
-                    <button
-                        type="button"
-                        class="button"
-                        disabled=move || saving.get()
-                        on:click=move |_| save(AfterSave::Close)
-                    >
-                        "Save without sending"
-                    </button>
-                    <button
-                        type="button"
-                        class="button button--primary"
-                        disabled=move || saving.get()
-                        on:click=move |_| save(AfterSave::PreviewRequest)
-                    >
-                        "Save and preview request"
-                    </button>
-                }
+                (
+                    save_button("Save without sending", "button", AfterSave::Close),
+                    save_button(
+                        "Save and preview request",
+                        "button button--primary",
+                        AfterSave::PreviewRequest,
+                    ),
+                )
                     .into_any()
             } else {
-                view! {
-                    <button
-                        type="button"
-                        class="button button--primary"
-                        disabled=move || saving.get()
-                        on:click=move |_| save(AfterSave::Close)
-                    >
-                        "Save changes"
-                    </button>
-                }
-                    .into_any()
+                save_button("Save changes", "button button--primary", AfterSave::Close).into_any()
             }}
-        </footer>
+        </DialogFooter>
     }
 }
 

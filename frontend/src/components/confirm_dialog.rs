@@ -3,7 +3,8 @@
 
 use leptos::prelude::*;
 
-use super::dialog::{DialogHandle, ModalDialog};
+use super::dialog::{DialogFooter, DialogHandle, ModalDialog};
+use super::failure_alert::FailureAlert;
 
 /// Handed to the confirm button's callback, to end the question either way.
 #[derive(Clone, Copy)]
@@ -79,23 +80,9 @@ fn ConfirmBody(
         </header>
         <div class="dialog__body">
             <p>{text}</p>
-            {move || {
-                failure
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <div class="inline-alert" role="alert">
-                                <p class="inline-alert__title">{failure_title}</p>
-                                <p>{message}</p>
-                            </div>
-                        }
-                    })
-            }}
+            <FailureAlert title=failure_title failure />
         </div>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             <button
                 type="button"
                 class="button button--danger"
@@ -104,6 +91,6 @@ fn ConfirmBody(
             >
                 {confirm}
             </button>
-        </footer>
+        </DialogFooter>
     }
 }

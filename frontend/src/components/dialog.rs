@@ -25,6 +25,19 @@ impl DialogHandle {
     }
 }
 
+/// A dialog's row of buttons: Cancel, which closes it, then `children`.
+#[component]
+pub fn DialogFooter(dialog: DialogHandle, children: Children) -> impl IntoView {
+    view! {
+        <footer class="dialog__footer">
+            <button type="button" class="button" on:click=move |_| dialog.close()>
+                "Cancel"
+            </button>
+            {children()}
+        </footer>
+    }
+}
+
 /// Opens as soon as it is mounted. The parent unmounts it in `on_closed`.
 #[component]
 pub fn ModalDialog(

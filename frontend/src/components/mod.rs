@@ -7,6 +7,7 @@ pub mod company_form;
 pub mod confirm_dialog;
 pub mod delete_dialog;
 pub mod dialog;
+pub mod failure_alert;
 pub mod field;
 pub mod icons;
 pub mod local_time;

@@ -95,39 +95,23 @@ impl Default for Notices {
 #[component]
 pub fn NoticeRegions() -> impl IntoView {
     let notices = expect_context::<Notices>();
+    // The notice of a slot, as a card of `kind` that empties the slot when closed.
+    let shown = |slot: RwSignal<Option<Notice>>, kind: &'static str| {
+        move || {
+            slot.get().map(|notice| {
+                view! {
+                    <NoticeCard kind text=notice.text on_close=Callback::new(move |()| slot.set(None)) />
+                }
+            })
+        }
+    };
     view! {
         <div class="notices">
             <div role="status" aria-live="polite" aria-atomic="true" class="notice-slot">
-                {move || {
-                    notices
-                        .confirmation
-                        .get()
-                        .map(|notice| {
-                            view! {
-                                <NoticeCard
-                                    kind="success"
-                                    text=notice.text
-                                    on_close=Callback::new(move |()| notices.confirmation.set(None))
-                                />
-                            }
-                        })
-                }}
+                {shown(notices.confirmation, "success")}
             </div>
             <div role="alert" aria-atomic="true" class="notice-slot">
-                {move || {
-                    notices
-                        .failure
-                        .get()
-                        .map(|notice| {
-                            view! {
-                                <NoticeCard
-                                    kind="error"
-                                    text=notice.text
-                                    on_close=Callback::new(move |()| notices.failure.set(None))
-                                />
-                            }
-                        })
-                }}
+                {shown(notices.failure, "error")}
             </div>
         </div>
     }

@@ -3,7 +3,8 @@
 use api_types::{Company, Delivery, EmailPreview};
 use leptos::{prelude::*, task::spawn_local};
 
-use super::dialog::{DialogHandle, ModalDialog};
+use super::dialog::{DialogFooter, DialogHandle, ModalDialog};
+use super::failure_alert::FailureAlert;
 use crate::api;
 
 const TITLE_ID: &str = "request-information-title";
@@ -104,23 +105,9 @@ fn RequestInformation(
                         </p>
                     }
                 })}
-            {move || {
-                send_error
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <div class="inline-alert" role="alert">
-                                <p class="inline-alert__title">"The request was not sent."</p>
-                                <p>{message}</p>
-                            </div>
-                        }
-                    })
-            }}
+            <FailureAlert title="The request was not sent." failure=send_error />
         </div>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             <button
                 type="button"
                 class="button button--primary"
@@ -129,7 +116,7 @@ fn RequestInformation(
             >
                 "Send request"
             </button>
-        </footer>
+        </DialogFooter>
     }
 }
 

@@ -6,7 +6,7 @@
 use api_types::{AccountLinkInfo, ProblemKind};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 
-use super::sign_in::{AuthFrame, AuthHeading};
+use super::sign_in::{AuthFrame, AuthHeading, AuthSubmit};
 use crate::nav::use_location;
 use crate::reactive::effect;
 use crate::{
@@ -346,20 +346,7 @@ fn PasswordForm(
                 autocomplete="new-password"
                 required=true
             />
-            <div class="auth__alert-slot" role="alert">
-                {move || failure.get().map(|message| view! {
-                    <div class="inline-alert">
-                        <p>{message}</p>
-                    </div>
-                })}
-            </div>
-            <button
-                type="submit"
-                class="button button--primary button--large auth__submit"
-                disabled=move || busy.get()
-            >
-                {move || if busy.get() { "Saving…" } else { "Save password and sign in" }}
-            </button>
+            <AuthSubmit failure busy label="Save password and sign in" busy_label="Saving…" />
         </form>
     }
 }

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use api_types::{Company, CompanyChanges, RefreshJob, RefreshState, ReportList, SupplierChange};
+use api_types::{
+    Company, CompanyChanges, RefreshJob, RefreshState, ReportList, SupplierChange, UserSummary,
+};
 use chrono::NaiveDate;
 use domain::{CompanyId, DataStatus, RefreshSchedule, ReportKind};
 use gloo_timers::future::sleep;
@@ -214,16 +216,7 @@ fn Details(company: Company) -> impl IntoView {
         .clone()
         .filter(|_| company.status == Some(DataStatus::Error));
     let running = company.refresh.clone().filter(|job| job.state.is_active());
-    let assignees = if company.assignees.is_empty() {
-        "Nobody".to_owned()
-    } else {
-        company
-            .assignees
-            .iter()
-            .map(|user| user.name.clone())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let assignees = assignee_names(&company.assignees).unwrap_or_else(|| "Nobody".to_owned());
     let data_types = company
         .data_types
         .iter()
@@ -624,4 +617,15 @@ fn RefreshRow(job: RefreshJob) -> impl IntoView {
             <td>{error}</td>
         </tr>
     }
+}
+
+/// The names of a company's assignees, joined; `None` when nobody is assigned.
+pub(crate) fn assignee_names(assignees: &[UserSummary]) -> Option<String> {
+    (!assignees.is_empty()).then(|| {
+        assignees
+            .iter()
+            .map(|user| user.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    })
 }

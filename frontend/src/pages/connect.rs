@@ -10,7 +10,7 @@ use leptos::{html, prelude::*, task::spawn_local};
 use crate::reactive::effect;
 use crate::{
     api::{self, ApiError},
-    components::local_time::LocalTime,
+    components::{failure_alert::FailureAlert, local_time::LocalTime},
 };
 
 /// Where the customer is in the journey.
@@ -398,19 +398,7 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
                 "This link works until " <LocalTime at=expires_at /> "."
             </p>
 
-            {move || {
-                failure
-                    .get()
-                    .map(|message| {
-                        view! {
-                            <div class="inline-alert" role="alert">
-                                <p class="inline-alert__title">"That didn't work."</p>
-                                <p>{message}</p>
-                                <p>"Nothing has changed. Please try again."</p>
-                            </div>
-                        }
-                    })
-            }}
+            <FailureAlert title="That didn't work." failure note="Nothing has changed. Please try again." />
 
             <div class="consent__actions">
                 <button

@@ -33,6 +33,35 @@ pub fn AuthFrame(title: Signal<String>, children: Children) -> impl IntoView {
     }
 }
 
+/// The end of an auth form: the alert slot for `failure` (`alert_id` is what the
+/// fields' `shared_error` names) and the submit button, which says `busy_label` while
+/// the form is sent.
+#[component]
+pub fn AuthSubmit(
+    #[prop(optional)] alert_id: Option<&'static str>,
+    failure: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+    label: &'static str,
+    busy_label: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="auth__alert-slot" role="alert" id=alert_id>
+            {move || failure.get().map(|message| view! {
+                <div class="inline-alert">
+                    <p>{message}</p>
+                </div>
+            })}
+        </div>
+        <button
+            type="submit"
+            class="button button--primary button--large auth__submit"
+            disabled=move || busy.get()
+        >
+            {move || if busy.get() { busy_label } else { label }}
+        </button>
+    }
+}
+
 /// A heading that takes the focus when it appears, so a screen reader reads where
 /// the person has arrived.
 #[component]
@@ -168,20 +197,7 @@ fn SignInForm() -> impl IntoView {
                 autocomplete="current-password"
                 required=true
             />
-            <div class="auth__alert-slot" role="alert" id="sign-in-error">
-                {move || failure.get().map(|message| view! {
-                    <div class="inline-alert">
-                        <p>{message}</p>
-                    </div>
-                })}
-            </div>
-            <button
-                type="submit"
-                class="button button--primary button--large auth__submit"
-                disabled=move || busy.get()
-            >
-                {move || if busy.get() { "Signing in…" } else { "Sign in" }}
-            </button>
+            <AuthSubmit alert_id="sign-in-error" failure busy label="Sign in" busy_label="Signing in…" />
         </form>
         <p class="auth__aside">
             <a href="/forgot-password">"Forgot your password?"</a>
@@ -289,20 +305,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                             no_spellcheck=true
                             required=true
                         />
-                        <div class="auth__alert-slot" role="alert" id="reset-error">
-                            {move || failure.get().map(|message| view! {
-                                <div class="inline-alert">
-                                    <p>{message}</p>
-                                </div>
-                            })}
-                        </div>
-                        <button
-                            type="submit"
-                            class="button button--primary button--large auth__submit"
-                            disabled=move || busy.get()
-                        >
-                            {move || if busy.get() { "Sending…" } else { "Send reset link" }}
-                        </button>
+                        <AuthSubmit alert_id="reset-error" failure busy label="Send reset link" busy_label="Sending…" />
                     </form>
                     <p class="auth__aside">
                         <a href=SIGN_IN>"Back to sign in"</a>

@@ -39,9 +39,7 @@ pub async fn get(
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<CompanyChanges>, ApiError> {
     let company = id.into_inner();
-    if tenant.store().company(tenant.0, company).await?.is_none() {
-        return Err(ApiError::NotFound("company"));
-    }
+    tenant.company(company).await?;
     let bills = tenant
         .store()
         .latest_two(tenant.0, company, ReportKind::Bills)

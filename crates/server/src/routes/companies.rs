@@ -222,11 +222,7 @@ pub async fn get(
     tenant: Tenant,
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<Company>, ApiError> {
-    let record = tenant
-        .store()
-        .company(tenant.0, id.into_inner())
-        .await?
-        .ok_or(ApiError::NotFound("company"))?;
+    let record = tenant.company(id.into_inner()).await?;
     Ok(web::Json(views::company(record, state.freshness())))
 }
 
@@ -256,11 +252,7 @@ pub async fn update(
     body: Json<CompanyUpdate>,
 ) -> Result<web::Json<Company>, ApiError> {
     let id = id.into_inner();
-    let current = tenant
-        .store()
-        .company(tenant.0, id)
-        .await?
-        .ok_or(ApiError::NotFound("company"))?;
+    let current = tenant.company(id).await?;
     let change = body.0;
     let change_log = change.clone();
     let current_types = current.data_types();

@@ -46,11 +46,7 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let company_id = id.into_inner();
     let request = body.0;
-    let record = tenant
-        .store()
-        .company(tenant.0, company_id)
-        .await?
-        .ok_or(ApiError::NotFound("company"))?;
+    let record = tenant.company(company_id).await?;
     let organization = organization_name(tenant.store(), tenant.0).await?;
     // The person sending it; through an API key, the company's first assignee.
     let requester = tenant

@@ -30,9 +30,7 @@ pub async fn list(
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<ReportList>, ApiError> {
     let company = id.into_inner();
-    if tenant.store().company(tenant.0, company).await?.is_none() {
-        return Err(ApiError::NotFound("company"));
-    }
+    tenant.company(company).await?;
     let stored: BTreeMap<ReportKind, (DateTime<Utc>, u64)> = tenant
         .store()
         .reports(tenant.0, company)
@@ -109,11 +107,7 @@ pub async fn get(
     };
     let sheet = reports::choose_sheet(kind, table_format, query.sheet.as_deref())
         .map_err(|e| sheet_problem(kind, &e))?;
-    let record = tenant
-        .store()
-        .company(tenant.0, company)
-        .await?
-        .ok_or(ApiError::NotFound("company"))?;
+    let record = tenant.company(company).await?;
     // The version downloaded is one of the first source's; the other sources are read
     // as they were at its time, so an older snapshot gives that refresh's figures.
     let sources = kind.sources();
@@ -268,9 +262,7 @@ pub async fn snapshots(
     path: web::Path<(CompanyId, ReportKind)>,
 ) -> Result<web::Json<ReportSnapshotList>, ApiError> {
     let (company, kind) = path.into_inner();
-    if tenant.store().company(tenant.0, company).await?.is_none() {
-        return Err(ApiError::NotFound("company"));
-    }
+    tenant.company(company).await?;
     let items = tenant
         .store()
         .report_snapshots(tenant.0, company, kind.sources()[0])

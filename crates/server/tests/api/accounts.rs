@@ -1,7 +1,7 @@
 //! Sign-in, sessions, invitations, password resets, deactivation, API keys, the audit
 //! log and rate limits, through the API as a browser and an integrator use it.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use api_types::{
     AuditFormat, AuditQuery, CompanyListQuery, InvitationAcceptance, NewCompany, NewUser,
@@ -125,9 +125,7 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
     // The default idle limit (30 minutes); time moves by the app's clock, in steps far
     // above the real time the requests take.
     let app = spawn_app().await;
-    let (_, _, idle) = app
-        .signed_in_user("Rita Manager", "relationship_manager")
-        .await;
+    let idle = app.signed_in_manager().await;
     app.advance_clock(chrono::Duration::minutes(31));
     let everything = CompanyListQuery::default();
     let problem = app.api_as(&idle).companies(&everything).problem(401).await;
@@ -155,7 +153,7 @@ async fn sessions_end_after_inactivity_and_at_their_absolute_end() {
 #[tokio::test]
 async fn an_admin_invites_a_user_who_sets_a_password_through_the_emailed_link() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let (api, public) = (app.api_as(&admin), app.public_api());
     let nina = NewUser {
         email: "nina.new@bank.example".to_owned(),
@@ -240,7 +238,7 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
 #[tokio::test]
 async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let (email, password, rm) = app
         .signed_in_user("Rita Manager", "relationship_manager")
         .await;
@@ -282,7 +280,7 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
 #[tokio::test]
 async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let api = app.api_as(&admin);
     let created = api
         .create_api_key("Loan origination system")
@@ -342,7 +340,7 @@ async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
         .id;
     app.grant_access(app.organization, id, "sandbox").await;
     app.api().refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     app.api()
         .report(id, ReportKind::ProfitAndLoss, &ReportQuery::default())
         .ok()
@@ -414,29 +412,41 @@ async fn a_caller_over_the_rate_limit_gets_429_with_retry_after() {
         .await;
 }
 
+/// Runs an admin command of the `spendlens` binary on the app's database.
+fn admin_command(app: &TestApp, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spendlens"))
+        .args(args)
+        .env("DATABASE_URL", &app.database_url)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+fn assert_succeeded(output: &Output) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The admin commands: `org create` makes an organization whose admin can sign in with
 /// the printed password, and `api-key create` prints a key that works, once.
 #[tokio::test]
 async fn the_cli_creates_an_organization_and_an_api_key() {
     let app = spawn_app().await;
-    let output = Command::new(env!("CARGO_BIN_EXE_spendlens"))
-        .args([
+    let output = admin_command(
+        &app,
+        &[
             "org",
             "create",
             "--name",
             "Northern Bank",
             "--admin-email",
             "boss@northern.example",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
+    assert_succeeded(&output);
     let printed = String::from_utf8(output.stdout).unwrap();
     assert!(printed.contains("northern-bank"), "{printed}");
     let password = printed
@@ -449,24 +459,18 @@ async fn the_cli_creates_an_organization_and_an_api_key() {
     assert_eq!(session.session.organization.slug, "northern-bank");
     assert_eq!(session.session.user.role, Role::Admin);
 
-    let output = Command::new(env!("CARGO_BIN_EXE_spendlens"))
-        .args([
+    let output = admin_command(
+        &app,
+        &[
             "api-key",
             "create",
             "--org",
             "northern-bank",
             "--name",
             "Core banking",
-        ])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
+        ],
     );
+    assert_succeeded(&output);
     let key = String::from_utf8(output.stdout).unwrap().trim().to_owned();
     assert!(key.starts_with("slk_"));
     let companies = app
@@ -479,12 +483,10 @@ async fn the_cli_creates_an_organization_and_an_api_key() {
         "a new organization sees none of test-bank's"
     );
 
-    let unknown = Command::new(env!("CARGO_BIN_EXE_spendlens"))
-        .args(["api-key", "create", "--org", "no-such-bank", "--name", "X"])
-        .env("DATABASE_URL", &app.database_url)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap();
+    let unknown = admin_command(
+        &app,
+        &["api-key", "create", "--org", "no-such-bank", "--name", "X"],
+    );
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no-such-bank"));
 }

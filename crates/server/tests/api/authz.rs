@@ -414,7 +414,7 @@ async fn without_valid_credentials_every_protected_operation_answers_401() {
 #[tokio::test]
 async fn another_organizations_ids_answer_404_and_nothing_changes() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let other = app.other_organization().await;
     let theirs = things_of(&app, other).await;
     let mut checked = 0;
@@ -487,10 +487,8 @@ async fn another_organizations_ids_answer_404_and_nothing_changes() {
 async fn roles_that_may_not_get_403_and_admins_get_through() {
     let app = spawn_app().await;
     let ids = things_of(&app, app.organization).await;
-    let (_, _, rm) = app
-        .signed_in_user("Rita Manager", "relationship_manager")
-        .await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let rm = app.signed_in_manager().await;
+    let admin = app.signed_in_admin().await;
     let mut operations = operations();
     // Deletions last, so the others still find what they point at.
     operations.sort_by_key(|o| o.method == Method::DELETE);
@@ -544,9 +542,7 @@ async fn roles_that_may_not_get_403_and_admins_get_through() {
 #[tokio::test]
 async fn cookie_changes_without_the_csrf_token_are_refused() {
     let app = spawn_app().await;
-    let (_, _, rm) = app
-        .signed_in_user("Rita Manager", "relationship_manager")
-        .await;
+    let rm = app.signed_in_manager().await;
     let body = NewCompany {
         contact_name: "Cy".to_owned(),
         contact_email: "cy@csrf.example".to_owned(),

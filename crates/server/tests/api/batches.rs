@@ -56,8 +56,7 @@ async fn a_batch_refreshes_each_company_once_and_reports_progress() {
     let b_now = api.company(b).ok().await;
     assert_eq!(b_now.refresh.map(|r| r.id), Some(running.id));
 
-    let worker = app.instant_worker();
-    while worker.run_once().await.unwrap().is_some() {}
+    app.run_due_jobs().await;
     let finished: RefreshBatch = api.get(&location).ok().await;
     assert_eq!((finished.succeeded, finished.done), (2, true));
     assert!(finished.skipped.is_empty());
@@ -210,8 +209,7 @@ async fn a_batch_counts_its_jobs_through_every_change_of_state() {
         }
     );
     // The retry runs to its end: the batch is done.
-    let worker = app.instant_worker();
-    while worker.run_once().await.unwrap().is_some() {}
+    app.run_due_jobs().await;
     let (answered, recount) = progress_and_recount(&app, &location).await;
     assert_eq!((answered.succeeded, answered), (3, recount));
 }

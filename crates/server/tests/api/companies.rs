@@ -389,11 +389,7 @@ async fn deleting_a_company_removes_all_its_data() {
         .connected_company("Doomed Ltd", &[Financials, SpendDetail])
         .await;
     app.api().refresh(id).expect(202).await;
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("a job ran");
+    app.run_job().await;
     let reports = app.api().reports(id).ok().await;
     // Five fetched, and the spend analysis and ageing made from the spend detail.
     assert_eq!(reports.items.len(), 7);

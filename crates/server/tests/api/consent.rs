@@ -62,6 +62,13 @@ impl Handler for Sink {
     }
 }
 
+/// [`start_smtp`] on a port of its own: answers the port and what it receives.
+fn smtp_on_a_free_port(refuse_recipients: bool) -> (u16, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    (port, start_smtp(listener, refuse_recipients))
+}
+
 fn start_smtp(listener: TcpListener, refuse_recipients: bool) -> Arc<Mutex<Vec<String>>> {
     let received = Arc::new(Mutex::new(Vec::new()));
     let sink = Sink {
@@ -137,9 +144,7 @@ async fn email_request(app: &TestApp, id: CompanyId) -> InformationRequest {
 
 #[tokio::test]
 async fn the_emailed_link_leads_through_consent_to_available_data() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = start_smtp(listener, false);
+    let (port, received) = smtp_on_a_free_port(false);
     let app = spawn_app().await;
     let (api, customer) = (app.api(), app.public_api());
     let id = assigned_company(&app, "Aldgate Bakery Ltd").await.id;
@@ -191,11 +196,7 @@ async fn the_emailed_link_leads_through_consent_to_available_data() {
         Some(RefreshTrigger::Consent)
     );
     assert_eq!(during.platform.as_deref(), Some("sandbox"));
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("the first fetch ran");
+    app.run_job().await;
     let after = api.company(id).ok().await;
     assert_eq!(after.status, Some(DataStatus::Available));
     // Five fetched, and the spend analysis and ageing made from the spend detail.
@@ -437,9 +438,7 @@ async fn smtp_down_at_send_time_is_retried_and_delivers_exactly_once() {
 
 #[tokio::test]
 async fn an_email_the_server_refuses_marks_the_company_undeliverable() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    start_smtp(listener, true);
+    let (port, _) = smtp_on_a_free_port(true);
     let app = spawn_app().await;
     let id = app
         .create_company("Oakridge Builders Merchants", &[SpendDetail])
@@ -483,9 +482,7 @@ async fn without_smtp_emails_land_in_the_outbox() {
 
 #[tokio::test]
 async fn an_email_whose_sender_died_mid_send_is_sent_by_another_worker() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let received = start_smtp(listener, false);
+    let (port, received) = smtp_on_a_free_port(false);
     let app = spawn_app().await;
     let id = app
         .create_company("Greyfriars Printing Co", &[Financials])

@@ -1,9 +1,9 @@
 use std::{net::TcpListener, path::PathBuf, time::Duration};
 
 use api_types::{Company, Delivery, NewCompany, NewInformationRequest, Session};
-use domain::{CompanyId, DataStatus, DataType, OrganizationId, StatusEvent};
+use domain::{CompanyId, DataStatus, DataType, OrganizationId, RefreshJobId, StatusEvent};
 use providers::SandboxConfig;
-use refresh::{Worker, WorkerConfig};
+use refresh::{Outcome, Worker, WorkerConfig};
 use server::startup::{self, Application, Settings};
 
 use crate::client::token_of;
@@ -257,6 +257,18 @@ impl TestApp {
         (email, password, session)
     }
 
+    /// "Ada Admin", an admin of this organization, signed in.
+    pub async fn signed_in_admin(&self) -> SignedIn {
+        self.signed_in_user("Ada Admin", "admin").await.2
+    }
+
+    /// "Rita Manager", a relationship manager of this organization, signed in.
+    pub async fn signed_in_manager(&self) -> SignedIn {
+        self.signed_in_user("Rita Manager", "relationship_manager")
+            .await
+            .2
+    }
+
     /// Signs in through the API; panics unless it works.
     pub async fn sign_in(&self, email: &str, password: &str) -> SignedIn {
         let answer = self.public_api().sign_in(email, password).send().await;
@@ -318,6 +330,21 @@ impl TestApp {
             },
             WorkerConfig::default(),
         )
+    }
+
+    /// Runs the next due refresh job on [`TestApp::instant_worker`]; panics if none is due.
+    pub async fn run_job(&self) -> (RefreshJobId, Outcome) {
+        self.instant_worker()
+            .run_once()
+            .await
+            .unwrap()
+            .expect("a refresh job was due")
+    }
+
+    /// Runs refresh jobs on [`TestApp::instant_worker`] until none is due.
+    pub async fn run_due_jobs(&self) {
+        let worker = self.instant_worker();
+        while worker.run_once().await.unwrap().is_some() {}
     }
 
     /// A raw GET with the suite's API key, for checks of the wire itself (pages,

@@ -18,10 +18,8 @@ use crate::{client::token_of, helpers::spawn_app, webhooks::outbox_worker};
 #[tokio::test]
 async fn a_refresh_the_rm_triggered_fails_and_their_bell_says_so_until_read() {
     let app = spawn_app().await;
-    let (_, _, rm) = app
-        .signed_in_user("Rita Manager", "relationship_manager")
-        .await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let rm = app.signed_in_manager().await;
+    let admin = app.signed_in_admin().await;
     let company = app
         .connected_company("Hackney Hardware", &[Financials])
         .await;
@@ -103,8 +101,7 @@ async fn refreshes_that_complete_notify_by_email_when_the_rm_asked_and_mark_all_
     // A refresh through an API key has nobody to notify.
     let third = app.connected_company("Lambeth Lamps", &[Financials]).await;
     app.api().refresh(third).expect(202).await;
-    let worker = app.instant_worker();
-    while worker.run_once().await.unwrap().is_some() {}
+    app.run_due_jobs().await;
     outbox_worker(&app, |_| {}).drain().await.unwrap();
 
     let page = as_rm
@@ -161,9 +158,7 @@ async fn refreshes_that_complete_notify_by_email_when_the_rm_asked_and_mark_all_
 #[tokio::test]
 async fn the_rm_who_sent_an_information_request_hears_the_customers_answer() {
     let app = spawn_app().await;
-    let (_, _, rm) = app
-        .signed_in_user("Rita Manager", "relationship_manager")
-        .await;
+    let rm = app.signed_in_manager().await;
     let link = NewInformationRequest {
         delivery: Delivery::Link,
         ..NewInformationRequest::default()

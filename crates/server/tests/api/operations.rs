@@ -62,7 +62,7 @@ async fn readiness_reports_a_stalled_queue_until_a_worker_drains_it() {
     );
 
     // A worker takes it, and the queue is healthy again.
-    app.instant_worker().run_once().await.unwrap().unwrap();
+    app.run_job().await;
     let ready = api.readiness().ok().await;
     assert_eq!(ready.status, "ok");
     assert_eq!(ready.queue.status, "ok");
@@ -189,7 +189,7 @@ async fn metrics_show_requests_by_route_and_the_queues_from_the_database() {
         text.contains("spendlens_refresh_jobs{state=\"queued\"} 1"),
         "{text}"
     );
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let answered = app.api().company(id).send().await;
     let request_id = answered.header("x-request-id");
     assert_eq!(

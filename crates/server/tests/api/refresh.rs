@@ -35,12 +35,7 @@ async fn refresh_fetches_the_requested_data_and_makes_the_company_available() {
     assert_eq!(during.refresh.map(|r| r.id), Some(job.id));
     assert_eq!(during.status, Some(DataStatus::Requested));
 
-    let (ran, outcome) = app
-        .instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("one job");
+    let (ran, outcome) = app.run_job().await;
     assert_eq!(ran, job.id);
     assert_eq!(outcome, Outcome::Succeeded);
     assert!(
@@ -117,11 +112,7 @@ async fn a_refresh_in_progress_is_shared_by_every_caller() {
         "one row"
     );
 
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("job ran");
+    app.run_job().await;
     let next = api.refresh(id).ok().await;
     assert_ne!(next.id, job_ids[0], "a finished refresh is not reused");
 }
@@ -154,11 +145,7 @@ async fn a_failed_refresh_shows_an_error_and_keeps_the_last_good_reports() {
     let api = app.api();
     let id = app.connected_company("Flaky Ltd", &[Financials]).await;
     api.refresh(id).expect(202).await;
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("job ran");
+    app.run_job().await;
     let profit_and_loss = || api.report(id, ReportKind::ProfitAndLoss, &ReportQuery::default());
     let good = api.reports(id).ok().await;
     let good_pl = profit_and_loss().ok().await;
@@ -208,11 +195,7 @@ async fn a_failed_refresh_shows_an_error_and_keeps_the_last_good_reports() {
 
     // Refresh data is the remedy, and it works.
     api.refresh(id).expect(202).await;
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("job ran");
+    app.run_job().await;
     let recovered = api.company(id).ok().await;
     assert_eq!(recovered.status, Some(DataStatus::Available));
     assert_eq!(recovered.error, None);
@@ -234,12 +217,7 @@ async fn a_job_whose_worker_died_is_taken_over_when_its_lease_expires() {
         "leased to someone else"
     );
     app.advance_clock(chrono::Duration::seconds(61));
-    let (job, outcome) = app
-        .instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("taken over");
+    let (job, outcome) = app.run_job().await;
     assert_eq!(job, dead.id());
     assert_eq!(outcome, Outcome::Succeeded);
     // The dead worker, back from the grave, cannot overwrite the result.
@@ -392,7 +370,7 @@ async fn a_status_poll_sees_changes_made_by_other_processes() {
     }
     // A worker (sharing the database, not this server) runs the refresh.
     let started = std::time::Instant::now();
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let changed = poll_until_changed(app, &[a], &etag, Duration::from_secs(5)).await;
     assert_eq!(changed.status(), 200, "the change was never seen");
     assert!(started.elapsed() < Duration::from_secs(3));

@@ -5,8 +5,9 @@ use api_types::{
     AmountChange, AuditAction, AuditQuery, ReportDocument, ReportFormat, ReportQuery,
     SupplierChange,
 };
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use domain::{
+    CompanyId,
     DataType::{Financials, SpendDetail},
     ReportKind::{self, *},
 };
@@ -15,7 +16,7 @@ use store::StoredReport;
 
 use crate::{
     client::{Answer, Says},
-    helpers::{spawn_app, spawn_app_with},
+    helpers::{TestApp, spawn_app, spawn_app_with},
 };
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -26,6 +27,27 @@ fn file(format: ReportFormat, sheet: Option<&str>) -> ReportQuery {
         format: Some(format),
         sheet: sheet.map(str::to_owned),
         ..ReportQuery::default()
+    }
+}
+
+/// As if a refresh of `company` had fetched `reports` at `at`.
+async fn refreshed(
+    app: &TestApp,
+    company: CompanyId,
+    reports: Vec<StoredReport>,
+    at: DateTime<Utc>,
+) {
+    app.store
+        .put_reports(app.organization, company, reports, at)
+        .await
+        .unwrap();
+}
+
+/// A stored list report in GBP: `results` is its rows.
+fn listed(kind: ReportKind, results: Value) -> StoredReport {
+    StoredReport {
+        kind,
+        payload: json!({ "currency": "GBP", "results": results }),
     }
 }
 
@@ -43,18 +65,16 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
     let id = app.connected_company("Versioned Ltd", &[Financials]).await;
     let now = Utc::now();
     for (days_ago, revenue) in [(3, 100.0), (2, 200.0), (1, 300.0)] {
-        app.store
-            .put_reports(
-                app.organization,
-                id,
-                vec![StoredReport {
-                    kind: ReportKind::ProfitAndLoss,
-                    payload: json!({ "revenue": revenue }),
-                }],
-                app.store.now() - Duration::days(days_ago),
-            )
-            .await
-            .unwrap();
+        refreshed(
+            &app,
+            id,
+            vec![StoredReport {
+                kind: ReportKind::ProfitAndLoss,
+                payload: json!({ "revenue": revenue }),
+            }],
+            app.store.now() - Duration::days(days_ago),
+        )
+        .await;
     }
     let listed = api.reports(id).ok().await;
     assert_eq!(listed.items[0].snapshots, 2, "retention 2: {listed:?}");
@@ -93,7 +113,7 @@ async fn each_refresh_keeps_a_snapshot_and_an_older_one_downloads_its_own_figure
 
     // A real refresh adds one more version (still within the retention of 2).
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let items = api.report_snapshots(id, ProfitAndLoss).ok().await.items;
     assert_eq!(items.len(), 2);
     let newest = api.download(&items[0].href).ok().await;
@@ -115,42 +135,38 @@ async fn changes_compare_the_two_newest_refreshes_of_the_spend_detail() {
     assert!(none.biggest_movers.is_empty());
     let version = |suppliers: Value, bills: Value| {
         vec![
-            StoredReport {
-                kind: ReportKind::Suppliers,
-                payload: json!({ "currency": "GBP", "results": suppliers }),
-            },
-            StoredReport {
-                kind: ReportKind::Bills,
-                payload: json!({ "currency": "GBP", "results": bills }),
-            },
+            listed(ReportKind::Suppliers, suppliers),
+            listed(ReportKind::Bills, bills),
         ]
     };
     let bill = |supplier: &str, due: f64, due_date: &str| json!({"supplierRef": {"id": supplier, "supplierName": format!("{supplier} plc")}, "amountDue": due, "dueDate": due_date});
     let earlier = app.store.now() - Duration::days(7);
-    app.store
-        .put_reports(
-            app.organization,
-            id,
-            version(
-                json!([{"id": "s1", "supplierName": "s1 plc"}, {"id": "s2", "supplierName": "s2 plc"}]),
-                json!([bill("s1", 1000.0, "2000-01-01"), bill("s2", 250.0, "2999-01-01")]),
-            ),
-            earlier,
-        )
-        .await
-        .unwrap();
-    app.store
-        .put_reports(
-            app.organization,
-            id,
-            version(
-                json!([{"id": "s2", "supplierName": "s2 plc"}, {"id": "s3", "supplierName": "s3 plc"}]),
-                json!([bill("s2", 400.0, "2999-01-01"), bill("s3", 75.5, "2000-01-01")]),
-            ),
-            app.store.now(),
-        )
-        .await
-        .unwrap();
+    refreshed(
+        &app,
+        id,
+        version(
+            json!([{"id": "s1", "supplierName": "s1 plc"}, {"id": "s2", "supplierName": "s2 plc"}]),
+            json!([
+                bill("s1", 1000.0, "2000-01-01"),
+                bill("s2", 250.0, "2999-01-01")
+            ]),
+        ),
+        earlier,
+    )
+    .await;
+    refreshed(
+        &app,
+        id,
+        version(
+            json!([{"id": "s2", "supplierName": "s2 plc"}, {"id": "s3", "supplierName": "s3 plc"}]),
+            json!([
+                bill("s2", 400.0, "2999-01-01"),
+                bill("s3", 75.5, "2000-01-01")
+            ]),
+        ),
+        app.store.now(),
+    )
+    .await;
     let changes = app.api().changes(id).ok().await;
     let supplier = |id: &str| SupplierChange {
         id: id.to_owned(),
@@ -196,7 +212,7 @@ async fn reports_download_as_csv_and_xlsx_files() {
         .connected_company("Files & Co Ltd", &[SpendDetail])
         .await;
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let today = Utc::now().format("%Y-%m-%d").to_string();
 
     let csv = api
@@ -306,10 +322,10 @@ fn close(a: f64, b: f64) -> bool {
 async fn spend_analysis_and_ageing_are_listed_and_reconcile_with_the_bills() {
     let app = spawn_app().await;
     let api = app.api();
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let id = app.connected_company("Ledger & Sons", &[SpendDetail]).await;
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
 
     let items = api.reports(id).ok().await.items;
     let kinds: Vec<ReportKind> = items.iter().map(|i| i.kind).collect();
@@ -509,21 +525,15 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
     let id = app.connected_company("History Ltd", &[SpendDetail]).await;
     let version = |bills: Value, payments: Value| {
         vec![
-            StoredReport {
-                kind: ReportKind::Suppliers,
-                payload: json!({"currency": "GBP", "results": [
+            listed(
+                ReportKind::Suppliers,
+                json!([
                     {"id": "s1", "supplierName": "Alpha Ltd", "contactName": "Ann", "emailAddress": "ann@alpha.example"},
                     {"id": "s2", "supplierName": "Beta plc"}
-                ]}),
-            },
-            StoredReport {
-                kind: ReportKind::Bills,
-                payload: json!({"currency": "GBP", "results": bills}),
-            },
-            StoredReport {
-                kind: ReportKind::BillPayments,
-                payload: json!({"currency": "GBP", "results": payments}),
-            },
+                ]),
+            ),
+            listed(ReportKind::Bills, bills),
+            listed(ReportKind::BillPayments, payments),
         ]
     };
     let today = app.store.now();
@@ -535,27 +545,17 @@ async fn an_older_snapshot_of_the_derived_reports_has_that_refresh_s_figures() {
                "lineItems": [{"accountName": "Rent", "totalAmount": total}]})
     };
     let week_ago = today - Duration::days(7);
-    app.store
-        .put_reports(
-            app.organization,
-            id,
-            version(json!([bill("b1", "s1", 100.0, 100.0, 45)]), json!([])),
-            week_ago,
-        )
-        .await
-        .unwrap();
-    app.store
-        .put_reports(
-            app.organization,
-            id,
-            version(
+    refreshed(
+        &app,
+        id,
+        version(json!([bill("b1", "s1", 100.0, 100.0, 45)]), json!([])),
+        week_ago,
+    )
+    .await;
+    refreshed(&app, id, version(
                 json!([bill("b1", "s1", 100.0, 40.0, 45), bill("b2", "s2", 500.0, 500.0, -10)]),
                 json!([{"id": "p1", "supplierRef": {"id": "s1", "supplierName": "Alpha Ltd"}, "date": "2026-02-01", "totalAmount": 60.0, "paymentMethod": "Card"}]),
-            ),
-            today,
-        )
-        .await
-        .unwrap();
+            ), today).await;
 
     let items = api.report_snapshots(id, AgedPayables).ok().await.items;
     assert_eq!(items.len(), 2);

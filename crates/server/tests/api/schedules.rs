@@ -131,11 +131,7 @@ async fn a_due_schedule_queues_one_refresh_and_moves_to_the_next_run() {
 
     // Nothing more is due: another sweep queues nothing.
     assert_eq!(app.instant_worker().maintain().await.unwrap().scheduled, 0);
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("the scheduled job runs");
+    app.run_job().await;
     let done = api.company(id).ok().await;
     assert_eq!(done.status, Some(DataStatus::Available));
     assert_eq!(done.refresh, None);
@@ -169,7 +165,7 @@ async fn data_older_than_the_freshness_limit_is_flagged_stale_until_refreshed() 
     let api = app.api();
     let id = app.connected_company("Old Books Ltd", &[Financials]).await;
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let fresh = api.company(id).ok().await;
     assert!(!fresh.stale);
     let updated = fresh.data_updated_at.unwrap();
@@ -189,7 +185,7 @@ async fn data_older_than_the_freshness_limit_is_flagged_stale_until_refreshed() 
     assert!(row.stale);
 
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     assert!(!api.company(id).ok().await.stale);
 }
 
@@ -215,7 +211,7 @@ async fn the_watchdog_retries_then_fails_a_job_that_overruns_its_deadline() {
     let api = app.api();
     let id = app.connected_company("Hung Ltd", &[Financials]).await;
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let good_update = api.company(id).ok().await.status_updated_at;
     api.refresh(id).expect(202).await;
 

@@ -83,11 +83,7 @@ async fn a_query_without_its_organization_filter_sees_only_the_scoped_organizati
         .await;
     // A refresh gives the company reports (a table that follows its company).
     app.api().refresh(ours).expect(202).await;
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("the refresh runs");
+    app.run_job().await;
     let other_id = app.other_organization().await;
     let theirs = app.company_of(other_id, "Their Client Ltd").await;
 

@@ -70,11 +70,7 @@ async fn the_consent_screen_offers_the_upstream_and_a_refresh_reads_it() {
     assert_eq!(platforms, ["http", "sandbox"]);
     customer.grant_consent(&token, "http").expect(200).await;
 
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("the first fetch ran");
+    app.run_job().await;
     let company = app.api().company(id).ok().await;
     assert_eq!(company.status, Some(DataStatus::Available), "{company:?}");
     let bills = app
@@ -93,7 +89,7 @@ async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports()
     upstream_lists(&server, id).await;
     let api = app.api();
     api.refresh(id).expect(202).await;
-    app.instant_worker().run_once().await.unwrap().expect("ran");
+    app.run_job().await;
     let good = api.reports(id).ok().await;
     // The three fetched, and the spend analysis and ageing made from them.
     assert_eq!(good.items.len(), 5);
@@ -109,7 +105,7 @@ async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports()
         .mount(&server)
         .await;
     api.refresh(id).expect(202).await;
-    let (_, outcome) = app.instant_worker().run_once().await.unwrap().expect("ran");
+    let (_, outcome) = app.run_job().await;
     assert!(
         matches!(outcome, refresh::Outcome::Failed(_)),
         "permanent: no retry ({outcome:?})"

@@ -119,7 +119,7 @@ fn seconds(delays: &[u64]) -> RetrySchedule {
 /// An app whose endpoints may be on loopback (the receiver is).
 async fn app_allowing_loopback() -> (TestApp, SignedIn) {
     let app = spawn_app_with(|settings| settings.outbox.sender.allow_private = true).await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     (app, admin)
 }
 
@@ -158,11 +158,7 @@ async fn refreshed_company(app: &TestApp, name: &str) -> CompanyId {
 
 async fn refresh_again(app: &TestApp, id: CompanyId) {
     app.api().refresh(id).expect(202).await;
-    app.instant_worker()
-        .run_once()
-        .await
-        .unwrap()
-        .expect("a job");
+    app.run_job().await;
 }
 
 /// The audit entries of `action`, newest first, as the admin reads them.
@@ -546,7 +542,7 @@ async fn during_a_rotation_messages_carry_a_signature_for_each_secret() {
 #[tokio::test]
 async fn endpoints_on_private_addresses_are_refused_unless_allowed() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let api = app.api_as(&admin);
     for (url, says) in [
         ("https://127.0.0.1/hooks", "127.0.0.1 is a loopback address"),
@@ -600,7 +596,7 @@ async fn endpoints_on_private_addresses_are_refused_unless_allowed() {
 #[tokio::test]
 async fn deliveries_check_the_address_again_and_send_nothing_to_a_private_one() {
     let app = spawn_app().await;
-    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let admin = app.signed_in_admin().await;
     let receiver = receiver(200).await;
     // Stored directly, as if the name had resolved elsewhere when it was saved.
     let url = format!("https://localhost:{}/hooks", receiver.address().port());
@@ -647,9 +643,7 @@ async fn deliveries_check_the_address_again_and_send_nothing_to_a_private_one() 
 #[tokio::test]
 async fn relationship_managers_and_api_keys_cannot_manage_webhooks() {
     let app = spawn_app().await;
-    let (_, _, rm) = app
-        .signed_in_user("Rita Manager", "relationship_manager")
-        .await;
+    let rm = app.signed_in_manager().await;
     let endpoint = endpoint_at("https://1.1.1.1/hooks", &[]);
     let as_rm = app.api_as(&rm);
     as_rm.create_webhook_endpoint(&endpoint).problem(403).await;

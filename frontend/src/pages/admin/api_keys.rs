@@ -3,7 +3,7 @@
 use api_types::{ApiKey, CreatedApiKey, NewApiKey};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
 
-use super::load_failure;
+use super::{AdminTable, load_failure};
 use crate::reactive::effect;
 use crate::{
     api::{self, ApiError},
@@ -111,23 +111,9 @@ pub(super) fn ApiKeysSection() -> impl IntoView {
             }
                 .into_any(),
             Some(Ok(keys)) => view! {
-                <div class="table-card">
-                    <table class="table" aria-labelledby="admin-title">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Key"</th>
-                                <th scope="col">"Created"</th>
-                                <th scope="col">"Last used"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {keys.into_iter().map(|key| view! { <KeyRowView key revoking /> }).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <AdminTable columns=&["Name", "Key", "Created", "Last used", "Status"] actions=true>
+                    {keys.into_iter().map(|key| view! { <KeyRowView key revoking /> }).collect_view()}
+                </AdminTable>
             }
                 .into_any(),
         }}

@@ -4,7 +4,7 @@ use api_types::{AuditAction, UserSummary};
 use leptos::{prelude::*, task::spawn_local};
 use wasm_bindgen::JsValue;
 
-use super::load_failure;
+use super::{AdminTable, load_failure};
 use crate::reactive::effect;
 use crate::{
     api::{self, ApiError, AuditEntry, AuditFilters},
@@ -98,26 +98,8 @@ pub(super) fn AuditSection() -> impl IntoView {
                     }}
                 </select>
             </label>
-            <label class="field">
-                <span class="field__label">"From"</span>
-                <input
-                    type="date"
-                    class="field__input"
-                    on:change=move |event| {
-                        set_filter(|f, v| f.since = v, day_start(&event_target_value(&event), 0));
-                    }
-                />
-            </label>
-            <label class="field">
-                <span class="field__label">"To"</span>
-                <input
-                    type="date"
-                    class="field__input"
-                    on:change=move |event| {
-                        set_filter(|f, v| f.until = v, day_start(&event_target_value(&event), 1));
-                    }
-                />
-            </label>
+            {date_filter("From", move |date| set_filter(|f, v| f.since = v, day_start(&date, 0)))}
+            {date_filter("To", move |date| set_filter(|f, v| f.until = v, day_start(&date, 1)))}
             <a
                 class="button"
                 href=move || filters.with(AuditFilters::csv_href)
@@ -134,23 +116,9 @@ pub(super) fn AuditSection() -> impl IntoView {
             }
                 .into_any(),
             Some(Ok(events)) => view! {
-                <div class="table-card">
-                    <table class="table" aria-labelledby="admin-title">
-                        <thead>
-                            <tr>
-                                <th scope="col">"When"</th>
-                                <th scope="col">"Who"</th>
-                                <th scope="col">"Action"</th>
-                                <th scope="col">"Target"</th>
-                                <th scope="col">"Details"</th>
-                                <th scope="col">"Address"</th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {events.into_iter().map(audit_row).collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <AdminTable columns=&["When", "Who", "Action", "Target", "Details", "Address"]>
+                    {events.into_iter().map(audit_row).collect_view()}
+                </AdminTable>
             }
                 .into_any(),
         }}
@@ -179,6 +147,20 @@ fn audit_row(event: AuditEntry) -> impl IntoView {
             <td class="audit-detail">{event.detail}</td>
             <td>{event.ip.unwrap_or_default()}</td>
         </tr>
+    }
+}
+
+/// A date input of the filters; `changed` gets the chosen date, empty when cleared.
+fn date_filter(label: &'static str, changed: impl Fn(String) + 'static) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span class="field__label">{label}</span>
+            <input
+                type="date"
+                class="field__input"
+                on:change=move |event| changed(event_target_value(&event))
+            />
+        </label>
     }
 }
 

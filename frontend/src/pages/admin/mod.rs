@@ -17,6 +17,31 @@ use api_keys::ApiKeysSection;
 use audit::AuditSection;
 use users::UsersSection;
 
+/// An admin page's table, labelled by the page's title: `columns` head it, `actions`
+/// adds a last column for the rows' buttons (its heading only for screen readers).
+#[component]
+fn AdminTable(
+    columns: &'static [&'static str],
+    #[prop(optional)] actions: bool,
+    children: Children,
+) -> impl IntoView {
+    view! {
+        <div class="table-card">
+            <table class="table" aria-labelledby="admin-title">
+                <thead>
+                    <tr>
+                        {columns.iter().map(|column| view! { <th scope="col">{*column}</th> }).collect_view()}
+                        {actions.then(|| view! {
+                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                        })}
+                    </tr>
+                </thead>
+                <tbody>{children()}</tbody>
+            </table>
+        </div>
+    }
+}
+
 /// The three admin pages, in the order of their tabs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AdminSection {

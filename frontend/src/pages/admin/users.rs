@@ -5,12 +5,13 @@ use domain::{Role, UserId};
 use leptos::{ev::SubmitEvent, prelude::*, task::spawn_local};
 use wasm_bindgen::JsValue;
 
-use super::load_failure;
+use super::{AdminTable, load_failure};
 use crate::{
     api::{self, ApiError},
     components::{
         confirm_dialog::{ConfirmDialog, Confirmation},
-        dialog::{DialogHandle, ModalDialog},
+        dialog::{DialogFooter, DialogHandle, ModalDialog},
+        failure_alert::FailureAlert,
         field::{Field, error_for},
         local_time::LocalTime,
         notices::Notices,
@@ -112,26 +113,12 @@ pub(super) fn UsersSection() -> impl IntoView {
             None => view! { <p class="panel panel--quiet" aria-busy="true">"Loading users…"</p> }.into_any(),
             Some(Err(err)) => load_failure("users", &err),
             Some(Ok(users)) => view! {
-                <div class="table-card">
-                    <table class="table" aria-labelledby="admin-title">
-                        <thead>
-                            <tr>
-                                <th scope="col">"Name"</th>
-                                <th scope="col">"Email"</th>
-                                <th scope="col">"Role"</th>
-                                <th scope="col">"Status"</th>
-                                <th scope="col">"Last signed in"</th>
-                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                            </tr>
-                        </thead>
-                        <tbody>
-                            {users
-                                .into_iter()
-                                .map(|user| view! { <UserRowView user me change deactivating /> })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                </div>
+                <AdminTable columns=&["Name", "Email", "Role", "Status", "Last signed in"] actions=true>
+                    {users
+                        .into_iter()
+                        .map(|user| view! { <UserRowView user me change deactivating /> })
+                        .collect_view()}
+                </AdminTable>
             }
                 .into_any(),
         }}
@@ -309,17 +296,9 @@ fn InviteForm(on_invited: Callback<UserSummary>) -> impl IntoView {
                     <option value="admin">"Admin"</option>
                 </select>
             </label>
-            {move || failure.get().map(|message| view! {
-                <div class="inline-alert" role="alert">
-                    <p class="inline-alert__title">"The invitation was not sent."</p>
-                    <p>{message}</p>
-                </div>
-            })}
+            <FailureAlert title="The invitation was not sent." failure />
         </form>
-        <footer class="dialog__footer">
-            <button type="button" class="button" on:click=move |_| dialog.close()>
-                "Cancel"
-            </button>
+        <DialogFooter dialog>
             <button
                 type="submit"
                 form="invite-form"
@@ -328,6 +307,6 @@ fn InviteForm(on_invited: Callback<UserSummary>) -> impl IntoView {
             >
                 "Send invitation"
             </button>
-        </footer>
+        </DialogFooter>
     }
 }

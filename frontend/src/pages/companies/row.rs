@@ -10,6 +10,7 @@ use crate::components::{
     status::StatusCell,
 };
 use crate::live_status::CompanyRow;
+use crate::pages::company::assignee_names;
 
 /// What the ⋮ menu of a row can do; the page owns the doing.
 #[derive(Clone, Copy)]
@@ -73,16 +74,9 @@ pub(super) fn CompanyRowView(
                 </div>
             </td>
             <td>
-                {if company.assignees.is_empty() {
-                    view! { <span class="muted">"Nobody"</span> }.into_any()
-                } else {
-                    company
-                        .assignees
-                        .iter()
-                        .map(|user| user.name.clone())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                        .into_any()
+                {match assignee_names(&company.assignees) {
+                    Some(names) => names.into_any(),
+                    None => view! { <span class="muted">"Nobody"</span> }.into_any(),
                 }}
             </td>
             <td>
