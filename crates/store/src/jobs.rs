@@ -29,6 +29,16 @@ use crate::{
     sql::{is_foreign_key_violation, is_unique_violation},
 };
 
+/// The refresh queue: workers claim jobs (the claim also sets `started_at`; the
+/// workers' `max_attempts` is set per claim).
+const REFRESH_JOBS: Queue = Queue {
+    table: "refresh_jobs",
+    queued_state: JobState::Queued.as_str(),
+    active_state: JobState::Running.as_str(),
+    stamps_start: true,
+    max_attempts: None,
+};
+
 /// Why a refresh cannot be queued.
 #[derive(Debug, thiserror::Error)]
 pub enum RefreshRefused {
@@ -204,11 +214,8 @@ impl Store {
         let statement = claim_statement(
             self.backend(),
             &Queue {
-                table: "refresh_jobs",
-                queued_state: JobState::Queued.as_str(),
-                active_state: JobState::Running.as_str(),
-                stamps_start: true,
                 max_attempts: Some(i32::try_from(max_attempts).unwrap_or(i32::MAX)),
+                ..REFRESH_JOBS
             },
             owner,
             at,
