@@ -5,9 +5,9 @@
 //
 // Elements are found by role and accessible name, never by CSS path.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_ADMIN, launchBrowser, openPage, screenshot, startServer, waitFor } from './support.mjs';
+import { DEMO_ADMIN, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const ALEX = { name: 'Alex Morgan', email: 'alex.morgan@demobank.example' };
 const SAM = { name: 'Sam Patel', email: 'sam.patel@demobank.example' };
@@ -18,16 +18,7 @@ let server;
 let baseUrl;
 let browser;
 
-before(async () => {
-  server = await startServer();
-  baseUrl = server.baseUrl;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+serverAndBrowser({}, (started) => ({ server, baseUrl, browser } = started));
 
 /** The account menu, opened. */
 async function openAccountMenu(page) {

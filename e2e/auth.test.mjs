@@ -5,7 +5,7 @@
 //
 // Elements are found by role and accessible name, never by CSS path.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,11 +13,11 @@ import {
   DEMO_ADMIN,
   DEMO_PASSWORD,
   isFocused,
-  launchBrowser,
   openPage,
   screenshot,
   startServer,
   waitFor,
+  serverAndBrowser,
 } from './support.mjs';
 
 const ALEX = { name: 'Alex Morgan', email: 'alex.morgan@demobank.example' };
@@ -28,16 +28,7 @@ let server;
 let baseUrl;
 let browser;
 
-before(async () => {
-  server = await startServer({ SPENDLENS_SANDBOX_LATENCY_MS: '300' });
-  baseUrl = server.baseUrl;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+serverAndBrowser({ SPENDLENS_SANDBOX_LATENCY_MS: '300' }, (started) => ({ server, baseUrl, browser } = started));
 
 /** The account menu's trigger in the top bar. */
 function accountButton(page, name) {

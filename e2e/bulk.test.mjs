@@ -4,9 +4,9 @@
 //
 // Elements are found by role and accessible name, never by CSS path.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFocused, launchBrowser, openPage, screenshot, startServer, waitFor } from './support.mjs';
+import { isFocused, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const REFRESH_TIMEOUT_MS = 60_000;
 const REFRESH_IN_PROGRESS = /Refreshing…|Refresh queued/;
@@ -19,18 +19,9 @@ let server;
 let baseUrl;
 let browser;
 
-before(async () => {
   // One job at a time, 1.2 s per data type: a batch takes long enough to watch, and the
   // messages it shows stay long enough to read on a busy machine.
-  server = await startServer({ SPENDLENS_SANDBOX_LATENCY_MS: '1200', SPENDLENS_WORKER_CONCURRENCY: '1' });
-  baseUrl = server.baseUrl;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+serverAndBrowser({ SPENDLENS_SANDBOX_LATENCY_MS: '1200', SPENDLENS_WORKER_CONCURRENCY: '1' }, (started) => ({ server, baseUrl, browser } = started));
 
 /** The list row whose company link is named `name`. */
 function rowOf(page, name) {

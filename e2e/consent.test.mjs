@@ -5,11 +5,11 @@
 //
 // Elements are found by role and accessible name, never by CSS path.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { holdsFocus, isFocused, launchBrowser, openPage, screenshot, startServer, waitFor } from './support.mjs';
+import { holdsFocus, isFocused, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const ORGANIZATION = 'Demo Bank';
 /** The customer's page needs no sign-in: their browser has no session. */
@@ -22,19 +22,12 @@ let browser;
 /** The demo companies nobody has asked for information yet, by name; each test takes one. */
 let notRequested;
 
-before(async () => {
-  server = await startServer({ SPENDLENS_SANDBOX_LATENCY_MS: '300' });
-  baseUrl = server.baseUrl;
-  browser = await launchBrowser();
+serverAndBrowser({ SPENDLENS_SANDBOX_LATENCY_MS: '300' }, async (started) => {
+  ({ server, baseUrl, browser } = started);
   const list = await server.api('GET', '/api/v1/companies?status=not_requested&sort=name');
   assert.equal(list.status, 200, list.text);
   notRequested = list.json.items;
   assert.ok(notRequested.length >= 4, `the demo portfolio has at least four companies not requested (${notRequested.length})`);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
 });
 
 describe('information requests and consent', () => {

@@ -2,24 +2,15 @@
 // lists it with a link to the company, and "Mark all as read" clears the count.
 // The real server with a fresh SQLite database, the built SPA, headless Chromium.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { launchBrowser, openPage, screenshot, startServer } from './support.mjs';
+import { openPage, screenshot, serverAndBrowser } from './support.mjs';
 
 let server;
 let baseUrl;
 let browser;
 
-before(async () => {
-  server = await startServer({ SPENDLENS_SANDBOX_LATENCY_MS: '300' });
-  baseUrl = server.baseUrl;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+serverAndBrowser({ SPENDLENS_SANDBOX_LATENCY_MS: '300' }, (started) => ({ server, baseUrl, browser } = started));
 
 describe('notifications', () => {
   test('a finished refresh rings the bell until it is marked read', { timeout: 90_000 }, async () => {

@@ -3,9 +3,9 @@
 //
 // Elements are found by role and accessible name, never by CSS path.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFocused, launchBrowser, openPage, screenshot, startServer, waitFor } from './support.mjs';
+import { isFocused, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const DEMO_AVAILABLE = 'Aldgate Bakery Ltd';
 const NEW_COMPANY = 'Zephyr Test Foods Ltd';
@@ -14,16 +14,7 @@ let server;
 let baseUrl;
 let browser;
 
-before(async () => {
-  server = await startServer({ SPENDLENS_SANDBOX_LATENCY_MS: '300' });
-  baseUrl = server.baseUrl;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+serverAndBrowser({ SPENDLENS_SANDBOX_LATENCY_MS: '300' }, (started) => ({ server, baseUrl, browser } = started));
 
 /** The list row whose company link is named `name`. */
 function rowOf(page, name) {

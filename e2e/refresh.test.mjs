@@ -4,9 +4,9 @@
 // Elements are found the way a person (or a screen reader) finds them: by role and
 // accessible name, never by CSS path.
 
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFocused, launchBrowser, openPage as openContextPage, screenshot, startServer, waitFor } from './support.mjs';
+import { isFocused, openPage as openContextPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const REFRESH_TIMEOUT_MS = 30_000;
 const REFRESH_IN_PROGRESS = /Refreshing…|Refresh queued/;
@@ -15,16 +15,7 @@ let server;
 let baseUrl;
 let browser;
 
-before(async () => {
-  server = await startServer({ SPENDLENS_SANDBOX_LATENCY_MS: '1500' });
-  baseUrl = server.baseUrl;
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+serverAndBrowser({ SPENDLENS_SANDBOX_LATENCY_MS: '1500' }, (started) => ({ server, baseUrl, browser } = started));
 
 describe('company list', () => {
   test('Refresh data re-fetches in the background and the row shows the new time', { timeout: 120_000 }, async () => {

@@ -11,6 +11,7 @@
 // SPENDLENS_STATIC_DIR (default ../frontend/dist) and CHROMIUM_PATH (default
 // /usr/bin/chromium) may be overridden; E2E_SERVER_LOG=1 prints the server's log.
 
+import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -266,5 +267,24 @@ function freePort() {
       const { port } = probe.address();
       probe.close(() => resolve(port));
     });
+  });
+}
+
+/**
+ * Registers the test file's `before` and `after`: a server started with `env` and a
+ * browser, handed to `ready` (`{ server, baseUrl, browser }`, which may set up more),
+ * and both stopped after the file's tests.
+ */
+export function serverAndBrowser(env, ready) {
+  let server;
+  let browser;
+  before(async () => {
+    server = await startServer(env);
+    browser = await launchBrowser();
+    await ready({ server, baseUrl: server.baseUrl, browser });
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
   });
 }
