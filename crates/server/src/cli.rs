@@ -46,6 +46,9 @@ pub enum Command {
     /// Organizations: `org create --name NAME --admin-email E`.
     #[command(subcommand)]
     Org(OrgCommand),
+    /// Users: `user reset-password --email E` (prints a one-time password).
+    #[command(subcommand)]
+    User(UserCommand),
     /// API keys: `api-key create --org SLUG --name NAME` (prints the key once).
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
@@ -84,6 +87,25 @@ pub struct OrgCreateArgs {
     /// The first admin's name (default: the part of the email before the `@`).
     #[arg(long)]
     pub admin_name: Option<String>,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Give the active users with this email address (in every organization, or in
+    /// `--org`) a new random password, printed once; their sessions go on until they end.
+    ResetPassword(UserResetPasswordArgs),
+}
+
+#[derive(Args)]
+pub struct UserResetPasswordArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The user's email address.
+    #[arg(long)]
+    pub email: String,
+    /// Only the user of this organization (slug).
+    #[arg(long)]
+    pub org: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -253,12 +275,18 @@ pub struct ServeArgs {
     /// Days an information request link works.
     #[arg(long, env = "SPENDLENS_LINK_TTL_DAYS", default_value_t = 14, value_parser = clap::value_parser!(u64).range(1..=365))]
     pub link_ttl_days: u64,
-    /// The organization (by slug) this server acts for; created if missing.
-    #[arg(long, env = "SPENDLENS_ORGANIZATION", default_value = "demo")]
-    pub organization: String,
-    /// Give a newly created organization demo users and sample companies.
+    /// An organization (by slug) created at start if missing (default in demo mode:
+    /// `demo`; otherwise none: use `spendlens org create`).
+    #[arg(long, env = "SPENDLENS_ORGANIZATION")]
+    pub organization: Option<String>,
+    /// In demo mode, give a newly created organization demo users and sample companies.
     #[arg(long, env = "SPENDLENS_SAMPLE_DATA", default_value_t = true, action = clap::ArgAction::Set)]
     pub sample_data: bool,
+    /// Demo mode: the demo organization, its sample data and demo password. Default: on
+    /// for the embedded default (SQLite, a loopback bind address, an `http` public URL),
+    /// off otherwise. Allowed on a loopback bind address only.
+    #[arg(long, env = "SPENDLENS_DEMO", num_args = 0..=1, default_missing_value = "true", action = clap::ArgAction::Set)]
+    pub demo: Option<bool>,
     /// Serve the API only; run `spendlens worker` processes for refreshes.
     #[arg(long)]
     pub no_worker: bool,
@@ -386,6 +414,7 @@ impl ServeArgs {
     /// `serve`'s settings; the public URL defaults to `http://` and the bind address.
     pub fn settings(&self) -> Settings {
         let url = self.public_url();
+        let demo = self.demo();
         let worker = &self.worker;
         let mail = &worker.mail;
         Settings {
@@ -400,8 +429,13 @@ impl ServeArgs {
             bind: self.bind.clone(),
             static_dir: self.static_dir.clone(),
             run_worker: !self.no_worker,
-            organization: self.organization.clone(),
+            organization: self
+                .organization
+                .clone()
+                .or_else(|| demo.then(|| "demo".to_owned())),
             sample_data: self.sample_data,
+            demo,
+            log_outbox_links: self.embedded_default(),
             sandbox: worker.sandbox(),
             http: worker.http(),
             worker: worker.worker(),
@@ -419,6 +453,27 @@ impl ServeArgs {
             report_snapshots: worker.report_snapshots,
             outbox: worker.outbox(),
         }
+    }
+
+    /// Whether the bind address is a loopback one: only this machine can connect.
+    pub fn loopback(&self) -> bool {
+        match self.bind.parse::<std::net::SocketAddr>() {
+            Ok(address) => address.ip().is_loopback(),
+            Err(_) => self.bind.rsplit_once(':').map(|(host, _)| host) == Some("localhost"),
+        }
+    }
+
+    /// The embedded default: SQLite, a loopback bind address and a plain `http` URL.
+    pub fn embedded_default(&self) -> bool {
+        self.loopback()
+            && self.worker.database.database_url.starts_with("sqlite:")
+            && !self.public_url().starts_with("https://")
+    }
+
+    /// Demo mode: `--demo` (on loopback only: `serve` refuses it elsewhere), else the
+    /// embedded default.
+    pub fn demo(&self) -> bool {
+        self.loopback() && self.demo.unwrap_or_else(|| self.embedded_default())
     }
 
     /// Where people reach the portal: `--public-url`, else `http://` and the bind address.

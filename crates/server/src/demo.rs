@@ -1,4 +1,5 @@
-//! The organization a server acts for, and the demo portfolio of the embedded default.
+//! The organization a server acts for, the demo portfolio of the embedded default, and
+//! the refusal to serve a real deployment while a demo user keeps the published password.
 
 use chrono::{Duration, Utc};
 use domain::{
@@ -8,8 +9,27 @@ use domain::{
 use providers::{SandboxBooks, SandboxProvider};
 use store::{CompanyWrite, Store, StoredReport};
 
+/// The demo users' password as the README publishes it.
+pub const PUBLISHED_PASSWORD: &str = "spendlens-demo";
+
+/// The demo organization's users: name, email address, role.
+const USERS: [(&str, &str, &str); 3] = [
+    (
+        "Alex Morgan",
+        "alex.morgan@demobank.example",
+        "relationship_manager",
+    ),
+    (
+        "Sam Patel",
+        "sam.patel@demobank.example",
+        "relationship_manager",
+    ),
+    ("Dana Admin", "admin@demobank.example", "admin"),
+];
+
 /// Finds the organization with `slug`, creating it (and, when `with_sample_data`, its
-/// demo users and companies) if it does not exist yet.
+/// demo users and companies) if it does not exist yet. An existing organization's users
+/// are left as they are: startup never sets anyone's password.
 pub async fn ensure_organization(
     store: &Store,
     slug: &str,
@@ -17,11 +37,7 @@ pub async fn ensure_organization(
     demo_password: &str,
 ) -> anyhow::Result<OrganizationId> {
     if let Some(org) = store.organization_by_slug(slug).await? {
-        let id = OrganizationId::from_uuid(org.id);
-        if with_sample_data {
-            give_demo_users_passwords(store, id, demo_password).await?;
-        }
-        return Ok(id);
+        return Ok(OrganizationId::from_uuid(org.id));
     }
     let name = if slug == "demo" { "Demo Bank" } else { slug };
     let org = store.create_organization(slug, name).await?;
@@ -38,29 +54,40 @@ pub async fn ensure_organization(
     Ok(id)
 }
 
-/// Demo users made before sign-in existed have no password: give them the demo one,
-/// so an existing embedded database keeps working.
-async fn give_demo_users_passwords(
-    store: &Store,
-    org: OrganizationId,
-    password: &str,
-) -> anyhow::Result<()> {
-    let missing: Vec<_> = store
-        .users(org)
-        .await?
-        .into_iter()
-        .filter(|u| u.password_hash.is_none() && u.email.ends_with("@demobank.example"))
-        .collect();
-    if missing.is_empty() {
+/// Fails while an active demo user can sign in with the published password (or the
+/// configured demo one): outside the embedded default, anyone who read the README could.
+pub async fn refuse_demo_passwords(store: &Store, demo_password: &str) -> anyhow::Result<()> {
+    let mut passwords = vec![PUBLISHED_PASSWORD];
+    if demo_password != PUBLISHED_PASSWORD {
+        passwords.push(demo_password);
+    }
+    let mut exposed = Vec::new();
+    for (_, email, _) in USERS {
+        for (user, organization) in store.users_signing_in(email).await? {
+            let Some(hash) = user.password_hash else {
+                continue;
+            };
+            for password in &passwords {
+                if crate::secrets::verify_password((*password).to_owned(), hash.clone()).await {
+                    exposed.push(format!(
+                        "{} (organization {})",
+                        user.email, organization.slug
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    if exposed.is_empty() {
         return Ok(());
     }
-    let hash = crate::secrets::hash_password(password.to_owned()).await?;
-    for user in missing {
-        store
-            .set_password(UserId::from_uuid(user.id), &hash)
-            .await?;
-    }
-    Ok(())
+    anyhow::bail!(
+        "refusing to start: these users sign in with the published demo password, which \
+         anyone can read in the README: {}.\n\
+         Give each a new one-time password with `spendlens user reset-password --email ADDRESS` \
+         (same DATABASE_URL), or run the demo on a loopback address (`--demo`).",
+        exposed.join(", ")
+    )
 }
 
 /// How a demo company starts.
@@ -237,19 +264,7 @@ const COMPANIES: [(&str, &str, &str, &[DataType], Start); 20] = [
 async fn seed(store: &Store, org: OrganizationId, password: &str) -> anyhow::Result<()> {
     let password_hash = crate::secrets::hash_password(password.to_owned()).await?;
     let mut users = Vec::new();
-    for (name, email, role) in [
-        (
-            "Alex Morgan",
-            "alex.morgan@demobank.example",
-            "relationship_manager",
-        ),
-        (
-            "Sam Patel",
-            "sam.patel@demobank.example",
-            "relationship_manager",
-        ),
-        ("Dana Admin", "admin@demobank.example", "admin"),
-    ] {
+    for (name, email, role) in USERS {
         let user = store
             .create_user(org, &EmailAddress::parse(email)?, name, role)
             .await?;

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod provisioning;
 pub mod rate_limit;
 pub mod request_scope;
+pub mod request_span;
 pub mod routes;
 pub mod secrets;
 pub mod spa;

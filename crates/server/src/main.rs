@@ -4,7 +4,7 @@
 mod cli;
 mod commands;
 
-use cli::{ApiKeyCommand, Command, ConfigCommand, OrgCommand};
+use cli::{ApiKeyCommand, Command, ConfigCommand, OrgCommand, UserCommand};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of the system allocator: a request allocates and frees many small
@@ -23,6 +23,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate(args) => commands::migrate::run(args).await,
         Command::Openapi => commands::openapi::run(),
         Command::Org(OrgCommand::Create(args)) => commands::org_create::run(args).await,
+        Command::User(UserCommand::ResetPassword(args)) => {
+            commands::user_reset_password::run(args).await
+        }
         Command::ApiKey(ApiKeyCommand::Create(args)) => commands::api_key_create::run(args).await,
         Command::Config(ConfigCommand::Check) => commands::config_check::run(command, &file).await,
     }
@@ -32,7 +35,14 @@ async fn main() -> anyhow::Result<()> {
 /// (`SPENDLENS_LOG_FORMAT=json`).
 fn init_logging() {
     let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,actix_server=warn"));
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,actix_server=warn"))
+        // actix-files logs the raw path of every web-app deep link at debug, and
+        // `/connect/{token}` carries the customer's link: never, whatever RUST_LOG says.
+        .add_directive(
+            "actix_files::service=info"
+                .parse()
+                .expect("a valid directive"),
+        );
     match std::env::var("SPENDLENS_LOG_FORMAT").as_deref() {
         Ok("json") => tracing_subscriber::fmt()
             .json()

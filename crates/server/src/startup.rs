@@ -25,7 +25,9 @@ use crate::{
     key_cache::KeyCache,
     metrics, openapi,
     rate_limit::{self, CallerLimits},
-    request_scope, routes, spa,
+    request_scope,
+    request_span::RouteSpan,
+    routes, spa,
     state::AppState,
     status_cache,
     workers::{WorkerSettings, Workers, spawn_workers},
@@ -41,11 +43,18 @@ pub struct Settings {
     pub static_dir: PathBuf,
     /// Run the refresh worker inside this process.
     pub run_worker: bool,
-    /// The organization made on first start (slug), with its users and, with
-    /// `sample_data`, sample companies: the embedded default's `demo`.
-    pub organization: String,
-    /// Give a newly created organization demo users and companies.
+    /// The organization made on first start if missing (slug), with, in `demo` mode
+    /// and with `sample_data`, demo users and sample companies: the embedded default's
+    /// `demo`. `None`: organizations come from `spendlens org create` only.
+    pub organization: Option<String>,
+    /// Give a newly created organization demo users and companies (`demo` mode only).
     pub sample_data: bool,
+    /// The demo mode: the embedded default on loopback, or `--demo`. Off, no demo data
+    /// is made and startup fails while a demo user has the published password.
+    pub demo: bool,
+    /// Write the links of emails left in the outbox to the log: the embedded default on
+    /// loopback only, where the log is how its one person finds them.
+    pub log_outbox_links: bool,
     pub sandbox: SandboxConfig,
     /// The upstream accounting-data API, when configured.
     pub http: Option<Upstream>,
@@ -103,8 +112,9 @@ pub fn providers(
     Ok(providers)
 }
 
-/// Connects, migrates, and makes sure the organization exists.
-pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, OrganizationId)> {
+/// Connects, migrates, checks no demo password is left outside demo mode, and makes
+/// sure the organization (if one is configured) exists.
+pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, Option<OrganizationId>)> {
     let store = Store::connect_sized(&settings.database_url, settings.database_max_connections)
         .await?
         .with_report_retention(settings.report_snapshots);
@@ -115,13 +125,21 @@ pub async fn prepare(settings: &Settings) -> anyhow::Result<(Store, Organization
             "the database role is a superuser or has BYPASSRLS: row-level security, the second line of tenant isolation, is skipped; connect as an ordinary role that owns the tables"
         );
     }
-    let organization = demo::ensure_organization(
-        &store,
-        &settings.organization,
-        settings.sample_data,
-        &settings.demo_password,
-    )
-    .await?;
+    if !settings.demo {
+        demo::refuse_demo_passwords(&store, &settings.demo_password).await?;
+    }
+    let organization = match &settings.organization {
+        Some(slug) => Some(
+            demo::ensure_organization(
+                &store,
+                slug,
+                settings.demo && settings.sample_data,
+                &settings.demo_password,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     Ok((store, organization))
 }
 
@@ -150,6 +168,12 @@ impl Application {
         let transport =
             Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
         let outbox = transport.is_outbox();
+        if outbox && settings.log_outbox_links {
+            tracing::info!(
+                dir = %settings.outbox_dir.display(),
+                "the embedded default on loopback: emails go to the outbox directory and the links in them are written to this log"
+            );
+        }
         let workers = if settings.run_worker {
             let workers = WorkerSettings {
                 refresh: settings.worker.clone(),
@@ -182,7 +206,7 @@ impl Application {
             public_url: settings.public_url.trim_end_matches('/').to_owned(),
             mail_from: settings.mail_from.clone(),
             link_ttl: settings.link_ttl,
-            outbox,
+            log_outbox_links: outbox && settings.log_outbox_links,
             platforms: providers.platforms(),
             stale_after: settings.stale_after,
             auth: settings.auth.clone(),
@@ -229,7 +253,7 @@ impl Application {
                 .wrap(from_fn(rate_limit::rate_limit_headers))
                 .wrap(from_fn(metrics::track))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
-                .wrap(TracingLogger::default())
+                .wrap(TracingLogger::<RouteSpan>::new())
         })
         .listen(listener)?
         .shutdown_timeout(30)

@@ -30,8 +30,9 @@ pub struct AppState {
     pub public_url: String,
     pub mail_from: String,
     pub link_ttl: chrono::Duration,
-    /// Emails go to a local outbox (no SMTP server configured).
-    pub outbox: bool,
+    /// Log the links of emails: they go to a local outbox (no SMTP server) of the
+    /// embedded default on loopback. Never otherwise: a link is a credential.
+    pub log_outbox_links: bool,
     /// The platforms a customer can connect (the configured providers).
     pub platforms: Vec<&'static str>,
     /// Data older than this is flagged `stale`.

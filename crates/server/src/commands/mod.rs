@@ -7,4 +7,5 @@ pub mod migrate;
 pub mod openapi;
 pub mod org_create;
 pub mod serve;
+pub mod user_reset_password;
 pub mod worker;

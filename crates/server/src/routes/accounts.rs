@@ -129,8 +129,8 @@ async fn send_account_link(
         )
         .await?;
     state.wake_mail();
-    if state.outbox {
-        tracing::info!(email = %user.email, %link, "account link written to the outbox");
+    if state.log_outbox_links {
+        tracing::info!(email = %user.email, %link, "account link written to the outbox (logged: the embedded default on loopback)");
     }
     Ok(())
 }

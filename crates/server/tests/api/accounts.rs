@@ -15,7 +15,7 @@ use crate::client::Says;
 use crate::helpers::{TestApp, new_company, spawn_app, spawn_app_with};
 
 /// The link in the newest queued email whose path starts with `prefix`.
-async fn emailed_link(app: &TestApp, prefix: &str) -> (String, String) {
+pub(crate) async fn emailed_link(app: &TestApp, prefix: &str) -> (String, String) {
     let email = outgoing_emails::Entity::find()
         .order_by_desc(outgoing_emails::Column::CreatedAt)
         .one(app.store.connection())

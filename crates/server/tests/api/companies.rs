@@ -451,8 +451,9 @@ async fn writes_racing_a_delete_never_fail_with_500() {
 #[tokio::test]
 async fn users_and_counts_per_status_feed_the_filters() {
     let app = crate::helpers::spawn_app_with(|s| {
-        s.organization = "demo".to_owned();
+        s.organization = Some("demo".to_owned());
         s.sample_data = true;
+        s.demo = true;
     })
     .await;
     let users = app.api().users().ok().await.items;

@@ -120,8 +120,10 @@ pub fn test_settings(database_url: String) -> Settings {
         bind: "127.0.0.1:0".to_owned(),
         static_dir: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/api/static"),
         run_worker: false,
-        organization: "test-bank".to_owned(),
+        organization: Some("test-bank".to_owned()),
         sample_data: false,
+        demo: false,
+        log_outbox_links: false,
         sandbox: SandboxConfig {
             latency: Duration::ZERO,
             failure_rate: 0.0,
@@ -160,6 +162,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     customize(&mut settings);
     let http = settings.http.clone();
     let (store, organization) = startup::prepare(&settings).await.expect("database ready");
+    let organization = organization.expect("the test organization");
     // Tests move time forward (`TestApp::advance_clock`) instead of sleeping.
     let store = store.with_clock(store::Clock::adjustable());
     let listener = TcpListener::bind("127.0.0.1:0").expect("free port");
@@ -487,4 +490,69 @@ pub async fn available(app: &TestApp, company: CompanyId, by: &str, within: Dura
         |company| company.status == Some(DataStatus::Available),
     )
     .await
+}
+
+/// A `spendlens serve` process on a free loopback port, killed when dropped.
+pub struct Served {
+    pub address: String,
+    process: std::process::Child,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+impl Served {
+    /// Waits until `/readyz` answers 200.
+    pub async fn ready(&self) {
+        let client = reqwest::Client::new();
+        let url = format!("{}/readyz", self.address);
+        wait_for(
+            "the server to answer",
+            Duration::from_secs(60),
+            Duration::from_millis(100),
+            || async {
+                let ready = client.get(&url).send().await;
+                ready.map(|answer| answer.status().as_u16()).ok()
+            },
+            |status| *status == Some(200),
+        )
+        .await;
+    }
+}
+
+/// Starts the real binary's `serve` in `dir` on `database_url`, with `env` over a quiet
+/// test environment; its output (the log) goes to `dir/server.log`.
+pub fn serve_binary(dir: &std::path::Path, database_url: &str, env: &[(&str, &str)]) -> Served {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::fs::File::create(dir.join("server.log")).unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_spendlens"));
+    command
+        .arg("serve")
+        .current_dir(dir)
+        .env_remove("SPENDLENS_CONFIG")
+        .env_remove("SPENDLENS_LOG_FORMAT")
+        .env("DATABASE_URL", database_url)
+        .env("SPENDLENS_BIND", format!("127.0.0.1:{port}"))
+        .env("SPENDLENS_OUTBOX_DIR", dir.join("outbox"))
+        .env("SPENDLENS_SANDBOX_LATENCY_MS", "0")
+        .env("SPENDLENS_STATIC_DIR", dir.join("no-web-app"))
+        .env("RUST_LOG", "warn")
+        .env("NO_COLOR", "1")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    Served {
+        address: format!("http://127.0.0.1:{port}"),
+        process: command.spawn().expect("the spendlens binary starts"),
+    }
 }

@@ -422,8 +422,9 @@ async fn the_in_process_worker_picks_up_a_refresh_by_itself() {
 #[tokio::test]
 async fn the_demo_organization_has_companies_in_every_status() {
     let app = crate::helpers::spawn_app_with(|s| {
-        s.organization = "demo".to_owned();
+        s.organization = Some("demo".to_owned());
         s.sample_data = true;
+        s.demo = true;
     })
     .await;
     let all = CompanyListQuery {

@@ -1,0 +1,116 @@
+//! Links are credentials: the real `spendlens serve`, logging at `debug`, goes through
+//! the consent, invitation and password-reset journeys (error answers on live tokens
+//! included) and its whole log must not hold one token.
+
+use api_types::{InvitationAcceptance, NewUser};
+use domain::{DataType::Financials, Role};
+
+use crate::accounts::emailed_link;
+use crate::helpers::{serve_binary, spawn_app};
+
+#[tokio::test]
+async fn no_link_token_reaches_the_log() {
+    let mut app = spawn_app().await;
+    let dir = tempfile::tempdir().unwrap();
+    // An https public URL: a deployment, not the embedded default (which may log links).
+    let server = serve_binary(
+        dir.path(),
+        &app.database_url,
+        &[
+            ("SPENDLENS_PUBLIC_URL", "https://portal.test"),
+            ("SPENDLENS_COOKIE_SECURE", "false"),
+            ("RUST_LOG", "debug"),
+        ],
+    );
+    app.address = server.address.clone();
+    server.ready().await;
+
+    let mut secrets = Vec::new();
+    let public = app.public_api();
+
+    // Consent: open the link, a refused grant on the live link, then grant; another
+    // link declined. The token also rides in a query string.
+    let granted = app.create_company("Granting Ltd", &[Financials]).await;
+    let token = app.link_token(granted.id).await;
+    public.consent(&token).expect(200).await;
+    public
+        .get::<serde_json::Value>(&format!("/api/v1/consent/{token}?token={token}"))
+        .send()
+        .await;
+    app.anonymous()
+        .get(app.url(&format!("/connect/{token}")))
+        .send()
+        .await
+        .unwrap();
+    public.grant_consent(&token, "excel").problem(422).await;
+    public.grant_consent(&token, "sandbox").expect(200).await;
+    secrets.push(token);
+    let declined = app.create_company("Declining Ltd", &[Financials]).await;
+    let token = app.link_token(declined.id).await;
+    public.consent(&token).expect(200).await;
+    public.decline_consent(&token).expect(200).await;
+    public.decline_consent(&token).send().await;
+    secrets.push(token);
+
+    // Invitation: an admin invites; the link is opened, refused a short password, accepted.
+    let admin = app.signed_in_admin().await;
+    app.api_as(&admin)
+        .invite_user(&NewUser {
+            email: "nina.new@bank.example".to_owned(),
+            name: "Nina New".to_owned(),
+            role: Role::RelationshipManager,
+        })
+        .expect(201)
+        .await;
+    let (_, token) = emailed_link(&app, "https://portal.test/invitations/").await;
+    public.invitation(&token).expect(200).await;
+    let accept = |password: &str| InvitationAcceptance {
+        password: password.to_owned(),
+        name: None,
+    };
+    public
+        .accept_invitation(&token, &accept("short"))
+        .problem(422)
+        .await;
+    let nina_password = "a password Nina chose";
+    public
+        .accept_invitation(&token, &accept(nina_password))
+        .expect(200)
+        .await;
+    public.invitation(&token).send().await;
+    secrets.push(token);
+
+    // Password reset: asked for, opened, refused a short password, done.
+    public
+        .request_password_reset("nina.new@bank.example")
+        .expect(202)
+        .await;
+    let (_, token) = emailed_link(&app, "https://portal.test/reset-password/").await;
+    public.password_reset(&token).expect(200).await;
+    public.reset_password(&token, "short").problem(422).await;
+    let new_password = "Nina's brand new password";
+    public
+        .reset_password(&token, new_password)
+        .expect(200)
+        .await;
+    secrets.push(token);
+    secrets.push(nina_password.to_owned());
+    secrets.push(new_password.to_owned());
+
+    drop(server);
+    let log = std::fs::read_to_string(dir.path().join("server.log")).unwrap();
+    assert!(
+        log.contains("http.route=/api/v1/consent/{token}"),
+        "the requests were logged, by route: {log}"
+    );
+    for secret in &secrets {
+        assert!(
+            !log.contains(secret.as_str()),
+            "the log holds {secret:?}:\n{}",
+            log.lines()
+                .filter(|line| line.contains(secret.as_str()))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+}
