@@ -22,6 +22,7 @@ pub mod rate_limit;
 pub mod request_scope;
 pub mod routes;
 pub mod secrets;
+pub mod security_headers;
 pub mod spa;
 pub mod startup;
 pub mod state;

@@ -20,6 +20,7 @@ mod processes;
 mod refresh;
 mod reports;
 mod schedules;
+mod security_headers;
 mod tenancy;
 mod upstream;
 mod webhooks;
