@@ -21,6 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -33,6 +34,15 @@ export const screenshotDir = path.join(here, 'screenshots');
 /** The demo organization's users (embedded default) and their password. */
 export const DEMO_ADMIN = 'admin@demobank.example';
 export const DEMO_PASSWORD = 'spendlens-demo';
+
+/**
+ * Every Content-Security-Policy violation any page of this test file reported: one
+ * hook for all tests, so a test that does not check its `problems` still fails.
+ */
+const cspViolations = [];
+after(() => {
+  assert.deepEqual(cspViolations, [], 'Content Security Policy violations');
+});
 
 /** The server `openPage` signs in to unless told otherwise: the last one started. */
 let lastServer;
@@ -158,7 +168,7 @@ export async function launchBrowser() {
 
 /**
  * A fresh browser context and page, recording every console error and page error in
- * `problems`, signed in as the demo admin (the portal's pages need a session).
+ * `problems` (a Content-Security-Policy violation also fails the test file's run), signed in as the demo admin (the portal's pages need a session).
  *
  * Options: `signedIn: false` leaves the browser signed out (the customer's pages, the
  * sign-in tests); `user: { email, password? }` signs in as someone else; `server` names
@@ -182,15 +192,25 @@ export async function openPage(browser, options = {}) {
       throw new Error(`signing in as ${credentials.email} answered ${answer.status()}: ${await answer.text()}`);
     }
   }
+  // Any Content-Security-Policy violation fails the run, whether or not the test checks
+  // `problems` (see `cspViolations`).
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      console.error(`Content Security Policy violation: ${event.violatedDirective} blocked ${event.blockedURI || 'inline'}`);
+    });
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(10_000);
   const problems = [];
   const expected = [];
   page.on('console', (message) => {
+    const text = message.text();
+    if (text.includes('Content Security Policy')) {
+      cspViolations.push(`${text} (${page.url()})`);
+    }
     if (message.type() !== 'error') {
       return;
     }
-    const text = message.text();
     const url = message.location()?.url ?? '';
     const failed = /^Failed to load resource: the server responded with a status of (\d{3})/.exec(text);
     if (failed && expected.some(({ status, urlPart }) => Number(failed[1]) === status && url.includes(urlPart))) {

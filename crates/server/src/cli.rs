@@ -316,6 +316,9 @@ pub struct ServeArgs {
     /// The freshness rule: data older than this many days is flagged `stale` in the API.
     #[arg(long, env = "SPENDLENS_STALE_AFTER_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub stale_after_days: u64,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    #[arg(long, env = "SPENDLENS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
 fn parse_per_second(text: &str) -> Result<f64, String> {
@@ -452,6 +455,7 @@ impl ServeArgs {
             demo_password: self.demo_password.clone(),
             report_snapshots: worker.report_snapshots,
             outbox: worker.outbox(),
+            metrics_token: self.metrics_token.clone(),
         }
     }
 

@@ -151,7 +151,7 @@ fn set_default(mut command: Command, key: &str, value: &str) -> Command {
 }
 
 /// Settings whose values are secrets: shown masked.
-const SECRETS: [&str; 3] = ["demo_password", "http_api_key", "smtp_url"];
+const SECRETS: [&str; 4] = ["demo_password", "http_api_key", "metrics_token", "smtp_url"];
 
 /// One line per setting of `matches`: name, value (secrets and passwords in URLs
 /// masked) and where it came from.

@@ -23,6 +23,7 @@ pub mod request_scope;
 pub mod request_span;
 pub mod routes;
 pub mod secrets;
+pub mod security_headers;
 pub mod spa;
 pub mod startup;
 pub mod state;

@@ -27,7 +27,9 @@ use crate::{
     rate_limit::{self, CallerLimits},
     request_scope,
     request_span::RouteSpan,
-    routes, spa,
+    routes,
+    security_headers::{self, SecurityHeaders},
+    spa,
     state::AppState,
     status_cache,
     workers::{WorkerSettings, Workers, spawn_workers},
@@ -80,6 +82,8 @@ pub struct Settings {
     /// Webhooks and notifications: retries, the SSRF guard, retention. Its `mail_from`
     /// and `public_url` are taken from the settings above.
     pub outbox: OutboxConfig,
+    /// When set, `/metrics` requires it as a bearer token.
+    pub metrics_token: Option<String>,
 }
 
 /// The `http` upstream's settings, and the rate limit every process shares for it.
@@ -210,6 +214,7 @@ impl Application {
             platforms: providers.platforms(),
             stale_after: settings.stale_after,
             auth: settings.auth.clone(),
+            metrics_token: settings.metrics_token.clone(),
             limits,
             metrics: metrics.clone(),
             keys: KeyCache::default(),
@@ -222,12 +227,15 @@ impl Application {
         }
         let document = openapi::document();
         let known_routes = web::Data::new(KnownRoutes::from_openapi(&document));
+        let security_headers =
+            web::Data::new(SecurityHeaders::new(&static_dir, &settings.public_url));
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(state.clone())
                 // `metrics::track` reads it apart from the state, which it sits below.
                 .app_data(web::Data::from(metrics.clone()))
                 .app_data(known_routes.clone())
+                .app_data(security_headers.clone())
                 .app_data(web::QueryConfig::default().error_handler(extract::query_error))
                 .app_data(web::PathConfig::default().error_handler(extract::path_error))
                 .app_data(web::PayloadConfig::new(extract::BODY_LIMIT))
@@ -254,6 +262,8 @@ impl Application {
                 .wrap(from_fn(metrics::track))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
                 .wrap(TracingLogger::<RouteSpan>::new())
+                // Outermost, so every answer carries them, errors included.
+                .wrap(from_fn(security_headers::add))
         })
         .listen(listener)?
         .shutdown_timeout(30)

@@ -38,6 +38,8 @@ pub struct AppState {
     /// Data older than this is flagged `stale`.
     pub stale_after: chrono::Duration,
     pub auth: AuthSettings,
+    /// When set, `/metrics` requires it as a bearer token.
+    pub metrics_token: Option<String>,
     /// Requests per minute per caller.
     pub limits: Arc<CallerLimits>,
     pub metrics: Arc<metrics::Metrics>,

@@ -224,7 +224,7 @@ pub fn BulkRefreshPanel(shown: RwSignal<Option<BulkRefresh>>) -> impl IntoView {
                                     aria-valuenow=state.finished.to_string()
                                     aria-valuetext=state.text.clone()
                                 >
-                                    <div class="progress__bar" style=format!("width: {percent}%")></div>
+                                    <div class="progress__bar" style:width=format!("{percent}%")></div>
                                 </div>
                                 <p class="bulk-progress__text">{state.text.clone()}</p>
                             }

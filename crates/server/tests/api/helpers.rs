@@ -142,6 +142,7 @@ pub fn test_settings(database_url: String) -> Settings {
         stale_after: chrono::Duration::days(30),
         auth: server::auth::AuthSettings::default(),
         demo_password: "spendlens-demo".to_owned(),
+        metrics_token: None,
         report_snapshots: store::DEFAULT_RETENTION,
         outbox: outbox::OutboxConfig::default(),
     }

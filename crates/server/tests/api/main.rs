@@ -22,6 +22,7 @@ mod reports;
 mod safe_defaults;
 mod schedules;
 mod secrets_in_logs;
+mod security_headers;
 mod tenancy;
 mod upstream;
 mod webhooks;
