@@ -3,9 +3,9 @@
 #   formatting, clippy, the wire-types dependency check, the dependency policy
 #   (cargo-deny: licences, bans, sources), the Rust tests on SQLite and
 #   on PostgreSQL (a fresh database per test), the WASM build, the browser e2e test in
-#   headless Chromium, schemathesis against the served OpenAPI document, and a Python
-#   client generated from api-spec/openapi.json (openapi-python-client) used as an
-#   integrator would.
+#   headless Chromium, schemathesis against the served OpenAPI document (on SQLite and
+#   on PostgreSQL), and a Python client generated from api-spec/openapi.json
+#   (openapi-python-client) used as an integrator would.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -64,9 +64,10 @@ cargo build -p server --bin spendlens --quiet
 (cd e2e && SPENDLENS_BIN="$TARGET_DIR/debug/spendlens" SPENDLENS_STATIC_DIR="$ROOT/frontend/dist" npm test)
 ok "e2e (Chromium)"
 
-step "schemathesis against the served OpenAPI document"
-scripts/schemathesis.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv/bin/st"
-ok "schemathesis"
+step "schemathesis against the served OpenAPI document, on SQLite and on PostgreSQL"
+scripts/schemathesis.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv/bin/st" sqlite
+scripts/schemathesis.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv/bin/st" postgres
+ok "schemathesis (SQLite and PostgreSQL)"
 
 step "An integrator's client generated from api-spec/openapi.json (openapi-python-client)"
 scripts/integrator.sh "$TARGET_DIR/debug/spendlens" "$CACHE/venv"

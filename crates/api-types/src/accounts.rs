@@ -35,9 +35,15 @@ pub struct UserList {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SignIn {
-    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = "NO_NUL_PATTERN")
+    )]
     pub email: String,
-    #[cfg_attr(feature = "openapi", schema(max_length = 256))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 256, pattern = "NO_NUL_PATTERN")
+    )]
     pub password: String,
 }
 
@@ -97,7 +103,10 @@ pub struct UserUpdate {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordResetRequest {
-    #[cfg_attr(feature = "openapi", schema(max_length = 254))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 254, pattern = "NO_NUL_PATTERN")
+    )]
     pub email: String,
 }
 
@@ -107,7 +116,10 @@ pub struct PasswordResetRequest {
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
     /// 12 to 256 characters.
-    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 256))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 12, max_length = 256, pattern = "NO_NUL_PATTERN")
+    )]
     pub password: String,
 }
 
@@ -117,7 +129,10 @@ pub struct NewPassword {
 #[serde(deny_unknown_fields)]
 pub struct InvitationAcceptance {
     /// 12 to 256 characters.
-    #[cfg_attr(feature = "openapi", schema(min_length = 12, max_length = 256))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 12, max_length = 256, pattern = "NO_NUL_PATTERN")
+    )]
     pub password: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[cfg_attr(

@@ -154,7 +154,7 @@ pub struct CompanyUpdate {
 pub struct CompanyListQuery {
     /// Case-insensitive search in the company's name and contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\x00]*$"))]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusFilter>,
@@ -209,7 +209,7 @@ pub enum CompanySort {
 pub struct CompanyCountsQuery {
     /// As for the company list.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", param(max_length = 200))]
+    #[cfg_attr(feature = "openapi", param(max_length = 200, pattern = r"^[^\x00]*$"))]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub assignee: Option<UserId>,

@@ -50,6 +50,7 @@ pub struct Platform {
 #[serde(deny_unknown_fields)]
 pub struct ConsentGrant {
     /// One of the `platforms` of the consent request.
+    #[cfg_attr(feature = "openapi", schema(pattern = "NO_NUL_PATTERN"))]
     pub platform: String,
 }
 

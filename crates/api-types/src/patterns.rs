@@ -6,10 +6,11 @@
 //! constant in the name's place with [`resolve`] when it builds the OpenAPI document.
 
 /// Each pattern's name, as fields write it, and the pattern.
-pub const PATTERNS: [(&str, &str); 3] = [
+pub const PATTERNS: [(&str, &str); 4] = [
     ("LINE_PATTERN", domain::LINE_PATTERN),
     ("TEXT_PATTERN", domain::TEXT_PATTERN),
     ("EMAIL_PATTERN", domain::EMAIL_PATTERN),
+    ("NO_NUL_PATTERN", domain::NO_NUL_PATTERN),
 ];
 
 /// Replaces every pattern name in `doc`'s schemas with the pattern.

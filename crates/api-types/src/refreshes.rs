@@ -79,7 +79,10 @@ where
 #[serde(deny_unknown_fields)]
 pub struct BatchFilter {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 200, pattern = "NO_NUL_PATTERN")
+    )]
     pub q: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<StatusFilter>,

@@ -93,6 +93,7 @@ pub struct ReportQuery {
     /// `expenses`; with `xlsx` or `json` it narrows the workbook to that sheet. Each
     /// other report has one sheet, named after the report.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[^\x00]*$"))]
     pub sheet: Option<String>,
 }
 

@@ -49,11 +49,17 @@ pub struct WebhookEndpointList {
 pub struct NewWebhookEndpoint {
     /// An `https` URL on the public internet (private, loopback and link-local addresses
     /// are refused unless the server allows them).
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 2000, pattern = "NO_NUL_PATTERN")
+    )]
     pub url: String,
     /// What the endpoint is for.
     #[serde(default)]
-    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 500, pattern = "NO_NUL_PATTERN")
+    )]
     pub description: String,
     /// The event types to send; empty or left out: every type.
     #[serde(default)]
@@ -66,10 +72,16 @@ pub struct NewWebhookEndpoint {
 #[serde(deny_unknown_fields)]
 pub struct WebhookEndpointUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 2000, pattern = "NO_NUL_PATTERN")
+    )]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(max_length = 500))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(max_length = 500, pattern = "NO_NUL_PATTERN")
+    )]
     pub description: Option<String>,
     /// Empty: every type.
     #[serde(default, skip_serializing_if = "Option::is_none")]

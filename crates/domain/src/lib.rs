@@ -48,8 +48,8 @@ pub use ids::{
     RefreshBatchId, RefreshJobId, ReportId, UserId, WebhookDeliveryId, WebhookEndpointId,
 };
 pub use names::{
-    CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN, ParseError,
-    TEXT_PATTERN,
+    CompanyName, ContactName, Description, EMAIL_PATTERN, EmailAddress, LINE_PATTERN,
+    NO_NUL_PATTERN, ParseError, TEXT_PATTERN,
 };
 pub use refresh::{RefreshSchedule, RefreshState, RefreshTrigger, is_stale};
 pub use retry::{MAX_RETRY_DELAY, retry_delay};

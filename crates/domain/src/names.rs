@@ -26,6 +26,10 @@ pub const LINE_PATTERN: &str =
 /// other than tab and line breaks.
 pub const TEXT_PATTERN: &str = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$";
 
+/// Any text without a NUL (U+0000), which PostgreSQL cannot store: the server refuses
+/// it in every body string and query parameter (`server::extract`).
+pub const NO_NUL_PATTERN: &str = r"^[^\x00]*$";
+
 /// The JSON Schema pattern equivalent to [`EmailAddress::parse`] (with `maxLength` 254).
 pub const EMAIL_PATTERN: &str = concat!(
     r"^ *[A-Za-z0-9_%+'-]+(\.[A-Za-z0-9_%+'-]+)*",

@@ -16,4 +16,4 @@ mod table;
 pub use changes::{Delta, Mover, SpendChanges, SupplierRef, spend_changes};
 pub use export::{Sources, choose_sheet, sheets, write};
 pub use spend::{AGEING_BUCKETS, ageing_bucket};
-pub use table::{Cell, Column, ColumnKind, ExportError, Sheet, TableFormat};
+pub use table::{Cell, Column, ColumnKind, ExportError, Sheet, TableFormat, spreadsheet_text};

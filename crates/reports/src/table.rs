@@ -103,6 +103,18 @@ impl<'a> Cell<'a> {
     }
 }
 
+/// A CSV text cell as a spreadsheet reads it safely: text starting with `=`, `+`, `-`,
+/// `@`, tab or carriage return gets a leading `'` (OWASP's CSV-injection advice), so a
+/// supplier named `=HYPERLINK(…)` stays text. Only text cells: numbers are written as
+/// numbers and a negative amount stays a number.
+pub fn spreadsheet_text(text: &str) -> Cow<'_, str> {
+    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// Rounds to cents, for sums of amounts.
 pub(crate) fn cents(value: f64) -> f64 {
     let rounded = (value * 100.0).round() / 100.0;
@@ -195,7 +207,7 @@ impl Sink for CsvSink {
         }
         self.record.clear();
         self.record.extend(cells.iter().map(|cell| match cell {
-            Cell::Text(t) => t.to_string(),
+            Cell::Text(t) => spreadsheet_text(t).into_owned(),
             Cell::Money(n) | Cell::Percent(n) => n.to_string(),
             Cell::Count(n) => n.to_string(),
             Cell::Date(d) => d.to_string(),

@@ -578,3 +578,61 @@ fn every_kind_exports_and_malformed_payloads_give_empty_tables() {
         Err(reports::ExportError::Payload(_))
     ));
 }
+
+/// Text a customer's books hold that a spreadsheet would run as a formula (OWASP's CSV
+/// injection): CSV text cells get a leading `'`, numbers stay numbers, and the workbook
+/// holds each as a plain string cell.
+#[test]
+fn formula_like_text_is_inert_in_csv_and_a_string_in_the_workbook() {
+    let company = r#"=HYPERLINK("http://x","y")"#;
+    let hostile = ["@SUM(1)", "+1", "-1", "\tTab", "\rReturn", company];
+    let mut texts = stored(&books());
+    let mut bills: Value = serde_json::from_str(&texts[&ReportKind::Bills]).unwrap();
+    for (i, name) in hostile.iter().enumerate() {
+        let bill = &mut bills["results"][i];
+        bill["reference"] = Value::from(*name);
+        bill["supplierRef"]["supplierName"] = Value::from(*name);
+    }
+    bills["results"][0]["totalAmount"] = Value::from(-12.5);
+    texts.insert(ReportKind::Bills, bills.to_string());
+    let sources = texts
+        .iter()
+        .fold(Sources::new(company, as_of()), |s, (k, t)| s.with(*k, t));
+
+    let csv = reports::write(ReportKind::Bills, &sources, TableFormat::Csv, None).unwrap();
+    let mut reader = csv::Reader::from_reader(csv.as_slice());
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    for (i, name) in hostile.iter().enumerate() {
+        let neutral = format!("'{name}");
+        assert_eq!(
+            (&rows[i][1], &rows[i][2]),
+            (&*neutral, &*neutral),
+            "row {i}"
+        );
+    }
+    assert_eq!(&rows[0][6], "-12.5", "a negative amount is still a number");
+
+    let customer = reports::write(
+        ReportKind::SpendAnalysis,
+        &sources,
+        TableFormat::Csv,
+        Some("customer"),
+    )
+    .unwrap();
+    let mut reader = csv::Reader::from_reader(customer.as_slice());
+    let first = reader.records().next().unwrap().unwrap();
+    assert_eq!(&first[1], format!("'{company}"));
+
+    let book = workbook(ReportKind::Bills, &sources);
+    let rows = &book[0].1;
+    for (i, name) in hostile.iter().enumerate() {
+        assert_eq!(rows[i + 1][1], Data::String((*name).to_owned()), "row {i}");
+        assert_eq!(rows[i + 1][2], Data::String((*name).to_owned()), "row {i}");
+    }
+    assert_eq!(rows[1][6], Data::Float(-12.5));
+    let book = workbook(ReportKind::SpendAnalysis, &sources);
+    assert_eq!(
+        sheet(&book, "Customer")[1][1],
+        Data::String(company.to_owned())
+    );
+}

@@ -21,6 +21,10 @@ pub enum ApiError {
     /// 400: the request could not be read (malformed JSON, a bad query string or cursor).
     #[error("{detail}")]
     BadRequest { title: &'static str, detail: String },
+    /// 400: a query parameter that cannot be read at all (a NUL character), listed in
+    /// `errors` under its name.
+    #[error("{}: {}", .0.field, .0.message)]
+    BadParameter(FieldError),
     /// 422: the request was read, but some fields are not acceptable. Each refused
     /// field is listed so a form can show the message beside it.
     #[error("invalid fields")]
@@ -95,6 +99,12 @@ impl ApiError {
                 *title,
                 Some(detail.clone()),
                 vec![],
+            ),
+            ApiError::BadParameter(error) => (
+                ProblemKind::BadRequest,
+                "Invalid query string",
+                Some(format!("`{}` {}.", error.field, error.message)),
+                vec![error.clone()],
             ),
             ApiError::Validation(errors) => (
                 ProblemKind::Validation,
@@ -189,7 +199,7 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::BadRequest { .. } | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::NotFound(_) | ApiError::UnknownReference { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,

@@ -3,10 +3,12 @@
 use std::{future::Future, pin::Pin};
 
 use actix_web::{
-    FromRequest, HttpRequest,
-    dev::Payload,
+    FromRequest, HttpRequest, ResponseError,
+    body::{EitherBody, MessageBody},
+    dev::{Payload, ServiceRequest, ServiceResponse},
     error::{PathError, PayloadError, QueryPayloadError},
     http::header,
+    middleware::Next,
     web,
 };
 use api_types::FieldError;
@@ -100,6 +102,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if !value.is_object() {
         return Err(ApiError::field("body", "must be a JSON object"));
     }
+    if let Some(field) = nul_in(&value, String::new()) {
+        return Err(ApiError::field(&field, NUL_MESSAGE));
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let field = if path == "." { "body".to_owned() } else { path };
@@ -108,6 +113,73 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             message: strip_position(&err.into_inner().to_string()),
         }])
     })
+}
+
+/// PostgreSQL stores no NUL character in text; refused at the boundary, it is a 4xx
+/// naming the field rather than the database's 500.
+const NUL_MESSAGE: &str = "must not contain the NUL character (U+0000)";
+
+/// The path (as serde_path_to_error writes it: `a.b[1]`) of the first string or key
+/// holding a NUL, if any.
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => Some(if path.is_empty() {
+            "body".to_owned()
+        } else {
+            path
+        }),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_in(item, format!("{path}[{i}]"))),
+        Value::Object(fields) => fields.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "\\0")))
+            } else {
+                nul_in(item, join(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Refuses a NUL character in the query string or the path before any handler reads
+/// them (the JSON body is checked by [`Json`]; header values cannot hold one): a 400
+/// naming the query parameter, as for any unreadable query string; in the path a 404,
+/// as for any segment that cannot be an id or a token (every such route documents it).
+pub async fn refuse_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, actix_web::Error> {
+    // `%00` is the only way a NUL reaches the URI: the HTTP parser refuses a raw one.
+    let refusal = if req.path().contains("%00") {
+        Some(ApiError::NotFound("resource"))
+    } else if req.query_string().contains("%00") {
+        form_urlencoded::parse(req.query_string().as_bytes())
+            .find(|(key, value)| key.contains('\0') || value.contains('\0'))
+            .map(|(key, _)| {
+                ApiError::BadParameter(FieldError {
+                    field: key.replace('\0', "\\0"),
+                    message: NUL_MESSAGE.to_owned(),
+                })
+            })
+    } else {
+        None
+    };
+    match refusal {
+        Some(refusal) => Ok(req
+            .into_response(refusal.error_response())
+            .map_into_right_body()),
+        None => Ok(next.call(req).await?.map_into_left_body()),
+    }
 }
 
 /// serde_json appends " at line 1 column 9"; the field path says more.

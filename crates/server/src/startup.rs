@@ -258,6 +258,7 @@ impl Application {
                 // Innermost: the request's organization transaction ends as soon as the
                 // handler has answered.
                 .wrap(from_fn(request_scope::end_scope))
+                .wrap(from_fn(extract::refuse_nul))
                 .wrap(from_fn(rate_limit::rate_limit_headers))
                 .wrap(from_fn(metrics::track))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))

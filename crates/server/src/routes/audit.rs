@@ -89,7 +89,7 @@ pub async fn list(admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpRes
         let (events, next) = admin.store().audit_events(organization, &filter).await?;
         for event in events {
             let event = views::audit_event(event);
-            out.write_record([
+            let record = [
                 event.id.to_string(),
                 event.at.to_rfc3339(),
                 event.actor_kind,
@@ -100,7 +100,13 @@ pub async fn list(admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpRes
                 event.target.unwrap_or_default(),
                 event.ip.unwrap_or_default(),
                 event.detail.map(|d| d.to_string()).unwrap_or_default(),
-            ])
+            ];
+            // Names and targets come from users and customers' books: no formulas.
+            out.write_record(
+                record
+                    .iter()
+                    .map(|v| reports::spreadsheet_text(v).into_owned()),
+            )
             .map_err(anyhow::Error::from)?;
             written += 1;
         }

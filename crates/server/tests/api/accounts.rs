@@ -388,6 +388,42 @@ async fn every_change_and_download_is_in_the_audit_log_with_who_and_where() {
     assert!(rows.iter().any(|r| &r[5] == "company.created"));
 }
 
+/// Company names are the customer's text: in the CSV a spreadsheet opens, none of them
+/// may become a formula (OWASP's CSV injection).
+#[tokio::test]
+async fn the_audit_csv_writes_formula_like_names_as_text() {
+    let app = spawn_app().await;
+    let (_, _, admin) = app.signed_in_user("Ada Admin", "admin").await;
+    let names = [r#"=HYPERLINK("http://x","y")"#, "@SUM(1)", "+1", "-1"];
+    for name in names {
+        app.api()
+            .create_company(&new_company(name, &[Financials]))
+            .expect(201)
+            .await;
+    }
+    let as_csv = AuditQuery {
+        format: Some(AuditFormat::Csv),
+        ..AuditQuery::default()
+    };
+    let text = app
+        .api_as(&admin)
+        .audit_events(&as_csv)
+        .send()
+        .await
+        .text()
+        .await;
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let targets: Vec<String> = reader
+        .records()
+        .map(Result::unwrap)
+        .filter(|r| &r[5] == "company.created")
+        .map(|r| r[7].to_owned())
+        .collect();
+    let mut expected: Vec<String> = names.iter().map(|n| format!("'{n}")).collect();
+    expected.reverse();
+    assert_eq!(targets, expected, "newest first, each behind a quote");
+}
+
 #[tokio::test]
 async fn a_caller_over_the_rate_limit_gets_429_with_retry_after() {
     let app = spawn_app_with(|s| s.auth.requests_per_minute = 5).await;

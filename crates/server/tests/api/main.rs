@@ -15,6 +15,7 @@ mod consent;
 mod helpers;
 mod idempotency;
 mod notifications;
+mod nul;
 mod operations;
 mod processes;
 mod refresh;
