@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Starts a throwaway server (fresh database, demo data, instant sandbox), signs in as
+# Starts a throwaway server (fresh database, demo mode, instant sandbox), signs in as
 # the demo admin, and runs schemathesis authenticated (session cookie + CSRF token)
 # against its OpenAPI document with every check on. Exits non-zero on any failure.
 # BACKEND is `sqlite` (a fresh file, the default) or `postgres`: a fresh database on
@@ -39,7 +39,8 @@ SQL
 esac
 echo "schemathesis on $backend"
 # `exec`, so that $! is the server itself and the cleanup stops it.
-(cd "$work" && DATABASE_URL="$database_url" SPENDLENS_BIND="127.0.0.1:$port" SPENDLENS_SANDBOX_LATENCY_MS=0 \
+# Demo mode (explicit: on PostgreSQL it is off by default) gives the admin it signs in as.
+(cd "$work" && DATABASE_URL="$database_url" SPENDLENS_BIND="127.0.0.1:$port" SPENDLENS_DEMO=true SPENDLENS_SANDBOX_LATENCY_MS=0 \
   SPENDLENS_RATE_LIMIT_PER_MINUTE=1000000 \
   SPENDLENS_STATIC_DIR="$work/none" RUST_LOG=warn exec "$bin" serve >"$work/server.log" 2>&1) &
 server=$!
