@@ -9,6 +9,7 @@
 mod api;
 mod bulk;
 mod common;
+mod fairness;
 mod latency;
 mod noop;
 
@@ -85,6 +86,22 @@ enum Scenario {
         /// Stop waiting after this many seconds and report the progress instead.
         #[arg(long, default_value_t = 900)]
         max_seconds: u64,
+    },
+    /// One organization's 20,000 queued refreshes against another's single refreshes.
+    Fairness {
+        #[arg(long, default_value_t = 20_000)]
+        jobs: u64,
+        #[arg(long, default_value_t = 20)]
+        tries: u64,
+        #[arg(long, default_value_t = 500)]
+        every_ms: u64,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
+        /// A `spendlens` binary of an earlier build, measured first in the same run.
+        #[arg(long)]
+        baseline: Option<PathBuf>,
     },
     /// GET /companies (page of 50, filtered, sorted) under oha vs the same SQL under pgbench.
     List {
@@ -223,6 +240,27 @@ async fn run_scenario(ctx: &Ctx, scenario: Scenario) -> anyhow::Result<Vec<Strin
             .await
         }
         Scenario::Api { companies } => api::run(ctx, &api(companies, true, true)).await,
+        Scenario::Fairness {
+            jobs,
+            tries,
+            every_ms,
+            concurrency,
+            latency_ms,
+            baseline,
+        } => {
+            fairness::run(
+                ctx,
+                &fairness::Options {
+                    jobs,
+                    tries,
+                    every_ms,
+                    concurrency,
+                    latency_ms,
+                    baseline,
+                },
+            )
+            .await
+        }
         Scenario::All | Scenario::Cleanup => unreachable!("handled by main"),
     }
 }
@@ -271,7 +309,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let scenarios = match cli.scenario.clone() {
-        Scenario::All => ["noop", "latency", "api", "bulk"].map(defaults).to_vec(),
+        Scenario::All => ["noop", "latency", "api", "bulk", "fairness"].map(defaults).to_vec(),
         one => vec![one],
     };
     println!(

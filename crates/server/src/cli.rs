@@ -302,9 +302,14 @@ pub struct ServeArgs {
     /// Requests a minute per user or API key, per server process.
     #[arg(long, env = "SPENDLENS_RATE_LIMIT_PER_MINUTE", default_value_t = 600, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate_limit_per_minute: u32,
-    /// Sign-in attempts a minute per email address (all servers together).
+    /// Sign-in attempts a minute per email address from one client address (all servers
+    /// together).
     #[arg(long, env = "SPENDLENS_SIGN_IN_ATTEMPTS_PER_MINUTE", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub sign_in_attempts_per_minute: u32,
+    /// Sign-in attempts a minute from one client address, whatever the email addresses
+    /// (all servers together).
+    #[arg(long, env = "SPENDLENS_SIGN_IN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub sign_in_attempts_per_address_per_minute: u32,
     /// The password of the demo organization's users, set when the sample data is made.
     #[arg(
         long,
@@ -313,6 +318,11 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub demo_password: String,
+    /// The most refreshes an organization may have waiting (queued) at once; a bulk
+    /// refresh that would pass it is refused with 429, so one organization cannot fill
+    /// the queue.
+    #[arg(long, env = "SPENDLENS_MAX_QUEUED_REFRESHES", default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    pub max_queued_refreshes: u64,
     /// The freshness rule: data older than this many days is flagged `stale` in the API.
     #[arg(long, env = "SPENDLENS_STALE_AFTER_DAYS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3650))]
     pub stale_after_days: u64,
@@ -443,6 +453,7 @@ impl ServeArgs {
             http: worker.http(),
             worker: worker.worker(),
             stale_after: chrono::Duration::days(i64::try_from(self.stale_after_days).unwrap_or(30)),
+            max_queued_refreshes: self.max_queued_refreshes,
             auth: AuthSettings {
                 idle: chrono::Duration::minutes(
                     i64::try_from(self.session_idle_minutes).unwrap_or(30),
@@ -451,6 +462,7 @@ impl ServeArgs {
                 secure_cookies: self.cookie_secure.unwrap_or(url.starts_with("https://")),
                 requests_per_minute: self.rate_limit_per_minute,
                 sign_ins_per_minute: self.sign_in_attempts_per_minute,
+                sign_ins_per_address_per_minute: self.sign_in_attempts_per_address_per_minute,
             },
             demo_password: self.demo_password.clone(),
             report_snapshots: worker.report_snapshots,

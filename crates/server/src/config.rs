@@ -241,8 +241,11 @@ pub struct AuthSettings {
     pub secure_cookies: bool,
     /// Requests per minute per user or API key, per process.
     pub requests_per_minute: u32,
-    /// Sign-in attempts per email address per minute (all processes together).
+    /// Sign-in attempts per email address and client address together, per minute (all
+    /// processes together).
     pub sign_ins_per_minute: u32,
+    /// Sign-in attempts per client address, whatever the email addresses, per minute.
+    pub sign_ins_per_address_per_minute: u32,
 }
 
 impl Default for AuthSettings {
@@ -253,6 +256,7 @@ impl Default for AuthSettings {
             secure_cookies: false,
             requests_per_minute: 600,
             sign_ins_per_minute: 5,
+            sign_ins_per_address_per_minute: 30,
         }
     }
 }

@@ -68,7 +68,7 @@ pub async fn refuse_demo_passwords(store: &Store, demo_password: &str) -> anyhow
                 continue;
             };
             for password in &passwords {
-                if crate::secrets::verify_password((*password).to_owned(), hash.clone()).await {
+                if crate::secrets::verify_password((*password).to_owned(), hash.clone()).await? {
                     exposed.push(format!(
                         "{} (organization {})",
                         user.email, organization.slug

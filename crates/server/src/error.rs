@@ -77,6 +77,16 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<crate::secrets::HashingBusy> for ApiError {
+    fn from(_: crate::secrets::HashingBusy) -> Self {
+        ApiError::TooManyRequests {
+            retry_after: 5,
+            detail: "The server is checking many passwords right now. Try again in a few seconds."
+                .to_owned(),
+        }
+    }
+}
+
 impl From<sea_orm::DbErr> for ApiError {
     fn from(err: sea_orm::DbErr) -> Self {
         ApiError::Internal(err.into())

@@ -100,12 +100,19 @@ pub async fn rate_limit_headers(
     Ok(res)
 }
 
-/// Forgets idle callers' rate-limit state now and then, so memory stays bounded.
-pub fn spawn_limit_sweeper(limits: Arc<CallerLimits>) {
+/// Forgets idle callers' rate-limit state now and then, so memory stays bounded; and
+/// deletes the shared buckets (sign-in, reset) idle for a day, so the table does too.
+pub fn spawn_limit_sweeper(limits: Arc<CallerLimits>, store: store::Store) {
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(Duration::from_secs(60)).await;
             limits.forget_idle();
+            if let Err(err) = store.prune_rate_limits(BUCKET_IDLE).await {
+                tracing::warn!(error = %err, "cannot prune the rate_limits table");
+            }
         }
     });
 }
+
+/// A shared bucket untouched this long is full, and deleted.
+pub const BUCKET_IDLE: Duration = Duration::from_secs(24 * 3600);

@@ -4,9 +4,12 @@ use argon2::{
     Argon2, PasswordHash, PasswordHasher, PasswordVerifier,
     password_hash::{SaltString, rand_core::OsRng},
 };
+use std::{sync::LazyLock, time::Duration};
+
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
+use tokio::sync::Semaphore;
 
 /// Every API key starts with this, so a leaked one is easy to recognise.
 pub const API_KEY_PREFIX: &str = "slk_";
@@ -40,8 +43,34 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-/// argon2id (the crate's defaults: 19 MiB, 2 passes) PHC string, off the async threads.
+/// How long a password check waits for a free hashing slot before giving up: past it the
+/// server is flooded with sign-ins, and the caller is told to try again.
+const HASH_WAIT: Duration = Duration::from_secs(10);
+
+/// Each argon2 hash takes 19 MiB and a core for tens of milliseconds: at most this many
+/// run at once in the process (one per core), the rest wait their turn, so a flood of
+/// sign-ins keeps memory flat and leaves the other requests their threads.
+fn hashing_slots() -> &'static Semaphore {
+    static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
+        Semaphore::new(
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2)
+                .max(2),
+        )
+    });
+    &SLOTS
+}
+
+/// Every hashing slot stayed taken for [`HASH_WAIT`].
+#[derive(Debug, thiserror::Error)]
+#[error("too many passwords are being checked at once")]
+pub struct HashingBusy;
+
+/// argon2id (the crate's defaults: 19 MiB, 2 passes) PHC string, off the async threads,
+/// in a hashing slot.
 pub async fn hash_password(password: String) -> anyhow::Result<String> {
+    let _slot = hashing_slots().acquire().await?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -52,9 +81,14 @@ pub async fn hash_password(password: String) -> anyhow::Result<String> {
     .await?
 }
 
-/// Whether `password` matches the PHC string `hash`, off the async threads.
-pub async fn verify_password(password: String, hash: String) -> bool {
-    tokio::task::spawn_blocking(move || {
+/// Whether `password` matches the PHC string `hash`, off the async threads, in a
+/// hashing slot: [`HashingBusy`] when none came free within [`HASH_WAIT`].
+pub async fn verify_password(password: String, hash: String) -> Result<bool, HashingBusy> {
+    let _slot = tokio::time::timeout(HASH_WAIT, hashing_slots().acquire())
+        .await
+        .map_err(|_| HashingBusy)?
+        .map_err(|_| HashingBusy)?;
+    Ok(tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash).is_ok_and(|parsed| {
             Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
@@ -62,7 +96,7 @@ pub async fn verify_password(password: String, hash: String) -> bool {
         })
     })
     .await
-    .unwrap_or(false)
+    .unwrap_or(false))
 }
 
 #[cfg(test)]
@@ -89,7 +123,15 @@ mod tests {
             .await
             .unwrap();
         assert!(hash.starts_with("$argon2id$"));
-        assert!(verify_password("correct horse battery".to_owned(), hash.clone()).await);
-        assert!(!verify_password("wrong horse battery".to_owned(), hash).await);
+        assert!(
+            verify_password("correct horse battery".to_owned(), hash.clone())
+                .await
+                .unwrap()
+        );
+        assert!(
+            !verify_password("wrong horse battery".to_owned(), hash)
+                .await
+                .unwrap()
+        );
     }
 }

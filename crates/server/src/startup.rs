@@ -73,6 +73,8 @@ pub struct Settings {
     pub mail: MailConfig,
     /// Data older than this is flagged `stale` (the freshness rule).
     pub stale_after: chrono::Duration,
+    /// The most refreshes one organization may have queued (bulk refresh refuses past it).
+    pub max_queued_refreshes: u64,
     /// Sessions, cookies and rate limits.
     pub auth: AuthSettings,
     /// The password of the demo organization's users (when sample data is created).
@@ -198,7 +200,7 @@ impl Application {
             None
         };
         let limits = Arc::new(CallerLimits::new(settings.auth.requests_per_minute));
-        rate_limit::spawn_limit_sweeper(limits.clone());
+        rate_limit::spawn_limit_sweeper(limits.clone(), store.clone());
         let (statuses, status_listener) = status_cache::spawn(&store);
         let metrics = Arc::new(metrics::Metrics::new());
         let state = web::Data::new(AppState {
@@ -213,6 +215,7 @@ impl Application {
             log_outbox_links: outbox && settings.log_outbox_links,
             platforms: providers.platforms(),
             stale_after: settings.stale_after,
+            max_queued_refreshes: settings.max_queued_refreshes,
             auth: settings.auth.clone(),
             metrics_token: settings.metrics_token.clone(),
             limits,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub platforms: Vec<&'static str>,
     /// Data older than this is flagged `stale`.
     pub stale_after: chrono::Duration,
+    /// The most refreshes one organization may have queued.
+    pub max_queued_refreshes: u64,
     pub auth: AuthSettings,
     /// When set, `/metrics` requires it as a bearer token.
     pub metrics_token: Option<String>,

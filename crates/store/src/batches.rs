@@ -163,6 +163,19 @@ impl Store {
         Ok(Ok((batch, skips)))
     }
 
+    /// How many refreshes of the organization wait their turn (`queued`), counted on the
+    /// `(organization_id, run_at) WHERE queued` index.
+    pub async fn queued_refreshes(
+        &self,
+        organization: OrganizationId,
+    ) -> Result<u64, sea_orm::DbErr> {
+        refresh_jobs::Entity::find()
+            .filter(refresh_jobs::Column::OrganizationId.eq(organization.as_uuid()))
+            .filter(refresh_jobs::Column::State.eq(JobState::Queued))
+            .count(&self.db)
+            .await
+    }
+
     /// PostgreSQL: `ANALYZE` of the job tables, after a bulk refresh queued many jobs.
     ///
     /// Autovacuum analyzes a table only once it changed by a tenth and its next round

@@ -33,6 +33,7 @@ const EVENTS: Queue = Queue {
     active_state: EventState::Dispatching.as_str(),
     stamps_start: false,
     max_attempts: None,
+    fair_by: None,
 };
 
 /// A notification about to be written: what the worker needs to word it.

@@ -28,6 +28,7 @@ const EMAILS: Queue = Queue {
     active_state: EmailState::Sending.as_str(),
     stamps_start: false,
     max_attempts: None,
+    fair_by: None,
 };
 
 /// An email to queue with a request.

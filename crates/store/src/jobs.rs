@@ -37,6 +37,7 @@ const REFRESH_JOBS: Queue = Queue {
     active_state: JobState::Running.as_str(),
     stamps_start: true,
     max_attempts: None,
+    fair_by: Some("organization_id"),
 };
 
 /// Why a refresh cannot be queued.

@@ -21,11 +21,22 @@ pub(crate) struct Queue {
     /// A row whose holder died is taken over only while it has had fewer attempts; past
     /// that it is left to the watchdog, which fails it (a job that kills its workers).
     pub max_attempts: Option<i32>,
+    /// Share the queue fairly between the owners in this column (the organization):
+    /// see [`claim_statement`].
+    pub fair_by: Option<&'static str>,
 }
 
 /// `UPDATE … RETURNING *` claiming up to `limit` claimable rows for `owner` until
 /// `expires`: first rows whose holder's lease expired (oldest lease first), then queued
 /// rows that are due (oldest `run_at` first).
+///
+/// A fair queue (`fair_by`) takes, before the oldest due rows, the oldest due row of each
+/// owner (organization) with queued rows, owners with the fewest active rows first (then
+/// the longest waiting): one organization's 20,000 queued refreshes then delay another's
+/// single refresh by one job's run at most, not by the whole drain. The owners are found
+/// by a skip scan of the `(owner, run_at) WHERE queued` index (one probe per owner), so
+/// this costs the same whatever the queue's length; it grows with the number of owners
+/// that have rows queued.
 ///
 /// Two ordered probes instead of one `OR`: each walks a partial index and stops at the
 /// first rows it can take, so a claim costs the same with 100 or 100,000 jobs queued.
@@ -52,6 +63,7 @@ pub(crate) fn claim_statement(
         active_state,
         stamps_start,
         max_attempts,
+        fair_by,
     } = queue;
     let below_limit = match max_attempts {
         Some(max) => format!(" AND attempts < {max}"),
@@ -72,10 +84,39 @@ pub(crate) fn claim_statement(
     } else {
         String::new()
     };
+    // `heads`: one oldest due row per owner, locked; owners with the fewest active rows
+    // first. The oldest due rows come after them, the heads left out.
+    let (heads, heads_first, not_a_head) = match fair_by {
+        Some(owner_column) => (
+            format!(
+                "WITH RECURSIVE owners(owner) AS ( \
+                   SELECT (SELECT {owner_column} FROM {table} WHERE state = '{queued_state}' \
+                           ORDER BY {owner_column} LIMIT 1) \
+                   UNION ALL \
+                   SELECT (SELECT {owner_column} FROM {table} WHERE state = '{queued_state}' \
+                           AND {owner_column} > owners.owner ORDER BY {owner_column} LIMIT 1) \
+                   FROM owners WHERE owners.owner IS NOT NULL), \
+                 heads(id) AS ( \
+                   SELECT candidates.id FROM ( \
+                     SELECT (SELECT id FROM {table} \
+                             WHERE state = '{queued_state}' AND {owner_column} = owners.owner \
+                               AND run_at <= {at_p} \
+                             ORDER BY run_at LIMIT 1{lock}) AS id, \
+                            (SELECT count(*) FROM {table} \
+                             WHERE state = '{active_state}' AND {owner_column} = owners.owner) AS active \
+                     FROM owners WHERE owners.owner IS NOT NULL) AS candidates \
+                   JOIN {table} AS head ON head.id = candidates.id \
+                   ORDER BY candidates.active, head.run_at LIMIT {limit}) "
+            ),
+            "SELECT id FROM heads UNION ALL ",
+            " AND id NOT IN (SELECT id FROM heads)",
+        ),
+        None => (String::new(), "", ""),
+    };
     Statement::from_sql_and_values(
         backend,
         format!(
-            "UPDATE {table} SET state = '{active_state}', attempts = attempts + 1, \
+            "{heads}UPDATE {table} SET state = '{active_state}', attempts = attempts + 1, \
                {started}lease_owner = {owner_p}, lease_expires_at = {expires_p} \
              WHERE id IN ( \
                SELECT id FROM ( \
@@ -83,9 +124,9 @@ pub(crate) fn claim_statement(
                  WHERE state = '{active_state}' AND lease_expires_at < {at_p}{below_limit} \
                  ORDER BY lease_expires_at LIMIT {limit}{lock}) AS expired \
                UNION ALL \
-               SELECT id FROM ( \
+               {heads_first}SELECT id FROM ( \
                  SELECT id FROM {table} \
-                 WHERE state = '{queued_state}' AND run_at <= {at_p} \
+                 WHERE state = '{queued_state}' AND run_at <= {at_p}{not_a_head} \
                  ORDER BY run_at LIMIT {limit}{lock}) AS due \
                LIMIT {limit}){async_commit} \
              RETURNING *"

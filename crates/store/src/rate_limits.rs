@@ -80,4 +80,25 @@ impl Store {
         }
         Ok(Some(Duration::from_secs_f64(1.0 / limit.rate.max(0.001))))
     }
+
+    /// Deletes the buckets untouched for `idle` (by the database's clock). Every bucket
+    /// here refills within an hour, so one idle for a day is full: deleting it changes
+    /// nothing (the next take makes it again, full), and the table holds only the
+    /// recently limited keys, however many addresses someone tries.
+    pub async fn prune_rate_limits(&self, idle: Duration) -> Result<u64, sea_orm::DbErr> {
+        let backend = self.backend();
+        let (now, p) = match backend {
+            DbBackend::Postgres => ("extract(epoch from clock_timestamp())::float8", "$1"),
+            _ => ("((julianday('now') - 2440587.5) * 86400.0)", "?1"),
+        };
+        let deleted = self
+            .db
+            .execute_raw(Statement::from_sql_and_values(
+                backend,
+                format!("DELETE FROM rate_limits WHERE refilled_at < {now} - {p}"),
+                [idle.as_secs_f64().into()],
+            ))
+            .await?;
+        Ok(deleted.rows_affected())
+    }
 }

@@ -30,6 +30,7 @@ const DELIVERIES: Queue = Queue {
     active_state: DeliveryState::Sending.as_str(),
     stamps_start: false,
     max_attempts: None,
+    fair_by: None,
 };
 
 /// The event types an endpoint subscribes to; empty means every type.

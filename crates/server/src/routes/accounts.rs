@@ -334,8 +334,13 @@ pub async fn accept_invitation(
     .await
 }
 
-/// Ask for a password reset link by email (no sign-in). Always `202`: whether the
-/// address belongs to a user is not told.
+/// Ask for a password reset link by email (no sign-in). Always `202`, after the same
+/// work whether the address belongs to a user or not: that is not told, not even by
+/// the time the answer takes (the link is made and queued after the answer).
+///
+/// Limited per email address and client address together (3 an hour), per client
+/// address (20 an hour) and per email address (10 an hour, so nobody can fill a user's
+/// inbox; the links that limit counts went to the user, so it locks nobody out).
 #[utoipa::path(
     operation_id = "request_password_reset",
     tag = "session",
@@ -347,11 +352,12 @@ pub async fn accept_invitation(
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing or of the wrong type", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many requests for this address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests for this email address or from this client address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/password-resets")]
 pub async fn request_reset(
+    req: HttpRequest,
     state: web::Data<AppState>,
     body: Json<PasswordResetRequest>,
 ) -> Result<HttpResponse, ApiError> {
@@ -359,28 +365,39 @@ pub async fn request_reset(
         return Err(ApiError::field("email", "must be at most 254 characters"));
     }
     let email = body.0.email.trim().to_lowercase();
-    if let Some(wait) = state
-        .store
-        .take_token(
-            &format!("password-reset:{email}"),
-            store::RateLimit {
-                rate: 3.0 / 3600.0,
-                burst: 3.0,
-            },
-        )
-        .await?
-    {
-        return Err(ApiError::TooManyRequests {
-            retry_after: wait.as_secs().max(1),
-            detail:
-                "Too many reset requests for this address. Check your inbox, or try again later."
+    let address = auth::client_ip(&req).unwrap_or_default();
+    for (key, per_hour) in [
+        (format!("password-reset:{address}:{email}"), 3.0),
+        (format!("password-reset-from:{address}"), 20.0),
+        (format!("password-reset-to:{email}"), 10.0),
+    ] {
+        let limit = store::RateLimit {
+            rate: per_hour / 3600.0,
+            burst: per_hour,
+        };
+        if let Some(wait) = state.store.take_token(&key, limit).await? {
+            return Err(ApiError::TooManyRequests {
+                retry_after: wait.as_secs().max(1),
+                detail: "Too many reset requests for this address. Check your inbox, or try again later."
                     .to_owned(),
-        });
+            });
+        }
     }
-    for (user, _) in state.store.users_signing_in(&email).await? {
-        send_account_link(&state, &state.store, &user, None).await?;
-    }
+    let state = state.into_inner();
+    tokio::spawn(async move {
+        if let Err(err) = send_reset_links(&state, &email).await {
+            tracing::error!(error = %err, "cannot send a password reset link");
+        }
+    });
     Ok(HttpResponse::Accepted().finish())
+}
+
+/// A reset link to each active user signing in with `email` (none when there is none).
+async fn send_reset_links(state: &AppState, email: &str) -> Result<(), ApiError> {
+    for (user, _) in state.store.users_signing_in(email).await? {
+        send_account_link(state, &state.store, &user, None).await?;
+    }
+    Ok(())
 }
 
 /// What a password reset link is for (no sign-in: the link is the credential).

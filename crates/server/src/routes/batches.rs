@@ -47,6 +47,11 @@ fn batch_json(
 /// the list would show. Each company gets a background refresh of its requested data;
 /// one already refreshing joins the batch with that refresh instead of getting a
 /// second. Companies whose customer has not granted access are listed in `skipped`.
+///
+/// An organization may have at most `SPENDLENS_MAX_QUEUED_REFRESHES` refreshes waiting
+/// (100,000 by default): a batch that could pass it is refused with 429 until enough
+/// have run. Workers take every organization's refreshes in turn, so a large batch does
+/// not hold up another organization's refreshes.
 #[utoipa::path(
     operation_id = "create_refresh_batch",
     tag = "refreshes",
@@ -58,6 +63,7 @@ fn batch_json(
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither or both of `company_ids` and `filter`, or a filter matching too many companies", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The organization has too many refreshes queued for this batch; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/refresh-batches")]
@@ -66,6 +72,17 @@ pub async fn create(
     tenant: Tenant,
     body: Json<NewRefreshBatch>,
 ) -> Result<HttpResponse, ApiError> {
+    let queued = tenant.store().queued_refreshes(tenant.0).await?;
+    let room = state.max_queued_refreshes.saturating_sub(queued);
+    let queue_full = |requested: u64| ApiError::TooManyRequests {
+        retry_after: 60,
+        detail: format!(
+            "Your organization has {queued} refreshes waiting, and this batch could add \
+             {requested}: more than the {} allowed at once. Try again when more of them \
+             have run.",
+            state.max_queued_refreshes
+        ),
+    };
     let (batch, skips) = match body.0 {
         NewRefreshBatch::Companies(RefreshCompanies { company_ids }) => {
             if company_ids.is_empty() || company_ids.len() > MAX_IDS {
@@ -74,6 +91,10 @@ pub async fn create(
                     format!("list 1 to {MAX_IDS} companies, or use filter"),
                 ));
             }
+            let requested = company_ids.len() as u64;
+            if requested > room {
+                return Err(queue_full(requested));
+            }
             tenant
                 .store()
                 .create_refresh_batch(tenant.0, &company_ids)
@@ -81,13 +102,17 @@ pub async fn create(
         }
         NewRefreshBatch::Filter(RefreshFilter { filter }) => tenant
             .store()
-            .create_refresh_batch_matching(tenant.0, &list_filter(filter)?, MAX_BATCH)
+            .create_refresh_batch_matching(tenant.0, &list_filter(filter)?, MAX_BATCH.min(room))
             .await?
             .map_err(|TooMany(count)| {
-                ApiError::field(
-                    "filter",
-                    format!("matches {count} companies, more than {MAX_BATCH}; narrow it"),
-                )
+                if count <= MAX_BATCH {
+                    queue_full(count)
+                } else {
+                    ApiError::field(
+                        "filter",
+                        format!("matches {count} companies, more than {MAX_BATCH}; narrow it"),
+                    )
+                }
             })?,
     };
     state.wake_workers();

@@ -31,7 +31,9 @@ async fn decoy_hash() -> Result<String, ApiError> {
 ///
 /// Sets the `spendlens_session` cookie (`HttpOnly`, `SameSite=Lax`) and answers the
 /// session, whose `csrf_token` must be sent as `X-CSRF-Token` with every change.
-/// Attempts are limited per email address.
+/// Attempts are limited per email address and client address together, and per client
+/// address; at most one password check per core runs at once (the rest wait, up to
+/// 10 s, then 429).
 #[utoipa::path(
     operation_id = "sign_in",
     tag = "session",
@@ -44,7 +46,7 @@ async fn decoy_hash() -> Result<String, ApiError> {
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "A field is missing, too long or of the wrong type", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "Too many attempts for this email address; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many attempts for this email address, or from this client address, or too many sign-ins at once; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/session")]
@@ -64,31 +66,32 @@ pub async fn sign_in(
         ));
     }
     let email = email.trim().to_lowercase();
-    let per_minute = f64::from(state.auth.sign_ins_per_minute.max(1));
-    if let Some(wait) = state
-        .store
-        .take_token(
-            &format!("sign-in:{email}"),
-            RateLimit {
-                rate: per_minute / 60.0,
-                burst: per_minute,
-            },
-        )
-        .await?
-    {
-        return Err(ApiError::TooManyRequests {
-            retry_after: wait.as_secs().max(1),
-            detail: "Too many sign-in attempts for this email address. Wait a minute and try again, or reset your password.".to_owned(),
-        });
-    }
+    // Per client address and account together, so that nobody elsewhere can lock a user
+    // out by failing on purpose; and per client address across accounts, so that one
+    // address cannot try a password on every account (spraying).
+    let address = auth::client_ip(&req).unwrap_or_default();
+    limit(
+        &state,
+        &format!("sign-in:{address}:{email}"),
+        state.auth.sign_ins_per_minute,
+        "Too many sign-in attempts for this email address. Wait a minute and try again, or reset your password.",
+    )
+    .await?;
+    limit(
+        &state,
+        &format!("sign-in-from:{address}"),
+        state.auth.sign_ins_per_address_per_minute,
+        "Too many sign-in attempts from your network address. Wait a minute and try again.",
+    )
+    .await?;
     let candidates = state.store.users_signing_in(&email).await?;
     let mut signed_in: Option<users::Model> = None;
     if candidates.is_empty() {
-        secrets::verify_password(password.clone(), decoy_hash().await?).await;
+        secrets::verify_password(password.clone(), decoy_hash().await?).await?;
     }
     for (user, _) in candidates {
         let hash = user.password_hash.clone().unwrap_or_default();
-        if secrets::verify_password(password.clone(), hash).await {
+        if secrets::verify_password(password.clone(), hash).await? {
             signed_in = Some(user);
             break;
         }
@@ -101,6 +104,28 @@ pub async fn sign_in(
     };
     accounts::audit_user(&state, &user, &req, AuditAction::UserSignedIn).await?;
     accounts::start_session(&req, &state, user).await
+}
+
+/// Takes one attempt from the bucket `key`, `per_minute` a minute across all servers;
+/// 429 with `detail` when it is empty.
+async fn limit(
+    state: &AppState,
+    key: &str,
+    per_minute: u32,
+    detail: &str,
+) -> Result<(), ApiError> {
+    let per_minute = f64::from(per_minute.max(1));
+    let limit = RateLimit {
+        rate: per_minute / 60.0,
+        burst: per_minute,
+    };
+    match state.store.take_token(key, limit).await? {
+        None => Ok(()),
+        Some(wait) => Err(ApiError::TooManyRequests {
+            retry_after: wait.as_secs().max(1),
+            detail: detail.to_owned(),
+        }),
+    }
 }
 
 /// The signed-in user's session (and its CSRF token).

@@ -250,3 +250,31 @@ async fn batch_requests_must_say_what_to_refresh() {
         .problem(404)
         .await;
 }
+
+/// An organization may have so many refreshes waiting: a batch that could pass the cap
+/// is refused with 429 and queues nothing, and is taken again once some have run.
+#[tokio::test]
+async fn an_organization_cannot_queue_more_refreshes_than_its_cap() {
+    let app = crate::helpers::spawn_app_with(|s| s.max_queued_refreshes = 3).await;
+    let api = app.api();
+    let mut ids = Vec::new();
+    for name in ["One Ltd", "Two Ltd", "Three Ltd", "Four Ltd"] {
+        ids.push(app.connected_company(name, &[Financials]).await);
+    }
+    api.create_refresh_batch(&companies(&ids[..2])).expect(202).await;
+    let answer = api.create_refresh_batch(&companies(&ids[2..])).send().await;
+    assert_eq!(answer.header("retry-after"), "60");
+    let problem = answer.problem(429).await;
+    assert!(
+        problem.detail.contains("2 refreshes waiting"),
+        "{}",
+        problem.detail
+    );
+    let by_filter = NewRefreshBatch::Filter(RefreshFilter {
+        filter: BatchFilter::default(),
+    });
+    api.create_refresh_batch(&by_filter).problem(429).await;
+    assert_eq!(app.store.queued_refreshes(app.organization).await.unwrap(), 2);
+    app.run_due_jobs().await;
+    api.create_refresh_batch(&companies(&ids[2..])).expect(202).await;
+}

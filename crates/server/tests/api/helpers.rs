@@ -140,6 +140,7 @@ pub fn test_settings(database_url: String) -> Settings {
         link_ttl: chrono::Duration::days(14),
         mail: mail::MailConfig::default(),
         stale_after: chrono::Duration::days(30),
+        max_queued_refreshes: 100_000,
         auth: server::auth::AuthSettings::default(),
         demo_password: "spendlens-demo".to_owned(),
         metrics_token: None,
@@ -507,6 +508,11 @@ impl Drop for Served {
 }
 
 impl Served {
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
+    }
+
     /// Waits until `/readyz` answers 200.
     pub async fn ready(&self) {
         let client = reqwest::Client::new();

@@ -24,6 +24,7 @@ mod safe_defaults;
 mod schedules;
 mod secrets_in_logs;
 mod security_headers;
+mod sign_in_limits;
 mod tenancy;
 mod upstream;
 mod webhooks;

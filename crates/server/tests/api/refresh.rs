@@ -484,6 +484,44 @@ async fn several_jobs_are_claimed_at_once_oldest_first_each_once() {
     );
 }
 
+/// Organizations take turns: one organization's long queue does not hold up another's
+/// refresh queued after it. The next free slot goes to the organization with the fewest
+/// refreshes running, and the rest of a claim to the oldest jobs.
+#[tokio::test]
+async fn a_long_queue_of_one_organization_does_not_hold_up_another() {
+    let app = spawn_app().await;
+    let mut busy = Vec::new();
+    for i in 0..6 {
+        let id = app
+            .connected_company(&format!("Busy {i} Ltd"), &[Financials])
+            .await;
+        app.api().refresh(id).expect(202).await;
+        busy.push(id);
+    }
+    let other = app.other_organization().await;
+    let waiting = app.company_of(other, "Waiting Ltd").await;
+    app.grant_access(other, waiting, "sandbox").await;
+    app.store
+        .request_refresh(other, waiting, domain::RefreshTrigger::Manual, None)
+        .await
+        .unwrap();
+    let lease = chrono::Duration::minutes(1);
+    let claim = |limit| app.store.claim_next_jobs("w", lease, 3, limit);
+    let companies = |claimed: Vec<store::ClaimedJob>| -> Vec<CompanyId> {
+        claimed
+            .iter()
+            .map(|c| CompanyId::from_uuid(c.company.id))
+            .collect()
+    };
+    // Neither runs anything: the longest waiting goes first.
+    assert_eq!(companies(claim(1).await.unwrap()), [busy[0]]);
+    // The first has one running, the other none: the other's turn, although the first's
+    // jobs are older.
+    assert_eq!(companies(claim(1).await.unwrap()), [waiting]);
+    // Then the oldest, each once.
+    assert_eq!(companies(claim(10).await.unwrap()), busy[1..]);
+}
+
 #[tokio::test]
 async fn a_finished_refresh_applies_to_the_status_of_the_moment_not_the_one_claimed() {
     let app = spawn_app().await;
