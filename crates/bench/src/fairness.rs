@@ -43,7 +43,10 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
             once(&ctx, options, "fairness_baseline").await?,
         ));
     }
-    rows.push(("this build".to_owned(), once(ctx, options, "fairness").await?));
+    rows.push((
+        "this build".to_owned(),
+        once(ctx, options, "fairness").await?,
+    ));
     let mut out = vec![
         format!(
             "Fairness: organization A queues {} refreshes; while one `spendlens worker` \
@@ -73,12 +76,9 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
 }
 
 async fn once(ctx: &Ctx, options: &Options, scenario: &str) -> anyhow::Result<Measured> {
-    let (bench, store, db, a) = common::seeded_database(
-        ctx,
-        scenario,
-        &Seed::all_available(options.jobs, "sandbox"),
-    )
-    .await?;
+    let (bench, store, db, a) =
+        common::seeded_database(ctx, scenario, &Seed::all_available(options.jobs, "sandbox"))
+            .await?;
     let b = uuid::Uuid::now_v7().to_string();
     exec(
         &db,
@@ -102,21 +102,17 @@ async fn once(ctx: &Ctx, options: &Options, scenario: &str) -> anyhow::Result<Me
         ),
     )
     .await?;
-    let mut workers = common::start_workers(
-        ctx,
-        &bench,
-        1,
-        options.concurrency,
-        options.latency_ms,
-    )
-    .await?;
+    let mut workers =
+        common::start_workers(ctx, &bench, 1, options.concurrency, options.latency_ms).await?;
     // A's whole bulk refresh at once, as `POST /refresh-batches` queues it.
     common::queue_jobs(&db, &a, options.jobs).await?;
     exec(&db, "NOTIFY spendlens_jobs").await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let companies_of_b =
-        common::strings(&db, &format!("SELECT id::text FROM companies WHERE organization_id = '{b}'"))
-            .await?;
+    let companies_of_b = common::strings(
+        &db,
+        &format!("SELECT id::text FROM companies WHERE organization_id = '{b}'"),
+    )
+    .await?;
     for company in &companies_of_b {
         exec(
             &db,

@@ -309,7 +309,9 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let scenarios = match cli.scenario.clone() {
-        Scenario::All => ["noop", "latency", "api", "bulk", "fairness"].map(defaults).to_vec(),
+        Scenario::All => ["noop", "latency", "api", "bulk", "fairness"]
+            .map(defaults)
+            .to_vec(),
         one => vec![one],
     };
     println!(

@@ -32,7 +32,9 @@ impl RootSpanBuilder for RouteSpan {
             "HTTP request",
             http.method = %request.method(),
             http.route = %route,
-            http.client_ip = %request.connection_info().realip_remote_addr().unwrap_or(""),
+            // The connection's peer, as the limits and the audit log use: `Forwarded`
+            // and `X-Forwarded-For` are whatever the client wrote.
+            http.client_ip = %request.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default(),
             http.user_agent = %user_agent,
             http.status_code = tracing::field::Empty,
             otel.name = %format!("{} {route}", request.method()),

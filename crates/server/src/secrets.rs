@@ -48,15 +48,16 @@ pub fn constant_time_eq(a: &str, b: &str) -> bool {
 const HASH_WAIT: Duration = Duration::from_secs(10);
 
 /// Each argon2 hash takes 19 MiB and a core for tens of milliseconds: at most this many
-/// run at once in the process (one per core), the rest wait their turn, so a flood of
-/// sign-ins keeps memory flat and leaves the other requests their threads.
+/// run at once in the process (one per two cores, at least one), the rest wait their
+/// turn, so a flood of sign-ins keeps memory flat and leaves the other requests cores.
 fn hashing_slots() -> &'static Semaphore {
     static SLOTS: LazyLock<Semaphore> = LazyLock::new(|| {
         Semaphore::new(
-            std::thread::available_parallelism()
+            (std::thread::available_parallelism()
                 .map(usize::from)
                 .unwrap_or(2)
-                .max(2),
+                / 2)
+            .max(1),
         )
     });
     &SLOTS

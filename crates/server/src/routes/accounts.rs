@@ -483,10 +483,18 @@ async fn redeem(
     action: AuditAction,
 ) -> Result<HttpResponse, ApiError> {
     password_field(&password)?;
+    // The link first: a made-up token costs no 19 MiB hash. Redeeming checks it again,
+    // atomically (it may be used or expire meanwhile).
+    let token_hash = secrets::token_hash(token);
+    state
+        .store
+        .account_link(&token_hash, kind)
+        .await
+        .map_err(link_refused)?;
     let hash = secrets::hash_password(password).await?;
     let user = state
         .store
-        .redeem_account_link(&secrets::token_hash(token), kind, &hash, name)
+        .redeem_account_link(&token_hash, kind, &hash, name)
         .await
         .map_err(link_refused)?;
     audit_user(state, &user, req, action).await?;

@@ -108,12 +108,7 @@ pub async fn sign_in(
 
 /// Takes one attempt from the bucket `key`, `per_minute` a minute across all servers;
 /// 429 with `detail` when it is empty.
-async fn limit(
-    state: &AppState,
-    key: &str,
-    per_minute: u32,
-    detail: &str,
-) -> Result<(), ApiError> {
+async fn limit(state: &AppState, key: &str, per_minute: u32, detail: &str) -> Result<(), ApiError> {
     let per_minute = f64::from(per_minute.max(1));
     let limit = RateLimit {
         rate: per_minute / 60.0,

@@ -229,7 +229,11 @@ async fn a_forgotten_password_is_reset_through_the_emailed_link() {
     assert_eq!(unknown.status(), 202, "no hint whether the address exists");
     public.request_password_reset(&email).expect(202).await;
     let (_, token) = reset_link(&app, before, "http://portal.test/reset-password/").await;
-    assert_eq!(email_count(&app).await, before + 1, "and no email for the unknown");
+    assert_eq!(
+        email_count(&app).await,
+        before + 1,
+        "and no email for the unknown"
+    );
     let info = public.password_reset(&token).ok().await;
     assert_eq!(info.email, email);
     public

