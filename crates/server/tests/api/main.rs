@@ -27,3 +27,4 @@ mod security_headers;
 mod tenancy;
 mod upstream;
 mod webhooks;
+mod wire;
