@@ -6,6 +6,7 @@
 //! through [`error::ApiError`].
 
 pub mod auth;
+pub mod compress;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -19,6 +19,7 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{
+    compress,
     config::AuthSettings,
     demo, error, extract, fallback,
     fallback::KnownRoutes,
@@ -265,6 +266,8 @@ impl Application {
                 .wrap(from_fn(rate_limit::rate_limit_headers))
                 .wrap(from_fn(metrics::track))
                 .wrap(ErrorHandlers::new().default_handler(error::problem_for_bare_errors))
+                // Outside the error handlers, so problems are compressed too (when large).
+                .wrap(from_fn(compress::answers))
                 .wrap(TracingLogger::<RouteSpan>::new())
                 // Outermost, so every answer carries them, errors included.
                 .wrap(from_fn(security_headers::add))

@@ -28,3 +28,4 @@ mod sign_in_limits;
 mod tenancy;
 mod upstream;
 mod webhooks;
+mod wire;
