@@ -310,6 +310,10 @@ pub struct ServeArgs {
     /// (all servers together).
     #[arg(long, env = "SPENDLENS_SIGN_IN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub sign_in_attempts_per_address_per_minute: u32,
+    /// Report downloads and audit log exports made at once, per server process; past
+    /// it, 429 with `Retry-After`. Default: twice the processor count, at least 4.
+    #[arg(long, env = "SPENDLENS_DOWNLOAD_CONCURRENCY", default_value_t = server::downloads::default_concurrency(), value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub download_concurrency: u32,
     /// The password of the demo organization's users, set when the sample data is made.
     #[arg(
         long,
@@ -468,6 +472,8 @@ impl ServeArgs {
             report_snapshots: worker.report_snapshots,
             outbox: worker.outbox(),
             metrics_token: self.metrics_token.clone(),
+            download_concurrency: self.download_concurrency,
+            download_gate: None,
         }
     }
 

@@ -14,7 +14,7 @@ use actix_web::{
 use sha2::{Digest, Sha256};
 use store::{IdempotencyBegin, StoredResponse};
 
-use crate::{auth::Tenant, error::ApiError, state::AppState};
+use crate::{auth::Tenant, error::ApiError};
 
 pub const HEADER: &str = "Idempotency-Key";
 
@@ -66,11 +66,12 @@ fn respond(status: u16, body: String, location: Option<String>, replayed: bool) 
 
 /// Runs `handler` at most once per key: replays, refuses or runs as the key says.
 ///
-/// The key is taken on the pool, so a second request sees it in flight at once; the
-/// response is stored through the tenant's scoped store, so it is kept only if the
-/// handler's own changes are committed.
+/// The key is taken, and the response stored, through the tenant's scoped store: the
+/// request uses its one connection (a second one from the pool, taken while the scope
+/// holds the first, starved a small pool), and the key is kept only if the handler's
+/// own changes are committed. A second request with the key while this one runs is
+/// told so at once (see `store::IdempotencyBegin::InFlight`).
 pub async fn run<F, Fut>(
-    state: &AppState,
     tenant: &Tenant,
     key: IdempotencyKey,
     endpoint: &str,
@@ -95,7 +96,7 @@ where
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    match state.store.begin_idempotent(organization, &key, endpoint, &hash).await? {
+    match tenant.store().begin_idempotent(organization, &key, endpoint, &hash).await? {
         IdempotencyBegin::Replay(stored) => Ok(respond(stored.status, stored.body, stored.location, true)),
         IdempotencyBegin::InFlight => Err(ApiError::Conflict {
             kind: api_types::ProblemKind::IdempotencyInFlight,
@@ -121,7 +122,7 @@ where
             }
             Err(err) => {
                 // Nothing was done: the same key may be sent again.
-                state.store.abandon_idempotent(organization, &key).await?;
+                tenant.store().abandon_idempotent(organization, &key).await?;
                 Err(err)
             }
         },

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod compress;
 pub mod config;
 pub mod demo;
+pub mod downloads;
 pub mod error;
 pub mod extract;
 pub mod fallback;

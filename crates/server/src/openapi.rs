@@ -32,7 +32,9 @@ use utoipa_actix_web::AppExt;
                        server; authenticated answers carry `RateLimit-Limit`, \
                        `RateLimit-Remaining` and `RateLimit-Reset` (seconds), and a refused \
                        request gets `429` with `Retry-After`. Sign-in attempts are limited per \
-                       email address across all servers.",
+                       email address across all servers. Each server makes at most \
+                       `SPENDLENS_DOWNLOAD_CONCURRENCY` report downloads and audit log CSV \
+                       exports at once; past it they get `429` with `Retry-After` too.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     components(schemas(

@@ -21,7 +21,9 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::{
     compress,
     config::AuthSettings,
-    demo, error, extract, fallback,
+    demo,
+    downloads::{DownloadGate, Downloads},
+    error, extract, fallback,
     fallback::KnownRoutes,
     key_cache::KeyCache,
     metrics, openapi,
@@ -87,6 +89,10 @@ pub struct Settings {
     pub outbox: OutboxConfig,
     /// When set, `/metrics` requires it as a bearer token.
     pub metrics_token: Option<String>,
+    /// Report downloads and audit exports made at once; more are answered 429.
+    pub download_concurrency: u32,
+    /// Tests only: holds each download before it writes its file.
+    pub download_gate: Option<Arc<DownloadGate>>,
 }
 
 /// The `http` upstream's settings, and the rate limit every process shares for it.
@@ -220,6 +226,10 @@ impl Application {
             auth: settings.auth.clone(),
             metrics_token: settings.metrics_token.clone(),
             limits,
+            downloads: Downloads::new(
+                usize::try_from(settings.download_concurrency).unwrap_or(usize::MAX),
+                settings.download_gate.clone(),
+            ),
             metrics: metrics.clone(),
             keys: KeyCache::default(),
             statuses,

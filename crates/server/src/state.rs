@@ -8,6 +8,7 @@ use tokio::sync::Notify;
 
 use crate::{
     config::AuthSettings,
+    downloads::Downloads,
     key_cache::KeyCache,
     metrics,
     rate_limit::CallerLimits,
@@ -44,6 +45,8 @@ pub struct AppState {
     pub metrics_token: Option<String>,
     /// Requests per minute per caller.
     pub limits: Arc<CallerLimits>,
+    /// Report downloads and audit exports being made now, bounded.
+    pub downloads: Downloads,
     pub metrics: Arc<metrics::Metrics>,
     /// API keys found valid in the last few seconds.
     pub keys: KeyCache,

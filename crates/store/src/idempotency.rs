@@ -1,12 +1,19 @@
 //! `Idempotency-Key` with Stripe's semantics: the first response to a key is stored and
 //! replayed for 24 hours; the same key with another request is refused; a request
 //! still in flight under the key makes a second one wait its turn (409).
+//!
+//! A request runs these through its own scoped store, so it uses one connection, and
+//! the key's row commits (or rolls back) with the request's changes. On PostgreSQL the
+//! row of a request in flight is not visible to others until it commits: a
+//! transaction-scoped advisory lock on the key, tried without waiting, is what tells a
+//! second request at once that the first is still running. On SQLite (no scope) and
+//! on the pool the `in_progress` row itself says so, as it commits at once.
 
 use chrono::Duration;
 use domain::OrganizationId;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Set};
+use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Set, Statement};
 
-use crate::{Store, entities::idempotency_keys, sql::is_unique_violation};
+use crate::{Store, entities::idempotency_keys, scope::Db, sql::is_unique_violation};
 
 const IN_PROGRESS: &str = "in_progress";
 const DONE: &str = "done";
@@ -38,6 +45,8 @@ pub enum IdempotencyBegin {
 }
 
 impl Store {
+    /// Takes `key` for a request, or says what to answer instead. Call it on the
+    /// request's scoped store (see the module's notes).
     pub async fn begin_idempotent(
         &self,
         organization: OrganizationId,
@@ -45,6 +54,9 @@ impl Store {
         endpoint: &str,
         request_hash: &str,
     ) -> Result<IdempotencyBegin, sea_orm::DbErr> {
+        if !self.lock_idempotency_key(organization, key).await? {
+            return Ok(IdempotencyBegin::InFlight);
+        }
         for _ in 0..3 {
             let inserted = self
                 .insert_guarded(idempotency_keys::ActiveModel {
@@ -144,6 +156,29 @@ impl Store {
             .exec(&self.db)
             .await?;
         Ok(())
+    }
+
+    /// In an organization's transaction on PostgreSQL, takes the key's advisory lock
+    /// until the transaction ends, without waiting: `false` when another transaction
+    /// holds it (a request with the key is in flight). Elsewhere there is nothing to
+    /// lock: `true`.
+    async fn lock_idempotency_key(
+        &self,
+        organization: OrganizationId,
+        key: &str,
+    ) -> Result<bool, sea_orm::DbErr> {
+        if !matches!(self.db, Db::Scoped(_)) || self.backend() != DbBackend::Postgres {
+            return Ok(true);
+        }
+        let row = self
+            .db
+            .query_one_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS locked",
+                [format!("spendlens.idempotency:{organization}:{key}").into()],
+            ))
+            .await?;
+        row.map_or(Ok(false), |row| row.try_get::<bool>("", "locked"))
     }
 
     async fn idempotency_row(

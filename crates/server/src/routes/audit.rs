@@ -5,7 +5,7 @@ use api_types::{AuditEventPage, AuditFormat, AuditQuery, Problem};
 use store::AuditFilter;
 use uuid::Uuid;
 
-use crate::{auth::Admin, error::ApiError, views};
+use crate::{auth::Admin, error::ApiError, state::AppState, views};
 
 /// The most entries one CSV export holds (narrow the filter for more).
 const CSV_LIMIT: usize = 100_000;
@@ -26,7 +26,9 @@ fn uuid_param(name: &'static str, value: Option<&str>) -> Result<Option<Uuid>, A
 /// Every change (companies, refreshes, information requests, users, API keys, sign-ins)
 /// and every report download, with who did it (a user, an API key, the customer through
 /// their link, or the system), when, and from which address. `format=csv` answers every
-/// matching entry as a CSV file instead of a page.
+/// matching entry as a CSV file instead of a page; each server makes a bounded number of
+/// such exports and report downloads at once (`SPENDLENS_DOWNLOAD_CONCURRENCY`), past
+/// which the answer is 429 with `Retry-After`.
 #[utoipa::path(
     operation_id = "list_audit_events",
     tag = "audit",
@@ -40,10 +42,16 @@ fn uuid_param(name: &'static str, value: Option<&str>) -> Result<Option<Uuid>, A
         (status = 400, description = "A query parameter is not valid", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an admin", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this user or API key, or (`format=csv`) this server is making as many downloads at once as it is set to (`SPENDLENS_DOWNLOAD_CONCURRENCY`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[get("/audit-events")]
-pub async fn list(admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    admin: Admin,
+    query: web::Query<AuditQuery>,
+) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
     let limit = query.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
@@ -69,6 +77,7 @@ pub async fn list(admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpRes
             next_cursor: next.map(|id| id.to_string()),
         }));
     }
+    let permit = state.downloads.start()?;
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record([
         "id",
@@ -125,5 +134,5 @@ pub async fn list(admin: Admin, query: web::Query<AuditQuery>) -> Result<HttpRes
                 admin.store().now().format("%Y-%m-%d")
             ),
         ))
-        .body(body))
+        .body(permit.body(body)))
 }

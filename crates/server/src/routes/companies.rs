@@ -163,46 +163,39 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     let new = body.0;
     let request = serde_json::to_vec(&new).map_err(anyhow::Error::from)?;
-    idempotency::run(
-        &state,
-        &tenant,
-        key,
-        "POST /api/v1/companies",
-        &request,
-        || async {
-            let write = parse_write(
-                &new.name,
-                &new.description,
-                &new.contact_name,
-                &new.contact_email,
-                new.assignee_ids.clone(),
-                new.data_types.clone(),
-                new.refresh_schedule,
-            )?;
-            let record = tenant
-                .store()
-                .create_company(tenant.0, write)
-                .await
-                .map_err(write_error)?;
-            let company = views::company(record, state.freshness());
-            state
-                .audit(
-                    tenant.store(),
-                    store::AuditRecord {
-                        target: Some(company.name.clone()),
-                        ..tenant
-                            .1
-                            .audit_company(AuditAction::CompanyCreated, company.id)
-                    },
-                )
-                .await;
-            Ok(Answer {
-                status: StatusCode::CREATED,
-                location: Some(format!("/api/v1/companies/{}", company.id)),
-                body: serde_json::to_value(company).map_err(anyhow::Error::from)?,
-            })
-        },
-    )
+    idempotency::run(&tenant, key, "POST /api/v1/companies", &request, || async {
+        let write = parse_write(
+            &new.name,
+            &new.description,
+            &new.contact_name,
+            &new.contact_email,
+            new.assignee_ids.clone(),
+            new.data_types.clone(),
+            new.refresh_schedule,
+        )?;
+        let record = tenant
+            .store()
+            .create_company(tenant.0, write)
+            .await
+            .map_err(write_error)?;
+        let company = views::company(record, state.freshness());
+        state
+            .audit(
+                tenant.store(),
+                store::AuditRecord {
+                    target: Some(company.name.clone()),
+                    ..tenant
+                        .1
+                        .audit_company(AuditAction::CompanyCreated, company.id)
+                },
+            )
+            .await;
+        Ok(Answer {
+            status: StatusCode::CREATED,
+            location: Some(format!("/api/v1/companies/{}", company.id)),
+            body: serde_json::to_value(company).map_err(anyhow::Error::from)?,
+        })
+    })
     .await
 }
 

@@ -45,7 +45,7 @@ pub async fn request(
 ) -> Result<HttpResponse, ApiError> {
     let company = id.into_inner();
     let endpoint = format!("POST /api/v1/companies/{company}/refresh");
-    idempotency::run(&state, &tenant, key, &endpoint, b"", || async {
+    idempotency::run(&tenant, key, &endpoint, b"", || async {
         let (job, created) = tenant
             .store()
             .request_refresh(

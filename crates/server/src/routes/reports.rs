@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use actix_web::{HttpResponse, get, http::header, web};
+use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use api_types::{
     Problem, Report, ReportDocument, ReportFormat, ReportList, ReportQuery, ReportSnapshot,
     ReportSnapshotList,
@@ -10,7 +10,7 @@ use api_types::{
 use chrono::{DateTime, Utc};
 use domain::{AuditAction, CompanyId, ReportKind};
 
-use crate::{error::ApiError, extract::Tenant, state::AppState};
+use crate::{error::ApiError, extract::Tenant, request_scope, state::AppState};
 
 /// List a company's reports, each with the time its data was last fetched. The spend
 /// analysis and the accounts payable ageing are made from the stored spend detail and
@@ -61,6 +61,9 @@ pub async fn list(
 /// CSV, or an xlsx workbook (`format`). Reports made from several stored reports (the
 /// supplier list's figures, the spend analysis, the accounts payable ageing) read them
 /// from the same refresh as the version downloaded.
+///
+/// Each server makes a bounded number of downloads at once
+/// (`SPENDLENS_DOWNLOAD_CONCURRENCY`); past it the answer is 429 with `Retry-After`.
 #[utoipa::path(
     operation_id = "get_report",
     tag = "reports",
@@ -79,10 +82,13 @@ pub async fn list(
             headers(("Content-Disposition" = String, description = "A file name with the company, report (and sheet) and the date of the data"))),
         (status = 400, description = "`snapshot` is not an id, `format` is unknown, `sheet` is not one of the report's sheets, or `format=csv` without `sheet` for the spend analysis workbook", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company, no such report yet, or no such snapshot", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this user or API key, or this server is making as many downloads at once as it is set to (`SPENDLENS_DOWNLOAD_CONCURRENCY`)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[get("/companies/{id}/reports/{kind}")]
 pub async fn get(
+    req: HttpRequest,
     state: web::Data<AppState>,
     tenant: Tenant,
     path: web::Path<(CompanyId, ReportKind)>,
@@ -107,6 +113,7 @@ pub async fn get(
     };
     let sheet = reports::choose_sheet(kind, table_format, query.sheet.as_deref())
         .map_err(|e| sheet_problem(kind, &e))?;
+    let permit = state.downloads.start()?;
     let record = tenant.company(company).await?;
     // The version downloaded is one of the first source's; the other sources are read
     // as they were at its time, so an older snapshot gives that refresh's figures.
@@ -168,6 +175,10 @@ pub async fn get(
         data: serde_json::Value::Null,
     };
     let company_name = record.company.name;
+    // All that is needed has been read (and the download recorded): the connection
+    // goes back to the pool before the file is written.
+    request_scope::release(&req, tenant.1).await?;
+    state.downloads.before_writing().await;
     let (content_type, extension) = match format {
         ReportFormat::Json => ("application/json", "json"),
         ReportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -203,7 +214,7 @@ pub async fn get(
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{base_name}.{extension}\""),
         ))
-        .body(body))
+        .body(permit.body(body)))
 }
 
 /// A `ReportDocument` whose `data` is `data` (JSON text), written without parsing it.

@@ -45,6 +45,7 @@ fn config_check_shows_each_setting_with_its_source_flags_over_env_over_file() {
             ("SPENDLENS_WORKER_CONCURRENCY", "4"),
             ("SPENDLENS_STALE_AFTER_DAYS", "9"),
             ("SPENDLENS_DATABASE_MAX_CONNECTIONS", "4"),
+            ("SPENDLENS_DOWNLOAD_CONCURRENCY", "3"),
         ],
     );
     let out = text(&output);
@@ -60,6 +61,10 @@ fn config_check_shows_each_setting_with_its_source_flags_over_env_over_file() {
         "{out}"
     );
     assert!(out.contains("report_snapshots = 12  (default)"), "{out}");
+    assert!(
+        out.contains("download_concurrency = 3  (environment)"),
+        "{out}"
+    );
     assert!(
         out.contains("database_url = sqlite://from-file.db?mode=rwc  (file)"),
         "{out}"
@@ -80,7 +85,7 @@ type BadCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
 #[test]
 fn bad_values_are_refused_at_start_naming_the_setting() {
     let dir = tempfile::tempdir().unwrap();
-    let cases: [BadCase<'_>; 6] = [
+    let cases: [BadCase<'_>; 7] = [
         ("lease_seconds = 2\n", &[], "--lease-seconds"),
         (
             "",
@@ -97,6 +102,7 @@ fn bad_values_are_refused_at_start_naming_the_setting() {
             &[],
             "--database-max-connections",
         ),
+        ("download_concurrency = 0\n", &[], "--download-concurrency"),
         (
             "sandbox_failure_rate = 2.5\n",
             &[],

@@ -144,6 +144,8 @@ pub fn test_settings(database_url: String) -> Settings {
         auth: server::auth::AuthSettings::default(),
         demo_password: "spendlens-demo".to_owned(),
         metrics_token: None,
+        download_concurrency: 4,
+        download_gate: None,
         report_snapshots: store::DEFAULT_RETENTION,
         outbox: outbox::OutboxConfig::default(),
     }

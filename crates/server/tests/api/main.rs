@@ -12,6 +12,7 @@ mod client;
 mod companies;
 mod config;
 mod consent;
+mod downloads;
 mod helpers;
 mod idempotency;
 mod notifications;
