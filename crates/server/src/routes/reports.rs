@@ -62,8 +62,10 @@ pub async fn list(
 /// supplier list's figures, the spend analysis, the accounts payable ageing) read them
 /// from the same refresh as the version downloaded.
 ///
-/// Each server makes a bounded number of downloads at once
-/// (`SPENDLENS_DOWNLOAD_CONCURRENCY`); past it the answer is 429 with `Retry-After`.
+/// Each server makes a bounded number of files (CSV, xlsx) and computed reports (the
+/// supplier list's figures, the spend analysis, the ageing, in any format) at once
+/// (`SPENDLENS_DOWNLOAD_CONCURRENCY`); past it the answer is 429 with `Retry-After`. A
+/// stored report as JSON is not counted.
 #[utoipa::path(
     operation_id = "get_report",
     tag = "reports",
@@ -113,7 +115,10 @@ pub async fn get(
     };
     let sheet = reports::choose_sheet(kind, table_format, query.sheet.as_deref())
         .map_err(|e| sheet_problem(kind, &e))?;
-    let permit = state.downloads.start()?;
+    // A stored report sent as JSON is copied as it is: only files and the reports made
+    // from others (parsed, computed, written) count against the bound.
+    let heavy = format != ReportFormat::Json || kind.is_derived();
+    let permit = heavy.then(|| state.downloads.start()).transpose()?;
     let record = tenant.company(company).await?;
     // The version downloaded is one of the first source's; the other sources are read
     // as they were at its time, so an older snapshot gives that refresh's figures.
@@ -178,7 +183,9 @@ pub async fn get(
     // All that is needed has been read (and the download recorded): the connection
     // goes back to the pool before the file is written.
     request_scope::release(&req, tenant.1).await?;
-    state.downloads.before_writing().await;
+    if heavy {
+        state.downloads.before_writing().await;
+    }
     let (content_type, extension) = match format {
         ReportFormat::Json => ("application/json", "json"),
         ReportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
@@ -208,13 +215,17 @@ pub async fn get(
     })
     .await
     .map_err(anyhow::Error::from)??;
-    Ok(HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    answer
         .insert_header((header::CONTENT_TYPE, content_type))
         .insert_header((
             header::CONTENT_DISPOSITION,
             format!("attachment; filename=\"{base_name}.{extension}\""),
-        ))
-        .body(permit.body(body)))
+        ));
+    Ok(match permit {
+        Some(permit) => answer.body(permit.body(body)),
+        None => answer.body(body),
+    })
 }
 
 /// A `ReportDocument` whose `data` is `data` (JSON text), written without parsing it.

@@ -182,8 +182,14 @@ async fn downloads_past_the_bound_are_429_with_retry_after_until_one_finishes() 
         .audit_events(&api_types::AuditQuery::default())
         .ok()
         .await;
-    // Other requests are not bounded.
+    // Other requests are not bounded, nor a stored report as JSON (the company page's).
     app.api().reports(id).ok().await;
+    timeout(
+        PROMPTLY,
+        app.api().report(id, Bills, &file(ReportFormat::Json)).ok(),
+    )
+    .await
+    .expect("a stored report as JSON is not held");
 
     // Once the downloads are done, another one is made.
     gate.release(BOUND);
