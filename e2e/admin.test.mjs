@@ -1,6 +1,6 @@
 // Browser end-to-end tests of the admin pages: users (invite, change a role, the
 // last-admin guard, deactivate), API keys (create, see the secret once, use it,
-// revoke it) and the audit log (the entries those left, filters, CSV export); and
+// revoke it; a deactivated creator's key is marked stopped) and the audit log (the entries those left, filters, CSV export); and
 // what a relationship manager sees instead.
 //
 // Elements are found by role and accessible name, never by CSS path.
@@ -13,6 +13,7 @@ const ALEX = { name: 'Alex Morgan', email: 'alex.morgan@demobank.example' };
 const SAM = { name: 'Sam Patel', email: 'sam.patel@demobank.example' };
 const RILEY = { name: 'Riley Chen', email: 'riley.chen@demobank.example' };
 const KEY_NAME = 'Loan origination system';
+const SAM_KEY_NAME = 'Treasury export';
 
 let server;
 let baseUrl;
@@ -121,6 +122,7 @@ describe('admin pages', () => {
     // Deactivate, after a confirmation; the button then offers to reactivate.
     await page.getByRole('button', { name: `Deactivate ${ALEX.name}` }).click();
     const confirm = page.getByRole('dialog', { name: `Deactivate ${ALEX.name}?` });
+    await confirm.getByText('the API keys they created stop working').waitFor();
     await confirm.getByRole('button', { name: 'Deactivate' }).click();
     await confirm.waitFor({ state: 'detached' });
     await page.getByRole('status').filter({ hasText: `${ALEX.name} is deactivated` }).waitFor();
@@ -186,6 +188,35 @@ describe('admin pages', () => {
     await row.getByText('Revoked').waitFor();
     assert.equal(await page.getByRole('button', { name: `Revoke ${KEY_NAME}` }).count(), 0);
     assert.equal(await callWithKey(key, '/api/v1/companies'), 401);
+
+    // A key made by an admin (Sam, promoted above) stops while Sam is deactivated, and
+    // the list says why; it works again once Sam is reactivated.
+    const sam = await openPage(browser, { user: { email: SAM.email } });
+    const samSession = await (await sam.context.request.get(`${baseUrl}/api/v1/session`)).json();
+    const made = await sam.context.request.post(`${baseUrl}/api/v1/api-keys`, {
+      headers: { 'x-csrf-token': samSession.csrf_token },
+      data: { name: SAM_KEY_NAME },
+    });
+    assert.equal(made.status(), 201);
+    const samKey = (await made.json()).key;
+    await sam.context.close();
+    assert.equal(await callWithKey(samKey, '/api/v1/companies'), 200);
+    const adminSession = await (await context.request.get(`${baseUrl}/api/v1/session`)).json();
+    const setSamActive = async (active) => {
+      const answer = await context.request.patch(`${baseUrl}/api/v1/users/${samSession.user.id}`, {
+        headers: { 'x-csrf-token': adminSession.csrf_token },
+        data: { active },
+      });
+      assert.equal(answer.status(), 200);
+    };
+    await setSamActive(false);
+    assert.equal(await callWithKey(samKey, '/api/v1/companies'), 401);
+    await page.reload();
+    await rowWith(page, SAM_KEY_NAME).getByText('Stopped: its creator was deactivated').waitFor();
+    await setSamActive(true);
+    assert.equal(await callWithKey(samKey, '/api/v1/companies'), 200);
+    await page.reload();
+    await rowWith(page, SAM_KEY_NAME).getByText('Active', { exact: true }).waitFor();
     assert.deepEqual(problems, []);
     await context.close();
   });

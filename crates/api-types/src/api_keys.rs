@@ -22,6 +22,10 @@ pub struct ApiKey {
     /// Set once revoked; a revoked key is refused.
     #[serde(default, with = "crate::timestamp::option")]
     pub revoked_at: Option<DateTime<Utc>>,
+    /// True while the user who created the key is deactivated: the key is refused
+    /// (401) until that user is reactivated, then works again unless it was revoked.
+    /// False for a key made on the command line, which belongs to no user.
+    pub owner_deactivated: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,7 +21,7 @@ use actix_web::{
 };
 use domain::{CompanyId, OrganizationId, Role, UserId};
 use store::{
-    AuditActor, AuditRecord, CompanyRecord, Store,
+    ApiKeyLookup, AuditActor, AuditRecord, CompanyRecord, Store,
     entities::{api_keys, users},
 };
 use uuid::Uuid;
@@ -182,14 +182,20 @@ async fn identify(req: &HttpRequest, state: &AppState) -> Result<Identified, Api
         let hash = secrets::token_hash(key);
         let key = match state.keys.get(&hash) {
             Some(key) => key,
-            None => {
-                let key =
-                    state.store.use_api_key(&hash, now).await?.ok_or_else(|| {
-                        unauthorized("The API key is not valid, or it was revoked.")
-                    })?;
-                state.keys.put(hash, key.clone());
-                key
-            }
+            None => match state.store.use_api_key(&hash, now).await? {
+                ApiKeyLookup::Valid(key) => {
+                    state.keys.put(hash, key.clone());
+                    key
+                }
+                ApiKeyLookup::OwnerDeactivated => {
+                    return Err(unauthorized(
+                        "The API key's owner was deactivated: the user who created it must be reactivated for it to work again, or an admin can create a new key.",
+                    ));
+                }
+                ApiKeyLookup::Unknown => {
+                    return Err(unauthorized("The API key is not valid, or it was revoked."));
+                }
+            },
         };
         (
             OrganizationId::from_uuid(key.organization_id),

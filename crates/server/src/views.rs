@@ -100,7 +100,8 @@ pub fn user(user: users::Model) -> UserSummary {
     }
 }
 
-pub fn api_key(key: api_keys::Model) -> ApiKey {
+/// An API key as listed: `owner_active` is whether the user who created it is active.
+pub fn api_key(key: api_keys::Model, owner_active: bool) -> ApiKey {
     ApiKey {
         id: ApiKeyId::from_uuid(key.id),
         name: key.name,
@@ -108,6 +109,7 @@ pub fn api_key(key: api_keys::Model) -> ApiKey {
         created_at: key.created_at,
         last_used_at: key.last_used_at,
         revoked_at: key.revoked_at,
+        owner_deactivated: !owner_active,
     }
 }
 

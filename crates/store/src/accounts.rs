@@ -7,9 +7,9 @@
 use chrono::{DateTime, Duration, Utc};
 use domain::{OrganizationId, Role, UserId};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
-    TransactionTrait,
-    sea_query::{Expr, ExprTrait, Func},
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, DbBackend, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
+    sea_query::{Expr, ExprTrait, Func, LockType},
 };
 use uuid::Uuid;
 
@@ -60,6 +60,37 @@ pub enum UserChangeRefused {
     LastAdmin,
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
+}
+
+/// An API key looked up by the hash of what a caller sent.
+#[derive(Debug, Clone)]
+pub enum ApiKeyLookup {
+    /// Not revoked, and its creator (if it has one) is active.
+    Valid(api_keys::Model),
+    /// Not revoked, but the user who created it is deactivated: refused until they are
+    /// reactivated.
+    OwnerDeactivated,
+    /// No such key, or it was revoked.
+    Unknown,
+}
+
+/// An API key as the organization's list shows it.
+#[derive(Debug, Clone)]
+pub struct ListedApiKey {
+    pub key: api_keys::Model,
+    /// Whether the user who created it is active (true for a key without a creator).
+    /// A key whose creator is deactivated is refused.
+    pub owner_active: bool,
+}
+
+/// Whether a key's creator is active: a key without one (made on the command line)
+/// belongs to no user; a creator who cannot be found counts as deactivated.
+fn owner_active(key: &api_keys::Model, creator: Option<&users::Model>) -> bool {
+    match (key.created_by, creator) {
+        (None, _) => true,
+        (Some(_), Some(creator)) => creator.active,
+        (Some(_), None) => false,
+    }
 }
 
 /// An account link with its user and organization.
@@ -227,32 +258,47 @@ impl Store {
         .await
     }
 
-    /// The organization's API keys, newest first (revoked ones too).
+    /// The organization's API keys, newest first (revoked ones too), each with whether
+    /// its creator is active.
     pub async fn api_keys(
         &self,
         organization: OrganizationId,
-    ) -> Result<Vec<api_keys::Model>, sea_orm::DbErr> {
-        api_keys::Entity::find()
+    ) -> Result<Vec<ListedApiKey>, sea_orm::DbErr> {
+        let keys = api_keys::Entity::find()
             .filter(api_keys::Column::OrganizationId.eq(organization.as_uuid()))
             .order_by_desc(api_keys::Column::CreatedAt)
+            .find_also_related(users::Entity)
             .all(&self.db)
-            .await
+            .await?;
+        Ok(keys
+            .into_iter()
+            .map(|(key, creator)| ListedApiKey {
+                owner_active: owner_active(&key, creator.as_ref()),
+                key,
+            })
+            .collect())
     }
 
-    /// The unrevoked key with this hash, noting its use (at most once a minute).
+    /// The unrevoked key with this hash, noting its use (at most once a minute). The
+    /// same query reads whether the key's creator is still active: a deactivated
+    /// user's keys are refused (and work again once the user is reactivated).
     pub async fn use_api_key(
         &self,
         key_hash: &str,
         at: DateTime<Utc>,
-    ) -> Result<Option<api_keys::Model>, sea_orm::DbErr> {
-        let Some(key) = api_keys::Entity::find()
+    ) -> Result<ApiKeyLookup, sea_orm::DbErr> {
+        let Some((key, creator)) = api_keys::Entity::find()
             .filter(api_keys::Column::KeyHash.eq(key_hash))
             .filter(api_keys::Column::RevokedAt.is_null())
+            .find_also_related(users::Entity)
             .one(&self.db)
             .await?
         else {
-            return Ok(None);
+            return Ok(ApiKeyLookup::Unknown);
         };
+        if !owner_active(&key, creator.as_ref()) {
+            return Ok(ApiKeyLookup::OwnerDeactivated);
+        }
         if key
             .last_used_at
             .is_none_or(|used| used + Duration::minutes(1) <= at)
@@ -263,7 +309,7 @@ impl Store {
                 .exec(&self.db)
                 .await?;
         }
-        Ok(Some(key))
+        Ok(ApiKeyLookup::Valid(key))
     }
 
     /// Revokes a key of the organization; `None` when there is no such key.
@@ -399,8 +445,14 @@ impl Store {
         Ok(self.user_by_id(link.user.id).await?.unwrap_or(link.user))
     }
 
-    /// Changes a user's role or active flag. Deactivating ends the user's sessions.
+    /// Changes a user's role or active flag. Deactivating ends the user's sessions
+    /// (and stops the API keys they created: see [`Store::use_api_key`]).
     /// Refused when it would leave the organization without an active admin.
+    ///
+    /// The check and the change hold the organization's lock ([`lock_users`]) until
+    /// the transaction ends (inside a request's scope: until the request commits), so
+    /// two admins demoting or deactivating each other at once cannot both pass the
+    /// check: the second one waits, then counts the admins the first one left.
     pub async fn change_user(
         &self,
         organization: OrganizationId,
@@ -409,6 +461,7 @@ impl Store {
         active: Option<bool>,
     ) -> Result<users::Model, UserChangeRefused> {
         let txn = self.db.begin().await?;
+        lock_users(&txn, organization).await?;
         let user = users::Entity::find_by_id(id.as_uuid())
             .filter(users::Column::OrganizationId.eq(organization.as_uuid()))
             .one(&txn)
@@ -447,4 +500,34 @@ impl Store {
             .await?
             .ok_or(UserChangeRefused::NotFound)
     }
+}
+
+/// Takes the lock that serializes changes to an organization's users' roles and
+/// active flags, until the outermost transaction around `txn` ends. On PostgreSQL a
+/// row lock on the organization (`FOR NO KEY UPDATE`: it does not block inserts that
+/// reference the organization, whose foreign-key checks take `FOR KEY SHARE`); on
+/// SQLite, which has one writer at a time, a write that changes nothing, so the
+/// transaction holds the database's write lock before it reads anything (a deferred
+/// transaction that read first could not take the lock later without failing with
+/// `SQLITE_BUSY`).
+async fn lock_users(
+    txn: &DatabaseTransaction,
+    organization: OrganizationId,
+) -> Result<(), sea_orm::DbErr> {
+    if txn.get_database_backend() == DbBackend::Sqlite {
+        organizations::Entity::update_many()
+            .col_expr(
+                organizations::Column::Name,
+                Expr::col(organizations::Column::Name),
+            )
+            .filter(organizations::Column::Id.eq(organization.as_uuid()))
+            .exec(txn)
+            .await?;
+    } else {
+        organizations::Entity::find_by_id(organization.as_uuid())
+            .lock(LockType::NoKeyUpdate)
+            .one(txn)
+            .await?;
+    }
+    Ok(())
 }

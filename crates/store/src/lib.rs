@@ -43,7 +43,10 @@ use migrations::MigratorTrait;
 use scope::Db;
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
-pub use accounts::{AccountLink, NewSession, TokenRefused, UserChangeRefused, token_kind};
+pub use accounts::{
+    AccountLink, ApiKeyLookup, ListedApiKey, NewSession, TokenRefused, UserChangeRefused,
+    token_kind,
+};
 pub use audit::{Actor as AuditActor, AuditFilter, AuditRecord};
 pub use batches::{BatchProgress, BatchSkips, SKIPPED_LISTED, Skipped, TooMany};
 pub use companies::{

@@ -40,29 +40,23 @@ pub enum UrlRefused {
     Credentials,
     #[error("must name a host")]
     NoHost,
+    /// A literal address the admin typed, named with its kind.
     #[error(
-        "{}: webhooks are only sent to public internet addresses \
-         (set SPENDLENS_WEBHOOKS_ALLOW_PRIVATE=true to allow private networks)",
-        forbidden_address(host, address, kind)
+        "{address} is {kind}: webhooks are only sent to public internet addresses \
+         (set SPENDLENS_WEBHOOKS_ALLOW_PRIVATE=true to allow private networks)"
     )]
-    Forbidden {
-        host: String,
-        address: IpAddr,
-        kind: &'static str,
-    },
+    ForbiddenAddress { address: IpAddr, kind: &'static str },
+    /// A name with a non-public address. Neither the address nor its kind is said (nor
+    /// kept here, so no log line can show it): that would tell whoever can set an
+    /// endpoint's URL what the server's internal names resolve to.
+    #[error(
+        "{host} resolves to a non-public address: webhooks are only sent to public \
+         internet addresses (set SPENDLENS_WEBHOOKS_ALLOW_PRIVATE=true to allow private \
+         networks)"
+    )]
+    ForbiddenName { host: String },
     #[error("{host} could not be resolved: {error}")]
     Unresolvable { host: String, error: String },
-}
-
-/// "localhost resolves to 127.0.0.1, a loopback address", or for a literal address
-/// "127.0.0.1 is a loopback address".
-fn forbidden_address(host: &str, address: &IpAddr, kind: &str) -> String {
-    let literal = host.trim_start_matches('[').trim_end_matches(']');
-    if literal.parse::<IpAddr>().ok().as_ref() == Some(address) {
-        format!("{literal} is {kind}")
-    } else {
-        format!("{host} resolves to {address}, {kind}")
-    }
 }
 
 /// What kind of non-public address `ip` is, or `None` for a public unicast address.
@@ -91,21 +85,36 @@ fn v4_kind(ip: Ipv4Addr) -> Option<&'static str> {
     })
 }
 
+/// The IPv4 address in the last 32 bits of `segments`.
+fn embedded_v4(segments: [u16; 8]) -> Ipv4Addr {
+    let [a, b] = segments[6].to_be_bytes();
+    let [c, d] = segments[7].to_be_bytes();
+    Ipv4Addr::new(a, b, c, d)
+}
+
 fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
-    // Addresses that carry an IPv4 address are judged by it.
+    let segments = ip.segments();
+    // IPv4-mapped (::ffff:0:0/96): the connection goes to the IPv4 address, so it is
+    // judged by it.
     if let Some(v4) = ip.to_ipv4_mapped() {
         return v4_kind(v4);
     }
-    let segments = ip.segments();
-    // NAT64 (64:ff9b::/96) and the deprecated IPv4-compatible form (::a.b.c.d).
-    if (segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0])
-        || (segments[..6] == [0; 6] && segments[6] != 0)
-    {
-        let [a, b] = segments[6].to_be_bytes();
-        let [c, d] = segments[7].to_be_bytes();
-        return v4_kind(Ipv4Addr::new(a, b, c, d)).or(Some("an IPv4-embedding address"));
+    // The well-known NAT64 prefix (64:ff9b::/96, RFC 6052) reaches the IPv4 address it
+    // embeds through a translator: judged by that address.
+    if segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return v4_kind(embedded_v4(segments));
+    }
+    // The deprecated IPv4-compatible form (::a.b.c.d): refused even when the IPv4
+    // address is public (nothing legitimate uses it).
+    if segments[..6] == [0; 6] && segments[6] != 0 {
+        return v4_kind(embedded_v4(segments)).or(Some("an IPv4-compatible address"));
     }
     Some(match () {
+        // Local-use NAT64 (RFC 8215): a network's own translator, whose prefix length
+        // and IPv4 side this check cannot know.
+        _ if segments[..3] == [0x64, 0xff9b, 0x0001] => "a local-use NAT64 address",
+        // IPv4-translated (::ffff:0:a.b.c.d, RFC 2765): a translator's address too.
+        _ if segments[..6] == [0, 0, 0, 0, 0xffff, 0] => "an IPv4-translated address",
         _ if ip.is_unspecified() => "an unspecified address",
         _ if ip.is_loopback() => "a loopback address",
         _ if ip.is_unique_local() => "a unique-local address",
@@ -118,6 +127,8 @@ fn v6_kind(ip: Ipv6Addr) -> Option<&'static str> {
         // 6to4 and Teredo tunnel to addresses this check cannot see.
         _ if segments[0] == 0x2002 => "a 6to4 address",
         _ if segments[0] == 0x2001 && segments[1] == 0 => "a Teredo address",
+        // Only 2000::/3 is allocated as global unicast; the rest is reserved.
+        _ if segments[0] & 0xe000 != 0x2000 => "a reserved address",
         _ => return None,
     })
 }
@@ -154,7 +165,8 @@ fn literal_address(url: &Url) -> Option<IpAddr> {
 }
 
 /// Refuses `addresses` of `host` if any is not public (unless `allow_private`): a name
-/// with one public and one private address could be steered to the private one.
+/// with one public and one private address could be steered to the private one. The
+/// refusal names the address only when `host` is that address itself.
 pub fn check_addresses(
     host: &str,
     addresses: &[IpAddr],
@@ -163,12 +175,19 @@ pub fn check_addresses(
     if allow_private {
         return Ok(());
     }
+    let literal = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse::<IpAddr>()
+        .ok();
     for &address in addresses {
         if let Some(kind) = forbidden_kind(address) {
-            return Err(UrlRefused::Forbidden {
-                host: host.to_owned(),
-                address,
-                kind,
+            return Err(if literal == Some(address) {
+                UrlRefused::ForbiddenAddress { address, kind }
+            } else {
+                UrlRefused::ForbiddenName {
+                    host: host.to_owned(),
+                }
             });
         }
     }
@@ -275,6 +294,60 @@ mod tests {
     }
 
     #[test]
+    fn ipv4_mapped_addresses_are_judged_by_their_ipv4_address() {
+        for (address, expected) in [
+            ("::ffff:0.0.0.0", "an unspecified address"),
+            ("::ffff:127.0.0.1", "a loopback address"),
+            ("::ffff:7f00:1", "a loopback address"),
+            ("::ffff:192.168.0.1", "a private address"),
+            ("::ffff:100.64.0.1", "a shared (carrier-grade NAT) address"),
+            ("::ffff:224.0.0.1", "a multicast address"),
+        ] {
+            assert_eq!(kind(address), Some(expected), "{address}");
+        }
+        assert_eq!(kind("::ffff:1.1.1.1"), None);
+    }
+
+    #[test]
+    fn well_known_nat64_is_judged_by_its_ipv4_address_and_local_use_nat64_is_refused() {
+        for (address, expected) in [
+            ("64:ff9b::7f00:1", "a loopback address"),
+            ("64:ff9b::169.254.169.254", "a link-local address"),
+            ("64:ff9b::c0a8:1", "a private address"),
+            (
+                "64:ff9b::100.64.0.1",
+                "a shared (carrier-grade NAT) address",
+            ),
+            ("64:ff9b:1::", "a local-use NAT64 address"),
+            ("64:ff9b:1::808:808", "a local-use NAT64 address"),
+            (
+                "64:ff9b:1:ffff:ffff:ffff:ffff:ffff",
+                "a local-use NAT64 address",
+            ),
+        ] {
+            assert_eq!(kind(address), Some(expected), "{address}");
+        }
+        // Public IPv4 addresses through the well-known translator are public.
+        assert_eq!(kind("64:ff9b::808:808"), None);
+        assert_eq!(kind("64:ff9b::1.1.1.1"), None);
+    }
+
+    #[test]
+    fn other_ipv4_embedding_and_unallocated_ipv6_addresses_are_refused() {
+        for (address, expected) in [
+            ("::ffff:0:7f00:1", "an IPv4-translated address"),
+            ("::ffff:0:808:808", "an IPv4-translated address"),
+            ("::808:808", "an IPv4-compatible address"),
+            ("::a00:1", "a private address"),
+            ("64:ff9b:2::1", "a reserved address"),
+            ("4000::1", "a reserved address"),
+            ("::2", "a reserved address"),
+        ] {
+            assert_eq!(kind(address), Some(expected), "{address}");
+        }
+    }
+
+    #[test]
     fn public_addresses_pass() {
         for address in [
             "1.1.1.1",
@@ -285,6 +358,7 @@ mod tests {
             "2606:4700:4700::1111",
             "2a00:1450:4001::200e",
             "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
         ] {
             assert_eq!(kind(address), None, "{address}");
         }
@@ -328,12 +402,74 @@ mod tests {
         ] {
             let parsed = parse_endpoint_url(url, false).unwrap();
             match check_endpoint_url(&parsed, false).await {
-                Err(UrlRefused::Forbidden { .. }) => {}
+                Err(UrlRefused::ForbiddenAddress { .. } | UrlRefused::ForbiddenName { .. }) => {}
                 other => panic!("{url}: {other:?}"),
             }
             assert!(check_endpoint_url(&parsed, true).await.is_ok(), "{url}");
         }
         let public = parse_endpoint_url("https://1.1.1.1/hook", false).unwrap();
         assert!(check_endpoint_url(&public, false).await.is_ok());
+    }
+
+    #[test]
+    fn a_refused_name_does_not_say_what_it_resolves_to() {
+        let addresses: [IpAddr; 3] = [
+            "93.184.215.14".parse().unwrap(),
+            "10.20.30.40".parse().unwrap(),
+            "fd00::1234".parse().unwrap(),
+        ];
+        let refused = check_addresses("billing.internal.example", &addresses, false).unwrap_err();
+        for text in [refused.to_string(), format!("{refused:?}")] {
+            assert!(
+                text.contains("billing.internal.example"),
+                "the name is said: {text}"
+            );
+            for secret in [
+                "10.20.30.40",
+                "fd00::1234",
+                "93.184",
+                "a private address",
+                "unique-local",
+            ] {
+                assert!(!text.contains(secret), "{secret} in: {text}");
+            }
+        }
+        assert!(
+            refused
+                .to_string()
+                .starts_with("billing.internal.example resolves to a non-public address:"),
+            "{refused}"
+        );
+        // An address typed as such is named, with its kind: it reveals nothing.
+        let typed: IpAddr = "10.20.30.40".parse().unwrap();
+        let refused = check_addresses("10.20.30.40", &[typed], false).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("10.20.30.40 is a private address:"),
+            "{refused}"
+        );
+        let typed: IpAddr = "::1".parse().unwrap();
+        let refused = check_addresses("[::1]", &[typed], false).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("::1 is a loopback address:"),
+            "{refused}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_resolved_name_does_not_say_what_it_resolves_to() {
+        let url = parse_endpoint_url("https://localhost:8443/hooks", false).unwrap();
+        let refused = check_endpoint_url(&url, false).await.unwrap_err();
+        let text = refused.to_string();
+        assert!(
+            text.starts_with("localhost resolves to a non-public address:"),
+            "{text}"
+        );
+        for secret in ["127.0.0.1", "::1", "loopback"] {
+            assert!(!text.contains(secret), "{secret} in: {text}");
+        }
     }
 }

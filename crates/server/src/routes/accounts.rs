@@ -219,8 +219,9 @@ pub async fn invite(
 }
 
 /// Change a user's role, or deactivate (or reactivate) them (admins only).
-/// Deactivation ends the user's sessions at once. The last active admin cannot be
-/// demoted or deactivated.
+/// Deactivation ends the user's sessions at once, and the API keys they created are
+/// refused until they are reactivated. The last active admin cannot be demoted or
+/// deactivated.
 #[utoipa::path(
     operation_id = "update_user",
     tag = "users",
@@ -240,6 +241,7 @@ pub async fn invite(
 )]
 #[patch("/users/{id}")]
 pub async fn update(
+    state: web::Data<AppState>,
     admin: Admin,
     id: web::Path<UserId>,
     body: Json<UserUpdate>,
@@ -259,6 +261,11 @@ pub async fn update(
             },
             UserChangeRefused::Database(err) => err.into(),
         })?;
+    if !user.active {
+        // Their keys are refused from now on: this process forgets them at once, the
+        // others within the key cache's TTL.
+        state.keys.forget_created_by(user.id);
+    }
     caller
         .store
         .record_audit(AuditRecord {

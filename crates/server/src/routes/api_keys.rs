@@ -9,7 +9,8 @@ use uuid::Uuid;
 
 use crate::{auth::Admin, error::ApiError, extract::Json, secrets, state::AppState, views};
 
-/// The organization's API keys (admins only), newest first.
+/// The organization's API keys (admins only), newest first. A key whose creator is
+/// deactivated is marked `owner_deactivated`: it is refused until they are reactivated.
 #[utoipa::path(
     operation_id = "list_api_keys",
     tag = "api-keys",
@@ -23,13 +24,17 @@ use crate::{auth::Admin, error::ApiError, extract::Json, secrets, state::AppStat
 pub async fn list(admin: Admin) -> Result<web::Json<ApiKeyList>, ApiError> {
     let keys = admin.store().api_keys(admin.0.organization).await?;
     Ok(web::Json(ApiKeyList {
-        items: keys.into_iter().map(views::api_key).collect(),
+        items: keys
+            .into_iter()
+            .map(|listed| views::api_key(listed.key, listed.owner_active))
+            .collect(),
     }))
 }
 
 /// Create an API key (admins only). The answer holds the key itself, this once: it is
 /// stored only as a hash. Send it as `Authorization: Bearer <key>`; a key acts with a
-/// relationship manager's rights.
+/// relationship manager's rights, and stops working while the admin who created it is
+/// deactivated.
 #[utoipa::path(
     operation_id = "create_api_key",
     tag = "api-keys",
@@ -74,7 +79,7 @@ pub async fn create(admin: Admin, body: Json<NewApiKey>) -> Result<HttpResponse,
             format!("/api/v1/api-keys/{}", stored.id),
         ))
         .json(CreatedApiKey {
-            api_key: views::api_key(stored),
+            api_key: views::api_key(stored, true),
             key,
         }))
 }

@@ -295,6 +295,155 @@ async fn a_deactivated_user_is_signed_out_and_the_last_admin_stays() {
     }
 }
 
+/// Two admins demoting (or deactivating) each other at the same moment, many times: the
+/// last-admin check and the change are serialized, so at most one of the two changes
+/// happens and the organization always keeps an active admin. On PostgreSQL the two
+/// requests run in concurrent transactions (READ COMMITTED), where an unserialized
+/// check lets both pass; on SQLite the second writer must wait, not fail.
+#[tokio::test]
+async fn admins_demoting_each_other_at_once_always_leave_an_admin() {
+    // A deactivated admin signs in again after each round.
+    let app = spawn_app_with(|settings| settings.auth.sign_ins_per_minute = 1000).await;
+    let (ada_email, ada_password, mut ada) = app.signed_in_user("Ada Admin", "admin").await;
+    let (bea_email, bea_password, mut bea) = app.signed_in_user("Bea Admin", "admin").await;
+    let active_admins = || async {
+        app.store
+            .users(app.organization)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.active && u.role == Role::Admin.as_str())
+            .map(|u| u.id)
+            .collect::<Vec<_>>()
+    };
+    for round in 0..20 {
+        let change = if round % 2 == 0 {
+            UserUpdate {
+                role: Some(Role::RelationshipManager),
+                ..UserUpdate::default()
+            }
+        } else {
+            UserUpdate {
+                active: Some(false),
+                ..UserUpdate::default()
+            }
+        };
+        let (ada_api, bea_api) = (app.api_as(&ada), app.api_as(&bea));
+        let (by_ada, by_bea) = tokio::join!(
+            ada_api.update_user(bea.session.user.id, &change).send(),
+            bea_api.update_user(ada.session.user.id, &change).send(),
+        );
+        let statuses = [by_ada.status(), by_bea.status()];
+        let left = active_admins().await;
+        assert!(
+            !left.is_empty(),
+            "round {round}: no active admin is left (answers {statuses:?})"
+        );
+        // One change went through; the other was refused as the last admin's (409), or
+        // its caller was no longer an admin (403) or signed in (401) when it arrived.
+        assert_eq!(
+            statuses.iter().filter(|&&s| s == 200).count(),
+            1,
+            "round {round}: {statuses:?}"
+        );
+        assert!(
+            statuses.iter().all(|s| [200, 401, 403, 409].contains(s)),
+            "round {round}: {statuses:?}"
+        );
+        // The admin left makes the other one an active admin again.
+        let (winner, loser, loser_sign_in) = if left == [ada.session.user.id.as_uuid()] {
+            (&ada, bea.session.user.id, (&bea_email, &bea_password))
+        } else {
+            (&bea, ada.session.user.id, (&ada_email, &ada_password))
+        };
+        app.api_as(winner)
+            .update_user(
+                loser,
+                &UserUpdate {
+                    role: Some(Role::Admin),
+                    active: Some(true),
+                },
+            )
+            .expect(200)
+            .await;
+        if change.active == Some(false) {
+            let session = app.sign_in(loser_sign_in.0, loser_sign_in.1).await;
+            if loser == ada.session.user.id {
+                ada = session;
+            } else {
+                bea = session;
+            }
+        }
+        assert_eq!(active_admins().await.len(), 2);
+    }
+}
+
+/// A key made by a user works while they are active, is refused (saying why) while
+/// they are deactivated — at once, though it was just used and cached — and works again
+/// once they are reactivated; the admin page's list says which keys are stopped.
+#[tokio::test]
+async fn a_deactivated_users_api_keys_stop_until_they_are_reactivated() {
+    let app = spawn_app().await;
+    let ada = app.signed_in_admin().await;
+    let (_, _, bea) = app.signed_in_user("Bea Admin", "admin").await;
+    let created = app
+        .api_as(&bea)
+        .create_api_key("Loan origination system")
+        .expect(201)
+        .await;
+    assert!(!created.api_key.owner_deactivated);
+    let (key, id) = (created.key, created.api_key.id);
+    let everything = CompanyListQuery::default();
+    app.api_with_key(&key)
+        .companies(&everything)
+        .expect(200)
+        .await;
+
+    let api = app.api_as(&ada);
+    let set_active = |active| UserUpdate {
+        active: Some(active),
+        ..UserUpdate::default()
+    };
+    api.update_user(bea.session.user.id, &set_active(false))
+        .expect(200)
+        .await;
+    let problem = app
+        .api_with_key(&key)
+        .companies(&everything)
+        .problem(401)
+        .await;
+    let detail = problem.detail.unwrap_or_default();
+    assert!(detail.contains("owner was deactivated"), "{detail}");
+    let listed = |keys: api_types::ApiKeyList| keys.items.into_iter().find(|k| k.id == id).unwrap();
+    assert!(listed(api.api_keys().ok().await).owner_deactivated);
+    // Keys of no user (made on the command line) go on working.
+    app.api().companies(&everything).expect(200).await;
+
+    api.update_user(bea.session.user.id, &set_active(true))
+        .expect(200)
+        .await;
+    app.api_with_key(&key)
+        .companies(&everything)
+        .expect(200)
+        .await;
+    assert!(!listed(api.api_keys().ok().await).owner_deactivated);
+
+    // A key revoked while its creator was deactivated stays revoked.
+    api.update_user(bea.session.user.id, &set_active(false))
+        .expect(200)
+        .await;
+    api.revoke_api_key(&id).expect(204).await;
+    api.update_user(bea.session.user.id, &set_active(true))
+        .expect(200)
+        .await;
+    let problem = app
+        .api_with_key(&key)
+        .companies(&everything)
+        .problem(401)
+        .await;
+    assert!(problem.detail.unwrap_or_default().contains("revoked"));
+}
+
 #[tokio::test]
 async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
     let app = spawn_app().await;
@@ -327,7 +476,7 @@ async fn api_keys_are_shown_once_stored_as_hashes_and_revocable() {
     assert!(
         stored
             .iter()
-            .all(|k| k.key_hash != key && k.key_hash.len() == 64)
+            .all(|k| k.key.key_hash != key && k.key.key_hash.len() == 64)
     );
 
     api.revoke_api_key(&created.api_key.id).expect(204).await;

@@ -361,7 +361,9 @@ async fn without_valid_credentials_every_protected_operation_answers_401() {
     let app = spawn_app().await;
     let ids = things_of(&app, app.organization).await;
     let revoked_key = api_key_for(&app.store, app.organization, "Revoked").await;
-    let revoked_id = app.store.api_keys(app.organization).await.unwrap()[0].id;
+    let revoked_id = app.store.api_keys(app.organization).await.unwrap()[0]
+        .key
+        .id;
     app.store
         .revoke_api_key(app.organization, revoked_id)
         .await
@@ -480,7 +482,7 @@ async fn another_organizations_ids_answer_404_and_nothing_changes() {
         .expect("still there");
     assert_eq!(company.company.name, "Someone Else's Client Ltd");
     let keys = app.store.api_keys(other).await.unwrap();
-    assert!(keys[0].revoked_at.is_none());
+    assert!(keys[0].key.revoked_at.is_none());
 }
 
 #[tokio::test]

@@ -556,7 +556,16 @@ async fn endpoints_on_private_addresses_are_refused_unless_allowed() {
         ("https://[::1]:8443/hooks", "a loopback address"),
         ("https://[fd00::1]/hooks", "a unique-local address"),
         ("https://0.0.0.0/hooks", "an unspecified address"),
-        ("https://localhost/hooks", "localhost resolves to"),
+        (
+            "https://localhost/hooks",
+            "localhost resolves to a non-public address",
+        ),
+        ("https://[::ffff:10.0.0.1]/hooks", "a private address"),
+        ("https://[64:ff9b::7f00:1]/hooks", "a loopback address"),
+        (
+            "https://[64:ff9b:1::808:808]/hooks",
+            "a local-use NAT64 address",
+        ),
         ("http://1.1.1.1/hooks", "must start with https://"),
         ("not a url", "is not a valid URL"),
     ] {
@@ -567,6 +576,12 @@ async fn endpoints_on_private_addresses_are_refused_unless_allowed() {
         assert_eq!(problem.errors[0].field, "url", "{url}");
         let message = &problem.errors[0].message;
         assert!(message.contains(says), "{url}: {message}");
+        if url.contains("localhost") {
+            // What the name resolves to is not said.
+            for address in ["127.0.0.1", "::1", "loopback"] {
+                assert!(!message.contains(address), "{url}: {message}");
+            }
+        }
     }
     assert!(api.webhook_endpoints().ok().await.items.is_empty());
 
@@ -585,7 +600,12 @@ async fn endpoints_on_private_addresses_are_refused_unless_allowed() {
         .update_webhook_endpoint(&endpoint, &moved)
         .problem(422)
         .await;
-    assert!(problem.errors[0].message.contains("loopback"));
+    let message = &problem.errors[0].message;
+    assert!(
+        message.contains("localhost resolves to a non-public address")
+            && !message.contains("127.0.0.1"),
+        "{message}"
+    );
     let kept = api.webhook_endpoint(&endpoint).ok().await;
     assert_eq!(kept.url, "https://1.1.1.1/hooks");
 }
@@ -635,9 +655,13 @@ async fn deliveries_check_the_address_again_and_send_nothing_to_a_private_one() 
     assert_eq!(attempt.response_status, None);
     let error = attempt.error.as_deref().unwrap();
     assert!(
-        error.contains("Refused") && error.contains("loopback"),
+        error.contains("Refused") && error.contains("localhost resolves to a non-public address"),
         "{error}"
     );
+    // The delivery log does not say where the name points.
+    for address in ["127.0.0.1", "::1", "loopback"] {
+        assert!(!error.contains(address), "{error}");
+    }
 }
 
 #[tokio::test]

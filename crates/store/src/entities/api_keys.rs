@@ -11,6 +11,8 @@ pub struct Model {
     pub prefix: String,
     /// SHA-256 of the whole key, hex.
     pub key_hash: String,
+    /// The user who created the key; `None` for keys made on the command line. The key
+    /// is refused while that user is deactivated.
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub last_used_at: Option<DateTimeUtc>,
@@ -18,6 +20,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The user who created the key (no foreign key in the schema: a key may have none).
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::CreatedBy",
+        to = "super::users::Column::Id"
+    )]
+    Creator,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Creator.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

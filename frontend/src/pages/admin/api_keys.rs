@@ -1,4 +1,5 @@
-//! `/admin/api-keys`: create keys (the secret is shown once) and revoke them.
+//! `/admin/api-keys`: create keys (the secret is shown once) and revoke them; keys
+//! stopped because their creator was deactivated say so.
 
 use api_types::{ApiKey, CreatedApiKey, NewApiKey};
 use leptos::{ev::SubmitEvent, html, prelude::*, task::spawn_local};
@@ -191,9 +192,19 @@ fn KeyRowView(
     let revoked = move || key.with(|key| key.revoked_at.is_some());
     let status = move || {
         if revoked() {
-            view! { <span class="badge badge--error">"Revoked"</span> }
+            view! { <span class="badge badge--error">"Revoked"</span> }.into_any()
+        } else if key.with(|key| key.owner_deactivated) {
+            view! {
+                <span
+                    class="badge badge--error"
+                    title="It works again if they are reactivated"
+                >
+                    "Stopped: its creator was deactivated"
+                </span>
+            }
+            .into_any()
         } else {
-            view! { <span class="badge badge--available">"Active"</span> }
+            view! { <span class="badge badge--available">"Active"</span> }.into_any()
         }
     };
     view! {

@@ -86,7 +86,7 @@ pub(super) fn UsersSection() -> impl IntoView {
                 <ConfirmDialog
                     title=format!("Deactivate {name}?")
                     text=format!(
-                        "{name} is signed out at once and can no longer sign in. Their companies stay assigned to them. You can reactivate them later.",
+                        "{name} is signed out at once and can no longer sign in, and the API keys they created stop working. Their companies stay assigned to them. You can reactivate them later: their keys then work again.",
                     )
                     confirm="Deactivate"
                     on_confirm=Callback::new(move |confirmation: Confirmation| {
