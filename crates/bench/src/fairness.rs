@@ -79,6 +79,9 @@ async fn once(ctx: &Ctx, options: &Options, scenario: &str) -> anyhow::Result<Me
     let (bench, store, db, a) =
         common::seeded_database(ctx, scenario, &Seed::all_available(options.jobs, "sandbox"))
             .await?;
+    // A's whole bulk refresh at once, as `POST /refresh-batches` queues it (before B's
+    // companies exist: `queue_jobs` takes every connected company).
+    common::queue_jobs(&db, &a, options.jobs).await?;
     let b = uuid::Uuid::now_v7().to_string();
     exec(
         &db,
@@ -104,8 +107,6 @@ async fn once(ctx: &Ctx, options: &Options, scenario: &str) -> anyhow::Result<Me
     .await?;
     let mut workers =
         common::start_workers(ctx, &bench, 1, options.concurrency, options.latency_ms).await?;
-    // A's whole bulk refresh at once, as `POST /refresh-batches` queues it.
-    common::queue_jobs(&db, &a, options.jobs).await?;
     exec(&db, "NOTIFY spendlens_jobs").await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let companies_of_b = common::strings(
