@@ -7,7 +7,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEMO_ADMIN, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
+import { assertAccessible, DEMO_ADMIN, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const ALEX = { name: 'Alex Morgan', email: 'alex.morgan@demobank.example' };
 const SAM = { name: 'Sam Patel', email: 'sam.patel@demobank.example' };
@@ -57,6 +57,7 @@ describe('admin pages', () => {
       assert.equal(await page.getByRole('table').count(), 0, `no admin data at ${address}`);
     }
     await page.getByRole('link', { name: 'Go to companies' }).waitFor();
+    await assertAccessible(page, 'admin-admins-only');
     await screenshot(page, 'admin-admins-only');
     // The API agrees: the same session is refused the admin endpoints.
     const answer = await context.request.get(`${baseUrl}/api/v1/api-keys`);
@@ -134,6 +135,7 @@ describe('admin pages', () => {
       body: JSON.stringify({ email: ALEX.email, password: 'spendlens-demo' }),
     });
     assert.equal(signIn.status, 401, 'a deactivated user cannot sign in');
+    await assertAccessible(page, 'admin-users');
     await screenshot(page, 'admin-users', { fullPage: true });
 
     // Reactivate (no confirmation needed to give access back).
@@ -162,6 +164,7 @@ describe('admin pages', () => {
     await reveal.getByRole('button', { name: 'Copy key' }).click();
     await page.getByRole('status').filter({ hasText: 'API key copied' }).waitFor();
     assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+    await assertAccessible(page, 'admin-api-key-created');
     await screenshot(page, 'admin-api-key-created', { fullPage: true });
 
     const row = rowWith(page, KEY_NAME);
@@ -231,6 +234,7 @@ describe('admin pages', () => {
     }
     await rowWith(page, 'user.invited').filter({ hasText: RILEY.email }).waitFor();
     await rowWith(page, 'user.updated').filter({ hasText: 'role: admin' }).first().waitFor();
+    await assertAccessible(page, 'admin-audit');
     await screenshot(page, 'admin-audit', { fullPage: true });
 
     // Filter by action: only those entries stay.

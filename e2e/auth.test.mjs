@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  assertAccessible,
   DEMO_ADMIN,
   DEMO_PASSWORD,
   isFocused,
@@ -94,6 +95,7 @@ describe('signing in', () => {
     await page.getByRole('alert').filter({ hasText: 'The email address or the password is not right.' }).waitFor();
     assert.equal(await password.getAttribute('aria-invalid'), 'true', 'the refused fields are marked invalid');
     assert.equal(page.url(), `${baseUrl}/sign-in`, 'a refused sign-in stays on the page');
+    await assertAccessible(page, 'auth-sign-in-refused');
     await screenshot(page, 'auth-sign-in-refused');
 
     await signInThroughForm(page, ALEX.email, DEMO_PASSWORD);
@@ -113,6 +115,7 @@ describe('signing in', () => {
     await page.getByText(ALEX.email, { exact: true }).waitFor();
     const signOut = menu.getByRole('menuitem', { name: 'Sign out' });
     assert.ok(await isFocused(signOut), 'opening the menu focuses its first item');
+    await assertAccessible(page, 'auth-account-menu');
     await screenshot(page, 'auth-account-menu');
     await page.keyboard.press('Escape');
     await menu.waitFor({ state: 'detached' });
@@ -128,6 +131,7 @@ describe('signing in', () => {
     await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
     const after = await context.request.get(`${baseUrl}/api/v1/session`);
     assert.equal(after.status(), 401, 'the session ended on the server too');
+    await assertAccessible(page, 'auth-signed-out');
     await screenshot(page, 'auth-signed-out');
 
     assert.deepEqual(problems, []);
@@ -150,6 +154,7 @@ describe('signing in', () => {
     await page.waitForURL(`${baseUrl}/companies/${company.id}`);
     await page.getByRole('heading', { level: 1, name: company.name }).waitFor();
     await accountButton(page, ALEX.name).waitFor();
+    await assertAccessible(page, 'auth-deep-link');
     await screenshot(page, 'auth-deep-link');
 
     // `next` only ever leads within the site: another site's address leads home.
@@ -188,6 +193,7 @@ describe('signing in', () => {
     await page.getByRole('link', { name: company.name, exact: true }).click();
     await page.waitForURL(`${baseUrl}/sign-in?next=${encodeURIComponent(`/companies/${company.id}`)}`);
     await page.getByRole('status').filter({ hasText: 'Your session has ended. Sign in again.' }).waitFor();
+    await assertAccessible(page, 'auth-session-ended');
     await screenshot(page, 'auth-session-ended');
 
     await signInThroughForm(page, SAM.email, DEMO_PASSWORD);
@@ -238,6 +244,7 @@ describe('emailed links', () => {
     await save.click();
     await page.getByText("The passwords don't match.").waitFor();
     assert.equal(await confirm.getAttribute('aria-invalid'), 'true');
+    await assertAccessible(page, 'auth-invitation-errors');
     await screenshot(page, 'auth-invitation-errors');
 
     await name.fill('Riley Q. Chen');
@@ -246,6 +253,7 @@ describe('emailed links', () => {
     await page.waitForURL(`${baseUrl}/`);
     await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
     await accountButton(page, 'Riley Q. Chen').waitFor();
+    await assertAccessible(page, 'auth-invitation-signed-in');
     await screenshot(page, 'auth-invitation-signed-in');
 
     // The link works once.
@@ -253,6 +261,7 @@ describe('emailed links', () => {
     await page.goto(link);
     await page.getByRole('heading', { level: 1, name: 'This link has already been used' }).waitFor();
     await page.getByRole('link', { name: 'Go to sign in' }).waitFor();
+    await assertAccessible(page, 'auth-invitation-used');
     await screenshot(page, 'auth-invitation-used');
 
     // And the new password signs in.
@@ -278,6 +287,7 @@ describe('emailed links', () => {
     await page.getByRole('button', { name: 'Send reset link' }).click();
     await page.getByRole('heading', { level: 1, name: 'Check your email' }).waitFor();
     await page.getByText(`If ${SAM.email} belongs to a Spendlens user`).waitFor();
+    await assertAccessible(page, 'auth-reset-sent');
     await screenshot(page, 'auth-reset-sent');
 
     const link = linkIn(await newestEmail('/reset-password/'), 'reset-password');
@@ -287,6 +297,7 @@ describe('emailed links', () => {
     assert.equal(await page.getByRole('textbox', { name: /Your name/ }).count(), 0, 'a reset does not ask for a name');
     await page.getByLabel('New password', { exact: true }).fill('a brand new passphrase');
     await page.getByLabel('Confirm password').fill('a brand new passphrase');
+    await assertAccessible(page, 'auth-reset-form');
     await screenshot(page, 'auth-reset-form');
     await page.getByRole('button', { name: 'Save password and sign in' }).click();
     await page.waitForURL(`${baseUrl}/`);
@@ -332,6 +343,7 @@ describe('sign-in limits', () => {
       const alert = page.getByRole('alert').filter({ hasText: 'Too many sign-in attempts' });
       await alert.waitFor();
       assert.match(await alert.innerText(), /Try again in (\d+ seconds|a minute), or reset your password\./);
+      await assertAccessible(page, 'auth-too-many-attempts');
       await screenshot(page, 'auth-too-many-attempts');
       assert.deepEqual(problems, []);
       await context.close();

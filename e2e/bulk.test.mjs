@@ -6,7 +6,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFocused, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
+import { assertAccessible, isFocused, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const REFRESH_TIMEOUT_MS = 60_000;
 const REFRESH_IN_PROGRESS = /Refreshing…|Refresh queued/;
@@ -88,6 +88,7 @@ describe('bulk refresh and live counts', () => {
     assert.ok(seen.statuses > 0, 'the live poller asked for the row');
     assert.ok(seen.counts > countLoads, 'the counts were asked for again');
     assert.equal(seen.list, listLoads, 'the list itself was not reloaded');
+    await assertAccessible(page, 'bulk-counts-after-status-change');
     await screenshot(page, 'bulk-counts-after-status-change', { fullPage: true });
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });
@@ -115,6 +116,7 @@ describe('bulk refresh and live counts', () => {
     assert.ok(!(await selectPage.isChecked()), 'the page is not all ticked');
     assert.ok(await selectPage.evaluate((box) => box.indeterminate), 'the header box shows a partial selection');
     assert.equal(await refreshSelected.getAttribute('aria-disabled'), 'false');
+    await assertAccessible(page, 'bulk-selected');
     await screenshot(page, 'bulk-selected');
 
     // Keyboard: Refresh selected starts one batch for exactly these companies.
@@ -138,6 +140,7 @@ describe('bulk refresh and live counts', () => {
     await rowOf(page, PICKED[0]).getByText(REFRESH_IN_PROGRESS).waitFor();
     const region = page.getByRole('region', { name: /^Refreshing 3 companies$|^Bulk refresh finished$/ });
     await region.getByText(/^[0-3] of 3 refreshed$/).waitFor();
+    await assertAccessible(page, 'bulk-in-progress');
     await screenshot(page, 'bulk-in-progress');
 
     // Done: the bar is full, the words say so, every row shows its new time.
@@ -159,6 +162,7 @@ describe('bulk refresh and live counts', () => {
         REFRESH_TIMEOUT_MS,
       );
     }
+    await assertAccessible(page, 'bulk-done');
     await screenshot(page, 'bulk-done', { fullPage: true });
 
     await page.getByRole('button', { name: 'Dismiss', exact: true }).click();
@@ -194,6 +198,7 @@ describe('bulk refresh and live counts', () => {
     assert.ok(await selectPage.isChecked(), 'the page is ticked');
     await bar.getByText(`All ${PAGE_SIZE} companies on this page are selected.`).waitFor();
     const offer = bar.getByRole('button', { name: `Select all ${total} matching companies` });
+    await assertAccessible(page, 'bulk-offer');
     await screenshot(page, 'bulk-offer');
     await offer.focus();
     await page.keyboard.press('Enter');
@@ -223,12 +228,14 @@ describe('bulk refresh and live counts', () => {
     await page.getByText(`${skipped} companies not refreshed: the customer has not granted access yet.`, { exact: false }).waitFor();
     await bar.getByText('Select companies to refresh their data together.').waitFor();
     await waitFor(async () => Number(await progress.getAttribute('aria-valuenow')) > 0, 'a first refresh is done', REFRESH_TIMEOUT_MS);
+    await assertAccessible(page, 'bulk-all-matching-in-progress');
     await screenshot(page, 'bulk-all-matching-in-progress');
     await page
       .getByRole('region', { name: 'Bulk refresh finished' })
       .getByText(`${batch.total} of ${batch.total} refreshed`, { exact: true })
       .waitFor({ timeout: REFRESH_TIMEOUT_MS });
     assert.equal(await progress.getAttribute('aria-valuenow'), String(batch.total));
+    await assertAccessible(page, 'bulk-all-matching-done');
     await screenshot(page, 'bulk-all-matching-done');
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });

@@ -4,7 +4,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openPage, screenshot, serverAndBrowser } from './support.mjs';
+import { assertAccessible, openPage, screenshot, serverAndBrowser } from './support.mjs';
 
 let server;
 let baseUrl;
@@ -38,6 +38,7 @@ describe('notifications', () => {
     await panel.waitFor();
     const link = panel.getByRole('link', { name: `Refresh of ${name} completed` });
     await link.waitFor();
+    await assertAccessible(page, 'notifications');
     await screenshot(page, 'notifications', { fullPage: true });
 
     await panel.getByRole('button', { name: 'Mark all as read' }).click();

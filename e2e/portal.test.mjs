@@ -5,7 +5,7 @@
 
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { isFocused, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
+import { assertAccessible, isFocused, openPage, screenshot, waitFor, serverAndBrowser } from './support.mjs';
 
 const DEMO_AVAILABLE = 'Aldgate Bakery Ltd';
 const NEW_COMPANY = 'Zephyr Test Foods Ltd';
@@ -59,6 +59,7 @@ describe('portal', () => {
     const describedBy = await email.getAttribute('aria-describedby');
     assert.ok(describedBy, 'the refused field is described by its message');
     assert.equal(await emailError.getAttribute('id'), describedBy);
+    await assertAccessible(page, 'portal-add-error');
     await screenshot(page, 'portal-add-error');
 
     // Valid now: saved, the dialog closes and the row appears.
@@ -80,6 +81,7 @@ describe('portal', () => {
     assert.ok(await edit.getByRole('checkbox', { name: /Alex Morgan/ }).isChecked(), 'the assignee is kept');
     assert.ok(!(await edit.getByRole('checkbox', { name: 'Spend detail' }).isChecked()), 'the data requested is kept');
     await edit.getByLabel('Contact name').fill('Jordan Lee');
+    await assertAccessible(page, 'portal-edit');
     await screenshot(page, 'portal-edit');
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await edit.waitFor({ state: 'detached' });
@@ -98,6 +100,7 @@ describe('portal', () => {
     await chooseAction(page, NEW_COMPANY, 'Delete company');
     confirm = page.getByRole('dialog', { name: `Delete ${NEW_COMPANY}?` });
     await confirm.waitFor();
+    await assertAccessible(page, 'portal-delete');
     await screenshot(page, 'portal-delete');
     await confirm.getByRole('button', { name: 'Delete company' }).click();
     await confirm.waitFor({ state: 'detached' });
@@ -147,6 +150,7 @@ describe('portal', () => {
     assert.ok(pnlLabel.includes(pnl.json.data.currency), `the chart names the report's currency (${pnlLabel})`);
     const supplierBars = await page.getByRole('img', { name: /Top suppliers/ }).locator('rect').count();
     assert.ok(supplierBars > 0 && supplierBars <= 10, `at most ten suppliers (${supplierBars})`);
+    await assertAccessible(page, 'portal-company');
     await screenshot(page, 'portal-company', { fullPage: true });
 
     // Refresh data: the page shows it running, then the history records it.
@@ -164,6 +168,7 @@ describe('portal', () => {
     const payables = changes.json.accounts_payable;
     const figure = (value) => Math.abs(value).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     await card.getByText(`${changes.json.currency} ${figure(payables.before)} → ${changes.json.currency} ${figure(payables.after)}`, { exact: false }).waitFor();
+    await assertAccessible(page, 'portal-company-refreshed');
     await screenshot(page, 'portal-company-refreshed', { fullPage: true });
 
     // The browser's back button returns to the list.
@@ -203,6 +208,7 @@ describe('portal', () => {
     await page.getByText('Error', { exact: true }).first().waitFor();
     await page.getByText(failing.error.message).waitFor();
     await page.getByText(/^What to do: /).waitFor();
+    await assertAccessible(page, 'portal-company-error');
     await screenshot(page, 'portal-company-error', { fullPage: true });
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });
@@ -246,6 +252,7 @@ describe('portal', () => {
     assert.ok(expected.total < all, 'the user has fewer companies than the organization');
     await status.getByRole('option', { name: `All statuses (${expected.total})` }).waitFor({ state: 'attached' });
     await page.waitForFunction((n) => document.querySelectorAll('tbody tr').length === n, expected.total);
+    await assertAccessible(page, 'portal-list');
     await screenshot(page, 'portal-list', { fullPage: true });
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });

@@ -307,3 +307,120 @@ export function serverAndBrowser(env, ready) {
     await server?.stop();
   });
 }
+
+// ---------------------------------------------------------------------------------
+// Screen sizes, the layout's checks, and axe-core.
+
+/** The viewports the e2e checks: a desktop, a tablet held upright, a phone. */
+export const DESKTOP = { width: 1280, height: 900 };
+export const TABLET = { width: 768, height: 1024 };
+export const PHONE = { width: 390, height: 844 };
+
+/** What axe-core checks: WCAG 2.2 A and AA (each version's tags) and axe's best practices. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
+
+let axeSource;
+
+/**
+ * Runs axe-core (e2e/node_modules/axe-core, pinned in package.json) on the whole page
+ * as it is now, open dialogs and popups included, and fails listing every violation of
+ * `AXE_TAGS`. `what` names the state for the message. A rule that truly cannot apply
+ * is left out for this one check with `disable: [{ rule, why }]`.
+ *
+ * The source goes in through `page.evaluate` (the DevTools protocol), not a `<script>`
+ * element, which the Content-Security-Policy would rightly refuse.
+ */
+export async function assertAccessible(page, what, { disable = [] } = {}) {
+  if (!axeSource) {
+    const { createRequire } = await import('node:module');
+    const { readFile } = await import('node:fs/promises');
+    axeSource = await readFile(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  }
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) {
+    await page.evaluate(axeSource);
+  }
+  for (const { rule, why } of disable) {
+    assert.ok(rule && why, 'a rule left out of an axe check says why');
+  }
+  const violations = await page.evaluate(
+    async ({ tags, disabled }) => {
+      const results = await window.axe.run(document, {
+        runOnly: { type: 'tag', values: tags },
+        rules: Object.fromEntries(disabled.map((rule) => [rule, { enabled: false }])),
+        resultTypes: ['violations'],
+      });
+      return results.violations.map((violation) => ({
+        rule: violation.id,
+        help: violation.help,
+        nodes: violation.nodes.map((node) => `${node.target.join(' ')}: ${node.failureSummary.replace(/\s+/g, ' ')}`),
+      }));
+    },
+    { tags: AXE_TAGS, disabled: disable.map(({ rule }) => rule) },
+  );
+  const size = page.viewportSize();
+  const described = violations
+    .map(({ rule, help, nodes }) => `- ${rule} (${help}):\n${nodes.map((node) => `    ${node}`).join('\n')}`)
+    .join('\n');
+  assert.deepEqual(
+    violations.map(({ rule }) => rule),
+    [],
+    `axe: ${what} at ${size.width}×${size.height} (${page.url()}) has violations:\n${described}`,
+  );
+}
+
+/**
+ * For a check with a popup open over the list: axe's `target-size` counts the links and
+ * buttons the popup partly covers as too small, yet they cannot be used until it closes
+ * (and are checked then).
+ */
+export const UNDER_A_POPUP = {
+  rule: 'target-size',
+  why: 'an open popup partly covers the list below it; those targets are checked once it closes',
+};
+
+/**
+ * The page does not scroll sideways: `document.documentElement.scrollWidth <= innerWidth`.
+ * The message names the elements that stick out on the right.
+ */
+export async function assertFitsWidth(page, what) {
+  const { scrollWidth, innerWidth, wide } = await page.evaluate(() => {
+    const wide = [];
+    for (const element of document.body.querySelectorAll('*')) {
+      const box = element.getBoundingClientRect();
+      if (box.right > window.innerWidth + 0.5 && box.width > 0) {
+        const name = `${element.tagName.toLowerCase()}${element.className && typeof element.className === 'string' ? `.${element.className.trim().replace(/\s+/g, '.')}` : ''}`;
+        wide.push(`${name} (${Math.round(box.left)}–${Math.round(box.right)} px)`);
+      }
+    }
+    return { scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth, wide: wide.slice(0, 8) };
+  });
+  assert.ok(
+    scrollWidth <= innerWidth,
+    `${what} scrolls sideways at ${innerWidth} px: scrollWidth ${scrollWidth}; sticking out: ${wide.join(', ')}`,
+  );
+}
+
+/** `locator`'s element is within the viewport's width (a popup or dialog fits the screen). */
+export async function assertOnScreen(page, locator, what) {
+  const box = await locator.boundingBox();
+  assert.ok(box, `${what} is shown`);
+  const { width } = page.viewportSize();
+  assert.ok(box.x >= 0 && box.x + box.width <= width + 0.5, `${what} fits the screen: ${Math.round(box.x)}–${Math.round(box.x + box.width)} px of ${width}`);
+}
+
+/** Every element of `locator` is at least `min` × `min` CSS pixels: a fingertip's target. */
+export async function assertTouchTargets(locator, what, min = 44) {
+  const boxes = await locator.evaluateAll((elements) =>
+    elements.map((element) => {
+      const box = element.getBoundingClientRect();
+      return { name: element.getAttribute('aria-label') ?? element.textContent.trim(), width: box.width, height: box.height };
+    }),
+  );
+  assert.ok(boxes.length > 0, `${what}: there are targets to measure`);
+  const small = boxes.filter(({ width, height }) => width < min - 0.01 || height < min - 0.01);
+  assert.deepEqual(
+    small.map(({ name, width, height }) => `${name}: ${width.toFixed(1)} × ${height.toFixed(1)}`),
+    [],
+    `${what}: touch targets smaller than ${min} × ${min} px`,
+  );
+}

@@ -69,7 +69,9 @@ pub fn UserMenu(session: Session) -> impl IntoView {
                 aria-controls=move || open.get().then_some(MENU_ID)
                 on:click=move |_| popup.toggle()
             >
-                <span class="usermenu__avatar" aria-hidden="true">{initials}</span>
+                // The initials are drawn from the attribute by style.css: decoration, not
+                // text, so the button's visible text is the name its label starts with.
+                <span class="usermenu__avatar" aria-hidden="true" data-initials=initials></span>
                 <span class="usermenu__name">{name.clone()}</span>
                 <span class="usermenu__chevron" aria-hidden="true">"▾"</span>
             </button>

@@ -549,7 +549,10 @@ fn RefreshHistory(refreshes: Loader<Result<Vec<RefreshJob>, api::ApiError>>) -> 
                     view! { <p class="card__hint">"No refreshes yet."</p> }.into_any()
                 }
                 Some(Ok(jobs)) => {
+                    // Wider than a phone: it scrolls inside a region the keyboard can
+                    // focus (to scroll it), never the page.
                     view! {
+                        <div class="table-scroll" role="region" aria-label="Refresh history, all columns" tabindex="0">
                         <table class="table table--compact" aria-labelledby="refresh-history-title">
                             <thead>
                                 <tr>
@@ -565,6 +568,7 @@ fn RefreshHistory(refreshes: Loader<Result<Vec<RefreshJob>, api::ApiError>>) -> 
                                 {jobs.into_iter().map(|job| view! { <RefreshRow job /> }).collect_view()}
                             </tbody>
                         </table>
+                        </div>
                     }
                         .into_any()
                 }

@@ -112,7 +112,7 @@ pub(super) fn ApiKeysSection() -> impl IntoView {
             }
                 .into_any(),
             Some(Ok(keys)) => view! {
-                <AdminTable columns=&["Name", "Key", "Created", "Last used", "Status"] actions=true>
+                <AdminTable label="All API keys" columns=&["Name", "Key", "Created", "Last used", "Status"] actions=true>
                     {keys.into_iter().map(|key| view! { <KeyRowView key revoking /> }).collect_view()}
                 </AdminTable>
             }

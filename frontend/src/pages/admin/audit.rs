@@ -116,7 +116,7 @@ pub(super) fn AuditSection() -> impl IntoView {
             }
                 .into_any(),
             Some(Ok(events)) => view! {
-                <AdminTable columns=&["When", "Who", "Action", "Target", "Details", "Address"]>
+                <AdminTable label="Audit log entries" columns=&["When", "Who", "Action", "Target", "Details", "Address"]>
                     {events.into_iter().map(audit_row).collect_view()}
                 </AdminTable>
             }

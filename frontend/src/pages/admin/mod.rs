@@ -19,14 +19,20 @@ use users::UsersSection;
 
 /// An admin page's table, labelled by the page's title: `columns` head it, `actions`
 /// adds a last column for the rows' buttons (its heading only for screen readers).
+///
+/// A table wider than the screen scrolls inside its card; the card is a labelled,
+/// focusable region so that the keyboard can scroll it too (the audit log's rows hold
+/// nothing else to focus).
 #[component]
 fn AdminTable(
+    /// Names the scrolling region (the table itself is named by the page's title).
+    label: &'static str,
     columns: &'static [&'static str],
     #[prop(optional)] actions: bool,
     children: Children,
 ) -> impl IntoView {
     view! {
-        <div class="table-card">
+        <div class="table-card" role="region" aria-label=label tabindex="0">
             <table class="table" aria-labelledby="admin-title">
                 <thead>
                     <tr>

@@ -113,7 +113,7 @@ pub(super) fn UsersSection() -> impl IntoView {
             None => view! { <p class="panel panel--quiet" aria-busy="true">"Loading users…"</p> }.into_any(),
             Some(Err(err)) => load_failure("users", &err),
             Some(Ok(users)) => view! {
-                <AdminTable columns=&["Name", "Email", "Role", "Status", "Last signed in"] actions=true>
+                <AdminTable label="All users" columns=&["Name", "Email", "Role", "Status", "Last signed in"] actions=true>
                     {users
                         .into_iter()
                         .map(|user| view! { <UserRowView user me change deactivating /> })

@@ -65,7 +65,9 @@ pub(super) fn CompanyRowView(
                     </a>
                 </div>
             </td>
-            <td>
+            // The labels head these cells when the list is a list of cards (a phone's
+            // width, style.css); the table's column headers do it otherwise.
+            <td data-label="Contact">
                 <div class="contact">
                     <span class="contact__name">{company.contact.name.clone()}</span>
                     <a class="contact__email" href=format!("mailto:{}", company.contact.email)>
@@ -73,13 +75,13 @@ pub(super) fn CompanyRowView(
                     </a>
                 </div>
             </td>
-            <td>
+            <td data-label="Assigned to">
                 {match assignee_names(&company.assignees) {
                     Some(names) => names.into_any(),
                     None => view! { <span class="muted">"Nobody"</span> }.into_any(),
                 }}
             </td>
-            <td>
+            <td data-label="Data requested">
                 <ul class="tags">
                     {company
                         .data_types
