@@ -183,6 +183,10 @@ pub struct Seed<'a> {
 /// Creates the scenario's database, migrates it and seeds it. Answers the database,
 /// the portal's store on it, an owner's connection (for set-based SQL) and the seeded
 /// organization's id.
+///
+/// Migrated by `ctx.spendlens migrate` when that binary exists, so that a baseline binary
+/// of an earlier commit (`fairness --baseline`) gets its own schema; else (`noop`, which
+/// runs the worker in-process) by this build's migrations.
 pub async fn seeded_database(
     ctx: &Ctx,
     scenario: &str,
@@ -190,7 +194,22 @@ pub async fn seeded_database(
 ) -> anyhow::Result<(BenchDb, Store, DatabaseConnection, String)> {
     let bench = create_database(ctx, scenario).await?;
     let store = Store::connect(&bench.url).await?;
-    store.migrate().await?;
+    if ctx.spendlens.exists() {
+        let migrated = Command::new(&ctx.spendlens)
+            .arg("migrate")
+            .env("DATABASE_URL", &bench.url)
+            .stdin(Stdio::null())
+            .output()?;
+        if !migrated.status.success() {
+            bail!(
+                "`{} migrate` failed: {}",
+                ctx.spendlens.display(),
+                String::from_utf8_lossy(&migrated.stderr)
+            );
+        }
+    } else {
+        store.migrate().await?;
+    }
     let db = Database::connect(bench.admin_url.as_str()).await?;
     let org = self::seed(&db, seed).await?;
     Ok((bench, store, db, org))

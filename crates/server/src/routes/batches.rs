@@ -63,7 +63,8 @@ fn batch_json(
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Neither or both of `company_ids` and `filter`, or a filter matching too many companies", body = Problem, content_type = "application/problem+json"),
-        (status = 429, description = "The organization has too many refreshes queued for this batch; see `Retry-After`", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this user or API key, or the organization has too many refreshes queued for this batch", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 #[post("/refresh-batches")]
