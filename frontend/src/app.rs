@@ -147,15 +147,21 @@ fn fresh(flip: StoredValue<bool>, page: AnyView) -> Either<AnyView, AnyView> {
 }
 
 /// The portal's pages, in the portal's frame, once someone is signed in. Until the
-/// session is known the page stays quiet; without one the session keeper sends the
-/// person to the sign-in page.
+/// session is known the frame shows with a spinner (as index.html's shell did before
+/// the app mounted); without a session the session keeper sends the person to the
+/// sign-in page.
 #[component]
 fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
     let session = expect_context::<SessionContext>();
     let signed_in = memo(move || session.is_signed_in());
     let flip = StoredValue::new(false);
+    let frame_flip = StoredValue::new(false);
     move || {
-        if signed_in.get() {
+        // The signed-in frame replaces the waiting one (new elements) rather than
+        // updating it in place: the page arrives as new content, in one frame. (On a
+        // phone the top bar is taller once its menus are in: style.css could give it
+        // that height from the start.)
+        let frame = if signed_in.get() {
             view! {
                 <PortalShell>
                     {move || fresh(flip, match page.get() {
@@ -168,8 +174,14 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
             }
             .into_any()
         } else {
-            view! { <SessionPending /> }.into_any()
-        }
+            view! {
+                <PortalShell>
+                    <SessionPending />
+                </PortalShell>
+            }
+            .into_any()
+        };
+        fresh(frame_flip, frame)
     }
 }
 

@@ -18,5 +18,10 @@ mod reactive;
 mod session;
 
 fn main() {
+    // The static shell of index.html stands in while the wasm loads; the app's first
+    // frame takes its place in the same task, so nothing blank is drawn between them.
+    if let Some(shell) = leptos::prelude::document().get_element_by_id("shell") {
+        shell.remove();
+    }
     leptos::mount::mount_to_body(app::App);
 }

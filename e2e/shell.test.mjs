@@ -1,0 +1,77 @@
+// Browser end-to-end tests of index.html's shell: what each kind of address shows
+// while the wasm is still on its way (the portal's top bar, the sign-in card, the
+// customer's card), and that the app takes its place once it runs.
+//
+// The wasm is held back until the test lets it through, so "before the app" is certain.
+
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { openPage, screenshot, serverAndBrowser } from './support.mjs';
+
+let baseUrl;
+let browser;
+
+serverAndBrowser({}, (started) => ({ baseUrl, browser } = started));
+
+/** Holds every request for the wasm until `release()` is called. */
+async function holdWasm(page) {
+  let release;
+  const released = new Promise((resolve) => {
+    release = resolve;
+  });
+  await page.route('**/*_bg.wasm', async (route) => {
+    await released;
+    await route.continue();
+  });
+  return release;
+}
+
+describe('the shell before the app', () => {
+  test('the portal shows its top bar before the wasm, then the company list', { timeout: 60_000 }, async () => {
+    const { page, problems } = await openPage(browser);
+    const release = await holdWasm(page);
+    await page.goto(`${baseUrl}/`, { waitUntil: 'domcontentloaded' });
+    const banner = page.getByRole('banner');
+    await banner.waitFor();
+    assert.match(await banner.innerText(), /Spendlens\s+Relationship Manager Portal/);
+    assert.equal(await page.getByText('Loading your request…').isVisible(), false, 'only the portal frame shows');
+    assert.equal(await page.locator('#shell').getAttribute('aria-busy'), 'true');
+    await screenshot(page, 'shell-portal');
+
+    release();
+    await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
+    assert.equal(await page.locator('#shell').count(), 0, 'the app removed the shell');
+    assert.equal(await page.getByRole('banner').count(), 1, 'one top bar: the app\'s');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the sign-in page shows its card before the wasm, then the form', { timeout: 60_000 }, async () => {
+    const { page, problems, expectFailedRequest } = await openPage(browser, { signedIn: false });
+    expectFailedRequest(401, '/api/v1/session');
+    const release = await holdWasm(page);
+    await page.goto(`${baseUrl}/sign-in`, { waitUntil: 'domcontentloaded' });
+    await page.getByText('Relationship Manager Portal').filter({ visible: true }).waitFor();
+    assert.equal(await page.getByRole('banner').count(), 0, 'no portal top bar on the sign-in page');
+    assert.equal(await page.getByRole('heading').count(), 0, 'no heading until the app knows the page');
+
+    release();
+    await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+    assert.equal(await page.locator('#shell').count(), 0, 'the app removed the shell');
+    assert.equal(await page.getByText('Relationship Manager Portal').count(), 1, 'one brand: the app\'s');
+    assert.deepEqual(problems, []);
+  });
+
+  test('the consent page shows its loading card before the wasm', { timeout: 60_000 }, async () => {
+    const { page, problems } = await openPage(browser, { signedIn: false });
+    const release = await holdWasm(page);
+    await page.goto(`${baseUrl}/connect/no-such-link`, { waitUntil: 'domcontentloaded' });
+    await page.getByText('Loading your request…').waitFor();
+    assert.equal(await page.getByRole('banner').count(), 0, 'no portal top bar for the customer');
+
+    release();
+    await page.locator('#shell').waitFor({ state: 'detached' });
+    await page.getByRole('heading', { level: 1 }).waitFor();
+    // The made-up link's refusal (a 4xx for /api/v1/consent/…) is the only message.
+    assert.deepEqual(problems.filter((p) => !p.includes('/api/v1/consent/')), []);
+  });
+});

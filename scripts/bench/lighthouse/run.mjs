@@ -1,0 +1,90 @@
+// Runs Lighthouse (mobile defaults: simulated throttling, a Moto G Power-sized screen) on
+// the pages given, in the machine's Chromium (CHROME_PATH), and prints one JSON line per
+// page: the median run's category scores, LCP, TBT and CLS. Called by
+// scripts/bench/lighthouse.sh, which starts the server and finds the pages.
+//
+//   node run.mjs --runs 3 --cookie 'spendlens_session=…' NAME=URL[@signed-in] …
+//
+// A page whose spec ends in `@signed-in` is loaded with the session cookie (sent as a
+// `Cookie` header on every request of the page, Lighthouse's `extraHeaders`).
+import fs from 'node:fs';
+import * as chromeLauncher from 'chrome-launcher';
+import lighthouse from 'lighthouse';
+
+const args = process.argv.slice(2);
+let runs = 3;
+let cookie = '';
+let reports = '';
+const pages = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--runs') runs = Number(args[++i]);
+  else if (args[i] === '--cookie') cookie = args[++i];
+  else if (args[i] === '--reports') reports = args[++i];
+  else {
+    const [name, rest] = args[i].split(/=(.*)/s);
+    const signedIn = rest.endsWith('@signed-in');
+    pages.push({ name, url: signedIn ? rest.slice(0, -'@signed-in'.length) : rest, signedIn });
+  }
+}
+
+const chrome = await chromeLauncher.launch({
+  chromePath: process.env.CHROME_PATH,
+  chromeFlags: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+});
+
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+try {
+  for (const page of pages) {
+    const results = [];
+    for (let run = 0; run < runs; run++) {
+      const flags = {
+        port: chrome.port,
+        output: 'json',
+        logLevel: 'error',
+        onlyCategories: ['performance', 'accessibility', 'best-practices'],
+        extraHeaders: page.signedIn ? { Cookie: cookie } : undefined,
+      };
+      // A trace Lighthouse could not read (NO_NAVSTART, on a busy machine) is run again.
+      let result;
+      for (let attempt = 1; ; attempt++) {
+        result = await lighthouse(page.url, flags);
+        if (!result.lhr.runtimeError) break;
+        if (attempt === 3) throw new Error(`${page.name}: ${result.lhr.runtimeError.message}`);
+        console.error(`${page.name}: ${result.lhr.runtimeError.code}, running again`);
+      }
+      const lhr = result.lhr;
+      const audit = (id) => lhr.audits[id];
+      const failed = (category) =>
+        lhr.categories[category].auditRefs
+          .filter((ref) => ref.weight > 0 && audit(ref.id).score !== null && audit(ref.id).score < 1)
+          .map((ref) => ref.id);
+      results.push({
+        performance: lhr.categories.performance.score,
+        accessibility: lhr.categories.accessibility.score,
+        bestPractices: lhr.categories['best-practices'].score,
+        lcpMs: audit('largest-contentful-paint').numericValue,
+        fcpMs: audit('first-contentful-paint').numericValue,
+        tbtMs: audit('total-blocking-time').numericValue,
+        cls: audit('cumulative-layout-shift').numericValue,
+        finalUrl: lhr.finalDisplayedUrl,
+        failedAccessibility: failed('accessibility'),
+        failedBestPractices: failed('best-practices'),
+      });
+      if (reports) {
+        fs.writeFileSync(`${reports}/${page.name}-${run + 1}.json`, result.report);
+      }
+    }
+    // The median run by performance score (Lighthouse's own advice for a noisy figure).
+    const middle = median(results.map((r) => r.performance));
+    const chosen = results.find((r) => r.performance === middle);
+    console.log(
+      JSON.stringify({ page: page.name, url: page.url, runs, allPerformance: results.map((r) => r.performance), ...chosen }),
+    );
+  }
+} finally {
+  await chrome.kill();
+}
