@@ -32,7 +32,7 @@ async fn decoy_hash() -> Result<String, ApiError> {
 /// Sets the `spendlens_session` cookie (`HttpOnly`, `SameSite=Lax`) and answers the
 /// session, whose `csrf_token` must be sent as `X-CSRF-Token` with every change.
 /// Attempts are limited per email address and client address together, and per client
-/// address; at most one password check per core runs at once (the rest wait, up to
+/// address; at most one password check per two cores runs at once (the rest wait, up to
 /// 10 s, then 429).
 #[utoipa::path(
     operation_id = "sign_in",
