@@ -4,6 +4,8 @@
 # refreshes; while one worker drains them, organization B asks for 20 single refreshes.
 #
 #   scripts/bench/fairness.sh [BASELINE_COMMIT]   # default: bdfaf90, before fair claiming
+#   PROFILE=debug scripts/bench/fairness.sh       # debug builds (the run of record in
+#                                                 # docs/benchmarks.md), quicker to build
 #
 # The baseline is built from its own worktree with its own target directory (a target
 # directory shared between checkouts mixes their crates). Needs PostgreSQL on
@@ -13,12 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/spendlens/target}"
 base="${1:-bdfaf90}"
+profile="${PROFILE:-release}"
+flag=$([ "$profile" = release ] && echo --release || true)
 cache="$HOME/.cache/spendlens/bench-baseline"
-cargo build --release -p bench -p server --bin bench --bin spendlens
+cargo build $flag -p bench -p server --bin bench --bin spendlens
 if [[ ! -d "$cache/src" ]]; then
   git worktree add --detach "$cache/src" "$base"
 else
   git -C "$cache/src" checkout --detach -q "$base"
 fi
-(cd "$cache/src" && CARGO_TARGET_DIR="$cache/target" cargo build --release -p server --bin spendlens)
-exec "$CARGO_TARGET_DIR/release/bench" fairness --baseline "$cache/target/release/spendlens" "${@:2}"
+(cd "$cache/src" && CARGO_TARGET_DIR="$cache/target" cargo build $flag -p server --bin spendlens)
+exec "$CARGO_TARGET_DIR/$profile/bench" fairness --baseline "$cache/target/$profile/spendlens" "${@:2}"
