@@ -421,7 +421,7 @@ impl Api {
         if let Some(value) = &self.authorization {
             headers.insert(reqwest::header::AUTHORIZATION, value.parse()?);
         }
-        Ok(reqwest::Client::builder()
+        Ok(http_client()
             .default_headers(headers)
             .timeout(timeout)
             .build()?)
@@ -455,7 +455,7 @@ pub async fn start_server(ctx: &Ctx, db: &BenchDb) -> anyhow::Result<(Proc, Api)
         ],
     )?;
     let base = format!("http://127.0.0.1:{port}");
-    let client = reqwest::Client::new();
+    let client = http_client().build()?;
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         server.check_alive()?;
@@ -609,4 +609,11 @@ pub fn sorted(mut values: Vec<f64>) -> Vec<f64> {
 
 pub fn verdict(pass: bool) -> &'static str {
     if pass { "PASS" } else { "FAIL" }
+}
+
+/// A reqwest client builder, with the TLS provider reqwest is built without installed
+/// (the root Cargo.toml).
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

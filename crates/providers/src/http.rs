@@ -71,6 +71,8 @@ impl HttpProvider {
     pub const PLATFORM: &'static str = "http";
 
     pub fn new(config: HttpConfig) -> Result<Self, reqwest::Error> {
+        // reqwest is built without a TLS provider of its own (the root Cargo.toml).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10))

@@ -78,6 +78,8 @@ pub struct Sender {
 
 impl Sender {
     pub fn new(config: SenderConfig) -> Result<Self, reqwest::Error> {
+        // reqwest is built without a TLS provider of its own (the root Cargo.toml).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

@@ -185,7 +185,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         http,
         store,
         organization,
-        client: reqwest::Client::builder()
+        client: http_client()
             .redirect(reqwest::redirect::Policy::none())
             .default_headers(headers)
             .build()
@@ -223,7 +223,7 @@ impl TestApp {
 
     /// A client that sends no credentials.
     pub fn anonymous(&self) -> reqwest::Client {
-        reqwest::Client::builder()
+        http_client()
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("client")
@@ -517,7 +517,7 @@ impl Served {
 
     /// Waits until `/readyz` answers 200.
     pub async fn ready(&self) {
-        let client = reqwest::Client::new();
+        let client = http_client().build().expect("client");
         let url = format!("{}/readyz", self.address);
         wait_for(
             "the server to answer",
@@ -564,4 +564,11 @@ pub fn serve_binary(dir: &std::path::Path, database_url: &str, env: &[(&str, &st
         address: format!("http://127.0.0.1:{port}"),
         process: command.spawn().expect("the spendlens binary starts"),
     }
+}
+
+/// A reqwest client builder, with the TLS provider reqwest is built without installed
+/// (the root Cargo.toml).
+pub fn http_client() -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
 }

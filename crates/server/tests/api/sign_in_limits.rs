@@ -12,11 +12,11 @@ use std::{
 use api_types::CompanyListQuery;
 use serde_json::json;
 
-use crate::helpers::{serve_binary, spawn_app};
+use crate::helpers::{http_client, serve_binary, spawn_app};
 
 /// A client whose requests come from `127.0.x.y`.
 fn from(x: u8, y: u8) -> reqwest::Client {
-    reqwest::Client::builder()
+    http_client()
         .local_address(IpAddr::V4(Ipv4Addr::new(127, 0, x, y)))
         .timeout(Duration::from_secs(60))
         .build()
