@@ -6,7 +6,7 @@
 // (`{ signedIn: false }` for the customer's pages and the sign-in tests, `{ user }` for
 // another demo user).
 //
-//   SPENDLENS_BIN=/path/to/spendlens npm test        (in e2e/, after `trunk build --release`)
+//   SPENDLENS_BIN=/path/to/spendlens npm test        (in e2e/, after `cargo run -p web-build`)
 //
 // SPENDLENS_STATIC_DIR (default ../frontend/dist) and CHROMIUM_PATH (default
 // /usr/bin/chromium) may be overridden; E2E_SERVER_LOG=1 prints the server's log.
@@ -63,7 +63,7 @@ export async function startServer(env = {}) {
     throw new Error(`SPENDLENS_BIN=${bin} does not exist: build the server first.`);
   }
   if (!existsSync(path.join(staticDir, 'index.html'))) {
-    throw new Error(`${staticDir}/index.html is missing: run \`trunk build --release\` at the repo root first.`);
+    throw new Error(`${staticDir}/index.html is missing: run \`cargo run -p web-build\` at the repo root first.`);
   }
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'spendlens-e2e-'));

@@ -3,14 +3,14 @@
 # each step checks first and does nothing when the tool is already there.
 # Everything comes from crates.io, npm, PyPI or Debian: nothing is downloaded at build time.
 #
-#   scripts/setup.sh run    # Rust target, trunk, wasm-bindgen, wasm-opt
+#   scripts/setup.sh run    # the wasm32 target and binaryen's wasm-opt (npm); the web app is
+#                           # built by crates/web-build, with wasm-bindgen as a library
 #   scripts/setup.sh test   # the same, plus nextest, cargo-deny, Chromium, playwright-core,
 #                           # the Python test tools (scripts/requirements-test.txt), PostgreSQL
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 purpose="${1:-run}"
-TRUNK_VERSION=0.21.14
 CARGO_DENY_VERSION=0.20.2
 CACHE="${SPENDLENS_CACHE:-$HOME/.cache/spendlens}"
 
@@ -21,22 +21,6 @@ command -v cargo >/dev/null || { echo "Rust is required: https://rustup.rs" >&2;
 if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   say "Adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
-fi
-
-# Both tools are built with the debug profile: it halves their build time (measured:
-# trunk 4.0 min instead of 8.1, wasm-bindgen-cli 1.5 instead of 3.5 on 2 cores) and a
-# release build of the app takes as long with them (docs/benchmarks.md).
-if ! trunk --version 2>/dev/null | grep -q "$TRUNK_VERSION"; then
-  say "Installing trunk $TRUNK_VERSION (about 4 minutes, once)"
-  cargo install trunk --version "$TRUNK_VERSION" --locked --debug
-fi
-
-# wasm-bindgen-cli must be exactly the version the app links, or trunk would try to
-# download one.
-WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
-if ! wasm-bindgen --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
-  say "Installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 2 minutes, once)"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --debug
 fi
 
 # wasm-opt from npm's binaryen 132 (Debian's older one produces a broken app).

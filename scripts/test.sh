@@ -13,7 +13,6 @@ ROOT=$PWD
 scripts/setup.sh test
 
 export PATH="$ROOT/frontend/node_modules/.bin:$PATH"
-export TRUNK_SKIP_VERSION_CHECK=true
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 CACHE="${SPENDLENS_CACHE:-$HOME/.cache/spendlens}"
 started=$(date +%s)
@@ -55,8 +54,8 @@ step "Rust tests on PostgreSQL (127.0.0.1:5432, a fresh database per test)"
 SPENDLENS_TEST_DATABASE=postgres cargo nextest run -p server --no-fail-fast
 ok "Rust tests (PostgreSQL)"
 
-step "WASM build of the web app (trunk build --release)"
-trunk build --release
+step "WASM build of the web app (web-build: cargo, wasm-bindgen, wasm-opt, compression)"
+cargo run --quiet -p web-build
 ok "web app built: $(du -b frontend/dist/*.wasm | awk '{print $1}') bytes of wasm"
 
 step "Browser e2e in headless Chromium"

@@ -19,7 +19,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$PWD
 export CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}"
-export TRUNK_SKIP_VERSION_CHECK=true
 export PATH="$ROOT/frontend/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 RUNS="${RUNS:-3}"
@@ -35,7 +34,7 @@ if [[ ! -d scripts/bench/lighthouse/node_modules/lighthouse ]]; then
 fi
 if [[ -z "${NO_BUILD:-}" ]]; then
   step "Building the web app (release)"
-  trunk build --release >&2
+  cargo run --quiet -p web-build >&2
   step "Building the server"
   cargo build -p server --bin spendlens >&2
 fi
@@ -78,7 +77,7 @@ link=$(curl -fsS -b "$work/cookies" -H "X-CSRF-Token: $csrf" -H 'Content-Type: a
 
 step "Lighthouse $(node -p 'require("./scripts/bench/lighthouse/node_modules/lighthouse/package.json").version'), $RUNS runs a page"
 [[ -z "${REPORTS:-}" ]] || mkdir -p "$REPORTS"
-node scripts/bench/lighthouse/run.mjs --runs "$RUNS" --cookie "spendlens_session=$session" \
+node scripts/bench/lighthouse/run.mjs --runs "$RUNS" --cookie "spendlens_session=$session; spendlens_signed_in=1" \
   ${REPORTS:+--reports "$REPORTS"} \
   "sign-in=$base/sign-in" \
   "companies=$base/@signed-in" \

@@ -1,0 +1,339 @@
+//! `web-build`: the web app's release build, without trunk.
+//!
+//! Reads `frontend/index.html` — the same source `trunk serve` uses — and writes
+//! `frontend/dist/` as `trunk build --release` would:
+//! 1. `cargo build` of the app for `wasm32-unknown-unknown` with the profile the rust link
+//!    names (`data-cargo-profile-release`);
+//! 2. wasm-bindgen through its library (`wasm-bindgen-cli-support`, the version the app
+//!    links), for `--target web`;
+//! 3. `wasm-opt` (binaryen 132 from npm, on `PATH`) with the link's level and parameters;
+//! 4. every file under a content-hashed name, `index.html` linking them (with SRI
+//!    hashes), preloading the wasm and its JavaScript, and starting the app;
+//! 5. a `.br` and a `.gz` beside each file (`compression::precompress_dir`).
+//!
+//! When nothing it reads has changed since its last build (a stamp in `dist/`), it stops
+//! after step 1, so a warm `scripts/run.sh` costs a second here.
+//!
+//! Usage: `web-build [DIST]` (default `frontend/dist`), from anywhere in the workspace.
+//! Environment: `CARGO` (the cargo to run), `CARGO_TARGET_DIR`.
+
+mod html;
+
+use std::{
+    fmt::Write as _,
+    fs,
+    path::{Path, PathBuf},
+    process::{Command, ExitCode},
+    time::Instant,
+};
+
+use anyhow::{Context, Result, bail};
+use base64::Engine as _;
+use sha2::{Digest, Sha256, Sha384};
+
+use crate::html::{Directive, Rewrite};
+
+/// The binaryen release whose wasm-opt is known to keep the app working (Debian's 108
+/// breaks it: `WebAssembly.Table.set()` at runtime).
+const WASM_OPT_VERSION: &str = "version 132";
+
+/// The wasm target.
+const TARGET: &str = "wasm32-unknown-unknown";
+
+/// Bump when the output's shape changes, so a stamp from an older tool does not count.
+const STAMP_VERSION: &str = "web-build 1";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("web-build: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let root = root.canonicalize().context("the workspace root")?;
+    let mut args = std::env::args_os().skip(1);
+    let dist = match (args.next(), args.next()) {
+        (None, _) => root.join("frontend/dist"),
+        (Some(dist), None) => PathBuf::from(dist),
+        _ => bail!("usage: web-build [DIST]"),
+    };
+    let source_dir = root.join("frontend");
+    let index = fs::read_to_string(source_dir.join("index.html")).context("frontend/index.html")?;
+    let directives = html::directives(&index)?;
+    let app = App::from_directives(&directives)?;
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .unwrap_or_else(|| root.join("target"));
+
+    let started = Instant::now();
+    let wasm = app.cargo_build(&root, &source_dir, &target_dir)?;
+    let wasm_bytes = fs::read(&wasm).with_context(|| wasm.display().to_string())?;
+
+    let inputs = Inputs::read(&source_dir, &index, &directives, wasm_bytes)?;
+    let stamp = inputs.stamp();
+    let stamp_file = dist.join(".web-build-stamp");
+    if fs::read_to_string(&stamp_file).is_ok_and(|old| old == stamp) && dist.join("index.html").is_file() {
+        println!("web-build: {} is up to date", dist.display());
+        return Ok(());
+    }
+
+    let work = target_dir.join("web-build");
+    fs::create_dir_all(&work)?;
+    let bindgen_dir = work.join("bindgen");
+    let _ = fs::remove_dir_all(&bindgen_dir);
+    wasm_bindgen_cli_support::Bindgen::new()
+        .input_path(&wasm)
+        .out_name(&app.bin)
+        .web(true)?
+        .typescript(false)
+        .generate(&bindgen_dir)
+        .context("wasm-bindgen")?;
+    println!("web-build: wasm-bindgen done ({:.0?})", started.elapsed());
+
+    let glue = fs::read(bindgen_dir.join(format!("{}.js", app.bin)))?;
+    let bound = bindgen_dir.join(format!("{}_bg.wasm", app.bin));
+    let optimised = work.join(format!("{}_bg.opt.wasm", app.bin));
+    app.wasm_opt(&bound, &optimised)?;
+    let final_wasm = fs::read(&optimised)?;
+    println!(
+        "web-build: wasm-opt -O{} done ({:.0?}): {} bytes",
+        app.opt_level,
+        started.elapsed(),
+        final_wasm.len()
+    );
+
+    // A fresh dist/: files of an older build would otherwise pile up beside the new ones.
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(&dist).with_context(|| dist.display().to_string())?;
+    let js = write_hashed(&dist, &app.bin, "js", &glue)?;
+    let wasm = write_hashed(&dist, &app.bin, "wasm", &final_wasm)?;
+    let mut rewrite = Rewrite::default();
+    for (directive, file) in directives.iter().zip(&inputs.files) {
+        rewrite.replacements.push(match (directive.rel.as_str(), file) {
+            ("rust", _) => String::new(),
+            ("css", Some((name, bytes))) => {
+                let asset = write_named(&dist, name, bytes)?;
+                format!(
+                    r#"<link rel="stylesheet" href="/{}" integrity="{}" />"#,
+                    asset.name, asset.integrity
+                )
+            }
+            ("icon", Some((name, bytes))) => {
+                let asset = write_named(&dist, name, bytes)?;
+                format!(r#"<link rel="icon" href="/{}" />"#, asset.name)
+            }
+            (rel, _) => bail!("index.html: a data-trunk link with rel={rel} is not supported"),
+        });
+    }
+    rewrite.head = format!(
+        r#"<link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" /><link rel="preload" href="/{wasm}" crossorigin="anonymous" integrity="{wasm_sri}" as="fetch" type="application/wasm" />"#,
+        js = js.name,
+        js_sri = js.integrity,
+        wasm = wasm.name,
+        wasm_sri = wasm.integrity,
+    );
+    // The loader trunk writes (its default initializer), so the app starts the same way
+    // under `trunk serve`; the server's CSP allows it by its hash.
+    rewrite.body = format!(
+        "\n<script type=\"module\">\nimport init from '/{js}';\nconst wasm = await init({{ module_or_path: '/{wasm}' }});\n\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {{detail: {{wasm}}}}));\n</script>",
+        js = js.name,
+        wasm = wasm.name,
+    );
+    let page = html::apply(&index, &directives, &rewrite)?;
+    fs::write(dist.join("index.html"), page)?;
+
+    let compressed = compression::precompress_dir(&dist).context("precompressing")?;
+    let total = |pick: fn(&compression::Compressed) -> u64| compressed.iter().map(pick).sum::<u64>();
+    println!(
+        "web-build: {} written ({:.0?}): {} bytes, {} brotli, {} gzip",
+        dist.display(),
+        started.elapsed(),
+        total(|file| file.original),
+        total(|file| file.brotli.unwrap_or(file.original)),
+        total(|file| file.gzip.unwrap_or(file.original)),
+    );
+    fs::write(&stamp_file, stamp)?;
+    Ok(())
+}
+
+/// The app, as the rust link of `index.html` describes it.
+struct App {
+    manifest: String,
+    bin: String,
+    profile: String,
+    opt_level: String,
+    opt_params: Vec<String>,
+}
+
+impl App {
+    fn from_directives(directives: &[Directive]) -> Result<Self> {
+        let mut rust = directives.iter().filter(|directive| directive.rel == "rust");
+        let (Some(link), None) = (rust.next(), rust.next()) else {
+            bail!("index.html must have exactly one data-trunk rel=\"rust\" link");
+        };
+        let bin = link
+            .attribute("data-bin")
+            .context("the rust link has no data-bin")?;
+        Ok(Self {
+            manifest: link.href.clone(),
+            bin: bin.to_owned(),
+            profile: link
+                .attribute("data-cargo-profile-release")
+                .unwrap_or("release")
+                .to_owned(),
+            opt_level: link.attribute("data-wasm-opt").unwrap_or("z").to_owned(),
+            opt_params: link
+                .attribute("data-wasm-opt-params")
+                .unwrap_or_default()
+                .split_whitespace()
+                .map(str::to_owned)
+                .collect(),
+        })
+    }
+
+    /// Builds the app for wasm32 and answers the path of its `.wasm`.
+    fn cargo_build(&self, root: &Path, source_dir: &Path, target_dir: &Path) -> Result<PathBuf> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .current_dir(root)
+            .arg("build")
+            .arg("--manifest-path")
+            .arg(source_dir.join(&self.manifest))
+            .args(["--bin", &self.bin, "--target", TARGET, "--profile", &self.profile])
+            .status()
+            .context("running cargo")?;
+        if !status.success() {
+            bail!("cargo build of the web app failed ({status})");
+        }
+        // Cargo's directory for a profile: `dev` builds go to `debug`.
+        let profile_dir = if self.profile == "dev" { "debug" } else { &self.profile };
+        Ok(target_dir
+            .join(TARGET)
+            .join(profile_dir)
+            .join(format!("{}.wasm", self.bin)))
+    }
+
+    fn wasm_opt(&self, input: &Path, output: &Path) -> Result<()> {
+        let version = Command::new("wasm-opt")
+            .arg("--version")
+            .output()
+            .context(
+                "wasm-opt is not on PATH: `npm ci` in frontend/ installs binaryen, \
+                 and frontend/node_modules/.bin goes first on PATH",
+            )?;
+        let version = String::from_utf8_lossy(&version.stdout);
+        if !version.contains(WASM_OPT_VERSION) {
+            bail!(
+                "wasm-opt on PATH is {:?}, not binaryen's {WASM_OPT_VERSION} (put frontend/node_modules/.bin first on PATH)",
+                version.trim()
+            );
+        }
+        let status = Command::new("wasm-opt")
+            .arg(format!("-O{}", self.opt_level))
+            .arg(input)
+            .arg("--output")
+            .arg(output)
+            .args(&self.opt_params)
+            .status()
+            .context("running wasm-opt")?;
+        if !status.success() {
+            bail!("wasm-opt failed ({status})");
+        }
+        Ok(())
+    }
+}
+
+/// Everything the output depends on, read once.
+struct Inputs {
+    index: String,
+    wasm: Vec<u8>,
+    /// For each directive, in order: the file it names (`None` for the rust link).
+    files: Vec<Option<(String, Vec<u8>)>>,
+}
+
+impl Inputs {
+    fn read(source_dir: &Path, index: &str, directives: &[Directive], wasm: Vec<u8>) -> Result<Self> {
+        let files = directives
+            .iter()
+            .map(|directive| {
+                if directive.rel == "rust" {
+                    return Ok(None);
+                }
+                let bytes = fs::read(source_dir.join(&directive.href))
+                    .with_context(|| format!("frontend/{}", directive.href))?;
+                Ok(Some((directive.href.clone(), bytes)))
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self {
+            index: index.to_owned(),
+            wasm,
+            files,
+        })
+    }
+
+    /// A digest of every input and of this tool's output shape.
+    fn stamp(&self) -> String {
+        let mut digest = Sha256::new();
+        for part in [STAMP_VERSION.as_bytes(), self.index.as_bytes(), &self.wasm] {
+            digest.update((part.len() as u64).to_le_bytes());
+            digest.update(part);
+        }
+        for (name, bytes) in self.files.iter().flatten() {
+            digest.update((name.len() as u64).to_le_bytes());
+            digest.update(name.as_bytes());
+            digest.update((bytes.len() as u64).to_le_bytes());
+            digest.update(bytes);
+        }
+        hex(&digest.finalize())
+    }
+}
+
+/// A file written to `dist/`.
+struct Asset {
+    name: String,
+    /// Its SRI value (`sha384-…`).
+    integrity: String,
+}
+
+/// Writes `bytes` as `{stem}-{hash}.{extension}`; `.wasm` is written as trunk names it,
+/// `{stem}-{hash}_bg.wasm`.
+fn write_hashed(dist: &Path, stem: &str, extension: &str, bytes: &[u8]) -> Result<Asset> {
+    let hash = &hex(&Sha256::digest(bytes))[..16];
+    let name = match extension {
+        "wasm" => format!("{stem}-{hash}_bg.wasm"),
+        _ => format!("{stem}-{hash}.{extension}"),
+    };
+    fs::write(dist.join(&name), bytes).with_context(|| name.clone())?;
+    Ok(Asset {
+        integrity: format!(
+            "sha384-{}",
+            base64::engine::general_purpose::STANDARD.encode(Sha384::digest(bytes))
+        ),
+        name: html::escape_attribute(&name),
+    })
+}
+
+/// [`write_hashed`] for a source file: its name's stem and extension are kept.
+fn write_named(dist: &Path, source_name: &str, bytes: &[u8]) -> Result<Asset> {
+    let file_name = Path::new(source_name)
+        .file_name()
+        .and_then(|name| name.to_str())
+        .context("a data-trunk href has no file name")?;
+    let (stem, extension) = file_name
+        .rsplit_once('.')
+        .with_context(|| format!("{file_name} has no extension"))?;
+    write_hashed(dist, stem, extension, bytes)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
