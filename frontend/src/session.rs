@@ -107,12 +107,19 @@ impl SessionContext {
     /// The session is over, for `because`; the redirect follows from the state.
     pub fn signed_out(&self, because: SignedOutBecause) {
         api::set_csrf_token(None);
+        forget_hint();
         self.state.set(SessionState::SignedOut(because));
     }
 
     /// Asks the API who is signed in.
     pub fn load(&self) {
         self.asked.set_value(true);
+        if !has_hint() {
+            // No session was started in this browser, or it ended: nobody is signed in,
+            // known without a `401` (which the browser would log as an error).
+            self.signed_out(SignedOutBecause::NotSignedIn);
+            return;
+        }
         let state = self.state;
         state.set(SessionState::Unknown);
         let context = *self;
@@ -144,6 +151,32 @@ fn signed_in_user_id(state: &SessionState) -> Option<UserId> {
     match state {
         SessionState::SignedIn(session) => Some(session.user.id),
         _ => None,
+    }
+}
+
+/// The cookie the API sets beside the `HttpOnly` session cookie, readable here: `1`
+/// while a session may exist (it carries no secret).
+const HINT_COOKIE: &str = "spendlens_signed_in";
+
+fn html_document() -> Option<web_sys::HtmlDocument> {
+    use wasm_bindgen::JsCast;
+    leptos::prelude::document().dyn_into().ok()
+}
+
+/// Whether the API's hint says a session may exist.
+fn has_hint() -> bool {
+    let cookies = html_document().and_then(|document| document.cookie().ok());
+    cookies.is_some_and(|cookies| {
+        cookies
+            .split(';')
+            .any(|cookie| cookie.trim() == format!("{HINT_COOKIE}=1"))
+    })
+}
+
+/// Removes the hint once the session is known to be over, so the next visit does not ask.
+fn forget_hint() {
+    if let Some(document) = html_document() {
+        let _ = document.set_cookie(&format!("{HINT_COOKIE}=; Max-Age=0; Path=/; SameSite=Lax"));
     }
 }
 

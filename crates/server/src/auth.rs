@@ -30,6 +30,12 @@ pub use crate::config::AuthSettings;
 use crate::{error::ApiError, secrets, state::AppState};
 
 pub const SESSION_COOKIE: &str = "spendlens_session";
+
+/// A cookie the web app can read, beside the `HttpOnly` session cookie, that says only
+/// "a session was started here" (its value is `1`, never a secret): with it absent, the
+/// app knows nobody is signed in without asking `GET /session` — whose `401` a browser
+/// logs as an error on every signed-out visit.
+pub const SIGNED_IN_HINT_COOKIE: &str = "spendlens_signed_in";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// Who is calling.
@@ -371,9 +377,19 @@ pub fn session_cookie(token: &str, settings: &AuthSettings) -> Cookie<'static> {
         .finish()
 }
 
-/// A cookie that removes the session cookie.
-pub fn cleared_cookie(settings: &AuthSettings) -> Cookie<'static> {
-    let mut cookie = session_cookie("", settings);
-    cookie.make_removal();
+/// The [`SIGNED_IN_HINT_COOKIE`] that goes with a new session: the same lifetime, readable
+/// by scripts.
+pub fn signed_in_hint_cookie(settings: &AuthSettings) -> Cookie<'static> {
+    let mut cookie = session_cookie("1", settings);
+    cookie.set_name(SIGNED_IN_HINT_COOKIE);
+    cookie.set_http_only(false);
     cookie
+}
+
+/// The cookies that remove the session cookie and its hint.
+pub fn cleared_cookies(settings: &AuthSettings) -> [Cookie<'static>; 2] {
+    [session_cookie("", settings), signed_in_hint_cookie(settings)].map(|mut cookie| {
+        cookie.make_removal();
+        cookie
+    })
 }

@@ -3,13 +3,17 @@
 // page: the median run's category scores, LCP, TBT and CLS. Called by
 // scripts/bench/lighthouse.sh, which starts the server and finds the pages.
 //
-//   node run.mjs --runs 3 --cookie 'spendlens_session=…' NAME=URL[@signed-in] …
+//   node run.mjs --runs 3 --cookie 'spendlens_session=…; spendlens_signed_in=1' NAME=URL[@signed-in] …
 //
-// A page whose spec ends in `@signed-in` is loaded with the session cookie (sent as a
-// `Cookie` header on every request of the page, Lighthouse's `extraHeaders`).
+// A page whose spec ends in `@signed-in` is loaded with the cookies in the browser (set
+// through the DevTools protocol, as a sign-in would leave them: the web app reads the
+// `spendlens_signed_in` hint); the other pages with none. Lighthouse clears caches and
+// storage before each run, but not cookies.
 import fs from 'node:fs';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
+// Lighthouse's own dependency, for the cookies.
+import puppeteer from 'puppeteer-core';
 
 const args = process.argv.slice(2);
 let runs = 3;
@@ -32,6 +36,18 @@ const chrome = await chromeLauncher.launch({
   chromeFlags: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run'],
 });
 
+const browser = await puppeteer.connect({ browserURL: `http://127.0.0.1:${chrome.port}` });
+const cdp = await (await browser.newPage()).createCDPSession();
+/** Leaves the browser with the cookies of `--cookie` for `url`'s site, or with none. */
+const setCookies = async (url, signedIn) => {
+  await cdp.send('Network.clearBrowserCookies');
+  if (!signedIn) return;
+  for (const pair of cookie.split(';')) {
+    const [name, value] = pair.trim().split(/=(.*)/s);
+    await cdp.send('Network.setCookie', { name, value, url, path: '/' });
+  }
+};
+
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)];
@@ -46,8 +62,8 @@ try {
         output: 'json',
         logLevel: 'error',
         onlyCategories: ['performance', 'accessibility', 'best-practices'],
-        extraHeaders: page.signedIn ? { Cookie: cookie } : undefined,
       };
+      await setCookies(page.url, page.signedIn);
       // A trace Lighthouse could not read (NO_NAVSTART, on a busy machine) is run again.
       let result;
       for (let attempt = 1; ; attempt++) {
@@ -86,5 +102,6 @@ try {
     );
   }
 } finally {
+  await browser.disconnect();
   await chrome.kill();
 }

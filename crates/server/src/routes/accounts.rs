@@ -564,6 +564,7 @@ pub async fn start_session(
     let user = state.store.user_by_id(user.id).await?.unwrap_or(user);
     Ok(HttpResponse::Ok()
         .cookie(auth::session_cookie(&token, &state.auth))
+        .cookie(auth::signed_in_hint_cookie(&state.auth))
         .json(Session {
             user: views::user(user),
             organization: OrganizationSummary {

@@ -29,8 +29,9 @@ async fn decoy_hash() -> Result<String, ApiError> {
 
 /// Sign in with email and password.
 ///
-/// Sets the `spendlens_session` cookie (`HttpOnly`, `SameSite=Lax`) and answers the
-/// session, whose `csrf_token` must be sent as `X-CSRF-Token` with every change.
+/// Sets the `spendlens_session` cookie (`HttpOnly`, `SameSite=Lax`), and
+/// `spendlens_signed_in=1` beside it (no secret: it only lets the web app know, without
+/// asking, that a session may exist), and answers the session, whose `csrf_token` must be sent as `X-CSRF-Token` with every change.
 /// Attempts are limited per email address and client address together, and per client
 /// address; at most one password check per two cores runs at once (the rest wait, up to
 /// 10 s, then 429).
@@ -163,7 +164,7 @@ pub async fn get(caller: Caller) -> Result<web::Json<Session>, ApiError> {
     }))
 }
 
-/// Sign out: ends the session and removes the cookie.
+/// Sign out: ends the session and removes its cookies.
 #[utoipa::path(
     operation_id = "sign_out",
     tag = "session",
@@ -189,7 +190,9 @@ pub async fn sign_out(
         .store
         .record_audit(caller.audit(AuditAction::UserSignedOut))
         .await?;
-    Ok(HttpResponse::NoContent()
-        .cookie(auth::cleared_cookie(&state.auth))
-        .finish())
+    let mut answer = HttpResponse::NoContent();
+    for cookie in auth::cleared_cookies(&state.auth) {
+        answer.cookie(cookie);
+    }
+    Ok(answer.finish())
 }

@@ -64,7 +64,15 @@ async fn a_person_signs_in_gets_a_safe_cookie_and_signs_out() {
         .send()
         .await;
     assert_eq!(answer.status(), 200);
-    let set_cookie = answer.header("set-cookie").to_owned();
+    let cookies = answer.set_cookies();
+    let named = |name: &str| {
+        cookies
+            .iter()
+            .find(|cookie| cookie.starts_with(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {cookies:?}"))
+            .clone()
+    };
+    let set_cookie = named("spendlens_session");
     for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
         assert!(set_cookie.contains(flag), "{set_cookie}");
     }
@@ -72,6 +80,12 @@ async fn a_person_signs_in_gets_a_safe_cookie_and_signs_out() {
         !set_cookie.contains("Secure"),
         "plain http in tests: {set_cookie}"
     );
+    // The hint the web app reads: no secret in it, readable by scripts, the same lifetime.
+    let hint = named("spendlens_signed_in");
+    assert!(hint.starts_with("spendlens_signed_in=1;"), "{hint}");
+    assert!(!hint.contains("HttpOnly"), "{hint}");
+    let max_age = |cookie: &str| cookie.split("; ").find(|part| part.starts_with("Max-Age=")).map(str::to_owned);
+    assert_eq!(max_age(&hint), max_age(&set_cookie));
     let session = answer.expect(200).await;
     assert_eq!(session.user.email, email);
     assert_eq!(session.user.role, Role::RelationshipManager);
@@ -87,7 +101,13 @@ async fn a_person_signs_in_gets_a_safe_cookie_and_signs_out() {
 
     let out = api.sign_out().send().await;
     assert_eq!(out.status(), 204);
-    assert!(out.header("set-cookie").contains("Max-Age=0"));
+    let cleared = out.set_cookies();
+    for name in ["spendlens_session=", "spendlens_signed_in="] {
+        assert!(
+            cleared.iter().any(|cookie| cookie.starts_with(name) && cookie.contains("Max-Age=0")),
+            "{name} {cleared:?}"
+        );
+    }
     api.companies(&CompanyListQuery::default())
         .problem(401)
         .await;

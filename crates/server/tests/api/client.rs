@@ -552,6 +552,16 @@ impl<T: DeserializeOwned> Answer<T> {
             .map(|c| c.value().to_owned())
     }
 
+    /// Every `Set-Cookie` header of the answer, as sent.
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|value| value.to_str().unwrap().to_owned())
+            .collect()
+    }
+
     pub fn has_header(&self, name: &str) -> bool {
         self.response.headers().contains_key(name)
     }
