@@ -189,6 +189,9 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
 #[component]
 fn PortalShell(children: Children) -> impl IntoView {
     let session = expect_context::<SessionContext>();
+    // Redrawn only when the session itself changes, not on every write of the state
+    // (each redraw made the bell fetch its notifications again).
+    let signed_in = memo(move || session.session());
     let location = use_location();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
@@ -204,7 +207,7 @@ fn PortalShell(children: Children) -> impl IntoView {
                     <span class="brand__name">"Spendlens"</span>
                 </a>
                 <span class="topbar__tagline">"Relationship Manager Portal"</span>
-                {move || session.session().map(|session| view! {
+                {move || signed_in.get().map(|session| view! {
                     <NotificationBell />
                     <UserMenu session />
                 })}

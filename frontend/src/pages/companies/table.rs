@@ -1,5 +1,7 @@
 //! The list itself: the bar of bulk actions, the sortable header and the rows.
 
+use std::time::Duration;
+
 use api_types::CompanySort;
 use leptos::prelude::*;
 
@@ -8,6 +10,12 @@ use super::{
     selection::{BulkBar, BulkBarView, SelectPage, Selection},
 };
 use crate::live_status::CompanyRow;
+use crate::reactive::effect;
+
+/// Rows drawn in one task of the browser: a page of rows drawn at once was one long
+/// task (hundreds of milliseconds on a slow phone) in which a tap waits. The first rows
+/// fill a screen; the rest follow a few at a time, each in a task of its own.
+const ROWS_PER_TASK: usize = 5;
 
 #[component]
 pub(super) fn CompaniesTable(
@@ -19,6 +27,17 @@ pub(super) fn CompaniesTable(
     /// The list is being loaded again.
     busy: Signal<bool>,
 ) -> impl IntoView {
+    let drawn = RwSignal::new(ROWS_PER_TASK);
+    effect(move || {
+        if drawn.get() < rows.with(Vec::len) {
+            set_timeout(
+                move || {
+                    let _ = drawn.try_update(|drawn| *drawn += ROWS_PER_TASK);
+                },
+                Duration::ZERO,
+            );
+        }
+    });
     view! {
         <div class="table-card">
             <BulkBarView bar=bulk_bar />
@@ -51,7 +70,7 @@ pub(super) fn CompaniesTable(
                 </thead>
                 <tbody>
                     <For
-                        each=move || rows.get()
+                        each=move || rows.with(|rows| rows.iter().take(drawn.get()).cloned().collect::<Vec<_>>())
                         key=|row| (row.generation, row.company.id)
                         children=move |row| view! { <CompanyRowView row actions=row_actions selection rows /> }
                     />
