@@ -1,0 +1,3 @@
+//! A fake of QuickBooks Online (to come).
+pub struct FakeQuickBooks;
+pub struct QuickBooksConfig;
