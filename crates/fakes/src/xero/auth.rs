@@ -610,7 +610,8 @@ pub(super) fn authenticate(request: &HttpRequest, shared: &Shared) -> Result<Gra
 
 fn iso(time: DateTime<Utc>) -> String {
     // The identity API writes UTC without an offset, to 7 decimal places.
-    time.format("%Y-%m-%dT%H:%M:%S%.7f").to_string()
+    let ticks = time.timestamp_subsec_nanos() / 100;
+    format!("{}.{ticks:07}", time.format("%Y-%m-%dT%H:%M:%S"))
 }
 
 /// `GET /connections[?authEventId=…]`: the user's connections to this app.
