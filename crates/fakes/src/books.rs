@@ -314,7 +314,7 @@ pub(crate) fn derived_uuid(parts: &[&[u8]]) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-fn at_noon(date: NaiveDate) -> DateTime<Utc> {
+pub(crate) fn at_noon(date: NaiveDate) -> DateTime<Utc> {
     date.and_time(NaiveTime::from_hms_opt(12, 0, 0).expect("noon"))
         .and_utc()
 }

@@ -717,3 +717,422 @@ async fn xero_injected_faults_then_recovery() {
     assert_eq!(xml.status(), StatusCode::NOT_ACCEPTABLE);
     assert_eq!(xero.counters().calls["Invoices"], 5);
 }
+
+// QuickBooks Online.
+
+use fakes::quickbooks::QuickBooksLimits;
+use fakes::{FakeQuickBooks, QuickBooksConfig};
+
+const QBO_REDIRECT: &str = "http://127.0.0.1:8080/api/v1/oauth/quickbooks/callback";
+
+fn quickbooks_with(customize: impl FnOnce(&mut QuickBooksConfig)) -> FakeQuickBooks {
+    let mut config = QuickBooksConfig::new(CLIENT_ID, CLIENT_SECRET, QBO_REDIRECT);
+    customize(&mut config);
+    FakeQuickBooks::start(config).unwrap()
+}
+
+/// Through the company picker; the redirect's URL.
+async fn qbo_consent(qbo: &FakeQuickBooks, realm: &str, decision: &str) -> String {
+    let http = http();
+    let html = http
+        .get(qbo.authorize_url())
+        .query(&[
+            ("client_id", CLIENT_ID),
+            ("response_type", "code"),
+            ("scope", "com.intuit.quickbooks.accounting"),
+            ("redirect_uri", QBO_REDIRECT),
+            ("state", "qbo-state"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for company in qbo.companies() {
+        assert!(html.contains(&company.name.replace('\'', "&#39;")));
+    }
+    let answer = http
+        .post(qbo.authorize_url())
+        .form(&[
+            ("request", request_id(&html).as_str()),
+            ("realm", realm),
+            ("decision", decision),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::FOUND);
+    answer.headers()[LOCATION].to_str().unwrap().to_owned()
+}
+
+async fn qbo_token(qbo: &FakeQuickBooks, form: &[(&str, &str)]) -> reqwest::Response {
+    http()
+        .post(qbo.token_url())
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .header(ACCEPT, "application/json")
+        .form(form)
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn qbo_tokens(qbo: &FakeQuickBooks, realm: &str) -> Value {
+    let location = qbo_consent(qbo, realm, "connect").await;
+    assert_eq!(query_param(&location, "realmId").as_deref(), Some(realm));
+    assert_eq!(
+        query_param(&location, "state").as_deref(),
+        Some("qbo-state")
+    );
+    let code = query_param(&location, "code").unwrap();
+    let answer = qbo_token(
+        qbo,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", QBO_REDIRECT),
+            ("code_verifier", VERIFIER),
+        ],
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    answer.json().await.unwrap()
+}
+
+async fn qbo_get(
+    qbo: &FakeQuickBooks,
+    token: &str,
+    realm: &str,
+    path_and_query: &str,
+) -> reqwest::Response {
+    http()
+        .get(format!(
+            "{}/v3/company/{realm}/{path_and_query}",
+            qbo.base_url()
+        ))
+        .bearer_auth(token)
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn qbo_query(
+    qbo: &FakeQuickBooks,
+    token: &str,
+    realm: &str,
+    query: &str,
+) -> reqwest::Response {
+    http()
+        .get(format!("{}/v3/company/{realm}/query", qbo.base_url()))
+        .query(&[("query", query), ("minorversion", "75")])
+        .bearer_auth(token)
+        .header(ACCEPT, "application/json")
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn quickbooks_authorization_rotation_expiry_and_revocation() {
+    let qbo = quickbooks_with(|_| {});
+    let realm = qbo.companies()[0].realm_id.clone();
+
+    // Refusal at the picker, a wrong verifier, and client credentials outside Basic.
+    let refused = qbo_consent(&qbo, &realm, "cancel").await;
+    assert_eq!(
+        query_param(&refused, "error").as_deref(),
+        Some("access_denied")
+    );
+    let location = qbo_consent(&qbo, &realm, "connect").await;
+    let code = query_param(&location, "code").unwrap();
+    let wrong = qbo_token(
+        &qbo,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", QBO_REDIRECT),
+            ("code_verifier", &"y".repeat(50)),
+        ],
+    )
+    .await;
+    assert_eq!(
+        wrong.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+    let in_body = http()
+        .post(qbo.token_url())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", CLIENT_ID),
+            ("client_secret", CLIENT_SECRET),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(in_body.status(), StatusCode::UNAUTHORIZED);
+
+    let tokens = qbo_tokens(&qbo, &realm).await;
+    assert_eq!(tokens["expires_in"], 3600);
+    assert_eq!(tokens["x_refresh_token_expires_in"], 8_640_000);
+    let info: Value = qbo_get(
+        &qbo,
+        access(&tokens),
+        &realm,
+        &format!("companyinfo/{realm}"),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        info["CompanyInfo"]["CompanyName"],
+        qbo.companies()[0].name.as_str()
+    );
+    let other = &qbo.companies()[1].realm_id;
+    assert_eq!(
+        qbo_get(
+            &qbo,
+            access(&tokens),
+            other,
+            &format!("companyinfo/{other}")
+        )
+        .await
+        .status(),
+        StatusCode::FORBIDDEN
+    );
+
+    // Rotation: the old refresh token dies as soon as it is used.
+    let first = tokens["refresh_token"].as_str().unwrap();
+    let renewed: Value = qbo_token(
+        &qbo,
+        &[("grant_type", "refresh_token"), ("refresh_token", first)],
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_ne!(renewed["refresh_token"], tokens["refresh_token"]);
+    let old = qbo_token(
+        &qbo,
+        &[("grant_type", "refresh_token"), ("refresh_token", first)],
+    )
+    .await;
+    assert_eq!(old.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(old.json::<Value>().await.unwrap()["error"], "invalid_grant");
+    assert_eq!(qbo.counters().token_refreshes, 1);
+
+    // Expiry after an hour, in the Fault envelope.
+    qbo.clock().advance(Duration::from_secs(3601));
+    let expired = qbo_get(
+        &qbo,
+        access(&renewed),
+        &realm,
+        &format!("companyinfo/{realm}"),
+    )
+    .await;
+    assert_eq!(expired.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = expired.json().await.unwrap();
+    assert_eq!(body["Fault"]["type"], "AUTHENTICATION");
+    assert_eq!(body["Fault"]["Error"][0]["code"], "3200");
+
+    // Revocation (JSON body): the refresh token is refused afterwards.
+    let revoked = http()
+        .post(qbo.revocation_url())
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .json(&serde_json::json!({ "token": renewed["refresh_token"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let later = qbo_token(
+        &qbo,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", renewed["refresh_token"].as_str().unwrap()),
+        ],
+    )
+    .await;
+    assert_eq!(
+        later.json::<Value>().await.unwrap()["error"],
+        "invalid_grant"
+    );
+}
+
+#[tokio::test]
+async fn quickbooks_queries_page_and_reports_match_the_books() {
+    let qbo = quickbooks_with(|_| {});
+    let realm = qbo.companies()[1].realm_id.clone();
+    let books = qbo.books(&realm).unwrap();
+    let tokens = qbo_tokens(&qbo, &realm).await;
+
+    let count: Value = qbo_query(&qbo, access(&tokens), &realm, "select count(*) from Bill")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(count["QueryResponse"]["totalCount"], books.bills().count());
+    let mut bills = Vec::new();
+    let mut start = 1;
+    loop {
+        let page: Value = qbo_query(
+            &qbo,
+            access(&tokens),
+            &realm,
+            &format!("select * from Bill STARTPOSITION {start} MAXRESULTS 100"),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+        let Some(list) = page["QueryResponse"]["Bill"].as_array() else {
+            assert_eq!(page["QueryResponse"], serde_json::json!({}));
+            break;
+        };
+        assert_eq!(page["QueryResponse"]["startPosition"], start);
+        assert_eq!(page["QueryResponse"]["maxResults"], list.len());
+        bills.extend(list.clone());
+        start += 100;
+    }
+    assert_eq!(bills.len(), books.bills().count());
+    assert!(
+        bills
+            .iter()
+            .any(|bill| bill["CurrencyRef"]["value"] != "CAD")
+    );
+    let vendors: Value = qbo_query(
+        &qbo,
+        access(&tokens),
+        &realm,
+        "select * from Vendor MAXRESULTS 1000",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        vendors["QueryResponse"]["Vendor"].as_array().unwrap().len(),
+        books.suppliers().count()
+    );
+    let payments: Value = qbo_query(
+        &qbo,
+        access(&tokens),
+        &realm,
+        "select * from BillPayment MAXRESULTS 1000",
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(
+        payments["QueryResponse"]["BillPayment"]
+            .as_array()
+            .unwrap()
+            .len(),
+        books.bill_payments().count()
+    );
+    let unknown = qbo_query(&qbo, access(&tokens), &realm, "select * from Widget").await;
+    assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);
+
+    // Profit and loss by month: one column a month and a total; Net Income per month.
+    let start = books.today.with_day(1).unwrap() - chrono::Months::new(11);
+    let pnl: Value = qbo_get(
+        &qbo,
+        access(&tokens),
+        &realm,
+        &format!("reports/ProfitAndLoss?start_date={start}&end_date={}&summarize_column_by=Month&minorversion=75", books.today),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(pnl["Header"]["SummarizeColumnsBy"], "Month");
+    assert_eq!(pnl["Columns"]["Column"].as_array().unwrap().len(), 14);
+    let rows = pnl["Rows"]["Row"].as_array().unwrap();
+    let net = rows.iter().find(|r| r["group"] == "NetIncome").unwrap();
+    let cells = net["Summary"]["ColData"].as_array().unwrap();
+    for k in 0..12 {
+        let month = start + chrono::Months::new(k);
+        let expected = books.profit_and_loss_month(month).net_profit(books);
+        assert_eq!(
+            cells[k as usize + 1]["value"],
+            format_cents(expected).as_str()
+        );
+    }
+
+    let balance: Value = qbo_get(
+        &qbo,
+        access(&tokens),
+        &realm,
+        &format!(
+            "reports/BalanceSheet?start_date={start}&end_date={}&summarize_column_by=Month",
+            books.today
+        ),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
+    let assets = &balance["Rows"]["Row"][0];
+    assert_eq!(assets["group"], "TotalAssets");
+    let last = assets["Summary"]["ColData"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["value"],
+        format_cents(books.balance_sheet(books.today).total_assets).as_str()
+    );
+}
+
+#[tokio::test]
+async fn quickbooks_throttles_and_faults() {
+    let qbo = quickbooks_with(|config| {
+        config.limits = QuickBooksLimits {
+            concurrent: 10,
+            per_minute: 2,
+            ..QuickBooksLimits::default()
+        };
+    });
+    let realm = qbo.companies()[0].realm_id.clone();
+    let tokens = qbo_tokens(&qbo, &realm).await;
+    let path = format!("companyinfo/{realm}");
+    for _ in 0..2 {
+        assert_eq!(
+            qbo_get(&qbo, access(&tokens), &realm, &path).await.status(),
+            StatusCode::OK
+        );
+    }
+    let throttled = qbo_get(&qbo, access(&tokens), &realm, &path).await;
+    assert_eq!(throttled.status(), StatusCode::TOO_MANY_REQUESTS);
+    let body: Value = throttled.json().await.unwrap();
+    assert!(
+        body["Fault"]["Error"][0]["Message"]
+            .as_str()
+            .unwrap()
+            .contains("ThrottleExceeded")
+    );
+    qbo.clock().advance(Duration::from_secs(60));
+
+    qbo.inject(FaultTarget::Api, Fault::Status { status: 500 }, 1);
+    qbo.inject(FaultTarget::Api, Fault::MalformedJson, 1);
+    assert_eq!(
+        qbo_get(&qbo, access(&tokens), &realm, &path).await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let malformed = qbo_get(&qbo, access(&tokens), &realm, &path).await;
+    assert!(malformed.json::<Value>().await.is_err());
+    qbo.clock().advance(Duration::from_secs(60));
+    assert_eq!(
+        qbo_get(&qbo, access(&tokens), &realm, &path).await.status(),
+        StatusCode::OK
+    );
+    let counters = qbo.counters();
+    assert_eq!(counters.rate_limited, 1);
+    assert_eq!(counters.calls["companyinfo"], 6);
+}
