@@ -487,6 +487,8 @@ impl Books {
         }
 
         let mut payments = Vec::new();
+        // By index: payments are pushed onto the same invoice below.
+        #[allow(clippy::needless_range_loop)]
         for index in 0..invoices.len() {
             let invoice = invoices[index].clone();
             let overdue_by = (today - invoice.due_date).num_days();
@@ -701,6 +703,42 @@ impl Books {
     }
 }
 
+/// The figures an end-to-end test compares a client's reports with, as JSON: the last
+/// twelve months' profit and loss and month-end balance sheets, and the counts and open
+/// amounts of suppliers, bills and payments.
+pub fn summary(books: &Books) -> serde_json::Value {
+    let mut months = Vec::new();
+    let mut month = month_start(books.today) - Months::new(11);
+    while month <= books.today {
+        let pnl = books.profit_and_loss_month(month);
+        let balance = books.balance_sheet(month_end(month).min(books.today));
+        months.push(serde_json::json!({
+            "month": month.format("%Y-%m").to_string(),
+            "income": format_cents(pnl.income(books)),
+            "cost_of_sales": format_cents(pnl.cost_of_sales(books)),
+            "gross_profit": format_cents(pnl.gross_profit(books)),
+            "operating_expenses": format_cents(pnl.operating_expenses(books)),
+            "net_profit": format_cents(pnl.net_profit(books)),
+            "balance_sheet_date": balance.date.to_string(),
+            "total_assets": format_cents(balance.total_assets),
+            "total_liabilities": format_cents(balance.total_liabilities),
+            "accounts_payable": format_cents(balance.accounts_payable),
+            "total_equity": format_cents(balance.total_equity),
+        }));
+        month = month + Months::new(1);
+    }
+    serde_json::json!({
+        "name": books.name,
+        "base_currency": books.base_currency,
+        "today": books.today.to_string(),
+        "suppliers": books.suppliers().count(),
+        "bills": books.bills().count(),
+        "open_bills": books.bills().filter(|bill| !bill.is_paid()).count(),
+        "bill_payments": books.bill_payments().count(),
+        "months": months,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -766,40 +804,4 @@ mod tests {
         assert_eq!(format_cents(-5), "-0.05");
         assert_eq!(format_cents(123_456), "1234.56");
     }
-}
-
-/// The figures an end-to-end test compares a client's reports with, as JSON: the last
-/// twelve months' profit and loss and month-end balance sheets, and the counts and open
-/// amounts of suppliers, bills and payments.
-pub fn summary(books: &Books) -> serde_json::Value {
-    let mut months = Vec::new();
-    let mut month = month_start(books.today) - Months::new(11);
-    while month <= books.today {
-        let pnl = books.profit_and_loss_month(month);
-        let balance = books.balance_sheet(month_end(month).min(books.today));
-        months.push(serde_json::json!({
-            "month": month.format("%Y-%m").to_string(),
-            "income": format_cents(pnl.income(books)),
-            "cost_of_sales": format_cents(pnl.cost_of_sales(books)),
-            "gross_profit": format_cents(pnl.gross_profit(books)),
-            "operating_expenses": format_cents(pnl.operating_expenses(books)),
-            "net_profit": format_cents(pnl.net_profit(books)),
-            "balance_sheet_date": balance.date.to_string(),
-            "total_assets": format_cents(balance.total_assets),
-            "total_liabilities": format_cents(balance.total_liabilities),
-            "accounts_payable": format_cents(balance.accounts_payable),
-            "total_equity": format_cents(balance.total_equity),
-        }));
-        month = month + Months::new(1);
-    }
-    serde_json::json!({
-        "name": books.name,
-        "base_currency": books.base_currency,
-        "today": books.today.to_string(),
-        "suppliers": books.suppliers().count(),
-        "bills": books.bills().count(),
-        "open_bills": books.bills().filter(|bill| !bill.is_paid()).count(),
-        "bill_payments": books.bill_payments().count(),
-        "months": months,
-    })
 }

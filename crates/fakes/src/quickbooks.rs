@@ -961,7 +961,7 @@ fn run_query(books: &Books, text: &str, now: DateTime<Utc>) -> Result<Value, Htt
                         let found = path.split('.').try_fold(item, |v, k| v.get(k));
                         match found {
                             Some(Value::String(s)) => s == value,
-                            Some(other) => other.to_string() == *value,
+                            Some(other) => other.to_string().as_str() == value.as_str(),
                             None => false,
                         }
                     })
@@ -1125,7 +1125,7 @@ fn bill_json(books: &Books, index: usize) -> Value {
 fn bill_payment_json(books: &Books, payment: &crate::books::Payment) -> Value {
     let bill = &books.invoices[payment.invoice];
     let index = payment.invoice;
-    let by_card = payment.number % 4 == 0;
+    let by_card = payment.number.is_multiple_of(4);
     let mut value = json!({
         "Id": payment_id(payment),
         "SyncToken": "0",
