@@ -388,7 +388,11 @@ pub fn signed_in_hint_cookie(settings: &AuthSettings) -> Cookie<'static> {
 
 /// The cookies that remove the session cookie and its hint.
 pub fn cleared_cookies(settings: &AuthSettings) -> [Cookie<'static>; 2] {
-    [session_cookie("", settings), signed_in_hint_cookie(settings)].map(|mut cookie| {
+    [
+        session_cookie("", settings),
+        signed_in_hint_cookie(settings),
+    ]
+    .map(|mut cookie| {
         cookie.make_removal();
         cookie
     })

@@ -182,7 +182,10 @@ mod tests {
             SOURCE,
             &found,
             &Rewrite {
-                replacements: vec![r#"<link rel="icon" href="/favicon-1.svg">"#.into(), String::new()],
+                replacements: vec![
+                    r#"<link rel="icon" href="/favicon-1.svg">"#.into(),
+                    String::new(),
+                ],
                 head: "<link rel=\"modulepreload\" href=\"/app.js\">".into(),
                 body: "<script type=\"module\">start()</script>".into(),
             },

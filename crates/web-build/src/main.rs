@@ -68,7 +68,13 @@ fn run() -> Result<()> {
     let app = App::from_directives(&directives)?;
     let target_dir = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .map(|dir| if dir.is_absolute() { dir } else { root.join(dir) })
+        .map(|dir| {
+            if dir.is_absolute() {
+                dir
+            } else {
+                root.join(dir)
+            }
+        })
         .unwrap_or_else(|| root.join("target"));
 
     let started = Instant::now();
@@ -78,7 +84,9 @@ fn run() -> Result<()> {
     let inputs = Inputs::read(&source_dir, &index, &directives, wasm_bytes)?;
     let stamp = inputs.stamp();
     let stamp_file = dist.join(".web-build-stamp");
-    if fs::read_to_string(&stamp_file).is_ok_and(|old| old == stamp) && dist.join("index.html").is_file() {
+    if fs::read_to_string(&stamp_file).is_ok_and(|old| old == stamp)
+        && dist.join("index.html").is_file()
+    {
         println!("web-build: {} is up to date", dist.display());
         return Ok(());
     }
@@ -115,21 +123,23 @@ fn run() -> Result<()> {
     let wasm = write_hashed(&dist, &app.bin, "wasm", &final_wasm)?;
     let mut rewrite = Rewrite::default();
     for (directive, file) in directives.iter().zip(&inputs.files) {
-        rewrite.replacements.push(match (directive.rel.as_str(), file) {
-            ("rust", _) => String::new(),
-            ("css", Some((name, bytes))) => {
-                let asset = write_named(&dist, name, bytes)?;
-                format!(
-                    r#"<link rel="stylesheet" href="/{}" integrity="{}" />"#,
-                    asset.name, asset.integrity
-                )
-            }
-            ("icon", Some((name, bytes))) => {
-                let asset = write_named(&dist, name, bytes)?;
-                format!(r#"<link rel="icon" href="/{}" />"#, asset.name)
-            }
-            (rel, _) => bail!("index.html: a data-trunk link with rel={rel} is not supported"),
-        });
+        rewrite
+            .replacements
+            .push(match (directive.rel.as_str(), file) {
+                ("rust", _) => String::new(),
+                ("css", Some((name, bytes))) => {
+                    let asset = write_named(&dist, name, bytes)?;
+                    format!(
+                        r#"<link rel="stylesheet" href="/{}" integrity="{}" />"#,
+                        asset.name, asset.integrity
+                    )
+                }
+                ("icon", Some((name, bytes))) => {
+                    let asset = write_named(&dist, name, bytes)?;
+                    format!(r#"<link rel="icon" href="/{}" />"#, asset.name)
+                }
+                (rel, _) => bail!("index.html: a data-trunk link with rel={rel} is not supported"),
+            });
     }
     rewrite.head = format!(
         r#"<link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" /><link rel="preload" href="/{wasm}" crossorigin="anonymous" integrity="{wasm_sri}" as="fetch" type="application/wasm" />"#,
@@ -149,7 +159,8 @@ fn run() -> Result<()> {
     fs::write(dist.join("index.html"), page)?;
 
     let compressed = compression::precompress_dir(&dist).context("precompressing")?;
-    let total = |pick: fn(&compression::Compressed) -> u64| compressed.iter().map(pick).sum::<u64>();
+    let total =
+        |pick: fn(&compression::Compressed) -> u64| compressed.iter().map(pick).sum::<u64>();
     println!(
         "web-build: {} written ({:.0?}): {} bytes, {} brotli, {} gzip",
         dist.display(),
@@ -173,7 +184,9 @@ struct App {
 
 impl App {
     fn from_directives(directives: &[Directive]) -> Result<Self> {
-        let mut rust = directives.iter().filter(|directive| directive.rel == "rust");
+        let mut rust = directives
+            .iter()
+            .filter(|directive| directive.rel == "rust");
         let (Some(link), None) = (rust.next(), rust.next()) else {
             bail!("index.html must have exactly one data-trunk rel=\"rust\" link");
         };
@@ -205,14 +218,25 @@ impl App {
             .arg("build")
             .arg("--manifest-path")
             .arg(source_dir.join(&self.manifest))
-            .args(["--bin", &self.bin, "--target", TARGET, "--profile", &self.profile])
+            .args([
+                "--bin",
+                &self.bin,
+                "--target",
+                TARGET,
+                "--profile",
+                &self.profile,
+            ])
             .status()
             .context("running cargo")?;
         if !status.success() {
             bail!("cargo build of the web app failed ({status})");
         }
         // Cargo's directory for a profile: `dev` builds go to `debug`.
-        let profile_dir = if self.profile == "dev" { "debug" } else { &self.profile };
+        let profile_dir = if self.profile == "dev" {
+            "debug"
+        } else {
+            &self.profile
+        };
         Ok(target_dir
             .join(TARGET)
             .join(profile_dir)
@@ -220,13 +244,10 @@ impl App {
     }
 
     fn wasm_opt(&self, input: &Path, output: &Path) -> Result<()> {
-        let version = Command::new("wasm-opt")
-            .arg("--version")
-            .output()
-            .context(
-                "wasm-opt is not on PATH: `npm ci` in frontend/ installs binaryen, \
+        let version = Command::new("wasm-opt").arg("--version").output().context(
+            "wasm-opt is not on PATH: `npm ci` in frontend/ installs binaryen, \
                  and frontend/node_modules/.bin goes first on PATH",
-            )?;
+        )?;
         let version = String::from_utf8_lossy(&version.stdout);
         if !version.contains(WASM_OPT_VERSION) {
             bail!(
@@ -258,7 +279,12 @@ struct Inputs {
 }
 
 impl Inputs {
-    fn read(source_dir: &Path, index: &str, directives: &[Directive], wasm: Vec<u8>) -> Result<Self> {
+    fn read(
+        source_dir: &Path,
+        index: &str,
+        directives: &[Directive],
+        wasm: Vec<u8>,
+    ) -> Result<Self> {
         let files = directives
             .iter()
             .map(|directive| {
@@ -332,8 +358,10 @@ fn write_named(dist: &Path, source_name: &str, bytes: &[u8]) -> Result<Asset> {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-        let _ = write!(out, "{b:02x}");
-        out
-    })
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            let _ = write!(out, "{b:02x}");
+            out
+        })
 }

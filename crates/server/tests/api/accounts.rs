@@ -84,7 +84,12 @@ async fn a_person_signs_in_gets_a_safe_cookie_and_signs_out() {
     let hint = named("spendlens_signed_in");
     assert!(hint.starts_with("spendlens_signed_in=1;"), "{hint}");
     assert!(!hint.contains("HttpOnly"), "{hint}");
-    let max_age = |cookie: &str| cookie.split("; ").find(|part| part.starts_with("Max-Age=")).map(str::to_owned);
+    let max_age = |cookie: &str| {
+        cookie
+            .split("; ")
+            .find(|part| part.starts_with("Max-Age="))
+            .map(str::to_owned)
+    };
     assert_eq!(max_age(&hint), max_age(&set_cookie));
     let session = answer.expect(200).await;
     assert_eq!(session.user.email, email);
@@ -104,7 +109,9 @@ async fn a_person_signs_in_gets_a_safe_cookie_and_signs_out() {
     let cleared = out.set_cookies();
     for name in ["spendlens_session=", "spendlens_signed_in="] {
         assert!(
-            cleared.iter().any(|cookie| cookie.starts_with(name) && cookie.contains("Max-Age=0")),
+            cleared
+                .iter()
+                .any(|cookie| cookie.starts_with(name) && cookie.contains("Max-Age=0")),
             "{name} {cleared:?}"
         );
     }
