@@ -27,7 +27,7 @@ trap 'rm -f "$log"' EXIT
 cargo build --quiet --manifest-path frontend/Cargo.toml --bin frontend \
   --target wasm32-unknown-unknown --profile wasm-release >"$log" 2>&1 &
 web=$!
-if ! cargo build --quiet -p server --bin spendlens -p web-build; then
+if ! cargo build --quiet -p server -p web-build --bin spendlens --bin web-build; then
   kill "$web" 2>/dev/null || true
   exit 1
 fi
