@@ -16,10 +16,10 @@ started=$(date +%s)
 # A progress line per phase, with what it takes on 2 cores the first time (README).
 phase() { printf '\033[1m==> [%ss] %s\033[0m (%s)\n' "$(($(date +%s) - started))" "$1" "$2"; }
 
-phase "Checking the tools: the wasm32 target, binaryen's wasm-opt" "up to 30 s the first time"
+phase "Checking the tools: the wasm32 target, binaryen's wasm-opt" "a few seconds the first time"
 scripts/setup.sh run
 
-phase "Building the server and the web app, side by side" "about 8 minutes the first time, seconds after"
+phase "Building the server and the web app, side by side" "about 6½ minutes the first time, seconds after"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The web app builds in the background: a profile of its own, so the two builds hold
@@ -37,7 +37,7 @@ if ! wait "$web"; then
   exit 1
 fi
 
-phase "Binding, optimising and compressing the web app (web-build)" "about 40 s when the app changed, 1 s otherwise"
+phase "Binding, optimising and compressing the web app (web-build)" "about 20 s when the app changed, 1 s otherwise"
 "$TARGET_DIR/debug/web-build"
 
 phase "Starting the portal" "seconds"

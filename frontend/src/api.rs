@@ -635,6 +635,14 @@ async fn exchange_with(
         error: ApiError::Network(transport_error(err)),
         retry_after: None,
     })?;
+    read_answer(response, on_unauthorized).await
+}
+
+/// An answer's status, ETag and body; any answer but a 2xx or a 304 is a [`Refusal`].
+async fn read_answer(
+    response: gloo_net::http::Response,
+    on_unauthorized: OnUnauthorized,
+) -> Result<Answer, Refusal> {
     let status = response.status();
     let headers = response.headers();
     let etag = headers.get("etag");
@@ -774,15 +782,47 @@ pub struct SignInRefusal {
 }
 
 /// `GET /session`: the signed-in session, or `None` when nobody is signed in.
+///
+/// The first time, the answer is the one `index.html` asked for while the wasm was
+/// downloading (`window.spendlensSession`, a promise of the `fetch`), when it did.
 pub async fn get_session() -> Result<Option<Session>, ApiError> {
-    let request = accept_json(Request::get(&format!("{API_BASE}/session")))
-        .cache(RequestCache::NoStore)
-        .build();
-    match exchange_with(request, OnUnauthorized::Answer).await {
+    let answer = match preloaded_session().await {
+        Some(Ok(response)) => read_answer(response, OnUnauthorized::Answer).await,
+        Some(Err(refusal)) => Err(refusal),
+        None => {
+            let request = accept_json(Request::get(&format!("{API_BASE}/session")))
+                .cache(RequestCache::NoStore)
+                .build();
+            exchange_with(request, OnUnauthorized::Answer).await
+        }
+    };
+    match answer {
         Ok(answer) => decode(&answer).map(Some),
         Err(refusal) if refusal.error.status() == Some(401) => Ok(None),
         Err(refusal) => Err(refusal.error),
     }
+}
+
+/// The `GET /session` that `index.html` started, taken once: `None` when it started none.
+async fn preloaded_session() -> Option<Result<gloo_net::http::Response, Refusal>> {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window()?;
+    let key = wasm_bindgen::JsValue::from_str("spendlensSession");
+    let promise = js_sys::Reflect::get(&window, &key)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let _ = js_sys::Reflect::delete_property(&window, &key);
+    Some(
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .and_then(|response| response.dyn_into::<web_sys::Response>())
+            .map(gloo_net::http::Response::from)
+            .map_err(|_| Refusal {
+                error: ApiError::Network("TypeError: Failed to fetch".to_owned()),
+                retry_after: None,
+            }),
+    )
 }
 
 /// `POST /session`: signs in with email and password; the answer sets the session

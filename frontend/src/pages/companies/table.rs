@@ -15,7 +15,7 @@ use crate::reactive::effect;
 /// Rows drawn in one task of the browser: a page of rows drawn at once was one long
 /// task (hundreds of milliseconds on a slow phone) in which a tap waits. The first rows
 /// fill a screen; the rest follow a few at a time, each in a task of its own.
-const ROWS_PER_TASK: usize = 5;
+const ROWS_PER_TASK: usize = 3;
 
 #[component]
 pub(super) fn CompaniesTable(
