@@ -631,11 +631,46 @@ async fn exchange_with(
         },
         retry_after: None,
     })?;
-    let response = request.send().await.map_err(|err| Refusal {
-        error: ApiError::Network(transport_error(err)),
-        retry_after: None,
-    })?;
+    let response = match take_preload(&request) {
+        Some(preloaded) => preloaded.await,
+        None => request.send().await.map_err(|err| Refusal {
+            error: ApiError::Network(transport_error(err)),
+            retry_after: None,
+        }),
+    }?;
     read_answer(response, on_unauthorized).await
+}
+
+/// The answer `index.html` already asked for this `GET` while the wasm was downloading
+/// (`window.spendlensPreloads`, promises of `fetch` by path and query), taken once: the
+/// session, and the company a company page shows. `None` when it asked for none.
+fn take_preload(
+    request: &Request,
+) -> Option<impl Future<Output = Result<gloo_net::http::Response, Refusal>> + use<>> {
+    use wasm_bindgen::JsCast;
+    if request.method() != gloo_net::http::Method::GET {
+        return None;
+    }
+    let url = request.url();
+    let path = &url[url.find(API_BASE)?..];
+    let window: wasm_bindgen::JsValue = web_sys::window()?.into();
+    let preloads = js_sys::Reflect::get(&window, &"spendlensPreloads".into()).ok()?;
+    let key = wasm_bindgen::JsValue::from_str(path);
+    let promise = js_sys::Reflect::get(&preloads, &key)
+        .ok()?
+        .dyn_into::<js_sys::Promise>()
+        .ok()?;
+    let _ = js_sys::Reflect::delete_property(preloads.unchecked_ref::<js_sys::Object>(), &key);
+    Some(async move {
+        wasm_bindgen_futures::JsFuture::from(promise)
+            .await
+            .and_then(|response| response.dyn_into::<web_sys::Response>())
+            .map(gloo_net::http::Response::from)
+            .map_err(|_| Refusal {
+                error: ApiError::Network("TypeError: Failed to fetch".to_owned()),
+                retry_after: None,
+            })
+    })
 }
 
 /// An answer's status, ETag and body; any answer but a 2xx or a 304 is a [`Refusal`].
@@ -782,47 +817,15 @@ pub struct SignInRefusal {
 }
 
 /// `GET /session`: the signed-in session, or `None` when nobody is signed in.
-///
-/// The first time, the answer is the one `index.html` asked for while the wasm was
-/// downloading (`window.spendlensSession`, a promise of the `fetch`), when it did.
 pub async fn get_session() -> Result<Option<Session>, ApiError> {
-    let answer = match preloaded_session().await {
-        Some(Ok(response)) => read_answer(response, OnUnauthorized::Answer).await,
-        Some(Err(refusal)) => Err(refusal),
-        None => {
-            let request = accept_json(Request::get(&format!("{API_BASE}/session")))
-                .cache(RequestCache::NoStore)
-                .build();
-            exchange_with(request, OnUnauthorized::Answer).await
-        }
-    };
-    match answer {
+    let request = accept_json(Request::get(&format!("{API_BASE}/session")))
+        .cache(RequestCache::NoStore)
+        .build();
+    match exchange_with(request, OnUnauthorized::Answer).await {
         Ok(answer) => decode(&answer).map(Some),
         Err(refusal) if refusal.error.status() == Some(401) => Ok(None),
         Err(refusal) => Err(refusal.error),
     }
-}
-
-/// The `GET /session` that `index.html` started, taken once: `None` when it started none.
-async fn preloaded_session() -> Option<Result<gloo_net::http::Response, Refusal>> {
-    use wasm_bindgen::JsCast;
-    let window = web_sys::window()?;
-    let key = wasm_bindgen::JsValue::from_str("spendlensSession");
-    let promise = js_sys::Reflect::get(&window, &key)
-        .ok()?
-        .dyn_into::<js_sys::Promise>()
-        .ok()?;
-    let _ = js_sys::Reflect::delete_property(&window, &key);
-    Some(
-        wasm_bindgen_futures::JsFuture::from(promise)
-            .await
-            .and_then(|response| response.dyn_into::<web_sys::Response>())
-            .map(gloo_net::http::Response::from)
-            .map_err(|_| Refusal {
-                error: ApiError::Network("TypeError: Failed to fetch".to_owned()),
-                retry_after: None,
-            }),
-    )
 }
 
 /// `POST /session`: signs in with email and password; the answer sets the session

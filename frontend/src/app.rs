@@ -163,7 +163,7 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
         // that height from the start.)
         let frame = if signed_in.get() {
             view! {
-                <PortalShell>
+                <PortalShell signed_in=true>
                     {move || fresh(flip, match page.get() {
                         PortalPage::Companies => view! { <CompaniesPage /> }.into_any(),
                         PortalPage::Company(id) => view! { <CompanyPage id /> }.into_any(),
@@ -175,7 +175,7 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
             .into_any()
         } else {
             view! {
-                <PortalShell>
+                <PortalShell signed_in=false>
                     <SessionPending />
                 </PortalShell>
             }
@@ -186,12 +186,14 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
 }
 
 /// The relationship managers' frame: skip link, top bar, the page, message regions.
+/// With `signed_in`, the top bar has the bell and the user's menu.
 #[component]
-fn PortalShell(children: Children) -> impl IntoView {
+fn PortalShell(signed_in: bool, children: Children) -> impl IntoView {
     let session = expect_context::<SessionContext>();
-    // Redrawn only when the session itself changes, not on every write of the state
-    // (each redraw made the bell fetch its notifications again).
-    let signed_in = memo(move || session.session());
+    // Redrawn only when the session itself changes, not on every write of the state.
+    // The waiting frame never has them: in the task the session arrives it would draw
+    // them too (and the bell would fetch its notifications) just before it is replaced.
+    let signed_in = memo(move || if signed_in { session.session() } else { None });
     let location = use_location();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>

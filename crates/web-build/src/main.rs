@@ -141,12 +141,13 @@ fn run() -> Result<()> {
                 (rel, _) => bail!("index.html: a data-trunk link with rel={rel} is not supported"),
             });
     }
+    // No `integrity` on the wasm's preload: Chromium ignores it for `as="fetch"` and says
+    // so on the console; the module's and the stylesheet's are checked.
     rewrite.head = format!(
-        r#"<link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" /><link rel="preload" href="/{wasm}" crossorigin="anonymous" integrity="{wasm_sri}" as="fetch" type="application/wasm" />"#,
+        r#"<link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" /><link rel="preload" href="/{wasm}" crossorigin="anonymous" as="fetch" type="application/wasm" />"#,
         js = js.name,
         js_sri = js.integrity,
         wasm = wasm.name,
-        wasm_sri = wasm.integrity,
     );
     // The loader trunk writes (its default initializer), so the app starts the same way
     // under `trunk serve`; the server's CSP allows it by its hash.

@@ -10,6 +10,7 @@ pub mod dialog;
 pub mod failure_alert;
 pub mod field;
 pub mod icons;
+pub mod later;
 pub mod local_time;
 pub mod notices;
 pub mod notification_bell;

@@ -19,6 +19,7 @@ use crate::{
             AGEING_BUCKETS, BillsData, HorizontalBarChart, ProfitAndLossChart, ProfitAndLossData,
             ReportData, payables_ageing, profit_and_loss_periods, top_suppliers,
         },
+        later::Later,
         local_time::{LocalTime, local_date_time},
         notices::Notices,
         request_dialog::RequestInformationDialog,
@@ -194,9 +195,13 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                         </div>
                     </div>
                     <Details company=details.clone() />
-                    <Reports id reports />
-                    <Changes changes />
-                    <RefreshHistory refreshes />
+                    <Later>
+                        <Reports id reports />
+                    </Later>
+                    <Later>
+                        <Changes changes />
+                        <RefreshHistory refreshes />
+                    </Later>
                     {request_dialog}
                 </section>
             }
