@@ -76,4 +76,28 @@ describe('the shell before the app', () => {
     // The made-up link's refusal (a 4xx for /api/v1/consent/…) is the only message.
     assert.deepEqual(problems.filter((p) => !p.includes('/api/v1/consent/')), []);
   });
+
+  test('a page asks the API for each thing once, the answers index.html asked for included', { timeout: 60_000 }, async () => {
+    const { page, problems } = await openPage(browser);
+    let asked = [];
+    page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/api/')) asked.push(url.pathname + url.search);
+    });
+    const repeated = () => asked.filter((url, i) => asked.indexOf(url) !== i);
+
+    await page.goto(`${baseUrl}/`);
+    const firstCompany = page.locator('tbody tr a.company__name').first();
+    await firstCompany.waitFor();
+    assert.ok(asked.includes('/api/v1/session'), asked.join(' '));
+    assert.deepEqual(repeated(), [], 'the company list');
+
+    const href = await firstCompany.getAttribute('href');
+    asked = [];
+    await page.goto(`${baseUrl}${href}`);
+    await page.getByRole('heading', { level: 2, name: 'Refresh history' }).waitFor();
+    assert.ok(asked.includes(`/api/v1${href}`), asked.join(' '));
+    assert.deepEqual(repeated(), [], 'a company page');
+    assert.deepEqual(problems, []);
+  });
 });
