@@ -260,14 +260,15 @@ describe('bulk refresh and live counts', () => {
       );
     const loadMore = page.getByRole('button', { name: 'Load more' });
     await loadMore.waitFor();
-    assert.equal((await names()).length, PAGE_SIZE, 'the first page');
+    // The rows are drawn a few at a time (pages/companies/table.rs).
+    await waitFor(async () => (await names()).length === PAGE_SIZE, 'the first page');
     while ((await loadMore.count()) > 0) {
       const before = (await names()).length;
       await loadMore.click();
       await waitFor(async () => (await names()).length > before, 'the next page is appended');
     }
+    await waitFor(async () => (await names()).length === total, 'every company is listed once the last page is loaded');
     const all = await names();
-    assert.equal(all.length, total, 'every company is listed once the last page is loaded');
     assert.equal(new Set(all).size, all.length, 'no company twice');
     assert.equal(listed[0], null, 'the first page is asked without a cursor');
     assert.ok(listed.slice(1).every((cursor) => /^[0-9a-f-]{36}$/.test(cursor)), `later pages send the previous page's next_cursor (${listed})`);
