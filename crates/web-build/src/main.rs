@@ -41,7 +41,7 @@ const WASM_OPT_VERSION: &str = "version 132";
 const TARGET: &str = "wasm32-unknown-unknown";
 
 /// Bump when the output's shape changes, so a stamp from an older tool does not count.
-const STAMP_VERSION: &str = "web-build 1";
+const STAMP_VERSION: &str = "web-build 3";
 
 fn main() -> ExitCode {
     match run() {
@@ -149,10 +149,15 @@ fn run() -> Result<()> {
         js_sri = js.integrity,
         wasm = wasm.name,
     );
-    // The loader trunk writes (its default initializer), so the app starts the same way
-    // under `trunk serve`; the server's CSP allows it by its hash.
+    // The loader trunk writes (its default initializer, so the app starts the same way
+    // under `trunk serve`), but the app starts only once the shell has been painted (two
+    // frames: the first one drawn may not have reached the screen yet): on
+    // a fast connection the wasm can arrive before the first frame, and the person would
+    // wait for the app's first render instead of seeing the page's frame at once. The
+    // wasm's download starts with its preload either way. The server's CSP allows the
+    // script by its hash.
     rewrite.body = format!(
-        "\n<script type=\"module\">\nimport init from '/{js}';\nconst wasm = await init({{ module_or_path: '/{wasm}' }});\n\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {{detail: {{wasm}}}}));\n</script>",
+        "\n<script type=\"module\">\nimport init from '/{js}';\nawait new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(painted, 0))));\nconst wasm = await init({{ module_or_path: '/{wasm}' }});\n\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {{detail: {{wasm}}}}));\n</script>",
         js = js.name,
         wasm = wasm.name,
     );
