@@ -37,6 +37,20 @@ pub enum FaultTarget {
     Token,
 }
 
+/// The body of `POST /_fake/faults`, the same for every fake:
+/// `{"target":"api","fault":{"kind":"status","status":503},"times":2}`.
+#[derive(Deserialize)]
+pub(crate) struct FaultRequest {
+    target: FaultTarget,
+    fault: Fault,
+    #[serde(default = "one")]
+    times: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
 /// Queued faults, consumed one per matching call in the order queued.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Faults {
@@ -49,6 +63,11 @@ impl Faults {
         for _ in 0..times {
             queue.push_back((target, fault.clone()));
         }
+    }
+
+    /// Queues what a `POST /_fake/faults` asks for.
+    pub(crate) fn push_request(&self, request: FaultRequest) {
+        self.push(request.target, request.fault, request.times);
     }
 
     /// The next fault queued for `target`, if any.

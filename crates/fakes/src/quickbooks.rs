@@ -48,7 +48,7 @@ use crate::books::{
     AccountClass, BalanceSheet, Books, Cents, InvoiceKind, ProfitAndLoss, cents_json, derived_uuid,
     format_cents, month_end, month_start,
 };
-use crate::faults::Faults;
+use crate::faults::{FaultRequest, Faults};
 use crate::limits::{InFlight, Window};
 use crate::oauth::{
     Form, bearer, client_credentials, escape_html, pkce_s256_matches, random_token, with_query,
@@ -1578,21 +1578,8 @@ fn balance_sheet(
     })
 }
 
-#[derive(Deserialize)]
-struct FaultRequest {
-    target: FaultTarget,
-    fault: Fault,
-    #[serde(default = "one")]
-    times: usize,
-}
-
-fn one() -> usize {
-    1
-}
-
 async fn admin_fault(shared: web::Data<Shared>, body: web::Json<FaultRequest>) -> HttpResponse {
-    let body = body.into_inner();
-    shared.faults.push(body.target, body.fault, body.times);
+    shared.faults.push_request(body.into_inner());
     HttpResponse::NoContent().finish()
 }
 

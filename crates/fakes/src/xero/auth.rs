@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{
     AccessToken, AuthorizationCode, Connection, Grant, PendingAuthorization, RefreshToken, Shared,
 };
+use crate::faults::FaultRequest;
 use crate::oauth::{
     Form, bearer, client_credentials, escape_html, pkce_s256_matches, random_token, random_uuid,
     with_query,
@@ -674,22 +675,9 @@ async fn delete_connection(
     }
 }
 
-#[derive(Deserialize)]
-struct FaultRequest {
-    target: FaultTarget,
-    fault: Fault,
-    #[serde(default = "one")]
-    times: usize,
-}
-
-fn one() -> usize {
-    1
-}
-
 /// `POST /_fake/faults` `{"target":"api","fault":{"kind":"status","status":503},"times":2}`.
 async fn admin_fault(shared: web::Data<Shared>, body: web::Json<FaultRequest>) -> HttpResponse {
-    let body = body.into_inner();
-    shared.faults.push(body.target, body.fault, body.times);
+    shared.faults.push_request(body.into_inner());
     HttpResponse::NoContent().finish()
 }
 
