@@ -269,7 +269,7 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "SPENDLENS_BIND", default_value = "127.0.0.1:8080")]
     pub bind: String,
-    /// Directory of the built web app (trunk's output).
+    /// Directory of the built web app (`cargo run -p web-build` writes it).
     #[arg(long, env = "SPENDLENS_STATIC_DIR", default_value = "frontend/dist")]
     pub static_dir: PathBuf,
     /// Days an information request link works.

@@ -2,9 +2,10 @@
 //! Referrer-Policy, Permissions-Policy, Cross-Origin-Opener-Policy, and HSTS when the
 //! portal is served over https.
 //!
-//! trunk inlines a small module script into `index.html` (the wasm loader) and has no
-//! option to write it to a file, so the policy allows exactly that script by its
-//! SHA-256, read from the served `index.html` at startup — never `'unsafe-inline'`.
+//! The web app's build (`crates/web-build`, or trunk in development) inlines a small
+//! module script into `index.html` (the wasm loader), beside the shell's own script, so
+//! the policy allows exactly those scripts by their SHA-256, read from the served
+//! `index.html` at startup — never `'unsafe-inline'`.
 
 use std::path::Path;
 

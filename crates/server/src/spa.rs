@@ -2,11 +2,11 @@
 //! links (`/connect/…`, `/companies/…`) load the app, which then routes itself.
 //!
 //! On the wire: the build writes `<file>.br` and `<file>.gz` beside each compressible
-//! file (`crates/compression`, run by trunk's `post_build` hook), and a request gets the
+//! file (`crates/compression`, run by `crates/web-build`), and a request gets the
 //! variant its `Accept-Encoding` prefers (brotli over gzip when equally acceptable, never
 //! one it gives `q=0`), else the file itself. Each variant is its own file, so it has its
 //! own `ETag` and `Content-Length`, and a `Range` covers the variant's bytes. Every answer
-//! here says `Vary: Accept-Encoding`. Files whose names carry trunk's content hash are
+//! here says `Vary: Accept-Encoding`. Files whose names carry a content hash are
 //! cached for a year, `immutable`; everything else, `index.html` first, is `no-cache`
 //! (revalidated by `ETag` on every use), so a deploy reaches the browser at once.
 
@@ -108,8 +108,8 @@ async fn wire_headers(
     Ok(response)
 }
 
-/// Whether the last segment of `path` carries trunk's content hash: `-` then the 64-bit
-/// hash in hex (`frontend-1a2b…_bg.wasm`, `style-1a2b….css`). A hash has up to 16 digits;
+/// Whether the last segment of `path` carries a content hash as web-build (or trunk)
+/// writes it: `-` then 64 bits of the hash in hex (`frontend-1a2b…_bg.wasm`, `style-1a2b….css`). A hash has up to 16 digits;
 /// fewer than 8 would mean leading zeros no build will see.
 fn is_content_hashed(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
