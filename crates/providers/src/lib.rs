@@ -89,6 +89,48 @@ pub trait Pacer: Send + Sync {
     fn wait_turn(&self) -> Pin<Box<dyn Future<Output = ()> + Send + '_>>;
 }
 
+/// An access token for one company's connection to an OAuth platform, valid now.
+///
+/// `Debug` does not show the token: it must never reach a log.
+#[derive(Clone)]
+pub struct AccessGrant {
+    /// Sent as `Authorization: Bearer …`.
+    pub access_token: String,
+    /// The platform's id of the books this company is: Xero's tenant id
+    /// (`xero-tenant-id`), QuickBooks's realm id (`/v3/company/{realmId}`).
+    pub tenant_id: String,
+}
+
+impl std::fmt::Debug for AccessGrant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccessGrant")
+            .field("access_token", &"[redacted]")
+            .field("tenant_id", &self.tenant_id)
+            .finish()
+    }
+}
+
+pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessGrant, FetchError>> + Send + 'a>>;
+
+/// Where an OAuth platform's provider gets a company's access token. The implementation
+/// (crate `connections`) keeps tokens encrypted in the database and refreshes them, one
+/// process at a time, shortly before they expire.
+pub trait Credentials: Send + Sync {
+    /// A token valid for at least the next few minutes. A connection that can no longer
+    /// be used fails with a permanent `access_revoked`.
+    fn grant(&self, company: CompanyId) -> GrantFuture<'_>;
+
+    /// The platform answered 401 to `rejected`: the next [`Credentials::grant`] refreshes
+    /// the token first (unless another process already did).
+    fn rejected<'a>(&'a self, company: CompanyId, rejected: &'a AccessGrant) -> GrantFuture<'a>;
+}
+
+/// Paces requests per tenant of a platform across every process (Xero's limits are per
+/// organisation; QuickBooks's per company).
+pub trait TenantPacer: Send + Sync {
+    fn wait_turn<'a>(&'a self, tenant: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+}
+
 /// A source of accounting data.
 pub trait Provider: Send + Sync {
     /// The platform name stored on a company's connection (e.g. `sandbox`).
