@@ -15,8 +15,9 @@
 //! - The query language and paging (`select * from Bill STARTPOSITION 1 MAXRESULTS
 //!   100`, at most 1,000 a page, `QueryResponse` with `startPosition` and `maxResults`,
 //!   `select count(*)` answering `totalCount`): developer.intuit.com/app/developer/qbo/docs/
-//!   learn/explore-the-quickbooks-online-api/data-queries; the `Vendor`, `Bill` and
-//!   `BillPayment` entities: …/api/accounting/all-entities/{vendor,bill,billpayment}.
+//!   learn/explore-the-quickbooks-online-api/data-queries; the `Vendor`, `Bill`,
+//!   `BillPayment` and `Preferences` (its `CurrencyPrefs` only) entities:
+//!   …/api/accounting/all-entities/{vendor,bill,billpayment,preferences}.
 //! - Reports (`reports/ProfitAndLoss`, `reports/BalanceSheet` with `start_date`,
 //!   `end_date`, `summarize_column_by=Month`; `Header`, `Columns.Column[]` with
 //!   `MetaData`, `Rows.Row[]` of `type` `Section` (with `Header`, `Rows`, `Summary`,
@@ -936,6 +937,7 @@ fn run_query(books: &Books, text: &str, now: DateTime<Utc>) -> Result<Value, Htt
             .filter(|p| books.invoices[p.invoice].kind == InvoiceKind::Payable)
             .map(|p| bill_payment_json(books, p))
             .collect(),
+        "preferences" => vec![preferences_json(books)],
         _ => {
             return Err(validation_fault(
                 &format!("the fake does not serve {entity}"),
@@ -973,6 +975,7 @@ fn run_query(books: &Books, text: &str, now: DateTime<Utc>) -> Result<Value, Htt
     let name = match entity.to_ascii_lowercase().as_str() {
         "vendor" => "Vendor",
         "bill" => "Bill",
+        "preferences" => "Preferences",
         _ => "BillPayment",
     };
     let response = if count {
@@ -1003,6 +1006,22 @@ fn parse_conditions(text: &str) -> Option<Vec<(String, String)>> {
             Some((field.trim().to_owned(), value.to_owned()))
         })
         .collect()
+}
+
+/// The company's `Preferences`, reduced to the currency settings (the home currency
+/// amounts without a currency of their own are in).
+fn preferences_json(books: &Books) -> Value {
+    json!({
+        "Id": "1",
+        "SyncToken": "0",
+        "domain": "QBO",
+        "sparse": false,
+        "CurrencyPrefs": {
+            "MultiCurrencyEnabled": true,
+            "HomeCurrency": { "value": books.base_currency },
+        },
+        "MetaData": metadata(crate::books::at_noon(books.first_month), crate::books::at_noon(books.first_month)),
+    })
 }
 
 fn vendor_id(books: &Books, contact: usize) -> String {

@@ -611,6 +611,74 @@ async fn xero_reports_are_the_books() {
 use chrono::Datelike as _;
 
 #[tokio::test]
+async fn xero_organisation_and_accounts_need_a_settings_scope() {
+    let xero = xero_with(|_| {});
+    let organisation = tenant(&xero, 1);
+    let books = xero.books(organisation).unwrap();
+    let tokens = xero_tokens(&xero, &[organisation]).await;
+    // SCOPES has no settings scope.
+    let refused = xero_get(&xero, access(&tokens), organisation, "Organisation").await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+
+    let location = {
+        let http = http();
+        let page = http
+            .get(xero.authorize_url())
+            .query(&[
+                ("response_type", "code"),
+                ("client_id", CLIENT_ID),
+                ("redirect_uri", REDIRECT_URI),
+                ("scope", "offline_access accounting.settings.read"),
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "S256"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let answer = http
+            .post(xero.authorize_url())
+            .form(&[
+                ("request", request_id(&page)),
+                ("decision", "allow".to_owned()),
+                ("tenant", organisation.to_string()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        answer.headers()[LOCATION].to_str().unwrap().to_owned()
+    };
+    let code = query_param(&location, "code").unwrap();
+    let settings: Value = exchange(&xero, &code, VERIFIER).await.json().await.unwrap();
+    let answer: Value = xero_get(&xero, access(&settings), organisation, "Organisation")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let found = &answer["Organisations"][0];
+    assert_eq!(found["BaseCurrency"], "NZD");
+    assert_eq!(found["Name"], books.name.as_str());
+    assert_eq!(found["OrganisationID"], organisation.to_string());
+    let accounts: Value = xero_get(&xero, access(&settings), organisation, "Accounts")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let list = accounts["Accounts"].as_array().unwrap();
+    for account in &books.accounts {
+        assert!(list.iter().any(|a| a["AccountID"] == account.id.to_string()
+            && a["Code"] == account.code
+            && a["Name"] == account.name));
+    }
+    assert!(
+        list.iter()
+            .any(|a| a["Type"] == "BANK" && a["Code"] == "090")
+    );
+}
+
+#[tokio::test]
 async fn xero_rate_limits_answer_429_with_the_documented_headers() {
     let xero = xero_with(|config| {
         config.limits = XeroLimits {
@@ -1035,6 +1103,15 @@ async fn quickbooks_queries_page_and_reports_match_the_books() {
             .unwrap()
             .len(),
         books.bill_payments().count()
+    );
+    let preferences: Value = qbo_query(&qbo, access(&tokens), &realm, "select * from Preferences")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        preferences["QueryResponse"]["Preferences"][0]["CurrencyPrefs"]["HomeCurrency"]["value"],
+        "CAD"
     );
     let unknown = qbo_query(&qbo, access(&tokens), &realm, "select * from Widget").await;
     assert_eq!(unknown.status(), StatusCode::BAD_REQUEST);

@@ -1,6 +1,7 @@
 //! Xero's Accounting API (`api.xero.com/api.xro/2.0/…`): the `xero-tenant-id` header,
 //! scopes, rate limits with their headers, injected faults, and the endpoints Spendlens
-//! reads (`Contacts`, `Invoices`, `Payments`; reports are in `reports.rs`).
+//! reads (`Organisation`, `Accounts`, `Contacts`, `Invoices`, `Payments`; reports are in
+//! `reports.rs`).
 
 use std::time::Duration;
 
@@ -46,6 +47,18 @@ pub(super) fn routes(config: &mut web::ServiceConfig) {
                 }),
             )
             .route(
+                "/Organisation",
+                web::get().to(|r: HttpRequest, s: web::Data<Shared>| {
+                    call(r, s, "Organisation", SETTINGS_SCOPES, organisation)
+                }),
+            )
+            .route(
+                "/Accounts",
+                web::get().to(|r: HttpRequest, s: web::Data<Shared>| {
+                    call(r, s, "Accounts", SETTINGS_SCOPES, accounts)
+                }),
+            )
+            .route(
                 "/Contacts",
                 web::get().to(|r: HttpRequest, s: web::Data<Shared>| {
                     call(r, s, "Contacts", CONTACT_SCOPES, contacts)
@@ -71,6 +84,7 @@ const REPORT_SCOPES: &[&str] = &[
     "accounting.reports.profitandloss.read",
     "accounting.reports.balancesheet.read",
 ];
+const SETTINGS_SCOPES: &[&str] = &["accounting.settings", "accounting.settings.read"];
 const CONTACT_SCOPES: &[&str] = &["accounting.contacts", "accounting.contacts.read"];
 const INVOICE_SCOPES: &[&str] = &[
     "accounting.transactions",
@@ -517,6 +531,97 @@ fn listing(
     }
     body.insert(key.into(), Value::Array(items));
     Ok(Value::Object(body))
+}
+
+/// `GET Organisation`: the one organisation the tenant id names.
+fn organisation(call: &Call<'_>) -> Result<Value, HttpResponse> {
+    let books = call.books;
+    let organisation = call
+        .shared
+        .config
+        .organisations
+        .iter()
+        .find(|o| o.name == books.name);
+    let country = match books.base_currency.as_str() {
+        "GBP" => "GB",
+        "NZD" => "NZ",
+        "AUD" => "AU",
+        "CAD" => "CA",
+        "EUR" => "IE",
+        _ => "US",
+    };
+    let mut body = envelope(call);
+    body.insert(
+        "Organisations".into(),
+        json!([{
+            "OrganisationID": organisation.map(|o| o.tenant_id),
+            "Name": books.name,
+            "LegalName": books.name,
+            "PaysTax": true,
+            "Version": country,
+            "OrganisationType": "COMPANY",
+            "BaseCurrency": books.base_currency,
+            "CountryCode": country,
+            "IsDemoCompany": false,
+            "OrganisationStatus": "ACTIVE",
+            "FinancialYearEndDay": 31,
+            "FinancialYearEndMonth": 12,
+            "DefaultSalesTax": "Tax Exclusive",
+            "DefaultPurchasesTax": "Tax Exclusive",
+            "CreatedDateUTC": ms_date(books.first_month),
+            "OrganisationEntityType": "COMPANY",
+            "Timezone": "UTC",
+        }]),
+    );
+    Ok(Value::Object(body))
+}
+
+/// `GET Accounts`: the chart of accounts the books use, and the bank account payments
+/// are made from.
+fn accounts(call: &Call<'_>) -> Result<Value, HttpResponse> {
+    let books = call.books;
+    let mut items: Vec<Value> = books
+        .accounts
+        .iter()
+        .map(|account| {
+            let (kind, class) = match account.class {
+                crate::books::AccountClass::Revenue => ("REVENUE", "REVENUE"),
+                crate::books::AccountClass::CostOfSales => ("DIRECTCOSTS", "EXPENSE"),
+                crate::books::AccountClass::Expense => ("EXPENSE", "EXPENSE"),
+            };
+            json!({
+                "AccountID": account.id,
+                "Code": account.code,
+                "Name": account.name,
+                "Status": "ACTIVE",
+                "Type": kind,
+                "Class": class,
+                "EnablePaymentsToAccount": false,
+                "ShowInExpenseClaims": class == "EXPENSE",
+                "ReportingCode": class,
+                "HasAttachments": false,
+                "UpdatedDateUTC": ms_date(books.first_month),
+                "AddToWatchlist": false,
+            })
+        })
+        .collect();
+    items.push(json!({
+        "AccountID": crate::books::derived_uuid(&[books.name.as_bytes(), b"bank"]),
+        "Code": "090",
+        "Name": "Business Bank Account",
+        "Status": "ACTIVE",
+        "Type": "BANK",
+        "Class": "ASSET",
+        "CurrencyCode": books.base_currency,
+        "BankAccountType": "BANK",
+        "EnablePaymentsToAccount": false,
+        "ShowInExpenseClaims": false,
+        "ReportingCode": "ASS",
+        "HasAttachments": false,
+        "UpdatedDateUTC": ms_date(books.first_month),
+        "AddToWatchlist": false,
+    }));
+    listing(call, "Accounts", items, &[])
 }
 
 fn contact_summary(books: &Books, index: usize) -> Value {

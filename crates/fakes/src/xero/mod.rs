@@ -11,11 +11,13 @@
 //! - `/connections` (and `DELETE /connections/{id}`), `authEventId`, tenant fields:
 //!   `xero-identity.yaml` in github.com/XeroAPI/Xero-OpenAPI (version 16.1.0).
 //! - The Accounting API paths, parameters and answer shapes (`Reports/ProfitAndLoss`,
-//!   `Reports/BalanceSheet`, `Contacts`, `Invoices`, `Payments`; the envelope `Id`,
+//!   `Reports/BalanceSheet`, `Organisation`, `Accounts`, `Contacts`, `Invoices`,
+//!   `Payments`; the envelope `Id`,
 //!   `Status`, `ProviderName`, `DateTimeUTC`, `pagination`; `/Date(…)/` dates; the
 //!   `xero-tenant-id` header; the report rows `Header`/`Section`/`Row`/`SummaryRow`):
 //!   `xero_accounting.yaml` in the same repository, and
-//!   developer.xero.com/documentation/api/accounting/{invoices,contacts,payments,reports}.
+//!   developer.xero.com/documentation/api/accounting/{invoices,contacts,payments,reports,
+//!   organisation,accounts}.
 //! - Rate limits (per organisation: 5 calls in flight, 60 a minute, 5,000 a day; per
 //!   app: 10,000 a minute; `X-DayLimit-Remaining`, `X-MinLimit-Remaining`,
 //!   `X-AppMinLimit-Remaining` on every answer; `429` with `Retry-After` and
