@@ -3,13 +3,19 @@
 //! A [`Provider`] fetches one data type of one company and answers the reports it
 //! yields, or a [`FetchError`] that says whether trying again can help. The built-in
 //! [`SandboxProvider`] makes deterministic synthetic books, so the whole journey works
-//! with no account anywhere.
+//! with no account anywhere; [`HttpProvider`] reads a data partner's API, and
+//! [`XeroProvider`] and [`QuickBooksProvider`] read the platforms themselves with the
+//! access token a company's connection holds ([`Credentials`]). All of them answer the
+//! same report shapes.
 //!
 //! Architecture invariant: providers know nothing of the database or the queue; the
 //! worker (crate `refresh`) decides what to do with their answers.
 
 mod http;
+mod oauth_http;
+mod quickbooks;
 mod sandbox;
+mod xero;
 
 use std::{future::Future, pin::Pin};
 
@@ -17,7 +23,9 @@ use chrono::{DateTime, Utc};
 use domain::{CompanyId, DataType, ErrorCode, ReportKind, StatusError};
 
 pub use http::{HttpConfig, HttpProvider};
+pub use quickbooks::{QuickBooksApiConfig, QuickBooksProvider};
 pub use sandbox::{SandboxBooks, SandboxConfig, SandboxProvider};
+pub use xero::{XeroApiConfig, XeroProvider};
 
 /// What to fetch.
 #[derive(Debug, Clone)]
@@ -110,7 +118,8 @@ impl std::fmt::Debug for AccessGrant {
     }
 }
 
-pub type GrantFuture<'a> = Pin<Box<dyn Future<Output = Result<AccessGrant, FetchError>> + Send + 'a>>;
+pub type GrantFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<AccessGrant, FetchError>> + Send + 'a>>;
 
 /// Where an OAuth platform's provider gets a company's access token. The implementation
 /// (crate `connections`) keeps tokens encrypted in the database and refreshes them, one
