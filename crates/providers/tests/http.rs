@@ -1,5 +1,10 @@
 //! The `http` provider against a real HTTP server on loopback (wiremock) that plays the
 //! upstream accounting-data API, including its faults.
+//!
+//! This is the crate's one test binary: the OAuth platforms' providers against the fakes
+//! of Xero and QuickBooks are in `platforms/`.
+
+mod platforms;
 
 use std::time::{Duration, Instant};
 
