@@ -54,7 +54,7 @@ let lastServer;
  * Sign-in attempts are limited per email address; every `openPage` signs in, so the
  * limit is raised here unless `env` sets `SPENDLENS_SIGN_IN_ATTEMPTS_PER_MINUTE`.
  */
-export async function startServer(env = {}) {
+export async function startServer(env = {}, { port: chosenPort } = {}) {
   const bin = process.env.SPENDLENS_BIN;
   if (!bin) {
     throw new Error('SPENDLENS_BIN is not set: point it at the spendlens binary (e.g. target/debug/spendlens).');
@@ -67,7 +67,7 @@ export async function startServer(env = {}) {
   }
 
   const workDir = await mkdtemp(path.join(os.tmpdir(), 'spendlens-e2e-'));
-  const port = await freePort();
+  const port = chosenPort ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const serverEnv = {
     ...process.env,
@@ -277,7 +277,7 @@ async function waitUntilReady(child, baseUrl, log) {
   throw new Error(`spendlens serve was not ready within ${READY_TIMEOUT_MS / 1000} s (${lastError}):\n${log()}`);
 }
 
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = net.createServer();
     probe.unref();

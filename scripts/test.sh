@@ -59,8 +59,9 @@ cargo run --quiet -p web-build
 ok "web app built: $(du -b frontend/dist/*.wasm | awk '{print $1}') bytes of wasm"
 
 step "Browser e2e in headless Chromium"
-cargo build -p server --bin spendlens --quiet
-(cd e2e && SPENDLENS_BIN="$TARGET_DIR/debug/spendlens" SPENDLENS_STATIC_DIR="$ROOT/frontend/dist" npm test)
+cargo build -p server --bin spendlens -p fakes --bin spendlens-fakes --quiet
+(cd e2e && SPENDLENS_BIN="$TARGET_DIR/debug/spendlens" SPENDLENS_FAKES_BIN="$TARGET_DIR/debug/spendlens-fakes" \
+  SPENDLENS_STATIC_DIR="$ROOT/frontend/dist" npm test)
 ok "e2e (Chromium)"
 
 step "schemathesis against the served OpenAPI document, on SQLite and on PostgreSQL"

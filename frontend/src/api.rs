@@ -16,8 +16,8 @@ use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
     CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery,
     EmailPreview, FieldError, InformationRequest, NewCompany, NewInformationRequest,
-    NewRefreshBatch, Problem, ProblemKind, RefreshBatch, RefreshJob, ReportList, StatusFilter,
-    UserList,
+    NewRefreshBatch, OrganisationChoice, OrganisationChosen, Problem, ProblemKind, RefreshBatch,
+    RefreshJob, ReportList, StatusFilter, UserList,
 };
 use chrono::{DateTime, Utc};
 use domain::{ApiKeyId, CompanyId, RefreshBatchId, ReportKind, UserId};
@@ -478,6 +478,22 @@ pub async fn grant_consent(token: &str, platform: String) -> Result<ConsentOutco
 pub async fn decline_consent(token: &str) -> Result<ConsentOutcome, ApiError> {
     let request = Request::post(&consent_url(token, "/decline"));
     call(request).await
+}
+
+/// `GET /oauth/choices/{choice}`: the organisations a platform authorized at once.
+pub async fn organisation_choice(choice: &str) -> Result<OrganisationChoice, ApiError> {
+    let choice = String::from(js_sys::encode_uri_component(choice));
+    call(Request::get(&format!("{API_BASE}/oauth/choices/{choice}"))).await
+}
+
+/// `POST /oauth/choices/{choice}`: this company is `organisation_id`.
+pub async fn choose_organisation(
+    choice: &str,
+    organisation_id: String,
+) -> Result<ConsentOutcome, ApiError> {
+    let choice = String::from(js_sys::encode_uri_component(choice));
+    let request = Request::post(&format!("{API_BASE}/oauth/choices/{choice}"));
+    call_json(request, &OrganisationChosen { organisation_id }).await
 }
 
 /// The token comes from the address bar: encoded, it stays one path segment.

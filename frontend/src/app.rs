@@ -21,7 +21,7 @@ use crate::{
         admin::{AdminPage, AdminSection},
         companies::CompaniesPage,
         company::CompanyPage,
-        connect::ConnectPage,
+        connect::{ChoosePage, ConnectPage, ConnectResult, ConnectResultPage},
         not_found::NotFoundPage,
         sign_in::{ForgotPasswordPage, SessionPending, SignInPage},
     },
@@ -48,6 +48,11 @@ pub fn App() -> impl IntoView {
 enum Route {
     /// `/connect/:token`: the customer's consent page.
     Connect(String),
+    /// `/connect/connected`, `/connect/declined`, `/connect/problem`: where an OAuth
+    /// platform's callback lands the customer (details in the query string).
+    ConnectResult(ConnectResult),
+    /// `/connect/choose/:choice`: which of the organisations authorized is this company.
+    ConnectChoose(String),
     SignIn,
     ForgotPassword,
     /// `/invitations/:token`
@@ -74,7 +79,8 @@ impl Route {
         let mut segments = path.strip_prefix('/').unwrap_or(path).split('/');
         let first = segments.next().unwrap_or_default();
         let second = segments.next().filter(|segment| !segment.is_empty());
-        let rest = segments.next().is_some_and(|segment| !segment.is_empty());
+        let third = segments.next().filter(|segment| !segment.is_empty());
+        let rest = third.is_some();
         let param = |segment: &str| -> String {
             js_sys::decode_uri_component(segment)
                 .map(String::from)
@@ -84,6 +90,12 @@ impl Route {
             ("", None, false) => Route::Portal(PortalPage::Companies),
             ("sign-in", None, false) => Route::SignIn,
             ("forgot-password", None, false) => Route::ForgotPassword,
+            ("connect", Some("choose"), true) if segments.next().is_none() => {
+                Route::ConnectChoose(param(third.unwrap_or_default()))
+            }
+            ("connect", Some(result), false) if ConnectResult::at(result).is_some() => {
+                Route::ConnectResult(ConnectResult::at(result).unwrap_or(ConnectResult::Problem))
+            }
             ("connect", Some(token), false) => Route::Connect(param(token)),
             ("invitations", Some(token), false) => Route::Invitation(param(token)),
             ("reset-password", Some(token), false) => Route::ResetPassword(param(token)),
@@ -120,6 +132,8 @@ fn Pages() -> impl IntoView {
     move || {
         let page = match area.get() {
             Route::Connect(token) => view! { <ConnectPage token /> }.into_any(),
+            Route::ConnectResult(result) => view! { <ConnectResultPage result /> }.into_any(),
+            Route::ConnectChoose(choice) => view! { <ChoosePage choice /> }.into_any(),
             Route::SignIn => view! { <SignInPage /> }.into_any(),
             Route::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
             Route::Invitation(token) => view! { <InvitationPage token /> }.into_any(),

@@ -23,6 +23,7 @@ mod m20261130_000012_batch_job_states;
 mod m20261201_000013_status_notifications;
 mod m20261201_000014_company_status_name_index;
 mod m20261202_000015_fair_claim_indexes;
+mod m20261202_000016_connections;
 
 pub struct Migrator;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000013_status_notifications::Migration),
             Box::new(m20261201_000014_company_status_name_index::Migration),
             Box::new(m20261202_000015_fair_claim_indexes::Migration),
+            Box::new(m20261202_000016_connections::Migration),
         ]
     }
 }

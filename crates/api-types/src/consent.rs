@@ -58,6 +58,47 @@ pub struct ConsentGrant {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ConsentOutcome {
+    /// `pending` while the customer is sent to the platform to authorize.
     pub status: InformationRequestStatus,
     pub organization_name: String,
+    /// For Xero and QuickBooks Online: the platform's authorize page, for the browser
+    /// to go to; the platform sends the customer back to
+    /// `/api/v1/oauth/{platform}/callback`. `null` otherwise.
+    #[serde(default)]
+    pub redirect_url: Option<String>,
+    /// The organisation connected, by the name the platform knows it (OAuth platforms).
+    #[serde(default)]
+    pub connected_organisation: Option<String>,
+}
+
+/// An organisation a platform authorized.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PlatformOrganisation {
+    /// The platform's id of it (Xero's tenant id).
+    pub id: String,
+    /// Its name as the platform knows it.
+    pub name: String,
+}
+
+/// The customer authorized several organisations at once: which one is this company?
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OrganisationChoice {
+    /// The organization (bank or lender) asking.
+    pub organization_name: String,
+    pub company_name: String,
+    /// The platform's name, e.g. "Xero".
+    pub platform_name: String,
+    pub organisations: Vec<PlatformOrganisation>,
+}
+
+/// The customer's answer to an [`OrganisationChoice`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OrganisationChosen {
+    /// One of the `organisations`' ids.
+    #[cfg_attr(feature = "openapi", schema(pattern = "NO_NUL_PATTERN"))]
+    pub organisation_id: String,
 }

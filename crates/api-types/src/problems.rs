@@ -105,6 +105,9 @@ problem_kinds! {
     LinkUsed = "link-used",
     /// 410: a newer information request replaced this link.
     LinkSuperseded = "link-superseded",
+    /// 502: Xero or QuickBooks Online did not complete a connection (its token
+    /// endpoint failed, it authorized no organisation); the detail says what to do.
+    PlatformFailed = "platform-failed",
     /// 404: the invitation or password reset link is not valid.
     AccountLinkNotFound = "account-link-not-found",
     /// 410: the invitation or password reset link has expired.

@@ -13,7 +13,7 @@
 use std::{collections::HashMap, future::Future, pin::Pin, sync::Arc, time::Duration};
 
 use domain::{ErrorCode, RefreshJobId, StatusError};
-use providers::{FetchError, FetchRequest, Pacer, Provider, Retry};
+use providers::{FetchError, FetchRequest, Pacer, Provider, Retry, TenantPacer};
 use rand::Rng;
 use store::{ClaimedJob, FinishError, RateLimit, Store, StoredReport};
 use tokio::{
@@ -69,6 +69,11 @@ pub struct Providers(HashMap<&'static str, Arc<dyn Provider>>);
 impl Providers {
     pub fn with(mut self, provider: impl Provider + 'static) -> Self {
         self.0.insert(provider.platform(), Arc::new(provider));
+        self
+    }
+
+    pub fn with_arc(mut self, provider: Arc<dyn Provider>) -> Self {
+        self.0.insert(provider.platform(), provider);
         self
     }
 
@@ -128,6 +133,47 @@ impl Pacer for DatabasePacer {
                         return;
                     }
                 }
+            }
+        })
+    }
+}
+
+/// A [`TenantPacer`] shared through the database: one bucket per tenant of a platform
+/// (`{prefix}:{tenant}`), and one for the whole app when the platform limits that too.
+pub struct DatabaseTenantPacer {
+    store: Store,
+    prefix: String,
+    per_tenant: RateLimit,
+    per_app: Option<RateLimit>,
+}
+
+impl DatabaseTenantPacer {
+    pub fn new(
+        store: Store,
+        prefix: impl Into<String>,
+        per_tenant: RateLimit,
+        per_app: Option<RateLimit>,
+    ) -> Self {
+        Self {
+            store,
+            prefix: prefix.into(),
+            per_tenant,
+            per_app,
+        }
+    }
+}
+
+impl TenantPacer for DatabaseTenantPacer {
+    fn wait_turn<'a>(&'a self, tenant: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>> {
+        Box::pin(async move {
+            let tenant_key = format!("{}:{tenant}", self.prefix);
+            DatabasePacer::new(self.store.clone(), tenant_key, self.per_tenant)
+                .wait_turn()
+                .await;
+            if let Some(limit) = self.per_app {
+                DatabasePacer::new(self.store.clone(), format!("{}:app", self.prefix), limit)
+                    .wait_turn()
+                    .await;
             }
         })
     }

@@ -5,13 +5,14 @@
 use std::{path::PathBuf, time::Duration};
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use connections::{OAuthPlatform, PlatformSettings};
 use mail::MailConfig;
 use outbox::OutboxConfig;
 use providers::{HttpConfig, SandboxConfig};
 use refresh::WorkerConfig;
 use server::{
     config::{self, AuthSettings},
-    startup::{Settings, Upstream},
+    startup::{ConnectionSettings, Settings, Upstream},
     workers::WorkerSettings,
 };
 use store::RateLimit;
@@ -52,9 +53,28 @@ pub enum Command {
     /// API keys: `api-key create --org SLUG --name NAME` (prints the key once).
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
+    /// Encryption keys: `keys rotate` seals every stored token again under the first
+    /// key of `SPENDLENS_ENCRYPTION_KEY`.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Configuration: `config check` validates the settings `serve` would start with.
     #[command(subcommand)]
     Config(ConfigCommand),
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Re-encrypt every stored token with the active (first) key; afterwards the older
+    /// keys can be removed from `SPENDLENS_ENCRYPTION_KEY`.
+    Rotate(KeysRotateArgs),
+}
+
+#[derive(Args)]
+pub struct KeysRotateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub oauth: OAuthArgs,
 }
 
 #[derive(Subcommand)]
@@ -190,7 +210,114 @@ pub struct WorkerArgs {
     #[command(flatten)]
     pub http: HttpArgs,
     #[command(flatten)]
+    pub oauth: OAuthArgs,
+    #[command(flatten)]
     pub webhooks: WebhookArgs,
+}
+
+/// The OAuth platforms (docs/connectors.md). A platform is offered once its client id
+/// and secret are set; its URLs default to the real service and are how tests point at
+/// fakes.
+#[derive(Args, Clone)]
+pub struct OAuthArgs {
+    /// The Xero app's client id (developer.xero.com → My Apps).
+    #[arg(
+        long,
+        env = "SPENDLENS_XERO_CLIENT_ID",
+        requires = "xero_client_secret"
+    )]
+    pub xero_client_id: Option<String>,
+    /// The Xero app's client secret.
+    #[arg(long, env = "SPENDLENS_XERO_CLIENT_SECRET", hide_env_values = true)]
+    pub xero_client_secret: Option<String>,
+    #[arg(long, env = "SPENDLENS_XERO_AUTHORIZE_URL", default_value = "https://login.xero.com/identity/connect/authorize", value_parser = config::parse_http_url)]
+    pub xero_authorize_url: String,
+    #[arg(long, env = "SPENDLENS_XERO_TOKEN_URL", default_value = "https://identity.xero.com/connect/token", value_parser = config::parse_http_url)]
+    pub xero_token_url: String,
+    /// Xero's API: `/connections` and `/api.xro/2.0/…` under it.
+    #[arg(long, env = "SPENDLENS_XERO_API_URL", default_value = "https://api.xero.com", value_parser = config::parse_http_url)]
+    pub xero_api_url: String,
+    /// The QuickBooks Online app's client id (developer.intuit.com → Keys & credentials).
+    #[arg(
+        long,
+        env = "SPENDLENS_QUICKBOOKS_CLIENT_ID",
+        requires = "quickbooks_client_secret"
+    )]
+    pub quickbooks_client_id: Option<String>,
+    /// The QuickBooks Online app's client secret.
+    #[arg(
+        long,
+        env = "SPENDLENS_QUICKBOOKS_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub quickbooks_client_secret: Option<String>,
+    #[arg(long, env = "SPENDLENS_QUICKBOOKS_AUTHORIZE_URL", default_value = "https://appcenter.intuit.com/connect/oauth2", value_parser = config::parse_http_url)]
+    pub quickbooks_authorize_url: String,
+    #[arg(long, env = "SPENDLENS_QUICKBOOKS_TOKEN_URL", default_value = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer", value_parser = config::parse_http_url)]
+    pub quickbooks_token_url: String,
+    /// QuickBooks's API: `/v3/company/{realmId}/…` under it.
+    #[arg(long, env = "SPENDLENS_QUICKBOOKS_API_URL", default_value = "https://quickbooks.api.intuit.com", value_parser = config::parse_http_url)]
+    pub quickbooks_api_url: String,
+    /// The key the platforms' tokens are encrypted with: 32 bytes in base64 (older keys
+    /// may follow, comma-separated, until `spendlens keys rotate` has run). Unset: the
+    /// embedded default keeps one in `data/encryption.key`; elsewhere an OAuth platform
+    /// refuses to start without it.
+    #[arg(long, env = "SPENDLENS_ENCRYPTION_KEY", hide_env_values = true)]
+    pub encryption_key: Option<String>,
+}
+
+impl OAuthArgs {
+    /// The configured platforms; `public_url` is where they send customers back to.
+    pub fn platforms(&self, public_url: &str) -> Vec<PlatformSettings> {
+        let base = public_url.trim_end_matches('/');
+        let mut platforms = Vec::new();
+        let mut add = |platform: OAuthPlatform,
+                       id: &Option<String>,
+                       secret: &Option<String>,
+                       authorize: &str,
+                       token: &str,
+                       api: &str| {
+            if let (Some(id), Some(secret)) = (id, secret) {
+                platforms.push(PlatformSettings {
+                    platform,
+                    client_id: id.clone(),
+                    client_secret: secret.clone(),
+                    authorize_url: authorize.to_owned(),
+                    token_url: token.to_owned(),
+                    api_url: api.to_owned(),
+                    redirect_url: format!("{base}/api/v1/oauth/{}/callback", platform.id()),
+                });
+            }
+        };
+        add(
+            OAuthPlatform::Xero,
+            &self.xero_client_id,
+            &self.xero_client_secret,
+            &self.xero_authorize_url,
+            &self.xero_token_url,
+            &self.xero_api_url,
+        );
+        add(
+            OAuthPlatform::QuickBooks,
+            &self.quickbooks_client_id,
+            &self.quickbooks_client_secret,
+            &self.quickbooks_authorize_url,
+            &self.quickbooks_token_url,
+            &self.quickbooks_api_url,
+        );
+        platforms
+    }
+
+    pub fn connections(&self, public_url: &str, database_url: &str) -> ConnectionSettings {
+        ConnectionSettings {
+            platforms: self.platforms(public_url),
+            encryption_key: self.encryption_key.clone(),
+            // Only an embedded SQLite database keeps its key beside it.
+            key_file: database_url
+                .starts_with("sqlite:")
+                .then(|| PathBuf::from("data/encryption.key")),
+        }
+    }
 }
 
 #[derive(Args, Clone)]
@@ -455,6 +582,9 @@ impl ServeArgs {
             log_outbox_links: self.embedded_default(),
             sandbox: worker.sandbox(),
             http: worker.http(),
+            connections: worker
+                .oauth
+                .connections(&url, &worker.database.database_url),
             worker: worker.worker(),
             stale_after: chrono::Duration::days(i64::try_from(self.stale_after_days).unwrap_or(30)),
             max_queued_refreshes: self.max_queued_refreshes,

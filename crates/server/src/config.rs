@@ -151,7 +151,15 @@ fn set_default(mut command: Command, key: &str, value: &str) -> Command {
 }
 
 /// Settings whose values are secrets: shown masked.
-const SECRETS: [&str; 4] = ["demo_password", "http_api_key", "metrics_token", "smtp_url"];
+const SECRETS: [&str; 7] = [
+    "demo_password",
+    "encryption_key",
+    "http_api_key",
+    "metrics_token",
+    "quickbooks_client_secret",
+    "smtp_url",
+    "xero_client_secret",
+];
 
 /// One line per setting of `matches`: name, value (secrets and passwords in URLs
 /// masked) and where it came from.

@@ -4,7 +4,7 @@
 mod cli;
 mod commands;
 
-use cli::{ApiKeyCommand, Command, ConfigCommand, OrgCommand, UserCommand};
+use cli::{ApiKeyCommand, Command, ConfigCommand, KeysCommand, OrgCommand, UserCommand};
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of the system allocator: a request allocates and frees many small
@@ -27,6 +27,7 @@ async fn main() -> anyhow::Result<()> {
             commands::user_reset_password::run(args).await
         }
         Command::ApiKey(ApiKeyCommand::Create(args)) => commands::api_key_create::run(args).await,
+        Command::Keys(KeysCommand::Rotate(args)) => commands::keys_rotate::run(args).await,
         Command::Config(ConfigCommand::Check) => commands::config_check::run(command, &file).await,
     }
 }

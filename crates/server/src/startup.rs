@@ -8,11 +8,12 @@ use actix_web::{
     middleware::{ErrorHandlers, from_fn},
     web,
 };
+use connections::{Connector, OAuthPlatform, PlatformSettings};
 use domain::OrganizationId;
 use mail::{MailConfig, Transport};
 use outbox::OutboxConfig;
 use providers::{HttpConfig, HttpProvider, SandboxConfig, SandboxProvider};
-use refresh::{DatabasePacer, Providers, WorkerConfig};
+use refresh::{DatabasePacer, DatabaseTenantPacer, Providers, WorkerConfig};
 use store::{RateLimit, Store};
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
@@ -63,6 +64,9 @@ pub struct Settings {
     pub sandbox: SandboxConfig,
     /// The upstream accounting-data API, when configured.
     pub http: Option<Upstream>,
+    /// Xero and QuickBooks Online, when configured, and the key their tokens are
+    /// sealed with.
+    pub connections: ConnectionSettings,
     pub worker: WorkerConfig,
     /// Base of the links in emails (no trailing slash).
     pub public_url: String,
@@ -103,13 +107,141 @@ pub struct Upstream {
     pub rate_limit: Option<RateLimit>,
 }
 
-/// The sandbox, and the `http` upstream when one is configured.
+/// The OAuth platforms' settings and where the encryption key comes from.
+#[derive(Debug, Clone, Default)]
+pub struct ConnectionSettings {
+    pub platforms: Vec<PlatformSettings>,
+    /// `SPENDLENS_ENCRYPTION_KEY`.
+    pub encryption_key: Option<String>,
+    /// Where the embedded default keeps a key it made, when none is given.
+    pub key_file: Option<PathBuf>,
+}
+
+impl ConnectionSettings {
+    /// The key ring: the configured key, else the embedded default's key file (made
+    /// on first use, readable by its owner only). `None` when no platform needs one.
+    pub fn key_ring(&self) -> anyhow::Result<Option<vault::KeyRing>> {
+        if let Some(text) = &self.encryption_key {
+            return Ok(Some(
+                vault::KeyRing::parse(text)
+                    .map_err(|e| anyhow::anyhow!("SPENDLENS_ENCRYPTION_KEY: {e}"))?,
+            ));
+        }
+        if self.platforms.is_empty() {
+            return Ok(None);
+        }
+        let Some(path) = &self.key_file else {
+            anyhow::bail!(
+                "SPENDLENS_ENCRYPTION_KEY is required to connect {}: the platforms' tokens are stored encrypted with it (e.g. `openssl rand -base64 32`)",
+                self.platforms
+                    .iter()
+                    .map(|p| p.platform.name())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            );
+        };
+        if !path.exists() {
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            write_private(path, vault::KeyRing::generate_key().as_bytes())
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+            tracing::info!(file = %path.display(), "made an encryption key for the platforms' tokens; keep it with the database");
+        }
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+        Ok(Some(
+            vault::KeyRing::parse(text.trim())
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        ))
+    }
+
+    /// The connector of the configured OAuth platforms, if any.
+    pub fn connector(&self, store: &Store) -> anyhow::Result<Option<Connector>> {
+        if self.platforms.is_empty() {
+            return Ok(None);
+        }
+        let Some(keys) = self.key_ring()? else {
+            return Ok(None);
+        };
+        Ok(Some(
+            Connector::new(store.clone(), Arc::new(keys), self.platforms.clone())
+                .map_err(|e| anyhow::anyhow!("cannot set up the OAuth platforms: {e}"))?,
+        ))
+    }
+}
+
+/// Creates `path` with `contents`, readable and writable by its owner only.
+fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(contents)
+}
+
+/// Xero's documented limits per organisation (60 calls a minute) and per app (10,000 a
+/// minute across all organisations); QuickBooks's per company (500 a minute).
+fn oauth_provider(
+    store: &Store,
+    connector: &Connector,
+    settings: &PlatformSettings,
+) -> anyhow::Result<Arc<dyn providers::Provider>> {
+    let credentials: Arc<dyn providers::Credentials> = Arc::new(connector.clone());
+    let name = settings.platform.name();
+    Ok(match settings.platform {
+        OAuthPlatform::Xero => Arc::new(
+            providers::XeroProvider::new(
+                providers::XeroApiConfig::new(settings.api_url.clone()),
+                credentials,
+            )
+            .map_err(|e| anyhow::anyhow!("cannot set up {name}: {e}"))?
+            .with_pacer(Arc::new(DatabaseTenantPacer::new(
+                store.clone(),
+                "xero",
+                RateLimit {
+                    rate: 1.0,
+                    burst: 5.0,
+                },
+                Some(RateLimit {
+                    rate: 10_000.0 / 60.0,
+                    burst: 100.0,
+                }),
+            ))),
+        ),
+        OAuthPlatform::QuickBooks => Arc::new(
+            providers::QuickBooksProvider::new(
+                providers::QuickBooksApiConfig::new(settings.api_url.clone()),
+                credentials,
+            )
+            .map_err(|e| anyhow::anyhow!("cannot set up {name}: {e}"))?
+            .with_pacer(Arc::new(DatabaseTenantPacer::new(
+                store.clone(),
+                "quickbooks",
+                RateLimit {
+                    rate: 500.0 / 60.0,
+                    burst: 10.0,
+                },
+                None,
+            ))),
+        ),
+    })
+}
+
+/// The sandbox, the `http` upstream and the OAuth platforms that are configured.
 pub fn providers(
     store: &Store,
     sandbox: SandboxConfig,
     http: Option<&Upstream>,
+    connector: Option<&Connector>,
 ) -> anyhow::Result<Providers> {
     let mut providers = Providers::default().with(SandboxProvider::new(sandbox));
+    if let Some(connector) = connector {
+        for settings in &connector.settings_list() {
+            providers = providers.with_arc(oauth_provider(store, connector, settings)?);
+        }
+    }
     if let Some(http) = http {
         let mut provider = HttpProvider::new(http.config.clone())
             .map_err(|e| anyhow::anyhow!("cannot set up the http provider: {e}"))?;
@@ -177,7 +309,13 @@ impl Application {
         listener: TcpListener,
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
-        let providers = providers(&store, settings.sandbox, settings.http.as_ref())?;
+        let connector = settings.connections.connector(&store)?;
+        let providers = providers(
+            &store,
+            settings.sandbox,
+            settings.http.as_ref(),
+            connector.as_ref(),
+        )?;
         let transport =
             Transport::from_config(settings.smtp_url.as_deref(), settings.outbox_dir.clone())?;
         let outbox = transport.is_outbox();
@@ -197,6 +335,9 @@ impl Application {
                     ..settings.outbox.clone()
                 },
             };
+            if let Some(connector) = &connector {
+                crate::workers::spawn_keep_alive(connector.clone());
+            }
             Some(spawn_workers(
                 &store,
                 providers.clone(),
@@ -221,6 +362,7 @@ impl Application {
             link_ttl: settings.link_ttl,
             log_outbox_links: outbox && settings.log_outbox_links,
             platforms: providers.platforms(),
+            connector,
             stale_after: settings.stale_after,
             max_queued_refreshes: settings.max_queued_refreshes,
             auth: settings.auth.clone(),

@@ -36,6 +36,8 @@ pub struct AppState {
     pub log_outbox_links: bool,
     /// The platforms a customer can connect (the configured providers).
     pub platforms: Vec<&'static str>,
+    /// Xero and QuickBooks Online, when configured.
+    pub connector: Option<connections::Connector>,
     /// Data older than this is flagged `stale`.
     pub stale_after: chrono::Duration,
     /// The most refreshes one organization may have queued.

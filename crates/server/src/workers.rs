@@ -60,6 +60,28 @@ pub fn spawn_workers(
     })
 }
 
+/// Every ten minutes: renews the refresh tokens of connections nobody refreshed for a
+/// while (before the platform lets them die unused), and removes authorizations
+/// customers never finished. Safe in any number of processes: each refresh takes the
+/// connection's lease.
+pub fn spawn_keep_alive(connector: connections::Connector) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(600));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match connector.keep_alive(100).await {
+                Ok(0) => {}
+                Ok(renewed) => tracing::info!(renewed, "connections kept alive"),
+                Err(err) => tracing::warn!(error = %err, "keep-alive sweep failed"),
+            }
+            if let Err(err) = connector.prune_authorizations().await {
+                tracing::warn!(error = %err, "pruning authorizations failed");
+            }
+        }
+    })
+}
+
 impl Workers {
     /// Tells the workers to stop and waits until they have (running refreshes get
     /// [`SHUTDOWN_GRACE`]). Fails if one of them panicked.

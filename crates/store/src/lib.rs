@@ -15,6 +15,7 @@ mod audit;
 mod batches;
 mod companies;
 mod company_status;
+mod connections;
 mod dispatch;
 mod emails;
 pub mod entities;
@@ -53,11 +54,12 @@ pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
     StatusCounts, WriteError,
 };
+pub use connections::{NewConnection, RefreshedTokens};
 pub use dispatch::{Dispatched, NotificationContent, PendingNotification};
 pub use emails::{ClaimedEmail, NewEmail};
 pub use entities::{
-    events::EventState, information_requests::RequestStatus, outgoing_emails::EmailState,
-    refresh_jobs::JobState, webhook_deliveries::DeliveryState,
+    connections::ConnectionState, events::EventState, information_requests::RequestStatus,
+    outgoing_emails::EmailState, refresh_jobs::JobState, webhook_deliveries::DeliveryState,
 };
 pub use events::message_id;
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};

@@ -205,6 +205,18 @@ impl Store {
         token_hash: &str,
         platform: &str,
     ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
+        self.grant_consent_with(token_hash, platform, None).await
+    }
+
+    /// As [`Store::grant_consent`], storing `connection` (an OAuth platform's tokens,
+    /// sealed) in the same transaction. A company connected before keeps its history:
+    /// its previous connection is replaced.
+    pub async fn grant_consent_with(
+        &self,
+        token_hash: &str,
+        platform: &str,
+        connection: Option<crate::NewConnection>,
+    ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
         let view = self.usable_consent(token_hash).await?;
         let at = self.now();
         let txn = self.db.begin().await?;
@@ -226,6 +238,16 @@ impl Store {
             .filter(companies::Column::Id.eq(view.company.id))
             .exec(&txn)
             .await?;
+        if let Some(connection) = connection {
+            crate::entities::connections::Entity::delete_many()
+                .filter(crate::entities::connections::Column::CompanyId.eq(view.company.id))
+                .exec(&txn)
+                .await?;
+            connection
+                .into_model(view.organization.id, view.company.id, at)
+                .insert(&txn)
+                .await?;
+        }
         crate::events::consent_answered(&txn, &view.request, &view.company, Some(platform), at)
             .await?;
         let active = refresh_jobs::Entity::find()

@@ -306,10 +306,24 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
         busy.set(true);
         failure.set(None);
         spawn_local(async move {
-            let answer = api::grant_consent(&token.get_value(), chosen)
-                .await
-                .map(|outcome| outcome.organization_name);
-            finish(answer, true);
+            match api::grant_consent(&token.get_value(), chosen).await {
+                // Xero, QuickBooks: on to the platform's own page; it sends the
+                // customer back to a `/connect/…` result page.
+                Ok(api_types::ConsentOutcome {
+                    redirect_url: Some(url),
+                    ..
+                }) => {
+                    if window().location().set_href(&url).is_err() {
+                        finish(
+                            Err(ApiError::Network(
+                                "the platform's page could not be opened".to_owned(),
+                            )),
+                            true,
+                        );
+                    }
+                }
+                answer => finish(answer.map(|outcome| outcome.organization_name), true),
+            }
         });
     };
     let decline = move |_| {
@@ -492,4 +506,226 @@ fn monogram(name: &str) -> String {
         .and_then(|found| found.get(0).as_string())
         .map(|first| js_sys::JsString::from(first).to_upper_case().into())
         .unwrap_or_default()
+}
+
+/// Where an OAuth platform's callback sent the customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectResult {
+    Connected,
+    Declined,
+    Problem,
+}
+
+impl ConnectResult {
+    pub fn at(segment: &str) -> Option<Self> {
+        match segment {
+            "connected" => Some(Self::Connected),
+            "declined" => Some(Self::Declined),
+            "problem" => Some(Self::Problem),
+            _ => None,
+        }
+    }
+}
+
+/// A value of the address's query string.
+fn query_value(name: &str) -> Option<String> {
+    let search = window().location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
+        .filter(|value| !value.is_empty())
+}
+
+/// The page after the platform: connected, declined there, or a problem.
+#[component]
+pub fn ConnectResultPage(result: ConnectResult) -> impl IntoView {
+    let organization = query_value("by");
+    let asker = organization
+        .clone()
+        .unwrap_or_else(|| "The organization that asked".to_owned());
+    let body = match result {
+        ConnectResult::Connected => {
+            let books = query_value("organisation").unwrap_or_else(|| "your books".to_owned());
+            document().set_title("Connected");
+            view! {
+                <Outcome tone="success" title="Connected".to_owned() organization>
+                    <p>
+                        {format!(
+                            "{asker} can now see the requested data of {books}. It is being shared in the background; there is nothing more for you to do."
+                        )}
+                    </p>
+                    <p class="customer__next">"You can close this page."</p>
+                </Outcome>
+            }
+            .into_any()
+        }
+        ConnectResult::Declined => {
+            document().set_title("No data was shared");
+            view! {
+                <Outcome tone="neutral" title="No data was shared".to_owned() organization>
+                    <p>{format!("You did not allow access, so {asker} can't see any of your accounting data.")}</p>
+                    <p class="customer__next">
+                        "If you change your mind, ask for a new link. You can close this page."
+                    </p>
+                </Outcome>
+            }
+            .into_any()
+        }
+        ConnectResult::Problem => {
+            document().set_title("The connection was not made");
+            let message = query_value("message").unwrap_or_else(|| {
+                "The accounting platform did not complete the connection. Open the link in your email and try again.".to_owned()
+            });
+            view! {
+                <Outcome tone="warning" title="The connection was not made".to_owned() organization=None>
+                    <p>{message}</p>
+                </Outcome>
+            }
+            .into_any()
+        }
+    };
+    on_cleanup(|| document().set_title("Spendlens"));
+    view! {
+        <div class="customer">
+            <main id="main" class="customer__main">
+                <div class="customer__card">{body}</div>
+                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
+            </main>
+        </div>
+    }
+}
+
+/// The customer authorized several organisations at once: which one is this company?
+/// Nothing is picked for them.
+#[component]
+pub fn ChoosePage(choice: String) -> impl IntoView {
+    let choice = StoredValue::new(choice);
+    let loaded = RwSignal::new(None::<Result<api_types::OrganisationChoice, ApiError>>);
+    let chosen = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let done = RwSignal::new(None::<api_types::ConsentOutcome>);
+    effect(move || {
+        spawn_local(async move {
+            let answer = api::organisation_choice(&choice.get_value()).await;
+            let _ = loaded.try_set(Some(answer));
+        });
+    });
+    document().set_title("Choose your organisation");
+    on_cleanup(|| document().set_title("Spendlens"));
+    let connect = move |_| {
+        let Some(organisation) = chosen.get_untracked() else {
+            return;
+        };
+        busy.set(true);
+        failure.set(None);
+        spawn_local(async move {
+            match api::choose_organisation(&choice.get_value(), organisation).await {
+                Ok(outcome) => {
+                    let _ = done.try_set(Some(outcome));
+                }
+                Err(err) => {
+                    let _ = failure.try_set(Some(err.message()));
+                    let _ = busy.try_set(false);
+                }
+            }
+        });
+    };
+    let body = move || {
+        if let Some(outcome) = done.get() {
+            let books = outcome
+                .connected_organisation
+                .unwrap_or_else(|| "your books".to_owned());
+            return view! {
+                <Outcome tone="success" title="Connected".to_owned() organization=Some(outcome.organization_name.clone())>
+                    <p>
+                        {format!(
+                            "{} can now see the requested data of {books}. There is nothing more for you to do.",
+                            outcome.organization_name
+                        )}
+                    </p>
+                    <p class="customer__next">"You can close this page."</p>
+                </Outcome>
+            }
+            .into_any();
+        }
+        match loaded.get() {
+            None => view! {
+                <div class="customer__loading" aria-busy="true">
+                    <span class="spinner" aria-hidden="true"></span>
+                    <p>"Loading…"</p>
+                </div>
+            }
+            .into_any(),
+            Some(Err(err)) => view! {
+                <Outcome tone="warning" title="This choice is no longer available".to_owned() organization=None>
+                    <p>{err.message()}</p>
+                    <p class="customer__next">"Open the link in your email and connect again."</p>
+                </Outcome>
+            }
+            .into_any(),
+            Some(Ok(offer)) => view! {
+                <article class="consent" aria-labelledby="choose-title" aria-busy=move || busy.get().to_string()>
+                    <OrganizationMark name=offer.organization_name.clone() />
+                    <h1 id="choose-title" class="customer__title">
+                        {format!("Which organisation is {}?", offer.company_name)}
+                    </h1>
+                    <p class="consent__greeting">
+                        {format!(
+                            "You allowed access to more than one organisation in {}. Choose the one whose books {} asked for; only that one is shared.",
+                            offer.platform_name, offer.organization_name
+                        )}
+                    </p>
+                    <fieldset class="platforms" role="radiogroup" aria-labelledby="organisation-legend">
+                        <legend id="organisation-legend" class="consent__heading">"Organisation"</legend>
+                        {offer
+                            .organisations
+                            .into_iter()
+                            .map(|organisation| {
+                                let id = organisation.id.clone();
+                                let checked = {
+                                    let id = id.clone();
+                                    move || chosen.with(|c| c.as_deref() == Some(id.as_str()))
+                                };
+                                view! {
+                                    <label class="platform">
+                                        <input
+                                            type="radio"
+                                            name="organisation"
+                                            value=id.clone()
+                                            prop:checked=checked
+                                            disabled=move || busy.get()
+                                            autocomplete="off"
+                                            on:change=move |_| chosen.set(Some(id.clone()))
+                                        />
+                                        <span class="platform__name">{organisation.name}</span>
+                                    </label>
+                                }
+                            })
+                            .collect_view()}
+                    </fieldset>
+                    <FailureAlert title="That didn't work." failure note="Nothing has changed. Please try again." />
+                    <div class="consent__actions">
+                        <button
+                            type="button"
+                            class="button button--primary button--large"
+                            disabled=move || busy.get() || chosen.with(Option::is_none)
+                            on:click=connect
+                        >
+                            "Connect this organisation"
+                        </button>
+                    </div>
+                </article>
+            }
+            .into_any(),
+        }
+    };
+    view! {
+        <div class="customer">
+            <main id="main" class="customer__main">
+                <div class="customer__card">{body}</div>
+                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
+            </main>
+        </div>
+    }
 }

@@ -34,6 +34,50 @@ pub async fn run(command: clap::Command, file: &config::FileValues) -> anyhow::R
     if let Some(problem) = domain::password_problem(&args.demo_password) {
         anyhow::bail!("demo_password (SPENDLENS_DEMO_PASSWORD) {problem}");
     }
+    let settings = args.settings();
+    let platforms: Vec<&str> = settings
+        .connections
+        .platforms
+        .iter()
+        .map(|p| p.platform.name())
+        .collect();
+    // The key is checked, never printed (a file the embedded default would make is
+    // not made here).
+    let key = match (&settings.connections.encryption_key, platforms.is_empty()) {
+        (Some(_), _) => settings
+            .connections
+            .key_ring()?
+            .map(|ring| format!("key {} active", ring.active())),
+        (None, true) => None,
+        (None, false) => match &settings.connections.key_file {
+            Some(path) => Some(format!("kept in {}", path.display())),
+            None => anyhow::bail!(
+                "encryption_key (SPENDLENS_ENCRYPTION_KEY) is required to connect {}",
+                platforms.join(" and ")
+            ),
+        },
+    };
+    if platforms.is_empty() {
+        println!(
+            "Accounting platforms: the sandbox{}.",
+            if settings.http.is_some() {
+                " and the data partner"
+            } else {
+                ""
+            }
+        );
+    } else {
+        println!(
+            "Accounting platforms: the sandbox, {}{} (tokens encrypted, {}).",
+            platforms.join(", "),
+            if settings.http.is_some() {
+                ", the data partner"
+            } else {
+                ""
+            },
+            key.unwrap_or_default()
+        );
+    }
     let url = &args.worker.database.database_url;
     let connected = tokio::time::timeout(Duration::from_secs(5), async {
         let store = store::Store::connect(url).await?;

@@ -3,6 +3,7 @@
 
 pub mod api_key_create;
 pub mod config_check;
+pub mod keys_rotate;
 pub mod migrate;
 pub mod openapi;
 pub mod org_create;

@@ -15,7 +15,22 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     store.migrate().await?;
     let transport =
         Transport::from_config(args.mail.smtp_url.as_deref(), args.mail.outbox_dir.clone())?;
-    let providers = startup::providers(&store, args.sandbox(), args.http().as_ref())?;
+    // Without `--public-url` the redirect URL is unknown, but a worker never starts an
+    // authorization: it only refreshes tokens.
+    let public_url = args.mail.public_url.clone().unwrap_or_default();
+    let connector = args
+        .oauth
+        .connections(&public_url, &args.database.database_url)
+        .connector(&store)?;
+    let providers = startup::providers(
+        &store,
+        args.sandbox(),
+        args.http().as_ref(),
+        connector.as_ref(),
+    )?;
+    if let Some(connector) = &connector {
+        server::workers::spawn_keep_alive(connector.clone());
+    }
     let workers = spawn_workers(&store, providers, transport, args.workers())?;
     shutdown_signal().await;
     tracing::info!("shutting down: finishing running jobs");

@@ -30,7 +30,7 @@ fn not_found() -> ApiError {
     }
 }
 
-fn refused(err: ConsentRefused) -> ApiError {
+pub(crate) fn refused(err: ConsentRefused) -> ApiError {
     match err {
         ConsentRefused::NotFound => not_found(),
         ConsentRefused::Expired {
@@ -95,6 +95,8 @@ fn platform_name(id: &str) -> String {
     match id {
         "sandbox" => "Sandbox (demo accounting platform)".to_owned(),
         "http" => "Your accounting software (through our data partner)".to_owned(),
+        "xero" => "Xero".to_owned(),
+        "quickbooks" => "QuickBooks Online".to_owned(),
         other => other.to_owned(),
     }
 }
@@ -131,7 +133,7 @@ pub async fn get(
     params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
     request_body = ConsentGrant,
     responses(
-        (status = 200, description = "Access granted; the first fetch is queued", body = ConsentOutcome),
+        (status = 200, description = "Access granted and the first fetch queued; or, for Xero and QuickBooks Online, `pending` with the `redirect_url` of the platform's authorize page", body = ConsentOutcome),
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such link (`link-not-found`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The link expired, was used or was replaced", body = Problem, content_type = "application/problem+json"),
@@ -157,6 +159,24 @@ pub async fn grant(
             format!("must be one of: {}", state.platforms.join(", ")),
         ));
     };
+    if let Some(oauth) = connections::OAuthPlatform::from_id(platform) {
+        // Xero, QuickBooks: the customer authorizes at the platform first; the link is
+        // used up when they come back (`routes::oauth`).
+        let connector = state.connector.as_ref().ok_or_else(|| {
+            ApiError::field("platform", format!("{} is not configured", oauth.name()))
+        })?;
+        let view = state.store.usable_consent(&hash).await.map_err(refused)?;
+        let redirect_url = connector
+            .authorize(&view, oauth)
+            .await
+            .map_err(crate::routes::oauth::connect_error)?;
+        return Ok(web::Json(ConsentOutcome {
+            status: InformationRequestStatus::Pending,
+            organization_name: view.organization.name,
+            redirect_url: Some(redirect_url),
+            connected_organisation: None,
+        }));
+    }
     let (view, job) = state
         .store
         .grant_consent(&hash, platform)
@@ -174,6 +194,8 @@ pub async fn grant(
     Ok(web::Json(ConsentOutcome {
         status: InformationRequestStatus::Granted,
         organization_name: view.organization.name,
+        redirect_url: None,
+        connected_organisation: None,
     }))
 }
 
@@ -207,11 +229,13 @@ pub async fn decline(
     Ok(web::Json(ConsentOutcome {
         status: InformationRequestStatus::Declined,
         organization_name: view.organization.name,
+        redirect_url: None,
+        connected_organisation: None,
     }))
 }
 
 /// The customer's answer, for the audit log: the contact acted through their link.
-fn customer_audit(
+pub(crate) fn customer_audit(
     req: &HttpRequest,
     view: &store::ConsentView,
     action: AuditAction,

@@ -11,6 +11,7 @@ pub mod health;
 pub mod information_requests;
 pub mod metrics;
 pub mod notifications;
+pub mod oauth;
 pub mod refreshes;
 pub mod reports;
 pub mod session;
@@ -42,6 +43,9 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(consent::get)
         .service(consent::grant)
         .service(consent::decline)
+        .service(oauth::callback)
+        .service(oauth::choices)
+        .service(oauth::choose)
         .service(session::sign_in)
         .service(session::get)
         .service(session::sign_out)

@@ -79,6 +79,79 @@ fn config_check_shows_each_setting_with_its_source_flags_over_env_over_file() {
     assert!(dir.path().join("from-file.db").exists());
 }
 
+#[test]
+fn config_check_shows_the_platforms_settings_with_their_secrets_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let output = spendlens(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("DATABASE_URL", "sqlite://check.db?mode=rwc"),
+            ("SPENDLENS_XERO_CLIENT_ID", "xero-app-id"),
+            ("SPENDLENS_XERO_CLIENT_SECRET", "xero-app-secret"),
+            ("SPENDLENS_QUICKBOOKS_CLIENT_ID", "intuit-app-id"),
+            ("SPENDLENS_QUICKBOOKS_CLIENT_SECRET", "intuit-app-secret"),
+            ("SPENDLENS_QUICKBOOKS_API_URL", "http://127.0.0.1:9999"),
+            ("SPENDLENS_ENCRYPTION_KEY", key),
+        ],
+    );
+    let out = text(&output);
+    assert!(output.status.success(), "{out}");
+    for line in [
+        "xero_client_id = xero-app-id  (environment)",
+        "xero_client_secret = ********  (environment)",
+        "xero_authorize_url = https://login.xero.com/identity/connect/authorize  (default)",
+        "xero_token_url = https://identity.xero.com/connect/token  (default)",
+        "xero_api_url = https://api.xero.com  (default)",
+        "quickbooks_client_secret = ********  (environment)",
+        "quickbooks_api_url = http://127.0.0.1:9999  (environment)",
+        "encryption_key = ********  (environment)",
+        "Accounting platforms: the sandbox, Xero, QuickBooks Online (tokens encrypted, key ",
+    ] {
+        assert!(out.contains(line), "{line:?} not in {out}");
+    }
+    for secret in ["xero-app-secret", "intuit-app-secret", key] {
+        assert!(!out.contains(secret), "a secret was printed: {out}");
+    }
+
+    // A key that is not 32 bytes is refused, without being echoed.
+    let output = spendlens(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("DATABASE_URL", "sqlite://check.db?mode=rwc"),
+            ("SPENDLENS_XERO_CLIENT_ID", "xero-app-id"),
+            ("SPENDLENS_XERO_CLIENT_SECRET", "xero-app-secret"),
+            ("SPENDLENS_ENCRYPTION_KEY", "c2hvcnQta2V5"),
+        ],
+    );
+    let out = text(&output);
+    assert!(!output.status.success(), "{out}");
+    assert!(
+        out.contains("SPENDLENS_ENCRYPTION_KEY: an encryption key must be 32 bytes"),
+        "{out}"
+    );
+    assert!(!out.contains("c2hvcnQta2V5"), "{out}");
+
+    // Outside the embedded default (PostgreSQL), a platform without a key is refused.
+    let output = spendlens(
+        dir.path(),
+        &["config", "check"],
+        &[
+            ("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none"),
+            ("SPENDLENS_XERO_CLIENT_ID", "xero-app-id"),
+            ("SPENDLENS_XERO_CLIENT_SECRET", "xero-app-secret"),
+        ],
+    );
+    let out = text(&output);
+    assert!(!output.status.success(), "{out}");
+    assert!(
+        out.contains("encryption_key (SPENDLENS_ENCRYPTION_KEY) is required to connect Xero"),
+        "{out}"
+    );
+}
+
 /// A configuration file, environment variables, and what the refusal must name.
 type BadCase<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
 

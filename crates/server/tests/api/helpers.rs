@@ -15,6 +15,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The upstream the app's `http` provider talks to, if any.
     pub http: Option<server::startup::Upstream>,
+    /// The OAuth platforms the app's connector talks to, if any.
+    pub connections: server::startup::ConnectionSettings,
     pub store: Store,
     pub organization: OrganizationId,
     /// Sends the test organization's API key (a relationship manager's rights).
@@ -129,6 +131,7 @@ pub fn test_settings(database_url: String) -> Settings {
             failure_rate: 0.0,
         },
         http: None,
+        connections: server::startup::ConnectionSettings::default(),
         worker: WorkerConfig::default(),
         public_url: "http://portal.test".to_owned(),
         smtp_url: None,
@@ -165,6 +168,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = test_settings(url.clone());
     customize(&mut settings);
     let http = settings.http.clone();
+    let connections = settings.connections.clone();
     let (store, organization) = startup::prepare(&settings).await.expect("database ready");
     let organization = organization.expect("the test organization");
     // Tests move time forward (`TestApp::advance_clock`) instead of sleeping.
@@ -183,6 +187,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         address,
         database_url: url,
         http,
+        connections,
         store,
         organization,
         client: http_client()
@@ -324,9 +329,19 @@ impl TestApp {
 
     /// A worker over this app's database whose sandbox behaves as `sandbox` says.
     pub fn worker(&self, sandbox: SandboxConfig, config: WorkerConfig) -> Worker {
-        let providers =
-            startup::providers(&self.store, sandbox, self.http.as_ref()).expect("providers");
+        let providers = startup::providers(
+            &self.store,
+            sandbox,
+            self.http.as_ref(),
+            self.connector().as_ref(),
+        )
+        .expect("providers");
         Worker::new(self.store.clone(), providers, config)
+    }
+
+    /// The OAuth platforms' connector, as a worker process builds it.
+    pub fn connector(&self) -> Option<connections::Connector> {
+        self.connections.connector(&self.store).expect("connector")
     }
 
     pub fn instant_worker(&self) -> Worker {
