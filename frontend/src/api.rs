@@ -388,6 +388,14 @@ pub async fn company_counts(query: &CompanyCountsQuery) -> Result<CompanyCounts,
 }
 
 /// `GET /companies/{id}`: one company, as it is now.
+/// `GET /companies/{id}/connection`: its Xero or QuickBooks connection (404: none).
+pub async fn company_connection(id: CompanyId) -> Result<api_types::PlatformConnection, ApiError> {
+    call(Request::get(&format!(
+        "{API_BASE}/companies/{id}/connection"
+    )))
+    .await
+}
+
 pub async fn get_company(id: CompanyId) -> Result<Company, ApiError> {
     let request = Request::get(&format!("{API_BASE}/companies/{id}"));
     call(request).await

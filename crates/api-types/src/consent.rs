@@ -102,3 +102,35 @@ pub struct OrganisationChosen {
     #[cfg_attr(feature = "openapi", schema(pattern = "NO_NUL_PATTERN"))]
     pub organisation_id: String,
 }
+
+/// Whether a company's connection to its accounting platform works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionState {
+    /// Its tokens work (or are renewed as they expire).
+    Connected,
+    /// Renewing its tokens kept failing; a new information request reconnects it.
+    NeedsReconnecting,
+    /// The platform refused it: the customer disconnected the app there, or it went
+    /// unused too long. A new information request reconnects it.
+    Disconnected,
+}
+
+/// A company's connection to Xero or QuickBooks Online.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PlatformConnection {
+    /// `xero` or `quickbooks`.
+    pub platform: String,
+    /// E.g. "Xero".
+    pub platform_name: String,
+    /// The books this company is, as the platform knows them.
+    pub organisation: PlatformOrganisation,
+    pub state: ConnectionState,
+    #[serde(with = "crate::timestamp")]
+    pub connected_at: DateTime<Utc>,
+    /// When its tokens were last renewed.
+    #[serde(with = "crate::timestamp")]
+    pub renewed_at: DateTime<Utc>,
+}

@@ -25,16 +25,30 @@ pub enum EventType {
     /// The customer left without granting access.
     #[serde(rename = "consent.declined")]
     ConsentDeclined,
+    /// A company was connected to Xero or QuickBooks Online for the first time.
+    #[serde(rename = "connection.connected")]
+    ConnectionConnected,
+    /// The platform refused the connection's tokens (the customer disconnected the app,
+    /// or they died unused), or renewing them kept failing: a new information request
+    /// reconnects the company.
+    #[serde(rename = "connection.disconnected")]
+    ConnectionDisconnected,
+    /// A company connected before was connected again (a new information request).
+    #[serde(rename = "connection.reconnected")]
+    ConnectionReconnected,
 }
 
 impl EventType {
-    pub const ALL: [EventType; 6] = [
+    pub const ALL: [EventType; 9] = [
         EventType::CompanyStatusChanged,
         EventType::RefreshSucceeded,
         EventType::RefreshFailed,
         EventType::InformationRequestSent,
         EventType::ConsentGranted,
         EventType::ConsentDeclined,
+        EventType::ConnectionConnected,
+        EventType::ConnectionDisconnected,
+        EventType::ConnectionReconnected,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -45,6 +59,9 @@ impl EventType {
             EventType::InformationRequestSent => "information_request.sent",
             EventType::ConsentGranted => "consent.granted",
             EventType::ConsentDeclined => "consent.declined",
+            EventType::ConnectionConnected => "connection.connected",
+            EventType::ConnectionDisconnected => "connection.disconnected",
+            EventType::ConnectionReconnected => "connection.reconnected",
         }
     }
 

@@ -65,7 +65,8 @@ use utoipa_actix_web::AppExt;
             the `whsec_` secret after the prefix; during a secret rotation two signatures, \
             separated by a space. Types: `company.status_changed`, `refresh.succeeded`, \
             `refresh.failed`, `information_request.sent`, `consent.granted`, \
-            `consent.declined`. Answer 2xx within 10 s; anything else is retried after 5 s, \
+            `consent.declined`, `connection.connected`, `connection.reconnected`, \
+            `connection.disconnected`. Answer 2xx within 10 s; anything else is retried after 5 s, \
             5 min, 30 min, 2 h, 5 h, 10 h and 10 h. `410 Gone` disables the endpoint, as do \
             repeated failures; redirects are not followed."),
         (name = "notifications", description = "The signed-in person's notifications (the bell): \

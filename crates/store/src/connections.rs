@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use domain::CompanyId;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    Set, TransactionTrait,
     sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
@@ -173,6 +173,19 @@ impl Store {
             .await
     }
 
+    /// The company's connection, scoped to its organization (for the API).
+    pub async fn company_connection(
+        &self,
+        organization: domain::OrganizationId,
+        company: CompanyId,
+    ) -> Result<Option<connections::Model>, sea_orm::DbErr> {
+        connections::Entity::find()
+            .filter(connections::Column::OrganizationId.eq(organization.as_uuid()))
+            .filter(connections::Column::CompanyId.eq(company.as_uuid()))
+            .one(&self.db)
+            .await
+    }
+
     /// Takes the right to refresh the connection's tokens until `until`, unless another
     /// process holds it. False: someone else is refreshing; read the connection again
     /// after a moment.
@@ -275,7 +288,8 @@ impl Store {
         state: ConnectionState,
     ) -> Result<(), sea_orm::DbErr> {
         let now = self.now();
-        connections::Entity::update_many()
+        let txn = self.db.begin().await?;
+        let updated = connections::Entity::update_many()
             .col_expr(
                 connections::Column::RefreshFailures,
                 Expr::col(connections::Column::RefreshFailures).add(1),
@@ -293,9 +307,28 @@ impl Store {
             .col_expr(connections::Column::UpdatedAt, Expr::val(now))
             .filter(connections::Column::Id.eq(id))
             .filter(connections::Column::RefreshLeaseOwner.eq(owner))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
-        Ok(())
+        if updated.rows_affected == 1 && state != ConnectionState::Connected {
+            // The connection stopped working: said once, by the lease holder.
+            if let Some(connection) = connections::Entity::find_by_id(id).one(&txn).await?
+                && let Some(company) =
+                    crate::entities::companies::Entity::find_by_id(connection.company_id)
+                        .one(&txn)
+                        .await?
+            {
+                crate::events::connection_changed(
+                    &txn,
+                    domain::EventType::ConnectionDisconnected,
+                    connection.organization_id,
+                    (company.id, &company.name),
+                    &connection,
+                    now,
+                )
+                .await?;
+            }
+        }
+        txn.commit().await
     }
 
     /// Connected connections whose refresh token was last renewed before `before`,

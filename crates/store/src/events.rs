@@ -210,3 +210,37 @@ pub(crate) async fn consent_answered(
     )
     .await
 }
+
+/// A company's connection to an OAuth platform changed: `connection.connected`,
+/// `.reconnected` or `.disconnected`. The data names the platform and the organisation,
+/// never a token.
+pub(crate) async fn connection_changed(
+    db: &impl ConnectionTrait,
+    kind: EventType,
+    organization: Uuid,
+    company: (Uuid, &str),
+    connection: &crate::entities::connections::Model,
+    at: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    let data = json!({
+        "company": company_ref(company.0, company.1),
+        "connection": {
+            "id": connection.id,
+            "platform": connection.platform,
+            "organisation": { "id": connection.tenant_id, "name": connection.tenant_name },
+            "state": connection.state.as_str(),
+        },
+    });
+    emit(
+        db,
+        NewEvent {
+            organization,
+            kind,
+            company: Some(company.0),
+            recipient: None,
+            data,
+            at,
+        },
+    )
+    .await
+}

@@ -239,14 +239,28 @@ impl Store {
             .exec(&txn)
             .await?;
         if let Some(connection) = connection {
-            crate::entities::connections::Entity::delete_many()
+            let replaced = crate::entities::connections::Entity::delete_many()
                 .filter(crate::entities::connections::Column::CompanyId.eq(view.company.id))
                 .exec(&txn)
                 .await?;
-            connection
+            let stored = connection
                 .into_model(view.organization.id, view.company.id, at)
                 .insert(&txn)
                 .await?;
+            let kind = if replaced.rows_affected > 0 {
+                domain::EventType::ConnectionReconnected
+            } else {
+                domain::EventType::ConnectionConnected
+            };
+            crate::events::connection_changed(
+                &txn,
+                kind,
+                view.organization.id,
+                (view.company.id, &view.company.name),
+                &stored,
+                at,
+            )
+            .await?;
         }
         crate::events::consent_answered(&txn, &view.request, &view.company, Some(platform), at)
             .await?;

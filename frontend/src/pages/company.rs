@@ -284,7 +284,15 @@ fn Details(company: Company) -> impl IntoView {
                 <dt>"Data requested"</dt>
                 <dd>{data_types}</dd>
                 <dt>"Accounting platform"</dt>
-                <dd>{company.platform.clone().unwrap_or_else(|| "Not connected".to_owned())}</dd>
+                <dd>
+                    {match company.platform.clone() {
+                        Some(platform) if matches!(platform.as_str(), "xero" | "quickbooks") => {
+                            view! { <PlatformConnectionLine company=company.id /> }.into_any()
+                        }
+                        Some(platform) => platform.into_any(),
+                        None => "Not connected".into_any(),
+                    }}
+                </dd>
                 <dt>"Data updated"</dt>
                 <dd>
                     {match company.data_updated_at {
@@ -637,4 +645,40 @@ pub(crate) fn assignee_names(assignees: &[UserSummary]) -> Option<String> {
             .collect::<Vec<_>>()
             .join(", ")
     })
+}
+
+/// Xero or QuickBooks: which books the company is connected to, and whether the
+/// connection works.
+#[component]
+fn PlatformConnectionLine(company: CompanyId) -> impl IntoView {
+    let connection = RwSignal::new(None::<Result<api_types::PlatformConnection, api::ApiError>>);
+    effect(move || {
+        spawn_local(async move {
+            let answer = api::company_connection(company).await;
+            let _ = connection.try_set(Some(answer));
+        });
+    });
+    move || match connection.get() {
+        None => "…".into_any(),
+        Some(Err(_)) => "Connected (details unavailable)".into_any(),
+        Some(Ok(connection)) => {
+            let state = match connection.state {
+                api_types::ConnectionState::Connected => "Connected",
+                api_types::ConnectionState::NeedsReconnecting => {
+                    "Needs reconnecting: send a new information request"
+                }
+                api_types::ConnectionState::Disconnected => {
+                    "Disconnected at the platform: send a new information request"
+                }
+            };
+            view! {
+                <span data-testid="platform-connection">
+                    {format!("{} · {}", connection.platform_name, connection.organisation.name)}
+                    <br />
+                    <span class="connection-state">{state}</span>
+                </span>
+            }
+            .into_any()
+        }
+    }
 }

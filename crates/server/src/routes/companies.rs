@@ -219,6 +219,51 @@ pub async fn get(
     Ok(web::Json(views::company(record, state.freshness())))
 }
 
+/// The company's connection to Xero or QuickBooks Online: which books, and whether it
+/// works. 404 when it has none (not connected, or connected another way: the sandbox,
+/// the data partner).
+#[utoipa::path(
+    operation_id = "get_company_connection",
+    tag = "companies",
+    params(("id" = CompanyId, Path, description = "The company's id")),
+    responses(
+        (status = 200, description = "The connection", body = api_types::PlatformConnection),
+        (status = 404, description = "No such company in this organization, or it has no such connection", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/companies/{id}/connection")]
+pub async fn connection(
+    tenant: Tenant,
+    id: web::Path<CompanyId>,
+) -> Result<web::Json<api_types::PlatformConnection>, ApiError> {
+    let id = id.into_inner();
+    tenant.company(id).await?;
+    let connection = tenant
+        .store()
+        .company_connection(tenant.0, id)
+        .await?
+        .ok_or(ApiError::NotFound("connection"))?;
+    let platform = connections::OAuthPlatform::from_id(&connection.platform);
+    Ok(web::Json(api_types::PlatformConnection {
+        platform_name: platform
+            .map_or_else(|| connection.platform.clone(), |p| p.name().to_owned()),
+        platform: connection.platform,
+        organisation: api_types::PlatformOrganisation {
+            id: connection.tenant_id,
+            name: connection.tenant_name,
+        },
+        state: match connection.state {
+            store::ConnectionState::Connected => api_types::ConnectionState::Connected,
+            store::ConnectionState::NeedsReconnecting => {
+                api_types::ConnectionState::NeedsReconnecting
+            }
+            store::ConnectionState::Disconnected => api_types::ConnectionState::Disconnected,
+        },
+        connected_at: connection.created_at,
+        renewed_at: connection.refreshed_at,
+    }))
+}
+
 /// Edit a company's details.
 ///
 /// Fields left out keep their value. Changing `data_types` changes what the next

@@ -28,6 +28,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(companies::counts)
         .service(users::list)
         .service(companies::get)
+        .service(companies::connection)
         .service(companies::update)
         .service(companies::delete)
         .service(refreshes::request)

@@ -37,6 +37,13 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ("get_consent", Access::Public, None),
     ("grant_consent", Access::Public, None),
     ("decline_consent", Access::Public, None),
+    ("oauth_callback", Access::Public, None),
+    ("get_organisation_choice", Access::Public, None),
+    (
+        "choose_organisation",
+        Access::Public,
+        Some(r#"{"organisation_id":"x"}"#),
+    ),
     ("sign_in", Access::Public, None),
     ("request_password_reset", Access::Public, None),
     ("get_password_reset", Access::Public, None),
@@ -52,6 +59,7 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
         ),
     ),
     ("get_company", Access::Member, None),
+    ("get_company_connection", Access::Member, None),
     (
         "update_company",
         Access::Member,

@@ -213,6 +213,13 @@ async fn a_customer_connects_xero_and_the_company_shows_its_books() {
     assert!(connection.refresh_token.starts_with("v1."));
     assert_eq!(connection.tenant_name, "Demo Company (UK)");
     assert_eq!(connection.tenant_id, tenant);
+    let shown = connection_of(&app, id).await;
+    assert_eq!(shown["organisation"]["name"], "Demo Company (UK)");
+    assert_eq!(shown["state"], "connected");
+    assert!(
+        !shown.to_string().contains("v1."),
+        "no sealed token in the answer"
+    );
 }
 
 #[tokio::test]
@@ -374,6 +381,9 @@ async fn a_revoked_connection_shows_access_revoked_and_a_new_request_reconnects_
     assert_eq!(company.error.unwrap().code, ErrorCode::AccessRevoked);
     let connection = app.store.platform_connection(id).await.unwrap().unwrap();
     assert_eq!(connection.state, store::ConnectionState::Disconnected);
+    let shown = connection_of(&app, id).await;
+    assert_eq!(shown["state"], "disconnected");
+    assert_eq!(shown["platform_name"], "Xero");
     let refreshes = xero.counters().token_refreshes;
     // No retry storm: a refresh is refused until the customer connects again, and
     // Xero is not asked again.
@@ -411,6 +421,44 @@ async fn a_revoked_connection_shows_access_revoked_and_a_new_request_reconnects_
     );
     let connection = app.store.platform_connection(id).await.unwrap().unwrap();
     assert_eq!(connection.state, store::ConnectionState::Connected);
+    assert_eq!(connection_of(&app, id).await["state"], "connected");
+    // Webhooks and the audit of it: connected, disconnected, reconnected, in order.
+    assert_eq!(
+        event_types(&app, id).await,
+        [
+            "connection.connected",
+            "connection.disconnected",
+            "connection.reconnected"
+        ]
+    );
+}
+
+/// `GET /api/v1/companies/{id}/connection`, as JSON.
+async fn connection_of(app: &TestApp, id: CompanyId) -> serde_json::Value {
+    let answer = app
+        .client
+        .get(app.url(&format!("/api/v1/companies/{id}/connection")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    answer.json().await.unwrap()
+}
+
+/// The company's `connection.*` events, oldest first.
+async fn event_types(app: &TestApp, id: CompanyId) -> Vec<String> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    use store::entities::events;
+    events::Entity::find()
+        .filter(events::Column::CompanyId.eq(id.as_uuid()))
+        .filter(events::Column::EventType.starts_with("connection."))
+        .order_by_asc(events::Column::OccurredAt)
+        .all(app.store.connection())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|event| event.event_type)
+        .collect()
 }
 
 #[tokio::test]
