@@ -377,24 +377,8 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
                 {platforms
                     .into_iter()
                     .map(|option| {
-                        let id = option.id.clone();
-                        let checked = {
-                            let id = id.clone();
-                            move || platform.with(|chosen| chosen.as_deref() == Some(id.as_str()))
-                        };
                         view! {
-                            <label class="platform">
-                                <input
-                                    type="radio"
-                                    name="platform"
-                                    value=id.clone()
-                                    prop:checked=checked
-                                    disabled=move || busy.get()
-                                    autocomplete="off"
-                                    on:change=move |_| platform.set(Some(id.clone()))
-                                />
-                                <span class="platform__name">{option.name}</span>
-                            </label>
+                            <RadioOption group="platform" id=option.id label=option.name chosen=platform busy />
                         }
                     })
                     .collect_view()}
@@ -682,24 +666,8 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
                             .organisations
                             .into_iter()
                             .map(|organisation| {
-                                let id = organisation.id.clone();
-                                let checked = {
-                                    let id = id.clone();
-                                    move || chosen.with(|c| c.as_deref() == Some(id.as_str()))
-                                };
                                 view! {
-                                    <label class="platform">
-                                        <input
-                                            type="radio"
-                                            name="organisation"
-                                            value=id.clone()
-                                            prop:checked=checked
-                                            disabled=move || busy.get()
-                                            autocomplete="off"
-                                            on:change=move |_| chosen.set(Some(id.clone()))
-                                        />
-                                        <span class="platform__name">{organisation.name}</span>
-                                    </label>
+                                    <RadioOption group="organisation" id=organisation.id label=organisation.name chosen busy />
                                 }
                             })
                             .collect_view()}
@@ -728,4 +696,50 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
             </main>
         </div>
     }
+}
+
+/// One choice of a radio group whose value lives in `chosen`; platforms get their mark.
+#[component]
+fn RadioOption(
+    group: &'static str,
+    id: String,
+    label: String,
+    chosen: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    let checked = {
+        let id = id.clone();
+        move || chosen.with(|c| c.as_deref() == Some(id.as_str()))
+    };
+    let mark = (group == "platform").then(|| platform_mark(&id)).flatten();
+    view! {
+        <label class="platform">
+            <input
+                type="radio"
+                name=group
+                value=id.clone()
+                prop:checked=checked
+                disabled=move || busy.get()
+                autocomplete="off"
+                on:change=move |_| chosen.set(Some(id.clone()))
+            />
+            {mark}
+            <span class="platform__name">{label}</span>
+        </label>
+    }
+}
+
+/// A platform's mark, drawn here (no image from anyone's CDN): its colour and initials.
+fn platform_mark(id: &str) -> Option<impl IntoView + use<>> {
+    let (fill, text) = match id {
+        "xero" => ("#13b5ea", "x"),
+        "quickbooks" => ("#2ca01c", "qb"),
+        _ => return None,
+    };
+    Some(view! {
+        <svg class="platform__mark" viewBox="0 0 24 24" width="24" height="24" aria-hidden="true">
+            <circle cx="12" cy="12" r="12" fill=fill />
+            <text x="12" y="16.5" text-anchor="middle" font-size="12" font-weight="700" fill="#ffffff">{text}</text>
+        </svg>
+    })
 }

@@ -51,6 +51,11 @@ async fn app_with(xero: &FakeXero) -> TestApp {
 /// A company with a Copy-link request: its id and the link's token.
 pub async fn requested(app: &TestApp, name: &str) -> (CompanyId, String) {
     let id = app.create_company(name, &[Financials]).await.id;
+    (id, new_link(app, id).await)
+}
+
+/// A new Copy-link request for the company: the link's token.
+async fn new_link(app: &TestApp, id: CompanyId) -> String {
     let request = app
         .api()
         .request_information(
@@ -63,10 +68,7 @@ pub async fn requested(app: &TestApp, name: &str) -> (CompanyId, String) {
         .expect(201)
         .await;
     let link = request.link.expect("a link");
-    (
-        id,
-        link[format!("{PUBLIC_URL}/connect/").len()..].to_owned(),
-    )
+    link[format!("{PUBLIC_URL}/connect/").len()..].to_owned()
 }
 
 fn query_param(url: &str, name: &str) -> Option<String> {
@@ -392,24 +394,7 @@ async fn a_revoked_connection_shows_access_revoked_and_a_new_request_reconnects_
     assert_eq!(xero.counters().token_errors, 1);
 
     // The remedy: a new information request reconnects the same company.
-    let (_, token) = {
-        let request = app
-            .api()
-            .request_information(
-                id,
-                &NewInformationRequest {
-                    delivery: Delivery::Link,
-                    ..NewInformationRequest::default()
-                },
-            )
-            .expect(201)
-            .await;
-        let link = request.link.unwrap();
-        (
-            id,
-            link[format!("{PUBLIC_URL}/connect/").len()..].to_owned(),
-        )
-    };
+    let token = new_link(&app, id).await;
     through_xero(&app, &token, &[("decision", "allow"), ("tenant", &tenant)]).await;
     app.run_job().await;
     let company = app.api().company(id).ok().await;
