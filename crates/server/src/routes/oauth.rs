@@ -125,6 +125,7 @@ async fn landing(req: &HttpRequest, state: &AppState, outcome: CallbackOutcome) 
     ),
     responses(
         (status = 303, description = "To the web app's page for the outcome"),
+        (status = 400, description = "The query string cannot be read (e.g. a NUL character)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Not a configured OAuth platform", body = Problem, content_type = "application/problem+json"),
     )
 )]
