@@ -117,11 +117,11 @@ async fn landing(req: &HttpRequest, state: &AppState, outcome: CallbackOutcome) 
     security(()),
     tag = "consent",
     params(
-        ("platform" = String, Path, description = "`xero` or `quickbooks`"),
-        ("code" = Option<String>, Query, description = "The authorization code"),
-        ("state" = Option<String>, Query, description = "The value Spendlens sent to the authorize page"),
-        ("error" = Option<String>, Query, description = "The platform's error, e.g. `access_denied`"),
-        ("realmId" = Option<String>, Query, description = "QuickBooks: the company authorized"),
+        ("platform" = String, Path, description = "`xero` or `quickbooks`", pattern = r"^[^\x00]*$"),
+        ("code" = Option<String>, Query, description = "The authorization code", pattern = r"^[^\x00]*$"),
+        ("state" = Option<String>, Query, description = "The value Spendlens sent to the authorize page", pattern = r"^[^\x00]*$"),
+        ("error" = Option<String>, Query, description = "The platform's error, e.g. `access_denied`", pattern = r"^[^\x00]*$"),
+        ("realmId" = Option<String>, Query, description = "QuickBooks: the company authorized", pattern = r"^[^\x00]*$"),
     ),
     responses(
         (status = 303, description = "To the web app's page for the outcome"),
