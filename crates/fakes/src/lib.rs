@@ -1,10 +1,14 @@
-//! Fakes of the accounting platforms Spendlens connects to — Xero and QuickBooks
-//! Online — serving on loopback what their public documentation describes: the OAuth 2.0
+//! Fakes of the services Spendlens connects to — Xero, QuickBooks Online and the data
+//! partner (an accounting-data API in the public shape of Codat's) — serving on loopback
+//! what their public documentation describes. Xero and QuickBooks: the OAuth 2.0
 //! authorization code flow with PKCE (a consent page, the token endpoint with expiry,
-//! rotation and revocation), tenants, the accounting data Spendlens reads with its paging,
-//! rate limits with their headers and `429`s, and error answers in each platform's
-//! shape. Realistic, deterministic books per organisation ([`books::Books`]) back the
-//! data, and tests read the same books to compare with what a client made of it.
+//! rotation and revocation), tenants, the accounting data Spendlens reads with its paging.
+//! The data partner: API-key authentication, integrations, companies and connections,
+//! the hosted link with its redirect back to the client, and the company's accounting
+//! data once linked. All three: rate limits with their headers and `429`s, and error
+//! answers in each service's shape. Realistic, deterministic books per organisation
+//! ([`books::Books`]) back the data, and tests read the same books to compare with what a
+//! client made of it.
 //!
 //! Tests drive time with [`Clock::advance`], queue failures with `inject`, and read what
 //! happened with `counters`. Each fake is one actix-web server on `127.0.0.1`, spawned on
@@ -19,11 +23,13 @@ mod clock;
 mod faults;
 mod limits;
 mod oauth;
+pub mod partner;
 pub mod quickbooks;
 pub mod xero;
 
 pub use clock::Clock;
 pub use faults::{Fault, FaultTarget};
+pub use partner::{ConnectionStatus, FakePartner, PartnerConfig};
 pub use quickbooks::{FakeQuickBooks, QuickBooksConfig};
 pub use xero::{FakeXero, XeroConfig};
 
