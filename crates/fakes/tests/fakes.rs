@@ -1,5 +1,8 @@
 //! The fakes over HTTP, as a client sees them: OAuth 2.0 with PKCE, rotation, expiry,
-//! revocation, paging, rate limits and faults. One test binary for the crate.
+//! revocation, paging, rate limits and faults. One test binary for the crate; the data
+//! partner's tests are in `partner/mod.rs`.
+
+mod partner;
 
 use std::time::Duration;
 
