@@ -1,13 +1,15 @@
-//! Starts the fake Xero and QuickBooks Online on loopback and prints the settings that
-//! point Spendlens at them. Runs until Ctrl-C.
+//! Starts the fake Xero, QuickBooks Online and data partner on loopback and prints the
+//! settings that point Spendlens at them. Runs until Ctrl-C.
 //!
-//! `spendlens-fakes [--xero-port N] [--quickbooks-port N] [--public-url URL]`
-//! (defaults: 7410, 7411, http://127.0.0.1:8080, Spendlens's default address).
+//! `spendlens-fakes [--xero-port N] [--quickbooks-port N] [--partner-port N]
+//! [--public-url URL]` (defaults: 7410, 7411, 7412, http://127.0.0.1:8080, Spendlens's
+//! default address).
 
-use fakes::{FakeQuickBooks, FakeXero, QuickBooksConfig, XeroConfig};
+use fakes::{FakePartner, FakeQuickBooks, FakeXero, PartnerConfig, QuickBooksConfig, XeroConfig};
 
 const CLIENT_ID: &str = "spendlens-fake-client";
 const CLIENT_SECRET: &str = "spendlens-fake-secret";
+const PARTNER_API_KEY: &str = "spendlens-fake-partner-key";
 
 fn flag(args: &[String], name: &str) -> Option<String> {
     args.iter()
@@ -41,8 +43,17 @@ async fn main() -> std::io::Result<()> {
     );
     quickbooks.port = port("--quickbooks-port", 7411);
     let quickbooks = FakeQuickBooks::start(quickbooks)?;
+    // The redirect URL docs/upstream-http-provider.md asks to set in the partner's portal.
+    let redirect = format!(
+        "{public_url}/connect/{{spendlens_link}}/done?statuscode={{statusCode}}&connectionId={{connectionId}}"
+    );
+    let mut partner = PartnerConfig::new(PARTNER_API_KEY, &redirect);
+    partner.port = port("--partner-port", 7412);
+    let partner = FakePartner::start(partner)?;
 
-    println!("# Fake Xero and QuickBooks Online are running. Point Spendlens at them with:");
+    println!(
+        "# Fake Xero, QuickBooks Online and data partner are running. Point Spendlens at them with:"
+    );
     println!("export SPENDLENS_PUBLIC_URL={public_url}");
     println!("export SPENDLENS_XERO_CLIENT_ID={CLIENT_ID}");
     println!("export SPENDLENS_XERO_CLIENT_SECRET={CLIENT_SECRET}");
@@ -66,6 +77,13 @@ async fn main() -> std::io::Result<()> {
         "export SPENDLENS_QUICKBOOKS_API_URL={}",
         quickbooks.base_url()
     );
+    println!("export SPENDLENS_HTTP_BASE_URL={}", partner.base_url());
+    // The partner wants the key base64-encoded after `Basic `.
+    println!(
+        "export SPENDLENS_HTTP_API_KEY={}",
+        partner.encoded_api_key()
+    );
+    println!("# The data partner's hosted link redirects to {redirect}");
     println!("# Organisations (Xero tenants):");
     for organisation in xero.organisations() {
         println!(
@@ -80,10 +98,14 @@ async fn main() -> std::io::Result<()> {
             company.realm_id, company.name, company.currency
         );
     }
-    println!("# Their books' totals: GET <fake>/_fake/books/<tenant or realm id>. Ctrl-C stops.");
+    println!("# Data partner companies are created by Spendlens, each with its own books.");
+    println!(
+        "# Their books' totals: GET <fake>/_fake/books/<tenant, realm or partner company id>. Ctrl-C stops."
+    );
 
     tokio::signal::ctrl_c().await?;
     xero.stop().await;
     quickbooks.stop().await;
+    partner.stop().await;
     Ok(())
 }
