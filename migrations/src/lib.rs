@@ -24,6 +24,7 @@ mod m20261201_000013_status_notifications;
 mod m20261201_000014_company_status_name_index;
 mod m20261202_000015_fair_claim_indexes;
 mod m20261202_000016_connections;
+mod m20261202_000017_partner_links;
 
 pub struct Migrator;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000014_company_status_name_index::Migration),
             Box::new(m20261202_000015_fair_claim_indexes::Migration),
             Box::new(m20261202_000016_connections::Migration),
+            Box::new(m20261202_000017_partner_links::Migration),
         ]
     }
 }

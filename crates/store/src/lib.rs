@@ -27,6 +27,7 @@ mod module_graph;
 mod notifications;
 mod notify;
 mod organizations;
+mod partner;
 mod queue;
 mod rate_limits;
 mod reports;
@@ -59,12 +60,14 @@ pub use dispatch::{Dispatched, NotificationContent, PendingNotification};
 pub use emails::{ClaimedEmail, NewEmail};
 pub use entities::{
     connections::ConnectionState, events::EventState, information_requests::RequestStatus,
-    outgoing_emails::EmailState, refresh_jobs::JobState, webhook_deliveries::DeliveryState,
+    outgoing_emails::EmailState, partner_links::PartnerLinkState, refresh_jobs::JobState,
+    webhook_deliveries::DeliveryState,
 };
 pub use events::message_id;
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, job_error};
 pub use notify::StatusSignal;
+pub use partner::{PARTNER_PLATFORM, PendingPartnerLink};
 pub use rate_limits::RateLimit;
 pub use reports::{DEFAULT_RETENTION, ReportText, ReportVersion, StoredReport};
 pub use requests::{ConsentRefused, ConsentView};

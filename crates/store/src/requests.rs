@@ -50,6 +50,15 @@ impl ConsentView {
     }
 }
 
+/// What a grant stores beside the used link and the first job.
+enum Attach {
+    Nothing,
+    /// An OAuth platform's connection, its tokens sealed.
+    OAuth(crate::NewConnection),
+    /// The company's pending partner link becomes `linked`.
+    Partner,
+}
+
 /// Why a consent link cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConsentRefused {
@@ -175,7 +184,11 @@ impl Store {
         }
     }
 
-    async fn consent_view(&self, token_hash: &str) -> Result<Option<ConsentView>, sea_orm::DbErr> {
+    /// The link's request, whatever its state (used, expired…); `None` when unknown.
+    pub async fn consent_view(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<ConsentView>, sea_orm::DbErr> {
         let Some(request) = information_requests::Entity::find()
             .filter(information_requests::Column::TokenHash.eq(token_hash))
             .one(&self.db)
@@ -217,6 +230,30 @@ impl Store {
         platform: &str,
         connection: Option<crate::NewConnection>,
     ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
+        let attach = match connection {
+            Some(connection) => Attach::OAuth(connection),
+            None => Attach::Nothing,
+        };
+        self.grant(token_hash, platform, attach).await
+    }
+
+    /// The customer's connection at the data partner is linked: as
+    /// [`Store::grant_consent`] with platform `http`, the company's partner link becoming
+    /// `linked` in the same transaction.
+    pub async fn grant_partner_consent(
+        &self,
+        token_hash: &str,
+    ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
+        self.grant(token_hash, crate::PARTNER_PLATFORM, Attach::Partner)
+            .await
+    }
+
+    async fn grant(
+        &self,
+        token_hash: &str,
+        platform: &str,
+        attach: Attach,
+    ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
         let view = self.usable_consent(token_hash).await?;
         let at = self.now();
         let txn = self.db.begin().await?;
@@ -238,7 +275,10 @@ impl Store {
             .filter(companies::Column::Id.eq(view.company.id))
             .exec(&txn)
             .await?;
-        if let Some(connection) = connection {
+        if let Attach::Partner = attach {
+            crate::partner::mark_linked(&txn, view.company.id, view.request.id, at).await?;
+        }
+        if let Attach::OAuth(connection) = attach {
             let replaced = crate::entities::connections::Entity::delete_many()
                 .filter(crate::entities::connections::Column::CompanyId.eq(view.company.id))
                 .exec(&txn)

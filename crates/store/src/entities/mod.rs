@@ -42,6 +42,7 @@ pub mod notifications;
 pub mod oauth_authorizations;
 pub mod organizations;
 pub mod outgoing_emails;
+pub mod partner_links;
 pub mod refresh_batch_jobs;
 pub mod refresh_batches;
 pub mod refresh_jobs;
