@@ -54,6 +54,17 @@ pub struct ConsentGrant {
     pub platform: String,
 }
 
+/// The customer is back from the data partner's link page, which passed on how it went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ConsentReturn {
+    /// The partner's `statusCode`: `2xx` when the customer authorized (`201`: it was
+    /// linked already), anything else when they cancelled there.
+    #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 599))]
+    pub status_code: u16,
+}
+
 /// The outcome of the customer's choice.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -63,10 +74,13 @@ pub struct ConsentOutcome {
     pub organization_name: String,
     /// For Xero and QuickBooks Online: the platform's authorize page, for the browser
     /// to go to; the platform sends the customer back to
-    /// `/api/v1/oauth/{platform}/callback`. `null` otherwise.
+    /// `/api/v1/oauth/{platform}/callback`. For software connected through the data
+    /// partner (`http:{key}`): the partner's link page, which sends them back to
+    /// `/connect/{token}/done`. `null` otherwise.
     #[serde(default)]
     pub redirect_url: Option<String>,
-    /// The organisation connected, by the name the platform knows it (OAuth platforms).
+    /// The organisation connected, by the name the platform knows it (OAuth platforms);
+    /// through the data partner, the software's name.
     #[serde(default)]
     pub connected_organisation: Option<String>,
 }

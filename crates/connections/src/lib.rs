@@ -1,4 +1,5 @@
-//! Connections to the OAuth platforms: Xero and QuickBooks Online.
+//! Connections to the accounting platforms: Xero and QuickBooks Online over OAuth 2.0,
+//! and the data partner ([`Partner`], module `partner`).
 //!
 //! - [`Connector::authorize`] sends a customer from a consent link to the platform's
 //!   authorize page: the OAuth 2.0 authorization code flow with PKCE (S256), through
@@ -16,16 +17,20 @@
 //!   after [`MAX_REFRESH_FAILURES`] stops; `invalid_grant` marks the connection
 //!   disconnected, and the company shows `access_revoked` with its one-click remedy.
 //!
-//! Architecture invariant: no token, code, verifier or `state` reaches a log, an error
+//! Architecture invariant: no token, code, verifier, `state` or API key reaches a log, an error
 //! message or a `Debug` output; errors name what failed, never a secret.
 
 mod flow;
+mod partner;
 mod platforms;
 mod tokens;
 
 use std::sync::Arc;
 
 pub use flow::{CallbackOutcome, CallbackQuery, ChoiceView, ConnectError, Tenant};
+pub use partner::{
+    Integration, LINK_PARAMETER, Partner, PartnerError, PartnerProgress, PartnerSettings,
+};
 pub use platforms::{OAuthPlatform, PlatformSettings};
 pub use tokens::MAX_REFRESH_FAILURES;
 

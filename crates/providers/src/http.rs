@@ -2,7 +2,8 @@
 //! public shape of the data platform behind the seed product (see
 //! `docs/upstream-http-provider.md`).
 //!
-//! The upstream's company id is the company's Spendlens id. Every answer is turned into
+//! The upstream's company id is the partner's own, made when the customer connected
+//! ([`UpstreamCompanies`]). Every answer is turned into
 //! the same report shapes the sandbox produces, so reports, charts and downloads do not
 //! care where data came from. Faults become [`FetchError`]s: 401/403 and revoked
 //! connections are permanent, 404 means the data type is not supported, 409/429/5xx,
@@ -17,7 +18,9 @@ use reqwest::{StatusCode, header};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 
-use crate::{FetchError, FetchFuture, FetchRequest, FetchedReport, Pacer, Provider};
+use crate::{
+    FetchError, FetchFuture, FetchRequest, FetchedReport, Pacer, Provider, UpstreamCompanies,
+};
 
 /// How to reach the upstream API.
 #[derive(Debug, Clone)]
@@ -65,12 +68,17 @@ pub struct HttpProvider {
     config: Arc<HttpConfig>,
     permits: Arc<Semaphore>,
     pacer: Option<Arc<dyn Pacer>>,
+    companies: Arc<dyn UpstreamCompanies>,
 }
 
 impl HttpProvider {
     pub const PLATFORM: &'static str = "http";
 
-    pub fn new(config: HttpConfig) -> Result<Self, reqwest::Error> {
+    /// `companies` maps a company to its id at the partner.
+    pub fn new(
+        config: HttpConfig,
+        companies: Arc<dyn UpstreamCompanies>,
+    ) -> Result<Self, reqwest::Error> {
         // reqwest is built without a TLS provider of its own (the root Cargo.toml).
         let _ = rustls::crypto::ring::default_provider().install_default();
         let client = reqwest::Client::builder()
@@ -82,6 +90,7 @@ impl HttpProvider {
             permits: Arc::new(Semaphore::new(config.concurrency.max(1))),
             config: Arc::new(config),
             pacer: None,
+            companies,
         })
     }
 
@@ -435,7 +444,7 @@ impl Provider for HttpProvider {
 
     fn fetch(&self, request: FetchRequest) -> FetchFuture<'_> {
         Box::pin(async move {
-            let company = request.company.to_string();
+            let company = self.companies.upstream_id(request.company).await?;
             self.check_connection(&company).await?;
             let today = request.as_of.date_naive();
             let start = today.with_day(1).unwrap_or(today) - Months::new(11);

@@ -140,6 +140,17 @@ pub trait TenantPacer: Send + Sync {
     fn wait_turn<'a>(&'a self, tenant: &'a str) -> Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 }
 
+pub type UpstreamIdFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<String, FetchError>> + Send + 'a>>;
+
+/// Where the `http` provider finds a company's id at the data partner: the partner's
+/// own id, made when the customer first connected (never Spendlens's id).
+pub trait UpstreamCompanies: Send + Sync {
+    /// The company's id at the partner. A company never connected there fails with a
+    /// permanent `access_revoked`.
+    fn upstream_id(&self, company: CompanyId) -> UpstreamIdFuture<'_>;
+}
+
 /// A source of accounting data.
 pub trait Provider: Send + Sync {
     /// The platform name stored on a company's connection (e.g. `sandbox`).

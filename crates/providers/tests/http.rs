@@ -6,12 +6,16 @@
 
 mod platforms;
 
-use std::time::{Duration, Instant};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use chrono::{TimeZone, Utc};
 use domain::{CompanyId, DataType, ErrorCode, ReportKind};
 use providers::{
     FetchError, FetchRequest, FetchedReport, HttpConfig, HttpProvider, Provider, Retry,
+    UpstreamCompanies, UpstreamIdFuture,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -21,9 +25,29 @@ use wiremock::{
 };
 
 const COMPANY: Uuid = Uuid::from_u128(0x0193_0000_0000_7000_8000_0000_0000_0042);
+/// The company's id at the partner: its own, never Spendlens's.
+const UPSTREAM_ID: &str = "8a210b68-6988-11ed-a1eb-0242ac120002";
 
 fn company_path(rest: &str) -> String {
-    format!("/companies/{COMPANY}{rest}")
+    format!("/companies/{UPSTREAM_ID}{rest}")
+}
+
+/// The partner knows `COMPANY` as `UPSTREAM_ID`, and no other company.
+struct Directory;
+
+impl UpstreamCompanies for Directory {
+    fn upstream_id(&self, company: CompanyId) -> UpstreamIdFuture<'_> {
+        Box::pin(async move {
+            if company == CompanyId::from_uuid(COMPANY) {
+                Ok(UPSTREAM_ID.to_owned())
+            } else {
+                Err(FetchError::permanent(
+                    ErrorCode::AccessRevoked,
+                    "not connected at the partner",
+                ))
+            }
+        })
+    }
 }
 
 fn config(server: &MockServer) -> HttpConfig {
@@ -44,7 +68,7 @@ async fn fetch_with(
     config: HttpConfig,
     data_type: DataType,
 ) -> Result<Vec<FetchedReport>, FetchError> {
-    HttpProvider::new(config)
+    HttpProvider::new(config, Arc::new(Directory))
         .unwrap()
         .fetch(FetchRequest {
             company: CompanyId::from_uuid(COMPANY),

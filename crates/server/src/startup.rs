@@ -8,7 +8,7 @@ use actix_web::{
     middleware::{ErrorHandlers, from_fn},
     web,
 };
-use connections::{Connector, OAuthPlatform, PlatformSettings};
+use connections::{Connector, OAuthPlatform, Partner, PartnerSettings, PlatformSettings};
 use domain::OrganizationId;
 use mail::{MailConfig, Transport};
 use outbox::OutboxConfig;
@@ -105,6 +105,20 @@ pub struct Upstream {
     pub config: HttpConfig,
     /// Requests per second across all processes; `None`: unlimited.
     pub rate_limit: Option<RateLimit>,
+}
+
+impl Upstream {
+    /// The data partner's platform API (companies, connections), beside its data API.
+    pub fn partner(&self, store: &Store) -> anyhow::Result<Partner> {
+        Partner::new(
+            store.clone(),
+            PartnerSettings {
+                base_url: self.config.base_url.clone(),
+                api_key: self.config.api_key.clone(),
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("cannot set up the data partner: {e}"))
+    }
 }
 
 /// The OAuth platforms' settings and where the encryption key comes from.
@@ -233,7 +247,7 @@ fn oauth_provider(
 pub fn providers(
     store: &Store,
     sandbox: SandboxConfig,
-    http: Option<&Upstream>,
+    http: Option<(&Upstream, &Partner)>,
     connector: Option<&Connector>,
 ) -> anyhow::Result<Providers> {
     let mut providers = Providers::default().with(SandboxProvider::new(sandbox));
@@ -242,8 +256,8 @@ pub fn providers(
             providers = providers.with_arc(oauth_provider(store, connector, settings)?);
         }
     }
-    if let Some(http) = http {
-        let mut provider = HttpProvider::new(http.config.clone())
+    if let Some((http, partner)) = http {
+        let mut provider = HttpProvider::new(http.config.clone(), Arc::new(partner.clone()))
             .map_err(|e| anyhow::anyhow!("cannot set up the http provider: {e}"))?;
         if let Some(limit) = http.rate_limit {
             provider = provider.with_pacer(Arc::new(DatabasePacer::new(
@@ -310,10 +324,15 @@ impl Application {
     ) -> anyhow::Result<Self> {
         let port = listener.local_addr()?.port();
         let connector = settings.connections.connector(&store)?;
+        let partner = settings
+            .http
+            .as_ref()
+            .map(|http| http.partner(&store))
+            .transpose()?;
         let providers = providers(
             &store,
             settings.sandbox,
-            settings.http.as_ref(),
+            settings.http.as_ref().zip(partner.as_ref()),
             connector.as_ref(),
         )?;
         let transport =
@@ -337,6 +356,9 @@ impl Application {
             };
             if let Some(connector) = &connector {
                 crate::workers::spawn_keep_alive(connector.clone());
+            }
+            if let Some(partner) = &partner {
+                crate::workers::spawn_partner_follow(partner.clone());
             }
             Some(spawn_workers(
                 &store,
@@ -363,6 +385,7 @@ impl Application {
             log_outbox_links: outbox && settings.log_outbox_links,
             platforms: providers.platforms(),
             connector,
+            partner,
             stale_after: settings.stale_after,
             max_queued_refreshes: settings.max_queued_refreshes,
             auth: settings.auth.clone(),

@@ -38,6 +38,8 @@ pub struct AppState {
     pub platforms: Vec<&'static str>,
     /// Xero and QuickBooks Online, when configured.
     pub connector: Option<connections::Connector>,
+    /// The data partner, when the `http` provider is configured.
+    pub partner: Option<connections::Partner>,
     /// Data older than this is flagged `stale`.
     pub stale_after: chrono::Duration,
     /// The most refreshes one organization may have queued.

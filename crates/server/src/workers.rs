@@ -82,6 +82,26 @@ pub fn spawn_keep_alive(connector: connections::Connector) -> JoinHandle<()> {
     })
 }
 
+/// Follows the data partner's connections customers left pending (they closed the
+/// partner's page before coming back), every minute in each worker process; linking
+/// one queues its first fetch.
+pub fn spawn_partner_follow(partner: connections::Partner) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match partner.follow_pending(100).await {
+                Ok(0) => {}
+                Ok(linked) => tracing::info!(linked, "data partner connections linked"),
+                Err(err) => {
+                    tracing::warn!(error = %err, "following data partner connections failed")
+                }
+            }
+        }
+    })
+}
+
 impl Workers {
     /// Tells the workers to stop and waits until they have (running refreshes get
     /// [`SHUTDOWN_GRACE`]). Fails if one of them panicked.

@@ -22,14 +22,19 @@ pub async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         .oauth
         .connections(&public_url, &args.database.database_url)
         .connector(&store)?;
+    let http = args.http();
+    let partner = http.as_ref().map(|h| h.partner(&store)).transpose()?;
     let providers = startup::providers(
         &store,
         args.sandbox(),
-        args.http().as_ref(),
+        http.as_ref().zip(partner.as_ref()),
         connector.as_ref(),
     )?;
     if let Some(connector) = &connector {
         server::workers::spawn_keep_alive(connector.clone());
+    }
+    if let Some(partner) = partner {
+        server::workers::spawn_partner_follow(partner);
     }
     let workers = spawn_workers(&store, providers, transport, args.workers())?;
     shutdown_signal().await;

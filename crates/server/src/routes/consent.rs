@@ -2,9 +2,10 @@
 
 use actix_web::{HttpRequest, get, http::StatusCode, post, web};
 use api_types::{
-    ConsentGrant, ConsentOutcome, ConsentRequest, InformationRequestStatus, Platform, Problem,
-    ProblemKind, RequestedData,
+    ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn, InformationRequestStatus,
+    Platform, Problem, ProblemKind, RequestedData,
 };
+use connections::{PartnerError, PartnerProgress};
 use domain::AuditAction;
 use store::{ConsentRefused, ConsentView};
 
@@ -65,7 +66,17 @@ pub(crate) fn refused(err: ConsentRefused) -> ApiError {
     }
 }
 
-fn consent_request(state: &AppState, view: &ConsentView) -> ConsentRequest {
+async fn consent_request(state: &AppState, view: &ConsentView) -> ConsentRequest {
+    let mut platforms: Vec<Platform> = state
+        .platforms
+        .iter()
+        .filter(|id| **id != store::PARTNER_PLATFORM)
+        .map(|id| Platform {
+            id: (*id).to_owned(),
+            name: platform_name(id),
+        })
+        .collect();
+    platforms.extend(partner_platforms(state, &platforms).await);
     ConsentRequest {
         organization_name: view.organization.name.clone(),
         company_name: view.company.name.clone(),
@@ -79,22 +90,40 @@ fn consent_request(state: &AppState, view: &ConsentView) -> ConsentRequest {
                 contents: t.contents().iter().map(|c| (*c).to_owned()).collect(),
             })
             .collect(),
-        platforms: state
-            .platforms
-            .iter()
-            .map(|id| Platform {
-                id: (*id).to_owned(),
-                name: platform_name(id),
-            })
-            .collect(),
+        platforms,
         expires_at: view.request.expires_at,
     }
 }
 
+/// The software the data partner connects, as platforms `http:{key}`: those Spendlens
+/// connects itself (`direct`) are offered once, directly. A partner that cannot be
+/// reached leaves the other platforms on offer.
+async fn partner_platforms(state: &AppState, direct: &[Platform]) -> Vec<Platform> {
+    let Some(partner) = &state.partner else {
+        return Vec::new();
+    };
+    match partner.integrations().await {
+        Ok(integrations) => integrations
+            .iter()
+            .filter(|i| !direct.iter().any(|d| d.name == i.name))
+            .map(|i| Platform {
+                id: format!("{PARTNER_PREFIX}{}", i.key),
+                name: format!("{} (through our data partner)", i.name),
+            })
+            .collect(),
+        Err(err) => {
+            tracing::warn!(error = %err, "the data partner's integrations could not be listed");
+            Vec::new()
+        }
+    }
+}
+
+/// A platform id naming software connected through the data partner: `http:{key}`.
+const PARTNER_PREFIX: &str = "http:";
+
 fn platform_name(id: &str) -> String {
     match id {
         "sandbox" => "Sandbox (demo accounting platform)".to_owned(),
-        "http" => "Your accounting software (through our data partner)".to_owned(),
         "xero" => "Xero".to_owned(),
         "quickbooks" => "QuickBooks Online".to_owned(),
         other => other.to_owned(),
@@ -121,7 +150,7 @@ pub async fn get(
 ) -> Result<web::Json<ConsentRequest>, ApiError> {
     let hash = token_hash(parse_token(&token)?);
     let view = state.store.usable_consent(&hash).await.map_err(refused)?;
-    Ok(web::Json(consent_request(&state, &view)))
+    Ok(web::Json(consent_request(&state, &view).await))
 }
 
 /// Grant access through an accounting platform. The first fetch of the requested data
@@ -149,14 +178,37 @@ pub async fn grant(
     token: web::Path<String>,
     body: Json<ConsentGrant>,
 ) -> Result<web::Json<ConsentOutcome>, ApiError> {
-    let hash = token_hash(parse_token(&token)?);
+    let token = parse_token(&token)?;
+    let hash = token_hash(token);
     let platform = body.0.platform;
-    let Some(platform) = state.platforms.iter().find(|p| **p == platform) else {
+    if let (Some(key), Some(partner)) = (platform.strip_prefix(PARTNER_PREFIX), &state.partner) {
+        // Through the data partner: the link is used up once the partner says the
+        // connection is linked (`return_from_partner`, or a worker's sweep).
+        let view = state.store.usable_consent(&hash).await.map_err(refused)?;
+        let redirect_url = partner
+            .start(&view, key, token)
+            .await
+            .map_err(partner_error)?;
+        return Ok(web::Json(ConsentOutcome {
+            status: InformationRequestStatus::Pending,
+            organization_name: view.organization.name,
+            redirect_url: Some(redirect_url),
+            connected_organisation: None,
+        }));
+    }
+    let Some(platform) = state
+        .platforms
+        .iter()
+        .filter(|p| **p != store::PARTNER_PLATFORM)
+        .find(|p| **p == platform)
+    else {
         // Checked after the link, so an unusable link says so first.
-        state.store.usable_consent(&hash).await.map_err(refused)?;
+        let view = state.store.usable_consent(&hash).await.map_err(refused)?;
+        let offered = consent_request(&state, &view).await;
+        let ids: Vec<&str> = offered.platforms.iter().map(|p| p.id.as_str()).collect();
         return Err(ApiError::field(
             "platform",
-            format!("must be one of: {}", state.platforms.join(", ")),
+            format!("must be one of: {}", ids.join(", ")),
         ));
     };
     if let Some(oauth) = connections::OAuthPlatform::from_id(platform) {
@@ -197,6 +249,121 @@ pub async fn grant(
         redirect_url: None,
         connected_organisation: None,
     }))
+}
+
+pub(crate) fn partner_error(err: PartnerError) -> ApiError {
+    match err {
+        PartnerError::Link(refused_link) => refused(refused_link),
+        PartnerError::Database(err) => err.into(),
+        PartnerError::UnknownIntegration => ApiError::field("platform", err.to_string()),
+        PartnerError::NotStarted => ApiError::Refused {
+            status: StatusCode::CONFLICT,
+            kind: ProblemKind::PlatformFailed,
+            title: "This connection attempt is not known",
+            detail: err.to_string(),
+        },
+        PartnerError::Upstream(_) => ApiError::Refused {
+            status: StatusCode::BAD_GATEWAY,
+            kind: ProblemKind::PlatformFailed,
+            title: "The data partner did not complete the connection",
+            detail: err.to_string(),
+        },
+    }
+}
+
+/// Back from the data partner's link page (`/connect/{token}/done`): asks the partner
+/// about the connection. Linked: the link is used up and the first fetch queued
+/// (`granted`); still waiting for the customer there: `pending` (ask again in a few
+/// seconds); cancelled at the partner (`status_code` not 2xx): `declined`, and
+/// the company shows `customer_declined`.
+#[utoipa::path(
+    operation_id = "return_from_partner",
+    security(()),
+    tag = "consent",
+    params(("token" = String, Path, description = "The token from the link", pattern = "^[A-Za-z0-9_-]{43}$")),
+    request_body = ConsentReturn,
+    responses(
+        (status = 200, description = "`granted` (the first fetch is queued), `pending` or `declined`; `connected_organisation` names the software", body = ConsentOutcome),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such link (`link-not-found`), or no data partner here", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "This link was not sent to the data partner (`platform-failed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 410, description = "The link expired, was used or was replaced", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`status_code` is out of range", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The data partner failed, or says the connection failed (`platform-failed`)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/consent/{token}/return")]
+pub async fn return_from_partner(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    token: web::Path<String>,
+    body: Json<ConsentReturn>,
+) -> Result<web::Json<ConsentOutcome>, ApiError> {
+    let hash = token_hash(parse_token(&token)?);
+    if !(100..=599).contains(&body.0.status_code) {
+        return Err(ApiError::field(
+            "status_code",
+            "must be an HTTP status code",
+        ));
+    }
+    let partner = state
+        .partner
+        .as_ref()
+        .ok_or(ApiError::NotFound("data partner"))?;
+    if !(200..300).contains(&body.0.status_code) {
+        let view = partner.cancelled(&hash).await.map_err(partner_error)?;
+        state
+            .audit(
+                &state.store,
+                customer_audit(&req, &view, AuditAction::ConsentDeclined, None),
+            )
+            .await;
+        return Ok(web::Json(ConsentOutcome {
+            status: InformationRequestStatus::Declined,
+            organization_name: view.organization.name,
+            redirect_url: None,
+            connected_organisation: None,
+        }));
+    }
+    match partner.follow(&hash).await.map_err(partner_error)? {
+        PartnerProgress::Linked {
+            view,
+            platform_name,
+            first_job,
+        } => {
+            if first_job {
+                state.wake_workers();
+                state
+                    .audit(
+                        &state.store,
+                        customer_audit(
+                            &req,
+                            &view,
+                            AuditAction::ConsentGranted,
+                            Some(store::PARTNER_PLATFORM),
+                        ),
+                    )
+                    .await;
+            }
+            Ok(web::Json(ConsentOutcome {
+                status: InformationRequestStatus::Granted,
+                organization_name: view.organization.name,
+                redirect_url: None,
+                connected_organisation: Some(platform_name),
+            }))
+        }
+        PartnerProgress::Pending {
+            view,
+            platform_name,
+        } => Ok(web::Json(ConsentOutcome {
+            status: InformationRequestStatus::Pending,
+            organization_name: view.organization.name,
+            redirect_url: None,
+            connected_organisation: Some(platform_name),
+        })),
+    }
 }
 
 /// Leave without granting access. Nothing is shared; the company shows

@@ -44,6 +44,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(consent::get)
         .service(consent::grant)
         .service(consent::decline)
+        .service(consent::return_from_partner)
         .service(oauth::callback)
         .service(oauth::choices)
         .service(oauth::choose)

@@ -37,6 +37,7 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ("get_consent", Access::Public, None),
     ("grant_consent", Access::Public, None),
     ("decline_consent", Access::Public, None),
+    ("return_from_partner", Access::Public, None),
     ("oauth_callback", Access::Public, None),
     ("get_organisation_choice", Access::Public, None),
     (

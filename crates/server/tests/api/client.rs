@@ -265,6 +265,14 @@ impl Api<'_> {
         self.post(&format!("/api/v1/consent/{token}/grant"), &grant)
     }
 
+    /// Back from the data partner's link page with its `statuscode`.
+    pub fn return_from_partner(&self, token: &str, status_code: u16) -> Call<ConsentOutcome> {
+        self.post(
+            &format!("/api/v1/consent/{token}/return"),
+            &api_types::ConsentReturn { status_code },
+        )
+    }
+
     pub fn decline_consent(&self, token: &str) -> Call<ConsentOutcome> {
         self.request(Method::POST, &format!("/api/v1/consent/{token}/decline"))
     }

@@ -329,10 +329,11 @@ impl TestApp {
 
     /// A worker over this app's database whose sandbox behaves as `sandbox` says.
     pub fn worker(&self, sandbox: SandboxConfig, config: WorkerConfig) -> Worker {
+        let partner = self.partner();
         let providers = startup::providers(
             &self.store,
             sandbox,
-            self.http.as_ref(),
+            self.http.as_ref().zip(partner.as_ref()),
             self.connector().as_ref(),
         )
         .expect("providers");
@@ -342,6 +343,13 @@ impl TestApp {
     /// The OAuth platforms' connector, as a worker process builds it.
     pub fn connector(&self) -> Option<connections::Connector> {
         self.connections.connector(&self.store).expect("connector")
+    }
+
+    /// The data partner, as a worker process builds it.
+    pub fn partner(&self) -> Option<connections::Partner> {
+        self.http
+            .as_ref()
+            .map(|http| http.partner(&self.store).expect("partner"))
     }
 
     pub fn instant_worker(&self) -> Worker {

@@ -18,6 +18,7 @@ mod idempotency;
 mod notifications;
 mod nul;
 mod operations;
+mod partner;
 mod platforms;
 mod processes;
 mod refresh;

@@ -1,4 +1,6 @@
-//! The refresh path with the `http` provider against an upstream on loopback (wiremock).
+//! The refresh path with the `http` provider against an upstream on loopback (wiremock),
+//! one fault at a time. The whole journey against the fake data partner is in
+//! `partner.rs`.
 
 use api_types::ReportQuery;
 use domain::{CompanyId, DataStatus, DataType, ErrorCode, ReportKind};
@@ -29,15 +31,71 @@ async fn app_with_upstream(server: &MockServer) -> TestApp {
     .await
 }
 
-async fn connected_to_upstream(app: &TestApp, name: &str) -> CompanyId {
+/// The partner's id of every company these tests connect: never Spendlens's.
+const UPSTREAM: &str = "5f1f2c5e-1f7b-4f39-9d4b-2c1e8f0a6b11";
+
+/// The partner's answers for connecting a company: its integrations, the company and
+/// the connection made, and the connection `Linked` once the customer is back.
+async fn partner_links(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/config/integrations"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "results": [
+                {"key": "tgff", "name": "Sage Business Cloud", "enabled": true, "sourceType": "Accounting"},
+                {"key": "off1", "name": "Disabled Books", "enabled": false, "sourceType": "Accounting"},
+                {"key": "bank", "name": "A Bank", "enabled": true, "sourceType": "Banking"}
+            ],
+            "pageNumber": 1, "pageSize": 100, "totalResults": 3, "_links": {}
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/companies"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": UPSTREAM, "name": "Upstream Ltd", "redirect": "https://link.example/company"}),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+    let connection = json!({
+        "id": "conn-1", "platformName": "Sage Business Cloud",
+        "linkUrl": format!("{}/link/{UPSTREAM}/conn-1", server.uri()), "status": "PendingAuth"
+    });
+    Mock::given(method("POST"))
+        .and(path(format!("/companies/{UPSTREAM}/connections")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(connection.clone()))
+        .mount(server)
+        .await;
+    let mut linked = connection;
+    linked["status"] = json!("Linked");
+    Mock::given(method("GET"))
+        .and(path(format!("/companies/{UPSTREAM}/connections/conn-1")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(linked))
+        .mount(server)
+        .await;
+}
+
+/// A company whose customer connected it through the partner: consent page, the
+/// partner's link page (its answer is mocked), and back.
+async fn connected_to_upstream(app: &TestApp, server: &MockServer, name: &str) -> CompanyId {
+    partner_links(server).await;
     let id = app.create_company(name, &[DataType::SpendDetail]).await.id;
-    app.grant_access(app.organization, id, "http").await;
+    let token = app.link_token(id).await;
+    let customer = app.public_api();
+    let pending = customer.grant_consent(&token, "http:tgff").ok().await;
+    let link = pending.redirect_url.expect("the partner's link page");
+    assert!(link.contains("spendlens_link="), "{link}");
+    let granted = customer.return_from_partner(&token, 200).ok().await;
+    assert_eq!(
+        granted.connected_organisation.as_deref(),
+        Some("Sage Business Cloud")
+    );
     id
 }
 
-async fn upstream_lists(server: &MockServer, id: CompanyId) {
+async fn upstream_lists(server: &MockServer) {
     Mock::given(method("GET"))
-        .and(path(format!("/companies/{id}/connections")))
+        .and(path(format!("/companies/{UPSTREAM}/connections")))
         .respond_with(
             ResponseTemplate::new(200)
                 .set_body_json(json!([{"id": "c", "platformName": "Xero", "status": "Linked"}])),
@@ -46,7 +104,7 @@ async fn upstream_lists(server: &MockServer, id: CompanyId) {
         .await;
     for dataset in ["suppliers", "bills", "billPayments"] {
         Mock::given(method("GET"))
-            .and(path(format!("/companies/{id}/data/{dataset}")))
+            .and(path(format!("/companies/{UPSTREAM}/data/{dataset}")))
             .respond_with(ResponseTemplate::new(200).set_body_json(json!({
                 "results": [{"id": format!("{dataset}-1"), "currency": "GBP", "totalAmount": 120.5}],
                 "pageNumber": 1, "pageSize": 500, "totalResults": 1, "_links": {}
@@ -60,15 +118,40 @@ async fn upstream_lists(server: &MockServer, id: CompanyId) {
 async fn the_consent_screen_offers_the_upstream_and_a_refresh_reads_it() {
     let server = MockServer::start().await;
     let app = app_with_upstream(&server).await;
-    let id = connected_to_upstream(&app, "Upstream Ltd").await;
-    upstream_lists(&server, id).await;
+    partner_links(&server).await;
+    upstream_lists(&server).await;
+    let id = app
+        .create_company("Upstream Ltd", &[DataType::SpendDetail])
+        .await
+        .id;
 
     let token = app.link_token(id).await;
     let customer = app.public_api();
     let consent = customer.consent(&token).ok().await;
-    let platforms: Vec<&str> = consent.platforms.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(platforms, ["http", "sandbox"]);
-    customer.grant_consent(&token, "http").expect(200).await;
+    let platforms: Vec<(&str, &str)> = consent
+        .platforms
+        .iter()
+        .map(|p| (p.id.as_str(), p.name.as_str()))
+        .collect();
+    // Only the partner's enabled accounting integrations.
+    assert_eq!(
+        platforms,
+        [
+            ("sandbox", "Sandbox (demo accounting platform)"),
+            (
+                "http:tgff",
+                "Sage Business Cloud (through our data partner)"
+            )
+        ]
+    );
+    let problem = customer
+        .grant_consent(&token, "http:off1")
+        .problem(422)
+        .await;
+    assert!(problem.detail_text().contains("not offered"), "{problem:?}");
+    let pending = customer.grant_consent(&token, "http:tgff").ok().await;
+    assert_eq!(pending.status, api_types::InformationRequestStatus::Pending);
+    customer.return_from_partner(&token, 200).ok().await;
 
     app.run_job().await;
     let company = app.api().company(id).ok().await;
@@ -85,8 +168,8 @@ async fn the_consent_screen_offers_the_upstream_and_a_refresh_reads_it() {
 async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports() {
     let server = MockServer::start().await;
     let app = app_with_upstream(&server).await;
-    let id = connected_to_upstream(&app, "Revoked Ltd").await;
-    upstream_lists(&server, id).await;
+    let id = connected_to_upstream(&app, &server, "Revoked Ltd").await;
+    upstream_lists(&server).await;
     let api = app.api();
     api.refresh(id).expect(202).await;
     app.run_job().await;
@@ -96,7 +179,7 @@ async fn revoked_access_ends_in_an_actionable_error_and_keeps_the_last_reports()
 
     server.reset().await;
     Mock::given(method("GET"))
-        .and(path(format!("/companies/{id}/connections")))
+        .and(path(format!("/companies/{UPSTREAM}/connections")))
         .respond_with(
             ResponseTemplate::new(200).set_body_json(
                 json!([{"id": "c", "platformName": "Xero", "status": "Deauthorized"}]),
