@@ -1,9 +1,10 @@
 // Browser end-to-end tests of connecting a real accounting platform: the customer's
-// /connect/{token} page → Grant access with Xero (or QuickBooks Online) → the platform's
-// own consent page → back to Spendlens → "Connected"; the first fetch runs and the
-// company is Available with the platform's figures. The platforms are their fakes on
-// loopback (crates/fakes, `spendlens-fakes`), which the server is pointed at with the
-// same settings a deployment uses for the real services.
+// /connect/{token} page → Grant access with Xero (or QuickBooks Online, or software the
+// data partner connects) → the platform's own consent page → back to Spendlens →
+// "Connected"; the first fetch runs and the company is Available with the platform's
+// figures. The platforms are their fakes on loopback (crates/fakes, `spendlens-fakes`),
+// which the server is pointed at with the same settings a deployment uses for the real
+// services.
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +23,8 @@ import {
 
 const CUSTOMER = { signedIn: false };
 const FIRST_FETCH_TIMEOUT_MS = 60_000;
+/** An integration the fake data partner offers (crates/fakes, partner). */
+const PARTNER_SOFTWARE = 'Sage Accounting';
 
 let fakes;
 let fakeEnv;
@@ -32,7 +35,7 @@ let browser;
 async function startFakes(publicUrl) {
   const bin = process.env.SPENDLENS_FAKES_BIN;
   assert.ok(bin && existsSync(bin), `SPENDLENS_FAKES_BIN=${bin} must point at the built spendlens-fakes`);
-  const child = spawn(path.resolve(bin), ['--xero-port', '0', '--quickbooks-port', '0', '--public-url', publicUrl], {
+  const child = spawn(path.resolve(bin), ['--xero-port', '0', '--quickbooks-port', '0', '--partner-port', '0', '--public-url', publicUrl], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const env = {};
@@ -45,7 +48,7 @@ async function startFakes(publicUrl) {
       for (const [, key, value] of text.matchAll(/^export (\w+)=(.*)$/gm)) {
         env[key] = value;
       }
-      if (env.SPENDLENS_QUICKBOOKS_API_URL && text.includes('Ctrl-C stops')) {
+      if (env.SPENDLENS_QUICKBOOKS_API_URL && env.SPENDLENS_HTTP_BASE_URL && text.includes('Ctrl-C stops')) {
         clearTimeout(timer);
         resolve();
       }
@@ -73,7 +76,9 @@ after(async () => {
 
 /** The page's problems, less the fakes' own (their pages have no favicon). */
 function ours(problems) {
-  const fakeOrigins = [fakeEnv.SPENDLENS_XERO_API_URL, fakeEnv.SPENDLENS_QUICKBOOKS_API_URL].map((url) => new URL(url).origin);
+  const fakeOrigins = [fakeEnv.SPENDLENS_XERO_API_URL, fakeEnv.SPENDLENS_QUICKBOOKS_API_URL, fakeEnv.SPENDLENS_HTTP_BASE_URL].map(
+    (url) => new URL(url).origin,
+  );
   return problems.filter((problem) => !fakeOrigins.some((origin) => problem.includes(`${origin}/`)));
 }
 
@@ -204,6 +209,38 @@ describe('connecting an accounting platform', () => {
     assert.equal(available.platform, 'quickbooks');
     await assertFiguresMatch(company.id, fakeEnv.SPENDLENS_QUICKBOOKS_API_URL, realm.id);
     assert.deepEqual(ours(problems), [], 'no console errors or page errors');
+  });
+
+  test('The data partner: Sage through the partner → its link page → back → Connected; Available with its figures', { timeout: 120_000 }, async () => {
+    const { company, link } = await companyWithLink('Shoreditch Printers (data partner)');
+    const { page, problems } = await openPage(browser, CUSTOMER);
+    await page.goto(link);
+    // Software Spendlens connects itself is offered once, directly.
+    assert.equal(await page.getByRole('radio', { name: 'Xero (through our data partner)' }).count(), 0);
+    await page.getByRole('radio', { name: `${PARTNER_SOFTWARE} (through our data partner)` }).check();
+    await page.getByRole('button', { name: 'Grant access' }).click();
+
+    // The partner's hosted link page, then back to /connect/{token}/done.
+    await page.waitForURL((url) => url.href.startsWith(fakeEnv.SPENDLENS_HTTP_BASE_URL));
+    await page.getByRole('button', { name: 'Authorize' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Connected' }).waitFor();
+    await page.getByText(`can now see the requested data from ${PARTNER_SOFTWARE}`).waitFor();
+    assert.match(new URL(page.url()).pathname, /^\/connect\/[A-Za-z0-9_-]{43}\/done$/);
+    await assertAccessible(page, 'connect-partner-connected');
+    await screenshot(page, 'connect-partner-connected');
+
+    const available = await availableCompany(company.id);
+    assert.equal(available.platform, 'http');
+    // The partner's own id of the company, from its API: never Spendlens's.
+    const listed = await fetch(`${fakeEnv.SPENDLENS_HTTP_BASE_URL}/companies?page=1&pageSize=100`, {
+      headers: { authorization: `Basic ${fakeEnv.SPENDLENS_HTTP_API_KEY}`, accept: 'application/json' },
+    });
+    const upstream = (await listed.json()).results.find((c) => c.name === company.name);
+    assert.ok(upstream, 'the company was created at the partner');
+    assert.notEqual(upstream.id, company.id);
+    await assertFiguresMatch(company.id, fakeEnv.SPENDLENS_HTTP_BASE_URL, upstream.id);
+    assert.deepEqual(ours(problems), [], 'no console errors or page errors');
+    assert.ok(!server.log().includes(fakeEnv.SPENDLENS_HTTP_API_KEY), 'the API key is never logged');
   });
 
   test('Refusing on Xero\'s page shows the customer declined, as Exit without granting does', { timeout: 60_000 }, async () => {

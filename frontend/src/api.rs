@@ -14,8 +14,8 @@ use api_types::{
 };
 use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
-    CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, Delivery,
-    EmailPreview, FieldError, InformationRequest, NewCompany, NewInformationRequest,
+    CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn,
+    Delivery, EmailPreview, FieldError, InformationRequest, NewCompany, NewInformationRequest,
     NewRefreshBatch, OrganisationChoice, OrganisationChosen, Problem, ProblemKind, RefreshBatch,
     RefreshJob, ReportList, StatusFilter, UserList,
 };
@@ -486,6 +486,16 @@ pub async fn grant_consent(token: &str, platform: String) -> Result<ConsentOutco
 pub async fn decline_consent(token: &str) -> Result<ConsentOutcome, ApiError> {
     let request = Request::post(&consent_url(token, "/decline"));
     call(request).await
+}
+
+/// `POST /consent/{token}/return`: back from the data partner's link page, which said
+/// how it went (`statuscode`).
+pub async fn return_from_partner(
+    token: &str,
+    status_code: u16,
+) -> Result<ConsentOutcome, ApiError> {
+    let request = Request::post(&consent_url(token, "/return"));
+    call_json(request, &ConsentReturn { status_code }).await
 }
 
 /// `GET /oauth/choices/{choice}`: the organisations a platform authorized at once.

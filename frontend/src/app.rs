@@ -21,7 +21,7 @@ use crate::{
         admin::{AdminPage, AdminSection},
         companies::CompaniesPage,
         company::CompanyPage,
-        connect::{ChoosePage, ConnectPage, ConnectResult, ConnectResultPage},
+        connect::{ChoosePage, ConnectPage, ConnectResult, ConnectResultPage, PartnerDonePage},
         not_found::NotFoundPage,
         sign_in::{ForgotPasswordPage, SessionPending, SignInPage},
     },
@@ -53,6 +53,8 @@ enum Route {
     ConnectResult(ConnectResult),
     /// `/connect/choose/:choice`: which of the organisations authorized is this company.
     ConnectChoose(String),
+    /// `/connect/:token/done`: back from the data partner's link page.
+    PartnerDone(String),
     SignIn,
     ForgotPassword,
     /// `/invitations/:token`
@@ -92,6 +94,11 @@ impl Route {
             ("forgot-password", None, false) => Route::ForgotPassword,
             ("connect", Some("choose"), true) if segments.next().is_none() => {
                 Route::ConnectChoose(param(third.unwrap_or_default()))
+            }
+            ("connect", Some(token), true)
+                if third == Some("done") && segments.next().is_none() =>
+            {
+                Route::PartnerDone(param(token))
             }
             ("connect", Some(result), false) if ConnectResult::at(result).is_some() => {
                 Route::ConnectResult(ConnectResult::at(result).unwrap_or(ConnectResult::Problem))
@@ -134,6 +141,7 @@ fn Pages() -> impl IntoView {
             Route::Connect(token) => view! { <ConnectPage token /> }.into_any(),
             Route::ConnectResult(result) => view! { <ConnectResultPage result /> }.into_any(),
             Route::ConnectChoose(choice) => view! { <ChoosePage choice /> }.into_any(),
+            Route::PartnerDone(token) => view! { <PartnerDonePage token /> }.into_any(),
             Route::SignIn => view! { <SignInPage /> }.into_any(),
             Route::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
             Route::Invitation(token) => view! { <InvitationPage token /> }.into_any(),

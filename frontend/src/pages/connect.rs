@@ -579,6 +579,143 @@ pub fn ConnectResultPage(result: ConnectResult) -> impl IntoView {
     }
 }
 
+/// How often, and how many times, the done page asks whether the data partner has
+/// confirmed the connection.
+const PARTNER_POLL: std::time::Duration = std::time::Duration::from_secs(3);
+const PARTNER_POLLS: u32 = 20;
+
+/// Where the done page stands.
+#[derive(Debug, Clone, PartialEq)]
+enum PartnerStage {
+    Waiting {
+        software: Option<String>,
+        gave_up: bool,
+    },
+    Connected {
+        organization: String,
+        software: String,
+    },
+    Declined {
+        organization: String,
+    },
+    Failed {
+        message: String,
+    },
+}
+
+/// `/connect/:token/done`: where the data partner sends the customer back, with its
+/// `statuscode`. Asks Spendlens (which asks the partner) until the connection is
+/// linked; it also finishes in the background if the customer closes the page.
+#[component]
+pub fn PartnerDonePage(token: String) -> impl IntoView {
+    let token = StoredValue::new(token);
+    let stage = RwSignal::new(PartnerStage::Waiting {
+        software: None,
+        gave_up: false,
+    });
+    let status_code = query_value("statuscode")
+        .and_then(|code| code.parse::<u16>().ok())
+        .unwrap_or(200);
+    effect(move || {
+        spawn_local(async move {
+            for _ in 0..PARTNER_POLLS {
+                let next = match api::return_from_partner(&token.get_value(), status_code).await {
+                    Ok(outcome) => match outcome.status {
+                        api_types::InformationRequestStatus::Granted => PartnerStage::Connected {
+                            organization: outcome.organization_name,
+                            software: outcome
+                                .connected_organisation
+                                .unwrap_or_else(|| "your accounting software".to_owned()),
+                        },
+                        api_types::InformationRequestStatus::Declined => PartnerStage::Declined {
+                            organization: outcome.organization_name,
+                        },
+                        _ => PartnerStage::Waiting {
+                            software: outcome.connected_organisation,
+                            gave_up: false,
+                        },
+                    },
+                    Err(err) => PartnerStage::Failed {
+                        message: err.message(),
+                    },
+                };
+                let waiting = matches!(next, PartnerStage::Waiting { .. });
+                if stage.try_set(next).is_some() || !waiting {
+                    return;
+                }
+                gloo_timers::future::sleep(PARTNER_POLL).await;
+            }
+            let _ = stage.try_update(|stage| {
+                if let PartnerStage::Waiting { gave_up, .. } = stage {
+                    *gave_up = true;
+                }
+            });
+        });
+    });
+    effect(move || {
+        let title = stage.with(|stage| match stage {
+            PartnerStage::Waiting { .. } => "Finishing the connection",
+            PartnerStage::Connected { .. } => "Connected",
+            PartnerStage::Declined { .. } => "No data was shared",
+            PartnerStage::Failed { .. } => "The connection was not made",
+        });
+        document().set_title(title);
+    });
+    on_cleanup(|| document().set_title("Spendlens"));
+    let body = move || {
+        match stage.get() {
+        PartnerStage::Waiting { software, gave_up } => {
+            let software = software.unwrap_or_else(|| "your accounting software".to_owned());
+            let text = if gave_up {
+                format!("Our data partner has not confirmed the connection to {software} yet. It will finish in the background; there is nothing more for you to do, and you can close this page.")
+            } else {
+                format!("Our data partner is confirming the connection to {software}. This takes a few seconds.")
+            };
+            view! {
+                <div class="customer__loading" aria-busy=(!gave_up).to_string() role="status">
+                    {(!gave_up).then(|| view! { <span class="spinner" aria-hidden="true"></span> })}
+                    <h1 class="customer__title">"Finishing the connection"</h1>
+                    <p>{text}</p>
+                </div>
+            }
+            .into_any()
+        }
+        PartnerStage::Connected { organization, software } => view! {
+            <Outcome tone="success" title="Connected".to_owned() organization=Some(organization.clone())>
+                <p>
+                    {format!(
+                        "{organization} can now see the requested data from {software}. It is being shared in the background; there is nothing more for you to do."
+                    )}
+                </p>
+                <p class="customer__next">"You can close this page."</p>
+            </Outcome>
+        }
+        .into_any(),
+        PartnerStage::Declined { organization } => view! {
+            <Outcome tone="neutral" title="No data was shared".to_owned() organization=Some(organization.clone())>
+                <p>{format!("You did not allow access, so {organization} can't see any of your accounting data.")}</p>
+                <p class="customer__next">"If you change your mind, ask for a new link. You can close this page."</p>
+            </Outcome>
+        }
+        .into_any(),
+        PartnerStage::Failed { message } => view! {
+            <Outcome tone="warning" title="The connection was not made".to_owned() organization=None>
+                <p>{message}</p>
+            </Outcome>
+        }
+        .into_any(),
+    }
+    };
+    view! {
+        <div class="customer">
+            <main id="main" class="customer__main">
+                <div class="customer__card">{body}</div>
+                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
+            </main>
+        </div>
+    }
+}
+
 /// The customer authorized several organisations at once: which one is this company?
 /// Nothing is picked for them.
 #[component]
