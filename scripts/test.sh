@@ -43,6 +43,9 @@ ok "api-types depends on no sea-orm, actix, tokio, sqlx, reqwest or lettre"
 # Advisories are left out: they need the RustSec database from the network, and this
 # check runs offline (`cargo deny check advisories` by hand).
 step "Dependency policy (cargo deny: licences, bans, sources; deny.toml)"
+# cargo-deny reads every target's packages (windows-sys…), which a build on Linux never
+# downloads: on a fresh machine they come from crates.io first (a no-op once there).
+cargo fetch --locked --quiet
 cargo deny --offline check --hide-inclusion-graph licenses bans sources
 ok "cargo deny: licences, bans, sources"
 
