@@ -27,8 +27,14 @@ pub struct RefreshJob {
     pub finished_at: Option<DateTime<Utc>>,
     /// How many times a worker has started it.
     pub attempts: u32,
-    /// Why it failed, when `state` is `failed`.
+    /// Why it failed, when `state` is `failed`; while `queued` after a failed attempt,
+    /// why that attempt failed.
     pub error: Option<StatusError>,
+    /// While `queued`: when it starts. After a failed attempt it waits — backing off,
+    /// or as long as the platform asked (its daily limit reached) — and the company
+    /// shows when it will run.
+    #[serde(default, with = "crate::timestamp::option")]
+    pub run_at: Option<DateTime<Utc>>,
 }
 
 /// Refresh many companies at once: list them, or give the list's filters.

@@ -113,6 +113,14 @@ impl HttpProvider {
                 Ok(value) => return Ok(value),
                 Err(Failure { error, retry_after }) => {
                     attempt += 1;
+                    // The upstream's own wait goes with the error: the job's next
+                    // attempt honours it (a daily limit is not retried into).
+                    let error = match retry_after {
+                        Some(wait) if error.retry == crate::Retry::Transient => {
+                            error.retry_after(wait)
+                        }
+                        _ => error,
+                    };
                     if error.retry == crate::Retry::Permanent
                         || attempt > self.config.request_retries
                     {

@@ -60,6 +60,9 @@ pub struct FetchError {
     pub retry: Retry,
     pub code: ErrorCode,
     pub message: String,
+    /// The platform allows no new attempt sooner than this (a daily limit reached):
+    /// the next attempt waits at least this long.
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl FetchError {
@@ -68,6 +71,7 @@ impl FetchError {
             retry: Retry::Transient,
             code,
             message: message.into(),
+            retry_after: None,
         }
     }
 
@@ -76,7 +80,15 @@ impl FetchError {
             retry: Retry::Permanent,
             code,
             message: message.into(),
+            retry_after: None,
         }
+    }
+
+    /// The next attempt waits at least `wait` (the platform said so).
+    #[must_use]
+    pub fn retry_after(mut self, wait: std::time::Duration) -> Self {
+        self.retry_after = Some(wait);
+        self
     }
 
     pub fn status_error(&self) -> StatusError {

@@ -496,12 +496,16 @@ fn rate_limited(headers: &HeaderMap) -> Refusal {
             Some(w) => format!("after {} UTC", (Utc::now() + w).format("%H:%M on %-d %B")),
             None => "within a day".to_owned(),
         };
-        return Refusal::stop(FetchError::transient(
+        let error = FetchError::transient(
             ErrorCode::ProviderUnavailable,
             format!(
                 "Xero's daily limit of requests for this organisation has been reached. The refresh will run again {when}, when Xero allows more."
             ),
-        ));
+        );
+        return Refusal::stop(match wait {
+            Some(wait) => error.retry_after(wait),
+            None => error.retry_after(Duration::from_secs(24 * 60 * 60)),
+        });
     }
     let limit = match problem.as_str() {
         "minute" => "per-minute limit",

@@ -500,7 +500,10 @@ impl Worker {
         let status_error = error.status_error();
         let attempts = u32::try_from(claimed.job.attempts).unwrap_or(u32::MAX);
         if error.retry == Retry::Transient && attempts < self.config.max_attempts {
-            let delay = domain::retry_delay(self.config.retry_base, attempts, rand::rng().random());
+            let backoff =
+                domain::retry_delay(self.config.retry_base, attempts, rand::rng().random());
+            // A platform's own wait (its daily limit) is honoured, not retried into.
+            let delay = error.retry_after.map_or(backoff, |wait| wait.max(backoff));
             let run_at = self.store.now() + chrono::Duration::from_std(delay)?;
             let released = self
                 .store

@@ -82,6 +82,7 @@ pub fn refresh_job(job: refresh_jobs::Model) -> RefreshJob {
         finished_at: job.finished_at,
         attempts: u32::try_from(job.attempts).unwrap_or(0),
         error,
+        run_at: (job.state == store::JobState::Queued).then_some(job.run_at),
     }
 }
 

@@ -360,7 +360,13 @@ async fn xero_daily_limit_ends_the_attempt_saying_when_the_refresh_runs() {
         "{}",
         error.message
     );
-    // Not retried within the attempt: the limit lasts for hours.
+    // Not retried within the attempt: the limit lasts for hours, and the job's next
+    // attempt waits for Xero's `Retry-After` (the end of its day).
+    let wait = error.retry_after.expect("Xero's own wait");
+    assert!(
+        wait > Duration::ZERO && wait <= Duration::from_secs(24 * 60 * 60),
+        "{wait:?}"
+    );
     assert_eq!(setup.xero.counters().rate_limited_by["daily"], 1);
     assert!(started.elapsed() < Duration::from_secs(2));
 }

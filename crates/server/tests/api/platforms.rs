@@ -486,3 +486,44 @@ async fn keys_rotate_and_the_old_key_can_go() {
     assert_eq!(err.code, ErrorCode::AccessRevoked);
     assert!(!err.message.contains(&grant.access_token));
 }
+
+/// Xero's daily limit reached: the company keeps its status and shows when the refresh
+/// will run (Xero's `Retry-After`), instead of an error or a retry into the limit.
+#[tokio::test]
+async fn at_xeros_daily_limit_the_company_shows_when_its_refresh_runs() {
+    let mut config = XeroConfig::new(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        &format!("{PUBLIC_URL}/api/v1/oauth/xero/callback"),
+    );
+    config.limits.per_day = 1;
+    let xero = FakeXero::start(config).expect("the fake starts");
+    let app = app_with(&xero).await;
+    let (id, token) = requested(&app, "Busy Bakery Ltd").await;
+    let tenant = xero.organisations()[0].tenant_id.to_string();
+    through_xero(&app, &token, &[("decision", "allow"), ("tenant", &tenant)]).await;
+
+    let before = app.store.now();
+    let (_, outcome) = app.run_job().await;
+    assert!(
+        matches!(outcome, refresh::Outcome::Retrying(_)),
+        "{outcome:?}"
+    );
+    let company = app.api().company(id).ok().await;
+    assert_ne!(company.status, Some(DataStatus::Error), "{company:?}");
+    let job = company.refresh.expect("the refresh is still queued");
+    assert_eq!(job.state, api_types::RefreshState::Queued);
+    let error = job.error.expect("why it waits");
+    assert!(error.message.contains("daily limit"), "{}", error.message);
+    // It runs when Xero's rolling day lets a call out of its window (the first call's
+    // time plus 24 hours), not after a short backoff.
+    let wait = job.run_at.expect("when it runs") - before;
+    assert!(
+        wait > chrono::Duration::hours(23)
+            && wait <= chrono::Duration::hours(24) + chrono::Duration::seconds(5),
+        "runs in {wait:?}"
+    );
+    // Nothing more is tried before then.
+    app.advance_clock(chrono::Duration::minutes(30));
+    assert!(app.instant_worker().run_once().await.unwrap().is_none());
+}
