@@ -347,7 +347,7 @@ impl Partner {
         self.inner
             .store
             .begin_partner_link(
-                view,
+                &view.request,
                 PendingPartnerLink {
                     upstream_company_id: upstream_company,
                     upstream_connection_id: upstream_id(connection.id)?,

@@ -15,7 +15,7 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    ConsentView, Store,
+    Store,
     entities::{
         information_requests::{self, RequestStatus},
         partner_links::{self, PartnerLinkState},
@@ -46,17 +46,17 @@ impl Store {
             .await
     }
 
-    /// Records that the customer behind `view` is sent to link `link` at the partner:
-    /// the company's partner link (made, or reused with its partner id) becomes
-    /// `pending` for this request.
+    /// Records that the customer who holds `request`'s link is sent to link `link` at
+    /// the partner: the company's partner link (made, or reused with its partner id)
+    /// becomes `pending` for this request.
     pub async fn begin_partner_link(
         &self,
-        view: &ConsentView,
+        request: &information_requests::Model,
         link: PendingPartnerLink,
     ) -> Result<(), sea_orm::DbErr> {
         let at = self.now();
         let existing = partner_links::Entity::find()
-            .filter(partner_links::Column::CompanyId.eq(view.company.id))
+            .filter(partner_links::Column::CompanyId.eq(request.company_id))
             .one(&self.db)
             .await?;
         let is_new = existing.is_none();
@@ -64,8 +64,8 @@ impl Store {
             Some(existing) => partner_links::ActiveModel::from(existing),
             None => partner_links::ActiveModel {
                 id: Set(Uuid::now_v7()),
-                organization_id: Set(view.organization.id),
-                company_id: Set(view.company.id),
+                organization_id: Set(request.organization_id),
+                company_id: Set(request.company_id),
                 created_at: Set(at),
                 ..Default::default()
             },
@@ -74,7 +74,7 @@ impl Store {
         model.upstream_connection_id = Set(Some(link.upstream_connection_id));
         model.integration_key = Set(Some(link.integration_key));
         model.platform_name = Set(Some(link.platform_name));
-        model.information_request_id = Set(Some(view.request.id));
+        model.information_request_id = Set(Some(request.id));
         model.state = Set(PartnerLinkState::Pending);
         model.checked_at = Set(None);
         model.updated_at = Set(at);
