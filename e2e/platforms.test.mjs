@@ -235,7 +235,8 @@ describe('connecting an accounting platform', () => {
     const listed = await fetch(`${fakeEnv.SPENDLENS_HTTP_BASE_URL}/companies?page=1&pageSize=100`, {
       headers: { authorization: `Basic ${fakeEnv.SPENDLENS_HTTP_API_KEY}`, accept: 'application/json' },
     });
-    const upstream = (await listed.json()).results.find((c) => c.name === company.name);
+    // Found by the description Spendlens gives it (the partner strips brackets from names).
+    const upstream = (await listed.json()).results.find((c) => c.description === `Spendlens company ${company.id}`);
     assert.ok(upstream, 'the company was created at the partner');
     assert.notEqual(upstream.id, company.id);
     await assertFiguresMatch(company.id, fakeEnv.SPENDLENS_HTTP_BASE_URL, upstream.id);
