@@ -2,10 +2,10 @@
 # Runs every benchmark of issue #3 (docs/benchmarks.md, "Refresh engine and scale") on
 # the local PostgreSQL, one after the other, and prints their tables. Each scenario makes
 # its own database (spendlens_bench_*), starts and stops its own processes, and drops the
-# database when it is done. About 12 minutes on 2 cores.
+# database when it is done. About 20 minutes on 2 cores.
 #
 #   scripts/bench/run.sh            # every scenario
-#   scripts/bench/run.sh noop       # one scenario (noop, latency, bulk, list, statuses, api)
+#   scripts/bench/run.sh noop       # one scenario (noop, latency, bulk, list, statuses, api, xero)
 #
 # Needs: PostgreSQL on 127.0.0.1:5432 (user postgres, trust), pgbench, and oha
 # (installed here into ~/.cache/spendlens/tools when missing).

@@ -439,21 +439,27 @@ impl Api {
 /// Starts `spendlens serve --no-worker` for organization `bench`, waits for `/readyz`,
 /// and makes an API key with `spendlens api-key create` when the binary has that command.
 pub async fn start_server(ctx: &Ctx, db: &BenchDb) -> anyhow::Result<(Proc, Api)> {
-    let port = free_port()?;
-    let mut server = Proc::spawn(
-        ctx,
-        "serve",
-        &["serve", "--no-worker"],
-        &[
-            ("DATABASE_URL", db.url.clone()),
-            ("SPENDLENS_BIND", format!("127.0.0.1:{port}")),
-            ("SPENDLENS_ORGANIZATION", "bench".into()),
-            ("SPENDLENS_SAMPLE_DATA", "false".into()),
-            // The per-caller limit (600 a minute by default) would answer most of the
-            // load with 429: raise it, so that the server itself is measured.
-            ("SPENDLENS_RATE_LIMIT_PER_MINUTE", "1000000".into()),
-        ],
-    )?;
+    start_server_with(ctx, db, free_port()?, &[]).await
+}
+
+/// [`start_server`] on `port`, with `extra` settings.
+pub async fn start_server_with(
+    ctx: &Ctx,
+    db: &BenchDb,
+    port: u16,
+    extra: &[(&str, String)],
+) -> anyhow::Result<(Proc, Api)> {
+    let mut env = vec![
+        ("DATABASE_URL", db.url.clone()),
+        ("SPENDLENS_BIND", format!("127.0.0.1:{port}")),
+        ("SPENDLENS_ORGANIZATION", "bench".into()),
+        ("SPENDLENS_SAMPLE_DATA", "false".into()),
+        // The per-caller limit (600 a minute by default) would answer most of the
+        // load with 429: raise it, so that the server itself is measured.
+        ("SPENDLENS_RATE_LIMIT_PER_MINUTE", "1000000".into()),
+    ];
+    env.extend(extra.iter().cloned());
+    let mut server = Proc::spawn(ctx, "serve", &["serve", "--no-worker"], &env)?;
     let base = format!("http://127.0.0.1:{port}");
     let client = http_client().build()?;
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -502,7 +508,19 @@ pub async fn start_workers(
     concurrency: usize,
     sandbox_latency_ms: u64,
 ) -> anyhow::Result<Vec<Proc>> {
-    let env = [
+    start_workers_with(ctx, db, count, concurrency, sandbox_latency_ms, &[]).await
+}
+
+/// [`start_workers`] with `extra` settings.
+pub async fn start_workers_with(
+    ctx: &Ctx,
+    db: &BenchDb,
+    count: usize,
+    concurrency: usize,
+    sandbox_latency_ms: u64,
+    extra: &[(&str, String)],
+) -> anyhow::Result<Vec<Proc>> {
+    let mut env = vec![
         ("DATABASE_URL", db.url.clone()),
         ("SPENDLENS_WORKER_CONCURRENCY", concurrency.to_string()),
         (
@@ -511,6 +529,7 @@ pub async fn start_workers(
         ),
         ("SPENDLENS_SANDBOX_FAILURE_RATE", "0".into()),
     ];
+    env.extend(extra.iter().cloned());
     let mut workers = Vec::new();
     for i in 0..count {
         workers.push(Proc::spawn(ctx, &format!("worker{i}"), &["worker"], &env)?);

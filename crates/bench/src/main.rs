@@ -12,6 +12,7 @@ mod common;
 mod fairness;
 mod latency;
 mod noop;
+mod xero;
 
 use std::path::PathBuf;
 
@@ -84,6 +85,18 @@ enum Scenario {
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
         /// Stop waiting after this many seconds and report the progress instead.
+        #[arg(long, default_value_t = 900)]
+        max_seconds: u64,
+    },
+    /// Bulk refresh of companies on Xero, against the fake Xero with Xero's limits.
+    Xero {
+        #[arg(long, default_value_t = 1000)]
+        companies: u64,
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+        #[arg(long, default_value_t = 16)]
+        connect_parallel: usize,
+        /// Give up waiting for a phase after this many seconds.
         #[arg(long, default_value_t = 900)]
         max_seconds: u64,
     },
@@ -261,6 +274,23 @@ async fn run_scenario(ctx: &Ctx, scenario: Scenario) -> anyhow::Result<Vec<Strin
             )
             .await
         }
+        Scenario::Xero {
+            companies,
+            concurrency,
+            connect_parallel,
+            max_seconds,
+        } => {
+            xero::run(
+                ctx,
+                &xero::Options {
+                    companies,
+                    concurrency,
+                    connect_parallel,
+                    max_seconds,
+                },
+            )
+            .await
+        }
         Scenario::All | Scenario::Cleanup => unreachable!("handled by main"),
     }
 }
@@ -309,7 +339,7 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
     let scenarios = match cli.scenario.clone() {
-        Scenario::All => ["noop", "latency", "api", "bulk", "fairness"]
+        Scenario::All => ["noop", "latency", "api", "bulk", "fairness", "xero"]
             .map(defaults)
             .to_vec(),
         one => vec![one],

@@ -490,7 +490,7 @@ fn rate_limited(headers: &HeaderMap) -> Refusal {
         .trim()
         .to_ascii_lowercase();
     let wait = retry_after(headers);
-    // Xero's answers say `day`; the fake says `daily`.
+    // Xero documents `Daily` and `Minute` (and `AppMinute`, `Concurrent`); accept `day` too.
     if problem.starts_with("day") || problem.starts_with("daily") {
         let when = match wait.and_then(|w| chrono::Duration::from_std(w).ok()) {
             Some(w) => format!("after {} UTC", (Utc::now() + w).format("%H:%M on %-d %B")),

@@ -197,6 +197,16 @@ fn write_private(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()>
 
 /// Xero's documented limits per organisation (60 calls a minute) and per app (10,000 a
 /// minute across all organisations); QuickBooks's per company (500 a minute).
+/// A token bucket that never lets more than `per_minute` calls into any rolling minute,
+/// as the platforms count: a bucket of `burst` admits at most `burst + rate × 60 s` in
+/// a minute, so the rate is what the burst leaves.
+fn within_a_minute(per_minute: f64, burst: f64) -> RateLimit {
+    RateLimit {
+        rate: (per_minute - burst) / 60.0,
+        burst,
+    }
+}
+
 fn oauth_provider(
     store: &Store,
     connector: &Connector,
@@ -214,14 +224,8 @@ fn oauth_provider(
             .with_pacer(Arc::new(DatabaseTenantPacer::new(
                 store.clone(),
                 "xero",
-                RateLimit {
-                    rate: 1.0,
-                    burst: 5.0,
-                },
-                Some(RateLimit {
-                    rate: 10_000.0 / 60.0,
-                    burst: 100.0,
-                }),
+                within_a_minute(60.0, 5.0),
+                Some(within_a_minute(10_000.0, 100.0)),
             ))),
         ),
         OAuthPlatform::QuickBooks => Arc::new(
@@ -233,10 +237,7 @@ fn oauth_provider(
             .with_pacer(Arc::new(DatabaseTenantPacer::new(
                 store.clone(),
                 "quickbooks",
-                RateLimit {
-                    rate: 500.0 / 60.0,
-                    burst: 10.0,
-                },
+                within_a_minute(500.0, 10.0),
                 None,
             ))),
         ),

@@ -527,3 +527,119 @@ async fn at_xeros_daily_limit_the_company_shows_when_its_refresh_runs() {
     app.advance_clock(chrono::Duration::minutes(30));
     assert!(app.instant_worker().run_once().await.unwrap().is_none());
 }
+
+/// QuickBooks Online: Grant access → Intuit's consent page (the company chosen there) →
+/// the callback with `realmId` → Available with the company's figures.
+#[tokio::test]
+async fn a_customer_connects_quickbooks_and_the_company_shows_its_books() {
+    let redirect = format!("{PUBLIC_URL}/api/v1/oauth/quickbooks/callback");
+    let quickbooks = fakes::FakeQuickBooks::start(fakes::QuickBooksConfig::new(
+        CLIENT_ID,
+        CLIENT_SECRET,
+        &redirect,
+    ))
+    .expect("the fake starts");
+    let connections = ConnectionSettings {
+        platforms: vec![connections::PlatformSettings {
+            platform: connections::OAuthPlatform::QuickBooks,
+            client_id: CLIENT_ID.to_owned(),
+            client_secret: CLIENT_SECRET.to_owned(),
+            authorize_url: quickbooks.authorize_url(),
+            token_url: quickbooks.token_url(),
+            api_url: quickbooks.base_url().to_owned(),
+            redirect_url: redirect.clone(),
+        }],
+        encryption_key: Some(vault::KeyRing::generate_key().to_string()),
+        key_file: None,
+    };
+    let app = spawn_app_with(|settings| settings.connections = connections).await;
+    let (id, token) = requested(&app, "Camden Florists Ltd").await;
+    let outcome = app
+        .public_api()
+        .grant_consent(&token, "quickbooks")
+        .expect(200)
+        .await;
+    let authorize = outcome.redirect_url.expect("Intuit's authorize page");
+    assert_eq!(
+        query_param(&authorize, "scope").as_deref(),
+        Some("com.intuit.quickbooks.accounting")
+    );
+    assert_eq!(
+        query_param(&authorize, "code_challenge_method").as_deref(),
+        Some("S256")
+    );
+
+    let company = &quickbooks.companies()[1];
+    let browser = app.anonymous();
+    let html = browser
+        .get(&authorize)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let start = html.find("name=\"request\" value=\"").expect("the form") + 22;
+    let request = html[start..].split('"').next().unwrap().to_owned();
+    let back = browser
+        .post(authorize.split('?').next().unwrap())
+        .form(&[
+            ("request", request.as_str()),
+            ("realm", company.realm_id.as_str()),
+            ("decision", "connect"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let callback = back.headers()[header::LOCATION]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        query_param(&callback, "realmId").as_deref(),
+        Some(company.realm_id.as_str())
+    );
+    let landed = browser
+        .get(app.url(&callback[PUBLIC_URL.len()..]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landed.status(), StatusCode::SEE_OTHER);
+    let landing = landed.headers()[header::LOCATION].to_str().unwrap();
+    assert!(
+        landing.starts_with("/connect/connected?organisation="),
+        "{landing}"
+    );
+
+    app.run_job().await;
+    let shown = app.api().company(id).ok().await;
+    assert_eq!(
+        shown.status,
+        Some(DataStatus::Available),
+        "{:?}",
+        shown.error
+    );
+    assert_eq!(shown.platform.as_deref(), Some("quickbooks"));
+    let connection = connection_of(&app, id).await;
+    assert_eq!(connection["organisation"]["id"], company.realm_id.as_str());
+    assert_eq!(connection["organisation"]["name"], company.name.as_str());
+    assert_eq!(connection["state"], "connected");
+
+    // The newest month's net profit is the company's books'.
+    let books = quickbooks.books(&company.realm_id).unwrap();
+    let pnl = app
+        .api()
+        .report(id, ReportKind::ProfitAndLoss, &ReportQuery::default())
+        .ok()
+        .await;
+    let periods = pnl.data["periods"].as_array().unwrap();
+    assert_eq!(periods.len(), 12);
+    let last = books.today.with_day(1).unwrap();
+    let newest = periods.last().unwrap();
+    assert_eq!(newest["fromDate"], last.to_string());
+    assert_eq!(
+        newest["netProfit"].as_f64().unwrap(),
+        books.profit_and_loss_month(last).net_profit(books) as f64 / 100.0
+    );
+    assert_eq!(pnl.data["currency"], company.currency.as_str());
+}
