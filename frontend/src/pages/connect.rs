@@ -190,80 +190,75 @@ pub fn ConnectPage(
     on_cleanup(|| document().set_title("Spendlens"));
 
     view! {
-        <div class="customer">
-            <main id="main" class="customer__main">
-                <div class="customer__card">
-                    {move || match stage.get() {
-                        Stage::Loading => {
-                            view! {
-                                <div class="customer__loading" aria-busy="true">
-                                    <span class="spinner" aria-hidden="true"></span>
-                                    <p>"Loading your request…"</p>
-                                </div>
-                            }
-                                .into_any()
-                        }
-                        Stage::Consent(request) => {
-                            view! { <ConsentScreen request token=token.get_value() stage /> }
-                                .into_any()
-                        }
-                        Stage::Granted { organization } => {
-                            view! {
-                                <Outcome tone="success" title="Thank you".to_owned() organization=Some(organization.clone())>
-                                    <p>
-                                        {format!(
-                                            "{organization} can now see the requested data. Your accounting data is being shared in the background; there is nothing more for you to do."
-                                        )}
-                                    </p>
-                                    <p class="customer__next">"You can close this page."</p>
-                                </Outcome>
-                            }
-                                .into_any()
-                        }
-                        Stage::Declined { organization } => {
-                            view! {
-                                <Outcome tone="neutral" title="No data was shared".to_owned() organization=Some(organization.clone())>
-                                    <p>
-                                        {format!(
-                                            "You left without granting access, so {organization} can't see any of your accounting data."
-                                        )}
-                                    </p>
-                                    <p class="customer__next">
-                                        {format!(
-                                            "If you change your mind, ask {organization} for a new link. You can close this page."
-                                        )}
-                                    </p>
-                                </Outcome>
-                            }
-                                .into_any()
-                        }
-                        Stage::LinkFailed { failure, detail, organization } => {
-                            let (explanation, next) = link_failure_text(failure, detail, organization.as_deref());
-                            view! {
-                                <Outcome tone="warning" title=failure.title().to_owned() organization>
-                                    <p>{explanation}</p>
-                                    {next.map(|next| view! { <p class="customer__next">{next}</p> })}
-                                </Outcome>
-                            }
-                                .into_any()
-                        }
-                        Stage::Unavailable { message } => {
-                            view! {
-                                <Outcome tone="warning" title="This page is unavailable right now".to_owned() organization=None>
-                                    <p>{message}</p>
-                                    <p class="customer__next">"Your link is still fine. Please try again in a moment."</p>
-                                    <button type="button" class="button button--primary" on:click=move |_| load()>
-                                        "Try again"
-                                    </button>
-                                </Outcome>
-                            }
-                                .into_any()
-                        }
-                    }}
-                </div>
-                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
-            </main>
-        </div>
+        <CustomerCard>
+            {move || match stage.get() {
+                Stage::Loading => {
+                    view! {
+                        <div class="customer__loading" aria-busy="true">
+                            <span class="spinner" aria-hidden="true"></span>
+                            <p>"Loading your request…"</p>
+                        </div>
+                    }
+                        .into_any()
+                }
+                Stage::Consent(request) => {
+                    view! { <ConsentScreen request token=token.get_value() stage /> }
+                        .into_any()
+                }
+                Stage::Granted { organization } => {
+                    view! {
+                        <Outcome tone="success" title="Thank you".to_owned() organization=Some(organization.clone())>
+                            <p>
+                                {format!(
+                                    "{organization} can now see the requested data. Your accounting data is being shared in the background; there is nothing more for you to do."
+                                )}
+                            </p>
+                            <p class="customer__next">"You can close this page."</p>
+                        </Outcome>
+                    }
+                        .into_any()
+                }
+                Stage::Declined { organization } => {
+                    view! {
+                        <Outcome tone="neutral" title="No data was shared".to_owned() organization=Some(organization.clone())>
+                            <p>
+                                {format!(
+                                    "You left without granting access, so {organization} can't see any of your accounting data."
+                                )}
+                            </p>
+                            <p class="customer__next">
+                                {format!(
+                                    "If you change your mind, ask {organization} for a new link. You can close this page."
+                                )}
+                            </p>
+                        </Outcome>
+                    }
+                        .into_any()
+                }
+                Stage::LinkFailed { failure, detail, organization } => {
+                    let (explanation, next) = link_failure_text(failure, detail, organization.as_deref());
+                    view! {
+                        <Outcome tone="warning" title=failure.title().to_owned() organization>
+                            <p>{explanation}</p>
+                            {next.map(|next| view! { <p class="customer__next">{next}</p> })}
+                        </Outcome>
+                    }
+                        .into_any()
+                }
+                Stage::Unavailable { message } => {
+                    view! {
+                        <Outcome tone="warning" title="This page is unavailable right now".to_owned() organization=None>
+                            <p>{message}</p>
+                            <p class="customer__next">"Your link is still fine. Please try again in a moment."</p>
+                            <button type="button" class="button button--primary" on:click=move |_| load()>
+                                "Try again"
+                            </button>
+                        </Outcome>
+                    }
+                        .into_any()
+                }
+            }}
+        </CustomerCard>
     }
 }
 
@@ -438,6 +433,19 @@ fn SharedItem(data: RequestedData) -> impl IntoView {
     }
 }
 
+/// The customer's pages' frame: one calm card, no portal chrome.
+#[component]
+fn CustomerCard(children: Children) -> impl IntoView {
+    view! {
+        <div class="customer">
+            <main id="main" class="customer__main">
+                <div class="customer__card">{children()}</div>
+                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
+            </main>
+        </div>
+    }
+}
+
 /// A result page: a heading that takes the focus (so it is read out), and its text.
 #[component]
 fn Outcome(
@@ -569,14 +577,7 @@ pub fn ConnectResultPage(result: ConnectResult) -> impl IntoView {
         }
     };
     on_cleanup(|| document().set_title("Spendlens"));
-    view! {
-        <div class="customer">
-            <main id="main" class="customer__main">
-                <div class="customer__card">{body}</div>
-                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
-            </main>
-        </div>
-    }
+    view! { <CustomerCard>{body}</CustomerCard> }
 }
 
 /// How often, and how many times, the done page asks whether the data partner has
@@ -706,14 +707,7 @@ pub fn PartnerDonePage(token: String) -> impl IntoView {
         .into_any(),
     }
     };
-    view! {
-        <div class="customer">
-            <main id="main" class="customer__main">
-                <div class="customer__card">{body}</div>
-                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
-            </main>
-        </div>
-    }
+    view! { <CustomerCard>{body}</CustomerCard> }
 }
 
 /// The customer authorized several organisations at once: which one is this company?
@@ -825,14 +819,7 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
             .into_any(),
         }
     };
-    view! {
-        <div class="customer">
-            <main id="main" class="customer__main">
-                <div class="customer__card">{body}</div>
-                <p class="customer__footer">"Data sharing powered by Spendlens"</p>
-            </main>
-        </div>
-    }
+    view! { <CustomerCard>{body}</CustomerCard> }
 }
 
 /// One choice of a radio group whose value lives in `chosen`; platforms get their mark.

@@ -184,25 +184,8 @@ async fn a_customer_connects_xero_and_the_company_shows_its_books() {
     );
 
     // The figures are the platform's.
-    let books = xero.books(organisation.tenant_id).unwrap();
-    let pnl = app
-        .api()
-        .report(id, ReportKind::ProfitAndLoss, &ReportQuery::default())
-        .ok()
+    profit_and_loss_is_the_books(&app, id, xero.books(organisation.tenant_id).unwrap(), "GBP")
         .await;
-    let periods = pnl.data["periods"].as_array().unwrap();
-    assert_eq!(periods.len(), 12);
-    let last = books.today.with_day(1).unwrap();
-    let expected = books.profit_and_loss_month(last);
-    let newest = periods.last().unwrap();
-    assert_eq!(newest["fromDate"], last.to_string());
-    assert_eq!(
-        newest["netProfit"].as_f64().unwrap(),
-        expected.net_profit(books) as f64 / 100.0
-    );
-    let first = &periods[0];
-    assert_eq!(first["fromDate"], (last - Months::new(11)).to_string());
-    assert_eq!(pnl.data["currency"], "GBP");
 
     // No token is stored in clear: the database holds only sealed values.
     let connection = app
@@ -625,8 +608,19 @@ async fn a_customer_connects_quickbooks_and_the_company_shows_its_books() {
     assert_eq!(connection["organisation"]["name"], company.name.as_str());
     assert_eq!(connection["state"], "connected");
 
-    // The newest month's net profit is the company's books'.
+    // The figures are the platform's.
     let books = quickbooks.books(&company.realm_id).unwrap();
+    profit_and_loss_is_the_books(&app, id, books, &company.currency).await;
+}
+
+/// The company's profit and loss: twelve months ending with this one, each month's net
+/// profit the platform's `books`', in `currency`.
+async fn profit_and_loss_is_the_books(
+    app: &TestApp,
+    id: CompanyId,
+    books: &fakes::books::Books,
+    currency: &str,
+) {
     let pnl = app
         .api()
         .report(id, ReportKind::ProfitAndLoss, &ReportQuery::default())
@@ -641,5 +635,7 @@ async fn a_customer_connects_quickbooks_and_the_company_shows_its_books() {
         newest["netProfit"].as_f64().unwrap(),
         books.profit_and_loss_month(last).net_profit(books) as f64 / 100.0
     );
-    assert_eq!(pnl.data["currency"], company.currency.as_str());
+    let first = &periods[0];
+    assert_eq!(first["fromDate"], (last - Months::new(11)).to_string());
+    assert_eq!(pnl.data["currency"], currency);
 }
