@@ -350,8 +350,8 @@ fn issue_tokens(
     let now = shared.clock.now();
     let config = &shared.config;
     let grant = state.grants[&grant_id].clone();
-    let access_token = random_token("xero_at_", 32);
     let lifetime = chrono::Duration::from_std(config.access_token_lifetime).expect("lifetime");
+    let access_token = access_jwt(&grant, now, now + lifetime);
     state.access_tokens.insert(
         access_token.clone(),
         AccessToken {
@@ -387,10 +387,6 @@ fn issue_tokens(
     if scopes.contains(&"openid") {
         // Xero's is a signed JWT; this one has the same three parts and claims, and no
         // usable signature (clients should not need to verify it to call the API).
-        use base64::Engine as _;
-        let encode = |value: serde_json::Value| {
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
-        };
         let id_token = format!(
             "{}.{}.{}",
             encode(json!({"alg": "RS256", "kid": "fake", "typ": "JWT"})),
@@ -411,6 +407,38 @@ fn issue_tokens(
         answer["id_token"] = json!(id_token);
     }
     answer
+}
+
+/// A JWT's header or payload part.
+fn encode(value: serde_json::Value) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(value.to_string())
+}
+
+/// Xero's access token is a JWT whose claims include `authentication_event_id`, the
+/// authorization that issued it (clients filter `/connections` by it). This one has
+/// Xero's claims and, for a signature, a random part that keeps it unique and secret
+/// (`xero_at_…`, recognisable in a log).
+fn access_jwt(grant: &Grant, now: DateTime<Utc>, expires: DateTime<Utc>) -> String {
+    format!(
+        "{}.{}.{}",
+        encode(json!({"alg": "RS256", "kid": "fake", "typ": "JWT", "x5t": "fake"})),
+        encode(json!({
+            "nbf": now.timestamp(),
+            "exp": expires.timestamp(),
+            "iss": "https://identity.xero.com",
+            "aud": "https://identity.xero.com/resources",
+            "client_id": grant.client_id,
+            "sub": "fake-user",
+            "auth_time": now.timestamp(),
+            "xero_userid": "00000000-0000-4000-8000-000000000001",
+            "global_session_id": grant.auth_event_id,
+            "jti": random_uuid(),
+            "authentication_event_id": grant.auth_event_id,
+            "scope": grant.scope.split_whitespace().collect::<Vec<_>>(),
+        })),
+        random_token("xero_at_", 32)
+    )
 }
 
 /// `POST /connect/token`: `authorization_code` (with PKCE) and `refresh_token` (with

@@ -639,3 +639,23 @@ async fn profit_and_loss_is_the_books(
     assert_eq!(first["fromDate"], (last - Months::new(11)).to_string());
     assert_eq!(pnl.data["currency"], currency);
 }
+
+/// Xero's `/connections` lists every organisation the user ever connected to the app;
+/// the access token's `authentication_event_id` picks this authorization's. A second
+/// company connected by the same Xero user is connected at once, never asked to choose
+/// among the first company's organisations.
+#[tokio::test]
+async fn a_second_authorization_by_the_same_user_lists_only_its_own_organisation() {
+    let xero = xero();
+    let app = app_with(&xero).await;
+    for (i, name) in ["First Ltd", "Second Ltd"].into_iter().enumerate() {
+        let (_, token) = requested(&app, name).await;
+        let tenant = xero.organisations()[i].tenant_id.to_string();
+        let landing =
+            through_xero(&app, &token, &[("decision", "allow"), ("tenant", &tenant)]).await;
+        assert!(
+            landing.starts_with("/connect/connected?"),
+            "{name}: {landing}"
+        );
+    }
+}
