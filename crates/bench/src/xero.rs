@@ -63,11 +63,9 @@ pub async fn run(ctx: &Ctx, options: &Options) -> anyhow::Result<Vec<String>> {
             "SPENDLENS_ENCRYPTION_KEY",
             vault::KeyRing::generate_key().to_string(),
         ),
-        // Every job waits on the database's token buckets: one connection each.
-        (
-            "SPENDLENS_DATABASE_MAX_CONNECTIONS",
-            (options.concurrency + 10).to_string(),
-        ),
+        // Every call takes tokens from the database's buckets: a pool that large, within
+        // PostgreSQL's default of 100 connections (the server has its own pool).
+        ("SPENDLENS_DATABASE_MAX_CONNECTIONS", "64".to_owned()),
     ];
     let (mut server, api) = common::start_server_with(ctx, &db, port, &env).await?;
     let client = api.client(Duration::from_secs(120))?;

@@ -224,8 +224,12 @@ fn oauth_provider(
             .with_pacer(Arc::new(DatabaseTenantPacer::new(
                 store.clone(),
                 "xero",
-                within_a_minute(60.0, 5.0),
-                Some(within_a_minute(10_000.0, 100.0)),
+                // Half an organisation's minute at once: a company's refresh (about a
+                // dozen calls) goes without waiting for its own limit.
+                within_a_minute(60.0, 30.0),
+                // 2 % below the app's limit: a token taken is a call that reaches Xero
+                // a moment later, in any order, and Xero counts arrivals.
+                Some(within_a_minute(9_800.0, 100.0)),
             ))),
         ),
         OAuthPlatform::QuickBooks => Arc::new(
