@@ -364,6 +364,8 @@ impl Store {
                 .filter(companies::Column::Id.eq(claimed.company.id))
                 .exec(&txn)
                 .await?;
+            // A connection through the data partner says so too (its visible state).
+            crate::partner::mark_lost(&txn, claimed.company.id, at).await?;
         }
         txn.commit().await?;
         Ok(())

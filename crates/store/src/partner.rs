@@ -180,3 +180,23 @@ pub(crate) async fn mark_linked(
         .await?;
     Ok(())
 }
+
+/// Within a failed job's transaction: the partner refused access, so the company's
+/// linked connection there is `failed` (a new information request links it again).
+pub(crate) async fn mark_lost(
+    txn: &impl ConnectionTrait,
+    company: Uuid,
+    at: DateTime<Utc>,
+) -> Result<(), sea_orm::DbErr> {
+    partner_links::Entity::update_many()
+        .col_expr(
+            partner_links::Column::State,
+            Expr::val(PartnerLinkState::Failed),
+        )
+        .col_expr(partner_links::Column::UpdatedAt, Expr::val(at))
+        .filter(partner_links::Column::CompanyId.eq(company))
+        .filter(partner_links::Column::State.eq(PartnerLinkState::Linked))
+        .exec(txn)
+        .await?;
+    Ok(())
+}

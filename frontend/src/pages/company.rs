@@ -221,6 +221,12 @@ fn Details(company: Company) -> impl IntoView {
         .clone()
         .filter(|_| company.status == Some(DataStatus::Error));
     let running = company.refresh.clone().filter(|job| job.state.is_active());
+    let access_lost = error.as_ref().is_some_and(|error| {
+        matches!(
+            error.code,
+            domain::ErrorCode::AccessRevoked | domain::ErrorCode::AccessDenied
+        )
+    });
     let assignees = assignee_names(&company.assignees).unwrap_or_else(|| "Nobody".to_owned());
     let data_types = company
         .data_types
@@ -286,10 +292,16 @@ fn Details(company: Company) -> impl IntoView {
                 <dt>"Accounting platform"</dt>
                 <dd>
                     {match company.platform.clone() {
-                        Some(platform) if matches!(platform.as_str(), "xero" | "quickbooks") => {
+                        Some(platform)
+                            if matches!(platform.as_str(), "xero" | "quickbooks" | "http") =>
+                        {
                             view! { <PlatformConnectionLine company=company.id /> }.into_any()
                         }
                         Some(platform) => platform.into_any(),
+                        // Access lost at the platform: the connection says how it stands.
+                        None if access_lost => {
+                            view! { <PlatformConnectionLine company=company.id /> }.into_any()
+                        }
                         None => "Not connected".into_any(),
                     }}
                 </dd>

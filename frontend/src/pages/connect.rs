@@ -835,7 +835,9 @@ fn RadioOption(
         let id = id.clone();
         move || chosen.with(|c| c.as_deref() == Some(id.as_str()))
     };
-    let mark = (group == "platform").then(|| platform_mark(&id)).flatten();
+    let mark = (group == "platform")
+        .then(|| platform_mark(&id, &label))
+        .flatten();
     view! {
         <label class="platform">
             <input
@@ -853,11 +855,13 @@ fn RadioOption(
     }
 }
 
-/// A platform's mark, drawn here (no image from anyone's CDN): its colour and initials.
-fn platform_mark(id: &str) -> Option<impl IntoView + use<>> {
+/// A platform's mark, drawn here (no image from anyone's CDN): its colour and initials;
+/// software reached through the data partner gets its initial on a neutral disc.
+fn platform_mark(id: &str, label: &str) -> Option<impl IntoView + use<>> {
     let (fill, text) = match id {
-        "xero" => ("#13b5ea", "x"),
-        "quickbooks" => ("#2ca01c", "qb"),
+        "xero" => ("#13b5ea", "x".to_owned()),
+        "quickbooks" => ("#2ca01c", "qb".to_owned()),
+        partner if partner.starts_with("http:") => ("#5b6472", monogram(label)),
         _ => return None,
     };
     Some(view! {

@@ -219,9 +219,9 @@ pub async fn get(
     Ok(web::Json(views::company(record, state.freshness())))
 }
 
-/// The company's connection to Xero or QuickBooks Online: which books, and whether it
-/// works. 404 when it has none (not connected, or connected another way: the sandbox,
-/// the data partner).
+/// The company's connection to its accounting platform — Xero, QuickBooks Online, or
+/// software reached through the data partner: which books, and whether it works. 404
+/// when it has none (not connected yet, or the sandbox).
 #[utoipa::path(
     operation_id = "get_company_connection",
     tag = "companies",
@@ -237,30 +237,62 @@ pub async fn connection(
     id: web::Path<CompanyId>,
 ) -> Result<web::Json<api_types::PlatformConnection>, ApiError> {
     let id = id.into_inner();
-    tenant.company(id).await?;
-    let connection = tenant
+    let record = tenant.company(id).await?;
+    if let Some(connection) = tenant.store().company_connection(tenant.0, id).await? {
+        let platform = connections::OAuthPlatform::from_id(&connection.platform);
+        return Ok(web::Json(api_types::PlatformConnection {
+            platform_name: platform
+                .map_or_else(|| connection.platform.clone(), |p| p.name().to_owned()),
+            platform: connection.platform,
+            organisation: api_types::PlatformOrganisation {
+                id: connection.tenant_id,
+                name: connection.tenant_name,
+            },
+            state: match connection.state {
+                store::ConnectionState::Connected => api_types::ConnectionState::Connected,
+                store::ConnectionState::NeedsReconnecting => {
+                    api_types::ConnectionState::NeedsReconnecting
+                }
+                store::ConnectionState::Disconnected => api_types::ConnectionState::Disconnected,
+            },
+            connected_at: connection.created_at,
+            renewed_at: connection.refreshed_at,
+        }));
+    }
+    // Through the data partner: linked, or lost since (the partner refused access: the
+    // company shows `access_revoked` or `access_denied`). A link never completed is no
+    // connection.
+    let lost = record.company.error_code.as_deref().is_some_and(|code| {
+        [
+            domain::ErrorCode::AccessRevoked,
+            domain::ErrorCode::AccessDenied,
+        ]
+        .iter()
+        .any(|lost| lost.as_str() == code)
+    });
+    let link = tenant
         .store()
-        .company_connection(tenant.0, id)
+        .partner_link(id)
         .await?
+        .filter(|link| {
+            link.state == store::PartnerLinkState::Linked
+                || (link.state == store::PartnerLinkState::Failed && lost)
+        })
         .ok_or(ApiError::NotFound("connection"))?;
-    let platform = connections::OAuthPlatform::from_id(&connection.platform);
+    let software = link.platform_name.unwrap_or_default();
     Ok(web::Json(api_types::PlatformConnection {
-        platform_name: platform
-            .map_or_else(|| connection.platform.clone(), |p| p.name().to_owned()),
-        platform: connection.platform,
+        platform: store::PARTNER_PLATFORM.to_owned(),
+        platform_name: format!("{software} (through our data partner)"),
         organisation: api_types::PlatformOrganisation {
-            id: connection.tenant_id,
-            name: connection.tenant_name,
+            id: link.upstream_company_id,
+            name: record.company.name,
         },
-        state: match connection.state {
-            store::ConnectionState::Connected => api_types::ConnectionState::Connected,
-            store::ConnectionState::NeedsReconnecting => {
-                api_types::ConnectionState::NeedsReconnecting
-            }
-            store::ConnectionState::Disconnected => api_types::ConnectionState::Disconnected,
+        state: match link.state {
+            store::PartnerLinkState::Linked => api_types::ConnectionState::Connected,
+            _ => api_types::ConnectionState::Disconnected,
         },
-        connected_at: connection.created_at,
-        renewed_at: connection.refreshed_at,
+        connected_at: link.created_at,
+        renewed_at: link.checked_at.unwrap_or(link.updated_at),
     }))
 }
 

@@ -180,6 +180,14 @@ async fn a_reconnection_reuses_the_company_at_the_partner_and_keeps_its_history(
     connect(&app, id).await;
     app.run_job().await;
     let upstream = partner.companies()[0].id;
+    let connection = connection_of(&app, id).await;
+    assert_eq!(connection["platform"], "http");
+    assert_eq!(
+        connection["platform_name"],
+        "Sage Accounting (through our data partner)"
+    );
+    assert_eq!(connection["organisation"]["id"], upstream.to_string());
+    assert_eq!(connection["state"], "connected");
 
     // The customer withdraws access at the partner.
     assert!(partner.set_connection_status(upstream, fakes::ConnectionStatus::Deauthorized));
@@ -187,6 +195,7 @@ async fn a_reconnection_reuses_the_company_at_the_partner_and_keeps_its_history(
     app.run_job().await;
     let company = app.api().company(id).ok().await;
     assert_eq!(error_code(&company), Some(ErrorCode::AccessRevoked));
+    assert_eq!(connection_of(&app, id).await["state"], "disconnected");
 
     // The one-click remedy: a new information request, the same company at the partner.
     connect(&app, id).await;
@@ -198,6 +207,19 @@ async fn a_reconnection_reuses_the_company_at_the_partner_and_keeps_its_history(
     assert_eq!(counters.connections_created, 2, "{counters:?}");
     let history = app.api().refreshes(id).ok().await;
     assert!(history.len() >= 3, "{history:?}");
+    assert_eq!(connection_of(&app, id).await["state"], "connected");
+}
+
+/// `GET /api/v1/companies/{id}/connection`, as JSON.
+async fn connection_of(app: &TestApp, id: CompanyId) -> serde_json::Value {
+    let answer = app
+        .client
+        .get(app.url(&format!("/api/v1/companies/{id}/connection")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    answer.json().await.unwrap()
 }
 
 #[tokio::test]
@@ -220,6 +242,14 @@ async fn cancelling_at_the_partner_shows_the_customer_declined() {
     assert_eq!(outcome.status, InformationRequestStatus::Declined);
     let company = app.api().company(id).ok().await;
     assert_eq!(error_code(&company), Some(ErrorCode::CustomerDeclined));
+    // A link never completed is no connection.
+    let none = app
+        .client
+        .get(app.url(&format!("/api/v1/companies/{id}/connection")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 404);
 }
 
 #[tokio::test]
