@@ -217,10 +217,12 @@ describe('connecting an accounting platform', () => {
     await page.goto(link);
     // Software Spendlens connects itself is offered once, directly.
     assert.equal(await page.getByRole('radio', { name: 'Xero (through our data partner)' }).count(), 0);
+    const radio = page.getByRole('radio', { name: `${PARTNER_SOFTWARE} (through our data partner)` });
+    await radio.waitFor();
     // Its mark is drawn in the page, as Xero's and QuickBooks's are (no image from a CDN).
     const option = page.locator('label.platform', { hasText: `${PARTNER_SOFTWARE} (through our data partner)` });
     assert.equal(await option.locator('svg.platform__mark').count(), 1);
-    await page.getByRole('radio', { name: `${PARTNER_SOFTWARE} (through our data partner)` }).check();
+    await radio.check();
     await page.getByRole('button', { name: 'Grant access' }).click();
 
     // The partner's hosted link page, then back to /connect/{token}/done.
