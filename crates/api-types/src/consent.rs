@@ -62,7 +62,45 @@ pub struct ConsentReturn {
     /// The partner's `statusCode`: `2xx` when the customer authorized (`201`: it was
     /// linked already), anything else when they cancelled there.
     #[cfg_attr(feature = "openapi", schema(minimum = 100, maximum = 599))]
+    #[serde(deserialize_with = "whole_number")]
     pub status_code: u16,
+}
+
+/// A whole number as JSON Schema counts one: `200` and `200.0` alike.
+fn whole_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<u16, D::Error> {
+    let number = f64::deserialize(deserializer)?;
+    if number.fract() == 0.0 && (0.0..=f64::from(u16::MAX)).contains(&number) {
+        // Whole and in range: the conversion is exact.
+        Ok(number as u16)
+    } else {
+        Err(serde::de::Error::custom(
+            "must be a whole number from 100 to 599",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ConsentReturn;
+
+    #[test]
+    fn a_status_code_is_a_whole_number_written_either_way() {
+        for text in [r#"{"status_code": 200}"#, r#"{"status_code": 200.0}"#] {
+            let answer: ConsentReturn = serde_json::from_str(text).unwrap();
+            assert_eq!(answer.status_code, 200);
+        }
+        for text in [
+            r#"{"status_code": 200.5}"#,
+            r#"{"status_code": -1}"#,
+            r#"{"status_code": 1e9}"#,
+            r#"{"status_code": "200"}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<ConsentReturn>(text).is_err(),
+                "{text}"
+            );
+        }
+    }
 }
 
 /// The outcome of the customer's choice.
