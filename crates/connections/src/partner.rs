@@ -179,6 +179,12 @@ fn upstream_id(id: String) -> Result<String, PartnerError> {
     }
 }
 
+/// A name the partner answered that can be shown and stored: one line of text, at most
+/// 200 bytes (a NUL or other control character is refused, as PostgreSQL would).
+fn shown_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.len() <= 200 && !name.chars().any(char::is_control)
+}
+
 impl Partner {
     pub fn new(store: store::Store, settings: PartnerSettings) -> Result<Self, reqwest::Error> {
         // reqwest is built without a TLS provider of its own (the root Cargo.toml).
@@ -283,11 +289,7 @@ impl Partner {
                 body.results
                     .into_iter()
                     .filter(|i| i.enabled && i.source_type.as_deref() == Some("Accounting"))
-                    .filter(|i| {
-                        upstream_id(i.key.clone()).is_ok()
-                            && !i.name.trim().is_empty()
-                            && i.name.len() <= 200
-                    })
+                    .filter(|i| upstream_id(i.key.clone()).is_ok() && shown_name(&i.name))
                     .map(|i| Integration {
                         key: i.key,
                         name: i.name.trim().to_owned(),
@@ -354,7 +356,7 @@ impl Partner {
                     integration_key: integration.key.clone(),
                     platform_name: connection
                         .platform_name
-                        .filter(|n| !n.trim().is_empty() && n.len() <= 200)
+                        .filter(|n| shown_name(n))
                         .unwrap_or_else(|| integration.name.clone()),
                 },
             )
@@ -532,5 +534,28 @@ impl UpstreamCompanies for Partner {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{shown_name, upstream_id};
+
+    #[test]
+    fn what_the_partner_answers_is_checked_before_it_is_shown_or_stored() {
+        assert!(shown_name("Sage Accounting"));
+        for bad in [
+            "",
+            "  ",
+            "Sage\0Accounting",
+            "Sage\nAccounting",
+            &"x".repeat(201),
+        ] {
+            assert!(!shown_name(bad), "{bad:?}");
+        }
+        assert!(upstream_id("8a210b68-6988-11ed-a1eb-0242ac120002".to_owned()).is_ok());
+        for bad in ["", "../companies", "a\0b", "a b", &"x".repeat(129)] {
+            assert!(upstream_id(bad.to_owned()).is_err(), "{bad:?}");
+        }
     }
 }
