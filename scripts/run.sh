@@ -19,7 +19,7 @@ phase() { printf '\033[1m==> [%ss] %s\033[0m (%s)\n' "$(($(date +%s) - started))
 phase "Checking the tools: the wasm32 target, binaryen's wasm-opt" "a few seconds the first time"
 scripts/setup.sh run
 
-phase "Building the server and the web app, side by side" "about 6½ minutes the first time, seconds after"
+phase "Building the server and the web app, side by side" "about 7½ minutes the first time, seconds after"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The web app builds in the background: a profile of its own, so the two builds hold
