@@ -15,7 +15,7 @@ use serde_json::Value;
 use crate::{
     DateLocale,
     problems::{Collector, Problem, ProblemKind, Problems},
-    schema::{Kind, SheetKind, bills, payments, suppliers},
+    schema::{Kind, MAX_COLUMNS, SheetKind, bills, payments, suppliers},
     values::{self, AmountError, MAX_AMOUNT, RawCell, TextError},
 };
 
@@ -457,8 +457,12 @@ impl SheetReader<'_> {
     }
 
     fn header_row<'a>(&mut self, number: u32, cells: impl IntoIterator<Item = (u32, RawCell<'a>)>) {
-        let cells: Vec<(u32, RawCell<'a>)> =
-            cells.into_iter().filter(|(_, c)| !c.is_blank()).collect();
+        // Columns past the first MAX_COLUMNS are not looked at: a header row of a
+        // million columns costs nothing.
+        let cells: Vec<(u32, RawCell<'a>)> = cells
+            .into_iter()
+            .filter(|(column, cell)| *column < MAX_COLUMNS && !cell.is_blank())
+            .collect();
         if cells.is_empty() {
             return;
         }

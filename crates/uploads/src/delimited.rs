@@ -16,7 +16,7 @@ use crate::{
     DateLocale, MAX_UPLOAD_BYTES, Problems, Upload,
     build::Builder,
     problems::{Problem, ProblemKind},
-    schema::SheetKind,
+    schema::{MAX_COLUMNS, SheetKind},
     values::RawCell,
     xlsx,
 };
@@ -209,7 +209,8 @@ fn first_row(text: &str, delimiter: u8) -> Option<Vec<String>> {
     let mut record = csv::StringRecord::new();
     while let Ok(true) = reader.read_record(&mut record) {
         if record.iter().any(|f| !f.trim().is_empty()) {
-            return Some(record.iter().map(|f| f.trim().to_owned()).collect());
+            let fields = record.iter().take(MAX_COLUMNS as usize);
+            return Some(fields.map(|f| f.trim().to_owned()).collect());
         }
     }
     None

@@ -68,10 +68,9 @@ impl SheetKind {
 
     /// The column a header names, by [`normalize`]d text.
     pub fn column_of(self, header: &str) -> Option<usize> {
-        let header = normalize(header);
         self.columns()
             .iter()
-            .position(|c| normalize(c.header) == header)
+            .position(|c| same_header(c.header, header))
     }
 
     pub fn headers(self) -> impl Iterator<Item = &'static str> {
@@ -84,6 +83,7 @@ impl SheetKind {
         let scores = SheetKind::ALL.map(|kind| {
             headers
                 .iter()
+                .take(MAX_COLUMNS as usize)
                 .filter(|h| kind.column_of(h).is_some())
                 .count()
         });
@@ -97,11 +97,22 @@ impl SheetKind {
 /// Lower-case letters and digits only: `Supplier ID`, `supplier_id` and `SupplierId`
 /// are the same header.
 pub(crate) fn normalize(text: &str) -> String {
+    normalized(text).collect()
+}
+
+fn normalized(text: &str) -> impl Iterator<Item = char> + '_ {
     text.chars()
         .filter(|c| c.is_alphanumeric())
         .flat_map(char::to_lowercase)
-        .collect()
 }
+
+/// Whether two headers [`normalize`] to the same text (without allocating).
+fn same_header(a: &str, b: &str) -> bool {
+    normalized(a).eq(normalized(b))
+}
+
+/// The columns of a sheet that are looked at; the template has ten at most.
+pub(crate) const MAX_COLUMNS: u32 = 1000;
 
 /// What a column holds, and how it is checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

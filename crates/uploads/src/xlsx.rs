@@ -40,8 +40,9 @@ use crate::{
 /// ten times; deflate cannot pack more than about a thousand.
 const MAX_RATIO: u64 = 500;
 const RATIO_FROM_BYTES: u64 = 1 << 20;
-/// A workbook has a dozen entries; this many is not a workbook.
-const MAX_ENTRIES: usize = 10_000;
+/// A workbook has a dozen parts, a few per sheet; this many is not an upload (and
+/// calamine looks each sheet's part up through the list of all of them).
+const MAX_ENTRIES: usize = 1_000;
 
 /// A problem that stops the reading of the file (boxed: a `Problem` is large).
 type Fatal = Box<Problem>;
@@ -53,9 +54,9 @@ pub(crate) fn read(bytes: &[u8], locale: DateLocale) -> Result<Upload, Problems>
     if bytes.len() > MAX_UPLOAD_BYTES {
         return Err(Problems::one(too_large()));
     }
-    let with_formulas = check_archive(bytes).map_err(|p| Problems::one(*p))?;
     let mut builder = Builder::new(locale);
     let read = catch_unwind(AssertUnwindSafe(|| {
+        let with_formulas = check_archive(bytes)?;
         read_sheets(bytes, &with_formulas, &mut builder)
     }));
     match read {
@@ -64,6 +65,7 @@ pub(crate) fn read(bytes: &[u8], locale: DateLocale) -> Result<Upload, Problems>
             builder.problem(*problem);
             builder.finish()
         }
+        // calamine (or zip) panicked on what the file holds.
         Err(_) => Err(Problems::one(*unreadable("the file is damaged"))),
     }
 }
@@ -158,18 +160,15 @@ fn formula_cells(
     }
     let damaged = |_| unreadable("the file is damaged");
     let mut archive = ZipArchive::new(Cursor::new(bytes)).map_err(damaged)?;
+    let names: HashMap<String, String> = archive
+        .file_names()
+        .map(|name| (formulas::entry_key(name), name.to_owned()))
+        .collect();
     for (sheet, entry) in formulas::sheet_entries(&mut archive) {
-        if !with_formulas.contains(&entry) {
-            continue;
-        }
-        let Some(name) = archive
-            .file_names()
-            .find(|n| formulas::entry_key(n) == entry)
-            .map(str::to_owned)
-        else {
+        let Some(name) = names.get(&entry).filter(|_| with_formulas.contains(&entry)) else {
             continue;
         };
-        let file = archive.by_name(&name).map_err(damaged)?;
+        let file = archive.by_name(name).map_err(damaged)?;
         let found = WithoutValues::scan(BufReader::new(file))
             .map_err(|_| unreadable("a sheet is damaged"))?;
         cells.insert(sheet, found);

@@ -142,6 +142,13 @@ fn assert_example_rows(upload: &Upload) {
     for (_, payload) in upload.reports() {
         assert_eq!(payload["currency"], "GBP");
     }
+    // The same reports as JSON text.
+    for ((kind, value), (text_kind, text)) in
+        upload.reports().into_iter().zip(upload.report_texts())
+    {
+        assert_eq!(kind, text_kind);
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), value);
+    }
 }
 
 #[test]
@@ -1135,6 +1142,56 @@ fn files_over_the_size_limit_are_refused_unread() {
         .find(|p| p.kind == ProblemKind::FileTooLarge)
         .unwrap();
     assert_eq!(problem.sheet.as_deref(), Some("suppliers.csv"));
+}
+
+#[test]
+fn hundreds_of_unknown_sheets_are_counted_quickly() {
+    let sheets: Vec<(String, String)> = (0..400)
+        .map(|i| (format!("Extra {i}"), rows_xml(&[&["note"]])))
+        .collect();
+    let sheets: Vec<(&str, String)> = sheets
+        .iter()
+        .map(|(n, x)| (n.as_str(), x.clone()))
+        .collect();
+    let bytes = raw_workbook(&sheets, &[]);
+    let started = Instant::now();
+    let problems = problems_of(read_xlsx(&bytes, DayFirst));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(problems.total(), 403);
+    assert_eq!(problems.more, 203);
+    assert_eq!(problems.problems[0].sheet.as_deref(), Some("Extra 0"));
+}
+
+#[test]
+fn a_header_row_of_a_million_columns_is_read_cheaply() {
+    let _guard = heavy();
+    let mut header = BILLS_HEADER.to_owned();
+    header.push_str(&",x".repeat(1_000_000));
+    let files = [
+        ("suppliers.csv", csv(&[SUPPLIERS_HEADER, "S1,Acme,,,,,,"])),
+        ("bills.csv", csv(&[&header, "B1,S1,,2026-01-31,,GBP,1,0,,"])),
+        ("bill_payments.csv", csv(&[PAYMENTS_HEADER])),
+    ];
+    let before = peak_rss_kb();
+    let started = Instant::now();
+    let problems = problems_of(read_csv(&files, DayFirst));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(peak_rss_kb() < before + 64 * 1024);
+    // Only the first thousand columns are looked at.
+    assert_eq!(problems.total(), 1000 - 10, "{problems}");
+    assert!(
+        problems
+            .iter()
+            .all(|p| p.kind == ProblemKind::UnknownColumn)
+    );
 }
 
 #[test]
