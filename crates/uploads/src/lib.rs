@@ -53,8 +53,9 @@ pub const MAX_UPLOAD_BYTES: usize = 10 * 1024 * 1024;
 pub const MAX_UNPACKED_BYTES: usize = 200 * 1024 * 1024;
 
 /// Reads an uploaded xlsx workbook: the sheets Suppliers, Bills and Bill payments
-/// (an Instructions sheet and empty sheets are ignored), dates that are text read in
-/// `locale`'s order.
+/// (named so, in any case and spacing; `Payments` too). An Instructions sheet, hidden
+/// sheets and empty sheets are ignored; any other sheet is a problem. Dates that are
+/// text are read in `locale`'s order.
 pub fn read_xlsx(bytes: &[u8], locale: DateLocale) -> Result<Upload, Problems> {
     xlsx::read(bytes, locale)
 }

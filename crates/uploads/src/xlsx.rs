@@ -23,7 +23,7 @@ use std::{
     panic::{AssertUnwindSafe, catch_unwind},
 };
 
-use calamine::{DataRef, Reader, Xlsx, XlsxError};
+use calamine::{DataRef, Reader, SheetVisible, Xlsx, XlsxError};
 use zip::ZipArchive;
 
 use crate::{
@@ -190,9 +190,13 @@ fn read_sheets(
         )),
         _ => unreadable("the file is damaged"),
     })?;
-    let names = workbook.sheet_names();
+    let sheets: Vec<(String, bool)> = workbook
+        .sheets_metadata()
+        .iter()
+        .map(|s| (s.name.clone(), s.visible == SheetVisible::Visible))
+        .collect();
     let mut found: [Option<String>; 3] = [None, None, None];
-    for name in &names {
+    for (name, visible) in &sheets {
         match SheetKind::from_name(name) {
             Some(kind) if found[kind.index()].is_some() => {
                 builder.problem(
@@ -209,6 +213,8 @@ fn read_sheets(
             }
             Some(kind) => found[kind.index()] = Some(name.clone()),
             None if normalize(name) == normalize(INSTRUCTIONS_SHEET) => {}
+            // A hidden sheet (a list for a drop-down, say) is not the person's data.
+            None if !visible => {}
             None => {
                 if !sheet_is_empty(&mut workbook, name)? {
                     builder.problem(

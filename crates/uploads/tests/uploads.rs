@@ -594,6 +594,9 @@ fn missing_unknown_and_duplicate_sheets_and_cells_in_a_workbook_are_problems() {
     workbook.add_worksheet().set_name("Empty").unwrap();
     let scratch = workbook.add_worksheet().set_name("Scratch").unwrap();
     scratch.write_string(4, 4, "my notes").unwrap();
+    let lists = workbook.add_worksheet().set_name("Lists").unwrap();
+    lists.write_string(0, 0, "GBP").unwrap();
+    lists.set_hidden(true);
     let sheet = workbook.add_worksheet().set_name("Payments").unwrap();
     sheet.write_string(0, 0, "Payment ID").unwrap();
     let sheet = workbook.add_worksheet().set_name("Bill payments").unwrap();
