@@ -38,7 +38,7 @@ pub enum ApiError {
     /// No answer at all: the server is down, the network is gone, the request was cut.
     Network(String),
     /// The API answered with an RFC 9457 problem (`application/problem+json`).
-    Problem(Problem),
+    Problem(Box<Problem>),
     /// The API answered something this client cannot read.
     Unexpected { status: u16, detail: String },
 }
@@ -776,7 +776,7 @@ fn decode<T: DeserializeOwned>(answer: &Answer) -> Result<T, ApiError> {
 /// The problem in a refusal's body, or what can be said without one.
 fn problem(status: u16, status_text: String, body: &str) -> ApiError {
     match decode::from_json::<Problem>(body) {
-        Ok(problem) => ApiError::Problem(problem),
+        Ok(problem) => ApiError::Problem(Box::new(problem)),
         Err(_) => ApiError::Unexpected {
             status,
             detail: if status_text.is_empty() {

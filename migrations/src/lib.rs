@@ -25,6 +25,7 @@ mod m20261201_000014_company_status_name_index;
 mod m20261202_000015_fair_claim_indexes;
 mod m20261202_000016_connections;
 mod m20261202_000017_partner_links;
+mod m20261203_000018_uploads;
 
 pub struct Migrator;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000015_fair_claim_indexes::Migration),
             Box::new(m20261202_000016_connections::Migration),
             Box::new(m20261202_000017_partner_links::Migration),
+            Box::new(m20261203_000018_uploads::Migration),
         ]
     }
 }

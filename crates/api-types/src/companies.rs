@@ -31,7 +31,12 @@ pub struct Company {
     /// The refresh queued or running right now, if any.
     pub refresh: Option<RefreshJob>,
     /// The accounting platform the customer connected; `null` until access is granted.
+    /// `upload` when the data was uploaded from the template (see `upload`): it cannot
+    /// be refreshed.
     pub platform: Option<String>,
+    /// The latest upload, when the data was uploaded from the template; `null` otherwise.
+    #[serde(default)]
+    pub upload: Option<UploadSummary>,
     /// When the data was last fetched successfully (the reports' time); `null` before.
     #[serde(default, with = "crate::timestamp::option")]
     pub data_updated_at: Option<DateTime<Utc>>,
@@ -47,6 +52,22 @@ pub struct Company {
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
+}
+
+/// Data uploaded from the template (for customers whose accounting software cannot
+/// connect): who uploaded which file, and when. Such data is not refreshable.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadSummary {
+    #[serde(with = "crate::timestamp")]
+    pub uploaded_at: DateTime<Utc>,
+    /// The user who uploaded on the customer's behalf; `null` when the customer did,
+    /// through their link.
+    pub uploaded_by: Option<String>,
+    pub file_name: String,
+    pub suppliers: u32,
+    pub bills: u32,
+    pub bill_payments: u32,
 }
 
 /// The person at the client company who receives information requests.

@@ -30,6 +30,7 @@ mod refreshes;
 mod reports;
 mod statuses;
 pub mod timestamp;
+mod uploads;
 mod webhooks;
 
 // Every type is reachable as `api_types::Name`; the modules only sort them by resource.
@@ -46,4 +47,5 @@ pub use problems::*;
 pub use refreshes::*;
 pub use reports::*;
 pub use statuses::*;
+pub use uploads::*;
 pub use webhooks::*;

@@ -26,6 +26,31 @@ pub struct Problem {
     /// The fields that were refused, for forms to show beside each field.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For an upload that does not follow the template (`invalid-upload`): every
+    /// problem found (the first 200; `detail` says how many in all), each placed where
+    /// the person sees it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub upload_problems: Vec<UploadProblem>,
+}
+
+/// One problem of an uploaded file: the sheet (or CSV file), the row as a spreadsheet
+/// numbers it (the header is row 1), the column's header, and what was expected.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct UploadProblem {
+    /// The sheet's name, or the CSV file's; `null` for the whole file.
+    pub sheet: Option<String>,
+    pub row: Option<u32>,
+    /// The column's header, as the template names it.
+    pub column: Option<String>,
+    /// The cell, `C5`.
+    pub cell: Option<String>,
+    /// What the cell holds, shortened.
+    pub value: Option<String>,
+    /// What was expected instead: "a date like 31/01/2026 or 2026-01-31".
+    pub expected: String,
+    /// The whole problem in one sentence.
+    pub message: String,
 }
 
 /// One refused field of a request body.
@@ -89,6 +114,10 @@ problem_kinds! {
     Forbidden = "forbidden",
     /// 409: refreshing needs the customer's access; send an information request.
     NoAccess = "no-access",
+    /// 409: the company's data was uploaded from the template; request a new upload.
+    NotRefreshable = "not-refreshable",
+    /// 422: the uploaded file does not follow the template (the problems in `problems`).
+    InvalidUpload = "invalid-upload",
     /// 409: the delivery's webhook endpoint is disabled.
     WebhookEndpointDisabled = "webhook-endpoint-disabled",
     /// 409: a request with the same `Idempotency-Key` is still being answered.

@@ -125,6 +125,19 @@ pub struct RefreshBatch {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct SkippedCompany {
     pub company_id: CompanyId,
-    /// `no_access` (send an information request instead) or `not_found`.
-    pub reason: String,
+    pub reason: SkipReason,
+}
+
+/// Why a bulk refresh got no job for a company.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The customer has not granted access: send an information request instead.
+    NoAccess,
+    /// No such company (deleted in the meantime).
+    NotFound,
+    /// The data was uploaded from the template and cannot be refreshed: request a new
+    /// upload instead.
+    Uploaded,
 }

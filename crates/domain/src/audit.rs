@@ -43,6 +43,9 @@ audit_actions! {
     ConsentDeclined = "consent.declined",
     /// The customer, through their link.
     ConsentGranted = "consent.granted",
+    /// The customer through their link, or a user on the customer's behalf: the data
+    /// came from the upload template.
+    DataUploaded = "data.uploaded",
     InformationRequestLinkCreated = "information_request.link_created",
     InformationRequestSent = "information_request.sent",
     NotificationPreferencesUpdated = "notification_preferences.updated",

@@ -193,6 +193,9 @@ pub enum StatusEvent {
     RefreshSucceeded,
     /// A fetch failed for good (after its retries).
     RefreshFailed(StatusError),
+    /// The customer (or a relationship manager on their behalf) uploaded the data from
+    /// the template: available from any status, even before a request.
+    DataUploaded,
 }
 
 /// An event that cannot happen in the company's current status.
@@ -226,6 +229,7 @@ pub fn transition(
         (None, StatusEvent::RefreshFailed(_)) => Err(invalid("refresh_failed")),
         (Some(_), StatusEvent::RefreshSucceeded) => Ok((DataStatus::Available, None)),
         (Some(_), StatusEvent::RefreshFailed(error)) => Ok((DataStatus::Error, Some(error))),
+        (_, StatusEvent::DataUploaded) => Ok((DataStatus::Available, None)),
     }
 }
 
@@ -266,6 +270,16 @@ mod tests {
             assert_eq!(
                 transition(*from, StatusEvent::RefreshFailed(failure())),
                 Ok((DataStatus::Error, Some(failure())))
+            );
+        }
+    }
+
+    #[test]
+    fn an_upload_makes_the_data_available_from_any_status() {
+        for from in STATES {
+            assert_eq!(
+                transition(from, StatusEvent::DataUploaded),
+                Ok((DataStatus::Available, None))
             );
         }
     }

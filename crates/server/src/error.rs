@@ -69,6 +69,13 @@ pub enum ApiError {
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 422: an uploaded file that does not follow the template: every problem found
+    /// (`problems`, the first 200 of `total`), in the problem's `upload_problems`.
+    #[error("the upload does not follow the template")]
+    InvalidUpload {
+        problems: Vec<api_types::UploadProblem>,
+        total: usize,
+    },
     /// 503: a dependency (the database) is not available.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -180,6 +187,24 @@ impl ApiError {
                 ),
                 vec![],
             ),
+            ApiError::InvalidUpload { problems, total } => (
+                ProblemKind::InvalidUpload,
+                "The file does not follow the template",
+                Some(match total - problems.len() {
+                    0 => format!(
+                        "Nothing was stored. Correct {} and upload the file again.",
+                        if *total == 1 {
+                            "this problem".to_owned()
+                        } else {
+                            format!("these {total} problems")
+                        }
+                    ),
+                    more => format!(
+                        "Nothing was stored. Correct these problems, and {more} more like them, and upload the file again."
+                    ),
+                }),
+                vec![],
+            ),
             ApiError::Unavailable(detail) => (
                 ProblemKind::Unavailable,
                 "Service unavailable",
@@ -202,6 +227,10 @@ impl ApiError {
             status,
             detail,
             errors,
+            upload_problems: match self {
+                ApiError::InvalidUpload { problems, .. } => problems.clone(),
+                _ => vec![],
+            },
         }
     }
 }
@@ -210,7 +239,9 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } | ApiError::BadParameter(_) => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_) | ApiError::InvalidUpload { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             ApiError::NotFound(_) | ApiError::UnknownReference { .. } => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
@@ -292,6 +323,7 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
         status: status.as_u16(),
         detail: Some(detail),
         errors: vec![],
+        upload_problems: vec![],
     };
     let (req, old) = res.into_parts();
     let mut response = problem_response(&problem);

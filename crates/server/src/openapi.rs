@@ -52,6 +52,10 @@ use utoipa_actix_web::AppExt;
         (name = "reports", description = "The reports fetched for a company"),
         (name = "information requests", description = "Asking a company's contact for access to its data"),
         (name = "consent", description = "The customer's side of an information request: token-scoped, no sign-in"),
+        (name = "uploads", description = "The upload fallback, for customers whose accounting \
+            software cannot connect: the template (a workbook, or three CSV files), and uploads \
+            of it by the customer through their link or by a user on their behalf. Uploaded \
+            data is not refreshable: a new upload replaces it"),
         (name = "users", description = "The organization's users: invitations, roles, deactivation"),
         (name = "session", description = "Signing in and out, and password resets"),
         (name = "api-keys", description = "API keys for integrators (admins only)"),

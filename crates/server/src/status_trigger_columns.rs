@@ -104,6 +104,7 @@ fn record() -> CompanyRecord {
         company,
         assignees: Vec::new(),
         active_refresh: Some(job),
+        upload: None,
     }
 }
 

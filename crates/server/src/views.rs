@@ -1,8 +1,8 @@
 //! Store records to wire types: the one place that decides what the API shows.
 
 use api_types::{
-    ApiKey, AuditEvent, Company, CompanyStatus, Contact, Notification, RefreshJob, UserSummary,
-    WebhookAttempt, WebhookDelivery, WebhookDeliveryState, WebhookEndpoint,
+    ApiKey, AuditEvent, Company, CompanyStatus, Contact, Notification, RefreshJob, UploadSummary,
+    UserSummary, WebhookAttempt, WebhookDelivery, WebhookDeliveryState, WebhookEndpoint,
 };
 use chrono::{DateTime, Utc};
 use domain::{
@@ -11,7 +11,9 @@ use domain::{
 };
 use store::{
     CompanyRecord, DeliveryState,
-    entities::{api_keys, audit_events, notifications, refresh_jobs, users, webhook_endpoints},
+    entities::{
+        api_keys, audit_events, notifications, refresh_jobs, uploads, users, webhook_endpoints,
+    },
 };
 
 /// The freshness rule: data older than `max_age` at `now` is flagged `stale`.
@@ -29,6 +31,7 @@ pub fn company(record: CompanyRecord, freshness: Freshness) -> Company {
         company,
         assignees,
         active_refresh,
+        upload,
     } = record;
     Company {
         id: CompanyId::from_uuid(company.id),
@@ -45,6 +48,7 @@ pub fn company(record: CompanyRecord, freshness: Freshness) -> Company {
         error,
         refresh: active_refresh.map(refresh_job),
         platform: company.platform,
+        upload: upload.map(upload_summary),
         data_updated_at: company.data_updated_at,
         stale: company
             .data_updated_at
@@ -53,6 +57,17 @@ pub fn company(record: CompanyRecord, freshness: Freshness) -> Company {
         next_refresh_at: company.next_refresh_at,
         created_at: company.created_at,
         updated_at: company.updated_at,
+    }
+}
+
+pub fn upload_summary(upload: uploads::Model) -> UploadSummary {
+    UploadSummary {
+        uploaded_at: upload.uploaded_at,
+        uploaded_by: upload.uploader_name,
+        file_name: upload.file_name,
+        suppliers: u32::try_from(upload.suppliers).unwrap_or_default(),
+        bills: u32::try_from(upload.bills).unwrap_or_default(),
+        bill_payments: u32::try_from(upload.bill_payments).unwrap_or_default(),
     }
 }
 

@@ -33,6 +33,8 @@ pub enum Skipped {
     NoAccess,
     /// No such company in the organization.
     NotFound,
+    /// The data was uploaded from the template: nothing to fetch it from.
+    Uploaded,
 }
 
 /// How far a batch's jobs are.
@@ -62,6 +64,15 @@ const CHUNK: usize = 500;
 /// A batch queueing at least this many jobs refreshes the planner's statistics of the
 /// job tables before it commits (see [`Store::analyze_jobs`]).
 const ANALYZE_AFTER: usize = 5_000;
+
+/// Whether a company with this platform can be refreshed, or why not.
+fn refreshable(platform: Option<&str>) -> Result<(), Skipped> {
+    match platform {
+        None => Err(Skipped::NoAccess),
+        Some(crate::UPLOAD_PLATFORM) => Err(Skipped::Uploaded),
+        Some(_) => Ok(()),
+    }
+}
 
 impl BatchSkips {
     fn add(&mut self, company: CompanyId, reason: Skipped) {
@@ -98,16 +109,15 @@ impl Store {
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            let found: HashMap<Uuid, bool> = rows
-                .into_iter()
-                .map(|(id, platform)| (id, platform.is_some()))
-                .collect();
+            let found: HashMap<Uuid, Option<String>> = rows.into_iter().collect();
             let mut connected = Vec::with_capacity(chunk.len());
             for company in chunk {
                 match found.get(&company.as_uuid()) {
                     None => skips.add(*company, Skipped::NotFound),
-                    Some(false) => skips.add(*company, Skipped::NoAccess),
-                    Some(true) => connected.push(company.as_uuid()),
+                    Some(platform) => match refreshable(platform.as_deref()) {
+                        Ok(()) => connected.push(company.as_uuid()),
+                        Err(reason) => skips.add(*company, reason),
+                    },
                 }
             }
             self.join_batch(organization, batch.id, &connected).await?;
@@ -149,9 +159,9 @@ impl Store {
             after = Some(*last);
             let mut connected = Vec::with_capacity(rows.len());
             for (id, platform) in rows {
-                match platform {
-                    Some(_) => connected.push(id),
-                    None => skips.add(CompanyId::from_uuid(id), Skipped::NoAccess),
+                match refreshable(platform.as_deref()) {
+                    Ok(()) => connected.push(id),
+                    Err(reason) => skips.add(CompanyId::from_uuid(id), reason),
                 }
             }
             linked += self.join_batch(organization, batch.id, &connected).await?;

@@ -30,6 +30,9 @@ pub struct CompanyRecord {
     pub assignees: Vec<users::Model>,
     /// The queued or running refresh, if any.
     pub active_refresh: Option<refresh_jobs::Model>,
+    /// The latest upload, when the company's data was uploaded from the template
+    /// (platform `upload`).
+    pub upload: Option<crate::entities::uploads::Model>,
 }
 
 impl CompanyRecord {
@@ -477,6 +480,7 @@ impl Store {
                 company,
                 assignees: Vec::new(),
                 active_refresh,
+                upload: None,
             })
             .collect();
         records.sort_by_key(|r| position.get(&r.company.id).copied());
@@ -531,6 +535,12 @@ impl Store {
         let assignments = assignees_query(rows.iter().map(|(c, _)| c.id))
             .all(&self.db)
             .await?;
+        let uploaded: Vec<Uuid> = rows
+            .iter()
+            .filter(|(c, _)| c.platform.as_deref() == Some(crate::UPLOAD_PLATFORM))
+            .map(|(c, _)| c.id)
+            .collect();
+        let mut uploads = self.latest_uploads(&uploaded).await?;
         let mut assignees: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
         for (assignment, user) in assignments {
             if let Some(user) = user {
@@ -548,6 +558,7 @@ impl Store {
                 CompanyRecord {
                     active_refresh,
                     assignees: people,
+                    upload: uploads.remove(&company.id),
                     company,
                 }
             })

@@ -48,6 +48,10 @@ pub enum RefreshRefused {
     /// Nothing to fetch from: the customer has not granted access (or it was lost).
     #[error("the customer has not granted access to their data")]
     NoAccess,
+    /// The data was uploaded from the template: nothing to fetch it from. A new upload
+    /// (through a new information request) replaces it.
+    #[error("the company's data was uploaded by the customer; it cannot be refreshed")]
+    Uploaded,
     #[error(transparent)]
     Database(#[from] sea_orm::DbErr),
 }
@@ -111,8 +115,10 @@ impl Store {
                 .company_row(organization, company)
                 .await?
                 .ok_or(RefreshRefused::NotFound)?;
-            if row.platform.is_none() {
-                return Err(RefreshRefused::NoAccess);
+            match row.platform.as_deref() {
+                None => return Err(RefreshRefused::NoAccess),
+                Some(crate::UPLOAD_PLATFORM) => return Err(RefreshRefused::Uploaded),
+                Some(_) => {}
             }
             if let Some(job) = self.active_job(company).await? {
                 return Ok((job, false));

@@ -37,6 +37,7 @@ mod scope;
 mod sql;
 mod stats;
 mod time;
+mod uploads;
 mod webhooks;
 
 use std::time::Duration;
@@ -61,7 +62,7 @@ pub use emails::{ClaimedEmail, NewEmail};
 pub use entities::{
     connections::ConnectionState, events::EventState, information_requests::RequestStatus,
     outgoing_emails::EmailState, partner_links::PartnerLinkState, refresh_jobs::JobState,
-    webhook_deliveries::DeliveryState,
+    uploads::UploadFormat, webhook_deliveries::DeliveryState,
 };
 pub use events::message_id;
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
@@ -74,6 +75,7 @@ pub use requests::{ConsentRefused, ConsentView};
 pub use scope::{ALL_ORGANIZATIONS, ORGANIZATION_SETTING, ScopeError};
 pub use stats::{QueueHealth, QueueStats};
 pub use time::Clock;
+pub use uploads::{NewUpload, UPLOAD_PLATFORM, UploadingUser};
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, ClaimedDelivery, DeliveryRecord, DisablePolicy,
     NewWebhookEndpoint, RecordedAttempt, ReplayRefused, WebhookEndpointChanges,

@@ -55,16 +55,32 @@ pub(crate) async fn add_snapshots(
     at: DateTime<Utc>,
     retention: u32,
 ) -> Result<(), sea_orm::DbErr> {
-    if fetched.is_empty() {
+    let texts = fetched
+        .into_iter()
+        .map(|report| (report.kind, report.payload.to_string()))
+        .collect();
+    add_snapshot_texts(db, company, texts, at, retention).await
+}
+
+/// [`add_snapshots`] of reports already written as JSON text (an upload's: 100,000
+/// bills as text take a fraction of the memory of their `Value` tree).
+pub(crate) async fn add_snapshot_texts(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+    texts: Vec<(ReportKind, String)>,
+    at: DateTime<Utc>,
+    retention: u32,
+) -> Result<(), sea_orm::DbErr> {
+    if texts.is_empty() {
         return Ok(());
     }
     // Every report of the refresh in one statement.
-    reports::Entity::insert_many(fetched.into_iter().map(|report| reports::ActiveModel {
+    reports::Entity::insert_many(texts.into_iter().map(|(kind, text)| reports::ActiveModel {
         id: Set(Uuid::now_v7()),
         company_id: Set(company),
-        kind: Set(report.kind.as_str().to_owned()),
-        data_type: Set(report.kind.data_type().as_str().to_owned()),
-        payload: Set(report.payload.to_string()),
+        kind: Set(kind.as_str().to_owned()),
+        data_type: Set(kind.data_type().as_str().to_owned()),
+        payload: Set(text),
         updated_at: Set(at),
     }))
     .exec_without_returning(db)

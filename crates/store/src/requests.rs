@@ -353,7 +353,7 @@ impl Store {
     }
 
     /// Why a link that was usable a moment ago is not any more (a concurrent use).
-    async fn refusal(&self, token_hash: &str) -> ConsentRefused {
+    pub(crate) async fn refusal(&self, token_hash: &str) -> ConsentRefused {
         match self.usable_consent(token_hash).await {
             Ok(view) => ConsentRefused::Used {
                 organization: view.organization.name,

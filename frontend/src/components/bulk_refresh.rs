@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use api_types::{RefreshBatch, SkippedCompany};
+use api_types::{RefreshBatch, SkipReason, SkippedCompany};
 use gloo_timers::future::sleep;
 use leptos::{prelude::*, task::spawn_local};
 use web_sys::VisibilityState;
@@ -117,14 +117,15 @@ pub fn progress_text(progress: &RefreshBatch) -> String {
 /// Why companies got no refresh, one sentence per reason. `skipped` lists the first
 /// ones; `skipped_count` says how many in all.
 fn skipped_text(skipped: &[SkippedCompany], skipped_count: u64) -> Vec<String> {
-    let count = |reason: &str| skipped.iter().filter(|s| s.reason == reason).count() as u64;
+    let count = |reason: SkipReason| skipped.iter().filter(|s| s.reason == reason).count() as u64;
     let listed = skipped.len() as u64;
-    let mut no_access = count("no_access");
-    let not_found = count("not_found");
-    let mut other = listed - no_access - not_found;
+    let mut no_access = count(SkipReason::NoAccess);
+    let not_found = count(SkipReason::NotFound);
+    let uploaded = count(SkipReason::Uploaded);
+    let mut other = 0;
     // Those past the list: for the reason the whole list gives, if it gives one.
     let unlisted = skipped_count.saturating_sub(listed);
-    if not_found == 0 && other == 0 {
+    if not_found == 0 && uploaded == 0 {
         no_access += unlisted;
     } else {
         other += unlisted;
@@ -134,6 +135,12 @@ fn skipped_text(skipped: &[SkippedCompany], skipped_count: u64) -> Vec<String> {
         lines.push(format!(
             "{} not refreshed: the customer has not granted access yet. Send an information request instead.",
             companies(no_access)
+        ));
+    }
+    if uploaded > 0 {
+        lines.push(format!(
+            "{} not refreshed: the data was uploaded by the customer and cannot be refreshed. Request a new upload instead.",
+            companies(uploaded)
         ));
     }
     if not_found > 0 {

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpResponse, get, http::header, post, web};
 use api_types::{
-    NewRefreshBatch, Problem, RefreshBatch, RefreshCompanies, RefreshFilter, SkippedCompany,
-    StatusFilter,
+    NewRefreshBatch, Problem, RefreshBatch, RefreshCompanies, RefreshFilter, SkipReason,
+    SkippedCompany, StatusFilter,
 };
 use domain::{AuditAction, DataStatus};
 use store::{BatchProgress, CompanyFilter, Skipped, TooMany};
@@ -132,10 +132,10 @@ pub async fn create(
         .map(|(company_id, reason)| SkippedCompany {
             company_id,
             reason: match reason {
-                Skipped::NoAccess => "no_access",
-                Skipped::NotFound => "not_found",
-            }
-            .to_owned(),
+                Skipped::NoAccess => SkipReason::NoAccess,
+                Skipped::NotFound => SkipReason::NotFound,
+                Skipped::Uploaded => SkipReason::Uploaded,
+            },
         })
         .collect();
     let (batch, progress) = tenant

@@ -12,7 +12,7 @@ use store::{ConsentRefused, ConsentView};
 use crate::{error::ApiError, extract::Json, secrets::token_hash, state::AppState};
 
 /// The token as it appears in the link: 43 URL-safe base64 characters.
-fn parse_token(token: &str) -> Result<&str, ApiError> {
+pub(crate) fn parse_token(token: &str) -> Result<&str, ApiError> {
     let valid = token.len() == 43
         && token
             .chars()

@@ -16,6 +16,7 @@ pub mod refreshes;
 pub mod reports;
 pub mod session;
 pub mod statuses;
+pub mod uploads;
 pub mod users;
 pub mod webhooks;
 
@@ -45,6 +46,9 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(consent::grant)
         .service(consent::decline)
         .service(consent::return_from_partner)
+        .service(uploads::template)
+        .service(uploads::upload_through_link)
+        .service(uploads::upload_for_company)
         .service(oauth::callback)
         .service(oauth::choices)
         .service(oauth::choose)

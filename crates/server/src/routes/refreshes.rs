@@ -64,6 +64,13 @@ pub async fn request(
                              access to their accounting data. Send an information request instead."
                         .to_owned(),
                 },
+                RefreshRefused::Uploaded => ApiError::Conflict {
+                    kind: ProblemKind::NotRefreshable,
+                    title: "The data was uploaded and cannot be refreshed",
+                    detail: "The customer uploaded this company's data from the template: there is \
+                             no accounting platform to refresh it from. Request a new upload instead."
+                        .to_owned(),
+                },
                 RefreshRefused::Database(err) => err.into(),
             })?;
         if created {

@@ -38,6 +38,8 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ("grant_consent", Access::Public, None),
     ("decline_consent", Access::Public, None),
     ("return_from_partner", Access::Public, None),
+    ("get_upload_template", Access::Public, None),
+    ("upload_through_link", Access::Public, None),
     ("oauth_callback", Access::Public, None),
     ("get_organisation_choice", Access::Public, None),
     (
@@ -73,6 +75,7 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
         Some(r#"{"delivery":"link"}"#),
     ),
     ("refresh_company", Access::Member, None),
+    ("upload_for_company", Access::Member, None),
     ("list_company_refreshes", Access::Member, None),
     ("list_reports", Access::Member, None),
     ("get_report", Access::Member, None),
@@ -480,7 +483,7 @@ async fn another_organizations_ids_answer_404_and_nothing_changes() {
     });
     let batch = api.create_refresh_batch(&theirs_only).ok().await;
     assert_eq!(batch.total, 0);
-    assert_eq!(batch.skipped[0].reason, "not_found");
+    assert_eq!(batch.skipped[0].reason, api_types::SkipReason::NotFound);
 
     // Nothing of theirs changed: the company is still there with its name, the key works.
     let company = app

@@ -1,6 +1,8 @@
 //! Bulk refresh: POST /refresh-batches and its progress.
 
-use api_types::{BatchFilter, NewRefreshBatch, RefreshBatch, RefreshCompanies, RefreshFilter};
+use api_types::{
+    BatchFilter, NewRefreshBatch, RefreshBatch, RefreshCompanies, RefreshFilter, SkipReason,
+};
 use domain::{
     CompanyId, DataStatus,
     DataType::{Financials, SpendDetail},
@@ -38,12 +40,18 @@ async fn a_batch_refreshes_each_company_once_and_reports_progress() {
     assert_eq!(batch.total, 2);
     assert_eq!(batch.queued, 2);
     assert!(!batch.done);
-    let skipped: Vec<(CompanyId, &str)> = batch
+    let skipped: Vec<(CompanyId, SkipReason)> = batch
         .skipped
         .iter()
-        .map(|s| (s.company_id, s.reason.as_str()))
+        .map(|s| (s.company_id, s.reason))
         .collect();
-    assert_eq!(skipped, [(never, "no_access"), (unknown, "not_found")]);
+    assert_eq!(
+        skipped,
+        [
+            (never, SkipReason::NoAccess),
+            (unknown, SkipReason::NotFound)
+        ]
+    );
     assert_eq!(
         app.store
             .refresh_history(app.organization, b, 10)

@@ -14,8 +14,8 @@ use api_types::{
     NewRefreshBatch, NewUser, NewWebhookEndpoint, Notification, NotificationPage,
     NotificationPreferences, NotificationQuery, NotificationsMarked, PasswordResetRequest, Problem,
     Readiness, RefreshBatch, RefreshJob, ReportDocument, ReportList, ReportQuery,
-    ReportSnapshotList, Session, SignIn, UnreadCount, UserList, UserSummary, UserUpdate,
-    WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
+    ReportSnapshotList, Session, SignIn, UnreadCount, UploadOutcome, UserList, UserSummary,
+    UserUpdate, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
     WebhookEndpointUpdate,
 };
 use domain::{CompanyId, RefreshJobId, ReportKind, UserId};
@@ -273,6 +273,22 @@ impl Api<'_> {
         )
     }
 
+    /// The customer uploads `files` (one workbook, or the three CSV files) through the link.
+    pub fn upload_through_link(
+        &self,
+        token: &str,
+        files: &[(&str, Vec<u8>)],
+    ) -> Call<UploadOutcome> {
+        self.request(Method::POST, &format!("/api/v1/consent/{token}/upload"))
+            .files(files)
+    }
+
+    /// A user uploads `files` for the company.
+    pub fn upload_for_company(&self, id: CompanyId, files: &[(&str, Vec<u8>)]) -> Call<Company> {
+        self.request(Method::POST, &format!("/api/v1/companies/{id}/upload"))
+            .files(files)
+    }
+
     pub fn decline_consent(&self, token: &str) -> Call<ConsentOutcome> {
         self.request(Method::POST, &format!("/api/v1/consent/{token}/decline"))
     }
@@ -493,6 +509,19 @@ impl<T> Call<T> {
 
     fn json(mut self, body: &impl Serialize) -> Self {
         self.request = self.request.json(body);
+        self
+    }
+
+    /// Sends these files as a `multipart/form-data` body, each a part named `file`.
+    pub fn files(mut self, files: &[(&str, Vec<u8>)]) -> Self {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, bytes) in files {
+            form = form.part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes.clone()).file_name(name.to_string()),
+            );
+        }
+        self.request = self.request.multipart(form);
         self
     }
 }

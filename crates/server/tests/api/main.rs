@@ -29,6 +29,7 @@ mod secrets_in_logs;
 mod security_headers;
 mod sign_in_limits;
 mod tenancy;
+mod uploads;
 mod upstream;
 mod webhooks;
 mod wire;

@@ -48,6 +48,7 @@ pub mod refresh_batches;
 pub mod refresh_jobs;
 pub mod reports;
 pub mod sessions;
+pub mod uploads;
 pub mod users;
 pub mod webhook_attempts;
 pub mod webhook_deliveries;
