@@ -77,6 +77,14 @@ impl ApiError {
         }
     }
 
+    /// What is wrong with an uploaded file (`upload_problems[]` of the problem), if any.
+    pub fn upload_problems(&self) -> &[api_types::UploadProblem] {
+        match self {
+            ApiError::Problem(problem) => &problem.upload_problems,
+            _ => &[],
+        }
+    }
+
     /// The problem's `detail`, if it has one worth showing.
     pub fn problem_detail(&self) -> Option<&str> {
         match self {
@@ -512,6 +520,32 @@ pub async fn choose_organisation(
     let choice = String::from(js_sys::encode_uri_component(choice));
     let request = Request::post(&format!("{API_BASE}/oauth/choices/{choice}"));
     call_json(request, &OrganisationChosen { organisation_id }).await
+}
+
+/// `POST /consent/{token}/upload`: the customer uploads the filled-in template (the
+/// form's files) instead of connecting a platform.
+pub async fn upload_through_link(
+    token: &str,
+    dates: api_types::DateOrder,
+    form: web_sys::FormData,
+) -> Result<api_types::UploadOutcome, ApiError> {
+    let url = format!("{}?dates={}", consent_url(token, "/upload"), dates.as_str());
+    decode(&exchange(accept_json(Request::post(&url)).body(form)).await?)
+}
+
+/// `POST /companies/{id}/upload`: a user uploads the customer's filled-in template.
+pub async fn upload_for_company(
+    id: CompanyId,
+    dates: api_types::DateOrder,
+    form: web_sys::FormData,
+) -> Result<Company, ApiError> {
+    let url = format!("{API_BASE}/companies/{id}/upload?dates={}", dates.as_str());
+    decode(&exchange(accept_json(Request::post(&url)).body(form)).await?)
+}
+
+/// Where a file of the upload template is downloaded.
+pub fn upload_template_href(file: &str, dates: api_types::DateOrder) -> String {
+    format!("{API_BASE}/upload-template/{file}?dates={}", dates.as_str())
 }
 
 /// The token comes from the address bar: encoded, it stays one path segment.

@@ -18,4 +18,5 @@ pub mod popover;
 pub mod reports_menu;
 pub mod request_dialog;
 pub mod status;
+pub mod upload_form;
 pub mod user_menu;

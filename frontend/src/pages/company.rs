@@ -23,6 +23,7 @@ use crate::{
         local_time::{LocalTime, local_date_time},
         notices::Notices,
         request_dialog::RequestInformationDialog,
+        upload_form::{UploadForm, UploadTarget},
     },
     loader::Loader,
 };
@@ -147,6 +148,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
         Some(Err(message)) => view! { <CompanyNotFound message /> }.into_any(),
         Some(Ok(details)) => {
             let name = details.name.clone();
+            let uploaded = details.upload.clone();
             let request_dialog = {
                 let details = details.clone();
                 move || {
@@ -172,29 +174,71 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                     <div class="page-header">
                         <h1 id="company-title">{name.clone()}</h1>
                         <div class="page-header__actions">
-                            <button
-                                type="button"
-                                class="button"
-                                disabled=move || refreshing.get()
-                                on:click={
-                                    let name = name.clone();
-                                    move |_| {
-                                        refresh(name.clone());
+                            // Uploaded data has nothing to be refreshed from.
+                            {uploaded.is_none().then(|| view! {
+                                <button
+                                    type="button"
+                                    class="button"
+                                    disabled=move || refreshing.get()
+                                    on:click={
+                                        let name = name.clone();
+                                        move |_| {
+                                            refresh(name.clone());
+                                        }
                                     }
-                                }
-                            >
-                                "Refresh data"
-                            </button>
+                                >
+                                    "Refresh data"
+                                </button>
+                            })}
                             <button
                                 type="button"
                                 class="button button--primary"
                                 on:click=move |_| requesting.set(true)
                             >
-                                "Request information"
+                                {if uploaded.is_some() { "Request a new upload" } else { "Request information" }}
                             </button>
                         </div>
                     </div>
                     <Details company=details.clone() />
+                    <section class="panel upload-panel" aria-labelledby="upload-title">
+                        <h2 id="upload-title" class="panel__title">"Uploaded data"</h2>
+                        {match uploaded.clone() {
+                            Some(upload) => view! {
+                                <p>
+                                    {format!(
+                                        "Uploaded by {} from {}: {} suppliers, {} bills, {} bill payments, on ",
+                                        upload.uploaded_by.as_deref().unwrap_or("the customer"),
+                                        upload.file_name,
+                                        upload.suppliers,
+                                        upload.bills,
+                                        upload.bill_payments,
+                                    )}
+                                    <LocalTime at=upload.uploaded_at />
+                                    ". It is not refreshable: request a new upload for newer figures."
+                                </p>
+                            }
+                                .into_any(),
+                            None => view! {
+                                <p class="muted">
+                                    "If the customer's software can't connect, they can upload a template from their link, or send it to you to upload here."
+                                </p>
+                            }
+                                .into_any(),
+                        }}
+                        <details class="upload-panel__form">
+                            <summary>"Upload the customer's data from the template"</summary>
+                            <UploadForm
+                                target=UploadTarget::Company(id)
+                                on_uploaded=move |name: String| {
+                                    notices.confirm(format!("Data uploaded for {name}"));
+                                    load();
+                                    reports.refetch();
+                                    changes.refetch();
+                                    refreshes.refetch();
+                                }
+                            />
+                        </details>
+                    </section>
                     <Later>
                         <Reports id reports />
                     </Later>

@@ -10,7 +10,11 @@ use leptos::{html, prelude::*, task::spawn_local};
 use crate::reactive::effect;
 use crate::{
     api::{self, ApiError},
-    components::{failure_alert::FailureAlert, local_time::LocalTime},
+    components::{
+        failure_alert::FailureAlert,
+        local_time::LocalTime,
+        upload_form::{UploadForm, UploadTarget},
+    },
 };
 
 /// Where the customer is in the journey.
@@ -22,6 +26,10 @@ enum Stage {
         organization: String,
     },
     Declined {
+        organization: String,
+    },
+    /// The customer uploaded the filled-in template instead of connecting.
+    Uploaded {
         organization: String,
     },
     /// The link can't be used: expired, used, replaced, or never valid.
@@ -180,7 +188,7 @@ pub fn ConnectPage(
         let title = stage.with(|stage| match stage {
             Stage::Loading => "Share your accounting data".to_owned(),
             Stage::Consent(request) => format!("{} asks for access", request.organization_name),
-            Stage::Granted { .. } => "Thank you".to_owned(),
+            Stage::Granted { .. } | Stage::Uploaded { .. } => "Thank you".to_owned(),
             Stage::Declined { .. } => "No data was shared".to_owned(),
             Stage::LinkFailed { failure, .. } => failure.title().to_owned(),
             Stage::Unavailable { .. } => "This page is unavailable".to_owned(),
@@ -211,6 +219,19 @@ pub fn ConnectPage(
                             <p>
                                 {format!(
                                     "{organization} can now see the requested data. Your accounting data is being shared in the background; there is nothing more for you to do."
+                                )}
+                            </p>
+                            <p class="customer__next">"You can close this page."</p>
+                        </Outcome>
+                    }
+                        .into_any()
+                }
+                Stage::Uploaded { organization } => {
+                    view! {
+                        <Outcome tone="success" title="Thank you".to_owned() organization=Some(organization.clone())>
+                            <p>
+                                {format!(
+                                    "{organization} can now see the data you uploaded. Nothing connects to your software, so when your figures change, {organization} will ask you for a new upload."
                                 )}
                             </p>
                             <p class="customer__next">"You can close this page."</p>
@@ -386,6 +407,21 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
                         }
                     })}
             </fieldset>
+
+            <details class="consent__upload">
+                <summary>"My software isn't listed"</summary>
+                <p class="consent__fine">
+                    {format!(
+                        "Send {organization_name} your supplier and bill data from a template instead. It is checked before anything is stored, and it is not updated automatically: {organization_name} will ask you for a new upload when they need newer figures."
+                    )}
+                </p>
+                <UploadForm
+                    target=UploadTarget::Link(token.get_value())
+                    on_uploaded=move |organization: String| {
+                        let _ = stage.try_set(Stage::Uploaded { organization });
+                    }
+                />
+            </details>
 
             <p class="consent__expiry">
                 "This link works until " <LocalTime at=expires_at /> "."

@@ -209,17 +209,20 @@ async fn read(mut payload: Multipart, locale: uploads::DateLocale) -> Result<New
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     while let Some(field) = payload.next().await {
         let mut field = field.map_err(not_a_form)?;
+        // Only files: a form's other fields (a browser sends them all) are not read.
+        let Some(name) = field
+            .content_disposition()
+            .and_then(|disposition| disposition.get_filename())
+            .map(file_name)
+        else {
+            continue;
+        };
         if files.len() == MAX_FILES {
             return Err(ApiError::BadRequest {
                 title: "Too many files",
                 detail: "Upload one workbook, or the template's three CSV files.".to_owned(),
             });
         }
-        let name = field
-            .content_disposition()
-            .and_then(|disposition| disposition.get_filename())
-            .map(file_name)
-            .unwrap_or_default();
         let mut bytes = Vec::new();
         while let Some(chunk) = field.next().await {
             let chunk = chunk.map_err(not_a_form)?;

@@ -38,8 +38,14 @@ pub(super) fn CompanyRowView(
             move |()| action.run(row.clone())
         }),
     };
+    // Uploaded data has nothing to be refreshed from: the customer uploads again.
+    let uploaded = company.upload.is_some();
     let actions = vec![
-        item("Refresh data", actions.refresh),
+        if uploaded {
+            item("Request a new upload", actions.request_information)
+        } else {
+            item("Refresh data", actions.refresh)
+        },
         item("Request information", actions.request_information),
         item("Copy link", actions.copy_link),
         item("Edit company details", actions.edit),
@@ -97,6 +103,11 @@ pub(super) fn CompanyRowView(
             </td>
             <td>
                 <StatusCell status=row.live.clone() />
+                {uploaded.then(|| view! {
+                    <span class="status__uploaded" title="Uploaded from the template: not refreshable">
+                        "Uploaded"
+                    </span>
+                })}
             </td>
             <td>
                 <ReportsMenu company_id=company.id company_name=company.name.clone() />
