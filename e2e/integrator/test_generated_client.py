@@ -7,6 +7,7 @@ Run by scripts/integrator.sh, which starts the server, makes an API key with
 on PYTHONPATH as `spendlens_client`.
 """
 
+import io
 import os
 import time
 import unittest
@@ -15,8 +16,10 @@ import uuid
 from spendlens_client import AuthenticatedClient
 from spendlens_client.api.companies import get_company, list_companies
 from spendlens_client.api.refreshes import get_refresh, refresh_company
-from spendlens_client.models import CompanyPage, Problem, RefreshJob, StatusFilter
+from spendlens_client.api.uploads import get_upload_template, upload_for_company
+from spendlens_client.models import CompanyPage, Problem, RefreshJob, StatusFilter, UploadForm
 from spendlens_client.models.refresh_state import RefreshState
+from spendlens_client.types import File
 
 
 def client() -> AuthenticatedClient:
@@ -57,6 +60,34 @@ class GeneratedClient(unittest.TestCase):
             after = get_company.sync(id=company.id, client=api)
             self.assertEqual(after.status.value, "available")
             self.assertGreater(after.status_updated_at, before)
+
+    def test_uploads_the_template_for_a_company_whose_software_cannot_connect(self):
+        with client() as api:
+            template = get_upload_template.sync_detailed(file="spendlens-template.xlsx", client=api)
+            self.assertEqual(template.status_code, 200)
+            self.assertTrue(template.content.startswith(b"PK"), "an xlsx workbook")
+
+            page = list_companies.sync(client=api, status=StatusFilter.NOT_REQUESTED, limit=50)
+            company = page.items[0]
+            form = UploadForm(
+                file=File(payload=io.BytesIO(template.content), file_name="books.xlsx")
+            )
+            uploaded = upload_for_company.sync_detailed(id=company.id, client=api, body=form)
+            self.assertEqual(uploaded.status_code, 201, uploaded.content)
+            self.assertEqual(uploaded.parsed.status.value, "available")
+            self.assertEqual(uploaded.parsed.upload.file_name, "books.xlsx")
+
+            # Nothing to refresh it from.
+            refused = refresh_company.sync_detailed(id=company.id, client=api)
+            self.assertEqual(refused.status_code, 409)
+            self.assertIsInstance(refused.parsed, Problem)
+
+            # A file that is not the template: every problem, as a problem document.
+            bad = UploadForm(file=File(payload=io.BytesIO(b"hello"), file_name="bills.csv"))
+            answer = upload_for_company.sync_detailed(id=company.id, client=api, body=bad)
+            self.assertEqual(answer.status_code, 422)
+            self.assertIsInstance(answer.parsed, Problem)
+            self.assertGreater(len(answer.parsed.upload_problems), 0)
 
     def test_an_unknown_company_is_a_problem_document(self):
         with client() as api:

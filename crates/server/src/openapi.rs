@@ -42,7 +42,8 @@ use utoipa_actix_web::AppExt;
         api_types::CompanySort,
         api_types::AuditFormat,
         api_types::AuditAction,
-        api_types::ReportFormat
+        api_types::ReportFormat,
+        api_types::DateOrder
     )),
     modifiers(&Security),
     security(("api_key" = []), ("session" = [])),
