@@ -59,6 +59,7 @@ pub use companies::{
 pub use connections::{NewConnection, RefreshedTokens};
 pub use dispatch::{Dispatched, NotificationContent, PendingNotification};
 pub use emails::{ClaimedEmail, NewEmail};
+pub use entities::uploads::UPLOAD_PLATFORM;
 pub use entities::{
     connections::ConnectionState, events::EventState, information_requests::RequestStatus,
     outgoing_emails::EmailState, partner_links::PartnerLinkState, refresh_jobs::JobState,
@@ -75,7 +76,7 @@ pub use requests::{ConsentRefused, ConsentView};
 pub use scope::{ALL_ORGANIZATIONS, ORGANIZATION_SETTING, ScopeError};
 pub use stats::{QueueHealth, QueueStats};
 pub use time::Clock;
-pub use uploads::{NewUpload, UPLOAD_PLATFORM, UploadingUser};
+pub use uploads::{NewUpload, UploadingUser};
 pub use webhooks::{
     AttemptOutcome, AttemptRecord, ClaimedDelivery, DeliveryRecord, DisablePolicy,
     NewWebhookEndpoint, RecordedAttempt, ReplayRefused, WebhookEndpointChanges,

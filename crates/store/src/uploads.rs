@@ -25,12 +25,9 @@ use crate::{
         companies,
         information_requests::RequestStatus,
         refresh_jobs::{self, JobState},
-        uploads::{self, UploadFormat},
+        uploads::{self, UPLOAD_PLATFORM, UploadFormat},
     },
 };
-
-/// The platform of a company whose data was uploaded: nothing fetches from it.
-pub const UPLOAD_PLATFORM: &str = "upload";
 
 /// An upload that passed every check, to store.
 #[derive(Debug, Clone)]

@@ -191,7 +191,8 @@ pub async fn upload_for_company(
 }
 
 /// The multipart form of an upload, for the OpenAPI document.
-#[derive(utoipa::ToSchema)]
+#[derive(utoipa::ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(
     dead_code,
     reason = "documents the form; the handler reads it as a stream"

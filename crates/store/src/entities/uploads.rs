@@ -1,5 +1,8 @@
 use sea_orm::entity::prelude::*;
 
+/// The platform of a company whose data was uploaded: nothing fetches from it.
+pub const UPLOAD_PLATFORM: &str = "upload";
+
 /// An accepted upload of a company's data from the template.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "uploads")]
