@@ -5,8 +5,8 @@
 //! An accepted upload is, in one transaction: an `uploads` row (who, which file, how
 //! many rows), the company's stored reports (as a fetch's, so every report works on
 //! them), the company `available` with the upload's time and its platform `upload` —
-//! which no refresh can fetch from (`RefreshRefused::Uploaded`) — and its queued
-//! refreshes cancelled.
+//! which no refresh can fetch from (`RefreshRefused::Uploaded`) — and its queued or
+//! running refreshes cancelled.
 
 use std::collections::HashMap;
 
@@ -24,7 +24,7 @@ use crate::{
     entities::{
         companies,
         information_requests::RequestStatus,
-        refresh_jobs::{self, JobState},
+        refresh_jobs::{self, ACTIVE_STATES, JobState},
         uploads::{self, UPLOAD_PLATFORM, UploadFormat},
     },
 };
@@ -201,12 +201,19 @@ async fn record(
     })
     .await?;
     // A refresh queued before the upload would ask a platform the company no longer
-    // uses, and fail the data the customer just gave.
+    // uses, and fail the data the customer just gave; one running would store the
+    // platform's data over it. Both are cancelled: the running one's worker finds its
+    // lease gone when it finishes, and stores nothing.
     refresh_jobs::Entity::update_many()
         .col_expr(refresh_jobs::Column::State, Expr::val(JobState::Cancelled))
         .col_expr(refresh_jobs::Column::FinishedAt, Expr::val(at))
+        .col_expr(refresh_jobs::Column::LeaseOwner, Expr::val(None::<String>))
+        .col_expr(
+            refresh_jobs::Column::LeaseExpiresAt,
+            Expr::val(None::<DateTime<Utc>>),
+        )
         .filter(refresh_jobs::Column::CompanyId.eq(company.id))
-        .filter(refresh_jobs::Column::State.eq(JobState::Queued))
+        .filter(refresh_jobs::Column::State.is_in(ACTIVE_STATES))
         .exec(txn)
         .await?;
     crate::audit::append(

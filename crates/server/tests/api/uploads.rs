@@ -196,6 +196,42 @@ async fn a_user_uploads_the_csv_files_on_the_customers_behalf() {
 }
 
 #[tokio::test]
+async fn a_refresh_running_when_the_data_is_uploaded_stores_nothing_over_it() {
+    let app = spawn_app().await;
+    let company = app
+        .connected_company("Racing Ledger Ltd", &[SpendDetail])
+        .await;
+    app.api().refresh(company).expect(202).await;
+    let owner = "slow-worker";
+    let claimed = app
+        .store
+        .claim_next_job(owner, chrono::Duration::seconds(60), 3)
+        .await
+        .unwrap()
+        .expect("the refresh just queued");
+    assert_eq!(claimed.company.id, company.as_uuid());
+
+    let files = csv_template(&app).await;
+    app.api()
+        .upload_for_company(company, &files)
+        .expect(201)
+        .await;
+
+    // The worker comes back with the platform's data: its job was cancelled.
+    let finished = app
+        .store
+        .finish_job_succeeded(&claimed, owner, Vec::new())
+        .await;
+    assert!(
+        matches!(finished, Err(store::FinishError::LeaseLost)),
+        "{finished:?}"
+    );
+    let shown = app.api().company(company).ok().await;
+    assert_eq!(shown.platform.as_deref(), Some("upload"));
+    assert!(shown.refresh.is_none(), "no refresh left running");
+}
+
+#[tokio::test]
 async fn a_file_over_ten_megabytes_is_refused_unread() {
     let app = spawn_app().await;
     let company = app.create_company("Large Ledger", &[SpendDetail]).await;
