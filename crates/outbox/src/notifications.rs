@@ -43,6 +43,15 @@ pub fn compose(
                 }
             ),
         ),
+        // Through the link's upload template (platform `upload`): available at once.
+        EventType::ConsentGranted if text(data, &["platform"]) == store::UPLOAD_PLATFORM => (
+            format!("{company} uploaded its data"),
+            format!(
+                "{contact} uploaded the template instead of connecting their accounting \
+                 software. The reports are ready; the data is not refreshed: choose Request \
+                 a new upload for newer figures."
+            ),
+        ),
         EventType::ConsentGranted => (
             format!("{company} granted access to its data"),
             format!(

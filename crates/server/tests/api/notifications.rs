@@ -164,7 +164,11 @@ async fn the_rm_who_sent_an_information_request_hears_the_customers_answer() {
         ..NewInformationRequest::default()
     };
     let mut tokens = Vec::new();
-    for name in ["Mayfair Mills", "Notting Hill Nurseries"] {
+    for name in [
+        "Mayfair Mills",
+        "Notting Hill Nurseries",
+        "Kensal Rise Kilns",
+    ] {
         let company = app.create_company(name, &[Financials]).await;
         let request = app
             .api_as(&rm)
@@ -176,6 +180,20 @@ async fn the_rm_who_sent_an_information_request_hears_the_customers_answer() {
     let customer = app.public_api();
     customer.grant_consent(&tokens[0], "sandbox").ok().await;
     customer.decline_consent(&tokens[1]).ok().await;
+    let template = app
+        .public_api()
+        .request::<()>(
+            reqwest::Method::GET,
+            "/api/v1/upload-template/spendlens-template.xlsx",
+        )
+        .send()
+        .await
+        .bytes()
+        .await;
+    customer
+        .upload_through_link(&tokens[2], &[("kilns.xlsx", template)])
+        .expect(201)
+        .await;
     outbox_worker(&app, |_| {}).dispatch_once().await.unwrap();
 
     let page = app
@@ -184,18 +202,27 @@ async fn the_rm_who_sent_an_information_request_hears_the_customers_answer() {
         .ok()
         .await;
     let items = &page.items;
-    assert_eq!(items.len(), 2, "{page:?}");
-    assert_eq!(items[0].event_type, EventType::ConsentDeclined);
-    assert_eq!(
-        items[0].title,
-        "Notting Hill Nurseries declined the information request"
-    );
+    assert_eq!(items.len(), 3, "{page:?}");
+    assert_eq!(items[0].event_type, EventType::ConsentGranted);
+    assert_eq!(items[0].title, "Kensal Rise Kilns uploaded its data");
     assert!(
         items[0]
             .message
+            .contains("Jane Doe uploaded the template instead of connecting"),
+        "{:?}",
+        items[0]
+    );
+    assert_eq!(items[1].event_type, EventType::ConsentDeclined);
+    assert_eq!(
+        items[1].title,
+        "Notting Hill Nurseries declined the information request"
+    );
+    assert!(
+        items[1]
+            .message
             .contains("Jane Doe left without granting access")
     );
-    assert_eq!(items[1].event_type, EventType::ConsentGranted);
-    assert_eq!(items[1].title, "Mayfair Mills granted access to its data");
-    assert!(items[1].message.contains("connected sandbox"));
+    assert_eq!(items[2].event_type, EventType::ConsentGranted);
+    assert_eq!(items[2].title, "Mayfair Mills granted access to its data");
+    assert!(items[2].message.contains("connected sandbox"));
 }
