@@ -116,6 +116,8 @@ problem_kinds! {
     NoAccess = "no-access",
     /// 409: the company's data was uploaded from the template; request a new upload.
     NotRefreshable = "not-refreshable",
+    /// 409: the data requested does not include spend detail, all the template holds.
+    UploadNotRequested = "upload-not-requested",
     /// 422: the uploaded file does not follow the template (the problems in `problems`).
     InvalidUpload = "invalid-upload",
     /// 409: the delivery's webhook endpoint is disabled.

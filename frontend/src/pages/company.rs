@@ -225,6 +225,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                             }
                                 .into_any(),
                         }}
+                        {details.data_types.contains(&domain::DataType::SpendDetail).then(|| view! {
                         <details class="upload-panel__form">
                             <summary>"Upload the customer's data from the template"</summary>
                             <UploadForm
@@ -238,6 +239,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                                 }
                             />
                         </details>
+                        })}
                     </section>
                     <Later>
                         <Reports id reports />

@@ -354,6 +354,13 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
     };
 
     let has_platforms = !platforms.is_empty();
+    let upload_note = format!(
+        "Send {organization_name} your supplier and bill data from a template instead. It is checked before anything is stored, and it is not updated automatically: {organization_name} will ask you for a new upload when they need newer figures."
+    );
+    // The template holds spend detail only.
+    let uploadable = requested_data
+        .iter()
+        .any(|data| data.data_type == domain::DataType::SpendDetail);
     view! {
         <article class="consent" aria-labelledby="consent-title" aria-busy=move || busy.get().to_string()>
             <OrganizationMark name=organization_name.clone() />
@@ -408,20 +415,18 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
                     })}
             </fieldset>
 
-            <details class="consent__upload">
-                <summary>"My software isn't listed"</summary>
-                <p class="consent__fine">
-                    {format!(
-                        "Send {organization_name} your supplier and bill data from a template instead. It is checked before anything is stored, and it is not updated automatically: {organization_name} will ask you for a new upload when they need newer figures."
-                    )}
-                </p>
-                <UploadForm
-                    target=UploadTarget::Link(token.get_value())
-                    on_uploaded=move |organization: String| {
-                        let _ = stage.try_set(Stage::Uploaded { organization });
-                    }
-                />
-            </details>
+            {uploadable.then(|| view! {
+                <details class="consent__upload">
+                    <summary>"My software isn't listed"</summary>
+                    <p class="consent__fine">{upload_note}</p>
+                    <UploadForm
+                        target=UploadTarget::Link(token.get_value())
+                        on_uploaded=move |organization: String| {
+                            let _ = stage.try_set(Stage::Uploaded { organization });
+                        }
+                    />
+                </details>
+            })}
 
             <p class="consent__expiry">
                 "This link works until " <LocalTime at=expires_at /> "."

@@ -12,7 +12,8 @@
 use actix_multipart::Multipart;
 use actix_web::{HttpRequest, HttpResponse, get, http::header, post, web};
 use api_types::{
-    Company, DateOrder, DateOrderQuery, Problem, TEMPLATE_FILES, UploadOutcome, UploadProblem,
+    Company, DateOrder, DateOrderQuery, Problem, ProblemKind, TEMPLATE_FILES, UploadOutcome,
+    UploadProblem,
 };
 use domain::CompanyId;
 use futures::StreamExt;
@@ -103,6 +104,7 @@ pub async fn template(
         (status = 201, description = "Stored: the company's spend detail is the upload's", body = UploadOutcome),
         (status = 400, description = "The body is not a multipart form with one workbook or the three CSV files", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such link (`link-not-found`)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request does not ask for spend detail, all the template holds (`upload-not-requested`)", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The link expired, was used or was replaced", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "A file is over 10 MB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file does not follow the template (`invalid-upload`): every problem in `upload_problems`; nothing was stored", body = Problem, content_type = "application/problem+json"),
@@ -118,7 +120,10 @@ pub async fn upload_through_link(
 ) -> Result<HttpResponse, ApiError> {
     let hash = token_hash(parse_token(&token)?);
     // Refused before the file is read: an expired or used link costs nothing.
-    state.store.usable_consent(&hash).await.map_err(refused)?;
+    let view = state.store.usable_consent(&hash).await.map_err(refused)?;
+    if !view.request.requests_spend_detail {
+        return Err(not_requested());
+    }
     let upload = read(payload, locale(query.dates)).await?;
     let (view, stored) = state
         .store
@@ -148,6 +153,7 @@ pub async fn upload_through_link(
         (status = 401, description = "Not signed in", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No CSRF token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The company's data requested does not include spend detail, all the template holds (`upload-not-requested`)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "A file is over 10 MB", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The file does not follow the template (`invalid-upload`): every problem in `upload_problems`; nothing was stored", body = Problem, content_type = "application/problem+json"),
     )
@@ -161,7 +167,9 @@ pub async fn upload_for_company(
     payload: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     let company = id.into_inner();
-    tenant.company(company).await?;
+    if !tenant.company(company).await?.company.requests_spend_detail {
+        return Err(not_requested());
+    }
     let upload = read(payload, locale(query.dates)).await?;
     let caller = &tenant.1;
     let user = UploadingUser {
@@ -297,6 +305,18 @@ fn file_name(sent: &str) -> String {
         .collect::<String>()
         .trim()
         .to_owned()
+}
+
+/// The template holds spend detail only: a request for financials alone has no use for it.
+fn not_requested() -> ApiError {
+    ApiError::Conflict {
+        kind: ProblemKind::UploadNotRequested,
+        title: "Spend detail is not requested",
+        detail: "The upload template holds suppliers, bills and bill payments (spend detail), \
+                 which this request does not ask for. Edit the data requested to include spend \
+                 detail first."
+            .to_owned(),
+    }
 }
 
 fn not_a_form(err: actix_multipart::MultipartError) -> ApiError {

@@ -8,7 +8,10 @@ use api_types::{
     Delivery, MarkNotificationsRead, NewInformationRequest, NotificationPreferences,
     NotificationQuery, NotificationsMarked, UnreadCount,
 };
-use domain::{DataType::Financials, EventType};
+use domain::{
+    DataType::{Financials, SpendDetail},
+    EventType,
+};
 use mail::{MailConfig, MailWorker, Transport};
 use providers::SandboxConfig;
 use refresh::WorkerConfig;
@@ -169,7 +172,7 @@ async fn the_rm_who_sent_an_information_request_hears_the_customers_answer() {
         "Notting Hill Nurseries",
         "Kensal Rise Kilns",
     ] {
-        let company = app.create_company(name, &[Financials]).await;
+        let company = app.create_company(name, &[Financials, SpendDetail]).await;
         let request = app
             .api_as(&rm)
             .request_information(company.id, &link)

@@ -241,6 +241,20 @@ async fn a_file_over_ten_megabytes_is_refused_unread() {
         .upload_through_link(&token, &[("bills.csv", big)])
         .problem(413)
         .await;
+    // A request for financials alone has no use for the template, which holds spend detail.
+    let financials = app.create_company("Numbers Only Ltd", &[Financials]).await;
+    let financials_token = app.link_token(financials.id).await;
+    let workbook = template_file(&app, "spendlens-template.xlsx").await;
+    let refused = app
+        .public_api()
+        .upload_through_link(&financials_token, &[("books.xlsx", workbook.clone())])
+        .problem(409)
+        .await;
+    assert_eq!(refused.kind(), Some(ProblemKind::UploadNotRequested));
+    app.api()
+        .upload_for_company(financials.id, &[("books.xlsx", workbook)])
+        .problem(409)
+        .await;
     let problem = app
         .public_api()
         .upload_through_link(
