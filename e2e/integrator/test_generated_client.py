@@ -67,8 +67,13 @@ class GeneratedClient(unittest.TestCase):
             self.assertEqual(template.status_code, 200)
             self.assertTrue(template.content.startswith(b"PK"), "an xlsx workbook")
 
-            page = list_companies.sync(client=api, status=StatusFilter.NOT_REQUESTED, limit=50)
-            company = page.items[0]
+            # The template holds spend detail: a company whose request includes it.
+            page = list_companies.sync(client=api, limit=200)
+            company = next(
+                c
+                for c in sorted(page.items, key=lambda c: c.status is not None)
+                if any(d.value == "spend_detail" for d in c.data_types)
+            )
             form = UploadForm(
                 file=File(payload=io.BytesIO(template.content), file_name="books.xlsx")
             )
