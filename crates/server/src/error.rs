@@ -73,7 +73,7 @@ pub enum ApiError {
     /// (`problems`, the first 200 of `total`), in the problem's `upload_problems`.
     #[error("the upload does not follow the template")]
     InvalidUpload {
-        problems: Vec<api_types::UploadProblem>,
+        problems: UploadProblems,
         total: usize,
     },
     /// 503: a dependency (the database) is not available.
@@ -82,6 +82,17 @@ pub enum ApiError {
     /// 500: a bug or an outage. Logged with its cause chain; the client gets no detail.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// An upload's problems. They quote the customer's cells and file names: the request log
+/// (which prints a refused request's error) gets their number, never their content.
+#[derive(Clone)]
+pub struct UploadProblems(pub Vec<api_types::UploadProblem>);
+
+impl std::fmt::Debug for UploadProblems {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} problems listed", self.0.len())
+    }
 }
 
 impl From<crate::secrets::HashingBusy> for ApiError {
@@ -190,7 +201,7 @@ impl ApiError {
             ApiError::InvalidUpload { problems, total } => (
                 ProblemKind::InvalidUpload,
                 "The file does not follow the template",
-                Some(match total - problems.len() {
+                Some(match total - problems.0.len() {
                     0 => format!(
                         "Nothing was stored. Correct {} and upload the file again.",
                         if *total == 1 {
@@ -228,7 +239,7 @@ impl ApiError {
             detail,
             errors,
             upload_problems: match self {
-                ApiError::InvalidUpload { problems, .. } => problems.clone(),
+                ApiError::InvalidUpload { problems, .. } => problems.0.clone(),
                 _ => vec![],
             },
         }
@@ -347,4 +358,31 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>(
     Ok(ErrorHandlerResponse::Response(
         ServiceResponse::new(req, response).map_into_right_body(),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_uploads_problems_reach_the_answer_but_not_the_log() {
+        let problem = api_types::UploadProblem {
+            sheet: Some("bills.csv".to_owned()),
+            row: Some(2),
+            column: Some("Supplier name".to_owned()),
+            cell: Some("B2".to_owned()),
+            value: Some("Acme Secret Payroll".to_owned()),
+            expected: "a supplier ID from the Suppliers sheet".to_owned(),
+            message: "bills.csv, row 2: Acme Secret Payroll is not a supplier".to_owned(),
+        };
+        let error = ApiError::InvalidUpload {
+            problems: UploadProblems(vec![problem.clone()]),
+            total: 1,
+        };
+        // What the request log prints of a refused request.
+        let logged = format!("{error:?} {error}");
+        assert!(!logged.contains("Acme"), "{logged}");
+        assert_eq!(error.problem().upload_problems, vec![problem]);
+        assert_eq!(error.status_code(), StatusCode::UNPROCESSABLE_ENTITY);
+    }
 }

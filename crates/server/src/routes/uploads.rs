@@ -21,7 +21,7 @@ use store::{NewUpload, UploadFormat, UploadingUser};
 
 use crate::{
     auth::{Tenant, client_ip},
-    error::ApiError,
+    error::{ApiError, UploadProblems},
     routes::consent::{parse_token, refused},
     secrets::token_hash,
     state::AppState,
@@ -273,7 +273,7 @@ async fn read(mut payload: Multipart, locale: uploads::DateLocale) -> Result<New
     .map_err(|err| ApiError::Internal(anyhow::anyhow!("reading an upload: {err}")))?;
     let upload = read.map_err(|problems| ApiError::InvalidUpload {
         total: problems.total(),
-        problems: problems.iter().map(upload_problem).collect(),
+        problems: UploadProblems(problems.iter().map(upload_problem).collect()),
     })?;
     let counts = upload.counts();
     let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
