@@ -15,7 +15,7 @@ use api_types::{
 use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
     CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn,
-    Delivery, EmailPreview, FieldError, InformationRequest, NewCompany, NewInformationRequest,
+    Delivery, EmailPreview, EntityLink, FieldError, InformationRequest, NewCompany, NewEntity, NewInformationRequest,
     NewRefreshBatch, OrganisationChoice, OrganisationChosen, Problem, ProblemKind, RefreshBatch,
     RefreshJob, ReportList, StatusFilter, UserList,
 };
@@ -488,6 +488,26 @@ pub async fn consent_request(token: &str) -> Result<ConsentRequest, ApiError> {
 pub async fn grant_consent(token: &str, platform: String) -> Result<ConsentOutcome, ApiError> {
     let request = Request::post(&consent_url(token, "/grant"));
     call_json(request, &ConsentGrant { platform }).await
+}
+
+/// `POST /consent/{token}/entities`: the customer adds another entity of their group;
+/// the answer's token is the new entity's link, the page to go on with.
+pub async fn add_consent_entity(token: &str, name: String) -> Result<EntityLink, ApiError> {
+    let request = Request::post(&consent_url(token, "/entities"));
+    call_json(request, &NewEntity { name }).await
+}
+
+/// `GET /companies/{id}/entities`: a group's entities (not its own books), by name.
+pub async fn list_entities(id: CompanyId) -> Result<Vec<Company>, ApiError> {
+    let request = Request::get(&format!("{API_BASE}/companies/{id}/entities"))
+        .cache(RequestCache::NoStore);
+    call(request).await
+}
+
+/// `POST /companies/{id}/entities`: adds a legal entity to the group (Not requested).
+pub async fn add_entity(id: CompanyId, name: String) -> Result<Company, ApiError> {
+    let request = Request::post(&format!("{API_BASE}/companies/{id}/entities"));
+    call_json(request, &NewEntity { name }).await
 }
 
 /// `POST /consent/{token}/decline`: the customer leaves without granting access.

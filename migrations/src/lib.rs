@@ -26,6 +26,7 @@ mod m20261202_000015_fair_claim_indexes;
 mod m20261202_000016_connections;
 mod m20261202_000017_partner_links;
 mod m20261203_000018_uploads;
+mod m20261203_000019_company_groups;
 
 pub struct Migrator;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000016_connections::Migration),
             Box::new(m20261202_000017_partner_links::Migration),
             Box::new(m20261203_000018_uploads::Migration),
+            Box::new(m20261203_000019_company_groups::Migration),
         ]
     }
 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::{IntoParams, ToSchema};
 
-use crate::{RefreshJob, UserSummary};
+use crate::{GroupRef, GroupSummary, RefreshJob, UserSummary};
 
 /// A client company, as the company list and the company page show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -52,6 +52,14 @@ pub struct Company {
     pub created_at: DateTime<Utc>,
     #[serde(with = "crate::timestamp")]
     pub updated_at: DateTime<Utc>,
+    /// A group's entities together (its own books, this company's status, included);
+    /// `null` for a company without entities.
+    #[serde(default)]
+    pub group: Option<GroupSummary>,
+    /// The group this company is an entity of; `null` for a company on its own or a
+    /// group.
+    #[serde(default)]
+    pub parent: Option<GroupRef>,
 }
 
 /// Data uploaded from the template (for customers whose accounting software cannot

@@ -33,6 +33,13 @@ pub struct ConsentRequest {
     pub platforms: Vec<Platform>,
     #[serde(with = "crate::timestamp")]
     pub expires_at: DateTime<Utc>,
+    /// The group this link's company belongs to, when it is an entity of one.
+    #[serde(default)]
+    pub group_name: Option<String>,
+    /// The group's entities (the group's own books first, this link's among them): the
+    /// customer connects one after another through the same request.
+    #[serde(default)]
+    pub entities: Vec<crate::ConsentEntity>,
 }
 
 /// An accounting platform the customer can connect.

@@ -116,6 +116,10 @@ problem_kinds! {
     NoAccess = "no-access",
     /// 409: the company's data was uploaded from the template; request a new upload.
     NotRefreshable = "not-refreshable",
+    /// 409: the company is an entity of a group; entities have no entities.
+    EntityOfGroup = "entity-of-group",
+    /// 409: the group has as many entities as it can.
+    TooManyEntities = "too-many-entities",
     /// 409: the data requested does not include spend detail, all the template holds.
     UploadNotRequested = "upload-not-requested",
     /// 422: the uploaded file does not follow the template (the problems in `problems`).

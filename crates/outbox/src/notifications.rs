@@ -20,7 +20,11 @@ pub fn compose(
     public_url: Option<&str>,
 ) -> NotificationContent {
     let data = pending.data;
-    let company = text(data, &["company", "name"]).to_owned();
+    // An entity of a group is named with its group: "Acme Trading (Acme Group)".
+    let company = match text(data, &["company", "group", "name"]) {
+        "" => text(data, &["company", "name"]).to_owned(),
+        group => format!("{} ({group})", text(data, &["company", "name"])),
+    };
     let contact = match text(data, &["contact", "name"]) {
         "" => "The contact",
         name => name,

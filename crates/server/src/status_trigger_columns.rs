@@ -81,6 +81,7 @@ fn record() -> CompanyRecord {
         data_updated_at: Some(at),
         created_at: at,
         updated_at: at,
+        group_id: None,
     };
     let job = refresh_jobs::Model {
         id: uuid::Uuid::now_v7(),
@@ -105,6 +106,8 @@ fn record() -> CompanyRecord {
         assignees: Vec::new(),
         active_refresh: Some(job),
         upload: None,
+        group: None,
+        parent: None,
     }
 }
 

@@ -1,8 +1,8 @@
 //! Store records to wire types: the one place that decides what the API shows.
 
 use api_types::{
-    ApiKey, AuditEvent, Company, CompanyStatus, Contact, Notification, RefreshJob, UploadSummary,
-    UserSummary, WebhookAttempt, WebhookDelivery, WebhookDeliveryState, WebhookEndpoint,
+    ApiKey, AuditEvent, Company, CompanyStatus, Contact, GroupRef, GroupSummary, Notification,
+    RefreshJob, UploadSummary, UserSummary, WebhookAttempt, WebhookDelivery, WebhookDeliveryState, WebhookEndpoint,
 };
 use chrono::{DateTime, Utc};
 use domain::{
@@ -32,6 +32,8 @@ pub fn company(record: CompanyRecord, freshness: Freshness) -> Company {
         assignees,
         active_refresh,
         upload,
+        group,
+        parent,
     } = record;
     Company {
         id: CompanyId::from_uuid(company.id),
@@ -57,6 +59,22 @@ pub fn company(record: CompanyRecord, freshness: Freshness) -> Company {
         next_refresh_at: company.next_refresh_at,
         created_at: company.created_at,
         updated_at: company.updated_at,
+        group: group.map(group_summary),
+        parent: parent.map(|(id, name)| GroupRef { id, name }),
+    }
+}
+
+pub fn group_summary(group: store::GroupRollup) -> GroupSummary {
+    let count = |n: u64| u32::try_from(n).unwrap_or(u32::MAX);
+    GroupSummary {
+        entities: count(group.entities()),
+        status: group.status(),
+        not_requested: count(group.counts.not_requested),
+        requested: count(group.counts.requested),
+        available: count(group.counts.available),
+        error: count(group.counts.error),
+        refreshing: count(group.refreshing),
+        updated_at: group.updated_at,
     }
 }
 

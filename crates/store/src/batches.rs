@@ -5,8 +5,8 @@ use std::collections::{HashMap, HashSet};
 
 use domain::{CompanyId, OrganizationId, RefreshTrigger};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, Set,
     sea_query::{Expr, OnConflict},
 };
 use uuid::Uuid;
@@ -99,25 +99,38 @@ impl Store {
             .copied()
             .filter(|c| seen.insert(*c))
             .collect();
+        // A group's entities are refreshed with it; each company once.
+        let mut queued = HashSet::new();
         for chunk in unique.chunks(CHUNK) {
+            let ids = || chunk.iter().map(CompanyId::as_uuid);
             let rows: Vec<(Uuid, Option<String>)> = companies::Entity::find()
                 .select_only()
                 .column(companies::Column::Id)
                 .column(companies::Column::Platform)
                 .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
-                .filter(companies::Column::Id.is_in(chunk.iter().map(CompanyId::as_uuid)))
+                .filter(
+                    Condition::any()
+                        .add(companies::Column::Id.is_in(ids()))
+                        .add(companies::Column::GroupId.is_in(ids())),
+                )
+                .order_by_asc(companies::Column::Id)
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            let found: HashMap<Uuid, Option<String>> = rows.into_iter().collect();
-            let mut connected = Vec::with_capacity(chunk.len());
+            let found: HashSet<Uuid> = rows.iter().map(|(id, _)| *id).collect();
             for company in chunk {
-                match found.get(&company.as_uuid()) {
-                    None => skips.add(*company, Skipped::NotFound),
-                    Some(platform) => match refreshable(platform.as_deref()) {
-                        Ok(()) => connected.push(company.as_uuid()),
-                        Err(reason) => skips.add(*company, reason),
-                    },
+                if !found.contains(&company.as_uuid()) {
+                    skips.add(*company, Skipped::NotFound);
+                }
+            }
+            let mut connected = Vec::with_capacity(rows.len());
+            for (id, platform) in rows {
+                if !queued.insert(id) {
+                    continue;
+                }
+                match refreshable(platform.as_deref()) {
+                    Ok(()) => connected.push(id),
+                    Err(reason) => skips.add(CompanyId::from_uuid(id), reason),
                 }
             }
             self.join_batch(organization, batch.id, &connected).await?;
@@ -134,7 +147,16 @@ impl Store {
         filter: &CompanyFilter,
         max: u64,
     ) -> Result<Result<(refresh_batches::Model, BatchSkips), TooMany>, sea_orm::DbErr> {
-        let matching = filtered(organization, filter).count(&self.db).await?;
+        let groups = filtered(organization, filter)
+            .select_only()
+            .column(companies::Column::Id)
+            .into_query();
+        let entities = companies::Entity::find()
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .filter(companies::Column::GroupId.in_subquery(groups))
+            .count(&self.db)
+            .await?;
+        let matching = filtered(organization, filter).count(&self.db).await? + entities;
         if matching > max {
             return Ok(Err(TooMany(matching)));
         }
@@ -157,8 +179,18 @@ impl Store {
                 break;
             };
             after = Some(*last);
-            let mut connected = Vec::with_capacity(rows.len());
-            for (id, platform) in rows {
+            // The entities of the groups on this page, refreshed with them.
+            let entities: Vec<(Uuid, Option<String>)> = companies::Entity::find()
+                .select_only()
+                .column(companies::Column::Id)
+                .column(companies::Column::Platform)
+                .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+                .filter(companies::Column::GroupId.is_in(rows.iter().map(|(id, _)| *id)))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+            let mut connected = Vec::with_capacity(rows.len() + entities.len());
+            for (id, platform) in rows.into_iter().chain(entities) {
                 match refreshable(platform.as_deref()) {
                     Ok(()) => connected.push(id),
                     Err(reason) => skips.add(CompanyId::from_uuid(id), reason),

@@ -33,6 +33,50 @@ pub struct CompanyRecord {
     /// The latest upload, when the company's data was uploaded from the template
     /// (platform `upload`).
     pub upload: Option<crate::entities::uploads::Model>,
+    /// A group's roll-up of its entities (its own books included); `None` for a company
+    /// without entities. Not filled in by [`Store::company_statuses`].
+    pub group: Option<GroupRollup>,
+    /// An entity's group: its id and name. Not filled in by [`Store::company_statuses`].
+    pub parent: Option<(CompanyId, String)>,
+}
+
+/// A group's entities together: how many are in each status, the worst of them, and the
+/// most recent update. The group's own books count as its first entity.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct GroupRollup {
+    pub counts: StatusCounts,
+    /// Entities with a refresh queued or running.
+    pub refreshing: u64,
+    /// The most recent status change of any entity.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl GroupRollup {
+    pub fn entities(&self) -> u64 {
+        let c = &self.counts;
+        c.not_requested + c.requested + c.available + c.error
+    }
+
+    /// The worst of the entities' statuses: `error`, then `requested` (waiting for the
+    /// customer), then not requested (`None`), then `available`.
+    pub fn status(&self) -> Option<DataStatus> {
+        let c = &self.counts;
+        if c.error > 0 {
+            Some(DataStatus::Error)
+        } else if c.requested > 0 {
+            Some(DataStatus::Requested)
+        } else if c.not_requested > 0 {
+            None
+        } else {
+            Some(DataStatus::Available)
+        }
+    }
+
+    fn add(&mut self, status: Option<&str>, updated_at: Option<DateTime<Utc>>, refreshing: bool) {
+        self.counts.add(status, 1);
+        self.refreshing += u64::from(refreshing);
+        self.updated_at = Ord::max(self.updated_at, updated_at);
+    }
 }
 
 impl CompanyRecord {
@@ -292,8 +336,10 @@ pub(crate) fn filtered(
     filter: &CompanyFilter,
 ) -> Select<companies::Entity> {
     use companies::Column;
-    let mut query =
-        companies::Entity::find().filter(Column::OrganizationId.eq(organization.as_uuid()));
+    // A group's entities are listed under their group, not beside it.
+    let mut query = companies::Entity::find()
+        .filter(Column::OrganizationId.eq(organization.as_uuid()))
+        .filter(Column::GroupId.is_null());
     if let Some(search) = filter
         .search
         .as_deref()
@@ -338,6 +384,17 @@ pub struct StatusCounts {
     pub requested: u64,
     pub available: u64,
     pub error: u64,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: Option<&str>, count: u64) {
+        match status.and_then(|s| s.parse::<DataStatus>().ok()) {
+            None => self.not_requested += count,
+            Some(DataStatus::Requested) => self.requested += count,
+            Some(DataStatus::Available) => self.available += count,
+            Some(DataStatus::Error) => self.error += count,
+        }
+    }
 }
 
 impl Store {
@@ -419,13 +476,7 @@ impl Store {
             .await?;
         let mut counts = StatusCounts::default();
         for (status, count) in rows {
-            let count = u64::try_from(count).unwrap_or(0);
-            match status.as_deref().and_then(|s| s.parse::<DataStatus>().ok()) {
-                None => counts.not_requested += count,
-                Some(DataStatus::Requested) => counts.requested += count,
-                Some(DataStatus::Available) => counts.available += count,
-                Some(DataStatus::Error) => counts.error += count,
-            }
+            counts.add(status.as_deref(), u64::try_from(count).unwrap_or(0));
         }
         Ok(counts)
     }
@@ -481,6 +532,8 @@ impl Store {
                 assignees: Vec::new(),
                 active_refresh,
                 upload: None,
+                group: None,
+                parent: None,
             })
             .collect();
         records.sort_by_key(|r| position.get(&r.company.id).copied());
@@ -541,6 +594,8 @@ impl Store {
             .map(|(c, _)| c.id)
             .collect();
         let mut uploads = self.latest_uploads(&uploaded).await?;
+        let mut groups = self.group_rollups(&rows).await?;
+        let parents = self.group_names(rows.iter().filter_map(|(c, _)| c.group_id)).await?;
         let mut assignees: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
         for (assignment, user) in assignments {
             if let Some(user) = user {
@@ -559,10 +614,112 @@ impl Store {
                     active_refresh,
                     assignees: people,
                     upload: uploads.remove(&company.id),
+                    group: groups.remove(&company.id),
+                    parent: company.group_id.and_then(|group| {
+                        let name = parents.get(&group)?.clone();
+                        Some((CompanyId::from_uuid(group), name))
+                    }),
                     company,
                 }
             })
             .collect())
+    }
+
+    /// The roll-up of each of these companies that has entities: its own status and
+    /// refresh with its entities', in two statements (the entities, their refreshes).
+    async fn group_rollups(
+        &self,
+        rows: &[(companies::Model, Option<refresh_jobs::Model>)],
+    ) -> Result<HashMap<Uuid, GroupRollup>, sea_orm::DbErr> {
+        let groups: Vec<Uuid> = rows
+            .iter()
+            .filter(|(c, _)| c.group_id.is_none())
+            .map(|(c, _)| c.id)
+            .collect();
+        if groups.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let entities: Vec<(Uuid, Uuid, Option<String>, Option<DateTime<Utc>>)> =
+            companies::Entity::find()
+                .select_only()
+                .column(companies::Column::Id)
+                .column(companies::Column::GroupId)
+                .column(companies::Column::Status)
+                .column(companies::Column::StatusUpdatedAt)
+                .filter(companies::Column::GroupId.is_in(groups))
+                .into_tuple()
+                .all(&self.db)
+                .await?;
+        if entities.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let refreshing: std::collections::HashSet<Uuid> =
+            active_jobs_query(entities.iter().map(|e| e.0))
+                .all(&self.db)
+                .await?
+                .into_iter()
+                .map(|job| job.company_id)
+                .collect();
+        let mut rollups: HashMap<Uuid, GroupRollup> = HashMap::new();
+        for (id, group, status, updated_at) in entities {
+            rollups.entry(group).or_default().add(
+                status.as_deref(),
+                updated_at,
+                refreshing.contains(&id),
+            );
+        }
+        for (company, job) in rows {
+            if let Some(rollup) = rollups.get_mut(&company.id) {
+                rollup.add(
+                    company.status.as_deref(),
+                    company.status_updated_at,
+                    job.is_some(),
+                );
+            }
+        }
+        Ok(rollups)
+    }
+
+    /// The names of these groups.
+    async fn group_names(
+        &self,
+        groups: impl Iterator<Item = Uuid>,
+    ) -> Result<HashMap<Uuid, String>, sea_orm::DbErr> {
+        let mut ids: Vec<Uuid> = groups.collect();
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        ids.sort();
+        ids.dedup();
+        let names: Vec<(Uuid, String)> = companies::Entity::find()
+            .select_only()
+            .column(companies::Column::Id)
+            .column(companies::Column::Name)
+            .filter(companies::Column::Id.is_in(ids))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        Ok(names.into_iter().collect())
+    }
+
+    /// A group's entities (not its own books), in name order; empty for a company
+    /// without entities. `None` when the company is not the organization's.
+    pub async fn entities(
+        &self,
+        organization: OrganizationId,
+        group: CompanyId,
+    ) -> Result<Option<Vec<CompanyRecord>>, sea_orm::DbErr> {
+        if self.company_row(organization, group).await?.is_none() {
+            return Ok(None);
+        }
+        let rows = companies::Entity::find()
+            .filter(companies::Column::OrganizationId.eq(organization.as_uuid()))
+            .filter(companies::Column::GroupId.eq(group.as_uuid()))
+            .order_by_asc(companies::Column::Name)
+            .order_by_asc(companies::Column::Id)
+            .all(&self.db)
+            .await?;
+        Ok(Some(self.with_details(rows).await?))
     }
 
     /// Adds a company. It has no status until information is requested.
@@ -595,6 +752,7 @@ impl Store {
             data_updated_at: Set(None),
             created_at: Set(at),
             updated_at: Set(at),
+            group_id: Set(None),
         }
         .insert(&txn)
         .await?;

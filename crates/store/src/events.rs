@@ -33,8 +33,15 @@ struct NewEvent {
     at: DateTime<Utc>,
 }
 
-/// Appends an event on `db` (the transaction of the change it records).
-async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<(), sea_orm::DbErr> {
+/// Appends an event on `db` (the transaction of the change it records). An event about
+/// an entity of a group names the group too (`data.company.group`: its id and name).
+async fn emit(db: &impl ConnectionTrait, mut event: NewEvent) -> Result<(), sea_orm::DbErr> {
+    if let Some(company) = event.company
+        && let Some(about) = event.data.get_mut("company").and_then(Value::as_object_mut)
+        && let Some((id, name)) = group_of(db, company).await?
+    {
+        about.insert("group".to_owned(), company_ref(id, &name));
+    }
     let payload = json!({
         "type": event.kind.as_str(),
         "timestamp": event.at,
@@ -57,6 +64,31 @@ async fn emit(db: &impl ConnectionTrait, event: NewEvent) -> Result<(), sea_orm:
     .insert(db)
     .await?;
     Ok(())
+}
+
+/// The group `company` is an entity of, if any: its id and name.
+async fn group_of(
+    db: &impl ConnectionTrait,
+    company: Uuid,
+) -> Result<Option<(Uuid, String)>, sea_orm::DbErr> {
+    use sea_orm::{QuerySelect, QueryFilter, ColumnTrait};
+    let group: Option<Option<Uuid>> = companies::Entity::find_by_id(company)
+        .select_only()
+        .column(companies::Column::GroupId)
+        .into_tuple()
+        .one(db)
+        .await?;
+    let Some(Some(group)) = group else {
+        return Ok(None);
+    };
+    let name: Option<String> = companies::Entity::find()
+        .select_only()
+        .column(companies::Column::Name)
+        .filter(companies::Column::Id.eq(group))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(name.map(|name| (group, name)))
 }
 
 fn company_ref(id: Uuid, name: &str) -> Value {

@@ -20,6 +20,7 @@ mod dispatch;
 mod emails;
 pub mod entities;
 mod events;
+mod groups;
 mod idempotency;
 mod jobs;
 #[cfg(test)]
@@ -53,8 +54,8 @@ pub use accounts::{
 pub use audit::{Actor as AuditActor, AuditFilter, AuditRecord};
 pub use batches::{BatchProgress, BatchSkips, SKIPPED_LISTED, Skipped, TooMany};
 pub use companies::{
-    CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, InvalidCursor,
-    StatusCounts, WriteError,
+    CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, GroupRollup,
+    InvalidCursor, StatusCounts, WriteError,
 };
 pub use connections::{NewConnection, RefreshedTokens};
 pub use dispatch::{Dispatched, NotificationContent, PendingNotification};
@@ -66,6 +67,7 @@ pub use entities::{
     uploads::UploadFormat, webhook_deliveries::DeliveryState,
 };
 pub use events::message_id;
+pub use groups::{EntityLinkRefused, EntityRefused, MAX_ENTITIES};
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, job_error};
 pub use notify::StatusSignal;

@@ -4,7 +4,7 @@
 //!
 //! The token in the path is the only credential; every call is scoped to it.
 
-use api_types::{ConsentRequest, ProblemKind, RequestedData};
+use api_types::{ConsentEntity, ConsentRequest, ProblemKind, RequestedData};
 use leptos::{html, prelude::*, task::spawn_local};
 
 use crate::reactive::effect;
@@ -12,6 +12,7 @@ use crate::{
     api::{self, ApiError},
     components::{
         failure_alert::FailureAlert,
+        field::Field,
         local_time::LocalTime,
         upload_form::{UploadForm, UploadTarget},
     },
@@ -221,7 +222,8 @@ pub fn ConnectPage(
                                     "{organization} can now see the requested data. Your accounting data is being shared in the background; there is nothing more for you to do."
                                 )}
                             </p>
-                            <p class="customer__next">"You can close this page."</p>
+                            <AddEntity token=token.get_value() />
+                            <p class="customer__next">"Otherwise, you can close this page."</p>
                         </Outcome>
                     }
                         .into_any()
@@ -234,7 +236,8 @@ pub fn ConnectPage(
                                     "{organization} can now see the data you uploaded. Nothing connects to your software, so when your figures change, {organization} will ask you for a new upload."
                                 )}
                             </p>
-                            <p class="customer__next">"You can close this page."</p>
+                            <AddEntity token=token.get_value() />
+                            <p class="customer__next">"Otherwise, you can close this page."</p>
                         </Outcome>
                     }
                         .into_any()
@@ -292,6 +295,8 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
         requested_data,
         platforms,
         expires_at,
+        group_name,
+        entities,
     } = request;
     let platform = RwSignal::new(platforms.first().map(|platform| platform.id.clone()));
     let busy = RwSignal::new(false);
@@ -369,6 +374,10 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
                     "{organization_name} is asking for access to {company_name}'s accounting data"
                 )}
             </h1>
+            {group_name.map(|group| view! {
+                <p class="consent__group">{format!("One of the companies of {group}")}</p>
+            })}
+            {(entities.len() > 1).then(|| view! { <GroupEntities entities /> })}
             <p class="consent__greeting">
                 {format!(
                     "Hello {contact_name}. {organization_name} would like to see the data below from your accounting software. Nothing is shared until you choose Grant access."
@@ -458,6 +467,84 @@ fn ConsentScreen(request: ConsentRequest, token: String, stage: RwSignal<Stage>)
                 )}
             </p>
         </article>
+    }
+}
+
+/// The group's companies on the consent page, each with whether it is connected: the
+/// customer connects one after another through the same request.
+#[component]
+fn GroupEntities(entities: Vec<ConsentEntity>) -> impl IntoView {
+    view! {
+        <section class="consent__section" aria-labelledby="group-title">
+            <h2 id="group-title" class="consent__heading">"Your group's companies"</h2>
+            <ul class="group-list">
+                {entities
+                    .into_iter()
+                    .map(|entity| {
+                        let state = match (&entity.connected_with, entity.current) {
+                            (_, true) => "This page".to_owned(),
+                            (Some(with), false) => format!("Connected: {with}"),
+                            (None, false) => "Not connected yet".to_owned(),
+                        };
+                        view! {
+                            <li class="group-list__item" aria-current=entity.current.then_some("true")>
+                                <span class="group-list__name">{entity.name}</span>
+                                <span class="group-list__state">{state}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ul>
+        </section>
+    }
+}
+
+/// "Another company of your group?": names the next entity and goes on with its own
+/// link (the same request, the same expiry), to connect it or upload its template.
+#[component]
+fn AddEntity(token: String) -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let token = StoredValue::new(token);
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let entity = name.get_untracked().trim().to_owned();
+        if entity.is_empty() {
+            failure.set(Some("Enter the company's name.".to_owned()));
+            return;
+        }
+        busy.set(true);
+        failure.set(None);
+        spawn_local(async move {
+            match api::add_consent_entity(&token.get_value(), entity).await {
+                Ok(link) => {
+                    let next = format!("/connect/{}", link.token);
+                    if window().location().set_href(&next).is_err() {
+                        let _ = failure.try_set(Some("The next page could not be opened.".to_owned()));
+                        let _ = busy.try_set(false);
+                    }
+                }
+                Err(err) => {
+                    let _ = failure.try_set(Some(err.message()));
+                    let _ = busy.try_set(false);
+                }
+            }
+        });
+    };
+    view! {
+        <form class="add-entity" on:submit=submit aria-labelledby="add-entity-title">
+            <h2 id="add-entity-title" class="consent__heading">"Another company in your group?"</h2>
+            <p class="consent__fine">
+                "If your group has other companies with their own books, connect them one after another with this same request."
+            </p>
+            <div class="add-entity__row">
+                <Field id="entity-name" label="Company name" value=name error=failure autocomplete="organization" />
+                <button type="submit" class="button button--primary" disabled=move || busy.get()>
+                    "Connect another company"
+                </button>
+            </div>
+        </form>
     }
 }
 

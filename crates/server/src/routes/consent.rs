@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, get, http::StatusCode, post, web};
 use api_types::{
-    ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn, InformationRequestStatus,
+    ConsentEntity, ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn, InformationRequestStatus,
     Platform, Problem, ProblemKind, RequestedData,
 };
 use connections::{PartnerError, PartnerProgress};
@@ -77,6 +77,7 @@ async fn consent_request(state: &AppState, view: &ConsentView) -> ConsentRequest
         })
         .collect();
     platforms.extend(partner_platforms(state, &platforms).await);
+    let (group_name, entities) = consent_entities(state, view).await;
     ConsentRequest {
         organization_name: view.organization.name.clone(),
         company_name: view.company.name.clone(),
@@ -92,7 +93,45 @@ async fn consent_request(state: &AppState, view: &ConsentView) -> ConsentRequest
             .collect(),
         platforms,
         expires_at: view.request.expires_at,
+        group_name,
+        entities,
     }
+}
+
+/// The group's entities as the consent page lists them: the group first, this link's
+/// entity marked. A database failure leaves the list out rather than the page.
+async fn consent_entities(
+    state: &AppState,
+    view: &ConsentView,
+) -> (Option<String>, Vec<ConsentEntity>) {
+    let members = match state.store.group_members(&view.company).await {
+        Ok(members) => members,
+        Err(err) => {
+            tracing::warn!(error = %err, "the group's entities could not be listed");
+            return (None, Vec::new());
+        }
+    };
+    let group_name = view.company.group_id.and_then(|group| {
+        members
+            .iter()
+            .find(|m| m.id == group)
+            .map(|m| m.name.clone())
+    });
+    let entities = members
+        .into_iter()
+        .map(|m| ConsentEntity {
+            current: m.id == view.company.id,
+            connected_with: m.platform.as_deref().map(|p| match p {
+                store::UPLOAD_PLATFORM => "Uploaded template".to_owned(),
+                p if p.starts_with(PARTNER_PREFIX) || p == store::PARTNER_PLATFORM => {
+                    "Our data partner".to_owned()
+                }
+                p => platform_name(p),
+            }),
+            name: m.name,
+        })
+        .collect();
+    (group_name, entities)
 }
 
 /// The software the data partner connects, as platforms `http:{key}`: those Spendlens

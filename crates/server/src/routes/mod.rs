@@ -6,6 +6,7 @@ pub mod audit;
 pub mod batches;
 pub mod changes;
 pub mod companies;
+pub mod groups;
 pub mod consent;
 pub mod health;
 pub mod information_requests;
@@ -32,6 +33,8 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(companies::connection)
         .service(companies::update)
         .service(companies::delete)
+        .service(groups::list)
+        .service(groups::add)
         .service(refreshes::request)
         .service(refreshes::history)
         .service(refreshes::get)
@@ -46,6 +49,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(consent::grant)
         .service(consent::decline)
         .service(consent::return_from_partner)
+        .service(groups::add_through_link)
         .service(uploads::template)
         .service(uploads::upload_through_link)
         .service(uploads::upload_for_company)

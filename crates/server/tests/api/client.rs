@@ -9,8 +9,8 @@ use api_types::{
     AccountLinkInfo, ApiKeyList, AuditEventPage, AuditQuery, Company, CompanyChanges,
     CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanyStatusList,
     CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, CreatedApiKey,
-    CreatedWebhookEndpoint, EmailPreview, Health, InformationRequest, InvitationAcceptance,
-    MarkNotificationsRead, NewApiKey, NewCompany, NewInformationRequest, NewPassword,
+    CreatedWebhookEndpoint, EmailPreview, EntityLink, Health, InformationRequest, InvitationAcceptance,
+    MarkNotificationsRead, NewApiKey, NewCompany, NewEntity, NewInformationRequest, NewPassword,
     NewRefreshBatch, NewUser, NewWebhookEndpoint, Notification, NotificationPage,
     NotificationPreferences, NotificationQuery, NotificationsMarked, PasswordResetRequest, Problem,
     Readiness, RefreshBatch, RefreshJob, ReportDocument, ReportList, ReportQuery,
@@ -287,6 +287,27 @@ impl Api<'_> {
     pub fn upload_for_company(&self, id: CompanyId, files: &[(&str, Vec<u8>)]) -> Call<Company> {
         self.request(Method::POST, &format!("/api/v1/companies/{id}/upload"))
             .files(files)
+    }
+
+    /// The customer adds an entity of their group through the link.
+    pub fn add_consent_entity(&self, token: &str, name: &str) -> Call<EntityLink> {
+        let entity = NewEntity {
+            name: name.to_owned(),
+        };
+        self.post(&format!("/api/v1/consent/{token}/entities"), &entity)
+    }
+
+    // Client groups.
+
+    pub fn entities(&self, group: CompanyId) -> Call<Vec<Company>> {
+        self.get(&format!("/api/v1/companies/{group}/entities"))
+    }
+
+    pub fn add_entity(&self, group: CompanyId, name: &str) -> Call<Company> {
+        let entity = NewEntity {
+            name: name.to_owned(),
+        };
+        self.post(&format!("/api/v1/companies/{group}/entities"), &entity)
     }
 
     pub fn decline_consent(&self, token: &str) -> Call<ConsentOutcome> {

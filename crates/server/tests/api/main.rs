@@ -13,6 +13,7 @@ mod companies;
 mod config;
 mod consent;
 mod downloads;
+mod groups;
 mod helpers;
 mod idempotency;
 mod notifications;

@@ -96,7 +96,7 @@ fn header(request: &wiremock::Request, name: &str) -> String {
         .to_owned()
 }
 
-fn body(request: &wiremock::Request) -> String {
+pub(crate) fn body(request: &wiremock::Request) -> String {
     String::from_utf8(request.body.clone()).unwrap()
 }
 
@@ -117,14 +117,14 @@ fn seconds(delays: &[u64]) -> RetrySchedule {
 }
 
 /// An app whose endpoints may be on loopback (the receiver is).
-async fn app_allowing_loopback() -> (TestApp, SignedIn) {
+pub(crate) async fn app_allowing_loopback() -> (TestApp, SignedIn) {
     let app = spawn_app_with(|settings| settings.outbox.sender.allow_private = true).await;
     let admin = app.signed_in_admin().await;
     (app, admin)
 }
 
 /// An endpoint at `url` for `event_types` (every type when empty).
-fn endpoint_at(url: &str, event_types: &[EventType]) -> NewWebhookEndpoint {
+pub(crate) fn endpoint_at(url: &str, event_types: &[EventType]) -> NewWebhookEndpoint {
     NewWebhookEndpoint {
         url: url.to_owned(),
         description: String::new(),
@@ -133,7 +133,7 @@ fn endpoint_at(url: &str, event_types: &[EventType]) -> NewWebhookEndpoint {
 }
 
 /// An admin adds an endpoint for `event_types` on `receiver`: its id and secret.
-async fn subscribe(
+pub(crate) async fn subscribe(
     app: &TestApp,
     admin: &SignedIn,
     receiver: &MockServer,
@@ -170,7 +170,7 @@ async fn audited(app: &TestApp, admin: &SignedIn, action: AuditAction) -> Vec<Au
     app.api_as(admin).audit_events(&query).ok().await.items
 }
 
-async fn receiver(status: u16) -> MockServer {
+pub(crate) async fn receiver(status: u16) -> MockServer {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/hooks"))

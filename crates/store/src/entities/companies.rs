@@ -22,6 +22,9 @@ pub struct Model {
     pub data_updated_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The group this company is an entity of (migration 19); `None` for a company on
+    /// its own or a group itself.
+    pub group_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

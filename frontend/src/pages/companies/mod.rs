@@ -1,5 +1,6 @@
 //! `/`: the organization's companies, their data status, reports and actions.
 
+mod group;
 mod row;
 mod selection;
 mod table;
@@ -294,6 +295,10 @@ pub fn CompaniesPage() -> impl IntoView {
         deleting.get().map(|row| {
             let on_deleted = Callback::new(move |company: Company| {
                 rows.update(|rows| rows.retain(|row| row.company.id != company.id));
+                // An entity removed from its expanded group: the group's row changes.
+                if company.parent.is_some() {
+                    companies.refetch();
+                }
                 selection
                     .ids
                     .update(|ids| ids.retain(|id| *id != company.id));

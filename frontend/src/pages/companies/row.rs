@@ -3,9 +3,11 @@
 use domain::DataType;
 use leptos::prelude::*;
 
+use super::group::{EntityRows, Group, GroupStatus};
 use super::selection::Selection;
 use crate::components::{
     actions_menu::{ActionsMenu, MenuAction},
+    notices::Notices,
     reports_menu::ReportsMenu,
     status::StatusCell,
 };
@@ -40,12 +42,19 @@ pub(super) fn CompanyRowView(
     };
     // Uploaded data has nothing to be refreshed from: the customer uploads again.
     let uploaded = company.upload.is_some();
-    let actions = vec![
-        if uploaded {
-            item("Request a new upload", actions.request_information)
-        } else {
-            item("Refresh data", actions.refresh)
+    let group = Group::new(company);
+    let refresh = match group {
+        // A group's Refresh data refreshes every entity.
+        Some(group) => MenuAction {
+            label: "Refresh data",
+            on_select: Callback::new(move |()| group.refresh(expect_context::<Notices>())),
         },
+        None if uploaded => item("Request a new upload", actions.request_information),
+        None => item("Refresh data", actions.refresh),
+    };
+    let row_actions = actions;
+    let actions = vec![
+        refresh,
         item("Request information", actions.request_information),
         item("Copy link", actions.copy_link),
         item("Edit company details", actions.edit),
@@ -53,8 +62,38 @@ pub(super) fn CompanyRowView(
     ];
     let company_href = format!("/companies/{}", company.id);
     let company_name = company.name.clone();
+    let toggle = group.map(|group| {
+        let count = company.group.as_ref().map_or(0, |g| g.entities);
+        let controls = format!("entities-{}", company.id);
+        view! {
+            <button
+                type="button"
+                class="group-toggle"
+                aria-expanded=move || group.expanded.get().to_string()
+                aria-controls=controls
+                on:click=move |_| group.toggle()
+            >
+                <span class="group-toggle__arrow" aria-hidden="true">
+                    {move || if group.expanded.get() { "▾" } else { "▸" }}
+                </span>
+                {format!("Group of {count} entities")}
+            </button>
+        }
+    });
+    let status = match group {
+        Some(group) => view! { <GroupStatus group /> }.into_any(),
+        None => view! { <StatusCell status=row.live.clone() /> }.into_any(),
+    };
+    let entity_rows = group.map(|group| {
+        move || {
+            group
+                .expanded
+                .get()
+                .then(|| view! { <EntityRows group actions=row_actions /> })
+        }
+    });
     view! {
-        <tr>
+        <tr class:group-row=group.is_some() id=group.map(|_| format!("entities-{}", company.id))>
             <td class="table__select">
                 <input
                     type="checkbox"
@@ -69,6 +108,7 @@ pub(super) fn CompanyRowView(
                     <a href=company_href class="company__name">
                         {company_name}
                     </a>
+                    {toggle}
                 </div>
             </td>
             // The labels head these cells when the list is a list of cards (a phone's
@@ -102,7 +142,7 @@ pub(super) fn CompanyRowView(
                 })}
             </td>
             <td>
-                <StatusCell status=row.live.clone() />
+                {status}
                 {uploaded.then(|| view! {
                     <span class="status__uploaded" title="Uploaded from the template: not refreshable">
                         "Uploaded"
@@ -118,6 +158,78 @@ pub(super) fn CompanyRowView(
                     menu_id=format!("actions-{}", company.id)
                     actions
                 />
+            </td>
+        </tr>
+        {entity_rows}
+    }
+}
+
+/// One entity of an expanded group (its own books first), with its own status,
+/// reports and ⋮.
+#[component]
+pub(super) fn EntityRow(
+    row: CompanyRow,
+    actions: RowActions,
+    /// The group's own books rather than one of its entities.
+    own_books: bool,
+    group_name: String,
+) -> impl IntoView {
+    let company = row.company.clone();
+    let item = |label: &'static str, action: Callback<CompanyRow>| MenuAction {
+        label,
+        on_select: Callback::new({
+            let row = row.clone();
+            move |()| action.run(row.clone())
+        }),
+    };
+    let uploaded = company.upload.is_some();
+    let mut menu = vec![
+        if uploaded {
+            item("Request a new upload", actions.request_information)
+        } else {
+            item("Refresh data", actions.refresh)
+        },
+        item("Request information", actions.request_information),
+        item("Copy link", actions.copy_link),
+    ];
+    if !own_books {
+        menu.push(item("Remove entity", actions.delete));
+    }
+    let name = if own_books {
+        format!("{} (own books)", company.name)
+    } else {
+        company.name.clone()
+    };
+    view! {
+        <tr class="entity-row" data-testid="entity-row">
+            <td class="table__select"></td>
+            <td>
+                <div class="company company--entity">
+                    <span class="entity-row__branch" aria-hidden="true">"↳"</span>
+                    <a href=format!("/companies/{}", company.id) class="company__name">
+                        {name.clone()}
+                    </a>
+                    <span class="visually-hidden">{format!(", entity of {group_name}")}</span>
+                </div>
+            </td>
+            <td data-label="Contact"></td>
+            <td data-label="Assigned to"></td>
+            <td data-label="Platform">
+                <span class="muted">{company.platform.clone().unwrap_or_default()}</span>
+            </td>
+            <td>
+                <StatusCell status=row.live.clone() />
+                {uploaded.then(|| view! {
+                    <span class="status__uploaded" title="Uploaded from the template: not refreshable">
+                        "Uploaded"
+                    </span>
+                })}
+            </td>
+            <td>
+                <ReportsMenu company_id=company.id company_name=name.clone() />
+            </td>
+            <td class="table__actions">
+                <ActionsMenu company_name=name menu_id=format!("actions-{}", company.id) actions=menu />
             </td>
         </tr>
     }
