@@ -129,16 +129,22 @@ pub fn choose_sheet(
     format: TableFormat,
     sheet: Option<&str>,
 ) -> Result<Option<&'static str>, ExportError> {
-    let all = sheets(kind);
+    choose_among(sheets(kind).iter().map(|s| s.id), format, sheet)
+}
+
+/// `choose_sheet` over the ids of a report's sheets.
+pub(crate) fn choose_among(
+    mut ids: impl ExactSizeIterator<Item = &'static str>,
+    format: TableFormat,
+    sheet: Option<&str>,
+) -> Result<Option<&'static str>, ExportError> {
+    let count = ids.len();
     match sheet {
-        Some(id) => all
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| Some(s.id))
-            .ok_or_else(|| ExportError::UnknownSheet(id.to_owned())),
-        None if format == TableFormat::Csv && all.len() > 1 => {
-            Err(ExportError::OneSheetPerCsv(all.len()))
-        }
+        Some(wanted) => ids
+            .find(|id| *id == wanted)
+            .map(Some)
+            .ok_or_else(|| ExportError::UnknownSheet(wanted.to_owned())),
+        None if format == TableFormat::Csv && count > 1 => Err(ExportError::OneSheetPerCsv(count)),
         None => Ok(None),
     }
 }

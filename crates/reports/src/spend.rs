@@ -116,6 +116,9 @@ const EXPENSE_COLUMNS: &[Column<'static>] = &[
     col("Share of spend", Percent, 10.0),
 ];
 
+/// The ageing buckets' columns and the total outstanding.
+pub(crate) const AGEING_COLUMNS: &[Column<'static>] = AGED_PAYABLES_COLUMNS.split_at(3).1;
+
 pub(crate) const SUPPLIER_LIST: &[Sheet<'static>] =
     &[sheet("suppliers", "Supplier list", SUPPLIER_LIST_COLUMNS)];
 
@@ -166,18 +169,18 @@ struct Listed {
 }
 
 #[derive(Debug, Default)]
-struct SupplierFigures {
-    id: String,
-    name: String,
+pub(crate) struct SupplierFigures {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// `None` for a supplier that bills or payments name but the supplier list lacks.
     listed: Option<Listed>,
-    bills: u64,
-    billed: f64,
+    pub(crate) bills: u64,
+    pub(crate) billed: f64,
     open_bills: u64,
     /// Amounts due by ageing bucket; their sum is the outstanding balance.
-    ageing: [f64; 5],
+    pub(crate) ageing: [f64; 5],
     payments: u64,
-    paid: f64,
+    pub(crate) paid: f64,
     first_bill: Option<NaiveDate>,
     last_bill: Option<NaiveDate>,
 }
@@ -215,23 +218,23 @@ struct AccountFigures {
 
 /// What the spend detail of one refresh adds up to.
 #[derive(Debug, Default)]
-struct Ledger {
+pub(crate) struct Ledger {
     currency: String,
     listed_suppliers: u64,
     /// By the upstream's supplier id (or `name:` and the name, when a bill has no id).
-    suppliers: BTreeMap<String, SupplierFigures>,
+    pub(crate) suppliers: BTreeMap<String, SupplierFigures>,
     /// By the first day of the month (bills by issue date, payments by payment date);
     /// `None` for those without a date.
     months: BTreeMap<Option<NaiveDate>, MonthFigures>,
     methods: BTreeMap<String, MethodFigures>,
     accounts: BTreeMap<String, AccountFigures>,
-    bills: u64,
-    billed: f64,
-    ageing: [f64; 5],
+    pub(crate) bills: u64,
+    pub(crate) billed: f64,
+    pub(crate) ageing: [f64; 5],
     first_bill: Option<NaiveDate>,
     last_bill: Option<NaiveDate>,
     payments: u64,
-    paid: f64,
+    pub(crate) paid: f64,
 }
 
 fn supplier_key(id: &str, name: &str) -> String {
