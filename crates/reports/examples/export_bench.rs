@@ -137,6 +137,14 @@ fn arg(name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+fn table_format(format: &str) -> TableFormat {
+    match format {
+        "csv" => TableFormat::Csv,
+        "xlsx" => TableFormat::Xlsx,
+        _ => TableFormat::Json,
+    }
+}
+
 /// One measurement: `kind` and `format`, or `baseline` / `tree`. Prints
 /// `millis peak_kib output_bytes source_bytes`.
 fn child(bills: usize, kind: &str, format: &str) {
@@ -149,6 +157,17 @@ fn child(bills: usize, kind: &str, format: &str) {
         ("tree", _) => {
             let tree: serde_json::Value = serde_json::from_str(&bill_text).unwrap();
             usize::from(tree.is_object())
+        }
+        ("consolidated", format) => {
+            // One entity: what reading it by currency costs next to the other reports.
+            let sources = Sources::new("Large Company Ltd", as_of)
+                .with(ReportKind::Bills, &bill_text)
+                .with(ReportKind::BillPayments, &payment_text);
+            let format = table_format(format);
+            let sheet = (format == TableFormat::Csv).then_some("spend_analysis");
+            reports::write_consolidated(&[sources], format, sheet)
+                .unwrap()
+                .len()
         }
         (kind, "json") if !kind.parse::<ReportKind>().unwrap().is_derived() => {
             // The API answers a fetched report's JSON with the stored text as `data`,
@@ -166,11 +185,7 @@ fn child(bills: usize, kind: &str, format: &str) {
         }
         (kind, format) => {
             let kind: ReportKind = kind.parse().unwrap();
-            let format = match format {
-                "csv" => TableFormat::Csv,
-                "xlsx" => TableFormat::Xlsx,
-                _ => TableFormat::Json,
-            };
+            let format = table_format(format);
             let sources = Sources::new("Large Company Ltd", as_of)
                 .with(ReportKind::Suppliers, &suppliers)
                 .with(ReportKind::Bills, &bill_text)
@@ -193,7 +208,13 @@ fn main() {
         ("baseline".to_owned(), "-".to_owned()),
         ("tree".to_owned(), "-".to_owned()),
     ];
-    for kind in ["bills", "suppliers", "aged_payables", "spend_analysis"] {
+    for kind in [
+        "bills",
+        "suppliers",
+        "aged_payables",
+        "spend_analysis",
+        "consolidated",
+    ] {
         for format in ["csv", "xlsx", "json"] {
             runs.push((kind.to_owned(), format.to_owned()));
         }

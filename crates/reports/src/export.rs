@@ -64,7 +64,7 @@ impl<'a> Sources<'a> {
     }
 }
 
-const PROFIT_AND_LOSS: &[Column] = &[
+const PROFIT_AND_LOSS: &[Column<'static>] = &[
     col("Period start", Date, 12.0),
     col("Period end", Date, 12.0),
     col("Section", TextCol, 18.0),
@@ -72,14 +72,14 @@ const PROFIT_AND_LOSS: &[Column] = &[
     col("Amount", Money, 14.0),
 ];
 
-const BALANCE_SHEET: &[Column] = &[
+const BALANCE_SHEET: &[Column<'static>] = &[
     col("Date", Date, 12.0),
     col("Section", TextCol, 14.0),
     col("Account", TextCol, 30.0),
     col("Amount", Money, 14.0),
 ];
 
-pub(crate) const BILLS: &[Column] = &[
+pub(crate) const BILLS: &[Column<'static>] = &[
     col("Bill id", TextCol, 14.0),
     col("Reference", TextCol, 14.0),
     col("Supplier", TextCol, 30.0),
@@ -91,7 +91,7 @@ pub(crate) const BILLS: &[Column] = &[
     col("Status", TextCol, 14.0),
 ];
 
-pub(crate) const BILL_PAYMENTS: &[Column] = &[
+pub(crate) const BILL_PAYMENTS: &[Column<'static>] = &[
     col("Payment id", TextCol, 14.0),
     col("Supplier", TextCol, 30.0),
     col("Date", Date, 12.0),
@@ -101,16 +101,16 @@ pub(crate) const BILL_PAYMENTS: &[Column] = &[
     col("Bills", TextCol, 30.0),
 ];
 
-pub(crate) const BILLS_SHEET: Sheet = sheet("bills", "Bills", BILLS);
-pub(crate) const BILL_PAYMENTS_SHEET: Sheet =
+pub(crate) const BILLS_SHEET: Sheet<'static> = sheet("bills", "Bills", BILLS);
+pub(crate) const BILL_PAYMENTS_SHEET: Sheet<'static> =
     sheet("bill_payments", "Bill payments", BILL_PAYMENTS);
 
 /// The sheets of a report kind, in order: one for most, seven for the spend analysis.
-pub fn sheets(kind: ReportKind) -> &'static [Sheet] {
-    const PL: &[Sheet] = &[sheet("profit_and_loss", "Profit and loss", PROFIT_AND_LOSS)];
-    const BS: &[Sheet] = &[sheet("balance_sheet", "Balance sheet", BALANCE_SHEET)];
-    const BILLS_ONLY: &[Sheet] = &[BILLS_SHEET];
-    const PAYMENTS_ONLY: &[Sheet] = &[BILL_PAYMENTS_SHEET];
+pub fn sheets(kind: ReportKind) -> &'static [Sheet<'static>] {
+    const PL: &[Sheet<'static>] = &[sheet("profit_and_loss", "Profit and loss", PROFIT_AND_LOSS)];
+    const BS: &[Sheet<'static>] = &[sheet("balance_sheet", "Balance sheet", BALANCE_SHEET)];
+    const BILLS_ONLY: &[Sheet<'static>] = &[BILLS_SHEET];
+    const PAYMENTS_ONLY: &[Sheet<'static>] = &[BILL_PAYMENTS_SHEET];
     match kind {
         ReportKind::ProfitAndLoss => PL,
         ReportKind::BalanceSheet => BS,
@@ -129,16 +129,22 @@ pub fn choose_sheet(
     format: TableFormat,
     sheet: Option<&str>,
 ) -> Result<Option<&'static str>, ExportError> {
-    let all = sheets(kind);
+    choose_among(sheets(kind).iter().map(|s| s.id), format, sheet)
+}
+
+/// `choose_sheet` over the ids of a report's sheets.
+pub(crate) fn choose_among(
+    mut ids: impl ExactSizeIterator<Item = &'static str>,
+    format: TableFormat,
+    sheet: Option<&str>,
+) -> Result<Option<&'static str>, ExportError> {
+    let count = ids.len();
     match sheet {
-        Some(id) => all
-            .iter()
-            .find(|s| s.id == id)
-            .map(|s| Some(s.id))
-            .ok_or_else(|| ExportError::UnknownSheet(id.to_owned())),
-        None if format == TableFormat::Csv && all.len() > 1 => {
-            Err(ExportError::OneSheetPerCsv(all.len()))
-        }
+        Some(wanted) => ids
+            .find(|id| *id == wanted)
+            .map(Some)
+            .ok_or_else(|| ExportError::UnknownSheet(wanted.to_owned())),
+        None if format == TableFormat::Csv && count > 1 => Err(ExportError::OneSheetPerCsv(count)),
         None => Ok(None),
     }
 }

@@ -46,7 +46,7 @@ pub fn ageing_bucket(as_of: NaiveDate, due: Option<NaiveDate>) -> usize {
 const UNCATEGORISED: &str = "Uncategorised";
 const UNSPECIFIED: &str = "Unspecified";
 
-const SUPPLIER_LIST_COLUMNS: &[Column] = &[
+const SUPPLIER_LIST_COLUMNS: &[Column<'static>] = &[
     col("Supplier id", Text, 14.0),
     col("Supplier", Text, 30.0),
     col("Contact", Text, 20.0),
@@ -63,7 +63,7 @@ const SUPPLIER_LIST_COLUMNS: &[Column] = &[
     col("Last bill", Date, 12.0),
 ];
 
-const AGED_PAYABLES_COLUMNS: &[Column] = &[
+const AGED_PAYABLES_COLUMNS: &[Column<'static>] = &[
     col("Supplier id", Text, 14.0),
     col("Supplier", Text, 30.0),
     col("Open bills", Count, 10.0),
@@ -75,9 +75,9 @@ const AGED_PAYABLES_COLUMNS: &[Column] = &[
     col("Total outstanding", Money, 17.0),
 ];
 
-const CUSTOMER_COLUMNS: &[Column] = &[col("Item", Text, 26.0), col("Value", Mixed, 30.0)];
+const CUSTOMER_COLUMNS: &[Column<'static>] = &[col("Item", Text, 26.0), col("Value", Mixed, 30.0)];
 
-const ENTITY_COLUMNS: &[Column] = &[
+const ENTITY_COLUMNS: &[Column<'static>] = &[
     col("Month", Month, 12.0),
     col("Bills", Count, 8.0),
     col("Billed", Money, 15.0),
@@ -85,7 +85,7 @@ const ENTITY_COLUMNS: &[Column] = &[
     col("Paid", Money, 15.0),
 ];
 
-const METHOD_COLUMNS: &[Column] = &[
+const METHOD_COLUMNS: &[Column<'static>] = &[
     col("Payment method", Text, 18.0),
     col("Payments", Count, 10.0),
     col("Suppliers", Count, 10.0),
@@ -93,7 +93,7 @@ const METHOD_COLUMNS: &[Column] = &[
     col("Share of payments", Percent, 10.0),
 ];
 
-const SUPPLIER_ANALYSIS_COLUMNS: &[Column] = &[
+const SUPPLIER_ANALYSIS_COLUMNS: &[Column<'static>] = &[
     col("Supplier id", Text, 14.0),
     col("Supplier", Text, 30.0),
     col("Payment terms", Text, 14.0),
@@ -109,41 +109,44 @@ const SUPPLIER_ANALYSIS_COLUMNS: &[Column] = &[
     col("Last bill", Date, 12.0),
 ];
 
-const EXPENSE_COLUMNS: &[Column] = &[
+const EXPENSE_COLUMNS: &[Column<'static>] = &[
     col("Expense account", Text, 28.0),
     col("Bill lines", Count, 10.0),
     col("Amount", Money, 15.0),
     col("Share of spend", Percent, 10.0),
 ];
 
-pub(crate) const SUPPLIER_LIST: &[Sheet] =
+/// The ageing buckets' columns and the total outstanding.
+pub(crate) const AGEING_COLUMNS: &[Column<'static>] = AGED_PAYABLES_COLUMNS.split_at(3).1;
+
+pub(crate) const SUPPLIER_LIST: &[Sheet<'static>] =
     &[sheet("suppliers", "Supplier list", SUPPLIER_LIST_COLUMNS)];
 
-pub(crate) const AGED_PAYABLES: &[Sheet] = &[sheet(
+pub(crate) const AGED_PAYABLES: &[Sheet<'static>] = &[sheet(
     "aged_payables",
     "Accounts payable ageing",
     AGED_PAYABLES_COLUMNS,
 )];
 
-const CUSTOMER: Sheet = sheet("customer", "Customer", CUSTOMER_COLUMNS);
-const ENTITY: Sheet = sheet(
+const CUSTOMER: Sheet<'static> = sheet("customer", "Customer", CUSTOMER_COLUMNS);
+const ENTITY: Sheet<'static> = sheet(
     "entity_spend_breakdown",
     "Entity spend breakdown",
     ENTITY_COLUMNS,
 );
-const METHODS: Sheet = sheet(
+const METHODS: Sheet<'static> = sheet(
     "spend_by_payment_method",
     "Spend by payment method",
     METHOD_COLUMNS,
 );
-const SUPPLIER_ANALYSIS: Sheet = sheet(
+const SUPPLIER_ANALYSIS: Sheet<'static> = sheet(
     "supplier_analysis",
     "Supplier analysis",
     SUPPLIER_ANALYSIS_COLUMNS,
 );
-const EXPENSES: Sheet = sheet("expenses", "Expenses", EXPENSE_COLUMNS);
+const EXPENSES: Sheet<'static> = sheet("expenses", "Expenses", EXPENSE_COLUMNS);
 
-pub(crate) const SPEND_ANALYSIS: &[Sheet] = &[
+pub(crate) const SPEND_ANALYSIS: &[Sheet<'static>] = &[
     CUSTOMER,
     ENTITY,
     METHODS,
@@ -166,18 +169,18 @@ struct Listed {
 }
 
 #[derive(Debug, Default)]
-struct SupplierFigures {
-    id: String,
-    name: String,
+pub(crate) struct SupplierFigures {
+    pub(crate) id: String,
+    pub(crate) name: String,
     /// `None` for a supplier that bills or payments name but the supplier list lacks.
     listed: Option<Listed>,
-    bills: u64,
-    billed: f64,
+    pub(crate) bills: u64,
+    pub(crate) billed: f64,
     open_bills: u64,
     /// Amounts due by ageing bucket; their sum is the outstanding balance.
-    ageing: [f64; 5],
+    pub(crate) ageing: [f64; 5],
     payments: u64,
-    paid: f64,
+    pub(crate) paid: f64,
     first_bill: Option<NaiveDate>,
     last_bill: Option<NaiveDate>,
 }
@@ -215,23 +218,23 @@ struct AccountFigures {
 
 /// What the spend detail of one refresh adds up to.
 #[derive(Debug, Default)]
-struct Ledger {
+pub(crate) struct Ledger {
     currency: String,
     listed_suppliers: u64,
     /// By the upstream's supplier id (or `name:` and the name, when a bill has no id).
-    suppliers: BTreeMap<String, SupplierFigures>,
+    pub(crate) suppliers: BTreeMap<String, SupplierFigures>,
     /// By the first day of the month (bills by issue date, payments by payment date);
     /// `None` for those without a date.
     months: BTreeMap<Option<NaiveDate>, MonthFigures>,
     methods: BTreeMap<String, MethodFigures>,
     accounts: BTreeMap<String, AccountFigures>,
-    bills: u64,
-    billed: f64,
-    ageing: [f64; 5],
+    pub(crate) bills: u64,
+    pub(crate) billed: f64,
+    pub(crate) ageing: [f64; 5],
     first_bill: Option<NaiveDate>,
     last_bill: Option<NaiveDate>,
     payments: u64,
-    paid: f64,
+    pub(crate) paid: f64,
 }
 
 fn supplier_key(id: &str, name: &str) -> String {
@@ -323,95 +326,105 @@ impl Ledger {
         as_of: NaiveDate,
         accounts: bool,
     ) -> Result<(), ExportError> {
-        let mut range = (None, None);
         let currency = read(text, |b: Bill<'_>| {
-            let total = b.total.or_zero();
-            let due = b.amount_due.or_zero();
-            let issued = b.issue_date.day();
-            let bucket = ageing_bucket(as_of, b.due_date.day());
-            widen(&mut range, issued);
-            self.bills += 1;
-            self.billed += total;
-            if due != 0.0 {
-                self.ageing[bucket] += due;
-            }
-            let month = self.months.entry(month_of(issued)).or_default();
-            month.bills += 1;
-            month.billed += total;
-            let (id, name) = b
-                .supplier
-                .0
-                .as_ref()
-                .map_or(("", ""), |s| (s.id.as_str(), s.name.as_str()));
-            let supplier = self.supplier(id, name);
-            supplier.bills += 1;
-            supplier.billed += total;
-            if due != 0.0 {
-                supplier.open_bills += 1;
-                supplier.ageing[bucket] += due;
-            }
-            let mut dates = (supplier.first_bill, supplier.last_bill);
-            widen(&mut dates, issued);
-            (supplier.first_bill, supplier.last_bill) = dates;
-            if accounts {
-                let mut allocated = 0.0;
-                for line in &b.lines.0 {
-                    let amount = line.total.or_zero();
-                    allocated += amount;
-                    self.add_account(line.account(), 1, amount);
-                }
-                // Whatever the lines leave out (or a bill without lines) still counts,
-                // so the expense accounts add up to the bills.
-                let rest = total - allocated;
-                if rest.abs() >= 0.005 {
-                    self.add_account(UNCATEGORISED, 0, rest);
-                }
-            }
+            self.add_bill(&b, as_of, accounts);
             Ok(())
         })?;
-        (self.first_bill, self.last_bill) = range;
         if self.currency.is_empty() {
             self.currency = currency.as_str().to_owned();
         }
         Ok(())
     }
 
+    /// One bill of `read_bills`.
+    pub(crate) fn add_bill(&mut self, b: &Bill<'_>, as_of: NaiveDate, accounts: bool) {
+        let total = b.total.or_zero();
+        let due = b.amount_due.or_zero();
+        let issued = b.issue_date.day();
+        let bucket = ageing_bucket(as_of, b.due_date.day());
+        let mut range = (self.first_bill, self.last_bill);
+        widen(&mut range, issued);
+        (self.first_bill, self.last_bill) = range;
+        self.bills += 1;
+        self.billed += total;
+        if due != 0.0 {
+            self.ageing[bucket] += due;
+        }
+        let month = self.months.entry(month_of(issued)).or_default();
+        month.bills += 1;
+        month.billed += total;
+        let (id, name) = b
+            .supplier
+            .0
+            .as_ref()
+            .map_or(("", ""), |s| (s.id.as_str(), s.name.as_str()));
+        let supplier = self.supplier(id, name);
+        supplier.bills += 1;
+        supplier.billed += total;
+        if due != 0.0 {
+            supplier.open_bills += 1;
+            supplier.ageing[bucket] += due;
+        }
+        let mut dates = (supplier.first_bill, supplier.last_bill);
+        widen(&mut dates, issued);
+        (supplier.first_bill, supplier.last_bill) = dates;
+        if accounts {
+            let mut allocated = 0.0;
+            for line in &b.lines.0 {
+                let amount = line.total.or_zero();
+                allocated += amount;
+                self.add_account(line.account(), 1, amount);
+            }
+            // Whatever the lines leave out (or a bill without lines) still counts,
+            // so the expense accounts add up to the bills.
+            let rest = total - allocated;
+            if rest.abs() >= 0.005 {
+                self.add_account(UNCATEGORISED, 0, rest);
+            }
+        }
+    }
+
     /// Payments: counts and amounts by supplier, month and payment method.
     fn read_payments(&mut self, text: &str) -> Result<(), ExportError> {
         let currency = read(text, |p: Payment<'_>| {
-            let amount = p.total.or_zero();
-            self.payments += 1;
-            self.paid += amount;
-            let month = self.months.entry(month_of(p.date.day())).or_default();
-            month.payments += 1;
-            month.paid += amount;
-            let (id, name) = p
-                .supplier
-                .0
-                .as_ref()
-                .map_or(("", ""), |s| (s.id.as_str(), s.name.as_str()));
-            let supplier = self.supplier(id, name);
-            supplier.payments += 1;
-            supplier.paid += amount;
-            let key = supplier_key(id, name);
-            let method = match p.method() {
-                "" => UNSPECIFIED,
-                method => method,
-            };
-            if !self.methods.contains_key(method) {
-                self.methods
-                    .insert(method.to_owned(), MethodFigures::default());
-            }
-            let figures = self.methods.get_mut(method).expect("just inserted");
-            figures.payments += 1;
-            figures.paid += amount;
-            figures.suppliers.insert(key);
+            self.add_payment(&p);
             Ok(())
         })?;
         if self.currency.is_empty() {
             self.currency = currency.as_str().to_owned();
         }
         Ok(())
+    }
+
+    /// One payment of `read_payments`.
+    pub(crate) fn add_payment(&mut self, p: &Payment<'_>) {
+        let amount = p.total.or_zero();
+        self.payments += 1;
+        self.paid += amount;
+        let month = self.months.entry(month_of(p.date.day())).or_default();
+        month.payments += 1;
+        month.paid += amount;
+        let (id, name) = p
+            .supplier
+            .0
+            .as_ref()
+            .map_or(("", ""), |s| (s.id.as_str(), s.name.as_str()));
+        let supplier = self.supplier(id, name);
+        supplier.payments += 1;
+        supplier.paid += amount;
+        let key = supplier_key(id, name);
+        let method = match p.method() {
+            "" => UNSPECIFIED,
+            method => method,
+        };
+        if !self.methods.contains_key(method) {
+            self.methods
+                .insert(method.to_owned(), MethodFigures::default());
+        }
+        let figures = self.methods.get_mut(method).expect("just inserted");
+        figures.payments += 1;
+        figures.paid += amount;
+        figures.suppliers.insert(key);
     }
 
     fn outstanding(&self) -> f64 {

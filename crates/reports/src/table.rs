@@ -33,8 +33,8 @@ pub enum ColumnKind {
 }
 
 #[derive(Debug, Clone, Copy, Serialize)]
-pub struct Column {
-    pub title: &'static str,
+pub struct Column<'a> {
+    pub title: &'a str,
     #[serde(rename = "type")]
     pub kind: ColumnKind,
     /// Width in characters, for the xlsx sheet.
@@ -42,25 +42,26 @@ pub struct Column {
     pub width: f64,
 }
 
-pub(crate) const fn col(title: &'static str, kind: ColumnKind, width: f64) -> Column {
+pub(crate) const fn col(title: &str, kind: ColumnKind, width: f64) -> Column<'_> {
     Column { title, kind, width }
 }
 
-/// One table of a report.
+/// One table of a report. Most sheets' columns are fixed (`Sheet<'static>`); the
+/// consolidated report's depend on the currencies of its data.
 #[derive(Debug, Clone, Copy)]
-pub struct Sheet {
+pub struct Sheet<'a> {
     /// For `?sheet=`: lower case, words joined by `_`.
     pub id: &'static str,
     /// The worksheet's name in the workbook.
     pub title: &'static str,
-    pub columns: &'static [Column],
+    pub columns: &'a [Column<'a>],
 }
 
 pub(crate) const fn sheet(
     id: &'static str,
     title: &'static str,
-    columns: &'static [Column],
-) -> Sheet {
+    columns: &'static [Column<'static>],
+) -> Sheet<'static> {
     Sheet { id, title, columns }
 }
 
@@ -142,13 +143,13 @@ pub enum ExportError {
 /// Where a report's sheets are written, one after the other.
 pub(crate) trait Sink {
     /// Starts a sheet: its header row.
-    fn start(&mut self, sheet: &Sheet) -> Result<(), ExportError>;
+    fn start(&mut self, sheet: &Sheet<'_>) -> Result<(), ExportError>;
     fn row(&mut self, cells: &[Cell<'_>]) -> Result<(), ExportError>;
     /// The sheet's totals, after its rows.
     fn totals(&mut self, cells: &[Cell<'_>]) -> Result<(), ExportError>;
     /// Whether the sheet is written at all (`?sheet=` picks one): lets a report skip
     /// the work of a sheet nobody asked for.
-    fn wants(&self, sheet: &Sheet) -> bool;
+    fn wants(&self, sheet: &Sheet<'_>) -> bool;
     fn finish(self: Box<Self>) -> Result<Vec<u8>, ExportError>;
 }
 
@@ -180,7 +181,7 @@ pub(crate) fn sink(format: TableFormat, only: Option<&'static str>) -> Box<dyn S
     }
 }
 
-fn wanted(only: Option<&str>, sheet: &Sheet) -> bool {
+fn wanted(only: Option<&str>, sheet: &Sheet<'_>) -> bool {
     only.is_none_or(|id| id == sheet.id)
 }
 
@@ -192,7 +193,7 @@ struct CsvSink {
 }
 
 impl Sink for CsvSink {
-    fn start(&mut self, sheet: &Sheet) -> Result<(), ExportError> {
+    fn start(&mut self, sheet: &Sheet<'_>) -> Result<(), ExportError> {
         self.active = wanted(self.only, sheet);
         if self.active {
             self.out
@@ -222,7 +223,7 @@ impl Sink for CsvSink {
         Ok(())
     }
 
-    fn wants(&self, sheet: &Sheet) -> bool {
+    fn wants(&self, sheet: &Sheet<'_>) -> bool {
         wanted(self.only, sheet)
     }
 
@@ -352,7 +353,7 @@ fn pick<'f>(total: bool, bold: &'f Format, plain: &'f Format) -> &'f Format {
 }
 
 impl Sink for XlsxSink {
-    fn start(&mut self, sheet: &Sheet) -> Result<(), ExportError> {
+    fn start(&mut self, sheet: &Sheet<'_>) -> Result<(), ExportError> {
         self.close_sheet(false)?;
         if !wanted(self.only, sheet) {
             return Ok(());
@@ -384,7 +385,7 @@ impl Sink for XlsxSink {
         self.close_sheet(true)
     }
 
-    fn wants(&self, sheet: &Sheet) -> bool {
+    fn wants(&self, sheet: &Sheet<'_>) -> bool {
         wanted(self.only, sheet)
     }
 
@@ -406,7 +407,7 @@ struct JsonSink {
 struct SheetHead<'s> {
     id: &'s str,
     title: &'s str,
-    columns: &'s [Column],
+    columns: &'s [Column<'s>],
 }
 
 fn json_cell(cell: &Cell<'_>) -> serde_json::Value {
@@ -450,7 +451,7 @@ impl JsonSink {
 }
 
 impl Sink for JsonSink {
-    fn start(&mut self, sheet: &Sheet) -> Result<(), ExportError> {
+    fn start(&mut self, sheet: &Sheet<'_>) -> Result<(), ExportError> {
         self.close_sheet(None)?;
         if !wanted(self.only, sheet) {
             return Ok(());
@@ -488,7 +489,7 @@ impl Sink for JsonSink {
         self.close_sheet(Some(cells))
     }
 
-    fn wants(&self, sheet: &Sheet) -> bool {
+    fn wants(&self, sheet: &Sheet<'_>) -> bool {
         wanted(self.only, sheet)
     }
 

@@ -46,7 +46,10 @@ type Rows = Vec<Vec<Data>>;
 
 /// Every sheet of the report's workbook, by name, in order.
 fn workbook(kind: ReportKind, sources: &Sources<'_>) -> Vec<(String, Rows)> {
-    let bytes = reports::write(kind, sources, TableFormat::Xlsx, None).unwrap();
+    read_workbook(reports::write(kind, sources, TableFormat::Xlsx, None).unwrap())
+}
+
+fn read_workbook(bytes: Vec<u8>) -> Vec<(String, Rows)> {
     let mut workbook: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
     let names = workbook.sheet_names();
     names
@@ -635,4 +638,230 @@ fn formula_like_text_is_inert_in_csv_and_a_string_in_the_workbook() {
         sheet(&book, "Customer")[1][1],
         Data::String(company.to_owned())
     );
+}
+
+/// The stored payloads of a sandbox company whose books are in `currency` (the `skip`th
+/// such company, counting from 0), as of `day`.
+fn sandbox_in(
+    currency: &str,
+    skip: usize,
+    name: &str,
+    day: NaiveDate,
+) -> BTreeMap<ReportKind, String> {
+    let at = Utc.from_utc_datetime(&day.and_hms_opt(12, 0, 0).unwrap());
+    let books = (1u128..)
+        .map(|n| SandboxBooks::new(CompanyId::from_uuid(uuid::Uuid::from_u128(n)), name, at))
+        .filter(|b| b.report(ReportKind::Bills)["currency"] == currency)
+        .nth(skip)
+        .unwrap();
+    stored(&books)
+}
+
+/// Moves every third bill, and its payments, to `to`; the other bills and payments lose
+/// their own currency, so they are in their payload's.
+fn split_currencies(texts: &mut BTreeMap<ReportKind, String>, to: &str) {
+    let mut bills: Value = serde_json::from_str(&texts[&ReportKind::Bills]).unwrap();
+    let mut moved = Vec::new();
+    for (i, bill) in bills["results"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .enumerate()
+    {
+        let bill = bill.as_object_mut().unwrap();
+        if i % 3 == 0 {
+            bill.insert("currency".into(), to.into());
+            moved.push(bill["id"].clone());
+        } else {
+            bill.remove("currency");
+        }
+    }
+    let mut payments: Value = serde_json::from_str(&texts[&ReportKind::BillPayments]).unwrap();
+    for payment in payments["results"].as_array_mut().unwrap() {
+        let payment = payment.as_object_mut().unwrap();
+        if moved.contains(&payment["lines"][0]["billId"]) {
+            payment.insert("currency".into(), to.into());
+        } else {
+            payment.remove("currency");
+        }
+    }
+    texts.insert(ReportKind::Bills, bills.to_string());
+    texts.insert(ReportKind::BillPayments, payments.to_string());
+}
+
+/// A record's currency, as the consolidated report reads it: its own, else its
+/// payload's (`payload`).
+fn currency_of<'r>(record: &'r Value, payload: &'r Value) -> &'r str {
+    record
+        .get("currency")
+        .or(payload.get("currency"))
+        .and_then(Value::as_str)
+        .unwrap()
+}
+
+/// A number, or zero for an empty cell (a currency an entity has no business in).
+fn amount(cell: &Data) -> f64 {
+    if cell.is_empty() { 0.0 } else { number(cell) }
+}
+
+#[test]
+fn the_consolidated_workbook_has_a_column_set_per_currency_and_totals_per_currency() {
+    let days = [
+        as_of(),
+        as_of().pred_opt().unwrap(),
+        as_of() - chrono::Days::new(7),
+    ];
+    let names = ["Group Holdings SE", "Group UK Ltd", "Group Trading Ltd"];
+    let mut texts = [
+        sandbox_in("EUR", 0, names[0], days[0]),
+        sandbox_in("GBP", 0, names[1], days[1]),
+        sandbox_in("GBP", 1, names[2], days[2]),
+    ];
+    split_currencies(&mut texts[2], "EUR");
+    let entities: Vec<Sources<'_>> = texts
+        .iter()
+        .zip(names.iter().zip(days))
+        .map(|(texts, (name, day))| {
+            texts
+                .iter()
+                .fold(Sources::new(name, day), |s, (k, t)| s.with(*k, t))
+        })
+        .collect();
+    let book =
+        read_workbook(reports::write_consolidated(&entities, TableFormat::Xlsx, None).unwrap());
+    let sheet_names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        sheet_names,
+        ["Spend analysis", "Accounts payable ageing", "By supplier"]
+    );
+
+    let spend = sheet(&book, "Spend analysis");
+    let figures = ["bills", "total billed", "paid", "outstanding", "overdue"];
+    let mut expected_header = vec!["Entity".to_owned(), "Data as of".to_owned()];
+    for currency in ["EUR", "GBP"] {
+        expected_header.extend(figures.iter().map(|f| format!("{currency} {f}")));
+    }
+    assert_eq!(header(spend), expected_header);
+    let ageing = sheet(&book, "Accounts payable ageing");
+    let mut expected_header = vec!["Entity".to_owned(), "Data as of".to_owned()];
+    for currency in ["EUR", "GBP"] {
+        expected_header.extend(
+            reports::AGEING_BUCKETS
+                .iter()
+                .chain(&["Total outstanding"])
+                .map(|b| format!("{currency} {}", b.to_lowercase())),
+        );
+    }
+    assert_eq!(header(ageing), expected_header);
+    assert_eq!(data(spend).len(), 3);
+    assert_eq!(data(ageing).len(), 3);
+
+    // No column mixes currencies: each holds what the entity's records in its currency
+    // add up to, recomputed here from the stored text.
+    for (row, texts) in texts.iter().enumerate() {
+        let cells = &data(spend)[row];
+        assert_eq!(text(&cells[0]), names[row]);
+        assert_eq!(cells[1].as_date(), Some(days[row]));
+        let bills: Value = serde_json::from_str(&texts[&ReportKind::Bills]).unwrap();
+        let payments: Value = serde_json::from_str(&texts[&ReportKind::BillPayments]).unwrap();
+        let in_currency = |payload: &Value, currency: &str| -> Vec<Value> {
+            payload["results"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| currency_of(r, payload) == currency)
+                .cloned()
+                .collect()
+        };
+        for currency in ["EUR", "GBP"] {
+            let bills = in_currency(&bills, currency);
+            let payments = in_currency(&payments, currency);
+            let at = |figure: &str| &cells[column(spend, &format!("{currency} {figure}"))];
+            if bills.is_empty() && payments.is_empty() {
+                for figure in figures {
+                    assert!(at(figure).is_empty(), "{} {currency} {figure}", names[row]);
+                }
+                continue;
+            }
+            let sum = |records: &[Value], key: &str| -> f64 {
+                records.iter().map(|r| r[key].as_f64().unwrap()).sum()
+            };
+            assert_eq!(number(at("bills")) as usize, bills.len());
+            assert!(close(
+                number(at("total billed")),
+                sum(&bills, "totalAmount")
+            ));
+            assert!(close(number(at("paid")), sum(&payments, "totalAmount")));
+            assert!(close(number(at("outstanding")), sum(&bills, "amountDue")));
+            let total_outstanding = column(ageing, &format!("{currency} total outstanding"));
+            assert!(close(
+                number(&data(ageing)[row][total_outstanding]),
+                sum(&bills, "amountDue")
+            ));
+        }
+    }
+    let mixed = &data(spend)[2];
+    for currency in ["EUR", "GBP"] {
+        let outstanding = number(&mixed[column(spend, &format!("{currency} outstanding"))]);
+        assert!(outstanding > 0.0, "the mixed entity owes in {currency}");
+    }
+
+    // A one-currency entity's ageing is its own accounts payable ageing report's.
+    for row in [0, 1] {
+        let single = workbook(ReportKind::AgedPayables, &entities[row]);
+        let single = totals(&single[0].1);
+        let currency = if row == 0 { "EUR" } else { "GBP" };
+        let first = column(ageing, &format!("{currency} current"));
+        for i in 0..6 {
+            assert!(
+                close(
+                    number(&data(ageing)[row][first + i]),
+                    number(&single[3 + i])
+                ),
+                "{} {}",
+                names[row],
+                header(ageing)[first + i]
+            );
+        }
+    }
+
+    // Totals per currency: the sum of the entity rows, and the same on every sheet.
+    let by_supplier = sheet(&book, "By supplier");
+    for rows in [spend, ageing, by_supplier] {
+        let lead = if rows == by_supplier { 3 } else { 2 };
+        assert_eq!(text(&totals(rows)[0]), "Total");
+        for c in lead..header(rows).len() {
+            let added: f64 = data(rows).iter().map(|r| amount(&r[c])).sum();
+            assert!(
+                close(number(&totals(rows)[c]), added),
+                "{}",
+                header(rows)[c]
+            );
+        }
+    }
+    for currency in ["EUR", "GBP"] {
+        for figure in figures {
+            let title = format!("{currency} {figure}");
+            assert!(close(
+                number(&totals(spend)[column(spend, &title)]),
+                number(&totals(by_supplier)[column(by_supplier, &title)]),
+            ));
+        }
+    }
+}
+
+#[test]
+fn a_consolidated_workbook_of_no_entities_has_its_headers_and_a_total_row() {
+    let book = read_workbook(reports::write_consolidated(&[], TableFormat::Xlsx, None).unwrap());
+    assert_eq!(book.len(), 3);
+    for (name, rows) in &book {
+        assert_eq!(rows.len(), 2, "{name}: the header and the totals");
+        let leading = if name == "By supplier" {
+            &["Entity", "Supplier id", "Supplier"][..]
+        } else {
+            &["Entity", "Data as of"][..]
+        };
+        assert_eq!(header(rows), leading, "{name}: no currency columns");
+        assert_eq!(text(&totals(rows)[0]), "Total");
+    }
 }
