@@ -15,9 +15,9 @@ use api_types::{
 use api_types::{
     Company, CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanySort,
     CompanyStatusList, CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn,
-    Delivery, EmailPreview, EntityLink, FieldError, InformationRequest, NewCompany, NewEntity, NewInformationRequest,
-    NewRefreshBatch, OrganisationChoice, OrganisationChosen, Problem, ProblemKind, RefreshBatch,
-    RefreshJob, ReportList, StatusFilter, UserList,
+    Delivery, EmailPreview, EntityLink, FieldError, InformationRequest, NewCompany, NewEntity,
+    NewInformationRequest, NewRefreshBatch, OrganisationChoice, OrganisationChosen, Problem,
+    ProblemKind, RefreshBatch, RefreshJob, ReportList, StatusFilter, UserList,
 };
 use chrono::{DateTime, Utc};
 use domain::{ApiKeyId, CompanyId, RefreshBatchId, ReportKind, UserId};
@@ -499,8 +499,8 @@ pub async fn add_consent_entity(token: &str, name: String) -> Result<EntityLink,
 
 /// `GET /companies/{id}/entities`: a group's entities (not its own books), by name.
 pub async fn list_entities(id: CompanyId) -> Result<Vec<Company>, ApiError> {
-    let request = Request::get(&format!("{API_BASE}/companies/{id}/entities"))
-        .cache(RequestCache::NoStore);
+    let request =
+        Request::get(&format!("{API_BASE}/companies/{id}/entities")).cache(RequestCache::NoStore);
     call(request).await
 }
 

@@ -97,6 +97,21 @@ pub struct ReportQuery {
     pub sheet: Option<String>,
 }
 
+/// How to download a group's consolidated report.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct ConsolidatedQuery {
+    /// `json` (default), `csv` or `xlsx`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<ReportFormat>,
+    /// One sheet, by id: `spend_analysis`, `aged_payables` or `by_supplier`. Required
+    /// with `format=csv`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", param(pattern = r"^[^\x00]*$"))]
+    pub sheet: Option<String>,
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(rename_all = "snake_case")]

@@ -2,7 +2,8 @@
 
 use api_types::{
     ApiKey, AuditEvent, Company, CompanyStatus, Contact, GroupRef, GroupSummary, Notification,
-    RefreshJob, UploadSummary, UserSummary, WebhookAttempt, WebhookDelivery, WebhookDeliveryState, WebhookEndpoint,
+    RefreshJob, UploadSummary, UserSummary, WebhookAttempt, WebhookDelivery, WebhookDeliveryState,
+    WebhookEndpoint,
 };
 use chrono::{DateTime, Utc};
 use domain::{

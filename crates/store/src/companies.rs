@@ -595,7 +595,9 @@ impl Store {
             .collect();
         let mut uploads = self.latest_uploads(&uploaded).await?;
         let mut groups = self.group_rollups(&rows).await?;
-        let parents = self.group_names(rows.iter().filter_map(|(c, _)| c.group_id)).await?;
+        let parents = self
+            .group_names(rows.iter().filter_map(|(c, _)| c.group_id))
+            .await?;
         let mut assignees: HashMap<Uuid, Vec<users::Model>> = HashMap::new();
         for (assignment, user) in assignments {
             if let Some(user) = user {

@@ -71,7 +71,7 @@ async fn group_of(
     db: &impl ConnectionTrait,
     company: Uuid,
 ) -> Result<Option<(Uuid, String)>, sea_orm::DbErr> {
-    use sea_orm::{QuerySelect, QueryFilter, ColumnTrait};
+    use sea_orm::{ColumnTrait, QueryFilter, QuerySelect};
     let group: Option<Option<Uuid>> = companies::Entity::find_by_id(company)
         .select_only()
         .column(companies::Column::GroupId)

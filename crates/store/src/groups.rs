@@ -11,8 +11,8 @@
 use chrono::{DateTime, Utc};
 use domain::{CompanyId, CompanyName, OrganizationId, RefreshSchedule, StatusEvent};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    Set, TransactionTrait,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
+    TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -111,7 +111,11 @@ impl Store {
             RequestStatus::Pending | RequestStatus::Granted if request.expires_at > at => {}
             // Expired on the spot, as when the link is opened.
             RequestStatus::Pending => {
-                return Err(self.usable_consent(token_hash).await.err().unwrap_or_else(expired))?;
+                return Err(self
+                    .usable_consent(token_hash)
+                    .await
+                    .err()
+                    .unwrap_or_else(expired))?;
             }
             RequestStatus::Granted | RequestStatus::Expired => return Err(expired())?,
             RequestStatus::Superseded => {
@@ -195,11 +199,7 @@ async fn entity_count(db: &impl ConnectionTrait, group: Uuid) -> Result<u64, sea
 
 /// A new entity of `group`: the group's contact, data types and schedule (its next run
 /// counted from `at`), no status.
-fn new_entity(
-    group: &companies::Model,
-    name: String,
-    at: DateTime<Utc>,
-) -> companies::ActiveModel {
+fn new_entity(group: &companies::Model, name: String, at: DateTime<Utc>) -> companies::ActiveModel {
     let schedule: RefreshSchedule = group.refresh_schedule.parse().unwrap_or_default();
     companies::ActiveModel {
         id: Set(Uuid::now_v7()),

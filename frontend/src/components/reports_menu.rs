@@ -17,7 +17,13 @@ use crate::api;
 use crate::reactive::memo;
 
 #[component]
-pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView {
+pub fn ReportsMenu(
+    company_id: CompanyId,
+    company_name: String,
+    /// A group: its consolidated workbook across entities is offered first.
+    #[prop(optional)]
+    group: bool,
+) -> impl IntoView {
     let reports = RwSignal::new(None::<Result<Vec<Report>, String>>);
     let load = Callback::new(move |()| {
         reports.set(None);
@@ -62,7 +68,22 @@ pub fn ReportsMenu(company_id: CompanyId, company_name: String) -> impl IntoView
                     aria-label=label.clone()
                     node_ref=popup.panel
                 >
-                    <p class="reports__heading">"Reports"</p>
+                    {group.then(|| view! {
+                        <p class="reports__heading">"All entities"</p>
+                        <ul class="reports__list">
+                            <li>
+                                <a
+                                    class="report-link"
+                                    href=format!("/api/v1/companies/{company_id}/consolidated-report?format=xlsx")
+                                    download=true
+                                >
+                                    <span class="report-link__title">"Consolidated spend and AP ageing"</span>
+                                    <span class="report-link__meta">"One column set per currency"</span>
+                                </a>
+                            </li>
+                        </ul>
+                    })}
+                    <p class="reports__heading">{if group { "Own books" } else { "Reports" }}</p>
                     {move || match reports.get() {
                         None => {
                             view! { <p class="reports__hint">"Loading reports…"</p> }.into_any()

@@ -521,7 +521,8 @@ fn AddEntity(token: String) -> impl IntoView {
                 Ok(link) => {
                     let next = format!("/connect/{}", link.token);
                     if window().location().set_href(&next).is_err() {
-                        let _ = failure.try_set(Some("The next page could not be opened.".to_owned()));
+                        let _ =
+                            failure.try_set(Some("The next page could not be opened.".to_owned()));
                         let _ = busy.try_set(false);
                     }
                 }

@@ -2,8 +2,8 @@
 
 use actix_web::{HttpRequest, get, http::StatusCode, post, web};
 use api_types::{
-    ConsentEntity, ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn, InformationRequestStatus,
-    Platform, Problem, ProblemKind, RequestedData,
+    ConsentEntity, ConsentGrant, ConsentOutcome, ConsentRequest, ConsentReturn,
+    InformationRequestStatus, Platform, Problem, ProblemKind, RequestedData,
 };
 use connections::{PartnerError, PartnerProgress};
 use domain::AuditAction;

@@ -76,7 +76,8 @@ pub async fn add(
     body: Json<NewEntity>,
 ) -> Result<HttpResponse, ApiError> {
     let group = id.into_inner();
-    let name = CompanyName::parse(&body.0.name).map_err(|e| ApiError::field("name", e.to_string()))?;
+    let name =
+        CompanyName::parse(&body.0.name).map_err(|e| ApiError::field("name", e.to_string()))?;
     let record = tenant
         .store()
         .add_entity(tenant.0, group, name)
@@ -135,7 +136,8 @@ pub async fn add_through_link(
     body: Json<NewEntity>,
 ) -> Result<HttpResponse, ApiError> {
     let hash = token_hash(parse_token(&token)?);
-    let name = CompanyName::parse(&body.0.name).map_err(|e| ApiError::field("name", e.to_string()))?;
+    let name =
+        CompanyName::parse(&body.0.name).map_err(|e| ApiError::field("name", e.to_string()))?;
     let entity_token = new_token();
     let view = state
         .store

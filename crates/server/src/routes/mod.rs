@@ -6,8 +6,8 @@ pub mod audit;
 pub mod batches;
 pub mod changes;
 pub mod companies;
-pub mod groups;
 pub mod consent;
+pub mod groups;
 pub mod health;
 pub mod information_requests;
 pub mod metrics;
@@ -43,6 +43,7 @@ pub fn api_v1(cfg: &mut utoipa_actix_web::service_config::ServiceConfig<'_>) {
         .service(reports::list)
         .service(reports::get)
         .service(reports::snapshots)
+        .service(reports::consolidated)
         .service(changes::get)
         .service(information_requests::create)
         .service(consent::get)

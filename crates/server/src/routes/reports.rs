@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, http::header, web};
 use api_types::{
-    Problem, Report, ReportDocument, ReportFormat, ReportList, ReportQuery, ReportSnapshot,
-    ReportSnapshotList,
+    ConsolidatedQuery, Problem, Report, ReportDocument, ReportFormat, ReportList, ReportQuery,
+    ReportSnapshot, ReportSnapshotList,
 };
 use chrono::{DateTime, Utc};
 use domain::{AuditAction, CompanyId, ReportKind};
@@ -108,11 +108,7 @@ pub async fn get(
             })
         })
         .transpose()?;
-    let table_format = match format {
-        ReportFormat::Json => reports::TableFormat::Json,
-        ReportFormat::Csv => reports::TableFormat::Csv,
-        ReportFormat::Xlsx => reports::TableFormat::Xlsx,
-    };
+    let table_format = table_format(format);
     let sheet = reports::choose_sheet(kind, table_format, query.sheet.as_deref())
         .map_err(|e| sheet_problem(kind, &e))?;
     // A stored report sent as JSON is copied as it is: only files and the reports made
@@ -186,14 +182,7 @@ pub async fn get(
     if heavy {
         state.downloads.before_writing().await;
     }
-    let (content_type, extension) = match format {
-        ReportFormat::Json => ("application/json", "json"),
-        ReportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
-        ReportFormat::Xlsx => (
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        ),
-    };
+    let (content_type, extension) = content_type(format);
     // Files are written from the stored text on a blocking thread: 100,000 bills take
     // a second or two, and the text is held once (docs/benchmarks.md, "Reports").
     let body = web::block(move || -> anyhow::Result<Vec<u8>> {
@@ -323,5 +312,161 @@ mod tests {
     fn file_names_are_safe() {
         assert_eq!(super::slug("Acme & Sons Ltd."), "acme-sons-ltd");
         assert_eq!(super::slug("\"/..\""), "company");
+    }
+}
+
+/// Download a group's consolidated spend analysis and accounts payable ageing across
+/// its entities (its own books included): one row per entity with spend detail, a
+/// total row, and one column set per currency — amounts in different currencies are
+/// never added together. Each entity's figures are from its latest refresh (or
+/// upload), its bills aged on that day. `format` as for a report; `sheet` is one of
+/// `spend_analysis`, `aged_payables`, `by_supplier` (required for CSV).
+#[utoipa::path(
+    operation_id = "get_consolidated_report",
+    tag = "reports",
+    params(
+        ("id" = CompanyId, Path, description = "The group's id"),
+        ConsolidatedQuery,
+    ),
+    responses(
+        (status = 200, description = "The consolidated report: JSON tables, or a CSV or xlsx file",
+            content(
+                (serde_json::Value = "application/json"),
+                (String = "text/csv"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+            ),
+            headers(("Content-Disposition" = String, description = "A file name with the group and the date"))),
+        (status = 400, description = "`format` is unknown, or `format=csv` without `sheet`", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such company, or no such sheet", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests, or too many downloads being made at once", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+#[get("/companies/{id}/consolidated-report")]
+pub async fn consolidated(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    tenant: Tenant,
+    id: web::Path<CompanyId>,
+    query: web::Query<ConsolidatedQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let group = id.into_inner();
+    let query = query.into_inner();
+    let format = query.format.unwrap_or_default();
+    let table_format = table_format(format);
+    let sheet = reports::choose_consolidated_sheet(table_format, query.sheet.as_deref()).map_err(
+        |error| {
+            let ids = reports::consolidated_sheet_ids().join(", ");
+            match error {
+                reports::ExportError::OneSheetPerCsv(count) => ApiError::BadRequest {
+                    title: "Invalid query string",
+                    detail: format!(
+                        "The consolidated report is a workbook of {count} sheets and a CSV file holds one: add `sheet` with one of {ids}, or download it as `format=xlsx`."
+                    ),
+                },
+                _ => ApiError::UnknownReference {
+                    field: "sheet",
+                    detail: format!("The consolidated report's sheets are: {ids}."),
+                },
+            }
+        },
+    )?;
+    let permit = state.downloads.start()?;
+    let record = tenant.company(group).await?;
+    let group_name = record.company.name.clone();
+    let mut members = vec![record.company];
+    members.extend(
+        tenant
+            .store()
+            .entities(tenant.0, group)
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|entity| entity.company),
+    );
+    // Each entity's latest spend detail: its bills, and the payments of that refresh.
+    let mut entities = Vec::new();
+    for member in members {
+        let id = CompanyId::from_uuid(member.id);
+        let Some(bills) = tenant
+            .store()
+            .report_text(tenant.0, id, ReportKind::Bills, None)
+            .await?
+        else {
+            continue;
+        };
+        let payments = tenant
+            .store()
+            .report_text_at(tenant.0, id, ReportKind::BillPayments, bills.updated_at)
+            .await?
+            .map(|p| p.text)
+            .unwrap_or_default();
+        entities.push((member.name, bills.updated_at, bills.text, payments));
+    }
+    let newest = entities.iter().map(|(_, at, ..)| *at).max();
+    state
+        .audit(
+            tenant.store(),
+            store::AuditRecord {
+                target: Some("consolidated".to_owned()),
+                detail: Some(serde_json::json!({
+                    "entities": entities.len(),
+                    "format": format,
+                    "sheet": sheet,
+                })),
+                ..tenant.1.audit_company(AuditAction::ReportDownloaded, group)
+            },
+        )
+        .await;
+    request_scope::release(&req, tenant.1).await?;
+    state.downloads.before_writing().await;
+    let body = web::block(move || -> anyhow::Result<Vec<u8>> {
+        let sources: Vec<reports::Sources<'_>> = entities
+            .iter()
+            .map(|(name, at, bills, payments)| {
+                reports::Sources::new(name, at.date_naive())
+                    .with(ReportKind::Bills, bills)
+                    .with(ReportKind::BillPayments, payments)
+            })
+            .collect();
+        Ok(reports::write_consolidated(&sources, table_format, sheet)?)
+    })
+    .await
+    .map_err(anyhow::Error::from)??;
+    let (content_type, extension) = content_type(format);
+    let file_name = format!(
+        "{}-consolidated{}-{}.{extension}",
+        slug(&group_name),
+        sheet.map_or(String::new(), |s| format!("-{}", s.replace('_', "-"))),
+        newest.map_or_else(
+            || "empty".to_owned(),
+            |at| at.format("%Y-%m-%d").to_string()
+        ),
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{file_name}\""),
+        ))
+        .body(permit.body(body)))
+}
+
+fn table_format(format: ReportFormat) -> reports::TableFormat {
+    match format {
+        ReportFormat::Json => reports::TableFormat::Json,
+        ReportFormat::Csv => reports::TableFormat::Csv,
+        ReportFormat::Xlsx => reports::TableFormat::Xlsx,
+    }
+}
+
+fn content_type(format: ReportFormat) -> (&'static str, &'static str) {
+    match format {
+        ReportFormat::Json => ("application/json", "json"),
+        ReportFormat::Csv => ("text/csv; charset=utf-8", "csv"),
+        ReportFormat::Xlsx => (
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
     }
 }

@@ -40,6 +40,7 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ("return_from_partner", Access::Public, None),
     ("get_upload_template", Access::Public, None),
     ("upload_through_link", Access::Public, None),
+    ("add_consent_entity", Access::Public, None),
     ("oauth_callback", Access::Public, None),
     ("get_organisation_choice", Access::Public, None),
     (
@@ -69,6 +70,12 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
         Some(r#"{"name":"Renamed Ltd"}"#),
     ),
     ("delete_company", Access::Member, None),
+    ("list_entities", Access::Member, None),
+    (
+        "add_entity",
+        Access::Member,
+        Some(r#"{"name":"Entity Ltd"}"#),
+    ),
     (
         "request_information",
         Access::Member,
@@ -79,6 +86,7 @@ const CASES: &[(&str, Access, Option<&str>)] = &[
     ("list_company_refreshes", Access::Member, None),
     ("list_reports", Access::Member, None),
     ("get_report", Access::Member, None),
+    ("get_consolidated_report", Access::Member, None),
     ("list_report_snapshots", Access::Member, None),
     ("get_company_changes", Access::Member, None),
     ("count_companies", Access::Member, None),

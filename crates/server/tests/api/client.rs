@@ -9,14 +9,14 @@ use api_types::{
     AccountLinkInfo, ApiKeyList, AuditEventPage, AuditQuery, Company, CompanyChanges,
     CompanyCounts, CompanyCountsQuery, CompanyListQuery, CompanyPage, CompanyStatusList,
     CompanyUpdate, ConsentGrant, ConsentOutcome, ConsentRequest, CreatedApiKey,
-    CreatedWebhookEndpoint, EmailPreview, EntityLink, Health, InformationRequest, InvitationAcceptance,
-    MarkNotificationsRead, NewApiKey, NewCompany, NewEntity, NewInformationRequest, NewPassword,
-    NewRefreshBatch, NewUser, NewWebhookEndpoint, Notification, NotificationPage,
-    NotificationPreferences, NotificationQuery, NotificationsMarked, PasswordResetRequest, Problem,
-    Readiness, RefreshBatch, RefreshJob, ReportDocument, ReportList, ReportQuery,
-    ReportSnapshotList, Session, SignIn, UnreadCount, UploadOutcome, UserList, UserSummary,
-    UserUpdate, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint, WebhookEndpointList,
-    WebhookEndpointUpdate,
+    CreatedWebhookEndpoint, EmailPreview, EntityLink, Health, InformationRequest,
+    InvitationAcceptance, MarkNotificationsRead, NewApiKey, NewCompany, NewEntity,
+    NewInformationRequest, NewPassword, NewRefreshBatch, NewUser, NewWebhookEndpoint, Notification,
+    NotificationPage, NotificationPreferences, NotificationQuery, NotificationsMarked,
+    PasswordResetRequest, Problem, Readiness, RefreshBatch, RefreshJob, ReportDocument, ReportList,
+    ReportQuery, ReportSnapshotList, Session, SignIn, UnreadCount, UploadOutcome, UserList,
+    UserSummary, UserUpdate, WebhookDelivery, WebhookDeliveryPage, WebhookEndpoint,
+    WebhookEndpointList, WebhookEndpointUpdate,
 };
 use domain::{CompanyId, RefreshJobId, ReportKind, UserId};
 use reqwest::{Method, RequestBuilder, Response};
@@ -301,6 +301,15 @@ impl Api<'_> {
 
     pub fn entities(&self, group: CompanyId) -> Call<Vec<Company>> {
         self.get(&format!("/api/v1/companies/{group}/entities"))
+    }
+
+    pub fn consolidated_report(
+        &self,
+        group: CompanyId,
+        query: &api_types::ConsolidatedQuery,
+    ) -> Call<serde_json::Value> {
+        let path = format!("/api/v1/companies/{group}/consolidated-report");
+        self.get(&with_query(&path, query))
     }
 
     pub fn add_entity(&self, group: CompanyId, name: &str) -> Call<Company> {

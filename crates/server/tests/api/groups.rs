@@ -64,7 +64,11 @@ async fn acme_group(app: &TestApp) -> (domain::CompanyId, String) {
     assert_eq!(
         listed,
         [
-            ("Acme Group", Some("Sandbox (demo accounting platform)"), false),
+            (
+                "Acme Group",
+                Some("Sandbox (demo accounting platform)"),
+                false
+            ),
             (
                 "Acme Trading Ltd",
                 Some("Sandbox (demo accounting platform)"),
@@ -164,7 +168,11 @@ async fn refreshing_a_group_is_one_batch_with_a_job_per_entity_and_the_uploaded_
     assert_eq!(batch.skipped[0].company_id, services.id);
     assert_eq!(batch.skipped[0].reason, SkipReason::Uploaded);
     let row = app.api().company(group).ok().await;
-    assert_eq!(row.group.unwrap().refreshing, 2, "progress shows on the row");
+    assert_eq!(
+        row.group.unwrap().refreshing,
+        2,
+        "progress shows on the row"
+    );
 
     app.run_due_jobs().await;
     let done = app.api().refresh_batch(&batch.id).ok().await;
@@ -195,7 +203,10 @@ async fn the_rm_adds_and_removes_entities_and_removing_one_deletes_its_data() {
     assert_eq!(added.status, None, "not requested yet");
     assert_eq!(added.contact, group.contact, "the group's contact");
     assert_eq!(added.data_types, group.data_types);
-    assert_eq!(added.parent.as_ref().map(|p| p.name.as_str()), Some("Brent Holdings"));
+    assert_eq!(
+        added.parent.as_ref().map(|p| p.name.as_str()),
+        Some("Brent Holdings")
+    );
     let shown = app.api().company(group.id).ok().await;
     let rollup = shown.group.expect("a group now");
     assert_eq!((rollup.entities, rollup.not_requested), (2, 2));
@@ -326,8 +337,7 @@ async fn notifications_and_webhooks_name_the_entity_and_its_group() {
 
     let received = receiver.received_requests().await.unwrap();
     assert_eq!(received.len(), 1, "one consent.granted");
-    let payload: serde_json::Value =
-        serde_json::from_str(&webhooks::body(&received[0])).unwrap();
+    let payload: serde_json::Value = serde_json::from_str(&webhooks::body(&received[0])).unwrap();
     assert_eq!(payload["type"], "consent.granted");
     assert_eq!(payload["data"]["company"]["name"], "Dulwich Dairy Ltd");
     assert_eq!(payload["data"]["company"]["group"]["name"], "Dulwich Group");
@@ -335,4 +345,122 @@ async fn notifications_and_webhooks_name_the_entity_and_its_group() {
         payload["data"]["company"]["group"]["id"],
         group.id.to_string()
     );
+}
+
+#[tokio::test]
+async fn the_consolidated_workbook_adds_up_the_entities_per_currency() {
+    use crate::reports::{cell_number, cell_text, sheet, workbook};
+    use api_types::{ConsolidatedQuery, ReportFormat, ReportQuery};
+
+    let app = spawn_app().await;
+    let (group, _) = acme_group(&app).await;
+    app.run_due_jobs().await;
+    let xlsx = ConsolidatedQuery {
+        format: Some(ReportFormat::Xlsx),
+        sheet: None,
+    };
+    let download = app.api().consolidated_report(group, &xlsx).send().await;
+    assert!(
+        download
+            .header("content-disposition")
+            .contains("acme-group-consolidated-"),
+        "{}",
+        download.header("content-disposition")
+    );
+    let book = workbook(download).await;
+    let names: Vec<&str> = book.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Spend analysis", "Accounts payable ageing", "By supplier"]
+    );
+
+    let number = |cell: &calamine::Data| match cell {
+        calamine::Data::Empty => 0.0,
+        cell => cell_number(cell),
+    };
+    let entities = app.api().entities(group).ok().await;
+    let mut ids = vec![group];
+    ids.extend(entities.iter().map(|e| e.id));
+    for title in ["Spend analysis", "Accounts payable ageing"] {
+        let rows = sheet(&book, title);
+        let header: Vec<String> = rows[0].iter().map(cell_text).collect();
+        let listed: Vec<String> = rows[1..rows.len() - 1]
+            .iter()
+            .map(|r| cell_text(&r[0]))
+            .collect();
+        assert_eq!(
+            listed,
+            ["Acme Group", "Acme Services Ltd", "Acme Trading Ltd"],
+            "{title}: one row per entity, the group's own books first"
+        );
+        let total = rows.last().unwrap();
+        assert_eq!(cell_text(&total[0]), "Total");
+        let currencies: Vec<&String> = header.iter().skip(2).collect();
+        assert!(!currencies.is_empty(), "{title}: {header:?}");
+        // Every column belongs to one currency, and its total is the sum of the entities'.
+        for (j, column) in header.iter().enumerate().skip(2) {
+            assert!(
+                column.len() > 4 && column.as_bytes()[3] == b' ',
+                "{title}: {column} names its currency"
+            );
+            let sum: f64 = rows[1..rows.len() - 1].iter().map(|r| number(&r[j])).sum();
+            assert!(
+                (number(&total[j]) - sum).abs() < 0.005,
+                "{title} {column}: total {} against {sum}",
+                number(&total[j])
+            );
+        }
+    }
+
+    // Each entity's outstanding per currency is its own ageing report's, currency by
+    // currency (each of these entities' books is in one currency).
+    let ageing = sheet(&book, "Accounts payable ageing");
+    let header: Vec<String> = ageing[0].iter().map(cell_text).collect();
+    for (row, id) in ageing[1..ageing.len() - 1].iter().zip(&ids) {
+        let own = workbook(
+            app.api()
+                .report(
+                    *id,
+                    domain::ReportKind::AgedPayables,
+                    &ReportQuery {
+                        format: Some(ReportFormat::Xlsx),
+                        ..ReportQuery::default()
+                    },
+                )
+                .send()
+                .await,
+        )
+        .await;
+        let own = &own[0].1;
+        let own_total = number(own.last().unwrap().last().unwrap());
+        let consolidated: f64 = header
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| h.ends_with("total outstanding"))
+            .map(|(j, _)| number(&row[j]))
+            .sum();
+        assert!(
+            (own_total - consolidated).abs() < 0.005,
+            "{}: own ageing {own_total}, consolidated {consolidated}",
+            cell_text(&row[0])
+        );
+    }
+
+    // A CSV file holds one sheet.
+    let csv = ConsolidatedQuery {
+        format: Some(ReportFormat::Csv),
+        sheet: None,
+    };
+    app.api()
+        .consolidated_report(group, &csv)
+        .problem(400)
+        .await;
+    let unknown = ConsolidatedQuery {
+        format: Some(ReportFormat::Csv),
+        sheet: Some("nope".to_owned()),
+    };
+    app.api()
+        .consolidated_report(group, &unknown)
+        .problem(404)
+        .await;
 }

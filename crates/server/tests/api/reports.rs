@@ -252,10 +252,12 @@ async fn reports_download_as_csv_and_xlsx_files() {
         .await;
 }
 
-type Rows = Vec<Vec<calamine::Data>>;
+pub(crate) type Rows = Vec<Vec<calamine::Data>>;
 
 /// The sheets of an xlsx download, by name, in order, read with calamine.
-async fn workbook(download: Answer<ReportDocument>) -> Vec<(String, Rows)> {
+pub(crate) async fn workbook<T: serde::de::DeserializeOwned>(
+    download: Answer<T>,
+) -> Vec<(String, Rows)> {
     use calamine::Reader;
     assert_eq!(download.status(), 200);
     assert_eq!(download.header("content-type"), XLSX);
@@ -276,7 +278,7 @@ async fn workbook(download: Answer<ReportDocument>) -> Vec<(String, Rows)> {
         .collect()
 }
 
-fn sheet<'b>(book: &'b [(String, Rows)], name: &str) -> &'b Rows {
+pub(crate) fn sheet<'b>(book: &'b [(String, Rows)], name: &str) -> &'b Rows {
     &book
         .iter()
         .find(|(n, _)| n == name)
@@ -284,7 +286,7 @@ fn sheet<'b>(book: &'b [(String, Rows)], name: &str) -> &'b Rows {
         .1
 }
 
-fn cell_number(cell: &calamine::Data) -> f64 {
+pub(crate) fn cell_number(cell: &calamine::Data) -> f64 {
     match cell {
         calamine::Data::Float(f) => *f,
         calamine::Data::Int(i) => *i as f64,
@@ -292,7 +294,7 @@ fn cell_number(cell: &calamine::Data) -> f64 {
     }
 }
 
-fn cell_text(cell: &calamine::Data) -> String {
+pub(crate) fn cell_text(cell: &calamine::Data) -> String {
     match cell {
         calamine::Data::String(s) => s.clone(),
         other => panic!("not text: {other:?}"),

@@ -58,14 +58,16 @@ impl Group {
     /// Fetches the group (its roll-up) and its entities again.
     async fn load(self) -> Result<(), String> {
         let group = api::get_company(self.id).await.map_err(|e| e.message())?;
-        let entities = api::list_entities(self.id)
-            .await
-            .map_err(|e| e.message())?;
+        let entities = api::list_entities(self.id).await.map_err(|e| e.message())?;
         if let Some(summary) = group.group.clone() {
             let _ = self.summary.try_set(summary);
         }
         let mut members = vec![CompanyRow::new(group, 0)];
-        members.extend(entities.into_iter().map(|entity| CompanyRow::new(entity, 0)));
+        members.extend(
+            entities
+                .into_iter()
+                .map(|entity| CompanyRow::new(entity, 0)),
+        );
         let _ = self.members.try_set(Some(members));
         Ok(())
     }
@@ -83,22 +85,27 @@ impl Group {
             };
             let _ = self.load().await;
             let name = self.name.get_value();
-            let skipped: Vec<String> = self
-                .members
-                .with_untracked(|members| {
-                    created
-                        .skipped
-                        .iter()
-                        .filter_map(|s| {
-                            members.as_ref()?.iter().find(|m| m.company.id == s.company_id)
-                        })
-                        .map(|m| m.company.name.clone())
-                        .collect()
-                });
+            let skipped: Vec<String> = self.members.with_untracked(|members| {
+                created
+                    .skipped
+                    .iter()
+                    .filter_map(|s| {
+                        members
+                            .as_ref()?
+                            .iter()
+                            .find(|m| m.company.id == s.company_id)
+                    })
+                    .map(|m| m.company.name.clone())
+                    .collect()
+            });
             let mut text = format!(
                 "Refresh initiated for {name}: {} {}",
                 created.total,
-                if created.total == 1 { "entity" } else { "entities" }
+                if created.total == 1 {
+                    "entity"
+                } else {
+                    "entities"
+                }
             );
             if !skipped.is_empty() {
                 text.push_str(&format!(

@@ -150,7 +150,7 @@ pub(super) fn CompanyRowView(
                 })}
             </td>
             <td>
-                <ReportsMenu company_id=company.id company_name=company.name.clone() />
+                <ReportsMenu company_id=company.id company_name=company.name.clone() group=group.is_some() />
             </td>
             <td class="table__actions">
                 <ActionsMenu

@@ -28,6 +28,8 @@ use crate::{
     loader::Loader,
 };
 
+mod entities;
+
 const POLL_INTERVAL: Duration = Duration::from_secs(2);
 
 #[component]
@@ -200,6 +202,7 @@ fn CompanyView(id: CompanyId) -> impl IntoView {
                         </div>
                     </div>
                     <Details company=details.clone() />
+                    <entities::Entities company=details.clone() on_changed=Callback::new(move |()| load()) />
                     <section class="panel upload-panel" aria-labelledby="upload-title">
                         <h2 id="upload-title" class="panel__title">"Uploaded data"</h2>
                         {match uploaded.clone() {
