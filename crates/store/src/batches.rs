@@ -113,22 +113,34 @@ impl Store {
                         .add(companies::Column::Id.is_in(ids()))
                         .add(companies::Column::GroupId.is_in(ids())),
                 )
-                .order_by_asc(companies::Column::Id)
                 .into_tuple()
                 .all(&self.db)
                 .await?;
-            let found: HashSet<Uuid> = rows.iter().map(|(id, _)| *id).collect();
+            // The companies asked for, in the order asked (skips are reported so),
+            // then the entities of the groups among them; each company once.
+            let mut found: HashMap<Uuid, Option<String>> = rows.into_iter().collect();
+            // `None`: no such company (an entity listed after its group was taken with it).
+            let mut asked: Vec<(Uuid, Option<Option<String>>)> = Vec::with_capacity(chunk.len());
             for company in chunk {
-                if !found.contains(&company.as_uuid()) {
-                    skips.add(*company, Skipped::NotFound);
+                let id = company.as_uuid();
+                match found.remove(&id) {
+                    None if queued.contains(&id) => {}
+                    platform => asked.push((id, platform)),
                 }
             }
-            let mut connected = Vec::with_capacity(rows.len());
-            for (id, platform) in rows {
+            let mut entities: Vec<(Uuid, Option<String>)> = found.into_iter().collect();
+            entities.sort_by_key(|(id, _)| *id);
+            let entities = entities.into_iter().map(|(id, p)| (id, Some(p)));
+            let mut connected = Vec::with_capacity(asked.len());
+            for (id, platform) in asked.into_iter().chain(entities) {
                 if !queued.insert(id) {
                     continue;
                 }
-                match refreshable(platform.as_deref()) {
+                let outcome = match platform {
+                    None => Err(Skipped::NotFound),
+                    Some(platform) => refreshable(platform.as_deref()),
+                };
+                match outcome {
                     Ok(()) => connected.push(id),
                     Err(reason) => skips.add(CompanyId::from_uuid(id), reason),
                 }
