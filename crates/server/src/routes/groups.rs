@@ -61,6 +61,7 @@ pub async fn list(
     responses(
         (status = 201, description = "The entity was added", body = Company,
             headers(("Location" = String, description = "The entity's URL"))),
+        (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such company in this organization", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The company is itself an entity of a group, or the group has as many entities as it can (50)", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),

@@ -2,6 +2,8 @@
 
 mod group;
 mod row;
+
+pub(crate) use row::platform_label;
 mod selection;
 mod table;
 mod toolbar;

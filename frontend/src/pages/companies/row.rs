@@ -215,7 +215,7 @@ pub(super) fn EntityRow(
             <td data-label="Contact"></td>
             <td data-label="Assigned to"></td>
             <td data-label="Platform">
-                <span class="muted">{company.platform.clone().unwrap_or_default()}</span>
+                <span class="muted">{company.platform.as_deref().map(|p| platform_label(p).to_owned())}</span>
             </td>
             <td>
                 <StatusCell status=row.live.clone() />
@@ -232,5 +232,17 @@ pub(super) fn EntityRow(
                 <ActionsMenu company_name=name menu_id=format!("actions-{}", company.id) actions=menu />
             </td>
         </tr>
+    }
+}
+
+/// A platform id as people name it.
+pub(crate) fn platform_label(platform: &str) -> &str {
+    match platform {
+        "sandbox" => "Sandbox",
+        "xero" => "Xero",
+        "quickbooks" => "QuickBooks Online",
+        "http" => "Through the data partner",
+        "upload" => "Uploaded template",
+        other => other,
     }
 }

@@ -8,6 +8,7 @@ use leptos::{prelude::*, task::spawn_local};
 use crate::{
     api,
     components::{field::Field, notices::Notices},
+    pages::companies::platform_label,
 };
 
 #[component]
@@ -84,11 +85,9 @@ pub(super) fn Entities(company: Company, on_changed: Callback<()>) -> impl IntoV
                             .into_iter()
                             .map(|entity| {
                                 let status = entity.status.map_or("Not requested", |s| s.label());
-                                let how = match (&entity.upload, &entity.platform) {
-                                    (Some(_), _) => " · Uploaded".to_owned(),
-                                    (None, Some(platform)) => format!(" · {platform}"),
-                                    (None, None) => String::new(),
-                                };
+                                let how = entity.platform.as_deref().map_or(String::new(), |p| {
+                                    format!(" · {}", platform_label(p))
+                                });
                                 view! {
                                     <li class="group-list__item">
                                         <a class="group-list__name" href=format!("/companies/{}", entity.id)>
