@@ -532,14 +532,20 @@ pub async fn organisation_choice(choice: &str) -> Result<OrganisationChoice, Api
     call(Request::get(&format!("{API_BASE}/oauth/choices/{choice}"))).await
 }
 
-/// `POST /oauth/choices/{choice}`: this company is `organisation_id`.
+/// `POST /oauth/choices/{choice}`: this company is `organisation_id`, and each of
+/// `other_entities` another entity of its group.
 pub async fn choose_organisation(
     choice: &str,
     organisation_id: String,
+    other_entities: Vec<String>,
 ) -> Result<ConsentOutcome, ApiError> {
     let choice = String::from(js_sys::encode_uri_component(choice));
     let request = Request::post(&format!("{API_BASE}/oauth/choices/{choice}"));
-    call_json(request, &OrganisationChosen { organisation_id }).await
+    let chosen = OrganisationChosen {
+        organisation_id,
+        other_entities,
+    };
+    call_json(request, &chosen).await
 }
 
 /// `POST /consent/{token}/upload`: the customer uploads the filled-in template (the

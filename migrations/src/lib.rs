@@ -27,6 +27,7 @@ mod m20261202_000016_connections;
 mod m20261202_000017_partner_links;
 mod m20261203_000018_uploads;
 mod m20261203_000019_company_groups;
+mod m20261203_000020_shared_grants;
 
 pub struct Migrator;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000017_partner_links::Migration),
             Box::new(m20261203_000018_uploads::Migration),
             Box::new(m20261203_000019_company_groups::Migration),
+            Box::new(m20261203_000020_shared_grants::Migration),
         ]
     }
 }

@@ -157,9 +157,15 @@ pub struct OrganisationChoice {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrganisationChosen {
-    /// One of the `organisations`' ids.
+    /// One of the `organisations`' ids: the one this link's company is.
     #[cfg_attr(feature = "openapi", schema(pattern = "NO_NUL_PATTERN"))]
     pub organisation_id: String,
+    /// Other `organisations`' ids that are other entities of the same group: each
+    /// becomes an entity named after its organisation, connected through the same
+    /// authorization, its first fetch queued.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    pub other_entities: Vec<String>,
 }
 
 /// Whether a company's connection to its accounting platform works.

@@ -234,7 +234,8 @@ impl Connector {
                 {
                     return Err(ConnectError::UnknownState);
                 }
-                self.connect(&link, platform, tenant.clone(), tokens).await
+                self.connect(&link, platform, tenant.clone(), tokens, Vec::new())
+                    .await
             }
             _ => {
                 let choice = CsrfToken::new_random().secret().to_owned();
@@ -269,19 +270,34 @@ impl Connector {
         })
     }
 
-    /// The customer chose which organisation this company is.
+    /// The customer chose which organisation this company is, and which others of the
+    /// same authorization (`also`) are other entities of its group: each becomes an
+    /// entity, named after its organisation, connected through the same tokens.
     pub async fn choose(
         &self,
         choice: &str,
         tenant_id: &str,
+        also: &[String],
     ) -> Result<CallbackOutcome, ConnectError> {
         let (authorization, link) = self.held(choice).await?;
         let platform =
             OAuthPlatform::from_id(&authorization.platform).ok_or(ConnectError::UnknownState)?;
-        let tenant = held_tenants(&authorization)
-            .into_iter()
-            .find(|t| t.id == tenant_id)
-            .ok_or(ConnectError::UnknownTenant)?;
+        let offered = held_tenants(&authorization);
+        let find = |id: &str| {
+            offered
+                .iter()
+                .find(|t| t.id == id)
+                .cloned()
+                .ok_or(ConnectError::UnknownTenant)
+        };
+        let tenant = find(tenant_id)?;
+        let mut others = Vec::new();
+        for id in also {
+            let other = find(id)?;
+            if other.id != tenant.id && !others.iter().any(|o: &Tenant| o.id == other.id) {
+                others.push(other);
+            }
+        }
         let sealed = authorization
             .tokens
             .as_deref()
@@ -299,7 +315,7 @@ impl Connector {
         {
             return Err(ConnectError::UnknownState);
         }
-        self.connect(&link, platform, tenant, tokens).await
+        self.connect(&link, platform, tenant, tokens, others).await
     }
 
     async fn held(
@@ -323,34 +339,47 @@ impl Connector {
         Ok((authorization, link))
     }
 
-    /// Stores the connection, uses the link up and queues the first fetch.
+    /// Stores the connection, uses the link up and queues the first fetch; `others`
+    /// become entities of the group, connected through the same tokens (sealed for
+    /// their shared authorization, `connections.grant_id`).
     async fn connect(
         &self,
         link: &str,
         platform: OAuthPlatform,
         tenant: Tenant,
         tokens: TokenSet,
+        others: Vec<Tenant>,
     ) -> Result<CallbackOutcome, ConnectError> {
-        let id = Uuid::new_v4();
-        let connection = NewConnection {
-            id,
-            platform: platform.id().to_owned(),
-            tenant_id: tenant.id.clone(),
-            tenant_name: tenant.name.clone(),
-            access_token: self.inner.keys.seal(
-                &tokens.access_token,
-                &context("connections.access_token", id),
-            ),
-            refresh_token: self.inner.keys.seal(
-                &tokens.refresh_token,
-                &context("connections.refresh_token", id),
-            ),
-            access_expires_at: tokens.access_expires_at,
+        let grant_id = (!others.is_empty()).then(Uuid::new_v4);
+        let connection = |tenant: &Tenant| {
+            let id = Uuid::new_v4();
+            let key = grant_id.unwrap_or(id);
+            NewConnection {
+                id,
+                platform: platform.id().to_owned(),
+                tenant_id: tenant.id.clone(),
+                tenant_name: tenant.name.clone(),
+                access_token: self.inner.keys.seal(
+                    &tokens.access_token,
+                    &context("connections.access_token", key),
+                ),
+                refresh_token: self.inner.keys.seal(
+                    &tokens.refresh_token,
+                    &context("connections.refresh_token", key),
+                ),
+                access_expires_at: tokens.access_expires_at,
+                grant_id,
+            }
         };
+        let main = connection(&tenant);
+        let entities = others
+            .iter()
+            .map(|other| (entity_name(other), connection(other)))
+            .collect();
         let (view, job) = self
             .inner
             .store
-            .grant_consent_with(link, platform.id(), Some(connection))
+            .grant_consent_with_entities(link, platform.id(), main, entities)
             .await?;
         Ok(CallbackOutcome::Connected {
             view: Box::new(view),
@@ -471,5 +500,23 @@ fn describe_oauth_error(code: &str) -> &'static str {
         "unauthorized_client" | "invalid_client" => "the app is not registered correctly",
         "server_error" | "temporarily_unavailable" => "the platform had a problem",
         _ => "the platform reported an error",
+    }
+}
+
+/// A company name from an organisation's: one line, at most 200 characters (the rules of
+/// `domain::CompanyName`), its id when nothing of the name is left.
+fn entity_name(tenant: &Tenant) -> String {
+    let line: String = tenant
+        .name
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    let name: String = line.trim().chars().take(200).collect();
+    match domain::CompanyName::parse(name.trim()) {
+        Ok(name) => name.into(),
+        Err(_) => format!(
+            "Organisation {}",
+            tenant.id.chars().take(100).collect::<String>()
+        ),
     }
 }

@@ -140,7 +140,7 @@ impl Connector {
             .keys
             .open(
                 &connection.access_token,
-                &context("connections.access_token", connection.id),
+                &context("connections.access_token", connection.token_key()),
             )
             .map_err(vault_failure)?;
         Ok(AccessGrant {
@@ -223,8 +223,16 @@ impl Connector {
     ) -> Result<bool, FetchError> {
         let store = &self.inner.store;
         let owner = &self.inner.owner;
+        // Entities sharing one authorization (several Xero organisations picked at once)
+        // refresh its tokens under its first row's lease, and the new tokens go to every
+        // row of it (`Store::store_refreshed_tokens`): the platform rotates them for all.
+        let leader = store
+            .refresh_leader(read)
+            .await
+            .map_err(database_failure)?
+            .ok_or_else(revoked)?;
         if !store
-            .lease_connection_refresh(read.id, owner, store.now() + LEASE)
+            .lease_connection_refresh(leader.id, owner, store.now() + LEASE)
             .await
             .map_err(database_failure)?
         {
@@ -232,7 +240,7 @@ impl Connector {
         }
         // Someone may have refreshed between our read and our lease.
         let Some(connection) = store
-            .platform_connection(CompanyId::from_uuid(read.company_id))
+            .connection_by_id(leader.id)
             .await
             .map_err(database_failure)?
         else {
@@ -316,7 +324,7 @@ impl Connector {
             .keys
             .open(
                 &connection.refresh_token,
-                &context("connections.refresh_token", connection.id),
+                &context("connections.refresh_token", connection.token_key()),
             )
             .map_err(|e| RefreshFailure::Transient(e.to_string()))?;
         let answer = client
@@ -341,11 +349,11 @@ impl Connector {
         Ok(RefreshedTokens {
             access_token: self.inner.keys.seal(
                 &access_token,
-                &context("connections.access_token", connection.id),
+                &context("connections.access_token", connection.token_key()),
             ),
             refresh_token: self.inner.keys.seal(
                 &refresh_token,
-                &context("connections.refresh_token", connection.id),
+                &context("connections.refresh_token", connection.token_key()),
             ),
             access_expires_at: now
                 + answer
@@ -394,11 +402,11 @@ impl Connector {
                 }
                 let access = keys.reseal(
                     &connection.access_token,
-                    &context("connections.access_token", connection.id),
+                    &context("connections.access_token", connection.token_key()),
                 )?;
                 let refresh = keys.reseal(
                     &connection.refresh_token,
-                    &context("connections.refresh_token", connection.id),
+                    &context("connections.refresh_token", connection.token_key()),
                 )?;
                 if store.reseal_connection(connection, access, refresh).await? {
                     changed += 1;

@@ -641,17 +641,18 @@ impl Store {
         if groups.is_empty() {
             return Ok(HashMap::new());
         }
-        let entities: Vec<(Uuid, Uuid, Option<String>, Option<DateTime<Utc>>)> =
-            companies::Entity::find()
-                .select_only()
-                .column(companies::Column::Id)
-                .column(companies::Column::GroupId)
-                .column(companies::Column::Status)
-                .column(companies::Column::StatusUpdatedAt)
-                .filter(companies::Column::GroupId.is_in(groups))
-                .into_tuple()
-                .all(&self.db)
-                .await?;
+        // (id, group, status, status_updated_at)
+        type EntityRow = (Uuid, Uuid, Option<String>, Option<DateTime<Utc>>);
+        let entities: Vec<EntityRow> = companies::Entity::find()
+            .select_only()
+            .column(companies::Column::Id)
+            .column(companies::Column::GroupId)
+            .column(companies::Column::Status)
+            .column(companies::Column::StatusUpdatedAt)
+            .filter(companies::Column::GroupId.is_in(groups))
+            .into_tuple()
+            .all(&self.db)
+            .await?;
         if entities.is_empty() {
             return Ok(HashMap::new());
         }
@@ -868,6 +869,51 @@ async fn insert_assignees(
     .exec(txn)
     .await?;
     Ok(())
+}
+
+/// A new entity of `group`: the group's contact, data types and schedule (its next run
+/// counted from `at`), no status.
+pub(crate) fn new_entity(
+    group: &companies::Model,
+    name: String,
+    at: DateTime<Utc>,
+) -> companies::ActiveModel {
+    let schedule: RefreshSchedule = group.refresh_schedule.parse().unwrap_or_default();
+    companies::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(group.organization_id),
+        name: Set(name),
+        description: Set(String::new()),
+        contact_name: Set(group.contact_name.clone()),
+        contact_email: Set(group.contact_email.clone()),
+        requests_financials: Set(group.requests_financials),
+        requests_spend_detail: Set(group.requests_spend_detail),
+        status: Set(None),
+        status_updated_at: Set(None),
+        error_code: Set(None),
+        error_message: Set(None),
+        platform: Set(None),
+        refresh_schedule: Set(schedule.as_str().to_owned()),
+        next_refresh_at: Set(schedule.after(at)),
+        data_updated_at: Set(None),
+        created_at: Set(at),
+        updated_at: Set(at),
+        group_id: Set(Some(group.id)),
+    }
+}
+
+/// How many entities (beside its own books) a group can have.
+pub const MAX_ENTITIES: u64 = 50;
+
+pub(crate) async fn entity_count(
+    db: &impl sea_orm::ConnectionTrait,
+    group: Uuid,
+) -> Result<u64, sea_orm::DbErr> {
+    use sea_orm::PaginatorTrait;
+    companies::Entity::find()
+        .filter(companies::Column::GroupId.eq(group))
+        .count(db)
+        .await
 }
 
 /// Escapes `%`, `_` and the escape character itself for a LIKE pattern.

@@ -34,6 +34,9 @@ pub struct NewConnection {
     pub access_token: String,
     pub refresh_token: String,
     pub access_expires_at: DateTime<Utc>,
+    /// The authorization it shares with other entities' connections (their tokens
+    /// sealed for this id); `None` when it is alone.
+    pub grant_id: Option<Uuid>,
 }
 
 impl std::fmt::Debug for NewConnection {
@@ -71,6 +74,7 @@ impl NewConnection {
             refresh_lease_expires_at: Set(None),
             created_at: Set(at),
             updated_at: Set(at),
+            grant_id: Set(self.grant_id),
         }
     }
 }
@@ -186,6 +190,29 @@ impl Store {
             .await
     }
 
+    /// The row whose lease guards the token refresh of `connection`'s authorization: its
+    /// own, or, for an authorization shared by several entities, the first of their rows.
+    pub async fn refresh_leader(
+        &self,
+        connection: &connections::Model,
+    ) -> Result<Option<connections::Model>, sea_orm::DbErr> {
+        let Some(grant) = connection.grant_id else {
+            return self.connection_by_id(connection.id).await;
+        };
+        connections::Entity::find()
+            .filter(connections::Column::GrantId.eq(grant))
+            .order_by_asc(connections::Column::Id)
+            .one(&self.db)
+            .await
+    }
+
+    pub async fn connection_by_id(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<connections::Model>, sea_orm::DbErr> {
+        connections::Entity::find_by_id(id).one(&self.db).await
+    }
+
     /// Takes the right to refresh the connection's tokens until `until`, unless another
     /// process holds it. False: someone else is refreshing; read the connection again
     /// after a moment.
@@ -212,8 +239,10 @@ impl Store {
         Ok(updated.rows_affected == 1)
     }
 
-    /// Stores what a token refresh answered and gives the lease back. False when the
-    /// lease was lost (then the tokens are not stored: the lease's new holder refreshes).
+    /// Stores what a token refresh answered and gives the lease back; the other rows of
+    /// a shared authorization get the same tokens in the same transaction. False when
+    /// the lease was lost (then the tokens are not stored: the lease's new holder
+    /// refreshes).
     pub async fn store_refreshed_tokens(
         &self,
         id: Uuid,
@@ -221,25 +250,30 @@ impl Store {
         tokens: RefreshedTokens,
     ) -> Result<bool, sea_orm::DbErr> {
         let now = self.now();
-        let updated = connections::Entity::update_many()
-            .col_expr(
-                connections::Column::AccessToken,
-                Expr::val(tokens.access_token),
-            )
-            .col_expr(
-                connections::Column::RefreshToken,
-                Expr::val(tokens.refresh_token),
-            )
-            .col_expr(
-                connections::Column::AccessExpiresAt,
-                Expr::val(tokens.access_expires_at),
-            )
-            .col_expr(connections::Column::RefreshedAt, Expr::val(now))
-            .col_expr(connections::Column::RefreshFailures, Expr::val(0))
-            .col_expr(
-                connections::Column::RefreshRetryAt,
-                Expr::val(None::<DateTime<Utc>>),
-            )
+        let txn = self.db.begin().await?;
+        let tokens_set = |update: sea_orm::UpdateMany<connections::Entity>| {
+            update
+                .col_expr(
+                    connections::Column::AccessToken,
+                    Expr::val(tokens.access_token.clone()),
+                )
+                .col_expr(
+                    connections::Column::RefreshToken,
+                    Expr::val(tokens.refresh_token.clone()),
+                )
+                .col_expr(
+                    connections::Column::AccessExpiresAt,
+                    Expr::val(tokens.access_expires_at),
+                )
+                .col_expr(connections::Column::RefreshedAt, Expr::val(now))
+                .col_expr(connections::Column::RefreshFailures, Expr::val(0))
+                .col_expr(
+                    connections::Column::RefreshRetryAt,
+                    Expr::val(None::<DateTime<Utc>>),
+                )
+                .col_expr(connections::Column::UpdatedAt, Expr::val(now))
+        };
+        let updated = tokens_set(connections::Entity::update_many())
             .col_expr(
                 connections::Column::RefreshLeaseOwner,
                 Expr::val(None::<String>),
@@ -248,12 +282,23 @@ impl Store {
                 connections::Column::RefreshLeaseExpiresAt,
                 Expr::val(None::<DateTime<Utc>>),
             )
-            .col_expr(connections::Column::UpdatedAt, Expr::val(now))
             .filter(connections::Column::Id.eq(id))
             .filter(connections::Column::RefreshLeaseOwner.eq(owner))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
-        Ok(updated.rows_affected == 1)
+        if updated.rows_affected != 1 {
+            txn.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(grant) = grant_of(&txn, id).await? {
+            tokens_set(connections::Entity::update_many())
+                .filter(connections::Column::GrantId.eq(grant))
+                .filter(connections::Column::Id.ne(id))
+                .exec(&txn)
+                .await?;
+        }
+        txn.commit().await?;
+        Ok(true)
     }
 
     /// Gives a refresh lease back unused (another process refreshed first).
@@ -309,23 +354,51 @@ impl Store {
             .filter(connections::Column::RefreshLeaseOwner.eq(owner))
             .exec(&txn)
             .await?;
+        // A shared authorization fails for every entity that uses it.
+        let grant = grant_of(&txn, id).await?;
+        if updated.rows_affected == 1
+            && let Some(grant) = grant
+        {
+            connections::Entity::update_many()
+                .col_expr(
+                    connections::Column::RefreshFailures,
+                    Expr::col(connections::Column::RefreshFailures).add(1),
+                )
+                .col_expr(connections::Column::RefreshRetryAt, Expr::val(retry_at))
+                .col_expr(connections::Column::State, Expr::val(state))
+                .col_expr(connections::Column::UpdatedAt, Expr::val(now))
+                .filter(connections::Column::GrantId.eq(grant))
+                .filter(connections::Column::Id.ne(id))
+                .exec(&txn)
+                .await?;
+        }
         if updated.rows_affected == 1 && state != ConnectionState::Connected {
-            // The connection stopped working: said once, by the lease holder.
-            if let Some(connection) = connections::Entity::find_by_id(id).one(&txn).await?
-                && let Some(company) =
+            // The connection stopped working: said once per entity, by the lease holder.
+            let stopped = match grant {
+                Some(grant) => {
+                    connections::Entity::find()
+                        .filter(connections::Column::GrantId.eq(grant))
+                        .all(&txn)
+                        .await?
+                }
+                None => connections::Entity::find_by_id(id).all(&txn).await?,
+            };
+            for connection in stopped {
+                if let Some(company) =
                     crate::entities::companies::Entity::find_by_id(connection.company_id)
                         .one(&txn)
                         .await?
-            {
-                crate::events::connection_changed(
-                    &txn,
-                    domain::EventType::ConnectionDisconnected,
-                    connection.organization_id,
-                    (company.id, &company.name),
-                    &connection,
-                    now,
-                )
-                .await?;
+                {
+                    crate::events::connection_changed(
+                        &txn,
+                        domain::EventType::ConnectionDisconnected,
+                        connection.organization_id,
+                        (company.id, &company.name),
+                        &connection,
+                        now,
+                    )
+                    .await?;
+                }
             }
         }
         txn.commit().await
@@ -410,4 +483,18 @@ impl Store {
             .await?;
         Ok(updated.rows_affected == 1)
     }
+}
+
+/// The shared authorization of the connection `id`, if it shares one.
+async fn grant_of(
+    db: &impl sea_orm::ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    let grant: Option<Option<Uuid>> = connections::Entity::find_by_id(id)
+        .select_only()
+        .column(connections::Column::GrantId)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(grant.flatten())
 }

@@ -8,25 +8,19 @@
 //! consent page to continue with: one request covers the group, entity after entity.
 //! Removing an entity is deleting its company row (`Store::delete_company`).
 
-use chrono::{DateTime, Utc};
-use domain::{CompanyId, CompanyName, OrganizationId, RefreshSchedule, StatusEvent};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    TransactionTrait,
-};
+use domain::{CompanyId, CompanyName, OrganizationId, StatusEvent};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set, TransactionTrait};
 use uuid::Uuid;
 
 use crate::{
     CompanyRecord, ConsentRefused, ConsentView, Store,
+    companies::{MAX_ENTITIES, entity_count, new_entity},
     company_status::apply_event,
     entities::{
         companies,
         information_requests::{self, RequestStatus},
     },
 };
-
-/// How many entities (beside its own books) a group can have.
-pub const MAX_ENTITIES: u64 = 50;
 
 /// Why an entity could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -187,39 +181,5 @@ impl Store {
             ))
         });
         Ok(members)
-    }
-}
-
-async fn entity_count(db: &impl ConnectionTrait, group: Uuid) -> Result<u64, sea_orm::DbErr> {
-    companies::Entity::find()
-        .filter(companies::Column::GroupId.eq(group))
-        .count(db)
-        .await
-}
-
-/// A new entity of `group`: the group's contact, data types and schedule (its next run
-/// counted from `at`), no status.
-fn new_entity(group: &companies::Model, name: String, at: DateTime<Utc>) -> companies::ActiveModel {
-    let schedule: RefreshSchedule = group.refresh_schedule.parse().unwrap_or_default();
-    companies::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(group.organization_id),
-        name: Set(name),
-        description: Set(String::new()),
-        contact_name: Set(group.contact_name.clone()),
-        contact_email: Set(group.contact_email.clone()),
-        requests_financials: Set(group.requests_financials),
-        requests_spend_detail: Set(group.requests_spend_detail),
-        status: Set(None),
-        status_updated_at: Set(None),
-        error_code: Set(None),
-        error_message: Set(None),
-        platform: Set(None),
-        refresh_schedule: Set(schedule.as_str().to_owned()),
-        next_refresh_at: Set(schedule.after(at)),
-        data_updated_at: Set(None),
-        created_at: Set(at),
-        updated_at: Set(at),
-        group_id: Set(Some(group.id)),
     }
 }

@@ -53,6 +53,7 @@ pub use accounts::{
 };
 pub use audit::{Actor as AuditActor, AuditFilter, AuditRecord};
 pub use batches::{BatchProgress, BatchSkips, SKIPPED_LISTED, Skipped, TooMany};
+pub use companies::MAX_ENTITIES;
 pub use companies::{
     CompanyFilter, CompanyPage, CompanyRecord, CompanySortKey, CompanyWrite, GroupRollup,
     InvalidCursor, StatusCounts, WriteError,
@@ -67,7 +68,7 @@ pub use entities::{
     uploads::UploadFormat, webhook_deliveries::DeliveryState,
 };
 pub use events::message_id;
-pub use groups::{EntityLinkRefused, EntityRefused, MAX_ENTITIES};
+pub use groups::{EntityLinkRefused, EntityRefused};
 pub use idempotency::{IdempotencyBegin, StoredResponse, idempotency_window};
 pub use jobs::{ClaimedJob, FinishError, OverdueJob, RefreshRefused, job_error};
 pub use notify::StatusSignal;

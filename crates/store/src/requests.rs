@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use crate::{
     NewEmail, Store,
+    companies::{MAX_ENTITIES, entity_count, new_entity},
     company_status::apply_event,
     emails::queued_email,
     entities::{
@@ -53,8 +54,10 @@ impl ConsentView {
 /// What a grant stores beside the used link and the first job.
 enum Attach {
     Nothing,
-    /// An OAuth platform's connection, its tokens sealed.
-    OAuth(crate::NewConnection),
+    /// An OAuth platform's connection, its tokens sealed; and the other organisations
+    /// of the same authorization the customer connected as entities of the group, each
+    /// named, with its connection (sharing the tokens).
+    OAuth(crate::NewConnection, Vec<(String, crate::NewConnection)>),
     /// The company's pending partner link becomes `linked`.
     Partner,
 }
@@ -231,10 +234,26 @@ impl Store {
         connection: Option<crate::NewConnection>,
     ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
         let attach = match connection {
-            Some(connection) => Attach::OAuth(connection),
+            Some(connection) => Attach::OAuth(connection, Vec::new()),
             None => Attach::Nothing,
         };
         self.grant(token_hash, platform, attach).await
+    }
+
+    /// As [`Store::grant_consent_with`], connecting in the same transaction the other
+    /// organisations the customer picked from the same authorization as new entities of
+    /// the link's group (the company's own, or the group it is an entity of), each with
+    /// its connection and its first fetch queued. A group with little room left gets the
+    /// entities it has room for (a group has at most [`crate::MAX_ENTITIES`]).
+    pub async fn grant_consent_with_entities(
+        &self,
+        token_hash: &str,
+        platform: &str,
+        connection: crate::NewConnection,
+        entities: Vec<(String, crate::NewConnection)>,
+    ) -> Result<(ConsentView, Option<refresh_jobs::Model>), ConsentRefused> {
+        self.grant(token_hash, platform, Attach::OAuth(connection, entities))
+            .await
     }
 
     /// The customer's connection at the data partner is linked: as
@@ -278,7 +297,20 @@ impl Store {
         if let Attach::Partner = attach {
             crate::partner::mark_linked(&txn, view.company.id, view.request.id, at).await?;
         }
-        if let Attach::OAuth(connection) = attach {
+        let mut entities_queued = false;
+        if let Attach::OAuth(connection, entities) = attach {
+            let group = match view.company.group_id {
+                Some(group) => companies::Entity::find_by_id(group).one(&txn).await?,
+                None => Some(view.company.clone()),
+            };
+            if let Some(group) = group.filter(|_| !entities.is_empty()) {
+                let room = MAX_ENTITIES.saturating_sub(entity_count(&txn, group.id).await?);
+                for (name, connection) in entities.into_iter().take(room as usize) {
+                    self.connect_entity(&txn, &view, &group, name, platform, connection, at)
+                        .await?;
+                    entities_queued = true;
+                }
+            }
             let replaced = crate::entities::connections::Entity::delete_many()
                 .filter(crate::entities::connections::Column::CompanyId.eq(view.company.id))
                 .exec(&txn)
@@ -324,10 +356,75 @@ impl Store {
             ),
         };
         txn.commit().await?;
-        if job.is_some() {
+        if job.is_some() || entities_queued {
             self.notify_job_queued().await;
         }
         Ok((view, job))
+    }
+
+    /// A new entity of `group` connected through the same authorization as the link's
+    /// company: its row, a granted request of its own (no link: nothing to open), its
+    /// connection, its events and its first fetch.
+    // Each argument is one part of the entity; a struct for one call site adds nothing.
+    #[allow(clippy::too_many_arguments)]
+    async fn connect_entity(
+        &self,
+        txn: &impl sea_orm::ConnectionTrait,
+        view: &ConsentView,
+        group: &companies::Model,
+        name: String,
+        platform: &str,
+        connection: crate::NewConnection,
+        at: DateTime<Utc>,
+    ) -> Result<(), sea_orm::DbErr> {
+        let mut entity = new_entity(group, name, at);
+        entity.requests_financials = Set(view.request.requests_financials);
+        entity.requests_spend_detail = Set(view.request.requests_spend_detail);
+        entity.platform = Set(Some(platform.to_owned()));
+        let entity = entity.insert(txn).await?;
+        let request = information_requests::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            organization_id: Set(view.organization.id),
+            company_id: Set(entity.id),
+            // Not a token's hash (those are 64 hex digits): no link opens it.
+            token_hash: Set(format!("entity:{}", entity.id.simple())),
+            delivery: Set("link".to_owned()),
+            status: Set(RequestStatus::Granted),
+            requests_financials: Set(view.request.requests_financials),
+            requests_spend_detail: Set(view.request.requests_spend_detail),
+            platform: Set(Some(platform.to_owned())),
+            created_at: Set(at),
+            expires_at: Set(view.request.expires_at),
+            resolved_at: Set(Some(at)),
+            requested_by: Set(view.request.requested_by),
+        }
+        .insert(txn)
+        .await?;
+        apply_event(txn, entity.id, StatusEvent::InformationRequested, at).await?;
+        let stored = connection
+            .into_model(view.organization.id, entity.id, at)
+            .insert(txn)
+            .await?;
+        crate::events::connection_changed(
+            txn,
+            domain::EventType::ConnectionConnected,
+            view.organization.id,
+            (entity.id, &entity.name),
+            &stored,
+            at,
+        )
+        .await?;
+        crate::events::consent_answered(txn, &request, &entity, Some(platform), at).await?;
+        new_job(
+            OrganizationId::from_uuid(view.organization.id),
+            CompanyId::from_uuid(entity.id),
+            RefreshTrigger::Consent,
+            None,
+            at,
+        )
+        .insert(txn)
+        .await?;
+        Ok(())
     }
 
     /// The customer left without granting access: the link is used up and the company

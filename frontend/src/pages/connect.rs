@@ -846,9 +846,11 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
     let choice = StoredValue::new(choice);
     let loaded = RwSignal::new(None::<Result<api_types::OrganisationChoice, ApiError>>);
     let chosen = RwSignal::new(None::<String>);
+    // Other organisations of the same authorization that are other entities of the group.
+    let others = RwSignal::new(Vec::<String>::new());
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
-    let done = RwSignal::new(None::<api_types::ConsentOutcome>);
+    let done = RwSignal::new(None::<(api_types::ConsentOutcome, usize)>);
     effect(move || {
         spawn_local(async move {
             let answer = api::organisation_choice(&choice.get_value()).await;
@@ -861,12 +863,18 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
         let Some(organisation) = chosen.get_untracked() else {
             return;
         };
+        let also: Vec<String> = others
+            .get_untracked()
+            .into_iter()
+            .filter(|id| *id != organisation)
+            .collect();
+        let count = also.len();
         busy.set(true);
         failure.set(None);
         spawn_local(async move {
-            match api::choose_organisation(&choice.get_value(), organisation).await {
+            match api::choose_organisation(&choice.get_value(), organisation, also).await {
                 Ok(outcome) => {
-                    let _ = done.try_set(Some(outcome));
+                    let _ = done.try_set(Some((outcome, count)));
                 }
                 Err(err) => {
                     let _ = failure.try_set(Some(err.message()));
@@ -876,10 +884,15 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
         });
     };
     let body = move || {
-        if let Some(outcome) = done.get() {
-            let books = outcome
+        if let Some((outcome, entities)) = done.get() {
+            let mut books = outcome
                 .connected_organisation
                 .unwrap_or_else(|| "your books".to_owned());
+            match entities {
+                0 => {}
+                1 => books.push_str(" and of one other company of your group"),
+                n => books.push_str(&format!(" and of {n} other companies of your group")),
+            }
             return view! {
                 <Outcome tone="success" title="Connected".to_owned() organization=Some(outcome.organization_name.clone())>
                     <p>
@@ -924,6 +937,7 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
                         <legend id="organisation-legend" class="consent__heading">"Organisation"</legend>
                         {offer
                             .organisations
+                            .clone()
                             .into_iter()
                             .map(|organisation| {
                                 view! {
@@ -932,6 +946,7 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
                             })
                             .collect_view()}
                     </fieldset>
+                    <OtherEntities organisations=offer.organisations.clone() chosen others busy />
                     <FailureAlert title="That didn't work." failure note="Nothing has changed. Please try again." />
                     <div class="consent__actions">
                         <button
@@ -949,6 +964,67 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
         }
     };
     view! { <CustomerCard>{body}</CustomerCard> }
+}
+
+/// "Other companies of your group": the organisations besides the chosen one that are
+/// other entities of the same group, each connected as its own company through the same
+/// authorization.
+#[component]
+fn OtherEntities(
+    organisations: Vec<api_types::PlatformOrganisation>,
+    chosen: RwSignal<Option<String>>,
+    others: RwSignal<Vec<String>>,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <fieldset class="platforms other-entities" aria-describedby="other-entities-hint">
+            <legend class="consent__heading">"Other companies of your group"</legend>
+            <p id="other-entities-hint" class="platforms__hint">
+                "If some of the other organisations are companies of the same group, tick them: each is shared as a company of its own."
+            </p>
+            {organisations
+                .into_iter()
+                .map(|organisation| {
+                    let id = organisation.id.clone();
+                    let is_chosen = {
+                        let id = id.clone();
+                        move || chosen.with(|c| c.as_deref() == Some(id.as_str()))
+                    };
+                    let ticked = {
+                        let id = id.clone();
+                        move || others.with(|o| o.contains(&id))
+                    };
+                    let input_id = format!("other-{id}");
+                    view! {
+                        <label class="other-entities__option">
+                            <input
+                                type="checkbox"
+                                class="checkbox"
+                                id=input_id
+                                prop:checked=ticked
+                                disabled={
+                                    let is_chosen = is_chosen.clone();
+                                    move || busy.get() || is_chosen()
+                                }
+                                on:change=move |event| {
+                                    let on = event_target_checked(&event);
+                                    let id = id.clone();
+                                    others.update(|o| {
+                                        o.retain(|x| *x != id);
+                                        if on {
+                                            o.push(id);
+                                        }
+                                    });
+                                }
+                            />
+                            <span>{organisation.name}</span>
+                            {move || is_chosen().then(|| view! { <span class="muted">" (this company)"</span> })}
+                        </label>
+                    }
+                })
+                .collect_view()}
+        </fieldset>
+    }
 }
 
 /// One choice of a radio group whose value lives in `chosen`; platforms get their mark.

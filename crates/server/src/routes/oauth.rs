@@ -195,13 +195,13 @@ pub async fn choices(
     params(("choice" = String, Path, description = "From the callback's redirect", pattern = "^[A-Za-z0-9_-]{22}$")),
     request_body = OrganisationChosen,
     responses(
-        (status = 200, description = "Connected; the first fetch is queued", body = ConsentOutcome),
+        (status = 200, description = "Connected; the first fetch is queued (and each other entity's, with `other_entities`)", body = ConsentOutcome),
         (status = 400, description = "The body is not valid JSON", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such choice, or it expired", body = Problem, content_type = "application/problem+json"),
         (status = 410, description = "The consent link expired, was used or was replaced", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "The body is too large", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "The body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Not one of the organisations on offer", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not one of the organisations on offer, or more than 50 other entities", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/oauth/choices/{choice}")]
@@ -216,8 +216,14 @@ pub async fn choose(
         .clone()
         .ok_or(ApiError::NotFound("OAuth platform"))?;
     let choice = parse_choice(&choice)?;
+    if body.0.other_entities.len() > store::MAX_ENTITIES as usize {
+        return Err(ApiError::field(
+            "other_entities",
+            format!("at most {} other entities", store::MAX_ENTITIES),
+        ));
+    }
     let outcome = connector
-        .choose(choice, &body.0.organisation_id)
+        .choose(choice, &body.0.organisation_id, &body.0.other_entities)
         .await
         .map_err(connect_error)?;
     let (organization_name, organisation) = match &outcome {

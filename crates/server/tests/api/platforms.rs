@@ -207,6 +207,131 @@ async fn a_customer_connects_xero_and_the_company_shows_its_books() {
     );
 }
 
+/// Issue #21: Xero authorizes several organisations at once; the customer picks which
+/// of them belong to this group. Each becomes an entity with its own connection, all
+/// sharing the authorization's tokens, which Xero rotates for all of them at once.
+#[tokio::test]
+async fn several_organisations_authorized_the_customer_picks_the_group_s_entities() {
+    let xero = xero();
+    let app = app_with(&xero).await;
+    let (group, token) = requested(&app, "Antipodes Group").await;
+    let tenants: Vec<String> = xero
+        .organisations()
+        .iter()
+        .map(|o| o.tenant_id.to_string())
+        .collect();
+    let landing = through_xero(
+        &app,
+        &token,
+        &[
+            ("decision", "allow"),
+            ("tenant", &tenants[0]),
+            ("tenant", &tenants[1]),
+            ("tenant", &tenants[2]),
+        ],
+    )
+    .await;
+    let choice = landing
+        .strip_prefix("/connect/choose/")
+        .unwrap_or_else(|| panic!("not a choice: {landing}"))
+        .to_owned();
+    let browser = app.anonymous();
+    let choose = |body: serde_json::Value| {
+        browser
+            .post(app.url(&format!("/api/v1/oauth/choices/{choice}")))
+            .json(&body)
+            .send()
+    };
+    // An organisation not on offer among the others: refused, nothing changes.
+    let wrong = choose(serde_json::json!({
+        "organisation_id": tenants[1],
+        "other_entities": [tenants[0], "someone-else"],
+    }))
+    .await
+    .unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(app.api().entities(group).ok().await.is_empty());
+
+    let chosen: serde_json::Value = choose(serde_json::json!({
+        "organisation_id": tenants[1],
+        "other_entities": [tenants[2], tenants[0], tenants[1]],
+    }))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(chosen["status"], "granted");
+    assert_eq!(chosen["connected_organisation"], "Kiwi Coffee Roasters Ltd");
+
+    let entities = app.api().entities(group).ok().await;
+    let names: Vec<&str> = entities.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Demo Company (UK)", "Harbour Bridge Traders Pty Ltd"]
+    );
+    let own = app.store.platform_connection(group).await.unwrap().unwrap();
+    assert_eq!(own.tenant_id, tenants[1]);
+    let grant = own.grant_id.expect("a shared authorization");
+    for (entity, tenant) in entities.iter().zip([&tenants[0], &tenants[2]]) {
+        assert_eq!(entity.platform.as_deref(), Some("xero"));
+        assert_eq!(entity.status, Some(DataStatus::Requested));
+        let connection = app
+            .store
+            .platform_connection(entity.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(&connection.tenant_id, tenant);
+        assert_eq!(connection.grant_id, Some(grant));
+    }
+    // Each entity's first fetch reads its own organisation.
+    app.run_due_jobs().await;
+    let rollup = app.api().company(group).ok().await.group.unwrap();
+    assert_eq!((rollup.entities, rollup.available), (3, 3), "{rollup:?}");
+
+    // The access token expires: the group's refresh renews it once, for all three.
+    let later = chrono::Duration::minutes(31);
+    xero.clock().advance(later.to_std().unwrap());
+    app.advance_clock(later);
+    app.api()
+        .create_refresh_batch(&api_types::NewRefreshBatch::Companies(
+            api_types::RefreshCompanies {
+                company_ids: vec![group],
+            },
+        ))
+        .expect(202)
+        .await;
+    app.run_due_jobs().await;
+    let renewed = app.store.platform_connection(group).await.unwrap().unwrap();
+    assert!(renewed.access_expires_at > own.access_expires_at);
+    for entity in &entities {
+        let connection = app
+            .store
+            .platform_connection(entity.id)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (&connection.access_token, &connection.refresh_token),
+            (&renewed.access_token, &renewed.refresh_token),
+            "the rotated tokens reach every entity"
+        );
+    }
+    // Past Xero's grace period for the old refresh token, an entity refreshed on its
+    // own still renews: it holds the rotated token, not the one used up.
+    let much_later = chrono::Duration::minutes(61);
+    xero.clock().advance(much_later.to_std().unwrap());
+    app.advance_clock(much_later);
+    app.api().refresh(entities[1].id).expect(202).await;
+    app.run_due_jobs().await;
+    let harbour = app.api().company(entities[1].id).ok().await;
+    assert_eq!(harbour.status, Some(DataStatus::Available), "{harbour:?}");
+    assert_eq!(harbour.error, None);
+    let history = app.api().refreshes(entities[1].id).ok().await;
+    assert_eq!(history[0].state, api_types::RefreshState::Succeeded);
+}
+
 #[tokio::test]
 async fn refusing_at_xero_shows_customer_declined() {
     let xero = xero();

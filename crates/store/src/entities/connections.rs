@@ -28,6 +28,16 @@ pub struct Model {
     pub refresh_lease_expires_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The authorization this connection shares with other entities' connections
+    /// (migration 20): their tokens are the same, sealed for this id. `None`: alone.
+    pub grant_id: Option<Uuid>,
+}
+
+impl Model {
+    /// The id the tokens are sealed for: the shared authorization's, else the row's.
+    pub fn token_key(&self) -> Uuid {
+        self.grant_id.unwrap_or(self.id)
+    }
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
