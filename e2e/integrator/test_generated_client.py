@@ -8,16 +8,40 @@ on PYTHONPATH as `spendlens_client`.
 """
 
 import io
+import json
 import os
 import time
 import unittest
 import uuid
 
 from spendlens_client import AuthenticatedClient
-from spendlens_client.api.companies import get_company, list_companies
+from spendlens_client.api.companies import (
+    add_entity,
+    create_company,
+    get_company,
+    list_companies,
+    list_entities,
+)
+from spendlens_client.api.consent import add_consent_entity, get_consent, grant_consent
+from spendlens_client.api.information_requests import request_information
 from spendlens_client.api.refreshes import get_refresh, refresh_company
+from spendlens_client.api.reports import get_consolidated_report
 from spendlens_client.api.uploads import get_upload_template, upload_for_company
-from spendlens_client.models import CompanyPage, Problem, RefreshJob, StatusFilter, UploadForm
+from spendlens_client.models import (
+    CompanyPage,
+    ConsentGrant,
+    DataType,
+    Delivery,
+    EntityLink,
+    NewCompany,
+    NewEntity,
+    NewInformationRequest,
+    Problem,
+    RefreshJob,
+    ReportFormat,
+    StatusFilter,
+    UploadForm,
+)
 from spendlens_client.models.refresh_state import RefreshState
 from spendlens_client.types import File
 
@@ -93,6 +117,63 @@ class GeneratedClient(unittest.TestCase):
             self.assertEqual(answer.status_code, 422)
             self.assertIsInstance(answer.parsed, Problem)
             self.assertGreater(len(answer.parsed.upload_problems), 0)
+
+    def test_a_client_group_connected_entity_by_entity_and_its_consolidated_workbook(self):
+        with client() as api:
+            created = create_company.sync_detailed(
+                client=api,
+                body=NewCompany(
+                    name=f"Integrator Group {uuid.uuid4().hex[:8]}",
+                    contact_name="Ines Grant",
+                    contact_email="ines@group.example",
+                    data_types=[DataType.FINANCIALS, DataType.SPEND_DETAIL],
+                ),
+            )
+            self.assertEqual(created.status_code, 201, created.content)
+            group = created.parsed
+            request = request_information.sync(
+                id=group.id, client=api, body=NewInformationRequest(delivery=Delivery.LINK)
+            )
+            token = request.link.rsplit("/", 1)[-1]
+
+            # The customer: the group's own books, then an entity through the same link.
+            granted = grant_consent.sync_detailed(token=token, client=api, body=ConsentGrant(platform="sandbox"))
+            self.assertEqual(granted.status_code, 200, granted.content)
+            entity = add_consent_entity.sync_detailed(token=token, client=api, body=NewEntity(name="Integrator Trading Ltd"))
+            self.assertEqual(entity.status_code, 201, entity.content)
+            self.assertIsInstance(entity.parsed, EntityLink)
+            page = get_consent.sync(token=entity.parsed.token, client=api)
+            self.assertEqual(page.company_name, "Integrator Trading Ltd")
+            self.assertEqual([e.name for e in page.entities], [group.name, "Integrator Trading Ltd"])
+            grant_consent.sync(token=entity.parsed.token, client=api, body=ConsentGrant(platform="sandbox"))
+
+            # A user adds a third; it is not requested yet.
+            added = add_entity.sync_detailed(id=group.id, client=api, body=NewEntity(name="Integrator Leasing Ltd"))
+            self.assertEqual(added.status_code, 201, added.content)
+            self.assertEqual(added.parsed.parent.id, group.id)
+            names = sorted(e.name for e in list_entities.sync(id=group.id, client=api))
+            self.assertEqual(names, ["Integrator Leasing Ltd", "Integrator Trading Ltd"])
+
+            # The first fetches finish: the group rolls up two Available, one not requested.
+            deadline = time.monotonic() + 30
+            while True:
+                rollup = get_company.sync(id=group.id, client=api).group
+                if rollup.available == 2:
+                    break
+                self.assertLess(time.monotonic(), deadline, f"the first fetches did not finish: {rollup}")
+                time.sleep(0.2)
+            self.assertEqual((rollup.entities, rollup.not_requested), (3, 1))
+            self.assertIsNone(rollup.status, "the worst of them: not requested")
+
+            # The consolidated report as JSON tables: one row per entity with spend detail
+            # (the one not requested has none), a total, a column set per currency.
+            tables = get_consolidated_report.sync_detailed(id=group.id, client=api, format_=ReportFormat.JSON)
+            self.assertEqual(tables.status_code, 200)
+            sheets = {sheet["id"]: sheet for sheet in json.loads(tables.content)["sheets"]}
+            self.assertEqual(set(sheets), {"spend_analysis", "aged_payables", "by_supplier"})
+            spend = sheets["spend_analysis"]
+            self.assertEqual([row[0] for row in spend["rows"]], [group.name, "Integrator Trading Ltd"])
+            self.assertEqual(spend["totals"][0], "Total")
 
     def test_an_unknown_company_is_a_problem_document(self):
         with client() as api:

@@ -67,11 +67,13 @@ impl Store {
         if row.group_id.is_some() {
             return Err(EntityRefused::Nested);
         }
-        let at = self.now();
-        let txn = self.db.begin().await?;
-        if entity_count(&txn, row.id).await? >= MAX_ENTITIES {
+        // Counted before the transaction, whose first statement is its write: on SQLite a
+        // transaction that reads first cannot always become a writer (SQLITE_BUSY).
+        if entity_count(&self.db, row.id).await? >= MAX_ENTITIES {
             return Err(EntityRefused::TooMany);
         }
+        let at = self.now();
+        let txn = self.db.begin().await?;
         let entity = new_entity(&row, name.into(), at).insert(&txn).await?;
         txn.commit().await?;
         self.company(organization, CompanyId::from_uuid(entity.id))
@@ -124,10 +126,11 @@ impl Store {
                 .ok_or(ConsentRefused::NotFound)?,
             None => view.company.clone(),
         };
-        let txn = self.db.begin().await?;
-        if entity_count(&txn, group.id).await? >= MAX_ENTITIES {
+        // Counted before the transaction, as in `add_entity`.
+        if entity_count(&self.db, group.id).await? >= MAX_ENTITIES {
             return Err(EntityLinkRefused::TooMany);
         }
+        let txn = self.db.begin().await?;
         let mut entity = new_entity(&group, name.into(), at);
         entity.requests_financials = Set(request.requests_financials);
         entity.requests_spend_detail = Set(request.requests_spend_detail);
