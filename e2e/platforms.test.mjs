@@ -190,6 +190,39 @@ describe('connecting an accounting platform', () => {
     assert.deepEqual(ours(problems), [], 'no console errors or page errors');
   });
 
+  test('Xero: two organisations authorized, the customer picks the other as another company of the group (issue #21)', { timeout: 120_000 }, async () => {
+    const { company, link } = await companyWithLink('Tasman Group (Xero)');
+    const [first, second] = accountsOf('xero');
+    const { page, problems } = await openPage(browser, CUSTOMER);
+    await page.goto(link);
+    await page.getByRole('radio', { name: 'Xero' }).check();
+    await page.getByRole('button', { name: 'Grant access' }).click();
+    await page.waitForURL((url) => url.href.startsWith(fakeEnv.SPENDLENS_XERO_AUTHORIZE_URL));
+    await page.getByRole('checkbox', { name: first.name }).check();
+    await page.getByRole('checkbox', { name: second.name }).check();
+    await page.getByRole('button', { name: 'Allow access' }).click();
+
+    await page.getByRole('heading', { level: 1, name: `Which organisation is ${company.name}?` }).waitFor();
+    await page.getByRole('radio', { name: second.name }).check();
+    const others = page.getByRole('group', { name: 'Other companies of your group' });
+    assert.ok(await others.getByRole('checkbox', { name: second.name }).isDisabled(), 'the chosen one is this company');
+    await others.getByRole('checkbox', { name: first.name }).check();
+    await assertAccessible(page, 'connect-choose-group');
+    await screenshot(page, 'connect-choose-group');
+    await page.getByRole('button', { name: 'Connect this organisation' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Connected' }).waitFor();
+    await page.getByText(`can now see the requested data of ${second.name} and of one other company of your group`).waitFor();
+
+    const entities = await server.api('GET', `/api/v1/companies/${company.id}/entities`);
+    assert.equal(entities.status, 200, entities.text);
+    assert.deepEqual(entities.json.map((e) => [e.name, e.platform]), [[first.name, 'xero']]);
+    await availableCompany(company.id);
+    await assertFiguresMatch(company.id, fakeEnv.SPENDLENS_XERO_API_URL, second.id);
+    await availableCompany(entities.json[0].id);
+    await assertFiguresMatch(entities.json[0].id, fakeEnv.SPENDLENS_XERO_API_URL, first.id);
+    assert.deepEqual(ours(problems), [], 'no console errors or page errors');
+  });
+
   test('QuickBooks Online: Grant access → Intuit\'s consent page → Connected; Available with its figures', { timeout: 120_000 }, async () => {
     const { company, link } = await companyWithLink('Camden Florists (QuickBooks)');
     const realm = accountsOf('quickbooks')[0];

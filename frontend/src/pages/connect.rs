@@ -929,7 +929,7 @@ pub fn ChoosePage(choice: String) -> impl IntoView {
                     </h1>
                     <p class="consent__greeting">
                         {format!(
-                            "You allowed access to more than one organisation in {}. Choose the one whose books {} asked for; only that one is shared.",
+                            "You allowed access to more than one organisation in {}. Choose the one whose books {} asked for. Only the organisations you choose here are shared.",
                             offer.platform_name, offer.organization_name
                         )}
                     </p>
