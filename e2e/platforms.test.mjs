@@ -163,8 +163,9 @@ describe('connecting an accounting platform', () => {
     assert.doesNotMatch(server.log(), /xero_rt_|access_token|refresh_token/);
   });
 
-  test('Xero: two organisations authorized, the customer chooses which one this company is', { timeout: 120_000 }, async () => {
-    const { company, link } = await companyWithLink('Kiwi Coffee (Xero)');
+  /** A new company's customer allows two of their Xero organisations: on the page that asks which one the company is. */
+  async function twoOrganisationsAtXero(name) {
+    const { company, link } = await companyWithLink(name);
     const [first, second] = accountsOf('xero');
     const { page, problems } = await openPage(browser, CUSTOMER);
     await page.goto(link);
@@ -174,8 +175,12 @@ describe('connecting an accounting platform', () => {
     await page.getByRole('checkbox', { name: first.name }).check();
     await page.getByRole('checkbox', { name: second.name }).check();
     await page.getByRole('button', { name: 'Allow access' }).click();
-
     await page.getByRole('heading', { level: 1, name: `Which organisation is ${company.name}?` }).waitFor();
+    return { company, first, second, page, problems };
+  }
+
+  test('Xero: two organisations authorized, the customer chooses which one this company is', { timeout: 120_000 }, async () => {
+    const { company, first, second, page, problems } = await twoOrganisationsAtXero('Kiwi Coffee (Xero)');
     const connect = page.getByRole('button', { name: 'Connect this organisation' });
     assert.ok(await connect.isDisabled(), 'nothing is chosen for the customer');
     await assertAccessible(page, 'connect-choose');
@@ -191,18 +196,7 @@ describe('connecting an accounting platform', () => {
   });
 
   test('Xero: two organisations authorized, the customer picks the other as another company of the group (issue #21)', { timeout: 120_000 }, async () => {
-    const { company, link } = await companyWithLink('Tasman Group (Xero)');
-    const [first, second] = accountsOf('xero');
-    const { page, problems } = await openPage(browser, CUSTOMER);
-    await page.goto(link);
-    await page.getByRole('radio', { name: 'Xero' }).check();
-    await page.getByRole('button', { name: 'Grant access' }).click();
-    await page.waitForURL((url) => url.href.startsWith(fakeEnv.SPENDLENS_XERO_AUTHORIZE_URL));
-    await page.getByRole('checkbox', { name: first.name }).check();
-    await page.getByRole('checkbox', { name: second.name }).check();
-    await page.getByRole('button', { name: 'Allow access' }).click();
-
-    await page.getByRole('heading', { level: 1, name: `Which organisation is ${company.name}?` }).waitFor();
+    const { company, first, second, page, problems } = await twoOrganisationsAtXero('Tasman Group (Xero)');
     await page.getByRole('radio', { name: second.name }).check();
     const others = page.getByRole('group', { name: 'Other companies of your group' });
     assert.ok(await others.getByRole('checkbox', { name: second.name }).isDisabled(), 'the chosen one is this company');

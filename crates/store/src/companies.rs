@@ -738,24 +738,15 @@ impl Store {
         let txn = self.db.begin().await?;
         companies::ActiveModel {
             id: Set(id),
-            organization_id: Set(organization.as_uuid()),
-            name: Set(write.name.into()),
             description: Set(write.description.into()),
-            contact_name: Set(write.contact_name.into()),
-            contact_email: Set(write.contact_email.into()),
-            requests_financials: Set(write.data_types.contains(&DataType::Financials)),
-            requests_spend_detail: Set(write.data_types.contains(&DataType::SpendDetail)),
-            status: Set(None),
-            status_updated_at: Set(None),
-            error_code: Set(None),
-            error_message: Set(None),
-            platform: Set(None),
-            refresh_schedule: Set(schedule.as_str().to_owned()),
-            next_refresh_at: Set(schedule.after(at)),
-            data_updated_at: Set(None),
-            created_at: Set(at),
-            updated_at: Set(at),
-            group_id: Set(None),
+            ..new_row(
+                organization.as_uuid(),
+                write.name.into(),
+                (write.contact_name.into(), write.contact_email.into()),
+                &write.data_types,
+                schedule,
+                at,
+            )
         }
         .insert(&txn)
         .await?;
@@ -878,16 +869,38 @@ pub(crate) fn new_entity(
     name: String,
     at: DateTime<Utc>,
 ) -> companies::ActiveModel {
-    let schedule: RefreshSchedule = group.refresh_schedule.parse().unwrap_or_default();
+    companies::ActiveModel {
+        group_id: Set(Some(group.id)),
+        ..new_row(
+            group.organization_id,
+            name,
+            (group.contact_name.clone(), group.contact_email.clone()),
+            &requested_types(group),
+            group.refresh_schedule.parse().unwrap_or_default(),
+            at,
+        )
+    }
+}
+
+/// A new company's row, not yet requested (no status), alone (no group), without a
+/// description; its schedule's next run counted from `at`.
+fn new_row(
+    organization: Uuid,
+    name: String,
+    (contact_name, contact_email): (String, String),
+    data_types: &[DataType],
+    schedule: RefreshSchedule,
+    at: DateTime<Utc>,
+) -> companies::ActiveModel {
     companies::ActiveModel {
         id: Set(Uuid::now_v7()),
-        organization_id: Set(group.organization_id),
+        organization_id: Set(organization),
         name: Set(name),
         description: Set(String::new()),
-        contact_name: Set(group.contact_name.clone()),
-        contact_email: Set(group.contact_email.clone()),
-        requests_financials: Set(group.requests_financials),
-        requests_spend_detail: Set(group.requests_spend_detail),
+        contact_name: Set(contact_name),
+        contact_email: Set(contact_email),
+        requests_financials: Set(data_types.contains(&DataType::Financials)),
+        requests_spend_detail: Set(data_types.contains(&DataType::SpendDetail)),
         status: Set(None),
         status_updated_at: Set(None),
         error_code: Set(None),
@@ -898,7 +911,7 @@ pub(crate) fn new_entity(
         data_updated_at: Set(None),
         created_at: Set(at),
         updated_at: Set(at),
-        group_id: Set(Some(group.id)),
+        group_id: Set(None),
     }
 }
 

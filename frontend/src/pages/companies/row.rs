@@ -33,13 +33,7 @@ pub(super) fn CompanyRowView(
 ) -> impl IntoView {
     let company = &row.company;
     let id = company.id;
-    let item = |label: &'static str, action: Callback<CompanyRow>| MenuAction {
-        label,
-        on_select: Callback::new({
-            let row = row.clone();
-            move |()| action.run(row.clone())
-        }),
-    };
+    let item = |label, action| menu_item(&row, label, action);
     // Uploaded data has nothing to be refreshed from: the customer uploads again.
     let uploaded = company.upload.is_some();
     let group = Group::new(company);
@@ -175,13 +169,7 @@ pub(super) fn EntityRow(
     group_name: String,
 ) -> impl IntoView {
     let company = row.company.clone();
-    let item = |label: &'static str, action: Callback<CompanyRow>| MenuAction {
-        label,
-        on_select: Callback::new({
-            let row = row.clone();
-            move |()| action.run(row.clone())
-        }),
-    };
+    let item = |label, action| menu_item(&row, label, action);
     let uploaded = company.upload.is_some();
     let mut menu = vec![
         if uploaded {
@@ -232,6 +220,15 @@ pub(super) fn EntityRow(
                 <ActionsMenu company_name=name menu_id=format!("actions-{}", company.id) actions=menu />
             </td>
         </tr>
+    }
+}
+
+/// A ⋮ menu entry that runs `action` on `row`.
+fn menu_item(row: &CompanyRow, label: &'static str, action: Callback<CompanyRow>) -> MenuAction {
+    let row = row.clone();
+    MenuAction {
+        label,
+        on_select: Callback::new(move |()| action.run(row.clone())),
     }
 }
 
