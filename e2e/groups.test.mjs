@@ -12,6 +12,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   DESKTOP,
+  PHONE,
   assertAccessible,
   assertFitsWidth,
   openPage,
@@ -21,9 +22,6 @@ import {
 
 const CUSTOMER = { signedIn: false };
 const XLSX = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
-const GROUP = 'Kestrel Group';
-const TRADING = 'Kestrel Trading Ltd';
-const SERVICES = 'Kestrel Services Ltd';
 
 let server;
 let baseUrl;
@@ -47,7 +45,12 @@ async function addEntity(page, name) {
 }
 
 describe('client groups', () => {
-  test('a group connected entity after entity through one link, rolled up, expanded and refreshed as one', { timeout: 180_000 }, async () => {
+  for (const [size, viewport] of [['desktop', DESKTOP], ['phone', PHONE]]) {
+  test(`a group connected entity after entity through one link, rolled up, expanded and refreshed as one (${size})`, { timeout: 180_000 }, async () => {
+    const prefix = size === 'desktop' ? 'Kestrel' : 'Osprey';
+    const GROUP = `${prefix} Group`;
+    const TRADING = `${prefix} Trading Ltd`;
+    const SERVICES = `${prefix} Services Ltd`;
     const created = await server.api('POST', '/api/v1/companies', {
       name: GROUP,
       contact_name: 'Ada Kestrel',
@@ -60,7 +63,7 @@ describe('client groups', () => {
     assert.equal(request.status, 201, request.text);
 
     // The customer: the group's own books, then Trading, through the same request.
-    const { page: customer, problems } = await openPage(browser, { ...CUSTOMER, viewport: DESKTOP });
+    const { page: customer, problems } = await openPage(browser, { ...CUSTOMER, viewport });
     await customer.goto(request.json.link);
     await customer.getByRole('heading', { level: 1 }).waitFor();
     await grantSandbox(customer);
@@ -72,7 +75,7 @@ describe('client groups', () => {
     await companies.getByText(/Connected: Sandbox/).waitFor();
     await assertAccessible(customer, 'the consent page of a group\u2019s second entity');
     await assertFitsWidth(customer, 'the consent page of a group\u2019s second entity');
-    await screenshot(customer, 'group-second-entity-consent', { fullPage: true });
+    await screenshot(customer, `${size}-group-second-entity-consent`, { fullPage: true });
     await grantSandbox(customer);
 
     // A third entity whose software isn't listed: the template.
@@ -86,7 +89,7 @@ describe('client groups', () => {
     await customer.close();
 
     // The RM: one row for the group, all three Available once the first fetches finish.
-    const { page: rm, problems: rmProblems } = await openPage(browser, { viewport: DESKTOP });
+    const { page: rm, problems: rmProblems } = await openPage(browser, { viewport });
     await rm.goto(`${baseUrl}/`);
     const actions = rm.getByRole('button', { name: `Actions for ${GROUP}`, exact: true });
     await actions.waitFor();
@@ -116,8 +119,9 @@ describe('client groups', () => {
     await servicesMenu.getByRole('menuitem', { name: 'Request a new upload' }).waitFor();
     assert.equal(await servicesMenu.getByRole('menuitem', { name: 'Refresh data' }).count(), 0);
     await rm.keyboard.press('Escape');
-    await assertAccessible(rm, 'the company list with a group expanded');
-    await screenshot(rm, 'group-expanded', { fullPage: true });
+    await assertAccessible(rm, `the company list with a group expanded (${size})`);
+    await assertFitsWidth(rm, `the company list with a group expanded (${size})`);
+    await screenshot(rm, `${size}-group-expanded`, { fullPage: true });
 
     // ⋮ → Refresh data on the group: both connected entities, the uploaded one named.
     await actions.click();
@@ -139,4 +143,5 @@ describe('client groups', () => {
     assert.deepEqual(rmProblems, [], 'no console errors or failed requests in the portal');
     await rm.close();
   });
+  }
 });

@@ -190,7 +190,7 @@ pub(super) fn EntityRow(
     };
     view! {
         <tr class="entity-row" data-testid="entity-row">
-            <td class="table__select"></td>
+            <td class="table__select entity-row__none"></td>
             <td>
                 <div class="company company--entity">
                     <span class="entity-row__branch" aria-hidden="true">"↳"</span>
@@ -200,8 +200,8 @@ pub(super) fn EntityRow(
                     <span class="visually-hidden">{format!(", entity of {group_name}")}</span>
                 </div>
             </td>
-            <td data-label="Contact"></td>
-            <td data-label="Assigned to"></td>
+            <td class="entity-row__none"></td>
+            <td class="entity-row__none"></td>
             <td data-label="Platform">
                 <span class="muted">{company.platform.as_deref().map(|p| platform_label(p).to_owned())}</span>
             </td>
