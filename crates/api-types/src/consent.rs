@@ -164,9 +164,19 @@ pub struct OrganisationChosen {
     /// becomes an entity named after its organisation, connected through the same
     /// authorization, its first fetch queued.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[cfg_attr(feature = "openapi", schema(max_items = 50))]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = Vec<PlatformOrganisationId>, max_items = 50)
+    )]
     pub other_entities: Vec<String>,
 }
+
+/// One of the `organisations`' ids, in a list (the document's name for the items of
+/// `other_entities`, whose pattern a list's items cannot carry otherwise).
+#[cfg(feature = "openapi")]
+#[derive(ToSchema)]
+#[schema(pattern = "NO_NUL_PATTERN")]
+pub struct PlatformOrganisationId(pub String);
 
 /// Whether a company's connection to its accounting platform works.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
