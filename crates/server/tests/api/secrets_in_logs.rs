@@ -44,6 +44,16 @@ async fn no_link_token_reaches_the_log() {
         .unwrap();
     public.grant_consent(&token, "excel").problem(422).await;
     public.grant_consent(&token, "sandbox").expect(200).await;
+    // A client group: the used link adds an entity, whose own link comes back in the
+    // answer; an empty name is refused on it first.
+    public.add_consent_entity(&token, "").problem(422).await;
+    let entity = public
+        .add_consent_entity(&token, "Granting Trading Ltd")
+        .expect(201)
+        .await;
+    public.consent(&entity.token).expect(200).await;
+    public.grant_consent(&entity.token, "sandbox").expect(200).await;
+    secrets.push(entity.token);
     secrets.push(token);
     let declined = app.create_company("Declining Ltd", &[Financials]).await;
     let token = app.link_token(declined.id).await;
