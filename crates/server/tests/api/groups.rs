@@ -464,3 +464,35 @@ async fn the_consolidated_workbook_adds_up_the_entities_per_currency() {
         .problem(404)
         .await;
 }
+
+#[tokio::test]
+async fn a_group_has_at_most_fifty_entities_however_they_are_added() {
+    let app = spawn_app().await;
+    let group = app.create_company("Fulham Holdings", &[SpendDetail]).await;
+    for n in 0..50 {
+        app.api()
+            .add_entity(group.id, &format!("Fulham Entity {n:02}"))
+            .expect(201)
+            .await;
+    }
+    let full = app
+        .api()
+        .add_entity(group.id, "One Too Many")
+        .problem(409)
+        .await;
+    assert_eq!(full.kind(), Some(ProblemKind::TooManyEntities));
+    let token = app.link_token(group.id).await;
+    let full = app
+        .public_api()
+        .add_consent_entity(&token, "One Too Many")
+        .problem(409)
+        .await;
+    assert_eq!(full.kind(), Some(ProblemKind::TooManyEntities));
+    let rollup = app.api().company(group.id).ok().await.group.unwrap();
+    assert_eq!(rollup.entities, 51, "its own books and fifty entities");
+    // The refusal used nothing up: the link still grants.
+    app.public_api()
+        .grant_consent(&token, "sandbox")
+        .expect(200)
+        .await;
+}

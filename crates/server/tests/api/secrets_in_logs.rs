@@ -52,7 +52,10 @@ async fn no_link_token_reaches_the_log() {
         .expect(201)
         .await;
     public.consent(&entity.token).expect(200).await;
-    public.grant_consent(&entity.token, "sandbox").expect(200).await;
+    public
+        .grant_consent(&entity.token, "sandbox")
+        .expect(200)
+        .await;
     secrets.push(entity.token);
     secrets.push(token);
     let declined = app.create_company("Declining Ltd", &[Financials]).await;
