@@ -12,6 +12,7 @@ use crate::reactive::memo;
 use crate::{
     components::{
         icons::BrandMark,
+        later::Later,
         notices::{NoticeRegions, Notices},
         notification_bell::NotificationBell,
         user_menu::UserMenu,
@@ -186,12 +187,15 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
         let frame = if signed_in.get() {
             view! {
                 <PortalShell signed_in=true>
-                    {move || fresh(flip, match page.get() {
-                        PortalPage::Companies => view! { <CompaniesPage /> }.into_any(),
-                        PortalPage::Company(id) => view! { <CompanyPage id /> }.into_any(),
-                        PortalPage::Admin(section) => view! { <AdminPage section /> }.into_any(),
-                        PortalPage::NotFound => view! { <NotFoundPage /> }.into_any(),
-                    })}
+                    // The page in the next task: the frame and the page were one long task.
+                    <Later>
+                        {move || fresh(flip, match page.get() {
+                            PortalPage::Companies => view! { <CompaniesPage /> }.into_any(),
+                            PortalPage::Company(id) => view! { <CompanyPage id /> }.into_any(),
+                            PortalPage::Admin(section) => view! { <AdminPage section /> }.into_any(),
+                            PortalPage::NotFound => view! { <NotFoundPage /> }.into_any(),
+                        })}
+                    </Later>
                 </PortalShell>
             }
             .into_any()
@@ -231,9 +235,12 @@ fn PortalShell(signed_in: bool, children: Children) -> impl IntoView {
                     <span class="brand__name">"Spendlens"</span>
                 </a>
                 <span class="topbar__tagline">"Relationship Manager Portal"</span>
+                // In a task of their own, after the frame (components/later.rs).
                 {move || signed_in.get().map(|session| view! {
-                    <NotificationBell />
-                    <UserMenu session />
+                    <Later>
+                        <NotificationBell />
+                        <UserMenu session=session.clone() />
+                    </Later>
                 })}
             </div>
         </header>

@@ -149,15 +149,19 @@ fn run() -> Result<()> {
         js_sri = js.integrity,
         wasm = wasm.name,
     );
-    // The loader trunk writes (its default initializer, so the app starts the same way
-    // under `trunk serve`), but the app starts only once the shell has been painted (two
-    // frames: the first one drawn may not have reached the screen yet): on
-    // a fast connection the wasm can arrive before the first frame, and the person would
-    // wait for the app's first render instead of seeing the page's frame at once. The
-    // wasm's download starts with its preload either way. The server's CSP allows the
-    // script by its hash.
+    // The loader. Like trunk's, it starts the app through wasm-bindgen's initializer,
+    // with two differences that keep the browser's main thread free in small pieces
+    // (docs/benchmarks.md, "Lighthouse"):
+    // - the app starts only once the shell has been painted (two frames: the first one
+    //   drawn may not have reached the screen yet): on a fast connection the wasm can
+    //   arrive before the first frame, and the person would wait for the app's first
+    //   render instead of seeing the page's frame at once;
+    // - the wasm is compiled in one task and instantiated and started in the next: the
+    //   end of a streamed compile and the app's first render were one long task.
+    // The wasm's download starts with its preload either way. The server's CSP allows
+    // the script by its hash.
     rewrite.body = format!(
-        "\n<script type=\"module\">\nimport init from '/{js}';\nawait new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(painted, 0))));\nconst wasm = await init({{ module_or_path: '/{wasm}' }});\n\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {{detail: {{wasm}}}}));\n</script>",
+        "\n<script type=\"module\">\nimport {{ initSync }} from '/{js}';\nconst task = (next) => setTimeout(next, 0);\nawait new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(() => task(painted))));\nconst module = await WebAssembly.compileStreaming(fetch('/{wasm}'));\nawait new Promise(task);\nconst wasm = initSync({{ module }});\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {{detail: {{wasm}}}}));\n</script>",
         js = js.name,
         wasm = wasm.name,
     );

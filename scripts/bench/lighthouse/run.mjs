@@ -92,6 +92,9 @@ try {
       });
       if (reports) {
         fs.writeFileSync(`${reports}/${page.name}-${run + 1}.json`, result.report);
+        // The trace Lighthouse read, for a look at the main thread's tasks.
+        const trace = result.artifacts.Trace ?? result.artifacts.traces?.defaultPass;
+        if (trace) fs.writeFileSync(`${reports}/${page.name}-${run + 1}.trace.json`, JSON.stringify(trace));
       }
     }
     // The median run by performance score (Lighthouse's own advice for a noisy figure).

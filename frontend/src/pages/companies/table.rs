@@ -13,9 +13,10 @@ use crate::live_status::CompanyRow;
 use crate::reactive::effect;
 
 /// Rows drawn in one task of the browser: a page of rows drawn at once was one long
-/// task (hundreds of milliseconds on a slow phone) in which a tap waits. The first rows
-/// fill a screen; the rest follow a few at a time, each in a task of its own.
-const ROWS_PER_TASK: usize = 3;
+/// task (hundreds of milliseconds on a slow phone) in which a tap waits. The table's
+/// frame is drawn with the answer; the rows follow one at a time, each in a task of its
+/// own (the first also compiles the row's code: docs/benchmarks.md, "Lighthouse").
+const ROWS_PER_TASK: usize = 1;
 
 #[component]
 pub(super) fn CompaniesTable(
@@ -27,7 +28,7 @@ pub(super) fn CompaniesTable(
     /// The list is being loaded again.
     busy: Signal<bool>,
 ) -> impl IntoView {
-    let drawn = RwSignal::new(ROWS_PER_TASK);
+    let drawn = RwSignal::new(0);
     effect(move || {
         if drawn.get() < rows.with(Vec::len) {
             set_timeout(
