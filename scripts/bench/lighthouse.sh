@@ -9,7 +9,7 @@
 #
 #   scripts/bench/lighthouse.sh              # 3 runs a page
 #   RUNS=5 scripts/bench/lighthouse.sh
-#   REPORTS=/tmp/lh scripts/bench/lighthouse.sh   # also keep every run's JSON report
+#   REPORTS=/tmp/lh scripts/bench/lighthouse.sh   # also keep every run's JSON report and trace
 #   NO_BUILD=1 scripts/bench/lighthouse.sh        # measure what is built (STATIC_DIR: another dist)
 #
 # Needs Node 20 and a Chromium (CHROME_PATH, default /usr/bin/chromium); the browser is
