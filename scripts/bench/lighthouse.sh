@@ -10,6 +10,8 @@
 #   scripts/bench/lighthouse.sh              # 3 runs a page
 #   RUNS=5 scripts/bench/lighthouse.sh
 #   REPORTS=/tmp/lh scripts/bench/lighthouse.sh   # also keep every run's JSON report and trace
+#                                                 # (they hold the throwaway server's consent link)
+#   PAGES="companies consent" scripts/bench/lighthouse.sh   # only these pages
 #   NO_BUILD=1 scripts/bench/lighthouse.sh        # measure what is built (STATIC_DIR: another dist)
 #
 # Needs Node 20 and a Chromium (CHROME_PATH, default /usr/bin/chromium); the browser is
@@ -77,12 +79,14 @@ link=$(curl -fsS -b "$work/cookies" -H "X-CSRF-Token: $csrf" -H 'Content-Type: a
 
 step "Lighthouse $(node -p 'require("./scripts/bench/lighthouse/node_modules/lighthouse/package.json").version'), $RUNS runs a page"
 [[ -z "${REPORTS:-}" ]] || mkdir -p "$REPORTS"
+pages=()
+for spec in "sign-in=$base/sign-in" "companies=$base/@signed-in" \
+  "company=$base/companies/$company@signed-in" "consent=$link"; do
+  # PAGES="companies consent" measures only those.
+  if [[ -z "${PAGES:-}" || " $PAGES " == *" ${spec%%=*} "* ]]; then pages+=("$spec"); fi
+done
 node scripts/bench/lighthouse/run.mjs --runs "$RUNS" --cookie "spendlens_session=$session; spendlens_signed_in=1" \
-  ${REPORTS:+--reports "$REPORTS"} \
-  "sign-in=$base/sign-in" \
-  "companies=$base/@signed-in" \
-  "company=$base/companies/$company@signed-in" \
-  "consent=$link" >"$work/results.jsonl"
+  ${REPORTS:+--reports "$REPORTS"} "${pages[@]}" >"$work/results.jsonl"
 
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);
