@@ -332,6 +332,14 @@ describe('information requests and consent', () => {
     assert.equal(await page.getByRole('button', { name: 'Grant access' }).count(), 0);
     await assertAccessible(page, 'consent-invalid');
     await screenshot(page, 'consent-invalid');
+
+    // An address under /connect/ that is none of the customer's pages: a link cut short
+    // or run together, said on the customer's card (not the portal's "page not found").
+    await page.goto(`${baseUrl}/connect/not-a-real-token/and/more`);
+    await page.getByRole('heading', { level: 1, name: 'This link is not valid' }).waitFor();
+    assert.equal(await page.getByRole('banner').count(), 0, 'no portal top bar for the customer');
+    assert.equal(await page.title(), 'This link is not valid');
+    await assertAccessible(page, 'consent-incomplete');
     assert.deepEqual(problems, [], 'no console errors or page errors');
   });
 });

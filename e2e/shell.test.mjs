@@ -26,9 +26,20 @@ async function holdWasm(page) {
   return release;
 }
 
+/** The wasm files the page asks for, by path. */
+function wasmsAsked(page) {
+  const asked = [];
+  page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.endsWith('_bg.wasm')) asked.push(pathname);
+  });
+  return asked;
+}
+
 describe('the shell before the app', () => {
   test('the portal shows its top bar before the wasm, then the company list', { timeout: 60_000 }, async () => {
     const { page, problems } = await openPage(browser);
+    const wasms = wasmsAsked(page);
     const release = await holdWasm(page);
     await page.goto(`${baseUrl}/`, { waitUntil: 'domcontentloaded' });
     const banner = page.getByRole('banner');
@@ -45,6 +56,8 @@ describe('the shell before the app', () => {
     await page.locator('#shell').waitFor({ state: 'detached' });
     await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
     assert.equal(await page.getByRole('banner').count(), 1, 'one top bar: the app\'s');
+    assert.equal(wasms.length, 1, wasms.join(' '));
+    assert.match(wasms[0], /^\/frontend-[0-9a-f]{16}_bg\.wasm$/, 'the portal\'s app');
     assert.deepEqual(problems, []);
   });
 
@@ -63,8 +76,9 @@ describe('the shell before the app', () => {
     assert.deepEqual(problems, []);
   });
 
-  test('the consent page shows its loading card before the wasm', { timeout: 60_000 }, async () => {
+  test('the consent page shows its loading card before the wasm, then starts the customer\'s own app', { timeout: 60_000 }, async () => {
     const { page, problems } = await openPage(browser, { signedIn: false });
+    const wasms = wasmsAsked(page);
     const release = await holdWasm(page);
     await page.goto(`${baseUrl}/connect/no-such-link`, { waitUntil: 'domcontentloaded' });
     await page.getByText('Loading your request…').waitFor();
@@ -73,6 +87,9 @@ describe('the shell before the app', () => {
     release();
     await page.locator('#shell').waitFor({ state: 'detached' });
     await page.getByRole('heading', { level: 1 }).waitFor();
+    // Not the portal's: the customer's pages have a wasm of their own (crates/web-build).
+    assert.equal(wasms.length, 1, wasms.join(' '));
+    assert.match(wasms[0], /^\/customer-[0-9a-f]{16}_bg\.wasm$/);
     // The made-up link's refusal (a 4xx for /api/v1/consent/…) is the only message.
     assert.deepEqual(problems.filter((p) => !p.includes('/api/v1/consent/')), []);
   });

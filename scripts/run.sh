@@ -24,7 +24,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 # The web app builds in the background: a profile of its own, so the two builds hold
 # different locks of the target directory. Its output goes to a log, shown if it fails.
-cargo build --quiet --manifest-path frontend/Cargo.toml --bin frontend \
+cargo build --quiet --manifest-path frontend/Cargo.toml --bin frontend --bin customer \
   --target wasm32-unknown-unknown --profile wasm-release >"$log" 2>&1 &
 web=$!
 if ! cargo build --quiet -p server -p web-build --bin spendlens --bin web-build; then

@@ -59,7 +59,7 @@ ok "Rust tests (PostgreSQL)"
 
 step "WASM build of the web app (web-build: cargo, wasm-bindgen, wasm-opt, compression)"
 cargo run --quiet -p web-build
-ok "web app built: $(du -b frontend/dist/*.wasm | awk '{print $1}') bytes of wasm"
+ok "web app built: $(du -b frontend/dist/*.wasm | awk '{printf "%s%s %s bytes", sep, $2, $1; sep = ", "}')"
 
 step "Browser e2e in headless Chromium"
 cargo build -p server --bin spendlens -p fakes --bin spendlens-fakes --quiet

@@ -7,7 +7,7 @@
 
 use leptos::{either::Either, prelude::*};
 
-use crate::nav::{provide_location, use_location};
+use crate::nav::{path_segment, provide_location, use_location};
 use crate::reactive::memo;
 use crate::{
     components::{
@@ -22,7 +22,7 @@ use crate::{
         admin::{AdminPage, AdminSection},
         companies::CompaniesPage,
         company::CompanyPage,
-        connect::{ChoosePage, ConnectPage, ConnectResult, ConnectResultPage, PartnerDonePage},
+        connect::ConnectRoute,
         not_found::NotFoundPage,
         sign_in::{ForgotPasswordPage, SessionPending, SignInPage},
     },
@@ -47,15 +47,8 @@ pub fn App() -> impl IntoView {
 /// leptos_router gave way to [`crate::nav`] later (docs/benchmarks.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
-    /// `/connect/:token`: the customer's consent page.
-    Connect(String),
-    /// `/connect/connected`, `/connect/declined`, `/connect/problem`: where an OAuth
-    /// platform's callback lands the customer (details in the query string).
-    ConnectResult(ConnectResult),
-    /// `/connect/choose/:choice`: which of the organisations authorized is this company.
-    ConnectChoose(String),
-    /// `/connect/:token/done`: back from the data partner's link page.
-    PartnerDone(String),
+    /// `/connect/…`: the customer's pages.
+    Connect(ConnectRoute),
     SignIn,
     ForgotPassword,
     /// `/invitations/:token`
@@ -79,32 +72,18 @@ enum PortalPage {
 
 impl Route {
     fn of(path: &str) -> Self {
+        if let Some(connect) = ConnectRoute::of(path) {
+            return Route::Connect(connect);
+        }
         let mut segments = path.strip_prefix('/').unwrap_or(path).split('/');
         let first = segments.next().unwrap_or_default();
         let second = segments.next().filter(|segment| !segment.is_empty());
-        let third = segments.next().filter(|segment| !segment.is_empty());
-        let rest = third.is_some();
-        let param = |segment: &str| -> String {
-            js_sys::decode_uri_component(segment)
-                .map(String::from)
-                .unwrap_or_else(|_| segment.to_owned())
-        };
+        let rest = segments.next().is_some_and(|segment| !segment.is_empty());
+        let param = path_segment;
         match (first, second, rest) {
             ("", None, false) => Route::Portal(PortalPage::Companies),
             ("sign-in", None, false) => Route::SignIn,
             ("forgot-password", None, false) => Route::ForgotPassword,
-            ("connect", Some("choose"), true) if segments.next().is_none() => {
-                Route::ConnectChoose(param(third.unwrap_or_default()))
-            }
-            ("connect", Some(token), true)
-                if third == Some("done") && segments.next().is_none() =>
-            {
-                Route::PartnerDone(param(token))
-            }
-            ("connect", Some(result), false) if ConnectResult::at(result).is_some() => {
-                Route::ConnectResult(ConnectResult::at(result).unwrap_or(ConnectResult::Problem))
-            }
-            ("connect", Some(token), false) => Route::Connect(param(token)),
             ("invitations", Some(token), false) => Route::Invitation(param(token)),
             ("reset-password", Some(token), false) => Route::ResetPassword(param(token)),
             ("companies", Some(id), false) => Route::Portal(PortalPage::Company(param(id))),
@@ -139,10 +118,7 @@ fn Pages() -> impl IntoView {
     let flip = StoredValue::new(false);
     move || {
         let page = match area.get() {
-            Route::Connect(token) => view! { <ConnectPage token /> }.into_any(),
-            Route::ConnectResult(result) => view! { <ConnectResultPage result /> }.into_any(),
-            Route::ConnectChoose(choice) => view! { <ChoosePage choice /> }.into_any(),
-            Route::PartnerDone(token) => view! { <PartnerDonePage token /> }.into_any(),
+            Route::Connect(route) => route.page(),
             Route::SignIn => view! { <SignInPage /> }.into_any(),
             Route::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
             Route::Invitation(token) => view! { <InvitationPage token /> }.into_any(),

@@ -150,3 +150,10 @@ pub fn query_param(name: &str) -> Option<String> {
 fn address_part(part: fn(&web_sys::Location) -> Result<String, wasm_bindgen::JsValue>) -> String {
     part(&window().location()).unwrap_or_default()
 }
+
+/// A segment of a path, percent-decoded (as it was when it is not valid encoding).
+pub fn path_segment(segment: &str) -> String {
+    js_sys::decode_uri_component(segment)
+        .map(String::from)
+        .unwrap_or_else(|_| segment.to_owned())
+}

@@ -3,9 +3,9 @@
 //! portal is served over https.
 //!
 //! The web app's build (`crates/web-build`, or trunk in development) inlines a small
-//! module script into `index.html` (the wasm loader), beside the shell's own script, so
-//! the policy allows exactly those scripts by their SHA-256, read from the served
-//! `index.html` at startup — never `'unsafe-inline'`.
+//! module script into `index.html` and `connect.html` (the wasm loader), beside the
+//! shell's own script, so the policy allows exactly those scripts by their SHA-256, read
+//! from the served pages at startup — never `'unsafe-inline'`.
 
 use std::path::Path;
 
@@ -43,16 +43,21 @@ pub struct SecurityHeaders {
 impl SecurityHeaders {
     /// The policy for the app in `static_dir`; HSTS when `public_url` is https.
     pub fn new(static_dir: &Path, public_url: &str) -> Self {
-        let index = std::fs::read_to_string(static_dir.join("index.html")).unwrap_or_default();
-        let hashes: String = inline_scripts(&index)
-            .map(|script| {
-                let digest = Sha256::digest(script.as_bytes());
-                format!(
-                    " 'sha256-{}'",
-                    base64::engine::general_purpose::STANDARD.encode(digest)
-                )
-            })
+        let pages: Vec<String> = ["index.html", crate::spa::CUSTOMER_PAGE]
+            .iter()
+            .filter_map(|page| std::fs::read_to_string(static_dir.join(page)).ok())
             .collect();
+        // The pages share the shell's script: each hash once.
+        let mut hashes = String::new();
+        for script in pages.iter().flat_map(|page| inline_scripts(page)) {
+            let hash = format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
+            );
+            if !hashes.contains(&hash) {
+                hashes.push_str(&hash);
+            }
+        }
         let policy = format!(
             "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'{hashes}; style-src 'self'; {REST}"
         );

@@ -1,5 +1,8 @@
 //! Serves the built single-page app, with `index.html` for every unknown path so deep
-//! links (`/connect/…`, `/companies/…`) load the app, which then routes itself.
+//! links (`/companies/…`) load the app, which then routes itself; a path under
+//! `/connect/` gets `connect.html` instead when the build wrote one (the customer's own
+//! app, a third of the portal's size: `crates/web-build`), else `index.html` too (a
+//! `trunk serve` build, whose one app has every page).
 //!
 //! On the wire: the build writes `<file>.br` and `<file>.gz` beside each compressible
 //! file (`crates/compression`, run by `crates/web-build`), and a request gets the
@@ -25,16 +28,24 @@ use actix_web::{
 /// A year: what content-hashed files may be cached for.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
+/// The customer's page, for the addresses under [`CUSTOMER_PREFIX`].
+pub const CUSTOMER_PAGE: &str = "connect.html";
+const CUSTOMER_PREFIX: &str = "/connect/";
+
 pub fn service(dir: &Path) -> impl HttpServiceFactory + use<> {
     let index = dir.join("index.html");
+    let customer = Some(dir.join(CUSTOMER_PAGE)).filter(|page| page.is_file());
     let files = Files::new("/", dir)
         .index_file("index.html")
         .try_compressed()
         .default_handler(fn_service(move |req: ServiceRequest| {
-            let index = index.clone();
+            let page = match &customer {
+                Some(customer) if req.path().starts_with(CUSTOMER_PREFIX) => customer.clone(),
+                _ => index.clone(),
+            };
             async move {
                 let (req, _) = req.into_parts();
-                let response = match open_negotiated(&req, &index) {
+                let response = match open_negotiated(&req, &page) {
                     Ok(file) => {
                         let mut response = file.into_response(&req);
                         // The shell must be re-read after a deploy; its assets are hashed.
@@ -43,7 +54,7 @@ pub fn service(dir: &Path) -> impl HttpServiceFactory + use<> {
                             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
                         response
                     }
-                    Err(_) => not_built(&index),
+                    Err(_) => not_built(&page),
                 };
                 Ok(ServiceResponse::new(req, response))
             }

@@ -1,14 +1,18 @@
 //! `web-build`: the web app's release build, without trunk.
 //!
 //! Reads `frontend/index.html` — the same source `trunk serve` uses — and writes
-//! `frontend/dist/` as `trunk build --release` would:
-//! 1. `cargo build` of the app for `wasm32-unknown-unknown` with the profile the rust link
-//!    names (`data-cargo-profile-release`);
+//! `frontend/dist/` as `trunk build --release` would, with a second page: `index.html`
+//! starts the portal (the rust link's `data-bin`), `connect.html` the customer's app
+//! (the `customer` binary: only the pages under `/connect/`, which the server sends it
+//! for):
+//! 1. `cargo build` of both apps for `wasm32-unknown-unknown` with the profile the rust
+//!    link names (`data-cargo-profile-release`);
 //! 2. wasm-bindgen through its library (`wasm-bindgen-cli-support`, the version the app
 //!    links), for `--target web`;
-//! 3. `wasm-opt` (binaryen 132 from npm, on `PATH`) with the link's level and parameters;
-//! 4. every file under a content-hashed name, `index.html` linking them (with SRI
-//!    hashes), preloading the wasm and its JavaScript, and starting the app;
+//! 3. `wasm-opt` (binaryen 132 from npm, on `PATH`) with the link's level and parameters,
+//!    both apps at once;
+//! 4. every file under a content-hashed name, each page linking its files (with SRI
+//!    hashes), preloading its wasm and JavaScript, and starting its app;
 //! 5. a `.br` and a `.gz` beside each file (`compression::precompress_dir`).
 //!
 //! When nothing it reads has changed since its last build (a stamp in `dist/`), it stops
@@ -41,7 +45,7 @@ const WASM_OPT_VERSION: &str = "version 132";
 const TARGET: &str = "wasm32-unknown-unknown";
 
 /// Bump when the output's shape changes, so a stamp from an older tool does not count.
-const STAMP_VERSION: &str = "web-build 3";
+const STAMP_VERSION: &str = "web-build 4";
 
 fn main() -> ExitCode {
     match run() {
@@ -78,95 +82,112 @@ fn run() -> Result<()> {
         .unwrap_or_else(|| root.join("target"));
 
     let started = Instant::now();
-    let wasm = app.cargo_build(&root, &source_dir, &target_dir)?;
-    let wasm_bytes = fs::read(&wasm).with_context(|| wasm.display().to_string())?;
+    let pages = [
+        Page {
+            html: "index.html",
+            bin: app.bin.clone(),
+        },
+        Page {
+            html: CUSTOMER_PAGE,
+            bin: CUSTOMER_BIN.to_owned(),
+        },
+    ];
+    let wasms = app.cargo_build(&root, &source_dir, &target_dir, &pages)?;
+    let wasm_bytes = wasms
+        .iter()
+        .map(|wasm| fs::read(wasm).with_context(|| wasm.display().to_string()))
+        .collect::<Result<Vec<_>>>()?;
 
     let inputs = Inputs::read(&source_dir, &index, &directives, wasm_bytes)?;
     let stamp = inputs.stamp();
     let stamp_file = dist.join(".web-build-stamp");
     if fs::read_to_string(&stamp_file).is_ok_and(|old| old == stamp)
-        && dist.join("index.html").is_file()
+        && pages.iter().all(|page| dist.join(page.html).is_file())
     {
         println!("web-build: {} is up to date", dist.display());
         return Ok(());
     }
 
+    // wasm-bindgen for each app, then wasm-opt on all of them at once (a process each:
+    // the two cores optimise the two apps side by side).
     let work = target_dir.join("web-build");
     fs::create_dir_all(&work)?;
-    let bindgen_dir = work.join("bindgen");
-    let _ = fs::remove_dir_all(&bindgen_dir);
-    wasm_bindgen_cli_support::Bindgen::new()
-        .input_path(&wasm)
-        .out_name(&app.bin)
-        .web(true)?
-        .typescript(false)
-        .generate(&bindgen_dir)
-        .context("wasm-bindgen")?;
+    let mut bound = Vec::new();
+    for (page, wasm) in pages.iter().zip(&wasms) {
+        let bindgen_dir = work.join("bindgen").join(&page.bin);
+        let _ = fs::remove_dir_all(&bindgen_dir);
+        wasm_bindgen_cli_support::Bindgen::new()
+            .input_path(wasm)
+            .out_name(&page.bin)
+            .web(true)?
+            .typescript(false)
+            .generate(&bindgen_dir)
+            .with_context(|| format!("wasm-bindgen of {}", page.bin))?;
+        let glue = fs::read(bindgen_dir.join(format!("{}.js", page.bin)))?;
+        bound.push((glue, bindgen_dir.join(format!("{}_bg.wasm", page.bin))));
+    }
     println!("web-build: wasm-bindgen done ({:.0?})", started.elapsed());
-
-    let glue = fs::read(bindgen_dir.join(format!("{}.js", app.bin)))?;
-    let bound = bindgen_dir.join(format!("{}_bg.wasm", app.bin));
-    let optimised = work.join(format!("{}_bg.opt.wasm", app.bin));
-    app.wasm_opt(&bound, &optimised)?;
-    let final_wasm = fs::read(&optimised)?;
+    let optimised: Vec<PathBuf> = pages
+        .iter()
+        .map(|page| work.join(format!("{}_bg.opt.wasm", page.bin)))
+        .collect();
+    let jobs: Vec<(&Path, &Path)> = bound
+        .iter()
+        .zip(&optimised)
+        .map(|((_, input), output)| (input.as_path(), output.as_path()))
+        .collect();
+    app.wasm_opt(&jobs)?;
+    let final_wasms = optimised
+        .iter()
+        .map(fs::read)
+        .collect::<std::io::Result<Vec<_>>>()?;
     println!(
-        "web-build: wasm-opt -O{} done ({:.0?}): {} bytes",
+        "web-build: wasm-opt -O{} done ({:.0?}): {}",
         app.opt_level,
         started.elapsed(),
-        final_wasm.len()
+        pages
+            .iter()
+            .zip(&final_wasms)
+            .map(|(page, wasm)| format!("{} {} bytes", page.bin, wasm.len()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 
     // A fresh dist/: files of an older build would otherwise pile up beside the new ones.
     let _ = fs::remove_dir_all(&dist);
     fs::create_dir_all(&dist).with_context(|| dist.display().to_string())?;
-    let js = write_hashed(&dist, &app.bin, "js", &glue)?;
-    let wasm = write_hashed(&dist, &app.bin, "wasm", &final_wasm)?;
-    let mut rewrite = Rewrite::default();
+    // The stylesheet and the icon, shared by the pages.
+    let mut links = Vec::new();
     for (directive, file) in directives.iter().zip(&inputs.files) {
-        rewrite
-            .replacements
-            .push(match (directive.rel.as_str(), file) {
-                ("rust", _) => String::new(),
-                ("css", Some((name, bytes))) => {
-                    let asset = write_named(&dist, name, bytes)?;
-                    format!(
-                        r#"<link rel="stylesheet" href="/{}" integrity="{}" />"#,
-                        asset.name, asset.integrity
-                    )
-                }
-                ("icon", Some((name, bytes))) => {
-                    let asset = write_named(&dist, name, bytes)?;
-                    format!(r#"<link rel="icon" href="/{}" />"#, asset.name)
-                }
-                (rel, _) => bail!("index.html: a data-trunk link with rel={rel} is not supported"),
-            });
+        links.push(match (directive.rel.as_str(), file) {
+            ("rust", _) => String::new(),
+            ("css", Some((name, bytes))) => {
+                let asset = write_named(&dist, name, bytes)?;
+                format!(
+                    r#"<link rel="stylesheet" href="/{}" integrity="{}" />"#,
+                    asset.name, asset.integrity
+                )
+            }
+            ("icon", Some((name, bytes))) => {
+                let asset = write_named(&dist, name, bytes)?;
+                format!(r#"<link rel="icon" href="/{}" />"#, asset.name)
+            }
+            (rel, _) => bail!("index.html: a data-trunk link with rel={rel} is not supported"),
+        });
     }
-    // No `integrity` on the wasm's preload: Chromium ignores it for `as="fetch"` and says
-    // so on the console; the module's and the stylesheet's are checked.
-    rewrite.head = format!(
-        r#"<link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" /><link rel="preload" href="/{wasm}" crossorigin="anonymous" as="fetch" type="application/wasm" />"#,
-        js = js.name,
-        js_sri = js.integrity,
-        wasm = wasm.name,
-    );
-    // The loader. Like trunk's, it starts the app through wasm-bindgen's initializer,
-    // with two differences that keep the browser's main thread free in small pieces
-    // (docs/benchmarks.md, "Lighthouse"):
-    // - the app starts only once the shell has been painted (two frames: the first one
-    //   drawn may not have reached the screen yet): on a fast connection the wasm can
-    //   arrive before the first frame, and the person would wait for the app's first
-    //   render instead of seeing the page's frame at once;
-    // - the wasm is compiled in one task and instantiated and started in the next: the
-    //   end of a streamed compile and the app's first render were one long task.
-    // The wasm's download starts with its preload either way. The server's CSP allows
-    // the script by its hash.
-    rewrite.body = format!(
-        "\n<script type=\"module\">\nimport {{ initSync }} from '/{js}';\nconst task = (next) => setTimeout(next, 0);\nawait new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(() => task(painted))));\nconst module = await WebAssembly.compileStreaming(fetch('/{wasm}'));\nawait new Promise(task);\nconst wasm = initSync({{ module }});\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {{detail: {{wasm}}}}));\n</script>",
-        js = js.name,
-        wasm = wasm.name,
-    );
-    let page = html::apply(&index, &directives, &rewrite)?;
-    fs::write(dist.join("index.html"), page)?;
+    for ((page, (glue, _)), wasm) in pages.iter().zip(&bound).zip(&final_wasms) {
+        let js = write_hashed(&dist, &page.bin, "js", glue)?;
+        let wasm = write_hashed(&dist, &page.bin, "wasm", wasm)?;
+        let rewrite = Rewrite {
+            replacements: links.clone(),
+            head: preloads(&js, &wasm),
+            body: loader(&js, &wasm),
+        };
+        fs::write(
+            dist.join(page.html),
+            html::apply(&index, &directives, &rewrite)?,
+        )?;
+    }
 
     let compressed = compression::precompress_dir(&dist).context("precompressing")?;
     let total =
@@ -181,6 +202,52 @@ fn run() -> Result<()> {
     );
     fs::write(&stamp_file, stamp)?;
     Ok(())
+}
+
+/// A page of `dist/` and the app it starts.
+struct Page {
+    /// Its file name in `dist/`.
+    html: &'static str,
+    /// The `frontend` binary it starts.
+    bin: String,
+}
+
+/// The customer's pages (`/connect/…`) start an app of their own, without the portal:
+/// a third of its size (`frontend/src/lib.rs`). The server sends this page for them
+/// (`crates/server/src/spa.rs`); `trunk serve` sends the portal's, which has them too.
+const CUSTOMER_PAGE: &str = "connect.html";
+const CUSTOMER_BIN: &str = "customer";
+
+/// The head's preloads: the module and the wasm start downloading with the page.
+/// No `integrity` on the wasm's preload: Chromium ignores it for `as="fetch"` and says
+/// so on the console; the module's and the stylesheet's are checked.
+fn preloads(js: &Asset, wasm: &Asset) -> String {
+    format!(
+        r#"<link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" /><link rel="preload" href="/{wasm}" crossorigin="anonymous" as="fetch" type="application/wasm" />"#,
+        js = js.name,
+        js_sri = js.integrity,
+        wasm = wasm.name,
+    )
+}
+
+/// The loader. Like trunk's, it starts the app through wasm-bindgen's initializer,
+/// with two differences that keep the browser's main thread free in small pieces
+/// (docs/benchmarks.md, "Lighthouse"):
+/// - the app starts only once the shell has been painted (two frames: the first one
+///   drawn may not have reached the screen yet): on a fast connection the wasm can
+///   arrive before the first frame, and the person would wait for the app's first
+///   render instead of seeing the page's frame at once;
+/// - the wasm is compiled in one task and instantiated and started in the next: the
+///   end of a streamed compile and the app's first render were one long task.
+///
+/// The wasm's download starts with its preload either way. The server's CSP allows
+/// the script by its hash.
+fn loader(js: &Asset, wasm: &Asset) -> String {
+    format!(
+        "\n<script type=\"module\">\nimport {{ initSync }} from '/{js}';\nconst task = (next) => setTimeout(next, 0);\nawait new Promise((painted) => requestAnimationFrame(() => requestAnimationFrame(() => task(painted))));\nconst module = await WebAssembly.compileStreaming(fetch('/{wasm}'));\nawait new Promise(task);\nconst wasm = initSync({{ module }});\ndispatchEvent(new CustomEvent(\"TrunkApplicationStarted\", {{detail: {{wasm}}}}));\n</script>",
+        js = js.name,
+        wasm = wasm.name,
+    )
 }
 
 /// The app, as the rust link of `index.html` describes it.
@@ -220,22 +287,27 @@ impl App {
         })
     }
 
-    /// Builds the app for wasm32 and answers the path of its `.wasm`.
-    fn cargo_build(&self, root: &Path, source_dir: &Path, target_dir: &Path) -> Result<PathBuf> {
+    /// Builds the pages' apps for wasm32 (one cargo run: the crate once, its binaries
+    /// linked side by side) and answers the path of each `.wasm`.
+    fn cargo_build(
+        &self,
+        root: &Path,
+        source_dir: &Path,
+        target_dir: &Path,
+        pages: &[Page],
+    ) -> Result<Vec<PathBuf>> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let status = Command::new(cargo)
+        let mut command = Command::new(cargo);
+        command
             .current_dir(root)
             .arg("build")
             .arg("--manifest-path")
-            .arg(source_dir.join(&self.manifest))
-            .args([
-                "--bin",
-                &self.bin,
-                "--target",
-                TARGET,
-                "--profile",
-                &self.profile,
-            ])
+            .arg(source_dir.join(&self.manifest));
+        for page in pages {
+            command.args(["--bin", &page.bin]);
+        }
+        let status = command
+            .args(["--target", TARGET, "--profile", &self.profile])
             .status()
             .context("running cargo")?;
         if !status.success() {
@@ -247,13 +319,19 @@ impl App {
         } else {
             &self.profile
         };
-        Ok(target_dir
-            .join(TARGET)
-            .join(profile_dir)
-            .join(format!("{}.wasm", self.bin)))
+        Ok(pages
+            .iter()
+            .map(|page| {
+                target_dir
+                    .join(TARGET)
+                    .join(profile_dir)
+                    .join(format!("{}.wasm", page.bin))
+            })
+            .collect())
     }
 
-    fn wasm_opt(&self, input: &Path, output: &Path) -> Result<()> {
+    /// Optimises each `(input, output)`, all at once.
+    fn wasm_opt(&self, jobs: &[(&Path, &Path)]) -> Result<()> {
         let version = Command::new("wasm-opt").arg("--version").output().context(
             "wasm-opt is not on PATH: `npm ci` in frontend/ installs binaryen, \
                  and frontend/node_modules/.bin goes first on PATH",
@@ -265,16 +343,24 @@ impl App {
                 version.trim()
             );
         }
-        let status = Command::new("wasm-opt")
-            .arg(format!("-O{}", self.opt_level))
-            .arg(input)
-            .arg("--output")
-            .arg(output)
-            .args(&self.opt_params)
-            .status()
-            .context("running wasm-opt")?;
-        if !status.success() {
-            bail!("wasm-opt failed ({status})");
+        let running = jobs
+            .iter()
+            .map(|(input, output)| {
+                Command::new("wasm-opt")
+                    .arg(format!("-O{}", self.opt_level))
+                    .arg(input)
+                    .arg("--output")
+                    .arg(output)
+                    .args(&self.opt_params)
+                    .spawn()
+                    .context("running wasm-opt")
+            })
+            .collect::<Result<Vec<_>>>()?;
+        for (mut child, (input, _)) in running.into_iter().zip(jobs) {
+            let status = child.wait().context("waiting for wasm-opt")?;
+            if !status.success() {
+                bail!("wasm-opt failed on {} ({status})", input.display());
+            }
         }
         Ok(())
     }
@@ -283,7 +369,8 @@ impl App {
 /// Everything the output depends on, read once.
 struct Inputs {
     index: String,
-    wasm: Vec<u8>,
+    /// Each page's app, in order.
+    wasms: Vec<Vec<u8>>,
     /// For each directive, in order: the file it names (`None` for the rust link).
     files: Vec<Option<(String, Vec<u8>)>>,
 }
@@ -293,7 +380,7 @@ impl Inputs {
         source_dir: &Path,
         index: &str,
         directives: &[Directive],
-        wasm: Vec<u8>,
+        wasms: Vec<Vec<u8>>,
     ) -> Result<Self> {
         let files = directives
             .iter()
@@ -308,7 +395,7 @@ impl Inputs {
             .collect::<Result<_>>()?;
         Ok(Self {
             index: index.to_owned(),
-            wasm,
+            wasms,
             files,
         })
     }
@@ -316,7 +403,10 @@ impl Inputs {
     /// A digest of every input and of this tool's output shape.
     fn stamp(&self) -> String {
         let mut digest = Sha256::new();
-        for part in [STAMP_VERSION.as_bytes(), self.index.as_bytes(), &self.wasm] {
+        let parts = [STAMP_VERSION.as_bytes(), self.index.as_bytes()]
+            .into_iter()
+            .chain(self.wasms.iter().map(Vec::as_slice));
+        for part in parts {
             digest.update((part.len() as u64).to_le_bytes());
             digest.update(part);
         }

@@ -16,6 +16,7 @@ use crate::{
         local_time::LocalTime,
         upload_form::{UploadForm, UploadTarget},
     },
+    nav::path_segment,
 };
 
 /// Where the customer is in the journey.
@@ -260,14 +261,7 @@ pub fn ConnectPage(
                         .into_any()
                 }
                 Stage::LinkFailed { failure, detail, organization } => {
-                    let (explanation, next) = link_failure_text(failure, detail, organization.as_deref());
-                    view! {
-                        <Outcome tone="warning" title=failure.title().to_owned() organization>
-                            <p>{explanation}</p>
-                            {next.map(|next| view! { <p class="customer__next">{next}</p> })}
-                        </Outcome>
-                    }
-                        .into_any()
+                    view! { <LinkFailed failure detail organization /> }.into_any()
                 }
                 Stage::Unavailable { message } => {
                     view! {
@@ -282,6 +276,35 @@ pub fn ConnectPage(
                         .into_any()
                 }
             }}
+        </CustomerCard>
+    }
+}
+
+/// What a link that can't be used says, and what to do next.
+#[component]
+fn LinkFailed(
+    failure: LinkFailure,
+    detail: Option<String>,
+    organization: Option<String>,
+) -> impl IntoView {
+    let (explanation, next) = link_failure_text(failure, detail, organization.as_deref());
+    view! {
+        <Outcome tone="warning" title=failure.title().to_owned() organization>
+            <p>{explanation}</p>
+            {next.map(|next| view! { <p class="customer__next">{next}</p> })}
+        </Outcome>
+    }
+}
+
+/// An address under `/connect/` that is none of the customer's pages, in the customer's
+/// own app (which has no portal page to say "not found" in): a link cut short.
+#[component]
+pub fn IncompleteLinkPage() -> impl IntoView {
+    let failure = LinkFailure::Invalid;
+    document().set_title(failure.title());
+    view! {
+        <CustomerCard>
+            <LinkFailed failure detail=None organization=None />
         </CustomerCard>
     }
 }
@@ -627,6 +650,50 @@ fn monogram(name: &str) -> String {
         .and_then(|found| found.get(0).as_string())
         .map(|first| js_sys::JsString::from(first).to_upper_case().into())
         .unwrap_or_default()
+}
+
+/// The customer's pages, under `/connect/`: the same routes in the portal's app and in
+/// the customer's own (`crate::customer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConnectRoute {
+    /// `/connect/:token`: the consent page.
+    Consent(String),
+    /// `/connect/connected`, `/connect/declined`, `/connect/problem`: where an OAuth
+    /// platform's callback lands the customer (details in the query string).
+    Result(ConnectResult),
+    /// `/connect/choose/:choice`: which of the organisations authorized is this company.
+    Choose(String),
+    /// `/connect/:token/done`: back from the data partner's link page.
+    PartnerDone(String),
+}
+
+impl ConnectRoute {
+    /// The page at `path` (still percent-encoded), when it is one of these.
+    pub fn of(path: &str) -> Option<Self> {
+        let mut segments = path.strip_prefix("/connect/")?.split('/');
+        let first = segments.next().filter(|segment| !segment.is_empty())?;
+        let second = segments.next().filter(|segment| !segment.is_empty());
+        if segments.next().is_some() {
+            return None;
+        }
+        Some(match (first, second) {
+            ("choose", Some(choice)) => Self::Choose(path_segment(choice)),
+            (token, Some("done")) => Self::PartnerDone(path_segment(token)),
+            (result, None) => ConnectResult::at(result)
+                .map_or_else(|| Self::Consent(path_segment(result)), Self::Result),
+            _ => return None,
+        })
+    }
+
+    /// The route's page.
+    pub fn page(self) -> AnyView {
+        match self {
+            Self::Consent(token) => view! { <ConnectPage token /> }.into_any(),
+            Self::Result(result) => view! { <ConnectResultPage result /> }.into_any(),
+            Self::Choose(choice) => view! { <ChoosePage choice /> }.into_any(),
+            Self::PartnerDone(token) => view! { <PartnerDonePage token /> }.into_any(),
+        }
+    }
 }
 
 /// Where an OAuth platform's callback sent the customer.

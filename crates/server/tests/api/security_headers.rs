@@ -92,6 +92,71 @@ async fn the_policy_allows_the_inline_loader_by_its_hash() {
     assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
 }
 
+/// A build with the customer's page (`connect.html`, web-build): its loader is allowed
+/// too, and `/connect/…` gets that page; the shell's script, in both pages, once.
+#[tokio::test]
+async fn the_customers_page_is_sent_for_its_addresses_and_its_loader_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let shell = "<script>document.body.dataset.shell = 1;</script>";
+    let page = |loader: &str| {
+        format!(
+            "<!doctype html><title>Spendlens</title>{shell}<script type=\"module\">{loader}</script>"
+        )
+    };
+    std::fs::write(
+        dir.path().join("index.html"),
+        page("import '/frontend.js';"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("connect.html"),
+        page("import '/customer.js';"),
+    )
+    .unwrap();
+    let path = dir.path().to_owned();
+    let app = spawn_app_with(move |settings| settings.static_dir = path).await;
+
+    let hash = |script: &str| {
+        format!(
+            "'sha256-{}'",
+            base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script.as_bytes()))
+        )
+    };
+    for (path, loader) in [
+        ("/", "import '/frontend.js';"),
+        ("/companies/1", "import '/frontend.js';"),
+        ("/connect/abc", "import '/customer.js';"),
+        ("/connect/abc/done", "import '/customer.js';"),
+        ("/connect/problem?message=x", "import '/customer.js';"),
+    ] {
+        let response = app.get(path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        assert_hardened(&response, path);
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        for script in [
+            "document.body.dataset.shell = 1;",
+            "import '/frontend.js';",
+            "import '/customer.js';",
+        ] {
+            assert_eq!(policy.matches(&hash(script)).count(), 1, "{policy}");
+        }
+        let body = response.text().await.unwrap();
+        assert!(body.contains(loader), "{path}: {body}");
+    }
+}
+
+/// Without the customer's page (a `trunk serve` build), `/connect/…` gets `index.html`,
+/// whose app has every page.
+#[tokio::test]
+async fn without_the_customers_page_connect_addresses_get_the_shell() {
+    let app = spawn_app().await;
+    let body = app.get("/connect/abc").await.text().await.unwrap();
+    assert!(body.contains("test shell"), "{body}");
+}
+
 /// Swagger UI sets inline styles: the docs page has its own policy, still without
 /// inline scripts.
 #[tokio::test]

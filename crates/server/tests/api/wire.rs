@@ -22,6 +22,12 @@ fn built_app(dir: &Path) {
         </head><body></body></html>\n"
         .repeat(8);
     std::fs::write(dir.join("index.html"), index).unwrap();
+    // The customer's page, which starts its own app.
+    let customer = "<!doctype html><html><head><title>Spendlens</title>\
+        <script type=\"module\">import init from '/customer-0123456789abcdef.js';await init();</script>\
+        </head><body></body></html>\n"
+        .repeat(8);
+    std::fs::write(dir.join("connect.html"), customer).unwrap();
     let wasm: Vec<u8> = (0..40_000u32)
         .flat_map(|i| [0x00, 0x61, 0x73, 0x6d, (i % 7) as u8, (i % 251) as u8])
         .collect();
@@ -118,7 +124,9 @@ async fn served_as(
         Some(body.len().to_string().as_str()),
         "{path} {accept}"
     );
-    let file = if path == "/" || !path.contains('.') {
+    let file = if path.starts_with("/connect/") {
+        "connect.html"
+    } else if path == "/" || !path.contains('.') {
         "index.html"
     } else {
         path.trim_start_matches('/')
@@ -185,11 +193,15 @@ async fn the_web_app_goes_brotli_or_gzip_as_the_browser_accepts() {
         assert_eq!(other.status(), 200, "{file}");
     }
 
-    // The shell, at its own path, at `/` and as the fallback for a deep link: revalidated.
+    // The shell, at its own path, at `/` and as the fallback for a deep link, and the
+    // customer's page for the addresses under `/connect/`: revalidated.
     for path in [
         "/index.html",
         "/",
         "/companies/0193c6f2-1234-7abc-8def-0123456789ab",
+        "/connect/Zm9vYmFy-token",
+        "/connect/choose/4b1c",
+        "/connect/connected",
     ] {
         for (accept, encoding) in [("br, gzip", Some("br")), ("gzip", Some("gzip")), ("", None)] {
             let headers = served_as(&app, dir, path, accept, encoding).await;
