@@ -1,12 +1,16 @@
-//! A part of a page drawn in a task of its own, after the task that draws the rest.
+//! Work that can wait: a part of a page drawn in a task of its own, after the task that
+//! draws the rest ([`Later`]), and requests that start once the page's first frame has
+//! been painted ([`after_paint`]).
 //!
 //! Rationale: a page drawn in one task is one long task of the browser's main thread, in
 //! which a tap waits (hundreds of milliseconds on a slow phone: docs/benchmarks.md,
-//! "Lighthouse"). What the person reads first is drawn first; the cards below it follow.
+//! "Lighthouse"). What the person reads first is drawn first; the cards below it follow,
+//! and so do the requests only they need.
 
 use std::time::Duration;
 
 use leptos::prelude::*;
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
 #[component]
 pub fn Later(children: ChildrenFn) -> impl IntoView {
@@ -19,4 +23,26 @@ pub fn Later(children: ChildrenFn) -> impl IntoView {
         Duration::ZERO,
     );
     move || ready.get().then(|| children())
+}
+
+/// Resolves in the task after the browser's next frame: once what the current task
+/// drew has been painted. A request the page's first paint does not need (a card's
+/// list below the company's details, the bell's notifications) starts after it, so the
+/// first paint waits for none of it and its answer is not drawn in the same frame.
+pub async fn after_paint() {
+    let painted = js_sys::Promise::new(&mut |resolve, _| {
+        let next_task = Closure::once_into_js({
+            let resolve = resolve.clone();
+            move || {
+                let _ = window().set_timeout_with_callback(resolve.unchecked_ref());
+            }
+        });
+        if window()
+            .request_animation_frame(next_task.unchecked_ref())
+            .is_err()
+        {
+            let _ = resolve.call0(&JsValue::UNDEFINED);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(painted).await;
 }

@@ -14,6 +14,7 @@ use leptos::{prelude::*, task::spawn_local};
 use web_sys::VisibilityState;
 
 use super::{
+    later::after_paint,
     local_time::LocalTime,
     popover::{Popup, PopupKind},
 };
@@ -39,7 +40,11 @@ pub fn NotificationBell() -> impl IntoView {
             }
         });
     };
-    load();
+    // Once the page's first frame is painted (components/later.rs).
+    spawn_local(async move {
+        after_paint().await;
+        load();
+    });
     // Poll while mounted; a hidden tab waits for the next turn.
     spawn_local(async move {
         loop {

@@ -7,7 +7,7 @@ use leptos::{prelude::*, task::spawn_local};
 
 use crate::{
     api,
-    components::{field::Field, notices::Notices},
+    components::{field::Field, later::after_paint, notices::Notices},
     pages::companies::platform_label,
 };
 
@@ -35,7 +35,11 @@ pub(super) fn Entities(company: Company, on_changed: Callback<()>) -> impl IntoV
             let _ = entities.try_set(Some(loaded));
         });
     };
-    load();
+    // Once the company's details are painted (components/later.rs).
+    spawn_local(async move {
+        after_paint().await;
+        load();
+    });
     let name = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);

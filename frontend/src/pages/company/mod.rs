@@ -19,7 +19,7 @@ use crate::{
             AGEING_BUCKETS, BillsData, HorizontalBarChart, ProfitAndLossChart, ProfitAndLossData,
             ReportData, payables_ageing, profit_and_loss_periods, top_suppliers,
         },
-        later::Later,
+        later::{Later, after_paint},
         local_time::{LocalTime, local_date_time},
         notices::Notices,
         request_dialog::RequestInformationDialog,
@@ -72,9 +72,19 @@ fn BackLink() -> impl IntoView {
 fn CompanyView(id: CompanyId) -> impl IntoView {
     let notices = expect_context::<Notices>();
     let company = RwSignal::new(None::<Result<Company, String>>);
-    let refreshes = Loader::new(move || async move { api::list_refreshes(id).await });
-    let reports = Loader::new(move || async move { api::list_reports(id).await });
-    let changes = Loader::new(move || async move { api::get_changes(id).await });
+    // The cards below the details: their first answers once the details are painted.
+    let refreshes = Loader::new(move || async move {
+        after_paint().await;
+        api::list_refreshes(id).await
+    });
+    let reports = Loader::new(move || async move {
+        after_paint().await;
+        api::list_reports(id).await
+    });
+    let changes = Loader::new(move || async move {
+        after_paint().await;
+        api::get_changes(id).await
+    });
 
     let load = move || {
         spawn_local(async move {
