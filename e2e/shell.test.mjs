@@ -10,8 +10,9 @@ import { openPage, screenshot, serverAndBrowser } from './support.mjs';
 
 let baseUrl;
 let browser;
+let server;
 
-serverAndBrowser({}, (started) => ({ baseUrl, browser } = started));
+serverAndBrowser({}, (started) => ({ baseUrl, browser, server } = started));
 
 /** Holds every request for the wasm until `release()` is called. */
 async function holdWasm(page) {
@@ -115,6 +116,28 @@ describe('the shell before the app', () => {
     await page.getByRole('heading', { level: 2, name: 'Refresh history' }).waitFor();
     assert.ok(asked.includes(`/api/v1${href}`), asked.join(' '));
     assert.deepEqual(repeated(), [], 'a company page');
+
+    // The customer's consent page: its request, asked by index.html, taken by the app.
+    const created = await server.api('POST', '/api/v1/companies', {
+      name: 'Preload Works Ltd',
+      contact_name: 'Sam Lee',
+      contact_email: 'sam.lee@preload.example',
+      data_types: ['financials'],
+    });
+    assert.equal(created.status, 201, created.text);
+    const link = await server.api('POST', `/api/v1/companies/${created.json.id}/information-requests`, { delivery: 'link' });
+    assert.equal(link.status, 201, link.text);
+    const customer = await openPage(browser, { signedIn: false });
+    asked = [];
+    customer.page.on('request', (request) => {
+      const url = new URL(request.url());
+      if (url.pathname.startsWith('/api/')) asked.push(url.pathname + url.search);
+    });
+    await customer.page.goto(link.json.link);
+    await customer.page.getByRole('button', { name: 'Grant access' }).waitFor();
+    const token = new URL(link.json.link).pathname.split('/').pop();
+    assert.deepEqual(asked, [`/api/v1/consent/${token}`], 'a consent page');
+    assert.deepEqual(customer.problems, []);
     assert.deepEqual(problems, []);
   });
 });

@@ -737,7 +737,8 @@ async fn exchange_with(
 
 /// The answer `index.html` already asked for this `GET` while the wasm was downloading
 /// (`window.spendlensPreloads`, promises of `fetch` by path and query), taken once: the
-/// session, and the company a company page shows. `None` when it asked for none.
+/// session, the company a company page shows, and the request of a consent page. `None`
+/// when it asked for none.
 fn take_preload(
     request: &Request,
 ) -> Option<impl Future<Output = Result<gloo_net::http::Response, Refusal>> + use<>> {

@@ -22,7 +22,6 @@ use crate::{
         admin::{AdminPage, AdminSection},
         companies::CompaniesPage,
         company::CompanyPage,
-        connect::ConnectRoute,
         not_found::NotFoundPage,
         sign_in::{ForgotPasswordPage, SessionPending, SignInPage},
     },
@@ -47,8 +46,11 @@ pub fn App() -> impl IntoView {
 /// leptos_router gave way to [`crate::nav`] later (docs/benchmarks.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Route {
-    /// `/connect/…`: the customer's pages.
-    Connect(ConnectRoute),
+    /// `/connect/…`: the customer's pages, when the portal has them (the
+    /// `customer-pages-in-portal` feature, `trunk serve`); else the server sends them
+    /// their own app, and the portal would say "not found".
+    #[cfg(feature = "customer-pages-in-portal")]
+    Connect(crate::pages::connect::ConnectRoute),
     SignIn,
     ForgotPassword,
     /// `/invitations/:token`
@@ -72,7 +74,8 @@ enum PortalPage {
 
 impl Route {
     fn of(path: &str) -> Self {
-        if let Some(connect) = ConnectRoute::of(path) {
+        #[cfg(feature = "customer-pages-in-portal")]
+        if let Some(connect) = crate::pages::connect::ConnectRoute::of(path) {
             return Route::Connect(connect);
         }
         let mut segments = path.strip_prefix('/').unwrap_or(path).split('/');
@@ -118,6 +121,7 @@ fn Pages() -> impl IntoView {
     let flip = StoredValue::new(false);
     move || {
         let page = match area.get() {
+            #[cfg(feature = "customer-pages-in-portal")]
             Route::Connect(route) => route.page(),
             Route::SignIn => view! { <SignInPage /> }.into_any(),
             Route::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),

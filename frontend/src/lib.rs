@@ -1,7 +1,7 @@
 //! Spendlens's web app: a Leptos single-page app rendered in the browser, talking to
 //! the JSON API of the same origin. Two binaries start it:
-//! - `frontend` (`src/main.rs`), the portal: every page, the customer's included (what
-//!   `trunk serve` builds);
+//! - `frontend` (`src/main.rs`), the portal: every page but the customer's, which it
+//!   has too with the `customer-pages-in-portal` feature (what `trunk serve` builds);
 //! - `customer` (`src/bin/customer.rs`), only the customer's pages under `/connect/`:
 //!   the page a client opens from the bank's email, on a phone as often as not, loads
 //!   a third of the portal's code (`crates/web-build` builds both; the server sends

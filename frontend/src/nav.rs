@@ -4,8 +4,9 @@
 //! Every plain left click on an `<a>` to this site, anywhere in the document, is
 //! followed in place: no link needs a special component. The browser keeps the rest: a
 //! click with a modifier key or another button, a link with `target`, `download` or
-//! `rel="external"`, a link to another site, and a link to a fragment of the page being
-//! shown (the skip link, which moves focus). Back and forward update the path.
+//! `rel="external"`, a link to another site, a link to a fragment of the page being
+//! shown (the skip link, which moves focus), and a link to the customer's pages under
+//! `/connect/`, which are another app. Back and forward update the path.
 //!
 //! Rationale: leptos_router did this and much more the app doesn't use (route
 //! matching, nested routes, forms, query mutation): this module took 13.5 KB off the
@@ -119,6 +120,10 @@ fn followed_in_place(event: &MouseEvent) -> Option<String> {
         return None;
     }
     let (path, search, hash) = (link.pathname(), link.search(), link.hash());
+    // The customer's pages are another app, which the server sends for them.
+    if path.starts_with("/connect/") {
+        return None;
+    }
     let same_page = path == address_part(web_sys::Location::pathname)
         && search == address_part(web_sys::Location::search);
     if same_page && !hash.is_empty() {

@@ -6,7 +6,9 @@
 //! (the `customer` binary: only the pages under `/connect/`, which the server sends it
 //! for):
 //! 1. `cargo build` of both apps for `wasm32-unknown-unknown` with the profile the rust
-//!    link names (`data-cargo-profile-release`);
+//!    link names (`data-cargo-profile-release`), without the link's
+//!    `data-cargo-features`: `customer-pages-in-portal` is for trunk's one app, and here
+//!    the portal goes without the customer's pages, which `connect.html` has;
 //! 2. wasm-bindgen through its library (`wasm-bindgen-cli-support`, the version the app
 //!    links), for `--target web`;
 //! 3. `wasm-opt` (binaryen 132 from npm, on `PATH`) with the link's level and parameters,
