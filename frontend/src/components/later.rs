@@ -25,10 +25,11 @@ pub fn Later(children: ChildrenFn) -> impl IntoView {
     move || ready.get().then(|| children())
 }
 
-/// Resolves in the task after the browser's next frame: once what the current task
-/// drew has been painted. A request the page's first paint does not need (a card's
-/// list below the company's details, the bell's notifications) starts after it, so the
-/// first paint waits for none of it and its answer is not drawn in the same frame.
+/// Resolves once what the current task drew is on the screen: in the task after the
+/// frame after next (the next frame draws it; it is shown by the time the one after
+/// starts). A request the page's first paint does not need (a card's list below the
+/// company's details, the bell's notifications) starts after it, so the first paint
+/// waits for none of it, and its answer is not drawn in the same frame.
 pub async fn after_paint() {
     let painted = js_sys::Promise::new(&mut |resolve, _| {
         let next_task = Closure::once_into_js({
@@ -37,8 +38,11 @@ pub async fn after_paint() {
                 let _ = window().set_timeout_with_callback(resolve.unchecked_ref());
             }
         });
+        let second_frame = Closure::once_into_js(move || {
+            let _ = window().request_animation_frame(next_task.unchecked_ref());
+        });
         if window()
-            .request_animation_frame(next_task.unchecked_ref())
+            .request_animation_frame(second_frame.unchecked_ref())
             .is_err()
         {
             let _ = resolve.call0(&JsValue::UNDEFINED);
