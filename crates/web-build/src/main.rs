@@ -358,8 +358,10 @@ impl App {
                     .context("running wasm-opt")
             })
             .collect::<Result<Vec<_>>>()?;
-        for (mut child, (input, _)) in running.into_iter().zip(jobs) {
-            let status = child.wait().context("waiting for wasm-opt")?;
+        // Every run waited for, so that none is left writing after a failure.
+        let statuses: Vec<_> = running.into_iter().map(|mut child| child.wait()).collect();
+        for (status, (input, _)) in statuses.into_iter().zip(jobs) {
+            let status = status.context("waiting for wasm-opt")?;
             if !status.success() {
                 bail!("wasm-opt failed on {} ({status})", input.display());
             }
