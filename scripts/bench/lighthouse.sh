@@ -11,6 +11,7 @@
 #   RUNS=5 scripts/bench/lighthouse.sh
 #   REPORTS=/tmp/lh scripts/bench/lighthouse.sh   # also keep every run's JSON report and trace
 #                                                 # (they hold the throwaway server's consent link)
+#   REPORTS=/tmp/lh LANTERN=1 scripts/bench/lighthouse.sh   # and each run's simulated LCP graph
 #   PAGES="companies consent" scripts/bench/lighthouse.sh   # only these pages
 #   NO_BUILD=1 scripts/bench/lighthouse.sh        # measure what is built (STATIC_DIR: another dist)
 #
@@ -86,7 +87,7 @@ for spec in "sign-in=$base/sign-in" "companies=$base/@signed-in" \
   if [[ -z "${PAGES:-}" || " $PAGES " == *" ${spec%%=*} "* ]]; then pages+=("$spec"); fi
 done
 node scripts/bench/lighthouse/run.mjs --runs "$RUNS" --cookie "spendlens_session=$session; spendlens_signed_in=1" \
-  ${REPORTS:+--reports "$REPORTS"} "${pages[@]}" >"$work/results.jsonl"
+  ${REPORTS:+--reports "$REPORTS"} ${REPORTS:+${LANTERN:+--lantern}} "${pages[@]}" >"$work/results.jsonl"
 
 node -e '
   const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse);

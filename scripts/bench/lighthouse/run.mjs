@@ -9,21 +9,29 @@
 // through the DevTools protocol, as a sign-in would leave them: the web app reads the
 // `spendlens_signed_in` hint); the other pages with none. Lighthouse clears caches and
 // storage before each run, but not cookies.
+//
+// With `--reports DIR`, each run's JSON report and trace go to DIR; with `--lantern` as
+// well, `NAME-RUN.lantern.txt` beside them: the requests and main-thread tasks Lighthouse's
+// simulation (Lantern) counts in the page's LCP, each with its simulated start and end
+// (docs/benchmarks.md, "Lighthouse").
 import fs from 'node:fs';
 import * as chromeLauncher from 'chrome-launcher';
 import lighthouse from 'lighthouse';
 // Lighthouse's own dependency, for the cookies.
 import puppeteer from 'puppeteer-core';
+import { LanternLargestContentfulPaint } from 'lighthouse/core/computed/metrics/lantern-largest-contentful-paint.js';
 
 const args = process.argv.slice(2);
 let runs = 3;
 let cookie = '';
 let reports = '';
+let lantern = false;
 const pages = [];
 for (let i = 0; i < args.length; i++) {
   if (args[i] === '--runs') runs = Number(args[++i]);
   else if (args[i] === '--cookie') cookie = args[++i];
   else if (args[i] === '--reports') reports = args[++i];
+  else if (args[i] === '--lantern') lantern = true;
   else {
     const [name, rest] = args[i].split(/=(.*)/s);
     const signedIn = rest.endsWith('@signed-in');
@@ -47,6 +55,27 @@ const setCookies = async (url, signedIn) => {
     await cdp.send('Network.setCookie', { name, value, url, path: '/' });
   }
 };
+
+/** The simulated LCP and, for its pessimistic graph, every node by simulated start. */
+async function lanternLcp(result) {
+  const a = result.artifacts;
+  const data = {
+    trace: a.Trace, devtoolsLog: a.DevtoolsLog, gatherContext: a.GatherContext,
+    settings: result.lhr.configSettings, URL: a.URL, simulator: null,
+  };
+  const lcp = await LanternLargestContentfulPaint.request(data, { computedCache: new Map() });
+  const ms = (value) => value.toFixed(0).padStart(6);
+  const lines = [`LCP ${ms(lcp.timing)} ms (optimistic ${ms(lcp.optimisticEstimate.timeInMs)}, ` +
+    `pessimistic ${ms(lcp.pessimisticEstimate.timeInMs)}); the pessimistic graph, start and end in ms:`];
+  const nodes = [...lcp.pessimisticEstimate.nodeTimings.entries()].sort((x, y) => x[1].startTime - y[1].startTime);
+  for (const [node, timing] of nodes) {
+    const what = node.type === 'network'
+      ? `${new URL(node.request.url).pathname.slice(0, 70)} (connection ${node.request.connectionId})`
+      : `main thread, ${((node.endTime - node.startTime) / 1000).toFixed(1)} ms observed`;
+    lines.push(`${ms(timing.startTime)} ${ms(timing.endTime)}  ${node.type.padEnd(7)} ${what}`);
+  }
+  return lines.join('\n') + '\n';
+}
 
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -95,6 +124,9 @@ try {
         // The trace Lighthouse read, for a look at the main thread's tasks.
         const trace = result.artifacts.Trace ?? result.artifacts.traces?.defaultPass;
         if (trace) fs.writeFileSync(`${reports}/${page.name}-${run + 1}.trace.json`, JSON.stringify(trace));
+        if (lantern) {
+          fs.writeFileSync(`${reports}/${page.name}-${run + 1}.lantern.txt`, await lanternLcp(result));
+        }
       }
     }
     // The median run by performance score (Lighthouse's own advice for a noisy figure).
