@@ -95,6 +95,23 @@ describe('the shell before the app', () => {
     assert.deepEqual(problems.filter((p) => !p.includes('/api/v1/consent/')), []);
   });
 
+  test('the page asks for its wasm first, then its module, and for no icon file', { timeout: 60_000 }, async () => {
+    const { page, problems } = await openPage(browser);
+    const asked = [];
+    page.on('request', (request) => asked.push(new URL(request.url()).pathname));
+    await page.goto(`${baseUrl}/`);
+    await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
+    // The document, then the preloads at the top of the head (crates/web-build): the
+    // longest download takes the document's open connection.
+    assert.equal(asked[0], '/', asked.join(' '));
+    assert.match(asked[1], /^\/frontend-[0-9a-f]{16}_bg\.wasm$/, asked.join(' '));
+    assert.match(asked[2], /^\/frontend-[0-9a-f]{16}\.js$/, asked.join(' '));
+    // The icon is in the page (a data: URI), not a request of its own.
+    assert.match(await page.locator('link[rel="icon"]').getAttribute('href'), /^data:image\/svg\+xml;base64,/);
+    assert.deepEqual(asked.filter((path) => /favicon|\.svg$|\.ico$/.test(path)), [], asked.join(' '));
+    assert.deepEqual(problems, []);
+  });
+
   test('a page asks the API for each thing once, the answers index.html asked for included', { timeout: 60_000 }, async () => {
     const { page, problems } = await openPage(browser);
     let asked = [];

@@ -7,14 +7,16 @@
 #   PAGES=companies scripts/bench/lighthouse-ab.sh 6 /tmp/dist-base frontend/dist
 #
 # The builds are `dist/` directories (`cargo run -p web-build DIR`), served by the same
-# server binary (built if missing, as lighthouse.sh does without NO_BUILD). PAGES as in
-# lighthouse.sh (default: all four).
+# server binary (built if missing, as lighthouse.sh does without NO_BUILD; SERVER_PROFILE as
+# there). PAGES as in lighthouse.sh (default: all four).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rounds="${1:?usage: lighthouse-ab.sh ROUNDS DIST DIST...}"
 shift
 (($# >= 2)) || { echo "usage: lighthouse-ab.sh ROUNDS DIST DIST..." >&2; exit 2; }
-[[ -x "${CARGO_TARGET_DIR:-target}/debug/spendlens" ]] || cargo build -p server --bin spendlens
+profile="${SERVER_PROFILE:-release}"
+[[ -x "${CARGO_TARGET_DIR:-target}/$([[ $profile == dev ]] && echo debug || echo "$profile")/spendlens" ]] ||
+  cargo build --profile "$profile" -p server --bin spendlens
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 for round in $(seq 1 "$rounds"); do
@@ -37,6 +39,6 @@ node -e '
     for (const dist of [...new Set(rows.map((r) => r.dist))]) {
       const mine = rows.filter((r) => r.page === page && r.dist === dist);
       console.log(`| ${page} | ${dist} | ${mine.length} | ${median(mine.map((r) => r.performance)).toFixed(2)} | ` +
-        `${median(mine.map((r) => r.tbt))} ms | ${median(mine.map((r) => r.lcp)).toFixed(1)} s |`);
+        `${median(mine.map((r) => r.tbt))} ms | ${median(mine.map((r) => r.lcp)).toFixed(2)} s |`);
     }
   }' "$results"

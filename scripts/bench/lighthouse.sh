@@ -14,6 +14,12 @@
 #   REPORTS=/tmp/lh LANTERN=1 scripts/bench/lighthouse.sh   # and each run's simulated LCP graph
 #   PAGES="companies consent" scripts/bench/lighthouse.sh   # only these pages
 #   NO_BUILD=1 scripts/bench/lighthouse.sh        # measure what is built (STATIC_DIR: another dist)
+#   SERVER_PROFILE=dev scripts/bench/lighthouse.sh   # a debug server (default: release)
+#
+# The server is the release build, as deployed: Lantern (Lighthouse's simulation) adds
+# the server's observed response time (the median over the page's requests) to every
+# request it simulates, so a debug server's slower API answers would lengthen even the
+# static files' downloads, by more the busier the machine (docs/benchmarks.md).
 #
 # Needs Node 20 and a Chromium (CHROME_PATH, default /usr/bin/chromium); the browser is
 # never downloaded. lighthouse is pinned in scripts/bench/lighthouse/package-lock.json.
@@ -25,6 +31,9 @@ export CHROME_PATH="${CHROME_PATH:-/usr/bin/chromium}"
 export PATH="$ROOT/frontend/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 RUNS="${RUNS:-3}"
+SERVER_PROFILE="${SERVER_PROFILE:-release}"
+# Cargo's directory for a profile: `dev` builds go to `debug`.
+SERVER_BIN="$TARGET_DIR/$([[ $SERVER_PROFILE == dev ]] && echo debug || echo "$SERVER_PROFILE")/spendlens"
 
 step() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 
@@ -38,8 +47,8 @@ fi
 if [[ -z "${NO_BUILD:-}" ]]; then
   step "Building the web app (release)"
   cargo run --quiet -p web-build >&2
-  step "Building the server"
-  cargo build -p server --bin spendlens >&2
+  step "Building the server ($SERVER_PROFILE)"
+  cargo build --profile "$SERVER_PROFILE" -p server --bin spendlens >&2
 fi
 
 work=$(mktemp -d)
@@ -51,7 +60,7 @@ DATABASE_URL="sqlite://$work/spendlens.db?mode=rwc" \
   SPENDLENS_BIND="127.0.0.1:$port" \
   SPENDLENS_STATIC_DIR="${STATIC_DIR:-$ROOT/frontend/dist}" \
   RUST_LOG=warn \
-  "$TARGET_DIR/debug/spendlens" serve >"$work/serve.log" 2>&1 &
+  "$SERVER_BIN" serve >"$work/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null; wait "$server" 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 120); do
@@ -96,8 +105,8 @@ node -e '
   console.log("|---|---|---|---|---|---|---|---|---|");
   for (const r of rows) {
     console.log(`| ${r.page} | ${s(r.performance)} | ${s(r.accessibility)} | ${s(r.bestPractices)} | ` +
-      `${(r.lcpMs / 1000).toFixed(1)} s | ${Math.round(r.tbtMs)} ms | ${r.cls.toFixed(3)} | ` +
-      `${(r.fcpMs / 1000).toFixed(1)} s | ${r.allPerformance.map(s).join(", ")} |`);
+      `${(r.lcpMs / 1000).toFixed(2)} s | ${Math.round(r.tbtMs)} ms | ${r.cls.toFixed(3)} | ` +
+      `${(r.fcpMs / 1000).toFixed(2)} s | ${r.allPerformance.map(s).join(", ")} |`);
   }
   for (const r of rows) {
     const failed = [...r.failedAccessibility, ...r.failedBestPractices];

@@ -105,8 +105,8 @@ fn attributes(inside: &str) -> Result<Vec<(String, String)>> {
 pub struct Rewrite {
     /// One replacement per directive, in the same order (empty removes it).
     pub replacements: Vec<String>,
-    /// Appended just before `</head>`.
-    pub head: String,
+    /// Inserted just after the `<head>` tag, before anything the head asks for.
+    pub head_start: String,
     /// Appended just before `</body>`.
     pub body: String,
 }
@@ -116,7 +116,7 @@ pub fn apply(html: &str, directives: &[Directive], rewrite: &Rewrite) -> Result<
     if directives.len() != rewrite.replacements.len() {
         bail!("one replacement per directive");
     }
-    let mut out = String::with_capacity(html.len() + rewrite.head.len() + rewrite.body.len());
+    let mut out = String::with_capacity(html.len() + rewrite.head_start.len() + rewrite.body.len());
     let mut copied = 0;
     for (directive, replacement) in directives.iter().zip(&rewrite.replacements) {
         out.push_str(&html[copied..directive.range.start]);
@@ -124,8 +124,16 @@ pub fn apply(html: &str, directives: &[Directive], rewrite: &Rewrite) -> Result<
         copied = directive.range.end;
     }
     out.push_str(&html[copied..]);
-    let out = insert_before(&out, "</head>", &rewrite.head)?;
+    let out = insert_after(&out, "<head>", &rewrite.head_start)?;
     insert_before(&out, "</body>", &rewrite.body)
+}
+
+fn insert_after(html: &str, tag: &str, insert: &str) -> Result<String> {
+    let at = html
+        .find(tag)
+        .with_context(|| format!("index.html has no {tag}"))?
+        + tag.len();
+    Ok(format!("{}{insert}{}", &html[..at], &html[at..]))
 }
 
 fn insert_before(html: &str, tag: &str, insert: &str) -> Result<String> {
@@ -186,7 +194,7 @@ mod tests {
                     r#"<link rel="icon" href="/favicon-1.svg">"#.into(),
                     String::new(),
                 ],
-                head: "<link rel=\"modulepreload\" href=\"/app.js\">".into(),
+                head_start: "<link rel=\"modulepreload\" href=\"/app.js\">".into(),
                 body: "<script type=\"module\">start()</script>".into(),
             },
         )
@@ -194,7 +202,7 @@ mod tests {
         assert!(!html.contains("data-trunk"));
         assert!(html.contains(r#"<link rel="icon" href="/favicon-1.svg">"#));
         assert!(html.contains("<link rel=\"preconnect\" href=\"https://example.org\">"));
-        assert!(html.contains("<link rel=\"modulepreload\" href=\"/app.js\"></head>"));
+        assert!(html.contains("<head><link rel=\"modulepreload\" href=\"/app.js\">\n"));
         assert!(html.contains("<p>shell</p><script type=\"module\">start()</script></body>"));
     }
 

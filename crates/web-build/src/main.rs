@@ -170,9 +170,10 @@ fn run() -> Result<()> {
                     asset.name, asset.integrity
                 )
             }
+            // In the page itself: one request fewer while the wasm downloads, for
+            // a few hundred bytes (the CSP's `img-src` allows `data:`).
             ("icon", Some((name, bytes))) => {
-                let asset = write_named(&dist, name, bytes)?;
-                format!(r#"<link rel="icon" href="/{}" />"#, asset.name)
+                format!(r#"<link rel="icon" href="{}" />"#, data_uri(name, bytes)?)
             }
             (rel, _) => bail!("index.html: a data-trunk link with rel={rel} is not supported"),
         });
@@ -182,7 +183,7 @@ fn run() -> Result<()> {
         let wasm = write_hashed(&dist, &page.bin, "wasm", wasm)?;
         let rewrite = Rewrite {
             replacements: links.clone(),
-            head: preloads(&js, &wasm),
+            head_start: preloads(&js, &wasm),
             body: loader(&js, &wasm),
         };
         fs::write(
@@ -220,12 +221,20 @@ struct Page {
 const CUSTOMER_PAGE: &str = "connect.html";
 const CUSTOMER_BIN: &str = "customer";
 
-/// The head's preloads: the module and the wasm start downloading with the page.
+/// The preloads, first in the head: the wasm, then the module, start downloading
+/// before anything else the page asks for.
+///
+/// Rationale: the wasm is the longest download and the page's content waits for it. As
+/// the first request after the document, it takes the document's connection, already
+/// open and past TCP's slow start, where the stylesheet, the module and the first API
+/// answers (index.html's head script) take a new connection each; over HTTP/1.1 that
+/// is a round trip or two sooner (docs/benchmarks.md, "Lighthouse", session 18).
+///
 /// No `integrity` on the wasm's preload: Chromium ignores it for `as="fetch"` and says
 /// so on the console; the module's and the stylesheet's are checked.
 fn preloads(js: &Asset, wasm: &Asset) -> String {
     format!(
-        r#"<link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" /><link rel="preload" href="/{wasm}" crossorigin="anonymous" as="fetch" type="application/wasm" />"#,
+        r#"<link rel="preload" href="/{wasm}" crossorigin="anonymous" as="fetch" type="application/wasm" /><link rel="modulepreload" href="/{js}" crossorigin="anonymous" integrity="{js_sri}" />"#,
         js = js.name,
         js_sri = js.integrity,
         wasm = wasm.name,
@@ -461,6 +470,20 @@ fn write_named(dist: &Path, source_name: &str, bytes: &[u8]) -> Result<Asset> {
     write_hashed(dist, stem, extension, bytes)
 }
 
+/// `bytes` as a `data:` URI, with the media type its file name's extension gives.
+fn data_uri(name: &str, bytes: &[u8]) -> Result<String> {
+    let media_type = match Path::new(name).extension().and_then(|ext| ext.to_str()) {
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        Some("ico") => "image/x-icon",
+        _ => bail!("index.html: the icon {name} is not an svg, png or ico file"),
+    };
+    Ok(format!(
+        "data:{media_type};base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    ))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes
         .iter()
@@ -468,4 +491,38 @@ fn hex(bytes: &[u8]) -> String {
             let _ = write!(out, "{b:02x}");
             out
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_icon_goes_into_the_page_as_a_data_uri() {
+        assert_eq!(
+            data_uri("favicon.svg", b"<svg/>").unwrap(),
+            "data:image/svg+xml;base64,PHN2Zy8+"
+        );
+        assert!(
+            data_uri("icons/app.png", b"")
+                .unwrap()
+                .starts_with("data:image/png;base64,")
+        );
+        assert!(data_uri("favicon.gif", b"").is_err());
+    }
+
+    #[test]
+    fn the_wasm_is_preloaded_before_its_module() {
+        let asset = |name: &str| Asset {
+            name: name.to_owned(),
+            integrity: "sha384-x".to_owned(),
+        };
+        let head = preloads(&asset("app-1.js"), &asset("app-1_bg.wasm"));
+        let wasm = head.find(r#"href="/app-1_bg.wasm""#).unwrap();
+        let module = head.find(r#"href="/app-1.js""#).unwrap();
+        assert!(wasm < module, "{head}");
+        assert!(head.contains(
+            r#"rel="modulepreload" href="/app-1.js" crossorigin="anonymous" integrity="sha384-x""#
+        ));
+    }
 }
