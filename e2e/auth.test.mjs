@@ -180,6 +180,8 @@ describe('signing in', () => {
     await page.goto(`${baseUrl}/`);
     await accountButton(page, SAM.name).waitFor();
     await page.getByRole('link', { name: company.name, exact: true }).waitFor();
+    // The page's own first requests (the bell's comes once the page is shown) are done.
+    await page.waitForLoadState('networkidle');
 
     // The session ends on the server (as when it expires or the user is deactivated).
     const session = await (await context.request.get(`${baseUrl}/api/v1/session`)).json();
@@ -200,6 +202,33 @@ describe('signing in', () => {
     await page.waitForURL(`${baseUrl}/companies/${company.id}`);
     await page.getByRole('heading', { level: 1, name: company.name }).waitFor();
 
+    assert.deepEqual(problems, []);
+    await context.close();
+  });
+
+  test('a session that ends on an admin page (their own app) leads to the portal\'s sign-in page, which says so, and back', { timeout: 60_000 }, async () => {
+    const { context, page, problems, expectFailedRequest } = await openPage(browser);
+    await page.goto(`${baseUrl}/admin/users`);
+    await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    // The page's own first requests (the bell's comes once the page is shown) are done.
+    await page.waitForLoadState('networkidle');
+    const session = await (await context.request.get(`${baseUrl}/api/v1/session`)).json();
+    const ended = await context.request.delete(`${baseUrl}/api/v1/session`, {
+      headers: { 'x-csrf-token': session.csrf_token },
+    });
+    assert.equal(ended.status(), 204);
+
+    // The next call is refused: the sign-in page, the portal's, loads and says why.
+    expectFailedRequest(401, '/api/v1/');
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.waitForURL(`${baseUrl}/sign-in?next=${encodeURIComponent('/admin/audit')}`);
+    await page.getByRole('status').filter({ hasText: 'Your session has ended. Sign in again.' }).waitFor();
+
+    await signInThroughForm(page, DEMO_ADMIN, DEMO_PASSWORD);
+    await page.waitForURL(`${baseUrl}/admin/audit`);
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    // Said once: signed in again, the tab no longer keeps that the session ended.
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('spendlens_session_ended')), null);
     assert.deepEqual(problems, []);
     await context.close();
   });

@@ -95,6 +95,29 @@ describe('the shell before the app', () => {
     assert.deepEqual(problems.filter((p) => !p.includes('/api/v1/consent/')), []);
   });
 
+  test('the admin pages are an app of their own: the portal loads it, its tabs stay in it, the brand leads back', { timeout: 60_000 }, async () => {
+    const { page, problems } = await openPage(browser);
+    const wasms = wasmsAsked(page);
+    await page.goto(`${baseUrl}/`);
+    await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
+    await page.getByRole('button', { name: /: account$/ }).click();
+    await page.getByRole('menu', { name: /: account$/ }).getByRole('menuitem', { name: 'Users' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
+    assert.equal(wasms.length, 2, wasms.join(' '));
+    assert.match(wasms[0], /^\/frontend-[0-9a-f]{16}_bg\.wasm$/, 'the portal\'s app');
+    assert.match(wasms[1], /^\/admin-[0-9a-f]{16}_bg\.wasm$/, 'the admin pages\' app');
+    // Between the admin pages, in place: nothing loads again.
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Audit log' }).waitFor();
+    assert.equal(wasms.length, 2, wasms.join(' '));
+    // The brand leads back to the company list: the portal's app again.
+    await page.getByRole('banner').getByRole('link', { name: 'Spendlens' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Companies' }).waitFor();
+    assert.equal(wasms.length, 3, wasms.join(' '));
+    assert.match(wasms[2], /^\/frontend-[0-9a-f]{16}_bg\.wasm$/);
+    assert.deepEqual(problems, []);
+  });
+
   test('the page asks for its wasm first, then its module, and for no icon file', { timeout: 60_000 }, async () => {
     const { page, problems } = await openPage(browser);
     const asked = [];

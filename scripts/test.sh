@@ -28,8 +28,10 @@ ok "formatting"
 step "Lints (clippy -D warnings: server side, then the WASM frontend)"
 cargo clippy --workspace --exclude frontend --all-targets --quiet -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown --quiet -- -D warnings
-# As `trunk serve` builds it too: the portal with the customer's pages (frontend/Cargo.toml).
-cargo clippy -p frontend --target wasm32-unknown-unknown --features customer-pages-in-portal --quiet -- -D warnings
+# As `trunk serve` builds it too: the portal with the customer's and the admin pages
+# (frontend/Cargo.toml).
+cargo clippy -p frontend --target wasm32-unknown-unknown \
+  --features customer-pages-in-portal,admin-pages-in-portal --quiet -- -D warnings
 ok "clippy"
 
 step "Wire types stay free of server dependencies, and domain + api-types build for wasm32"

@@ -32,10 +32,64 @@ use crate::{
 pub fn App() -> impl IntoView {
     provide_context(Notices::new());
     provide_session();
-    provide_location();
+    provide_location(portal_shows);
     view! {
         <SessionKeeper />
         <Pages />
+    }
+}
+
+/// The admin pages' app (`/admin/…`): the portal's frame with those pages only. Every
+/// other page, the company list included, is the portal's, which the browser loads.
+#[component]
+pub fn AdminApp() -> impl IntoView {
+    provide_context(Notices::new());
+    provide_session();
+    provide_location(is_admin_path);
+    let location = use_location();
+    let page = Memo::new(move |_| match Route::of(&location.path()) {
+        Route::Portal(page) => page,
+        _ => PortalPage::NotFound,
+    });
+    view! {
+        <SessionKeeper />
+        <PortalLayout page render=admin_page />
+    }
+}
+
+/// The admin pages' addresses: `/admin` and everything under it. The server sends them
+/// the admin app's page (`admin.html`) when the build has one.
+pub fn is_admin_path(path: &str) -> bool {
+    path.strip_prefix("/admin")
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
+/// The paths the portal's app shows itself: all but the other apps' (the customer's
+/// pages and the admin pages), unless it was built with them.
+fn portal_shows(path: &str) -> bool {
+    (cfg!(feature = "customer-pages-in-portal") || !path.starts_with("/connect/"))
+        && (cfg!(feature = "admin-pages-in-portal") || !is_admin_path(path))
+}
+
+/// A page of the portal's app.
+fn portal_page(page: PortalPage) -> AnyView {
+    match page {
+        PortalPage::Companies => view! { <CompaniesPage /> }.into_any(),
+        PortalPage::Company(id) => view! { <CompanyPage id /> }.into_any(),
+        #[cfg(feature = "admin-pages-in-portal")]
+        PortalPage::Admin(section) => view! { <AdminPage section /> }.into_any(),
+        // Not shown here: the browser loads the admin app's page (`portal_shows`).
+        #[cfg(not(feature = "admin-pages-in-portal"))]
+        PortalPage::Admin(_) => view! { <NotFoundPage /> }.into_any(),
+        PortalPage::NotFound => view! { <NotFoundPage /> }.into_any(),
+    }
+}
+
+/// A page of the admin app.
+fn admin_page(page: PortalPage) -> AnyView {
+    match page {
+        PortalPage::Admin(section) => view! { <AdminPage section /> }.into_any(),
+        _ => view! { <NotFoundPage /> }.into_any(),
     }
 }
 
@@ -111,7 +165,7 @@ fn Pages() -> impl IntoView {
         Route::Portal(_) => Route::Portal(PortalPage::NotFound),
         other => other,
     });
-    let portal_page =
+    let portal_page_at =
         Memo::new(
             move |previous: Option<&PortalPage>| match Route::of(&location.path()) {
                 Route::Portal(page) => page,
@@ -127,7 +181,9 @@ fn Pages() -> impl IntoView {
             Route::ForgotPassword => view! { <ForgotPasswordPage /> }.into_any(),
             Route::Invitation(token) => view! { <InvitationPage token /> }.into_any(),
             Route::ResetPassword(token) => view! { <ResetPasswordPage token /> }.into_any(),
-            Route::Portal(_) => view! { <PortalLayout page=portal_page /> }.into_any(),
+            Route::Portal(_) => {
+                view! { <PortalLayout page=portal_page_at render=portal_page /> }.into_any()
+            }
         };
         fresh(flip, page)
     }
@@ -154,7 +210,7 @@ fn fresh(flip: StoredValue<bool>, page: AnyView) -> Either<AnyView, AnyView> {
 /// the app mounted); without a session the session keeper sends the person to the
 /// sign-in page.
 #[component]
-fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
+fn PortalLayout(page: Memo<PortalPage>, render: fn(PortalPage) -> AnyView) -> impl IntoView {
     let session = expect_context::<SessionContext>();
     let signed_in = memo(move || session.is_signed_in());
     let flip = StoredValue::new(false);
@@ -169,12 +225,7 @@ fn PortalLayout(page: Memo<PortalPage>) -> impl IntoView {
                 <PortalShell signed_in=true>
                     // The page in the next task: the frame and the page were one long task.
                     <Later>
-                        {move || fresh(flip, match page.get() {
-                            PortalPage::Companies => view! { <CompaniesPage /> }.into_any(),
-                            PortalPage::Company(id) => view! { <CompanyPage id /> }.into_any(),
-                            PortalPage::Admin(section) => view! { <AdminPage section /> }.into_any(),
-                            PortalPage::NotFound => view! { <NotFoundPage /> }.into_any(),
-                        })}
+                        {move || fresh(flip, render(page.get()))}
                     </Later>
                 </PortalShell>
             }

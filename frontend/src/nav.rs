@@ -5,8 +5,10 @@
 //! followed in place: no link needs a special component. The browser keeps the rest: a
 //! click with a modifier key or another button, a link with `target`, `download` or
 //! `rel="external"`, a link to another site, a link to a fragment of the page being
-//! shown (the skip link, which moves focus), and a link to the customer's pages under
-//! `/connect/`, which are another app. Back and forward update the path.
+//! shown (the skip link, which moves focus), and a link to a page of another app (the
+//! customer's pages under `/connect/`, the admin pages under `/admin/`: the server sends
+//! each its own), which the app says when it provides the location. Navigation from code
+//! to another app's page loads that page too. Back and forward update the path.
 //!
 //! Rationale: leptos_router did this and much more the app doesn't use (route
 //! matching, nested routes, forms, query mutation): this module took 13.5 KB off the
@@ -21,6 +23,8 @@ use web_sys::{HtmlAnchorElement, MouseEvent, UrlSearchParams};
 #[derive(Debug, Clone, Copy)]
 pub struct Location {
     path: RwSignal<String>,
+    /// Whether this app shows the page at a path; the browser loads the others.
+    shows: fn(&str) -> bool,
 }
 
 impl Location {
@@ -34,6 +38,17 @@ impl Location {
     /// page (or the element the fragment names), as a followed link would.
     pub fn navigate(self, to: &str, replace: bool) {
         let window = window();
+        let path = to.split(['?', '#']).next().unwrap_or_default();
+        if !(self.shows)(path) {
+            // Another app's page: the browser loads it.
+            let location = window.location();
+            let _ = if replace {
+                location.replace(to)
+            } else {
+                location.assign(to)
+            };
+            return;
+        }
         let Ok(history) = window.history() else {
             return;
         };
@@ -72,15 +87,18 @@ pub fn use_location() -> Location {
 }
 
 /// Provides [`Location`] to the app and starts following links and back/forward.
-pub fn provide_location() {
+/// `shows` says which paths the app shows itself; a link or a navigation to any other
+/// loads that page.
+pub fn provide_location(shows: fn(&str) -> bool) {
     let location = Location {
         path: RwSignal::new(address_part(web_sys::Location::pathname)),
+        shows,
     };
     provide_context(location);
     let window = window();
     let on_popstate = Closure::<dyn Fn()>::new(move || location.sync()).into_js_value();
     let on_click = Closure::<dyn Fn(MouseEvent)>::new(move |event: MouseEvent| {
-        if let Some(to) = followed_in_place(&event) {
+        if let Some(to) = followed_in_place(&event, shows) {
             event.prevent_default();
             location.navigate(&to, false);
         }
@@ -92,8 +110,8 @@ pub fn provide_location() {
 }
 
 /// Where a click leads when the app should follow it itself: a plain left click on a
-/// link to another page of this site.
-fn followed_in_place(event: &MouseEvent) -> Option<String> {
+/// link to another page of this site that the app `shows`.
+fn followed_in_place(event: &MouseEvent, shows: fn(&str) -> bool) -> Option<String> {
     if event.default_prevented()
         || event.button() != 0
         || event.meta_key()
@@ -120,8 +138,8 @@ fn followed_in_place(event: &MouseEvent) -> Option<String> {
         return None;
     }
     let (path, search, hash) = (link.pathname(), link.search(), link.hash());
-    // The customer's pages are another app, which the server sends for them.
-    if path.starts_with("/connect/") {
+    // Another app's page, which the server sends for its address.
+    if !shows(&path) {
         return None;
     }
     let same_page = path == address_part(web_sys::Location::pathname)

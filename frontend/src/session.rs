@@ -100,12 +100,19 @@ impl SessionContext {
     /// Someone signed in (the sign-in page, an invitation or a password reset answered
     /// a session): later calls send its CSRF token.
     pub fn signed_in(&self, session: Session) {
+        note_ended(false);
         api::set_csrf_token(Some(session.csrf_token.clone()));
         self.state.set(SessionState::SignedIn(Box::new(session)));
     }
 
     /// The session is over, for `because`; the redirect follows from the state.
     pub fn signed_out(&self, because: SignedOutBecause) {
+        match because {
+            SignedOutBecause::Ended => note_ended(true),
+            SignedOutBecause::SignedOut => note_ended(false),
+            // Said by the sign-in page's own app after another's ended the session.
+            SignedOutBecause::NotSignedIn => {}
+        }
         api::set_csrf_token(None);
         forget_hint();
         self.state.set(SessionState::SignedOut(because));
@@ -139,10 +146,33 @@ impl SessionContext {
         Ok(())
     }
 
-    /// True while the state says why the last session ended on its own.
+    /// True while the state says why the last session ended on its own, here or in
+    /// another app of the portal (the admin pages' app sends the person to the portal's
+    /// sign-in page with a page load).
     pub fn ended(&self) -> bool {
         self.state
             .with(|state| matches!(state, SessionState::SignedOut(SignedOutBecause::Ended)))
+            || session_storage()
+                .and_then(|storage| storage.get_item(ENDED_KEY).ok().flatten())
+                .is_some()
+    }
+}
+
+/// Where the tab keeps, across page loads, that its last session ended on its own (not
+/// a secret): until the next sign-in or sign-out.
+const ENDED_KEY: &str = "spendlens_session_ended";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    window().session_storage().ok().flatten()
+}
+
+fn note_ended(ended: bool) {
+    if let Some(storage) = session_storage() {
+        let _ = if ended {
+            storage.set_item(ENDED_KEY, "1")
+        } else {
+            storage.remove_item(ENDED_KEY)
+        };
     }
 }
 

@@ -43,8 +43,8 @@ pub struct SecurityHeaders {
 impl SecurityHeaders {
     /// The policy for the app in `static_dir`; HSTS when `public_url` is https.
     pub fn new(static_dir: &Path, public_url: &str) -> Self {
-        let pages: Vec<String> = ["index.html", crate::spa::CUSTOMER_PAGE]
-            .iter()
+        let pages: Vec<String> = std::iter::once(&"index.html")
+            .chain(&crate::spa::APP_PAGES)
             .filter_map(|page| std::fs::read_to_string(static_dir.join(page)).ok())
             .collect();
         // The pages share the shell's script: each hash once.

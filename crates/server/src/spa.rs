@@ -1,8 +1,9 @@
 //! Serves the built single-page app, with `index.html` for every unknown path so deep
 //! links (`/companies/…`) load the app, which then routes itself; a path under
 //! `/connect/` gets `connect.html` instead when the build wrote one (the customer's own
-//! app, a third of the portal's size: `crates/web-build`), else `index.html` too (a
-//! `trunk serve` build, whose one app has every page).
+//! app, a third of the portal's size: `crates/web-build`), and `/admin` and the paths
+//! under it get `admin.html` (the admin pages' app), else `index.html` too (a `trunk
+//! serve` build, whose one app has every page).
 //!
 //! On the wire: the build writes `<file>.br` and `<file>.gz` beside each compressible
 //! file (`crates/compression`, run by `crates/web-build`), and a request gets the
@@ -28,21 +29,39 @@ use actix_web::{
 /// A year: what content-hashed files may be cached for.
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 
-/// The customer's page, for the addresses under [`CUSTOMER_PREFIX`].
-pub const CUSTOMER_PAGE: &str = "connect.html";
-const CUSTOMER_PREFIX: &str = "/connect/";
+/// The customer's page, for the addresses under `/connect/`.
+const CUSTOMER_PAGE: &str = "connect.html";
+/// The admin pages' page, for `/admin` and the addresses under it.
+const ADMIN_PAGE: &str = "admin.html";
+/// The pages of the apps beside the portal's (`index.html`).
+pub const APP_PAGES: [&str; 2] = [CUSTOMER_PAGE, ADMIN_PAGE];
+
+/// The page of the app that shows `path`, when it is not the portal's.
+fn app_page(path: &str) -> Option<&'static str> {
+    if path.starts_with("/connect/") {
+        Some(CUSTOMER_PAGE)
+    } else if path == "/admin" || path.starts_with("/admin/") {
+        Some(ADMIN_PAGE)
+    } else {
+        None
+    }
+}
 
 pub fn service(dir: &Path) -> impl HttpServiceFactory + use<> {
     let index = dir.join("index.html");
-    let customer = Some(dir.join(CUSTOMER_PAGE)).filter(|page| page.is_file());
+    // The apps' pages the build wrote (a trunk build writes none).
+    let apps: Vec<(&str, PathBuf)> = APP_PAGES
+        .iter()
+        .map(|name| (*name, dir.join(name)))
+        .filter(|(_, page)| page.is_file())
+        .collect();
     let files = Files::new("/", dir)
         .index_file("index.html")
         .try_compressed()
         .default_handler(fn_service(move |req: ServiceRequest| {
-            let page = match &customer {
-                Some(customer) if req.path().starts_with(CUSTOMER_PREFIX) => customer.clone(),
-                _ => index.clone(),
-            };
+            let page = app_page(req.path())
+                .and_then(|name| apps.iter().find(|(app, _)| *app == name))
+                .map_or_else(|| index.clone(), |(_, page)| page.clone());
             async move {
                 let (req, _) = req.into_parts();
                 let response = match open_negotiated(&req, &page) {
@@ -146,7 +165,24 @@ fn not_built(index: &Path) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::is_content_hashed;
+    use super::{ADMIN_PAGE, CUSTOMER_PAGE, app_page, is_content_hashed};
+
+    #[test]
+    fn each_app_gets_its_own_addresses() {
+        for (path, page) in [
+            ("/connect/abc-def", Some(CUSTOMER_PAGE)),
+            ("/connect/abc/done", Some(CUSTOMER_PAGE)),
+            ("/admin", Some(ADMIN_PAGE)),
+            ("/admin/", Some(ADMIN_PAGE)),
+            ("/admin/api-keys", Some(ADMIN_PAGE)),
+            ("/administration", None),
+            ("/", None),
+            ("/companies/1", None),
+            ("/sign-in", None),
+        ] {
+            assert_eq!(app_page(path), page, "{path}");
+        }
+    }
 
     #[test]
     fn trunk_hashed_names_are_recognised() {

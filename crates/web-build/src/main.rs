@@ -1,18 +1,19 @@
 //! `web-build`: the web app's release build, without trunk.
 //!
 //! Reads `frontend/index.html` — the same source `trunk serve` uses — and writes
-//! `frontend/dist/` as `trunk build --release` would, with a second page: `index.html`
+//! `frontend/dist/` as `trunk build --release` would, with two more pages: `index.html`
 //! starts the portal (the rust link's `data-bin`), `connect.html` the customer's app
 //! (the `customer` binary: only the pages under `/connect/`, which the server sends it
-//! for):
-//! 1. `cargo build` of both apps for `wasm32-unknown-unknown` with the profile the rust
+//! for), `admin.html` the admin pages' app (the `admin` binary, for `/admin…`):
+//! 1. `cargo build` of the apps for `wasm32-unknown-unknown` with the profile the rust
 //!    link names (`data-cargo-profile-release`), without the link's
-//!    `data-cargo-features`: `customer-pages-in-portal` is for trunk's one app, and here
-//!    the portal goes without the customer's pages, which `connect.html` has;
+//!    `data-cargo-features`: `customer-pages-in-portal` and `admin-pages-in-portal` are
+//!    for trunk's one app, and here the portal goes without those pages, which the
+//!    other pages have;
 //! 2. wasm-bindgen through its library (`wasm-bindgen-cli-support`, the version the app
 //!    links), for `--target web`;
 //! 3. `wasm-opt` (binaryen 132 from npm, on `PATH`) with the link's level and parameters,
-//!    both apps at once;
+//!    every app at once;
 //! 4. every file under a content-hashed name, each page linking its files (with SRI
 //!    hashes), preloading its wasm and JavaScript, and starting its app;
 //! 5. a `.br` and a `.gz` beside each file (`compression::precompress_dir`).
@@ -47,7 +48,7 @@ const WASM_OPT_VERSION: &str = "version 132";
 const TARGET: &str = "wasm32-unknown-unknown";
 
 /// Bump when the output's shape changes, so a stamp from an older tool does not count.
-const STAMP_VERSION: &str = "web-build 4";
+const STAMP_VERSION: &str = "web-build 5";
 
 fn main() -> ExitCode {
     match run() {
@@ -93,6 +94,10 @@ fn run() -> Result<()> {
             html: CUSTOMER_PAGE,
             bin: CUSTOMER_BIN.to_owned(),
         },
+        Page {
+            html: ADMIN_PAGE,
+            bin: ADMIN_BIN.to_owned(),
+        },
     ];
     let wasms = app.cargo_build(&root, &source_dir, &target_dir, &pages)?;
     let wasm_bytes = wasms
@@ -111,7 +116,7 @@ fn run() -> Result<()> {
     }
 
     // wasm-bindgen for each app, then wasm-opt on all of them at once (a process each:
-    // the two cores optimise the two apps side by side).
+    // the two cores optimise the apps side by side).
     let work = target_dir.join("web-build");
     fs::create_dir_all(&work)?;
     let mut bound = Vec::new();
@@ -220,6 +225,11 @@ struct Page {
 /// (`crates/server/src/spa.rs`); `trunk serve` sends the portal's, which has them too.
 const CUSTOMER_PAGE: &str = "connect.html";
 const CUSTOMER_BIN: &str = "customer";
+
+/// The admin pages (`/admin/…`) start an app of their own too, so that the portal every
+/// relationship manager loads goes without them (`frontend/src/lib.rs`).
+const ADMIN_PAGE: &str = "admin.html";
+const ADMIN_BIN: &str = "admin";
 
 /// The preloads, first in the head: the wasm, then the module, start downloading
 /// before anything else the page asks for.

@@ -92,10 +92,11 @@ async fn the_policy_allows_the_inline_loader_by_its_hash() {
     assert!(policy.contains(&format!("'sha256-{hash}'")), "{policy}");
 }
 
-/// A build with the customer's page (`connect.html`, web-build): its loader is allowed
-/// too, and `/connect/…` gets that page; the shell's script, in both pages, once.
+/// A build with the customer's page (`connect.html`, web-build) and the admin pages'
+/// (`admin.html`): their loaders are allowed too, and `/connect/…` and `/admin…` get
+/// those pages; the shell's script, in every page, once.
 #[tokio::test]
-async fn the_customers_page_is_sent_for_its_addresses_and_its_loader_allowed() {
+async fn the_other_apps_pages_are_sent_for_their_addresses_and_their_loaders_allowed() {
     let dir = tempfile::tempdir().unwrap();
     let shell = "<script>document.body.dataset.shell = 1;</script>";
     let page = |loader: &str| {
@@ -113,6 +114,7 @@ async fn the_customers_page_is_sent_for_its_addresses_and_its_loader_allowed() {
         page("import '/customer.js';"),
     )
     .unwrap();
+    std::fs::write(dir.path().join("admin.html"), page("import '/admin.js';")).unwrap();
     let path = dir.path().to_owned();
     let app = spawn_app_with(move |settings| settings.static_dir = path).await;
 
@@ -128,6 +130,11 @@ async fn the_customers_page_is_sent_for_its_addresses_and_its_loader_allowed() {
         ("/connect/abc", "import '/customer.js';"),
         ("/connect/abc/done", "import '/customer.js';"),
         ("/connect/problem?message=x", "import '/customer.js';"),
+        ("/admin", "import '/admin.js';"),
+        ("/admin/users", "import '/admin.js';"),
+        ("/admin/audit?action=sign_in", "import '/admin.js';"),
+        // Only `/admin` and what is under it.
+        ("/administration", "import '/frontend.js';"),
     ] {
         let response = app.get(path).await;
         assert_eq!(response.status(), 200, "{path}");
@@ -140,6 +147,7 @@ async fn the_customers_page_is_sent_for_its_addresses_and_its_loader_allowed() {
             "document.body.dataset.shell = 1;",
             "import '/frontend.js';",
             "import '/customer.js';",
+            "import '/admin.js';",
         ] {
             assert_eq!(policy.matches(&hash(script)).count(), 1, "{policy}");
         }
