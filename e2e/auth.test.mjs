@@ -36,6 +36,19 @@ function accountButton(page, name) {
   return page.getByRole('button', { name: `${name}: account`, exact: true });
 }
 
+/**
+ * Ends the page's session on the server, as when it expires or the user is deactivated,
+ * once the page's own first requests are done (the bell's starts once the page is shown).
+ */
+async function endSessionOnServer(page, context) {
+  await page.waitForLoadState('networkidle');
+  const session = await (await context.request.get(`${baseUrl}/api/v1/session`)).json();
+  const ended = await context.request.delete(`${baseUrl}/api/v1/session`, {
+    headers: { 'x-csrf-token': session.csrf_token },
+  });
+  assert.equal(ended.status(), 204);
+}
+
 async function signInThroughForm(page, email, password) {
   await page.getByRole('textbox', { name: 'Email' }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
@@ -180,15 +193,7 @@ describe('signing in', () => {
     await page.goto(`${baseUrl}/`);
     await accountButton(page, SAM.name).waitFor();
     await page.getByRole('link', { name: company.name, exact: true }).waitFor();
-    // The page's own first requests (the bell's comes once the page is shown) are done.
-    await page.waitForLoadState('networkidle');
-
-    // The session ends on the server (as when it expires or the user is deactivated).
-    const session = await (await context.request.get(`${baseUrl}/api/v1/session`)).json();
-    const ended = await context.request.delete(`${baseUrl}/api/v1/session`, {
-      headers: { 'x-csrf-token': session.csrf_token },
-    });
-    assert.equal(ended.status(), 204);
+    await endSessionOnServer(page, context);
 
     // The next call of the page is refused: the person lands on the sign-in page.
     expectFailedRequest(401, '/api/v1/');
@@ -210,13 +215,7 @@ describe('signing in', () => {
     const { context, page, problems, expectFailedRequest } = await openPage(browser);
     await page.goto(`${baseUrl}/admin/users`);
     await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
-    // The page's own first requests (the bell's comes once the page is shown) are done.
-    await page.waitForLoadState('networkidle');
-    const session = await (await context.request.get(`${baseUrl}/api/v1/session`)).json();
-    const ended = await context.request.delete(`${baseUrl}/api/v1/session`, {
-      headers: { 'x-csrf-token': session.csrf_token },
-    });
-    assert.equal(ended.status(), 204);
+    await endSessionOnServer(page, context);
 
     // The next call is refused: the sign-in page, the portal's, loads and says why.
     expectFailedRequest(401, '/api/v1/');
