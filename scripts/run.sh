@@ -37,7 +37,7 @@ if ! wait "$web"; then
   exit 1
 fi
 
-phase "Binding, optimising and compressing the web app (web-build)" "about 20 s when the app changed, 1 s otherwise"
+phase "Binding, optimising and compressing the web app (web-build)" "about 30 s when the app changed (three apps), 1 s otherwise"
 "$TARGET_DIR/debug/web-build"
 
 phase "Starting the portal" "seconds"

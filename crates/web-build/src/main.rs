@@ -237,8 +237,10 @@ const ADMIN_BIN: &str = "admin";
 /// Rationale: the wasm is the longest download and the page's content waits for it. As
 /// the first request after the document, it takes the document's connection, already
 /// open and past TCP's slow start, where the stylesheet, the module and the first API
-/// answers (index.html's head script) take a new connection each; over HTTP/1.1 that
-/// is a round trip or two sooner (docs/benchmarks.md, "Lighthouse", session 18).
+/// answers (index.html's head script) take a new connection each: over HTTP/1.1 the
+/// wasm skips a connection's handshake (in Lighthouse's simulation its end became
+/// steady, 2.40–2.41 s instead of 2.40–2.57 s: docs/benchmarks.md, "Lighthouse",
+/// session 18).
 ///
 /// No `integrity` on the wasm's preload: Chromium ignores it for `as="fetch"` and says
 /// so on the console; the module's and the stylesheet's are checked.
